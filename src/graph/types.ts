@@ -1,0 +1,125 @@
+import type { ThrottleBucket } from '../resources/definition.js';
+
+/**
+ * Every read has three outcomes. A failed read is never an empty result: callers that treat
+ * "failed" as "absent" end up proposing to delete what they could not read.
+ */
+export type ReadOutcome<T> =
+  | { status: 'found'; value: T }
+  | { status: 'absent' }
+  | { status: 'failed'; error: GraphError };
+
+export interface GraphErrorDetails {
+  /** HTTP status, absent for network faults and timeouts */
+  status?: number;
+  /** Graph's error.code (Authorization_RequestDenied, ...) or a network code (ECONNRESET, ETIMEDOUT) */
+  code: string;
+  /** Method and path (never the query's secrets; Graph URLs carry none) */
+  method: string;
+  url: string;
+  /** Graph's request-id / client-request-id of the last attempt */
+  requestId?: string;
+  attempts: number;
+}
+
+export class GraphError extends Error implements GraphErrorDetails {
+  readonly status?: number;
+  readonly code: string;
+  readonly method: string;
+  readonly url: string;
+  readonly requestId?: string;
+  readonly attempts: number;
+
+  constructor(message: string, details: GraphErrorDetails) {
+    super(message);
+    this.name = 'GraphError';
+    this.status = details.status;
+    this.code = details.code;
+    this.method = details.method;
+    this.url = details.url;
+    this.requestId = details.requestId;
+    this.attempts = details.attempts;
+  }
+
+  /** 401/403: retrying will not help, a permission or consent is missing */
+  get isPermission(): boolean {
+    return this.status === 401 || this.status === 403;
+  }
+}
+
+export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
+
+export interface GraphRequest {
+  method: HttpMethod;
+  /** Relative to the endpoint ('/v1.0/identity/conditionalAccess/policies?$top=100') or an absolute @odata.nextLink */
+  url: string;
+  body?: unknown;
+  headers?: Record<string, string>;
+  /** Throttling budget the request draws on (documented per type) */
+  bucket?: ThrottleBucket;
+}
+
+export interface GraphResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: unknown;
+  requestId?: string;
+}
+
+export interface TokenProvider {
+  /** An access token for Graph; forceRefresh after a 401 for an expired token */
+  (options?: { forceRefresh?: boolean }): Promise<string>;
+}
+
+export interface GraphStats {
+  /** HTTP requests sent, a $batch counting as one */
+  requests: number;
+  /** Requests inside $batch envelopes */
+  batchedItems: number;
+  /** Logical requests Graph saw: plain requests plus batched items (what throttling counts) */
+  graphRequests: number;
+  retries: number;
+  /** 429 answers, per request or per batch item */
+  throttled: number;
+  /** Requests that failed after retries */
+  failures: number;
+  bytesReceived: number;
+}
+
+export interface GraphClientOptions {
+  /** Graph root, e.g. https://graph.microsoft.com (no version) */
+  endpoint: string;
+  token: TokenProvider;
+  /** Requests in flight at once (default 8) */
+  concurrency?: number;
+  /** Retries of one request after 429/503/504/network faults (default 8) */
+  maxRetries?: number;
+  /** Time allowed for one attempt (default 60 s) */
+  timeoutMs?: number;
+  /** Cap on one backoff wait (default 60 s) */
+  maxBackoffMs?: number;
+  /** Pace each bucket to Graph's documented limit instead of discovering it through 429s */
+  rateLimits?: Partial<Record<ThrottleBucket, { requests: number; perMs: number }>>;
+  userAgent?: string;
+  signal?: AbortSignal;
+  /** Progress and retry notices; never carries a token */
+  onEvent?: (event: GraphEvent) => void;
+}
+
+export type GraphEvent =
+  | { kind: 'retry'; method: string; url: string; status?: number; code: string; waitMs: number; attempt: number }
+  | { kind: 'response'; method: string; url: string; status: number; ms: number };
+
+export interface GraphClient {
+  /** One request with retries (429 Retry-After, 503/504, network faults, 401 token refresh) */
+  request(req: GraphRequest): Promise<GraphResponse>;
+  /** GET one resource: found, absent (404) or failed */
+  get<T = unknown>(url: string, bucket?: ThrottleBucket): Promise<ReadOutcome<T>>;
+  /** GET a collection and follow @odata.nextLink to the end; any failed page fails the whole read */
+  list<T = unknown>(url: string, bucket?: ThrottleBucket): Promise<ReadOutcome<T[]>>;
+  /** Many GETs through $batch (20 per envelope), each item retried on its own; results in input order */
+  getMany<T = unknown>(urls: string[], bucket?: ThrottleBucket): Promise<ReadOutcome<T>[]>;
+  /** Many paged collections through $batch; next pages are batched too; results in input order */
+  listMany<T = unknown>(urls: string[], bucket?: ThrottleBucket): Promise<ReadOutcome<T[]>[]>;
+  readonly stats: GraphStats;
+}

@@ -1,0 +1,3 @@
+import type { ResourceDefinition } from '../definition.js';
+
+export const entraResources: ResourceDefinition[] = [];
