@@ -1,0 +1,247 @@
+import { readFile } from 'node:fs/promises';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import type { z } from 'zod';
+import { closest, TenantSyncError } from '../errors/index.js';
+import type { ResourceDefinition } from '../resources/definition.js';
+import { resources as catalogue } from '../resources/catalogue.js';
+import { clouds, type Cloud } from './clouds.js';
+import { authSchema, configFileSchema, deleteGuardSchema, tenantEntrySchema, typeSelectionSchema, type AuthSettings, type ConfigFile, type DeleteGuard, type TenantEntry } from './schema.js';
+
+export interface TenantConfig {
+  name: string;
+  tenantId: string;
+  clientId: string;
+  cloud: Cloud;
+  authorityHost: string;
+  graphEndpoint: string;
+  federationAudience: string;
+  language: 'en' | 'fr';
+  drift: 'adopt' | 'remediate' | 'report';
+  types: ResourceDefinition[];
+  deleteGuard: DeleteGuard;
+  concurrency: number;
+  auth: AuthSettings;
+}
+
+export interface LoadedConfig {
+  file: string;
+  raw: ConfigFile;
+  tenants: TenantConfig[];
+}
+
+export interface ConfigEnvironment {
+  TENANT_SYNC_AUTHORITY_HOST?: string;
+  TENANT_SYNC_GRAPH_ENDPOINT?: string;
+}
+
+export const defaultConfigFile = 'tenant-sync.yml';
+
+const knownKeys = [
+  ...new Set(
+    [tenantEntrySchema, authSchema, typeSelectionSchema, deleteGuardSchema].flatMap((s) => Object.keys(s.shape)).concat(['version', 'defaults', 'tenants']),
+  ),
+];
+
+export async function loadConfig(
+  file: string = defaultConfigFile,
+  env: ConfigEnvironment = process.env,
+  resources: readonly ResourceDefinition[] = catalogue,
+): Promise<LoadedConfig> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new TenantSyncError(
+        'CONFIG_NOT_FOUND',
+        `${file} was not found`,
+        `Create ${file} at the root of the repository (see docs/tenant-sync.example.yml), or give its path with --config / the "config" input.`,
+        { location: { file } },
+      );
+    }
+    throw new TenantSyncError('CONFIG_NOT_FOUND', `${file} could not be read: ${(e as Error).message}`, 'Check that the file is readable.', {
+      location: { file },
+      cause: e,
+    });
+  }
+  return parseConfig(text, file, env, resources);
+}
+
+export function parseConfig(
+  text: string,
+  file: string,
+  env: ConfigEnvironment = {},
+  resources: readonly ResourceDefinition[] = catalogue,
+): LoadedConfig {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    const err = doc.errors[0]!;
+    const pos = err.linePos?.[0];
+    throw new TenantSyncError(
+      'CONFIG_INVALID',
+      `${file} is not valid YAML: ${err.message.split('\n')[0]}`,
+      'Correct the YAML syntax at that line (indentation, a missing colon or closing bracket, a duplicate key).',
+      { location: { file, line: pos?.line, column: pos?.col } },
+    );
+  }
+  const data: unknown = doc.toJS();
+  const parsed = configFileSchema.safeParse(data);
+  if (!parsed.success) {
+    throw configIssueError(file, doc, lineCounter, parsed.error.issues[0]!);
+  }
+  const raw = parsed.data;
+  const locate = (path: (string | number)[]) => ({ file, ...position(doc, lineCounter, path) });
+  const tenants = raw.tenants.map((entry, i) => resolveTenant(raw, entry, i, env, resources, locate));
+  return { file, raw, tenants };
+}
+
+export function selectTenant(config: LoadedConfig, name: string): TenantConfig {
+  const tenant = config.tenants.find((t) => t.name === name);
+  if (!tenant) {
+    const names = config.tenants.map((t) => t.name);
+    const hint = closest(name, names);
+    throw new TenantSyncError(
+      'CONFIG_UNKNOWN_TENANT',
+      `tenant "${name}" is not in ${config.file}`,
+      `${hint ? `Did you mean "${hint}"? ` : ''}Use one of: ${names.join(', ')}; or add the tenant to ${config.file}.`,
+      { location: { file: config.file } },
+    );
+  }
+  return tenant;
+}
+
+function resolveTenant(
+  raw: ConfigFile,
+  entry: TenantEntry,
+  index: number,
+  env: ConfigEnvironment,
+  resources: readonly ResourceDefinition[],
+  locate: (path: (string | number)[]) => { file: string; line?: number; column?: number },
+): TenantConfig {
+  const d = raw.defaults ?? {};
+  const cloud = entry.cloud ?? d.cloud ?? 'public';
+  const endpoints = clouds[cloud];
+  const authorityHost = overrideUrl(
+    env.TENANT_SYNC_AUTHORITY_HOST,
+    'TENANT_SYNC_AUTHORITY_HOST',
+    entry['authority-host'] ?? d['authority-host'] ?? endpoints.authorityHost,
+  );
+  const graphEndpoint = overrideUrl(
+    env.TENANT_SYNC_GRAPH_ENDPOINT,
+    'TENANT_SYNC_GRAPH_ENDPOINT',
+    entry['graph-endpoint'] ?? d['graph-endpoint'] ?? endpoints.graphEndpoint,
+  );
+  const selection = entry.types ?? d.types;
+  const selectionPath = entry.types ? ['tenants', index, 'types'] : ['defaults', 'types'];
+  const types = resolveTypes(selection, resources, (listName, i) => locate([...selectionPath, listName, i]));
+  return {
+    name: entry.name,
+    tenantId: entry['tenant-id'],
+    clientId: entry['client-id'],
+    cloud,
+    authorityHost,
+    graphEndpoint,
+    federationAudience: endpoints.federationAudience,
+    language: entry.language ?? d.language ?? 'en',
+    drift: entry.drift ?? d.drift ?? 'adopt',
+    types,
+    deleteGuard: entry['delete-guard'] ?? d['delete-guard'] ?? { 'max-share': 0.1, 'min-count': 5, allow: false },
+    concurrency: entry.concurrency ?? d.concurrency ?? 8,
+    auth: entry.auth ?? d.auth ?? { method: 'federated', 'secret-env': 'TENANT_SYNC_CLIENT_SECRET', 'certificate-env': 'TENANT_SYNC_CERTIFICATE' },
+  };
+}
+
+function overrideUrl(value: string | undefined, variable: string, fallback: string): string {
+  if (value === undefined || value === '') return stripSlash(fallback);
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new TenantSyncError('CONFIG_ENDPOINT', `${variable} is not a URL: "${value}"`, `Set ${variable} to an https:// URL, or unset it to use the cloud's endpoint.`);
+  }
+  if (url.protocol !== 'https:') {
+    throw new TenantSyncError(
+      'CONFIG_ENDPOINT',
+      `${variable} must be an https:// URL, not "${value}"`,
+      `Use https:// (MSAL only signs in over HTTPS; a test server needs a certificate trusted through NODE_EXTRA_CA_CERTS).`,
+    );
+  }
+  return stripSlash(value);
+}
+
+function stripSlash(url: string): string {
+  return url.replace(/\/+$/, '');
+}
+
+function resolveTypes(
+  selection: { include?: string[]; exclude: string[] } | undefined,
+  resources: readonly ResourceDefinition[],
+  locate: (list: 'include' | 'exclude', index: number) => { file: string; line?: number; column?: number },
+): ResourceDefinition[] {
+  const known = resources.map((r) => r.type);
+  const check = (names: string[], list: 'include' | 'exclude') =>
+    names.forEach((name, i) => {
+      if (!known.includes(name)) {
+        const hint = closest(name, known);
+        throw new TenantSyncError(
+          'CONFIG_UNKNOWN_TYPE',
+          `unknown resource type "${name}" in types.${list}`,
+          `${hint ? `Did you mean "${hint}"? ` : ''}Known types: ${known.join(', ')}.`,
+          { location: locate(list, i) },
+        );
+      }
+    });
+  if (selection?.include) check(selection.include, 'include');
+  check(selection?.exclude ?? [], 'exclude');
+  const included = selection?.include
+    ? resources.filter((r) => selection.include!.includes(r.type))
+    : resources.filter((r) => r.enabledByDefault);
+  return included.filter((r) => !(selection?.exclude ?? []).includes(r.type));
+}
+
+function configIssueError(file: string, doc: Document, lc: LineCounter, issue: z.core.$ZodIssue): TenantSyncError {
+  let path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
+  let message = issue.message;
+  let fix = 'Correct the value as the message says; docs/tenant-sync.schema.json describes every key.';
+  if (issue.code === 'unrecognized_keys') {
+    const key = issue.keys[0]!;
+    path = [...path, key];
+    const hint = closest(key, knownKeys);
+    message = `unknown key "${key}"`;
+    fix = `${hint ? `Did you mean "${hint}"? ` : ''}Remove the key or correct its spelling; docs/tenant-sync.schema.json lists the keys each level accepts.`;
+  } else if (issue.code === 'invalid_value' && 'values' in issue) {
+    fix = `Use one of: ${(issue.values as unknown[]).map(String).join(', ')}.`;
+  }
+  const where = path.length ? `${formatPath(path)}: ` : '';
+  return new TenantSyncError('CONFIG_INVALID', `${file}: ${where}${message}`, fix, {
+    location: { file, ...position(doc, lc, path) },
+  });
+}
+
+function formatPath(path: (string | number)[]): string {
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
+}
+
+/** Line and column of the node at a path (the key itself for a map entry), as far as the path exists */
+function position(doc: Document, lc: LineCounter, path: (string | number)[]): { line?: number; column?: number } {
+  let node: unknown = doc.contents;
+  let best: Node | undefined = isMap(node) || isSeq(node) ? (node as Node) : undefined;
+  for (const segment of path) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && p.key.value === segment);
+      if (!pair) break;
+      best = (isScalar(pair.key) ? pair.key : best) as Node | undefined;
+      node = pair.value;
+      if (node && (isMap(node) || isSeq(node) || isScalar(node))) best = node as Node;
+    } else if (isSeq(node) && typeof segment === 'number') {
+      node = node.items[segment];
+      if (node && (isMap(node) || isSeq(node) || isScalar(node))) best = node as Node;
+      else break;
+    } else break;
+  }
+  const offset = best?.range?.[0];
+  if (offset === undefined) return {};
+  const p = lc.linePos(offset);
+  return { line: p.line, column: p.col };
+}

@@ -1,0 +1,78 @@
+import * as core from '@actions/core';
+import { resolve } from 'node:path';
+import { loadConfig, selectTenant } from '../config/load.js';
+import { backupTenant } from '../engine/backup.js';
+import { connect } from '../engine/connect.js';
+import { formatBackupSummary } from '../engine/summary.js';
+import { isTenantSyncError, TenantSyncError } from '../errors/index.js';
+import type { Logger } from '../log/index.js';
+import { readInputs, type Command } from './inputs.js';
+
+/** The Actions toolkit as the engine's logger: secrets masked by the runner, errors as annotations */
+export function actionsLogger(): Logger {
+  const props = (l?: { file?: string; line?: number; column?: number }) =>
+    l?.file ? { file: l.file, startLine: l.line, startColumn: l.column } : undefined;
+  return {
+    info: (m) => core.info(m),
+    warn: (m, l) => core.warning(m, props(l)),
+    error: (m, l) => core.error(m, props(l)),
+    debug: (m) => core.debug(m),
+    secret: (v) => {
+      if (v) core.setSecret(v);
+    },
+    progress: () => {},
+  };
+}
+
+export function commandForEvent(eventName: string): Command {
+  switch (eventName) {
+    case 'schedule':
+    case 'workflow_dispatch':
+    case 'push':
+      return 'sync';
+    case 'pull_request':
+    case 'pull_request_target':
+      return 'validate';
+    default:
+      throw new TenantSyncError('USAGE', `no command is chosen for the event "${eventName}"`, 'Set the "command" input of the action.');
+  }
+}
+
+export async function runAction(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const log = actionsLogger();
+  try {
+    const inputs = readInputs();
+    const command = inputs.command ?? commandForEvent(env.GITHUB_EVENT_NAME ?? '');
+    const root = resolve(inputs.workingDirectory);
+    const config = await loadConfig(resolve(root, inputs.config), env);
+    switch (command) {
+      case 'matrix': {
+        const names = config.tenants.map((t) => t.name);
+        core.setOutput('tenants', JSON.stringify(names));
+        log.info(`tenants: ${names.join(', ')}`);
+        return;
+      }
+      case 'backup': {
+        const tenants = inputs.tenant ? [selectTenant(config, inputs.tenant)] : config.tenants;
+        let failed = 0;
+        for (const tenant of tenants) {
+          const graph = connect({ tenant, log, sources: { env, getIdToken: (aud) => core.getIDToken(aud) } });
+          const report = await backupTenant({ tenant, root, graph, log });
+          log.info(formatBackupSummary(report));
+          failed += report.totals.failedTypes;
+        }
+        if (failed > 0) core.setFailed(`${failed} type(s) could not be read; their files were left as they were`);
+        return;
+      }
+      default:
+        throw new TenantSyncError('USAGE', `the command "${command}" is not available in this version`, 'Use backup or matrix.');
+    }
+  } catch (e) {
+    if (isTenantSyncError(e)) {
+      log.error(`${e.message} Fix: ${e.fix} (${e.code}, see ${e.docs})`, e.location);
+      core.setFailed(`${e.code}: ${e.message}`);
+    } else {
+      core.setFailed(`unexpected error: ${(e as Error)?.stack ?? String(e)}`);
+    }
+  }
+}
