@@ -13,7 +13,6 @@ export const MAX_FILE_NAME_BYTES = 120;
 const SUFFIX_BYTES = 9;
 
 // Control characters: C0, DEL and C1.
-// eslint-disable-next-line no-control-regex
 const FORBIDDEN = /[<>:"/\\|?*\u0000-\u001f\u007f-\u009f]/g;
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 /**

@@ -20,7 +20,7 @@ export const authenticationStrengthPolicies = defineResource({
   api: 'v1.0',
   path: '/policies/authenticationStrengthPolicies',
   kind: 'collection',
-  volatile: ['combinationConfigurations@odata.context', 'combinationConfigurations[].id'],
+  volatile: ['combinationConfigurations[].id'],
   readOnlyWhen: { field: 'policyType', equals: 'builtIn' },
   permissions: {
     read: 'Policy.Read.All',

@@ -21,8 +21,6 @@ export const conditionalAccessPolicies = defineResource({
   path: '/identity/conditionalAccess/policies',
   kind: 'collection',
   volatile: [
-    'templateId',
-    'grantControls.authenticationStrength@odata.context',
     'grantControls.authenticationStrength.createdDateTime',
     'grantControls.authenticationStrength.modifiedDateTime',
     'grantControls.authenticationStrength.displayName',
@@ -31,7 +29,6 @@ export const conditionalAccessPolicies = defineResource({
     'grantControls.authenticationStrength.requirementsSatisfied',
     'grantControls.authenticationStrength.allowedCombinations',
     'grantControls.authenticationStrength.combinationConfigurations',
-    'grantControls.authenticationStrength.combinationConfigurations@odata.context',
   ],
   references: [
     { path: 'conditions.users.includeUsers[]', target: 'users', keywords: ['All', 'None', 'GuestsOrExternalUsers'] },
@@ -58,7 +55,8 @@ export const conditionalAccessPolicies = defineResource({
   throttle: 'conditionalAccess',
   write: {
     create: { method: 'POST' },
-    update: { method: 'PATCH' },
+    // templateId (the global Microsoft template the policy was made from) is read-only.
+    update: { method: 'PATCH', omit: ['templateId'] },
     delete: true,
   },
   dependsOn: ['namedLocations', 'authenticationStrengthPolicies'],

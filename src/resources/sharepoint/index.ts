@@ -1,3 +1,6 @@
 import type { ResourceDefinition } from '../definition.js';
+import { sharePointSettings } from './sharePointSettings.js';
 
-export const sharepointResources: ResourceDefinition[] = [];
+export const sharepointResources: ResourceDefinition[] = [sharePointSettings];
+
+export { sharePointSettings };

@@ -1,0 +1,219 @@
+import { randomUUID } from 'node:crypto';
+import type { TokenSource } from './auth.js';
+import { parseRetryAfter } from './backoff.js';
+import { sleep, throwIfAborted, isAbortError, type Clock } from './clock.js';
+import type { Semaphore } from './concurrency.js';
+import { faultError, httpError, parseErrorBody, tokenError } from './errors.js';
+import type { RateLimiter } from './rateLimiter.js';
+import { decideRetry, isSafeToRepeat, type AttemptOutcome, type RetryPolicy } from './retry.js';
+import { TransportError, type Transport } from './transport.js';
+import type { GraphError, GraphEvent, GraphResponse, GraphStats, HttpMethod } from './types.js';
+import type { GraphTarget } from './url.js';
+import type { ThrottleBucket } from '../resources/definition.js';
+
+/** What the request and batch paths share: time, pacing, statistics, events */
+export interface ExecutorContext {
+  clock: Clock;
+  /** Epoch milliseconds, to read Retry-After dates */
+  wallNow: () => number;
+  random: () => number;
+  policy: RetryPolicy;
+  rate: RateLimiter;
+  stats: GraphStats;
+  emit: (event: GraphEvent) => void;
+  signal?: AbortSignal;
+}
+
+export interface ExecutorOptions extends ExecutorContext {
+  transport: Transport;
+  tokens: TokenSource;
+  slots: Semaphore;
+  timeoutMs: number;
+  userAgent: string;
+}
+
+export interface Call {
+  method: HttpMethod;
+  target: GraphTarget;
+  body?: unknown;
+  headers?: Record<string, string>;
+  bucket: ThrottleBucket;
+  /** A $batch envelope: how many Graph requests it carries (each takes a permit of the bucket) */
+  batchItems?: number;
+}
+
+/** The end of a request after its retries; an aborted request throws instead */
+export type Exchange = { ok: true; response: GraphResponse; attempts: number } | { ok: false; error: GraphError };
+
+type Attempt =
+  | { kind: 'response'; status: number; headers: Record<string, string>; body: unknown; requestId: string }
+  | { kind: 'fault'; code: string; detail: string; requestId: string };
+
+/** Sends requests: token, rate permit, connection slot, transport; retries per decideRetry */
+export class Executor {
+  constructor(private readonly o: ExecutorOptions) {}
+
+  async run(call: Call): Promise<Exchange> {
+    const { o } = this;
+    const safe = isSafeToRepeat(call.method, call.target.relative, call.body);
+    const payload = call.body === undefined ? undefined : Buffer.from(JSON.stringify(call.body));
+    let retries = 0;
+    let attempts = 0;
+    let refreshed = false;
+    let token: string | undefined;
+    for (;;) {
+      throwIfAborted(o.signal);
+      if (token === undefined) {
+        try {
+          token = await o.tokens.current();
+        } catch (error) {
+          if (isAbortError(error)) throw error;
+          return { ok: false, error: tokenError(call.method, call.target.display, attempts, error) };
+        }
+      }
+      const used = token;
+      const result = await this.attempt(call, used, payload, safe);
+      attempts++;
+      if (result.kind === 'response' && result.status < 400) {
+        return {
+          ok: true,
+          attempts,
+          response: { status: result.status, headers: result.headers, body: result.body, requestId: result.requestId },
+        };
+      }
+      if (result.kind === 'response' && result.status === 429) o.stats.throttled++;
+      const outcome: AttemptOutcome =
+        result.kind === 'response'
+          ? { kind: 'status', status: result.status, retryAfterMs: parseRetryAfter(result.headers['retry-after'], o.wallNow()) }
+          : { kind: 'fault', code: result.code };
+      const decision = decideRetry(outcome, { safeToRepeat: safe, retries, canRefreshToken: !refreshed }, o.policy, o.random);
+      if (!decision.retry) {
+        const unsafe = decision.reason === 'unsafe';
+        const error =
+          result.kind === 'response'
+            ? httpError({
+                method: call.method,
+                url: call.target.display,
+                status: result.status,
+                body: result.body,
+                requestId: result.requestId,
+                attempts,
+                notRetriedUnsafe: unsafe,
+              })
+            : faultError({
+                method: call.method,
+                url: call.target.display,
+                code: result.code,
+                detail: result.detail,
+                attempts,
+                notRetriedUnsafe: unsafe,
+                requestId: result.requestId,
+              });
+        return { ok: false, error };
+      }
+      o.stats.retries++;
+      if (decision.refreshToken) {
+        refreshed = true;
+        try {
+          token = await o.tokens.refresh(used);
+        } catch (error) {
+          if (isAbortError(error)) throw error;
+          return { ok: false, error: tokenError(call.method, call.target.display, attempts, error) };
+        }
+      } else {
+        retries++;
+        token = undefined;
+      }
+      if (decision.throttled) o.rate.pause(call.bucket, decision.waitMs);
+      o.emit({
+        kind: 'retry',
+        method: call.method,
+        url: call.target.display,
+        ...(result.kind === 'response' ? { status: result.status } : {}),
+        code: result.kind === 'response' ? (parseErrorBody(result.body).code ?? `HTTP${result.status}`) : result.code,
+        waitMs: decision.waitMs,
+        attempt: attempts,
+      });
+      await sleep(o.clock, decision.waitMs, o.signal);
+    }
+  }
+
+  private async attempt(call: Call, token: string, payload: Buffer | undefined, safe: boolean): Promise<Attempt> {
+    const { o } = this;
+    const permits = call.batchItems ?? 1;
+    const permit = await o.rate.acquire(call.bucket, permits, o.signal);
+    let release: () => void;
+    try {
+      release = await o.slots.acquire(o.signal);
+    } catch (error) {
+      permit.release();
+      throw error;
+    }
+    const clientRequestId = randomUUID();
+    const started = o.clock.now();
+    try {
+      permit.commit();
+      o.stats.requests++;
+      o.stats.graphRequests += permits;
+      if (call.batchItems !== undefined) o.stats.batchedItems += call.batchItems;
+      const headers: Record<string, string> = {
+        ...lowerCaseKeys(call.headers ?? {}),
+        accept: 'application/json',
+        'accept-encoding': 'gzip',
+        'user-agent': o.userAgent,
+        'client-request-id': clientRequestId,
+        'return-client-request-id': 'true',
+        authorization: `Bearer ${token}`,
+      };
+      if (payload) headers['content-type'] = 'application/json';
+      const res = await o.transport.send({
+        method: call.method,
+        url: call.target.url,
+        headers,
+        body: payload,
+        timeoutMs: o.timeoutMs,
+        reuseConnection: safe,
+        signal: o.signal,
+      });
+      o.stats.bytesReceived += res.bytes;
+      o.emit({ kind: 'response', method: call.method, url: call.target.display, status: res.status, ms: Math.round(o.clock.now() - started) });
+      return {
+        kind: 'response',
+        status: res.status,
+        headers: res.headers,
+        body: parseBody(res.body, res.headers['content-type']),
+        requestId: res.headers['request-id'] ?? res.headers['client-request-id'] ?? clientRequestId,
+      };
+    } catch (error) {
+      if (error instanceof TransportError) {
+        o.stats.bytesReceived += error.bytes;
+        return { kind: 'fault', code: error.code, detail: error.message, requestId: clientRequestId };
+      }
+      throw error;
+    } finally {
+      release();
+    }
+  }
+}
+
+/** JSON when it parses, text otherwise, undefined when empty */
+export function parseBody(body: Buffer, contentType: string | undefined): unknown {
+  if (body.length === 0) return undefined;
+  const text = body.toString('utf8');
+  const looksJson = /json/i.test(contentType ?? '') || /^\s*[[{]/.test(text);
+  if (looksJson) {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      return text;
+    }
+  }
+  return text;
+}
+
+function lowerCaseKeys(headers: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) out[name.toLowerCase()] = value;
+  return out;
+}
+

@@ -1,0 +1,552 @@
+import { randomBytes } from 'node:crypto';
+import type { Dirent } from 'node:fs';
+import { mkdir, open, readdir, readFile, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
+import * as path from 'node:path';
+import type { ErrorCode } from '../errors/index.js';
+import type { ResourceDefinition, Workload } from '../resources/definition.js';
+import { parseJsonText } from './jsonError.js';
+import { FILE_EXTENSION, TENANTS_FOLDER, isValidTenantFolder, objectName, singletonFileName } from './layout.js';
+import { fileNameFoldKey, safeFileName } from './naming.js';
+import { compareCodePoints, isPlainObject } from './util.js';
+
+/**
+ * The tenant folder on disk. The only file in the snapshot module that does I/O.
+ */
+
+/** Temporary files are hidden, in the folder they are renamed into, and never end in '.json'. */
+const TEMP_PREFIX = '.tenant-sync-';
+const TEMP_PATTERN = /^\.tenant-sync-[0-9a-f]+\.tmp$/;
+
+export interface WriteTypeFolderResult {
+  /** Files created or changed, sorted */
+  written: string[];
+  /** .json files removed, sorted */
+  deleted: string[];
+  /** Files whose bytes were already right and were not touched */
+  unchanged: number;
+}
+
+function isJsonName(name: string): boolean {
+  return name.toLowerCase().endsWith(FILE_EXTENSION);
+}
+
+function checkFileName(name: string): void {
+  const base = name.slice(0, -FILE_EXTENSION.length);
+  if (!name.endsWith(FILE_EXTENSION) || base === '' || /[/\\\0]/.test(name) || base === '.' || base === '..') {
+    throw new Error(`writeTypeFolder: '${name}' is not a file name ending in '${FILE_EXTENSION}'`);
+  }
+}
+
+/**
+ * Makes the folder of one type hold exactly `files` (file name with '.json' -> content):
+ * - a file whose bytes are already right is not touched (no write, mtime unchanged), so backing up
+ *   an unchanged tenant changes nothing on disk;
+ * - other files are written to a temporary file in the same folder, flushed, and renamed over the
+ *   target: a reader (or a crash) never sees a half-written file;
+ * - .json files in the folder that are not in `files` are deleted; other files (README.md) and
+ *   subfolders are left alone; temporary files a crashed run left behind are removed;
+ * - a file whose name differs only in case from the wanted one (an object renamed 'policy' ->
+ *   'Policy') is replaced so that case-insensitive file systems show the new name too;
+ * - the folder is created when it does not exist and there is something to write.
+ *
+ * CONTRACT: call this only for a type that was read successfully (found, even if empty). A type
+ * whose read failed (403, faults past retries, a delegated sign-in that did not happen) must not
+ * be passed, not even with an empty map: that would delete its files. Its folder stays as it was.
+ *
+ * Throws on I/O errors (after removing its temporary file) and when `files` holds a name that is
+ * not a plain '<name>.json' or two names that are the same file on a case-insensitive system.
+ */
+export async function writeTypeFolder(dir: string, files: ReadonlyMap<string, string>): Promise<WriteTypeFolderResult> {
+  const wanted = [...files.keys()].sort(compareCodePoints);
+  const folded = new Map<string, string>();
+  for (const name of wanted) {
+    checkFileName(name);
+    const key = fileNameFoldKey(name);
+    const other = folded.get(key);
+    if (other !== undefined) {
+      throw new Error(`writeTypeFolder: '${other}' and '${name}' would be the same file on Windows and macOS`);
+    }
+    folded.set(key, name);
+  }
+
+  let entries: Dirent[];
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+    entries = [];
+  }
+  if (entries.length === 0 && wanted.length > 0) await mkdir(dir, { recursive: true });
+
+  for (const entry of entries) {
+    if (TEMP_PATTERN.test(entry.name) && entry.isFile()) await rm(path.join(dir, entry.name), { force: true });
+  }
+  // .json entries on disk (regular files and links; a folder named x.json is not ours to delete)
+  const onDisk = new Set(
+    entries.filter((e) => isJsonName(e.name) && (e.isFile() || e.isSymbolicLink())).map((e) => e.name),
+  );
+  const regular = new Set(entries.filter((e) => e.isFile()).map((e) => e.name));
+
+  const result: WriteTypeFolderResult = { written: [], deleted: [], unchanged: 0 };
+  for (const name of wanted) {
+    const target = path.join(dir, name);
+    let exact = regular.has(name);
+    for (const variant of [...onDisk].filter((n) => n !== name && fileNameFoldKey(n) === fileNameFoldKey(name))) {
+      onDisk.delete(variant);
+      if (variant.normalize('NFC') === name.normalize('NFC') && (await sameFile(path.join(dir, variant), target))) {
+        // A file system that stores names in another Unicode form (HFS+ keeps NFD): same name.
+        exact = true;
+        continue;
+      }
+      await unlink(path.join(dir, variant));
+      result.deleted.push(variant);
+    }
+    onDisk.delete(name);
+    const data = Buffer.from(files.get(name)!, 'utf8');
+    if (exact && (await readIfExists(target))?.equals(data)) {
+      result.unchanged++;
+      continue;
+    }
+    await writeAtomically(dir, name, data);
+    result.written.push(name);
+  }
+  for (const stale of onDisk) {
+    await rm(path.join(dir, stale), { force: true });
+    result.deleted.push(stale);
+  }
+  result.deleted.sort(compareCodePoints);
+  return result;
+}
+
+async function readIfExists(file: string): Promise<Buffer | undefined> {
+  try {
+    return await readFile(file);
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+}
+
+async function sameFile(a: string, b: string): Promise<boolean> {
+  try {
+    const [sa, sb] = await Promise.all([stat(a), stat(b)]);
+    return sa.dev === sb.dev && sa.ino === sb.ino;
+  } catch {
+    return false;
+  }
+}
+
+async function writeAtomically(dir: string, name: string, data: Buffer): Promise<void> {
+  const temp = path.join(dir, `${TEMP_PREFIX}${randomBytes(8).toString('hex')}.tmp`);
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(temp, 'wx');
+    await handle.writeFile(data);
+    await handle.sync();
+    await handle.close();
+    handle = undefined;
+    await renameWithRetry(temp, path.join(dir, name));
+  } catch (error) {
+    await handle?.close().catch(() => undefined);
+    await rm(temp, { force: true }).catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Windows refuses a rename for a moment while a scanner or indexer holds the target open. */
+async function renameWithRetry(from: string, to: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await rename(from, to);
+      return;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (process.platform !== 'win32' || attempt >= 5 || !['EPERM', 'EACCES', 'EBUSY'].includes(code ?? '')) {
+        throw error;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
+    }
+  }
+}
+
+function isNotFound(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading the desired tree back
+
+export type TreeIssueKind =
+  | 'invalid-tenant-folder'
+  | 'read-failed'
+  | 'invalid-json'
+  | 'not-an-object'
+  | 'missing-name'
+  | 'unknown-workload'
+  | 'unknown-type'
+  | 'wrong-workload'
+  | 'misplaced-file'
+  | 'unexpected-folder'
+  | 'symbolic-link'
+  | 'singleton-files'
+  | 'file-name-mismatch';
+
+export interface TreeIssue {
+  /** Stable error code with its troubleshooting page */
+  code: Extract<ErrorCode, 'FILE_INVALID'>;
+  /** What exactly is wrong */
+  kind: TreeIssueKind;
+  /** Path relative to the repository root, with '/': 'tenants/contoso/entra/namedLocations/HQ.json' */
+  file: string;
+  /** 1-based, for invalid JSON */
+  line?: number;
+  column?: number;
+  /** The type whose files are affected, when there is one */
+  type?: string;
+  message: string;
+  /** What to do about it */
+  fix: string;
+}
+
+export interface TreeFile {
+  /** Path relative to the repository root, with '/' */
+  file: string;
+  object: Record<string, unknown>;
+}
+
+export interface TenantTree {
+  /** False when the tenant has no folder yet */
+  exists: boolean;
+  /** Type -> its files' objects, sorted by file; every type in `defs` has an entry */
+  objects: Map<string, TreeFile[]>;
+  errors: TreeIssue[];
+  /** Allowed but worth a look (a file named differently from its object) */
+  warnings: TreeIssue[];
+  /**
+   * Types with an error in their files. Their list in `objects` is incomplete (a broken file is
+   * not in it), so like a type that failed to read they must take no part in reconcile: no
+   * change, and never a delete, until the errors are fixed.
+   */
+  invalidTypes: Set<string>;
+}
+
+/**
+ * Reads `<root>/tenants/<tenant>` back: the desired configuration. Never throws for anything in
+ * the tree; every problem becomes an error naming the file, what is wrong and what to do.
+ *
+ * `defs` are the types that may appear (pass the whole catalogue, then ignore disabled types):
+ * a folder that is not one of them is an error. Hidden files and folders ('.gitkeep') and files
+ * that do not end in '.json' (README.md) are ignored. Objects are returned as parsed, not
+ * normalised.
+ */
+export async function readTenantTree(
+  root: string,
+  tenant: string,
+  defs: readonly ResourceDefinition[],
+): Promise<TenantTree> {
+  const tree: TenantTree = { exists: false, objects: new Map(), errors: [], warnings: [], invalidTypes: new Set() };
+  for (const def of defs) tree.objects.set(def.type, []);
+  const tenantRel = `${TENANTS_FOLDER}/${tenant}`;
+  if (!isValidTenantFolder(tenant)) {
+    tree.errors.push({
+      code: 'FILE_INVALID',
+      kind: 'invalid-tenant-folder',
+      file: tenantRel,
+      message: `'${tenant}' cannot be a tenant folder name.`,
+      fix: `Use a tenant name that is a single folder name without / \\ : * ? " < > | and without a leading dot.`,
+    });
+    for (const def of defs) tree.invalidTypes.add(def.type);
+    return tree;
+  }
+
+  const byWorkload = new Map<string, ResourceDefinition[]>();
+  for (const def of defs) byWorkload.set(def.workload, [...(byWorkload.get(def.workload) ?? []), def]);
+  const knownTypes = defs.map((d) => `${d.workload}/${d.type}`).sort(compareCodePoints);
+  const allInvalid = (): void => defs.forEach((d) => tree.invalidTypes.add(d.type));
+
+  const tenantDir = path.join(root, TENANTS_FOLDER, tenant);
+  const tenantEntries = await list(tenantDir, tenantRel, tree, allInvalid, undefined, true);
+  if (tenantEntries === undefined) return tree;
+  tree.exists = true;
+
+  for (const entry of tenantEntries) {
+    const rel = `${tenantRel}/${entry.name}`;
+    if (entry.isSymbolicLink()) {
+      symlinkError(tree, rel);
+      continue;
+    }
+    if (entry.isFile()) {
+      if (isJsonName(entry.name)) misplaced(tree, rel, 'the tenant folder', knownTypes);
+      continue;
+    }
+    if (!entry.isDirectory()) continue;
+    const workloadDefs = byWorkload.get(entry.name);
+    if (!workloadDefs) {
+      const sameType = defs.find((d) => d.type === entry.name);
+      tree.errors.push({
+        code: 'FILE_INVALID',
+        kind: 'unknown-workload',
+        file: rel,
+        message: `'${entry.name}' is not a workload folder. Known workloads: ${[...byWorkload.keys()].sort(compareCodePoints).join(', ') || '(none)'}.`,
+        fix: sameType
+          ? `Move it to ${tenantRel}/${sameType.workload}/${sameType.type}.`
+          : `Rename or remove the folder. Known types: ${knownTypes.join(', ') || '(none)'}.${caseHint(entry.name, [...byWorkload.keys()])}`,
+        ...(sameType ? { type: sameType.type } : {}),
+      });
+      if (sameType) tree.invalidTypes.add(sameType.type);
+      continue;
+    }
+    await readWorkload(tree, path.join(tenantDir, entry.name), rel, entry.name as Workload, workloadDefs, defs);
+  }
+  for (const files of tree.objects.values()) files.sort((a, b) => compareCodePoints(a.file, b.file));
+  return tree;
+}
+
+async function readWorkload(
+  tree: TenantTree,
+  dir: string,
+  rel: string,
+  workload: Workload,
+  workloadDefs: ResourceDefinition[],
+  defs: readonly ResourceDefinition[],
+): Promise<void> {
+  const entries = await list(dir, rel, tree, () => workloadDefs.forEach((d) => tree.invalidTypes.add(d.type)));
+  if (entries === undefined) return;
+  const knownHere = workloadDefs.map((d) => d.type).sort(compareCodePoints);
+  for (const entry of entries) {
+    const entryRel = `${rel}/${entry.name}`;
+    if (entry.isSymbolicLink()) {
+      symlinkError(tree, entryRel);
+      continue;
+    }
+    if (entry.isFile()) {
+      if (isJsonName(entry.name)) misplaced(tree, entryRel, `the ${workload} folder`, knownHere.map((t) => `${workload}/${t}`));
+      continue;
+    }
+    if (!entry.isDirectory()) continue;
+    const def = workloadDefs.find((d) => d.type === entry.name);
+    if (def) {
+      await readType(tree, path.join(dir, entry.name), entryRel, def);
+      continue;
+    }
+    const elsewhere = defs.find((d) => d.type === entry.name);
+    if (elsewhere) {
+      tree.errors.push({
+        code: 'FILE_INVALID',
+        kind: 'wrong-workload',
+        file: entryRel,
+        type: elsewhere.type,
+        message: `'${entry.name}' belongs to the ${elsewhere.workload} workload, not ${workload}.`,
+        fix: `Move the folder to ${rel.slice(0, rel.lastIndexOf('/'))}/${elsewhere.workload}/${elsewhere.type}.`,
+      });
+      tree.invalidTypes.add(elsewhere.type);
+      continue;
+    }
+    tree.errors.push({
+      code: 'FILE_INVALID',
+      kind: 'unknown-type',
+      file: entryRel,
+      message: `'${entry.name}' is not a known ${workload} type. Known ${workload} types: ${knownHere.join(', ')}.`,
+      fix: `Rename or remove the folder.${caseHint(entry.name, knownHere)}`,
+    });
+  }
+}
+
+async function readType(tree: TenantTree, dir: string, rel: string, def: ResourceDefinition): Promise<void> {
+  const invalid = (): void => void tree.invalidTypes.add(def.type);
+  const entries = await list(dir, rel, tree, invalid, def.type);
+  if (entries === undefined) return;
+  const out = tree.objects.get(def.type) ?? [];
+  tree.objects.set(def.type, out);
+  const jsonFiles: Dirent[] = [];
+  for (const entry of entries) {
+    const entryRel = `${rel}/${entry.name}`;
+    if (entry.isSymbolicLink()) {
+      if (isJsonName(entry.name)) {
+        symlinkError(tree, entryRel, def.type);
+        invalid();
+      }
+      continue;
+    }
+    if (entry.isDirectory()) {
+      tree.errors.push({
+        code: 'FILE_INVALID',
+        kind: 'unexpected-folder',
+        file: entryRel,
+        type: def.type,
+        message: `${def.title} are files directly in ${rel}; the folder '${entry.name}' is not read.`,
+        fix: `Move its .json files up into ${rel} or remove the folder.`,
+      });
+      invalid();
+      continue;
+    }
+    if (entry.isFile() && isJsonName(entry.name)) jsonFiles.push(entry);
+  }
+
+  if (def.kind === 'singleton' && jsonFiles.length > 1) {
+    tree.errors.push({
+      code: 'FILE_INVALID',
+      kind: 'singleton-files',
+      file: rel,
+      type: def.type,
+      message: `${def.title} is a single object, but ${rel} holds ${jsonFiles.length} files: ${jsonFiles.map((e) => e.name).join(', ')}.`,
+      fix: `Keep only ${singletonFileName(def)}.`,
+    });
+    invalid();
+    return;
+  }
+
+  for (const entry of jsonFiles) {
+    const file = `${rel}/${entry.name}`;
+    let text: string;
+    try {
+      text = await readFile(path.join(dir, entry.name), 'utf8');
+    } catch (error) {
+      tree.errors.push(readFailed(file, error, def.type));
+      invalid();
+      continue;
+    }
+    const parsed = parseJsonText(text);
+    if (!parsed.ok) {
+      const { line, column, message } = parsed.error;
+      tree.errors.push({
+        code: 'FILE_INVALID',
+        kind: 'invalid-json',
+        file,
+        line,
+        column,
+        type: def.type,
+        message: `${file}:${line}:${column}: not valid JSON: ${message}.`,
+        fix: `Fix the JSON at line ${line}, column ${column} (a missing or extra comma or quote is the usual cause), or restore the file from the state branch.`,
+      });
+      invalid();
+      continue;
+    }
+    if (!isPlainObject(parsed.value)) {
+      tree.errors.push({
+        code: 'FILE_INVALID',
+        kind: 'not-an-object',
+        file,
+        line: 1,
+        type: def.type,
+        message: `${file} holds ${Array.isArray(parsed.value) ? 'an array' : String(parsed.value === null ? 'null' : typeof parsed.value)}, not a JSON object.`,
+        fix: `A file holds one object: { ... } with the properties of one ${def.title.toLowerCase()} item.`,
+      });
+      invalid();
+      continue;
+    }
+    const object = parsed.value;
+    const base = entry.name.slice(0, -FILE_EXTENSION.length);
+    if (def.kind === 'singleton') {
+      const expected = singletonFileName(def);
+      if (entry.name !== expected) {
+        tree.warnings.push({
+          code: 'FILE_INVALID',
+          kind: 'file-name-mismatch',
+          file,
+          type: def.type,
+          message: `${def.title} is kept in ${expected}; ${entry.name} is read in its place.`,
+          fix: `Rename the file to ${expected}.`,
+        });
+      }
+    } else {
+      const name = objectName(def, object);
+      if (name === undefined) {
+        tree.errors.push({
+          code: 'FILE_INVALID',
+          kind: 'missing-name',
+          file,
+          type: def.type,
+          message: `${file} has no '${def.nameField}', which names the object.`,
+          fix: `Add "${def.nameField}": "<name>" to the object.`,
+        });
+        invalid();
+        continue;
+      }
+      if (!fileNameMatches(base, name)) {
+        tree.warnings.push({
+          code: 'FILE_INVALID',
+          kind: 'file-name-mismatch',
+          file,
+          type: def.type,
+          message: `${file} holds '${name}'; the object is known by its ${def.nameField}, not by the file name.`,
+          fix: `Nothing to do; the next backup names the file '${safeFileName(name)}${FILE_EXTENSION}'. To rename the object, change its ${def.nameField}.`,
+        });
+      }
+    }
+    out.push({ file, object });
+  }
+}
+
+/** The file is named after the object: its safe name, perhaps shortened, perhaps with '~' suffixes. */
+function fileNameMatches(base: string, name: string): boolean {
+  const strip = (s: string): string => s.replace(/(~[0-9a-f]{8})+$/, '');
+  const safe = safeFileName(name);
+  if (base === safe) return true;
+  const a = strip(base);
+  const b = strip(safe);
+  return a === b || (b.startsWith(a) && Buffer.byteLength(a, 'utf8') >= 100);
+}
+
+async function list(
+  dir: string,
+  rel: string,
+  tree: TenantTree,
+  onFailure: () => void,
+  type?: string,
+  /** A missing folder is no error (the tenant has no files yet) */
+  missingOk = false,
+): Promise<Dirent[] | undefined> {
+  try {
+    const entries = await readdir(dir, { withFileTypes: true });
+    return entries.filter((e) => !e.name.startsWith('.')).sort((a, b) => compareCodePoints(a.name, b.name));
+  } catch (error) {
+    if (missingOk && isNotFound(error)) return undefined;
+    tree.errors.push(readFailed(rel, error, type));
+    onFailure();
+    return undefined;
+  }
+}
+
+function readFailed(file: string, error: unknown, type?: string): TreeIssue {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return {
+    code: 'FILE_INVALID',
+    kind: 'read-failed',
+    file,
+    ...(type ? { type } : {}),
+    message: `${file} could not be read: ${error instanceof Error ? error.message : String(error)}`,
+    fix:
+      code === 'EACCES' || code === 'EPERM'
+        ? 'Give the workflow read access to the file.'
+        : code === 'ENOTDIR'
+          ? 'A file stands where a folder is expected; move it.'
+          : 'Check the file and the checkout, then sync again.',
+  };
+}
+
+function misplaced(tree: TenantTree, rel: string, where: string, knownTypes: string[]): void {
+  tree.errors.push({
+    code: 'FILE_INVALID',
+    kind: 'misplaced-file',
+    file: rel,
+    message: `${rel} is directly in ${where}; object files belong in a type folder.`,
+    fix: `Move it into the folder of its type: ${knownTypes.join(', ') || '(no known types)'}.`,
+  });
+}
+
+function symlinkError(tree: TenantTree, rel: string, type?: string): void {
+  tree.errors.push({
+    code: 'FILE_INVALID',
+    kind: 'symbolic-link',
+    file: rel,
+    ...(type ? { type } : {}),
+    message: `${rel} is a symbolic link; links are not followed.`,
+    fix: 'Replace the link with the file or folder itself.',
+  });
+}
+
+function caseHint(name: string, known: readonly string[]): string {
+  const match = known.find((k) => k.toLowerCase() === name.toLowerCase());
+  return match ? ` Folder names are case-sensitive: did you mean '${match}'?` : '';
+}
