@@ -128,7 +128,12 @@ export const resourceDefinitionSchema = z.object({
   /** Server-generated and volatile fields removed before files are written (besides the common ones). */
   volatile: z.array(objectPathSchema).default([]),
   /** Objects that exist in every tenant and cannot be changed (built-in policies); backed up, never written. */
-  readOnlyWhen: z.object({ field: z.string(), equals: z.union([z.string(), z.boolean()]) }).optional(),
+  readOnlyWhen: z
+    .union([
+      z.object({ field: z.string(), equals: z.union([z.string(), z.boolean(), z.number()]) }),
+      z.object({ field: z.string(), startsWith: z.string() }),
+    ])
+    .optional(),
   references: z.array(referenceSchema).default([]),
   permissions: permissionSchema,
   /** Only a signed-in user (delegated token) can read or write the type. */
@@ -161,6 +166,14 @@ export const lookupDefinitionSchema = z.object({
 });
 export type LookupDefinitionInput = z.input<typeof lookupDefinitionSchema>;
 export type LookupDefinition = z.infer<typeof lookupDefinitionSchema>;
+
+/** Built-in objects are backed up like any other but never written */
+export function isReadOnlyObject(def: ResourceDefinition, object: Record<string, unknown>): boolean {
+  const rule = def.readOnlyWhen;
+  if (!rule) return false;
+  const value = object[rule.field];
+  return 'equals' in rule ? value === rule.equals : typeof value === 'string' && value.startsWith(rule.startsWith);
+}
 
 export function defineResource(input: ResourceDefinitionInput): ResourceDefinition {
   return resourceDefinitionSchema.parse(input);

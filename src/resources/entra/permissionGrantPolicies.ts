@@ -20,6 +20,7 @@ export const permissionGrantPolicies = defineResource({
   path: '/policies/permissionGrantPolicies',
   kind: 'collection',
   nameField: 'id',
+  readOnlyWhen: { field: 'id', startsWith: 'microsoft-' },
   volatile: ['includes[].id', 'excludes[].id'],
   permissions: {
     read: 'Policy.Read.PermissionGrant',

@@ -1,0 +1,45 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { errorCatalogue, type ErrorCode } from '../src/errors/index.js';
+
+const dir = join(dirname(fileURLToPath(import.meta.url)), '..', 'docs', 'troubleshooting');
+const codes = Object.keys(errorCatalogue) as ErrorCode[];
+const read = (name: string) => readFileSync(join(dir, name), 'utf8');
+
+describe('troubleshooting pages', () => {
+  it.each(codes)('%s has a page titled "# CODE: <catalogue title>" with the standard sections', (code) => {
+    const file = join(dir, `${code}.md`);
+    expect(existsSync(file), `docs/troubleshooting/${code}.md is missing`).toBe(true);
+    const text = read(`${code}.md`);
+    const firstLine = text.split('\n')[0]!;
+    expect(firstLine.startsWith(`# ${code}`)).toBe(true);
+    expect(firstLine).toBe(`# ${code}: ${errorCatalogue[code]}`);
+    for (const section of ['## What happened', '## Common causes', '## How to fix', '## Related']) {
+      expect(text, `${code}.md lacks "${section}"`).toContain(`\n${section}\n`);
+    }
+  });
+
+  it('every page corresponds to a code of the catalogue', () => {
+    const pages = readdirSync(dir).filter((f) => f.endsWith('.md') && f !== 'README.md');
+    const strays = pages.filter((f) => !(codes as string[]).includes(f.slice(0, -'.md'.length)));
+    expect(strays).toEqual([]);
+    expect(pages.length).toBe(codes.length);
+  });
+
+  it('README.md lists and links every code', () => {
+    const readme = read('README.md');
+    for (const code of codes) {
+      expect(readme, `README.md does not list ${code}`).toContain(`| \`${code}\` | ${errorCatalogue[code]} | [${code}.md](${code}.md) |`);
+    }
+  });
+
+  it('links between pages point at existing pages', () => {
+    for (const page of readdirSync(dir).filter((f) => f.endsWith('.md'))) {
+      for (const [, target] of read(page).matchAll(/\]\(([A-Z_]+\.md)\)/g)) {
+        expect(existsSync(join(dir, target!)), `${page} links to missing ${target}`).toBe(true);
+      }
+    }
+  });
+});
