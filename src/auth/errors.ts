@@ -55,7 +55,7 @@ const aadsts: Record<string, AadstsMapping> = {
   '65001': {
     code: 'AUTH_CONSENT_MISSING',
     message: (c) => `application ${c.clientId} has not been granted admin consent in tenant ${c.tenantId} (AADSTS65001)`,
-    fix: (c) => `An administrator grants consent at ${c.authorityHost}/${c.tenantId}/v2.0/adminconsent?client_id=${c.clientId}&scope=.default`,
+    fix: (c) => `An administrator grants consent at ${c.authorityHost}/${c.tenantId}/adminconsent?client_id=${c.clientId}`,
   },
   '53003': {
     code: 'AUTH_CONDITIONAL_ACCESS',

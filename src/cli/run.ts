@@ -80,7 +80,7 @@ async function backupCommand(values: { tenant?: string; config: string; dir: str
   }
   const config = await loadConfig(values.config, process.env);
   const tenant = selectTenant(config, values.tenant);
-  const graph = connect({ tenant, log, sources: { env: process.env } });
+  const graph = await connect({ tenant, log, sources: { env: process.env } });
   const report = await backupTenant({ tenant, root: values.dir, graph, log });
   log.info(values.json ? JSON.stringify(report, null, 2) : formatBackupSummary(report));
   return report.totals.failedTypes > 0 ? exitCodes.partial : exitCodes.ok;

@@ -23,8 +23,12 @@ export interface ConnectOptions {
   graph?: Partial<GraphClientOptions>;
 }
 
-/** The service principal's Graph client for a tenant */
-export function connect(options: ConnectOptions): GraphClient {
+/**
+ * The service principal's Graph client for a tenant. Signs in once up front, so that a refused
+ * credential stops the run with its own error (AADSTS code, what to do) instead of failing every
+ * type's read one by one.
+ */
+export async function connect(options: ConnectOptions): Promise<GraphClient> {
   const { tenant, log } = options;
   const credential = servicePrincipalCredential(tenant, options.sources);
   const token = createServicePrincipalTokenProvider({
@@ -35,6 +39,7 @@ export function connect(options: ConnectOptions): GraphClient {
     credential,
     log,
   });
+  await token();
   return createGraphClient({
     endpoint: tenant.graphEndpoint,
     token,

@@ -24,6 +24,18 @@ export function actionsLogger(): Logger {
   };
 }
 
+/** GitHub's OIDC token, for a federated credential; the job needs permissions: id-token: write */
+async function githubIdToken(env: NodeJS.ProcessEnv, audience: string): Promise<string> {
+  if (!env.ACTIONS_ID_TOKEN_REQUEST_URL) {
+    throw new TenantSyncError(
+      'CREDENTIAL_MISSING',
+      'this job cannot request a GitHub OIDC token for the federated credential',
+      'Add "permissions: id-token: write" to the job (or workflow), or use auth.method certificate or secret.',
+    );
+  }
+  return core.getIDToken(audience);
+}
+
 export function commandForEvent(eventName: string): Command {
   switch (eventName) {
     case 'schedule':
@@ -56,7 +68,7 @@ export async function runAction(env: NodeJS.ProcessEnv = process.env): Promise<v
         const tenants = inputs.tenant ? [selectTenant(config, inputs.tenant)] : config.tenants;
         let failed = 0;
         for (const tenant of tenants) {
-          const graph = connect({ tenant, log, sources: { env, getIdToken: (aud) => core.getIDToken(aud) } });
+          const graph = await connect({ tenant, log, sources: { env, getIdToken: (aud) => githubIdToken(env, aud) } });
           const report = await backupTenant({ tenant, root, graph, log });
           log.info(formatBackupSummary(report));
           failed += report.totals.failedTypes;
