@@ -9,6 +9,8 @@ export function parseRetryAfter(value: string | undefined, nowEpochMs: number): 
   const text = value.trim();
   if (text === '') return undefined;
   if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
+  // An HTTP-date names its day or month ('Wed, 21 Oct 2015 07:28:00 GMT'); '-5' is no date.
+  if (!/[A-Za-z]{3}/.test(text)) return undefined;
   const at = Date.parse(text);
   if (Number.isNaN(at)) return undefined;
   return Math.max(0, at - nowEpochMs);

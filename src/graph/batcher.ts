@@ -1,18 +1,20 @@
 import { parseRetryAfter } from './backoff.js';
-import { buildEnvelope, chunk, envelopeSize, parseEnvelopeResponse } from './batch.js';
+import { buildEnvelope, envelopeSize, parseEnvelopeResponse } from './batch.js';
 import { sleep, throwIfAborted } from './clock.js';
 import { faultError, httpError, parseErrorBody, withContext } from './errors.js';
 import type { Exchange, Executor, ExecutorContext } from './executor.js';
+import type { Permit, RateLimiter } from './rateLimiter.js';
 import { decideRetry, type AttemptOutcome } from './retry.js';
 import type { GraphError } from './types.js';
 import { batchTarget, type GraphEndpoint, type GraphTarget } from './url.js';
 import type { ThrottleBucket } from '../resources/definition.js';
 
 /**
- * GETs sent through $batch. Callers fetch one URL at a time; the queue gathers every GET submitted
- * in the same turn of the event loop into envelopes per API version and throttle bucket (an
- * envelope's items share a version; a paced bucket's envelope never exceeds its window). Next pages
- * of many lists, submitted together when their envelope answers, share envelopes the same way.
+ * GETs sent through $batch. Callers fetch one URL at a time; the queue gathers the GETs waiting
+ * into envelopes per API version and throttle bucket (an envelope's items share a version) of at
+ * most 20 items, or as many as the bucket's window has room for (each item is one Graph request to
+ * the throttle). Next pages of many lists, submitted together when their envelope answers, share
+ * envelopes the same way.
  *
  * An envelope that fails as a whole (429, 503, a dropped connection) is retried as an envelope by
  * the executor: it holds only GETs. An item that fails on its own (429 with its own Retry-After,
@@ -36,17 +38,18 @@ interface Group {
   version: string;
   bucket: ThrottleBucket;
   items: Queued[];
+  /** The group's dispatch loop is running or scheduled */
+  active: boolean;
 }
 
 export class BatchQueue {
   private readonly groups = new Map<string, Group>();
-  private scheduled = false;
 
   constructor(
     private readonly executor: Executor,
     private readonly endpoint: GraphEndpoint,
-    /** Most items one envelope of the bucket may carry */
-    private readonly capacity: (bucket: ThrottleBucket) => number,
+    private readonly rate: RateLimiter,
+    private readonly signal?: AbortSignal,
   ) {}
 
   /** One GET, answered when its envelope is */
@@ -55,39 +58,54 @@ export class BatchQueue {
       const key = `${target.version}\u0000${bucket}`;
       let group = this.groups.get(key);
       if (!group) {
-        group = { version: target.version, bucket, items: [] };
+        group = { version: target.version, bucket, items: [], active: false };
         this.groups.set(key, group);
       }
       group.items.push({ target, resolve, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
+      if (!group.active) {
+        group.active = true;
+        const started = group;
         // After the current turn's promise continuations: everything submitted together goes together.
-        setImmediate(() => this.flush());
+        setImmediate(() => void this.dispatch(started));
       }
     });
   }
 
-  private flush(): void {
-    this.scheduled = false;
-    const groups = [...this.groups.values()];
-    this.groups.clear();
-    for (const group of groups) {
-      for (const items of chunk(group.items, envelopeSize(this.capacity(group.bucket)))) {
-        this.send(group.version, group.bucket, items).then(
+  /**
+   * Form envelopes while items wait: reserve permits for up to 20 (fewer when the bucket's window
+   * has less room), take that many items, send them, repeat.
+   */
+  private async dispatch(group: Group): Promise<void> {
+    try {
+      while (group.items.length > 0) {
+        const wanted = envelopeSize(Math.min(group.items.length, this.rate.capacity(group.bucket)));
+        let permit: Permit;
+        try {
+          permit = await this.rate.acquireUpTo(group.bucket, wanted, this.signal);
+        } catch (error) {
+          for (const item of group.items.splice(0)) item.reject(error);
+          return;
+        }
+        const items = group.items.splice(0, permit.count);
+        if (items.length < permit.count) permit.release();
+        this.send(group.version, group.bucket, items, permit).then(
           (outcomes) => items.forEach((item, i) => item.resolve(outcomes[i] ?? missing(item.target))),
           (error: unknown) => items.forEach((item) => item.reject(error)),
         );
       }
+    } finally {
+      group.active = false;
     }
   }
 
-  private async send(version: string, bucket: ThrottleBucket, items: Queued[]): Promise<ItemOutcome[]> {
+  private async send(version: string, bucket: ThrottleBucket, items: Queued[], permit: Permit): Promise<ItemOutcome[]> {
     const exchange: Exchange = await this.executor.run({
       method: 'POST',
       target: batchTarget(this.endpoint, version),
       body: buildEnvelope(items.map((item) => item.target.relative)),
       bucket,
       batchItems: items.length,
+      ...(permit.count === items.length ? { permit } : {}),
     });
     if (!exchange.ok) return items.map(() => ({ kind: 'failed', error: exchange.error }));
     const byId = parseEnvelopeResponse(exchange.response.body);

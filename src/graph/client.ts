@@ -76,7 +76,7 @@ export function createGraphClient(options: GraphClientOptions, internals: GraphC
     timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     userAgent: options.userAgent ?? 'tenant-sync',
   });
-  const queue = new BatchQueue(executor, endpoint, (bucket) => rate.capacity(bucket));
+  const queue = new BatchQueue(executor, endpoint, rate, options.signal);
 
   /** Resolve the URL and run; an abort or a bad URL becomes a failed exchange */
   const guarded = async (method: string, url: string, run: (target: GraphTarget) => Promise<Exchange>): Promise<Exchange> => {

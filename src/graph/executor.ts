@@ -4,7 +4,7 @@ import { parseRetryAfter } from './backoff.js';
 import { sleep, throwIfAborted, isAbortError, type Clock } from './clock.js';
 import type { Semaphore } from './concurrency.js';
 import { faultError, httpError, parseErrorBody, tokenError } from './errors.js';
-import type { RateLimiter } from './rateLimiter.js';
+import type { Permit, RateLimiter } from './rateLimiter.js';
 import { decideRetry, isSafeToRepeat, type AttemptOutcome, type RetryPolicy } from './retry.js';
 import { TransportError, type Transport } from './transport.js';
 import type { GraphError, GraphEvent, GraphResponse, GraphStats, HttpMethod } from './types.js';
@@ -40,6 +40,8 @@ export interface Call {
   bucket: ThrottleBucket;
   /** A $batch envelope: how many Graph requests it carries (each takes a permit of the bucket) */
   batchItems?: number;
+  /** Permits already reserved for the first attempt (the batch queue sizes envelopes to them) */
+  permit?: Permit;
 }
 
 /** The end of a request after its retries; an aborted request throws instead */
@@ -54,7 +56,16 @@ export class Executor {
   constructor(private readonly o: ExecutorOptions) {}
 
   async run(call: Call): Promise<Exchange> {
+    try {
+      return await this.runAttempts(call);
+    } finally {
+      call.permit?.release(); // unused when the first attempt never went out
+    }
+  }
+
+  private async runAttempts(call: Call): Promise<Exchange> {
     const { o } = this;
+    let reserved = call.permit;
     const safe = isSafeToRepeat(call.method, call.target.relative, call.body);
     const payload = call.body === undefined ? undefined : Buffer.from(JSON.stringify(call.body));
     let retries = 0;
@@ -72,7 +83,8 @@ export class Executor {
         }
       }
       const used = token;
-      const result = await this.attempt(call, used, payload, safe);
+      const result = await this.attempt(call, used, payload, safe, reserved);
+      reserved = undefined;
       attempts++;
       if (result.kind === 'response' && result.status < 400) {
         return {
@@ -138,10 +150,10 @@ export class Executor {
     }
   }
 
-  private async attempt(call: Call, token: string, payload: Buffer | undefined, safe: boolean): Promise<Attempt> {
+  private async attempt(call: Call, token: string, payload: Buffer | undefined, safe: boolean, reserved: Permit | undefined): Promise<Attempt> {
     const { o } = this;
     const permits = call.batchItems ?? 1;
-    const permit = await o.rate.acquire(call.bucket, permits, o.signal);
+    const permit = reserved ?? (await o.rate.acquire(call.bucket, permits, o.signal));
     let release: () => void;
     try {
       release = await o.slots.acquire(o.signal);
@@ -151,8 +163,14 @@ export class Executor {
     }
     const clientRequestId = randomUUID();
     const started = o.clock.now();
-    try {
+    // The permit counts from the moment the request goes out on a connected socket (a new TLS
+    // connection can take longer than a paced window's margin); until then it is pending.
+    let written = false;
+    const onWrite = (): void => {
+      written = true;
       permit.commit();
+    };
+    try {
       o.stats.requests++;
       o.stats.graphRequests += permits;
       if (call.batchItems !== undefined) o.stats.batchedItems += call.batchItems;
@@ -174,7 +192,9 @@ export class Executor {
         timeoutMs: o.timeoutMs,
         reuseConnection: safe,
         signal: o.signal,
+        onWrite,
       });
+      if (!written) onWrite();
       o.stats.bytesReceived += res.bytes;
       o.emit({ kind: 'response', method: call.method, url: call.target.display, status: res.status, ms: Math.round(o.clock.now() - started) });
       return {
@@ -191,6 +211,8 @@ export class Executor {
       }
       throw error;
     } finally {
+      // Never connected: Graph did not see it, the permit goes back.
+      if (!written) permit.release();
       release();
     }
   }

@@ -62,6 +62,14 @@ export class SlidingWindow {
     return Math.max(expiresAt - now, 0.001);
   }
 
+  /** Permits free right now (Infinity when unlimited, 0 while paused) */
+  available(now: number): number {
+    if (now < this.pausedUntil) return 0;
+    if (!this.limit) return Infinity;
+    this.prune(now, this.limit.perMs + this.marginMs);
+    return Math.max(0, this.capacity - (this.log.length - this.head) - this.pending);
+  }
+
   reserve(n: number): void {
     if (this.limit) this.pending += n;
   }
@@ -97,6 +105,8 @@ export class SlidingWindow {
 }
 
 export interface Permit {
+  /** Permits held: what was asked for, or fewer for a partial acquisition */
+  readonly count: number;
   /** The request is being sent now */
   commit(): void;
   /** The request will not be sent (aborted before a slot was free) */
@@ -105,6 +115,8 @@ export interface Permit {
 
 interface Waiter {
   n: number;
+  /** Take what is free (at least one) instead of waiting for all n */
+  partial: boolean;
   grant: (permit: Permit) => void;
   fail: (error: Error) => void;
   detach: () => void;
@@ -119,11 +131,14 @@ class BucketScheduler {
     private readonly clock: Clock,
   ) {}
 
-  acquire(n: number, signal?: AbortSignal): Promise<Permit> {
+  acquire(n: number, partial: boolean, signal?: AbortSignal): Promise<Permit> {
     if (signal?.aborted) return Promise.reject(new AbortedError());
-    if (this.waiters.length === 0 && this.window.delay(n, this.clock.now()) === 0) {
-      this.window.reserve(n);
-      return Promise.resolve(this.permit(n));
+    if (this.waiters.length === 0) {
+      const granted = this.grantable(n, partial, this.clock.now());
+      if (granted > 0) {
+        this.window.reserve(granted);
+        return Promise.resolve(this.permit(granted));
+      }
     }
     return new Promise((resolve, reject) => {
       const onAbort = (): void => {
@@ -134,6 +149,7 @@ class BucketScheduler {
       };
       const waiter: Waiter = {
         n,
+        partial,
         grant: resolve,
         fail: reject,
         detach: () => signal?.removeEventListener('abort', onAbort),
@@ -156,14 +172,16 @@ class BucketScheduler {
     for (;;) {
       const head = this.waiters[0];
       if (!head) return;
-      const wait = this.window.delay(head.n, this.clock.now());
-      if (wait === 0) {
+      const now = this.clock.now();
+      const granted = this.grantable(head.n, head.partial, now);
+      if (granted > 0) {
         this.waiters.shift();
         head.detach();
-        this.window.reserve(head.n);
-        head.grant(this.permit(head.n));
+        this.window.reserve(granted);
+        head.grant(this.permit(granted));
         continue;
       }
+      const wait = this.window.delay(head.partial ? 1 : head.n, now);
       if (Number.isFinite(wait)) {
         this.cancelTimer = this.clock.setTimeout(() => {
           this.cancelTimer = undefined;
@@ -174,9 +192,16 @@ class BucketScheduler {
     }
   }
 
+  /** Permits that can be granted now: n, or for a partial waiter what is free up to n; 0 to wait */
+  private grantable(n: number, partial: boolean, now: number): number {
+    if (!partial) return this.window.delay(n, now) === 0 ? n : 0;
+    return Math.min(n, this.window.available(now));
+  }
+
   private permit(n: number): Permit {
     let done = false;
     return {
+      count: n,
       commit: () => {
         if (done) return;
         done = true;
@@ -209,7 +234,16 @@ export class RateLimiter {
 
   /** Reserve n permits of the bucket (one per Graph request, batch items included) */
   acquire(bucket: ThrottleBucket, n: number, signal?: AbortSignal): Promise<Permit> {
-    return this.scheduler(bucket).acquire(n, signal);
+    return this.scheduler(bucket).acquire(n, false, signal);
+  }
+
+  /**
+   * Reserve between 1 and n permits: as many as are free once at least one is. A $batch envelope
+   * is then filled to what the window allows instead of waiting for room for a full one (with
+   * 50 per window and envelopes of 20, waiting for full envelopes would use only 40).
+   */
+  acquireUpTo(bucket: ThrottleBucket, n: number, signal?: AbortSignal): Promise<Permit> {
+    return this.scheduler(bucket).acquire(n, true, signal);
   }
 
   /** Hold every request of the bucket back for ms (after a 429) */

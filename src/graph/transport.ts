@@ -23,6 +23,12 @@ export interface TransportRequest {
   /** false: use a fresh connection */
   reuseConnection: boolean;
   signal?: AbortSignal;
+  /**
+   * Called once the connection is up and the request is being written (after the TLS handshake on
+   * a new connection): the moment Graph's throttling starts counting it. Not called when the
+   * connection could not be made.
+   */
+  onWrite?: () => void;
 }
 
 export interface TransportResponse {
@@ -110,6 +116,13 @@ function exchange(requestFn: RequestFn, agent: http.Agent, request: TransportReq
     request.signal?.addEventListener('abort', onAbort, { once: true });
 
     req.on('error', (error) => settle(toTransportError(error, bytes)));
+    if (request.onWrite) {
+      const onWrite = request.onWrite;
+      req.once('socket', (socket) => {
+        if (!socket.connecting) return onWrite();
+        socket.once(request.url.protocol === 'https:' ? 'secureConnect' : 'connect', onWrite);
+      });
+    }
     req.on('response', (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => {

@@ -15,7 +15,7 @@ export interface Recorded {
   at: number;
 }
 
-export type Handler = (req: Recorded, res: http.ServerResponse) => void | Promise<void>;
+export type Handler = (req: Recorded, res: http.ServerResponse) => unknown;
 
 export interface TestServer {
   /** http://127.0.0.1:port */
@@ -154,6 +154,7 @@ export class ManualClock implements Clock {
   /** Move time forward, running due timers in order */
   async advance(ms: number): Promise<void> {
     const end = this.time + ms;
+    await flushMicrotasks();
     for (;;) {
       this.timers.sort((a, b) => a.at - b.at || a.id - b.id);
       const next = this.timers[0];
@@ -168,6 +169,7 @@ export class ManualClock implements Clock {
   }
 }
 
+/** Let every pending promise continuation run */
 export async function flushMicrotasks(): Promise<void> {
-  for (let i = 0; i < 10; i++) await Promise.resolve();
+  await new Promise<void>((resolve) => setImmediate(resolve));
 }

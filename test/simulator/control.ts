@@ -66,7 +66,7 @@ async function route(sim: Simulator, method: string, segments: string[], body: u
     case 'scenario':
       if (method === 'GET') return sim.scenario;
       if (method === 'PATCH') {
-        sim.setScenario(needObj(body));
+        sim.setScenario(needObj(body) as Parameters<Simulator['setScenario']>[0]);
         return sim.scenario;
       }
       break;

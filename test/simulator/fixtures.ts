@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { lookups as catalogueLookups, resources as catalogueResources } from '../../src/resources/catalogue.js';
-import type { LookupDefinition, ResourceDefinition } from '../../src/resources/definition.js';
+import { isReadOnlyObject, type LookupDefinition, type ResourceDefinition } from '../../src/resources/definition.js';
 import type { TenantData } from './tenant.js';
 import { isObj, Prng, type Obj } from './util.js';
 
@@ -51,14 +51,30 @@ const WEIGHTS: [RegExp, number][] = [
   [/\/deviceManagement\/roleScopeTags$/i, 1],
 ];
 
+/**
+ * Service limits on the number of objects (whole tenant, fixtures included): conditional access
+ * policies and named locations (195 each), custom authentication strengths (15), custom directory
+ * roles (100), assignment filters (200); directory settings exist once per template (no clones).
+ */
+const CAPS: [RegExp, number][] = [
+  [/\/identity\/conditionalAccess\/policies$/i, 195],
+  [/\/identity\/conditionalAccess\/namedLocations$/i, 195],
+  [/\/policies\/authenticationStrengthPolicies$/i, 15 + 3],
+  [/\/roleManagement\/directory\/roleDefinitions$/i, 100],
+  [/\/deviceManagement\/assignmentFilters$/i, 200],
+  [/\/groupSettings$/i, 0],
+];
+
+function capOf(def: ResourceDefinition): number {
+  for (const [re, cap] of CAPS) if (re.test(def.path)) return cap;
+  return Number.POSITIVE_INFINITY;
+}
+
 function weightOf(def: ResourceDefinition): number {
   for (const [re, w] of WEIGHTS) if (re.test(def.path)) return w;
   return 1;
 }
 
-function readOnly(def: ResourceDefinition, obj: Obj): boolean {
-  return def.readOnlyWhen !== undefined && obj[def.readOnlyWhen.field] === def.readOnlyWhen.equals;
-}
 
 export interface GenerateOptions extends DefinitionSet {
   /** Objects of catalogue types in the tenant (fixtures included). */
@@ -88,7 +104,7 @@ export function generateTenant(options: GenerateOptions): TenantData {
   const toMake = Math.max(0, options.objects - existing);
   const candidates = resources
     .filter((def) => def.kind === 'collection' && def.write?.create && def.nameField !== def.key)
-    .map((def) => ({ def, sources: (fixtures[def.type] ?? []).filter((o) => !readOnly(def, o)), weight: weightOf(def) }))
+    .map((def) => ({ def, sources: (fixtures[def.type] ?? []).filter((o) => !isReadOnlyObject(def, o)), weight: weightOf(def) }))
     .filter((c) => c.sources.length > 0);
   if (toMake === 0 || candidates.length === 0) return data;
 
@@ -106,16 +122,27 @@ export function generateTenant(options: GenerateOptions): TenantData {
     }
   }
 
-  // Largest-remainder split of toMake over the weights.
-  const total = candidates.reduce((n, c) => n + c.weight, 0);
-  const shares = candidates.map((c) => (toMake * c.weight) / total);
-  const counts = shares.map(Math.floor);
-  let left = toMake - counts.reduce((a, b) => a + b, 0);
-  const order = shares.map((s, i) => ({ i, r: s - Math.floor(s) })).sort((a, b) => b.r - a.r || a.i - b.i);
-  for (const { i } of order) {
-    if (left <= 0) break;
-    counts[i] = (counts[i] ?? 0) + 1;
-    left--;
+  // Largest-remainder split of toMake over the weights, within each collection's cap.
+  const room = candidates.map((c) => Math.max(0, capOf(c.def) - (data[c.def.type]?.length ?? 0)));
+  const counts = candidates.map(() => 0);
+  let left = toMake;
+  for (let round = 0; round < candidates.length && left > 0; round++) {
+    const open = candidates.map((c, i) => (counts[i]! < room[i]! ? c.weight : 0));
+    const total = open.reduce((a, b) => a + b, 0);
+    if (total === 0) break;
+    const shares = open.map((w, i) => Math.min(room[i]! - counts[i]!, (left * w) / total));
+    const add = shares.map(Math.floor);
+    let rest = Math.min(left, Math.round(shares.reduce((a, b) => a + b, 0))) - add.reduce((a, b) => a + b, 0);
+    const order = shares.map((sh, i) => ({ i, r: sh - Math.floor(sh) })).sort((a, b) => b.r - a.r || a.i - b.i);
+    for (const { i } of order) {
+      if (rest <= 0) break;
+      if (counts[i]! + add[i]! < room[i]!) {
+        add[i]!++;
+        rest--;
+      }
+    }
+    add.forEach((n, i) => (counts[i] = counts[i]! + n));
+    left = toMake - counts.reduce((a, b) => a + b, 0);
   }
 
   candidates.forEach(({ def, sources }, index) => {

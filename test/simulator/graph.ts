@@ -654,7 +654,7 @@ export async function handleGraph(core: Core, req: IncomingMessage, res: ServerR
   const latency = core.faults.latency(faultReq);
   if (latency > 0) await sleep(latency / core.scenario.timeScale);
   const drop = core.faults.drop(faultReq);
-  if (drop && drop.phase === 'before') {
+  if (drop && drop.kind === 'drop' && drop.phase === 'before') {
     core.counters.droppedConnections++;
     core.log(`graph: dropped connection before ${method} ${url.pathname}`);
     req.socket.destroy();

@@ -242,7 +242,9 @@ async function tokenEndpoint(
       sendJson(res, 200, { token_type: 'Bearer', expires_in: token.expiresIn, ext_expires_in: token.expiresIn, access_token: token.jwt }, loginHeaders(ctx));
       return;
     }
-    case DEVICE_CODE_GRANT: {
+    // The documented URN, and the short form MSAL sends.
+    case DEVICE_CODE_GRANT:
+    case 'device_code': {
       authenticateClient(ctx, app, form, false);
       const code = form['device_code'] ?? '';
       const record = core.deviceCodes.get(code);
@@ -649,6 +651,8 @@ function expiredRefreshToken(): AadError {
     'invalid_grant',
     70008,
     'The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource.',
+    // Entra marks an expired refresh token as a bad token (MSAL: InteractionRequiredAuthError, token dropped from cache).
+    { suberror: 'bad_token' },
   );
 }
 
@@ -708,7 +712,7 @@ function pollDeviceCode(ctx: Ctx, res: ServerResponse, record: DeviceCodeRecord,
   if (record.state === 'redeemed') {
     throw new AadError(400, 'invalid_grant', 54005, 'OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token.');
   }
-  if (Date.now() > record.expiresAt && record.state === 'pending') record.state = 'expired';
+  if (Date.now() >= record.expiresAt && record.state === 'pending') record.state = 'expired';
   if (record.state === 'expired') {
     throw new AadError(400, 'expired_token', 70019, 'Verification code expired.');
   }

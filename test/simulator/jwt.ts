@@ -26,7 +26,7 @@ export function signJwt(
   const sig =
     alg === 'PS256'
       ? sign('sha256', Buffer.from(input), {
-          key: privateKey,
+          key: privateKey as KeyObject,
           padding: constants.RSA_PKCS1_PSS_PADDING,
           saltLength: constants.RSA_PSS_SALTLEN_DIGEST,
         })
@@ -63,7 +63,7 @@ export function verifyJwtSignature(jwt: DecodedJwt, publicKey: KeyObject | strin
       return verify(
         'sha256',
         data,
-        { key: publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_AUTO },
+        { key: publicKey as KeyObject, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_AUTO },
         jwt.signature,
       );
     }

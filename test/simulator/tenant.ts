@@ -25,6 +25,8 @@ export class Store {
   /** Server fields seen on this store's objects (set on create/update). */
   readonly serverFields = new Set<string>();
   objects = new Map<string, Obj>();
+  /** lower-case key -> key as stored (Graph matches GUIDs case-insensitively) */
+  private lowerKeys = new Map<string, string>();
   singleton: Obj | undefined;
   version = 0;
   private arrayCache: { version: number; items: Obj[] } | undefined;
@@ -77,10 +79,8 @@ export class Store {
     if (this.kind === 'singleton') return this.singleton;
     const direct = this.objects.get(id);
     if (direct) return direct;
-    // Ids are GUIDs and Graph matches them case-insensitively.
-    const lower = id.toLowerCase();
-    for (const [k, v] of this.objects) if (k.toLowerCase() === lower) return v;
-    return undefined;
+    const key = this.lowerKeys.get(id.toLowerCase());
+    return key === undefined ? undefined : this.objects.get(key);
   }
 
   keyOf(obj: Obj): string | undefined {
@@ -96,9 +96,9 @@ export class Store {
       const key = this.keyOf(obj);
       if (key === undefined) throw new Error(`object without ${this.key} in ${this.path}`);
       // Keep the canonical spelling of an existing key.
-      const existing = this.get(key);
-      const existingKey = existing ? this.keyOf(existing) : undefined;
+      const existingKey = this.lowerKeys.get(key.toLowerCase());
       this.objects.set(existingKey ?? key, obj);
+      if (existingKey === undefined) this.lowerKeys.set(key.toLowerCase(), key);
     }
     this.version++;
   }
@@ -107,13 +107,18 @@ export class Store {
     const obj = this.get(id);
     if (!obj) return false;
     const key = this.keyOf(obj);
-    if (key !== undefined) this.objects.delete(key);
+    if (key !== undefined) {
+      const stored = this.lowerKeys.get(key.toLowerCase()) ?? key;
+      this.objects.delete(stored);
+      this.lowerKeys.delete(key.toLowerCase());
+    }
     this.version++;
     return true;
   }
 
   clear(): void {
     this.objects = new Map();
+    this.lowerKeys = new Map();
     this.singleton = undefined;
     this.version++;
   }
@@ -265,7 +270,7 @@ export class Tenant {
     }
     for (const existing of this.list(type)) {
       const key = store.keyOf(existing);
-      if (key !== undefined && store.defFor(existing) === def) store.objects.delete(key);
+      if (key !== undefined && store.defFor(existing) === def) store.remove(key);
     }
     store.version++;
     for (const obj of objects) store.put(obj);
