@@ -1,3 +1,4 @@
+import { isCertificateFault } from './retry.js';
 import { GraphError, type HttpMethod } from './types.js';
 
 /**
@@ -62,7 +63,9 @@ export interface FaultFailure {
 export function faultError(f: FaultFailure): GraphError {
   const advice = f.notRetriedUnsafe
     ? notRetriedAdvice(f.method)
-    : f.code === 'ETIMEDOUT'
+    : isCertificateFault(f.code)
+      ? "The Graph endpoint's TLS certificate is not trusted: if a proxy or test server re-signs traffic, add its CA certificate to NODE_EXTRA_CA_CERTS (TLS checks stay on)."
+      : f.code === 'ETIMEDOUT'
       ? 'Graph did not answer in time; run the sync again later, or raise the timeout if large pages time out.'
       : 'Check the network path to the Graph endpoint (proxy, firewall, DNS, TLS certificates) and run the sync again.';
   const message =

@@ -11,7 +11,9 @@ import type { ThrottleBucket } from '../resources/definition.js';
  * keeps the guarantee exact even though the send happens after the grant, without holding a
  * connection slot while waiting for the window (which would starve the other buckets).
  * Each item of a $batch envelope takes one permit of its bucket: Graph evaluates batch items
- * individually against its limits.
+ * individually against its limits. The batch queue asks for "up to 20" permits and fills the
+ * envelope with what the window has room for, so a window that is not a multiple of 20 is used in
+ * full.
  *
  * A 429 pauses the bucket for its Retry-After, so that the bucket's other requests do not run into
  * the same throttle.

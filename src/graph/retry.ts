@@ -37,12 +37,17 @@ const TRANSIENT_STATUSES = new Set([408, 502, 503, 504]);
 /** Faults where the request certainly never reached Graph, so even a POST may be repeated */
 const NOT_SENT_FAULTS = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']);
 
+/** TLS verification failures: retrying cannot make a certificate trusted */
+export function isCertificateFault(code: string): boolean {
+  return /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|HOSTNAME_MISMATCH|ERR_SSL/.test(code);
+}
+
 export function decideRetry(outcome: AttemptOutcome, state: RetryState, policy: RetryPolicy, random: () => number): RetryDecision {
   const backoff = (): number => backoffDelay(state.retries, policy.baseBackoffMs, policy.maxBackoffMs, random);
   const exhausted = state.retries >= policy.maxRetries;
 
   if (outcome.kind === 'fault') {
-    if (outcome.code === 'Aborted') return { retry: false, reason: 'final' };
+    if (outcome.code === 'Aborted' || isCertificateFault(outcome.code)) return { retry: false, reason: 'final' };
     if (!state.safeToRepeat && !NOT_SENT_FAULTS.has(outcome.code)) return { retry: false, reason: 'unsafe' };
     if (exhausted) return { retry: false, reason: 'exhausted' };
     return { retry: true, waitMs: backoff(), refreshToken: false, throttled: false };

@@ -122,6 +122,21 @@ describe('RateLimiter (manual clock)', () => {
     expect(order).toEqual(['a@0', 'b@1000', 'c@1000']);
   });
 
+  it('grants what the window has room for to a partial acquisition (filling batch envelopes)', async () => {
+    const clock = new ManualClock();
+    const limiter = new RateLimiter({ intune: { requests: 5, perMs: 1000 } }, clock, () => 0);
+    const grants: string[] = [];
+    const upTo = (n: number) =>
+      limiter.acquireUpTo('intune', n).then((p) => {
+        grants.push(`${p.count}@${clock.now()}`);
+        p.commit();
+      });
+    const all = Promise.all([upTo(3), upTo(3), upTo(3), upTo(3)]);
+    await clock.advance(3000);
+    await all;
+    expect(grants).toEqual(['3@0', '2@0', '3@1000', '2@1000']);
+  });
+
   it('pauses a bucket after a 429, and only that bucket', async () => {
     const clock = new ManualClock();
     const limiter = new RateLimiter({}, clock);
@@ -250,6 +265,19 @@ describe('rate limits against a server', () => {
     expect(maxInWindow(sends.map((s) => s.at), perMs, sends.map((s) => s.items))).toBeLessThanOrEqual(4);
     expect(maxInWindow(envelopes.map((r) => r.at), perMs / 2, sizes)).toBeLessThanOrEqual(4);
     expect(client.stats).toMatchObject({ batchedItems: 18, graphRequests: 18 });
+  });
+
+  it('fills envelopes to the room left in the window rather than waiting for room for 20', async () => {
+    const server = await startServer((req, res) => answerBatch(req, res, (item) => ({ status: 200, body: { id: item.url } })));
+    servers.push(server);
+    const client = createGraphClient({ endpoint: server.url, token: async () => 't', rateLimits: { intune: { requests: 30, perMs: 100 } } });
+    clients.push(client);
+    const results = await client.getMany(Array.from({ length: 50 }, (_, i) => `/beta/deviceManagement/x/${i}`), 'intune');
+    expect(results.every((r) => r.status === 'found')).toBe(true);
+    const sizes = server.requests.map((r) => batchItems(r).length);
+    // 20 and 10 at once (30 in the window), the last 20 one window later
+    expect(sizes.slice(0, 2).sort((a, b) => a - b)).toEqual([10, 20]);
+    expect(sizes.slice(2)).toEqual([20]);
   });
 
   it('holds the bucket back for the Retry-After of a 429, other buckets go on', async () => {
