@@ -26500,7 +26500,7 @@ function configIssueError(file, doc, lc, issue) {
         fix = `Use one of: ${issue.values.map(String).join(', ')}.`;
     }
     const where = path.length ? `${formatPath(path)}: ` : '';
-    return new TenantSyncError('CONFIG_INVALID', `${file}: ${where}${message}`, fix, {
+    return new TenantSyncError('CONFIG_INVALID', `${where}${message}`, fix, {
         location: { file, ...position(doc, lc, path) },
     });
 }

@@ -214,7 +214,7 @@ function configIssueError(file: string, doc: Document, lc: LineCounter, issue: z
     fix = `Use one of: ${(issue.values as unknown[]).map(String).join(', ')}.`;
   }
   const where = path.length ? `${formatPath(path)}: ` : '';
-  return new TenantSyncError('CONFIG_INVALID', `${file}: ${where}${message}`, fix, {
+  return new TenantSyncError('CONFIG_INVALID', `${where}${message}`, fix, {
     location: { file, ...position(doc, lc, path) },
   });
 }
