@@ -77,7 +77,7 @@ describe('RateLimiter (manual clock)', () => {
     expect(times).toEqual(Array.from({ length: 30 }, (_, i) => i * 1000));
   });
 
-  it('adds its margin to the window (default 1%, at most 25 ms)', async () => {
+  it('adds its margin to the window (default 5%, at most 50 ms)', async () => {
     const clock = new ManualClock();
     const limiter = new RateLimiter({ conditionalAccess: { requests: 1, perMs: 1000 }, intune: { requests: 1000, perMs: 20_000 } }, clock);
     const ca: number[] = [];
@@ -88,8 +88,8 @@ describe('RateLimiter (manual clock)', () => {
     ]);
     await clock.advance(100_000);
     await all;
-    expect(ca).toEqual([0, 1010, 2020]);
-    expect(intune).toEqual([0, 20_025]);
+    expect(ca).toEqual([0, 1050, 2100]);
+    expect(intune).toEqual([0, 20_050]);
   });
 
   it('holds back while a granted permit is not yet sent, then counts it from its send time', async () => {
