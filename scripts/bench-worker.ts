@@ -7,7 +7,7 @@ import { connect, documentedRateLimits } from '../src/engine/connect.js';
 import { createMemoryLogger } from '../src/log/index.js';
 
 const input = JSON.parse(process.argv[2]!) as { tenantId: string; clientId: string; secret: string; root: string; timeScale: number; pacing: boolean };
-const env = { ...process.env, TENANT_SYNC_CLIENT_SECRET: input.secret };
+const env: NodeJS.ProcessEnv = { ...process.env, TENANT_SYNC_CLIENT_SECRET: input.secret };
 const tenant = parseConfig(
   `version: 1\ntenants:\n  - name: contoso\n    tenant-id: ${input.tenantId}\n    client-id: ${input.clientId}\n    auth:\n      method: secret\n`,
   'tenant-sync.yml',

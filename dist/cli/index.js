@@ -44731,9 +44731,14 @@ class BucketScheduler {
         };
     }
 }
-/** Default margin: 1% of the window, at most 25 ms, so arrival jitter does not tip Graph over its limit */
+/**
+ * Default margin: 5% of the window, at most 50 ms. Requests leave here evenly paced but reach Graph
+ * with the network's jitter; for a 1-request-per-second bucket (conditional access) a few tens of
+ * ms of jitter would otherwise tip it over, and a 429 there carries no Retry-After and costs a
+ * backoff far longer than the margin.
+ */
 function defaultMarginMs(limit) {
-    return Math.min(25, limit.perMs * 0.01);
+    return Math.min(50, limit.perMs * 0.05);
 }
 class RateLimiter {
     limits;
