@@ -57379,6 +57379,39 @@ function assignmentVolatile(property = 'assignments') {
 function roleScopeTagReference(path = 'roleScopeTagIds[]') {
     return { path, target: 'roleScopeTags', keywords: [] };
 }
+/**
+ * App protection (targetedManagedAppProtection) is one type per platform: the combined
+ * /deviceAppManagement/managedAppPolicies only lists and gets, while the per-platform collections
+ * create, update and delete. apps and assignments are relationships read with $expand on the list;
+ * assignments are written through POST .../{id}/assign { assignments }, apps through
+ * POST .../{id}/targetApps { apps, appGroupType }. isAssigned, deployedAppCount and each app's id
+ * and version are derived.
+ */
+function appProtectionDefinition(platform) {
+    return {
+        type: platform.type,
+        workload: 'intune',
+        title: platform.title,
+        docs: intuneDocs(platform.docsPage),
+        api: 'beta',
+        path: `/deviceAppManagement/${platform.type}`,
+        kind: 'collection',
+        nameField: 'displayName',
+        listQuery: { $expand: 'apps,assignments' },
+        volatile: [...assignmentVolatile(), 'isAssigned', 'deployedAppCount', 'apps[].id', 'apps[].version'],
+        references: [...assignmentReferences(), roleScopeTagReference()],
+        permissions: { read: 'DeviceManagementApps.Read.All', write: 'DeviceManagementApps.ReadWrite.All' },
+        throttle: 'intune',
+        write: {
+            create: { method: 'POST' },
+            update: { method: 'PATCH', includeODataType: true },
+            delete: true,
+            assignments: { property: 'assignments', action: 'assign', bodyProperty: 'assignments' },
+            actions: [{ property: 'apps', path: 'targetApps', method: 'POST', bodyProperty: 'apps' }],
+        },
+        dependsOn: ['roleScopeTags', 'assignmentFilters'],
+    };
+}
 
 ;// CONCATENATED MODULE: ./src/resources/intune/roleScopeTags.ts
 
@@ -57583,77 +57616,22 @@ const configurationPolicies = defineResource({
 ;// CONCATENATED MODULE: ./src/resources/intune/iosManagedAppProtections.ts
 
 
-/**
- * App protection policies for iOS/iPadOS (iosManagedAppProtection).
- *
- * Why one type per platform: /deviceAppManagement/managedAppPolicies only lists and gets (no create,
- * update or delete), while /deviceAppManagement/iosManagedAppProtections and
- * androidManagedAppProtections have the full create / update / delete.
- *
- * Graph: GET/POST /deviceAppManagement/iosManagedAppProtections, PATCH/DELETE .../{id}.
- * - apps and assignments are relationships, read with $expand on the list.
- * - assignments: POST .../{id}/assign { assignments } (action bound to targetedManagedAppProtection).
- * - apps: POST .../{id}/targetApps { apps, appGroupType }.
- * Read-only / derived: isAssigned, deployedAppCount, and each app's id and version.
- */
-const iosManagedAppProtections = defineResource({
+/** App protection policies for iOS/iPadOS (iosManagedAppProtection). */
+const iosManagedAppProtections = defineResource(appProtectionDefinition({
     type: 'iosManagedAppProtections',
-    workload: 'intune',
     title: 'App protection policies (iOS/iPadOS)',
-    docs: intuneDocs('intune-mam-iosmanagedappprotection'),
-    api: 'beta',
-    path: '/deviceAppManagement/iosManagedAppProtections',
-    kind: 'collection',
-    nameField: 'displayName',
-    listQuery: { $expand: 'apps,assignments' },
-    volatile: [...assignmentVolatile(), 'isAssigned', 'deployedAppCount', 'apps[].id', 'apps[].version'],
-    references: [...assignmentReferences(), roleScopeTagReference()],
-    permissions: { read: 'DeviceManagementApps.Read.All', write: 'DeviceManagementApps.ReadWrite.All' },
-    throttle: 'intune',
-    write: {
-        create: { method: 'POST' },
-        update: { method: 'PATCH', includeODataType: true },
-        delete: true,
-        assignments: { property: 'assignments', action: 'assign', bodyProperty: 'assignments' },
-        actions: [{ property: 'apps', path: 'targetApps', method: 'POST', bodyProperty: 'apps' }],
-    },
-    dependsOn: ['roleScopeTags', 'assignmentFilters'],
-});
+    docsPage: 'intune-mam-iosmanagedappprotection',
+}));
 
 ;// CONCATENATED MODULE: ./src/resources/intune/androidManagedAppProtections.ts
 
 
-/**
- * App protection policies for Android (androidManagedAppProtection). See iosManagedAppProtections
- * for why app protection is one type per platform.
- *
- * Graph: GET/POST /deviceAppManagement/androidManagedAppProtections, PATCH/DELETE .../{id};
- * apps and assignments with $expand on the list; POST .../{id}/assign { assignments };
- * POST .../{id}/targetApps { apps, appGroupType }.
- */
-const androidManagedAppProtections = defineResource({
+/** App protection policies for Android (androidManagedAppProtection). */
+const androidManagedAppProtections = defineResource(appProtectionDefinition({
     type: 'androidManagedAppProtections',
-    workload: 'intune',
     title: 'App protection policies (Android)',
-    docs: intuneDocs('intune-mam-androidmanagedappprotection'),
-    api: 'beta',
-    path: '/deviceAppManagement/androidManagedAppProtections',
-    kind: 'collection',
-    nameField: 'displayName',
-    listQuery: { $expand: 'apps,assignments' },
-    volatile: [...assignmentVolatile(), 'isAssigned', 'deployedAppCount', 'apps[].id', 'apps[].version'],
-    references: [...assignmentReferences(), roleScopeTagReference()],
-    permissions: { read: 'DeviceManagementApps.Read.All', write: 'DeviceManagementApps.ReadWrite.All' },
-    throttle: 'intune',
-    write: {
-        create: { method: 'POST' },
-        update: { method: 'PATCH', includeODataType: true },
-        delete: true,
-        assignments: { property: 'assignments', action: 'assign', bodyProperty: 'assignments' },
-        actions: [{ property: 'apps', path: 'targetApps', method: 'POST', bodyProperty: 'apps' }],
-    },
-    dependsOn: ['roleScopeTags', 'assignmentFilters'],
-});
+    docsPage: 'intune-mam-androidmanagedappprotection',
+}));
 
 ;// CONCATENATED MODULE: ./src/resources/intune/deviceEnrollmentConfigurations.ts
 

@@ -1,4 +1,4 @@
-import type { Reference } from '../definition.js';
+import type { Reference, ResourceDefinitionInput } from '../definition.js';
 
 /**
  * Pieces shared by the Intune definitions: every Intune policy that is assigned stores its
@@ -35,4 +35,38 @@ export function assignmentVolatile(property = 'assignments'): string[] {
  */
 export function roleScopeTagReference(path = 'roleScopeTagIds[]'): Reference {
   return { path, target: 'roleScopeTags', keywords: [] };
+}
+
+/**
+ * App protection (targetedManagedAppProtection) is one type per platform: the combined
+ * /deviceAppManagement/managedAppPolicies only lists and gets, while the per-platform collections
+ * create, update and delete. apps and assignments are relationships read with $expand on the list;
+ * assignments are written through POST .../{id}/assign { assignments }, apps through
+ * POST .../{id}/targetApps { apps, appGroupType }. isAssigned, deployedAppCount and each app's id
+ * and version are derived.
+ */
+export function appProtectionDefinition(platform: { type: string; title: string; docsPage: string }): ResourceDefinitionInput {
+  return {
+    type: platform.type,
+    workload: 'intune',
+    title: platform.title,
+    docs: intuneDocs(platform.docsPage),
+    api: 'beta',
+    path: `/deviceAppManagement/${platform.type}`,
+    kind: 'collection',
+    nameField: 'displayName',
+    listQuery: { $expand: 'apps,assignments' },
+    volatile: [...assignmentVolatile(), 'isAssigned', 'deployedAppCount', 'apps[].id', 'apps[].version'],
+    references: [...assignmentReferences(), roleScopeTagReference()],
+    permissions: { read: 'DeviceManagementApps.Read.All', write: 'DeviceManagementApps.ReadWrite.All' },
+    throttle: 'intune',
+    write: {
+      create: { method: 'POST' },
+      update: { method: 'PATCH', includeODataType: true },
+      delete: true,
+      assignments: { property: 'assignments', action: 'assign', bodyProperty: 'assignments' },
+      actions: [{ property: 'apps', path: 'targetApps', method: 'POST', bodyProperty: 'apps' }],
+    },
+    dependsOn: ['roleScopeTags', 'assignmentFilters'],
+  };
 }

@@ -1,0 +1,109 @@
+/**
+ * Every string a person reads in a plan (the Markdown of the approval pull request, the message and
+ * fix of an error in plan.json). Keys name the text; `{name}` placeholders are filled by `format`.
+ * English only for now: a French catalogue is another object with the same keys (type `Catalogue`),
+ * passed to the renderers. Machine-readable values (kinds, codes, paths) stay in English and are not
+ * routed through here.
+ */
+export const messages = {
+  // Header and counts
+  'plan.title': 'tenant-sync plan for {tenant}',
+  'plan.intro':
+    'Merging this pull request deploys exactly the changes below to the tenant; each object is checked first against the version it was planned from. Closing it rejects them. Closing it with the label `tenant-sync:revert` also resets the repository to the tenant\u2019s state for these objects.',
+  'plan.empty': 'Nothing to change in the tenant.',
+  'plan.skipped': 'Not compared this time, nothing is proposed for them: {types}.',
+  'plan.hash': 'Plan {hash}',
+  'plan.artifact': 'The complete plan is in the `{artifact}` artifact.',
+  'plan.truncated': 'This description was cut to stay within GitHub\u2019s size limit; the complete plan is in the `{artifact}` artifact.',
+  'counts.creates': 'Creates',
+  'counts.updates': 'Updates',
+  'counts.deletes': 'Deletes',
+  'counts.conflicts': 'Conflicts',
+  'counts.errors': 'Errors',
+  'counts.held': 'Held deletes',
+  'counts.drift': 'Drift',
+
+  // Sections
+  'section.errors': 'Errors',
+  'section.conflicts': 'Conflicts',
+  'section.held': 'Deletes held back',
+  'section.drift': 'Changes made in the tenant',
+  'section.more': '\u2026 and {count} more; see the `{artifact}` artifact.',
+  'section.omitted': '{count} entries left out to keep this description within GitHub\u2019s size limit; see the `{artifact}` artifact.',
+
+  // Per type
+  'type.summary': '{title}: {creates} to create, {updates} to update, {deletes} to delete',
+  'type.namesOnly': 'Property details left out to keep this description within GitHub\u2019s size limit; see the `{artifact}` artifact.',
+  'type.countsOnly': 'The list of objects is left out to keep this description within GitHub\u2019s size limit; see the `{artifact}` artifact.',
+
+  // Items
+  'action.create': 'Create',
+  'action.update': 'Update',
+  'action.delete': 'Delete',
+  'item.renamed': 'renamed from {previous}',
+  'item.remediation': 'puts back the repository\u2019s version of a change made in the tenant (drift policy remediate)',
+  'item.deleteWarning': '**This object will be deleted from the tenant.**',
+  'item.noChanges': 'No property changes.',
+  'table.property': 'property',
+  'table.before': 'before',
+  'table.after': 'after',
+  'value.absent': '\u2014',
+  'value.truncated': '\u2026 ({length} characters, see the `{artifact}` artifact)',
+  'value.root': '(object)',
+
+  // Conflicts
+  'conflict.both-changed': 'Changed in the tenant and in the repository, differently.',
+  'conflict.changed-in-tenant-deleted-in-repo': 'Changed in the tenant, deleted in the repository.',
+  'conflict.deleted-in-tenant-changed-in-repo': 'Deleted in the tenant, changed in the repository.',
+  'conflict.created-in-both': 'Created in the tenant and in the repository, differently.',
+  'conflict.name-taken': 'The repository gives it the name of another object in the tenant.',
+  'conflict.fix':
+    'Decide which version is right: make the file in the repository equal to the tenant\u2019s version to keep the tenant\u2019s, or change the object in the tenant back to the last recorded version to keep the repository\u2019s.',
+  'conflict.tenantChanges': 'In the tenant',
+  'conflict.repoChanges': 'In the repository',
+
+  // Drift
+  'drift.changed': 'changed in the tenant',
+  'drift.created': 'created in the tenant',
+  'drift.deleted': 'deleted in the tenant',
+  'drift.adopt': 'taken into the repository (drift policy adopt)',
+  'drift.remediate': 'proposed to be put back below (drift policy remediate)',
+  'drift.report': 'reported only (drift policy report)',
+
+  // Errors
+  'error.duplicate-name': '{count} objects of {title} in the {side} are named \u2018{name}\u2019: {files}.',
+  'error.duplicate-name.fix':
+    'Give each object its own name (in the tenant, or in the repository files); until then nothing is planned for objects with this name.',
+  'error.missing-reference': '{file} refers at {path} to the {targetTitle} \u2018{value}\u2019, which does not exist in the repository.',
+  'error.missing-reference.fix': 'Correct the name, or add the {targetTitle} it names; the object is not planned until then.',
+  'error.ambiguous-reference': '{file} refers at {path} to the {targetTitle} \u2018{value}\u2019, but several objects have that name.',
+  'error.ambiguous-reference.fix': 'Give the {targetTitle} objects distinct names; the object is not planned until then.',
+  'error.still-referenced': '{title} \u2018{name}\u2019 is deleted in the repository but still referred to by {referrers}.',
+  'error.still-referenced.fix': 'Remove the references first, or keep the object.',
+  'error.read-only': '{title} \u2018{name}\u2019 is built-in, cannot be changed.',
+  'error.read-only.fix': 'Restore the file to the tenant\u2019s version (built-in objects follow the tenant).',
+  'error.not-writable': '{title} cannot be changed by tenant-sync; \u2018{name}\u2019 differs from the tenant.',
+  'error.not-writable.fix': 'Restore the file to the tenant\u2019s version, and make the change in the tenant itself.',
+  'error.cannot-create': '{title} \u2018{name}\u2019 cannot be created by tenant-sync.',
+  'error.cannot-create.fix': 'Create the object in the tenant, or remove the file.',
+  'error.cannot-delete': '{title} \u2018{name}\u2019 cannot be deleted by tenant-sync.',
+  'error.cannot-delete.fix': 'Restore the file, or delete the object in the tenant itself.',
+
+  // Delete guard
+  'held.message':
+    'The plan would delete {count} of the {total} {title} in the tenant, more than the delete guard allows ({limit}: the larger of delete-guard.min-count {minCount} and delete-guard.max-share {share}%). All {count} deletes of this type are held back.',
+  'held.fix':
+    'If these deletes are intended, set delete-guard.allow: true (or raise delete-guard.max-share or delete-guard.min-count) for this tenant in tenant-sync.yml and sync again; otherwise restore the deleted files.',
+} as const;
+
+export type MessageKey = keyof typeof messages;
+/** A message catalogue: every key, in one language. */
+export type Catalogue = Record<MessageKey, string>;
+export type MessageParams = Readonly<Record<string, string | number>>;
+
+/** The text of `key` with its `{placeholders}` filled; unknown placeholders stay as written. */
+export function format(key: MessageKey, params: MessageParams = {}, catalogue: Catalogue = messages): string {
+  return catalogue[key].replace(/\{(\w+)\}/g, (whole, name: string) =>
+    Object.prototype.hasOwnProperty.call(params, name) ? String(params[name]) : whole,
+  );
+}
