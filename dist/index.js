@@ -59324,13 +59324,13 @@ async function readLookupNames(graph, lookup, ids) {
 
 
 /**
- * Back up a tenant into files. A type that cannot be read keeps its files exactly as they were and its
- * entries in the id map: a failed read is never an empty type.
+ * Read every enabled type and render it as the files a backup writes, without touching the disk.
+ * Types referenced by enabled types are read too (for names); a type whose references cannot be
+ * named is failed rather than written with ids.
  */
-async function backupTenant(options) {
-    const { tenant, root, graph, log } = options;
-    const started = Date.now();
-    const startedAt = new Date(started).toISOString();
+async function readSnapshot(options) {
+    const { tenant, graph, log } = options;
+    const startedAt = new Date().toISOString();
     const enabled = tenant.types;
     // Types that enabled types reference but are not enabled themselves are read for their names only.
     const referencedTypes = new Set(enabled.flatMap((d) => d.references.map((r) => r.target)));
@@ -59371,27 +59371,19 @@ async function backupTenant(options) {
         }
     }
     const failedLookups = new Map();
-    for (const [target, ids] of lookupIds) {
+    await Promise.all([...lookupIds].map(async ([target, ids]) => {
         const lookup = findLookup(target);
         const result = await readLookupNames(graph, lookup, [...ids].sort());
-        if (result.error) {
+        if (result.error)
             failedLookups.set(target, { message: result.error.message, permission: lookup.permissions.read });
-            continue;
-        }
-        namesByType.set(target, result.names);
-    }
-    const previousIds = await readIdMap(metaDir(options));
-    const idMap = {};
-    const reports = [];
-    for (const def of enabled) {
+        else
+            namesByType.set(target, result.names);
+    }));
+    const types = enabled.map((def) => {
         const read = reads.get(def.type);
-        const base = { type: def.type, workload: def.workload, title: def.title };
-        const empty = { objects: 0, written: [], deleted: [], unchanged: 0, duplicates: [], unresolved: [] };
         if (read.status === 'failed') {
-            idMap[def.type] = previousIds[def.type] ?? {};
-            reports.push({
-                ...base,
-                ...empty,
+            return {
+                def,
                 status: 'failed',
                 error: {
                     code: read.error.isPermission ? 'GRAPH_PERMISSION' : 'GRAPH_READ_FAILED',
@@ -59400,27 +59392,21 @@ async function backupTenant(options) {
                     status: read.error.status,
                     requestId: read.error.requestId,
                 },
-            });
-            continue;
+            };
         }
         // Names of referenced objects must be known, or the files would hold ids that look like changes.
-        const blocker = def.references
-            .map((r) => r.target)
-            .find((t) => failedLookups.has(t) || reads.get(t)?.status === 'failed');
+        const blocker = def.references.map((r) => r.target).find((t) => failedLookups.has(t) || reads.get(t)?.status === 'failed');
         if (blocker) {
-            idMap[def.type] = previousIds[def.type] ?? {};
             const lookupFailure = failedLookups.get(blocker);
-            reports.push({
-                ...base,
-                ...empty,
+            return {
+                def,
                 status: 'failed',
                 error: {
                     code: lookupFailure ? 'GRAPH_PERMISSION' : 'GRAPH_READ_FAILED',
                     message: `names of the ${blocker} it refers to could not be read${lookupFailure ? `: ${lookupFailure.message}` : ''}`,
                     permission: lookupFailure?.permission ?? findResource(blocker)?.permissions.read,
                 },
-            });
-            continue;
+            };
         }
         const named = read.objects.map((raw) => ({ id: String(raw[def.key] ?? backup_objectName(def, raw)), name: backup_objectName(def, raw), raw }));
         const { fileNames, duplicates } = naming_assignFileNames(named.map(({ id, name }) => ({ id, name })));
@@ -59429,29 +59415,57 @@ async function backupTenant(options) {
         const ids = {};
         for (const { id, raw } of named) {
             const fileName = fileNames.get(id);
-            const normalised = normaliseObject(def, raw);
-            const replaced = replaceIdsWithNames(def, normalised, (target, refId) => namesByType.get(target)?.get(refId));
+            const replaced = replaceIdsWithNames(def, normaliseObject(def, raw), (target, refId) => namesByType.get(target)?.get(refId));
             for (const u of replaced.unresolved)
                 unresolved.push({ file: `${fileName}.json`, path: u.path, target: u.target, id: u.id });
             files.set(`${fileName}.json`, normalise_renderJson(replaced.object));
             ids[fileName] = id;
         }
-        idMap[def.type] = sortRecord(ids);
-        const dir = (0,external_node_path_namespaceObject.join)(root, typeFolder(tenant.name, def));
-        const result = await writeTypeFolder(dir, files);
+        return {
+            def,
+            status: 'read',
+            files,
+            ids: sortRecord(ids),
+            duplicates: duplicates.map((d) => ({ name: d.name, files: d.ids.map((id) => `${fileNames.get(id)}.json`) })),
+            unresolved,
+        };
+    });
+    log.progress('');
+    return { tenant: tenant.name, startedAt, types };
+}
+/**
+ * Back up a tenant into files. A type that cannot be read keeps its files exactly as they were and its
+ * entries in the id map: a failed read is never an empty type.
+ */
+async function backupTenant(options) {
+    const { tenant, root, graph, log } = options;
+    const started = Date.now();
+    const snapshot = await readSnapshot({ tenant, graph, log });
+    const previousIds = await readIdMap(metaDir(options));
+    const idMap = {};
+    const reports = [];
+    for (const type of snapshot.types) {
+        const { def } = type;
+        const base = { type: def.type, workload: def.workload, title: def.title };
+        if (type.status === 'failed') {
+            idMap[def.type] = previousIds[def.type] ?? {};
+            reports.push({ ...base, objects: 0, written: [], deleted: [], unchanged: 0, duplicates: [], unresolved: [], status: 'failed', error: type.error });
+            continue;
+        }
+        idMap[def.type] = type.ids;
+        const result = await writeTypeFolder((0,external_node_path_namespaceObject.join)(root, typeFolder(tenant.name, def)), type.files);
         reports.push({
             ...base,
             status: 'backed-up',
-            objects: named.length,
+            objects: type.files.size,
             written: result.written,
             deleted: result.deleted,
             unchanged: result.unchanged,
-            duplicates: duplicates.map((d) => ({ name: d.name, files: d.ids.map((id) => `${fileNames.get(id)}.json`) })),
-            unresolved,
+            duplicates: type.duplicates,
+            unresolved: type.unresolved,
         });
     }
     await writeIdMap(metaDir(options), idMap);
-    log.progress('');
     const totals = {
         types: reports.length,
         failedTypes: reports.filter((r) => r.status === 'failed').length,
@@ -59461,7 +59475,7 @@ async function backupTenant(options) {
     };
     return {
         tenant: tenant.name,
-        startedAt,
+        startedAt: snapshot.startedAt,
         durationMs: Date.now() - started,
         types: reports,
         totals,
