@@ -5,6 +5,8 @@
  * passed to the renderers. Machine-readable values (kinds, codes, paths) stay in English and are not
  * routed through here.
  */
+import type { PlanErrorKind } from './plan.js';
+
 export const messages = {
   // Header and counts
   'plan.title': 'tenant-sync plan for {tenant}',
@@ -71,6 +73,8 @@ export const messages = {
   'drift.report': 'reported only (drift policy report)',
 
   // Errors
+  'side.desired': 'repository',
+  'side.tenant': 'tenant',
   'error.duplicate-name': '{count} objects of {title} in the {side} are named \u2018{name}\u2019: {files}.',
   'error.duplicate-name.fix':
     'Give each object its own name (in the tenant, or in the repository files); until then nothing is planned for objects with this name.',
@@ -106,4 +110,20 @@ export function format(key: MessageKey, params: MessageParams = {}, catalogue: C
   return catalogue[key].replace(/\{(\w+)\}/g, (whole, name: string) =>
     Object.prototype.hasOwnProperty.call(params, name) ? String(params[name]) : whole,
   );
+}
+
+/** The message and fix of a plan error, from its kind and params (see PlanError). */
+export function errorTexts(
+  kind: PlanErrorKind,
+  side: 'desired' | 'tenant',
+  params: MessageParams,
+  catalogue: Catalogue = messages,
+): { message: string; fix: string } {
+  const all = { ...params, side: format(`side.${side}`, {}, catalogue) };
+  return { message: format(`error.${kind}`, all, catalogue), fix: format(`error.${kind}.fix`, all, catalogue) };
+}
+
+/** The message and fix of deletes held back by the delete guard. */
+export function heldTexts(params: MessageParams, catalogue: Catalogue = messages): { message: string; fix: string } {
+  return { message: format('held.message', params, catalogue), fix: format('held.fix', params, catalogue) };
 }

@@ -1,0 +1,829 @@
+import type { z } from 'zod';
+import { deleteGuardSchema } from '../config/schema.js';
+import { isReadOnlyObject, type ResourceDefinition } from '../resources/definition.js';
+import { fileNameFoldKey, shortHash, truncateUtf8, MAX_FILE_NAME_BYTES } from '../snapshot/naming.js';
+import { renderJson } from '../snapshot/normalise.js';
+import { resolvePath } from '../snapshot/paths.js';
+import { compareCodePoints } from '../snapshot/util.js';
+import { deepEqual, diffObjects, type PropertyChange } from './diff.js';
+import { errorTexts, format, heldTexts } from './messages.js';
+import {
+  PLAN_VERSION,
+  objectHash,
+  type Conflict,
+  type ConflictKind,
+  type DriftEntry,
+  type DriftPolicy,
+  type HeldDeletes,
+  type Plan,
+  type PlanAction,
+  type PlanError,
+  type PlanErrorCode,
+  type PlanErrorKind,
+  type PlanItem,
+} from './plan.js';
+import { entriesOf, hasOwn, idOf, type IdMap, type Tree, type TreeEntry } from './tree.js';
+
+/**
+ * Three-way reconciliation: base (the tenant as last recorded on the state branch), tenant (just
+ * read) and desired (the default branch). Pure and deterministic: no I/O, the same inputs in any
+ * order give the same result, linear in the number of objects.
+ *
+ * Matching, per type:
+ * 1. tenant <-> base by id (the id maps): an object renamed in the tenant stays the same object;
+ * 2. then by display name (names that occur once on each side);
+ * 3. desired <-> base by display name, then by file name: a file whose name field was edited is
+ *    the same object renamed in the repository;
+ * 4. desired <-> objects new in the tenant by name, then file; whatever is left is new.
+ * Names shared by two objects of one type (in the tenant or in the repository) are errors: every
+ * object that carries such a name on any side is left out, nothing is guessed.
+ *
+ * Classification (b: base, t: tenant, d: desired; '=' is deep equality):
+ *   b t d, t=b, d=b           unchanged
+ *   b t d, t!=b, d=b          drift
+ *   b t d, t=b, d!=b          change
+ *   b t d, t!=b, d!=b, t=d    unchanged (both made the same change)
+ *   b t d, t!=b, d!=b, t!=d   conflict
+ *   b . d, d=b / d!=b         deleted-in-tenant / conflict
+ *   b t ., t=b / t!=b         deleted-in-repo / conflict
+ *   . t .                     created-in-tenant
+ *   . . d                     created-in-repo
+ *   . t d, t=d / t!=d         unchanged / conflict (created on both sides differently)
+ *   b . .                     gone on both sides: not reported
+ */
+
+export type Classification =
+  | 'unchanged'
+  | 'drift'
+  | 'change'
+  | 'conflict'
+  | 'created-in-tenant'
+  | 'deleted-in-tenant'
+  | 'created-in-repo'
+  | 'deleted-in-repo'
+  | 'error';
+
+export type DeleteGuardInput = z.input<typeof deleteGuardSchema>;
+
+export interface ReconcileInput {
+  /** The tenant's short name (tenant-sync.yml), recorded in the plan */
+  tenantName: string;
+  /** The enabled types, in dependency order */
+  defs: readonly ResourceDefinition[];
+  /** The tenant as last recorded (the state branch before this sync); {} when nothing is recorded */
+  base: Tree;
+  /** The tenant as just read */
+  tenant: Tree;
+  /** The default branch */
+  desired: Tree;
+  /**
+   * Types left out of the comparison entirely: the tenant read failed, or their desired files are
+   * invalid. Nothing is planned, adopted or reported for them, least of all deletes.
+   */
+  unreadTypes?: Iterable<string>;
+  /** type -> file -> id for the tenant tree (the map the backup that produced it wrote) */
+  idMap?: IdMap;
+  /** type -> file -> id for the base tree (the map recorded with it); default: idMap */
+  baseIdMap?: IdMap;
+  /** Default 'adopt' */
+  drift?: DriftPolicy;
+  /** tenant-sync.yml delete-guard; defaults as in the configuration schema */
+  deleteGuard?: DeleteGuardInput;
+}
+
+export interface ObjectResult {
+  type: string;
+  name: string;
+  classification: Classification;
+  /** For conflicts */
+  conflict: ConflictKind | null;
+  files: { base: string | null; tenant: string | null; desired: string | null };
+  /** The tenant's id, when the tenant has the object and the id map knows it */
+  id: string | null;
+  /** What the plan does with the object (held deletes included) */
+  planned: PlanAction | null;
+  /** A delete held back by the delete guard */
+  held: boolean;
+  /** The default branch takes the tenant's version (drift policy adopt) */
+  adopted: boolean;
+}
+
+/** One file operation on the default branch; apply every removal before any write (applyAdoption). */
+export interface AdoptionOp {
+  type: string;
+  name: string;
+  /** File name without .json */
+  file: string;
+  /** The tenant's version to write; null: remove the file */
+  object: Record<string, unknown> | null;
+}
+
+export interface Reconciliation {
+  plan: Plan;
+  /** Every object seen on the tenant or repository side, per type in dependency order, then by name */
+  objects: ObjectResult[];
+  /** What the default branch takes from the tenant (drift policy adopt): removals first, then writes */
+  adoption: AdoptionOp[];
+}
+
+interface Entry {
+  file: string;
+  object: Record<string, unknown>;
+  name: string;
+  id: string | undefined;
+}
+
+type Intent =
+  | { kind: 'write'; action: PlanAction; origin: PlanItem['origin'] }
+  | { kind: 'adopt' }
+  | { kind: 'none' };
+
+interface Rec {
+  base?: Entry;
+  tenant?: Entry;
+  desired?: Entry;
+  excluded: boolean;
+  classification: Classification;
+  conflict: ConflictKind | null;
+  intent: Intent;
+  errors: PlanError[];
+  item?: PlanItem;
+  held: boolean;
+}
+
+interface TypeState {
+  def: ResourceDefinition;
+  recs: Rec[];
+  tenantCount: number;
+  errors: PlanError[];
+  /** Desired names -> how many desired objects carry them */
+  desiredNames: Map<string, number>;
+}
+
+const NO_INTENT: Intent = { kind: 'none' };
+
+export function reconcile(input: ReconcileInput): Reconciliation {
+  const policy: DriftPolicy = input.drift ?? 'adopt';
+  const guard = deleteGuardSchema.parse(input.deleteGuard ?? {});
+  const unread = new Set(input.unreadTypes ?? []);
+  const baseIds = input.baseIdMap ?? input.idMap;
+
+  const states: TypeState[] = [];
+  const skippedTypes: Plan['skippedTypes'] = [];
+  const seen = new Set<string>();
+  for (const def of input.defs) {
+    if (seen.has(def.type)) continue;
+    seen.add(def.type);
+    const tenantList = entriesOf(input.tenant, def.type);
+    const desiredList = entriesOf(input.desired, def.type);
+    if (unread.has(def.type) || tenantList === undefined || desiredList === undefined) {
+      skippedTypes.push({ type: def.type, title: def.title });
+      continue;
+    }
+    const B = toEntries(def, entriesOf(input.base, def.type) ?? [], baseIds);
+    const T = toEntries(def, tenantList, input.idMap);
+    const D = toEntries(def, desiredList, undefined);
+    states.push(compareType(def, B, T, D, policy));
+  }
+  const byType = new Map(states.map((s) => [s.def.type, s]));
+
+  checkReferences(states, byType);
+  for (const state of states) checkWrites(state);
+  for (const state of states) settle(state);
+  for (const state of states) if (state.def.kind === 'collection') checkNameCollisions(state);
+
+  // Plan items, then the delete guard
+  const items: PlanItem[] = [];
+  const held: HeldDeletes[] = [];
+  for (const state of states) {
+    const typeItems = state.recs.flatMap((r) => (r.item ? [r.item] : []));
+    typeItems.sort(compareItems);
+    const deletes = typeItems.filter((i) => i.action === 'delete');
+    const limit = Math.max(guard['min-count'], Math.floor(guard['max-share'] * state.tenantCount + 1e-9));
+    if (!guard.allow && deletes.length > limit) {
+      for (const rec of state.recs) if (rec.item?.action === 'delete') rec.held = true;
+      const params = {
+        count: deletes.length,
+        total: state.tenantCount,
+        title: state.def.title,
+        type: state.def.type,
+        limit,
+        minCount: guard['min-count'],
+        share: Math.round(guard['max-share'] * 10000) / 100,
+      };
+      held.push({
+        code: 'DELETE_GUARD',
+        type: state.def.type,
+        count: deletes.length,
+        limit,
+        tenantObjects: state.tenantCount,
+        maxShare: guard['max-share'],
+        minCount: guard['min-count'],
+        params,
+        ...heldTexts(params),
+        items: deletes,
+      });
+      items.push(...typeItems.filter((i) => i.action !== 'delete'));
+    } else {
+      items.push(...typeItems);
+    }
+  }
+
+  const errors: PlanError[] = [];
+  const conflicts: Conflict[] = [];
+  const drift: DriftEntry[] = [];
+  const objects: ObjectResult[] = [];
+  const adoption: AdoptionOp[] = [];
+  const adoptionWrites: AdoptionOp[] = [];
+  let unchanged = 0;
+  for (const state of states) {
+    errors.push(...state.errors.sort(compareErrors));
+    for (const rec of state.recs) {
+      if (!rec.tenant && !rec.desired) continue;
+      const name = recName(rec);
+      if (rec.classification === 'unchanged') unchanged++;
+      if (rec.classification === 'conflict') conflicts.push(conflictOf(state.def, rec, name));
+      if (isDrift(rec.classification)) drift.push(driftOf(state.def, rec, name, policy));
+      objects.push({
+        type: state.def.type,
+        name,
+        classification: rec.classification,
+        conflict: rec.conflict,
+        files: { base: rec.base?.file ?? null, tenant: rec.tenant?.file ?? null, desired: rec.desired?.file ?? null },
+        id: rec.tenant?.id ?? null,
+        planned: rec.item?.action ?? null,
+        held: rec.held,
+        adopted: rec.intent.kind === 'adopt',
+      });
+    }
+    const ops = adoptionOf(state);
+    adoption.push(...ops.filter((o) => o.object === null));
+    adoptionWrites.push(...ops.filter((o) => o.object !== null));
+  }
+  adoption.push(...adoptionWrites);
+
+  const count = (action: PlanAction): number => items.filter((i) => i.action === action).length;
+  const plan: Plan = {
+    version: PLAN_VERSION,
+    tenant: input.tenantName,
+    driftPolicy: policy,
+    types: states.map((s) => ({ type: s.def.type, title: s.def.title, workload: s.def.workload, tenantObjects: s.tenantCount })),
+    skippedTypes,
+    counts: {
+      creates: count('create'),
+      updates: count('update'),
+      deletes: count('delete'),
+      conflicts: conflicts.length,
+      errors: errors.length,
+      held: held.reduce((n, h) => n + h.count, 0),
+      drift: drift.length,
+      unchanged,
+    },
+    items,
+    conflicts,
+    errors,
+    held,
+    drift,
+  };
+  return { plan, objects, adoption };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Entries and matching
+
+function nameOf(def: ResourceDefinition, object: Record<string, unknown>, file: string): string {
+  if (def.kind === 'singleton') return def.singletonName ?? def.title;
+  const value = object[def.nameField];
+  if (typeof value === 'string' && value !== '') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return file;
+}
+
+function toEntries(def: ResourceDefinition, list: readonly TreeEntry[], ids: IdMap | undefined): Entry[] {
+  const entries = list.map(({ file, object }) => ({
+    file,
+    object,
+    name: nameOf(def, object, file),
+    id: idOf(ids, def.type, file),
+  }));
+  // Input order never matters; ties (the same file twice, which a tree should not hold) by content.
+  return entries.sort(
+    (a, b) =>
+      compareCodePoints(a.file, b.file) ||
+      compareCodePoints(a.name, b.name) ||
+      compareCodePoints(renderJson(a.object), renderJson(b.object)),
+  );
+}
+
+function countNames(entries: readonly Entry[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const e of entries) counts.set(e.name, (counts.get(e.name) ?? 0) + 1);
+  return counts;
+}
+
+/** name -> the entry, for names that occur exactly once */
+function uniqueByName(entries: readonly Entry[]): Map<string, Entry> {
+  const counts = countNames(entries);
+  const out = new Map<string, Entry>();
+  for (const e of entries) if (counts.get(e.name) === 1) out.set(e.name, e);
+  return out;
+}
+
+function newRec(parts: { base?: Entry; tenant?: Entry; desired?: Entry }): Rec {
+  return { ...parts, excluded: false, classification: 'unchanged', conflict: null, intent: NO_INTENT, errors: [], held: false };
+}
+
+function compareType(def: ResourceDefinition, B: Entry[], T: Entry[], D: Entry[], policy: DriftPolicy): TypeState {
+  const recs: Rec[] = [];
+  const recOfBase = new Map<Entry, Rec>();
+  const tenantNames = countNames(T);
+  const desiredNames = countNames(D);
+
+  // 1. tenant <-> base by id
+  const baseById = new Map<string, Entry>();
+  for (const b of B) if (b.id !== undefined && !baseById.has(b.id)) baseById.set(b.id, b);
+  const unmatchedT: Entry[] = [];
+  for (const t of T) {
+    const b = t.id === undefined ? undefined : baseById.get(t.id);
+    if (b && !recOfBase.has(b)) {
+      const rec = newRec({ base: b, tenant: t });
+      recOfBase.set(b, rec);
+      recs.push(rec);
+    } else unmatchedT.push(t);
+  }
+  // 2. by name, among what is left
+  const freeBase = uniqueByName(B.filter((b) => !recOfBase.has(b)));
+  for (const t of unmatchedT) {
+    const b = tenantNames.get(t.name) === 1 ? freeBase.get(t.name) : undefined;
+    if (b && !recOfBase.has(b)) {
+      const rec = newRec({ base: b, tenant: t });
+      recOfBase.set(b, rec);
+      recs.push(rec);
+    } else recs.push(newRec({ tenant: t }));
+  }
+  for (const b of B) {
+    if (recOfBase.has(b)) continue;
+    const rec = newRec({ base: b });
+    recOfBase.set(b, rec);
+    recs.push(rec);
+  }
+
+  // 3. desired <-> base by name, then by file
+  const baseByName = uniqueByName(B);
+  const baseByFile = new Map<string, Entry>();
+  for (const b of B) if (!baseByFile.has(b.file)) baseByFile.set(b.file, b);
+  let left: Entry[] = [];
+  for (const d of D) {
+    const b = desiredNames.get(d.name) === 1 ? baseByName.get(d.name) : undefined;
+    const rec = b && recOfBase.get(b);
+    if (rec && !rec.desired) rec.desired = d;
+    else left.push(d);
+  }
+  left = left.filter((d) => {
+    const b = baseByFile.get(d.file);
+    const rec = b && recOfBase.get(b);
+    if (rec && !rec.desired) {
+      rec.desired = d;
+      return false;
+    }
+    return true;
+  });
+
+  // 4. desired <-> objects new in the tenant, by name, then by file
+  const tenantOnly = recs.filter((r) => !r.base && r.tenant);
+  const tenantOnlyByName = new Map<string, Rec>();
+  const tenantOnlyByFile = new Map<string, Rec>();
+  for (const r of tenantOnly) {
+    if (tenantNames.get(r.tenant!.name) === 1) tenantOnlyByName.set(r.tenant!.name, r);
+    if (!tenantOnlyByFile.has(r.tenant!.file)) tenantOnlyByFile.set(r.tenant!.file, r);
+  }
+  left = left.filter((d) => {
+    const rec = desiredNames.get(d.name) === 1 ? tenantOnlyByName.get(d.name) : undefined;
+    if (rec && !rec.desired) {
+      rec.desired = d;
+      return false;
+    }
+    return true;
+  });
+  for (const d of left) {
+    const rec = tenantOnlyByFile.get(d.file);
+    if (rec && !rec.desired) rec.desired = d;
+    else recs.push(newRec({ desired: d }));
+  }
+
+  // Duplicate names: errors, and every object carrying such a name on any side is left out.
+  const errors: PlanError[] = [];
+  const excludedNames = new Set<string>();
+  for (const [side, entries, counts] of [
+    ['tenant', T, tenantNames],
+    ['desired', D, desiredNames],
+  ] as const) {
+    for (const [name, n] of counts) {
+      if (n < 2) continue;
+      excludedNames.add(name);
+      const files = entries.filter((e) => e.name === name).map((e) => e.file);
+      errors.push(
+        makeError('duplicate-name', def, name, files, side, {
+          count: n,
+          title: def.title,
+          name,
+          files: files.map((f) => `${f}.json`).join(', '),
+        }),
+      );
+    }
+  }
+  for (const rec of recs) {
+    if ([rec.base, rec.tenant, rec.desired].some((e) => e !== undefined && excludedNames.has(e.name))) {
+      rec.excluded = true;
+      rec.classification = 'error';
+    } else classify(rec, policy);
+  }
+
+  recs.sort((a, b) => compareCodePoints(recName(a), recName(b)) || compareCodePoints(recFile(a), recFile(b)));
+  return { def, recs, tenantCount: T.length, errors, desiredNames };
+}
+
+function recName(rec: Rec): string {
+  return (rec.desired ?? rec.tenant ?? rec.base)!.name;
+}
+
+function recFile(rec: Rec): string {
+  return (rec.desired ?? rec.tenant ?? rec.base)!.file;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Classification
+
+function classify(rec: Rec, policy: DriftPolicy): void {
+  const { base: b, tenant: t, desired: d } = rec;
+  const set = (classification: Classification, intent: Intent = NO_INTENT, conflict: ConflictKind | null = null): void => {
+    rec.classification = classification;
+    rec.intent = intent;
+    rec.conflict = conflict;
+  };
+  const driftIntent = (action: PlanAction): Intent =>
+    policy === 'adopt' ? { kind: 'adopt' } : policy === 'remediate' ? { kind: 'write', action, origin: 'remediation' } : NO_INTENT;
+  const change = (action: PlanAction): Intent => ({ kind: 'write', action, origin: 'repository' });
+
+  if (b && t && d) {
+    const tenantSame = deepEqual(t.object, b.object);
+    const desiredSame = deepEqual(d.object, b.object);
+    if (tenantSame && desiredSame) set('unchanged');
+    else if (desiredSame) set('drift', driftIntent('update'));
+    else if (tenantSame) set('change', change('update'));
+    else if (deepEqual(t.object, d.object)) set('unchanged');
+    else set('conflict', NO_INTENT, 'both-changed');
+  } else if (b && d) {
+    if (deepEqual(d.object, b.object)) set('deleted-in-tenant', driftIntent('create'));
+    else set('conflict', NO_INTENT, 'deleted-in-tenant-changed-in-repo');
+  } else if (b && t) {
+    if (deepEqual(t.object, b.object)) set('deleted-in-repo', change('delete'));
+    else set('conflict', NO_INTENT, 'changed-in-tenant-deleted-in-repo');
+  } else if (t && d) {
+    if (deepEqual(t.object, d.object)) set('unchanged');
+    else set('conflict', NO_INTENT, 'created-in-both');
+  } else if (t) {
+    set('created-in-tenant', driftIntent('delete'));
+  } else if (d) {
+    set('created-in-repo', change('create'));
+  } else {
+    set('unchanged');
+  }
+}
+
+function isDrift(c: Classification): boolean {
+  return c === 'drift' || c === 'created-in-tenant' || c === 'deleted-in-tenant';
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checks
+
+const CODES: Record<PlanErrorKind, PlanErrorCode> = {
+  'duplicate-name': 'DUPLICATE_NAME',
+  'missing-reference': 'REFERENCE_UNRESOLVED',
+  'ambiguous-reference': 'REFERENCE_UNRESOLVED',
+  'still-referenced': 'REFERENCE_UNRESOLVED',
+  'read-only': 'READ_ONLY_OBJECT',
+  'not-writable': 'WRITE_NOT_SUPPORTED',
+  'cannot-create': 'WRITE_NOT_SUPPORTED',
+  'cannot-delete': 'WRITE_NOT_SUPPORTED',
+};
+
+function makeError(
+  kind: PlanErrorKind,
+  def: ResourceDefinition,
+  name: string | null,
+  files: string[],
+  side: PlanError['side'],
+  params: Record<string, string | number>,
+): PlanError {
+  return { code: CODES[kind], kind, type: def.type, name, files, side, params, ...errorTexts(kind, side, params) };
+}
+
+function fail(state: TypeState, rec: Rec, error: PlanError): void {
+  rec.errors.push(error);
+  state.errors.push(error);
+}
+
+/**
+ * References by name in the desired objects must name exactly one object of the target type in the
+ * desired tree. Targets that are not compared here (lookups such as groups and users, types not
+ * enabled or not read) cannot be checked and are skipped. An object deleted in the repository that
+ * desired objects still name is an error too.
+ */
+function checkReferences(states: readonly TypeState[], byType: ReadonlyMap<string, TypeState>): void {
+  /** target type -> missing name -> referrers */
+  const missing = new Map<string, Map<string, string[]>>();
+  for (const state of states) {
+    const refs = state.def.references.filter((r) => byType.has(r.target));
+    if (refs.length === 0) continue;
+    for (const rec of state.recs) {
+      const d = rec.desired;
+      if (!d || rec.excluded) continue;
+      for (const ref of refs) {
+        const target = byType.get(ref.target)!;
+        for (const visit of resolvePath(d.object, ref.path)) {
+          const value = visit.kind === 'property' ? visit.container[visit.key] : visit.container[visit.index];
+          if (typeof value !== 'string' || ref.keywords.includes(value)) continue;
+          const n = target.desiredNames.get(value) ?? 0;
+          if (n === 1) continue;
+          fail(
+            state,
+            rec,
+            makeError(n === 0 ? 'missing-reference' : 'ambiguous-reference', state.def, d.name, [d.file], 'desired', {
+              file: `${d.file}.json`,
+              path: visit.at,
+              target: ref.target,
+              targetTitle: target.def.title,
+              value,
+              title: state.def.title,
+              name: d.name,
+            }),
+          );
+          if (n === 0) {
+            let names = missing.get(ref.target);
+            if (!names) missing.set(ref.target, (names = new Map()));
+            const referrers = names.get(value) ?? [];
+            referrers.push(`${state.def.title} \u2018${d.name}\u2019`);
+            names.set(value, referrers);
+          }
+        }
+      }
+    }
+  }
+  for (const [type, names] of missing) {
+    const state = byType.get(type)!;
+    for (const rec of state.recs) {
+      if (rec.excluded || !rec.tenant || rec.intent.kind !== 'write' || rec.intent.action !== 'delete') continue;
+      const referrers = names.get(rec.tenant.name);
+      if (!referrers) continue;
+      const unique = [...new Set(referrers)].sort(compareCodePoints);
+      fail(
+        state,
+        rec,
+        makeError('still-referenced', state.def, rec.tenant.name, [rec.tenant.file], 'desired', {
+          title: state.def.title,
+          name: rec.tenant.name,
+          referrers: unique.join(', '),
+        }),
+      );
+    }
+  }
+}
+
+/** Built-in objects and types or operations Graph does not offer are never planned for write. */
+function checkWrites(state: TypeState): void {
+  const { def } = state;
+  for (const rec of state.recs) {
+    if (rec.excluded || rec.intent.kind !== 'write') continue;
+    const { action } = rec.intent;
+    const name = recName(rec);
+    const files = [...new Set([rec.desired?.file, rec.tenant?.file].filter((f): f is string => f !== undefined))];
+    const params = { title: def.title, name, type: def.type };
+    const readOnly = [rec.tenant, rec.desired, rec.base].some((e) => e !== undefined && isReadOnlyObject(def, e.object));
+    if (readOnly) fail(state, rec, makeError('read-only', def, name, files, 'desired', params));
+    else if (!def.write) fail(state, rec, makeError('not-writable', def, name, files, 'desired', params));
+    else if (action === 'create' && (def.kind === 'singleton' || !def.write.create)) {
+      fail(state, rec, makeError('cannot-create', def, name, files, 'desired', params));
+    } else if (action === 'delete' && (def.kind === 'singleton' || !def.write.delete)) {
+      fail(state, rec, makeError('cannot-delete', def, name, files, 'desired', params));
+    }
+  }
+}
+
+/** Objects with errors take no action; the others get their plan item. */
+function settle(state: TypeState): void {
+  for (const rec of state.recs) {
+    if (rec.excluded) continue;
+    if (rec.errors.length > 0) {
+      rec.classification = 'error';
+      rec.intent = NO_INTENT;
+      rec.conflict = null;
+      continue;
+    }
+    if (rec.intent.kind === 'write') rec.item = itemOf(state.def, rec, rec.intent.action, rec.intent.origin);
+  }
+}
+
+/**
+ * A create or rename must not give an object a name another object of the type keeps in the
+ * tenant: such a write becomes a conflict. Repeated until stable (dropping a rename keeps the old
+ * name, which may in turn be wanted by another rename).
+ */
+function checkNameCollisions(state: TypeState): void {
+  const introduces = (rec: Rec): boolean =>
+    rec.item !== undefined &&
+    (rec.item.action === 'create' || (rec.item.action === 'update' && rec.desired!.name !== rec.tenant!.name));
+  for (;;) {
+    const holders = new Map<string, Rec[]>();
+    for (const rec of state.recs) {
+      const name =
+        rec.item?.action === 'delete' ? undefined : rec.item ? rec.desired!.name : rec.tenant?.name;
+      if (name === undefined) continue;
+      const list = holders.get(name);
+      if (list) list.push(rec);
+      else holders.set(name, [rec]);
+    }
+    let changed = false;
+    for (const list of holders.values()) {
+      if (list.length < 2) continue;
+      for (const rec of list) {
+        if (!introduces(rec)) continue;
+        rec.item = undefined;
+        rec.intent = NO_INTENT;
+        rec.classification = 'conflict';
+        rec.conflict = 'name-taken';
+        changed = true;
+      }
+    }
+    if (!changed) return;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Output
+
+function itemOf(def: ResourceDefinition, rec: Rec, action: PlanAction, origin: PlanItem['origin']): PlanItem {
+  const t = rec.tenant;
+  const d = rec.desired;
+  if (action === 'create') {
+    return {
+      action,
+      origin,
+      type: def.type,
+      name: d!.name,
+      file: d!.file,
+      changes: diffObjects(null, d!.object),
+      id: null,
+      tenantFile: null,
+      tenantHash: null,
+      before: null,
+      after: d!.object,
+    };
+  }
+  if (action === 'update') {
+    return {
+      action,
+      origin,
+      type: def.type,
+      name: d!.name,
+      ...(t!.name !== d!.name ? { previousName: t!.name } : {}),
+      file: d!.file,
+      changes: diffObjects(t!.object, d!.object),
+      id: t!.id ?? null,
+      tenantFile: t!.file,
+      tenantHash: objectHash(t!.object),
+      before: t!.object,
+      after: d!.object,
+    };
+  }
+  return {
+    action,
+    origin,
+    type: def.type,
+    name: t!.name,
+    file: t!.file,
+    changes: diffObjects(t!.object, null),
+    id: t!.id ?? null,
+    tenantFile: t!.file,
+    tenantHash: objectHash(t!.object),
+    before: t!.object,
+    after: null,
+  };
+}
+
+const ACTION_ORDER: Record<PlanAction, number> = { create: 0, update: 1, delete: 2 };
+
+function compareItems(a: PlanItem, b: PlanItem): number {
+  return ACTION_ORDER[a.action] - ACTION_ORDER[b.action] || compareCodePoints(a.name, b.name) || compareCodePoints(a.file, b.file);
+}
+
+function compareErrors(a: PlanError, b: PlanError): number {
+  return (
+    compareCodePoints(a.name ?? '', b.name ?? '') ||
+    compareCodePoints(a.kind, b.kind) ||
+    compareCodePoints(a.side, b.side) ||
+    compareCodePoints(a.files.join('\n'), b.files.join('\n')) ||
+    compareCodePoints(a.message, b.message)
+  );
+}
+
+function conflictOf(def: ResourceDefinition, rec: Rec, name: string): Conflict {
+  const { base: b, tenant: t, desired: d } = rec;
+  const kind = rec.conflict!;
+  let tenantChanges: PropertyChange[] = [];
+  let repoChanges: PropertyChange[] = [];
+  if (kind === 'name-taken') {
+    repoChanges = diffObjects(t?.object ?? null, d!.object);
+  } else if (b) {
+    if (t) tenantChanges = diffObjects(b.object, t.object);
+    if (d) repoChanges = diffObjects(b.object, d.object);
+  } else if (t && d) {
+    repoChanges = diffObjects(t.object, d.object);
+  }
+  return {
+    kind,
+    type: def.type,
+    name,
+    files: { base: b?.file ?? null, tenant: t?.file ?? null, desired: d?.file ?? null },
+    id: t?.id ?? null,
+    tenantHash: t ? objectHash(t.object) : null,
+    tenantChanges,
+    repoChanges,
+    message: format(`conflict.${kind}`),
+    fix: format('conflict.fix'),
+  };
+}
+
+function driftOf(def: ResourceDefinition, rec: Rec, name: string, policy: DriftPolicy): DriftEntry {
+  const kind = rec.classification === 'drift' ? 'changed' : rec.classification === 'created-in-tenant' ? 'created' : 'deleted';
+  return {
+    type: def.type,
+    name,
+    kind,
+    action: policy,
+    file: rec.desired?.file ?? null,
+    tenantFile: rec.tenant?.file ?? null,
+    changes: kind === 'changed' ? diffObjects(rec.base!.object, rec.tenant!.object) : [],
+  };
+}
+
+/**
+ * The default branch takes the tenant's version of adopted objects: the tenant's file is written
+ * and the repository's file removed when it is another one. A file name that another object in the
+ * repository already uses (even only in case) gets a '~hash' suffix instead.
+ */
+function adoptionOf(state: TypeState): AdoptionOp[] {
+  const { def } = state;
+  const adopted = state.recs.filter((r) => r.intent.kind === 'adopt');
+  if (adopted.length === 0) return [];
+  const removals: AdoptionOp[] = [];
+  const writes: AdoptionOp[] = [];
+  const occupied = new Map<string, Rec>();
+  for (const rec of state.recs) if (rec.desired) occupied.set(fileNameFoldKey(rec.desired.file), rec);
+  for (const rec of adopted) {
+    const d = rec.desired;
+    const t = rec.tenant;
+    if (d && (!t || d.file !== t.file)) {
+      removals.push({ type: def.type, name: d.name, file: d.file, object: null });
+      occupied.delete(fileNameFoldKey(d.file));
+    }
+  }
+  for (const rec of adopted) {
+    const t = rec.tenant;
+    if (!t) continue;
+    let file = t.file;
+    for (let round = 0; ; round++) {
+      const holder = occupied.get(fileNameFoldKey(file));
+      if (holder === undefined || holder === rec) break;
+      file = `${truncateUtf8(t.file, MAX_FILE_NAME_BYTES - 9)}~${shortHash(`${t.name}\n${round}`)}`;
+    }
+    occupied.set(fileNameFoldKey(file), rec);
+    writes.push({ type: def.type, name: t.name, file, object: t.object });
+  }
+  const byFile = (a: AdoptionOp, b: AdoptionOp): number => compareCodePoints(a.file, b.file);
+  return [...removals.sort(byFile), ...writes.sort(byFile)];
+}
+
+/**
+ * The desired tree after the adoption: removals first, then writes. Pure; types the adoption does
+ * not touch keep their lists.
+ */
+export function applyAdoption(desired: Tree, adoption: readonly AdoptionOp[]): Tree {
+  const out: Tree = { ...desired };
+  const touched = new Map<string, Map<string, TreeEntry>>();
+  const listOf = (type: string): Map<string, TreeEntry> => {
+    let files = touched.get(type);
+    if (!files) {
+      files = new Map((hasOwn(out, type) ? out[type]! : []).map((e) => [e.file, e]));
+      touched.set(type, files);
+    }
+    return files;
+  };
+  for (const op of adoption) if (op.object === null) listOf(op.type).delete(op.file);
+  for (const op of adoption) if (op.object !== null) listOf(op.type).set(op.file, { file: op.file, object: op.object });
+  for (const [type, files] of touched) {
+    out[type] = [...files.values()].sort((a, b) => compareCodePoints(a.file, b.file));
+  }
+  return out;
+}
