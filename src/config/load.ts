@@ -1,11 +1,24 @@
 import { readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
 import { closest, TenantSyncError } from '../errors/index.js';
 import type { ResourceDefinition } from '../resources/definition.js';
 import { resources as catalogue } from '../resources/catalogue.js';
 import { clouds, type Cloud } from './clouds.js';
-import { authSchema, configFileSchema, deleteGuardSchema, tenantEntrySchema, typeSelectionSchema, type AuthSettings, type ConfigFile, type DeleteGuard, type TenantEntry } from './schema.js';
+import {
+  authSchema,
+  configFileSchema,
+  delegatedSchema,
+  deleteGuardSchema,
+  tenantEntrySchema,
+  typeSelectionSchema,
+  type AuthSettings,
+  type ConfigFile,
+  type DeleteGuard,
+  type TenantEntry,
+} from './schema.js';
 
 export interface TenantConfig {
   name: string;
@@ -21,6 +34,23 @@ export interface TenantConfig {
   deleteGuard: DeleteGuard;
   concurrency: number;
   auth: AuthSettings;
+  /** Approved changes are deployed: the write permissions of the enabled types are needed */
+  deploy: boolean;
+  /** Host of the admin consent link ({host}/{tenant}/v2.0/adminconsent) */
+  adminConsentHost: string;
+  /** Delegated sign-in, when enabled: the types only a signed-in user can read go through it */
+  delegated?: DelegatedConfig;
+}
+
+export interface DelegatedConfig {
+  /** Public client application the user signs in to */
+  clientId: string;
+  /** How long a sync waits for the device-code sign-in */
+  timeoutMs: number;
+  /** Environment variable holding the cache encryption key */
+  cacheKeyEnv: string;
+  /** Absolute path of the encrypted token cache (outside the repository) */
+  cacheFile: string;
 }
 
 export interface LoadedConfig {
@@ -38,7 +68,7 @@ export const defaultConfigFile = 'tenant-sync.yml';
 
 const knownKeys = [
   ...new Set(
-    [tenantEntrySchema, authSchema, typeSelectionSchema, deleteGuardSchema].flatMap((s) => Object.keys(s.shape)).concat(['version', 'defaults', 'tenants']),
+    [tenantEntrySchema, authSchema, typeSelectionSchema, deleteGuardSchema, delegatedSchema].flatMap((s) => Object.keys(s.shape)).concat(['version', 'defaults', 'tenants']),
   ),
 ];
 
@@ -93,6 +123,20 @@ export function parseConfig(
   const raw = parsed.data;
   const locate = (path: (string | number)[]) => ({ file, ...position(doc, lineCounter, path) });
   const tenants = raw.tenants.map((entry, i) => resolveTenant(raw, entry, i, env, resources, locate));
+  const cacheFiles = new Map<string, string>();
+  tenants.forEach((t, i) => {
+    if (!t.delegated) return;
+    const other = cacheFiles.get(t.delegated.cacheFile);
+    if (other !== undefined) {
+      throw new TenantSyncError(
+        'CONFIG_INVALID',
+        `tenants "${other}" and "${t.name}" would keep their delegated sign-in in the same file ${t.delegated.cacheFile}`,
+        'Put {tenant} in delegated.cache-file (e.g. ~/.cache/tenant-sync/{tenant}.token-cache), or give each tenant its own cache-file.',
+        { location: locate(raw.tenants[i]!.delegated ? ['tenants', i, 'delegated', 'cache-file'] : ['defaults', 'delegated', 'cache-file']) },
+      );
+    }
+    cacheFiles.set(t.delegated.cacheFile, t.name);
+  });
   return { file, raw, tenants };
 }
 
@@ -134,7 +178,17 @@ function resolveTenant(
   );
   const selection = entry.types ?? d.types;
   const selectionPath = entry.types ? ['tenants', index, 'types'] : ['defaults', 'types'];
-  const types = resolveTypes(selection, resources, (listName, i) => locate([...selectionPath, listName, i]));
+  const delegatedSettings = entry.delegated ?? d.delegated;
+  const delegated =
+    delegatedSettings?.enabled === true
+      ? {
+          clientId: delegatedSettings['client-id'] ?? entry['client-id'],
+          timeoutMs: Math.round(delegatedSettings['timeout-minutes'] * 60_000),
+          cacheKeyEnv: delegatedSettings['cache-key-env'],
+          cacheFile: cacheFilePath(delegatedSettings['cache-file'], entry.name, locate([]).file),
+        }
+      : undefined;
+  const types = resolveTypes(selection, resources, (listName, i) => locate([...selectionPath, listName, i]), { delegated: delegated !== undefined });
   return {
     name: entry.name,
     tenantId: entry['tenant-id'],
@@ -149,7 +203,20 @@ function resolveTenant(
     deleteGuard: entry['delete-guard'] ?? d['delete-guard'] ?? { 'max-share': 0.1, 'min-count': 5, allow: false },
     concurrency: entry.concurrency ?? d.concurrency ?? 8,
     auth: entry.auth ?? d.auth ?? { method: 'federated', 'secret-env': 'TENANT_SYNC_CLIENT_SECRET', 'certificate-env': 'TENANT_SYNC_CERTIFICATE' },
+    deploy: entry.deploy ?? d.deploy ?? true,
+    // An overridden sign-in host (a private endpoint, a test server) serves the consent page too.
+    adminConsentHost: authorityHost === stripSlash(endpoints.authorityHost) ? endpoints.adminConsentHost : authorityHost,
+    delegated,
   };
+}
+
+export const defaultTokenCacheFile = '~/.cache/tenant-sync/{tenant}.token-cache';
+
+/** The token cache's absolute path: {tenant} replaced, ~ expanded, relative paths from the configuration file's folder */
+function cacheFilePath(setting: string | undefined, tenant: string, configFile: string): string {
+  const path = (setting ?? defaultTokenCacheFile).replaceAll('{tenant}', tenant);
+  if (path === '~' || path.startsWith('~/')) return join(homedir(), path.slice(1));
+  return isAbsolute(path) ? path : resolve(dirname(configFile), path);
 }
 
 function overrideUrl(value: string | undefined, variable: string, fallback: string): string {
@@ -178,6 +245,7 @@ function resolveTypes(
   selection: { include?: string[]; exclude: string[] } | undefined,
   resources: readonly ResourceDefinition[],
   locate: (list: 'include' | 'exclude', index: number) => { file: string; line?: number; column?: number },
+  options: { delegated: boolean },
 ): ResourceDefinition[] {
   const known = resources.map((r) => r.type);
   const check = (names: string[], list: 'include' | 'exclude') =>
@@ -194,9 +262,21 @@ function resolveTypes(
     });
   if (selection?.include) check(selection.include, 'include');
   check(selection?.exclude ?? [], 'exclude');
+  // Types that only a signed-in user can read are on by default when delegated sign-in is.
   const included = selection?.include
     ? resources.filter((r) => selection.include!.includes(r.type))
-    : resources.filter((r) => r.enabledByDefault);
+    : resources.filter((r) => r.enabledByDefault && (!r.delegatedOnly || options.delegated));
+  if (!options.delegated && selection?.include) {
+    const i = selection.include.findIndex((name) => resources.find((r) => r.type === name)?.delegatedOnly);
+    if (i >= 0) {
+      throw new TenantSyncError(
+        'CONFIG_INVALID',
+        `type "${selection.include[i]}" can only be read by a signed-in user, and delegated sign-in is not enabled`,
+        'Add "delegated: { enabled: true }" to the tenant (or defaults) and set the cache key secret it names, or remove the type from types.include.',
+        { location: locate('include', i) },
+      );
+    }
+  }
   return included.filter((r) => !(selection?.exclude ?? []).includes(r.type));
 }
 

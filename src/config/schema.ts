@@ -22,6 +22,33 @@ export const authSchema = z
   })
   .describe('How the service principal signs in');
 
+export const delegatedSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true).describe('Read the types that only a signed-in user can read (device-code sign-in)'),
+    'client-id': z
+      .string()
+      .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'the application (client) id GUID')
+      .optional()
+      .describe('Public client application the user signs in to (default: the tenant\'s client-id; "Allow public client flows" must be on)'),
+    'timeout-minutes': z
+      .number()
+      .positive()
+      .max(15, 'at most 15 minutes: a device code expires after 15 minutes')
+      .default(3)
+      .describe('How long a sync waits for the person to complete the device-code sign-in'),
+    'cache-key-env': envName
+      .default('TENANT_SYNC_TOKEN_CACHE_KEY')
+      .describe('Variable that holds the key (at least 32 characters) the stored sign-in is encrypted with'),
+    'cache-file': z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'Where the encrypted sign-in is kept between runs, outside the repository; {tenant} is replaced by the tenant name (default: ~/.cache/tenant-sync/{tenant}.token-cache)',
+      ),
+  })
+  .describe('Delegated (signed-in user) sign-in for the types the application cannot read on its own');
+
 export const typeSelectionSchema = z
   .strictObject({
     include: z.array(z.string()).optional().describe('Only these types (default: every type enabled by default)'),
@@ -52,6 +79,11 @@ const tenantSettings = {
   'delete-guard': deleteGuardSchema.optional(),
   concurrency: z.int().min(1).max(32).optional().describe('Graph requests in flight at once'),
   auth: authSchema.optional(),
+  delegated: delegatedSchema.optional(),
+  deploy: z
+    .boolean()
+    .optional()
+    .describe('Approved changes are deployed to the tenant, so the write permissions are needed (default true; false: back up only)'),
 };
 
 export const tenantNameSchema = z
@@ -99,4 +131,5 @@ export const configFileSchema = z
 export type ConfigFile = z.infer<typeof configFileSchema>;
 export type TenantEntry = z.infer<typeof tenantEntrySchema>;
 export type AuthSettings = z.infer<typeof authSchema>;
+export type DelegatedSettings = z.infer<typeof delegatedSchema>;
 export type DeleteGuard = z.infer<typeof deleteGuardSchema>;

@@ -68,29 +68,29 @@ export const messages = {
   'drift.changed': 'changed in the tenant',
   'drift.created': 'created in the tenant',
   'drift.deleted': 'deleted in the tenant',
-  'drift.adopt': 'taken into the repository (drift policy adopt)',
-  'drift.remediate': 'proposed to be put back below (drift policy remediate)',
-  'drift.report': 'reported only (drift policy report)',
+  'drift.adopt': 'Taken into the repository (drift policy adopt).',
+  'drift.remediate': 'Proposed above to be put back to the repository\u2019s version (drift policy remediate).',
+  'drift.report': 'Reported only (drift policy report): neither the repository nor the tenant is changed.',
 
   // Errors
   'side.desired': 'repository',
   'side.tenant': 'tenant',
-  'error.duplicate-name': '{count} objects of {title} in the {side} are named \u2018{name}\u2019: {files}.',
+  'error.duplicate-name': '{count} objects of {title} in the {side} are named {name}: {files}.',
   'error.duplicate-name.fix':
     'Give each object its own name (in the tenant, or in the repository files); until then nothing is planned for objects with this name.',
-  'error.missing-reference': '{file} refers at {path} to the {targetTitle} \u2018{value}\u2019, which does not exist in the repository.',
-  'error.missing-reference.fix': 'Correct the name, or add the {targetTitle} it names; the object is not planned until then.',
-  'error.ambiguous-reference': '{file} refers at {path} to the {targetTitle} \u2018{value}\u2019, but several objects have that name.',
-  'error.ambiguous-reference.fix': 'Give the {targetTitle} objects distinct names; the object is not planned until then.',
-  'error.still-referenced': '{title} \u2018{name}\u2019 is deleted in the repository but still referred to by {referrers}.',
+  'error.missing-reference': '{file} refers at {path} to {value} ({targetTitle}), which is not in the repository.',
+  'error.missing-reference.fix': 'Correct the name, or add the object it names; until then the object is not planned.',
+  'error.ambiguous-reference': '{file} refers at {path} to {value} ({targetTitle}), a name that several objects share.',
+  'error.ambiguous-reference.fix': 'Give those objects distinct names; until then the object is not planned.',
+  'error.still-referenced': '{title} {name} is deleted in the repository but still referred to by {referrers}.',
   'error.still-referenced.fix': 'Remove the references first, or keep the object.',
-  'error.read-only': '{title} \u2018{name}\u2019 is built-in, cannot be changed.',
+  'error.read-only': '{title} {name} is built-in, cannot be changed.',
   'error.read-only.fix': 'Restore the file to the tenant\u2019s version (built-in objects follow the tenant).',
-  'error.not-writable': '{title} cannot be changed by tenant-sync; \u2018{name}\u2019 differs from the tenant.',
+  'error.not-writable': '{title} cannot be changed by tenant-sync; {name} differs from the tenant.',
   'error.not-writable.fix': 'Restore the file to the tenant\u2019s version, and make the change in the tenant itself.',
-  'error.cannot-create': '{title} \u2018{name}\u2019 cannot be created by tenant-sync.',
+  'error.cannot-create': '{title} {name} cannot be created by tenant-sync.',
   'error.cannot-create.fix': 'Create the object in the tenant, or remove the file.',
-  'error.cannot-delete': '{title} \u2018{name}\u2019 cannot be deleted by tenant-sync.',
+  'error.cannot-delete': '{title} {name} cannot be deleted by tenant-sync.',
   'error.cannot-delete.fix': 'Restore the file, or delete the object in the tenant itself.',
 
   // Delete guard
@@ -112,18 +112,37 @@ export function format(key: MessageKey, params: MessageParams = {}, catalogue: C
   );
 }
 
+/** How a parameter is shown: plain text quotes names and values; Markdown uses code spans. */
+export type Decorate = (key: string, value: string | number) => string;
+
+/** Plain text (plan.json, logs): names and referenced values in quotes. */
+export const plainText: Decorate = (key, value) =>
+  typeof value === 'string' && (key === 'name' || key === 'value') ? `\u2018${value}\u2019` : String(value);
+
+function decorateAll(params: MessageParams, decorate: Decorate): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(params)) out[key] = decorate(key, value);
+  return out;
+}
+
 /** The message and fix of a plan error, from its kind and params (see PlanError). */
 export function errorTexts(
   kind: PlanErrorKind,
   side: 'desired' | 'tenant',
   params: MessageParams,
   catalogue: Catalogue = messages,
+  decorate: Decorate = plainText,
 ): { message: string; fix: string } {
-  const all = { ...params, side: format(`side.${side}`, {}, catalogue) };
+  const all = { ...decorateAll(params, decorate), side: format(`side.${side}`, {}, catalogue) };
   return { message: format(`error.${kind}`, all, catalogue), fix: format(`error.${kind}.fix`, all, catalogue) };
 }
 
 /** The message and fix of deletes held back by the delete guard. */
-export function heldTexts(params: MessageParams, catalogue: Catalogue = messages): { message: string; fix: string } {
-  return { message: format('held.message', params, catalogue), fix: format('held.fix', params, catalogue) };
+export function heldTexts(
+  params: MessageParams,
+  catalogue: Catalogue = messages,
+  decorate: Decorate = plainText,
+): { message: string; fix: string } {
+  const all = decorateAll(params, decorate);
+  return { message: format('held.message', all, catalogue), fix: format('held.fix', all, catalogue) };
 }

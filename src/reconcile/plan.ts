@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { renderJson } from '../snapshot/normalise.js';
+import { canonicalHash } from './canonical.js';
 
 /**
  * The plan: what an approval would write to the tenant, as data. It is stored as plan.json (an
@@ -216,9 +215,12 @@ export const planSchema = z.object({
 });
 export type Plan = z.infer<typeof planSchema>;
 
-/** sha256 of the bytes a file holding `object` has (renderJson): how a tenant's version is pinned. */
+/**
+ * sha256 of the bytes a file holding `object` has (renderJson, snapshot/normalise.ts): how a
+ * tenant's version is pinned. Deploy hashes the object it reads back the same way.
+ */
 export function objectHash(object: unknown): string {
-  return createHash('sha256').update(renderJson(object), 'utf8').digest('hex');
+  return canonicalHash(object);
 }
 
 /** A stable hash of the whole plan (sorted keys; the same for a plan read back from plan.json). */

@@ -2,9 +2,9 @@ import type { z } from 'zod';
 import { deleteGuardSchema } from '../config/schema.js';
 import { isReadOnlyObject, type ResourceDefinition } from '../resources/definition.js';
 import { fileNameFoldKey, shortHash, truncateUtf8, MAX_FILE_NAME_BYTES } from '../snapshot/naming.js';
-import { renderJson } from '../snapshot/normalise.js';
 import { resolvePath } from '../snapshot/paths.js';
 import { compareCodePoints } from '../snapshot/util.js';
+import { canonicalJson } from './canonical.js';
 import { deepEqual, diffObjects, type PropertyChange } from './diff.js';
 import { errorTexts, format, heldTexts } from './messages.js';
 import {
@@ -34,7 +34,7 @@ import { entriesOf, hasOwn, idOf, type IdMap, type Tree, type TreeEntry } from '
  * 2. then by display name (names that occur once on each side);
  * 3. desired <-> base by display name, then by file name: a file whose name field was edited is
  *    the same object renamed in the repository;
- * 4. desired <-> objects new in the tenant by name, then file; whatever is left is new.
+ * 4. desired <-> objects new in the tenant by name; whatever is left is new.
  * Names shared by two objects of one type (in the tenant or in the repository) are errors: every
  * object that carries such a name on any side is left out, nothing is guessed.
  *
@@ -138,16 +138,17 @@ type Intent =
   | { kind: 'adopt' }
   | { kind: 'none' };
 
+/** One object across the three trees. Every field is always present (one hidden class). */
 interface Rec {
-  base?: Entry;
-  tenant?: Entry;
-  desired?: Entry;
+  base: Entry | undefined;
+  tenant: Entry | undefined;
+  desired: Entry | undefined;
   excluded: boolean;
   classification: Classification;
   conflict: ConflictKind | null;
   intent: Intent;
   errors: PlanError[];
-  item?: PlanItem;
+  item: PlanItem | undefined;
   held: boolean;
 }
 
@@ -311,7 +312,7 @@ function toEntries(def: ResourceDefinition, list: readonly TreeEntry[], ids: IdM
     (a, b) =>
       compareCodePoints(a.file, b.file) ||
       compareCodePoints(a.name, b.name) ||
-      compareCodePoints(renderJson(a.object), renderJson(b.object)),
+      compareCodePoints(canonicalJson(a.object), canonicalJson(b.object)),
   );
 }
 
@@ -329,8 +330,21 @@ function uniqueByName(entries: readonly Entry[]): Map<string, Entry> {
   return out;
 }
 
-function newRec(parts: { base?: Entry; tenant?: Entry; desired?: Entry }): Rec {
-  return { ...parts, excluded: false, classification: 'unchanged', conflict: null, intent: NO_INTENT, errors: [], held: false };
+const NO_ERRORS: PlanError[] = [];
+
+function newRec(base: Entry | undefined, tenant: Entry | undefined, desired: Entry | undefined): Rec {
+  return {
+    base,
+    tenant,
+    desired,
+    excluded: false,
+    classification: 'unchanged',
+    conflict: null,
+    intent: NO_INTENT,
+    errors: NO_ERRORS,
+    item: undefined,
+    held: false,
+  };
 }
 
 function compareType(def: ResourceDefinition, B: Entry[], T: Entry[], D: Entry[], policy: DriftPolicy): TypeState {
@@ -346,7 +360,7 @@ function compareType(def: ResourceDefinition, B: Entry[], T: Entry[], D: Entry[]
   for (const t of T) {
     const b = t.id === undefined ? undefined : baseById.get(t.id);
     if (b && !recOfBase.has(b)) {
-      const rec = newRec({ base: b, tenant: t });
+      const rec = newRec(b, t, undefined);
       recOfBase.set(b, rec);
       recs.push(rec);
     } else unmatchedT.push(t);
@@ -356,14 +370,14 @@ function compareType(def: ResourceDefinition, B: Entry[], T: Entry[], D: Entry[]
   for (const t of unmatchedT) {
     const b = tenantNames.get(t.name) === 1 ? freeBase.get(t.name) : undefined;
     if (b && !recOfBase.has(b)) {
-      const rec = newRec({ base: b, tenant: t });
+      const rec = newRec(b, t, undefined);
       recOfBase.set(b, rec);
       recs.push(rec);
-    } else recs.push(newRec({ tenant: t }));
+    } else recs.push(newRec(undefined, t, undefined));
   }
   for (const b of B) {
     if (recOfBase.has(b)) continue;
-    const rec = newRec({ base: b });
+    const rec = newRec(b, undefined, undefined);
     recOfBase.set(b, rec);
     recs.push(rec);
   }
@@ -389,26 +403,16 @@ function compareType(def: ResourceDefinition, B: Entry[], T: Entry[], D: Entry[]
     return true;
   });
 
-  // 4. desired <-> objects new in the tenant, by name, then by file
-  const tenantOnly = recs.filter((r) => !r.base && r.tenant);
+  // 4. desired <-> objects new in the tenant, by name only: without a recorded version, a shared
+  // file name is no evidence that two differently named objects are one.
   const tenantOnlyByName = new Map<string, Rec>();
-  const tenantOnlyByFile = new Map<string, Rec>();
-  for (const r of tenantOnly) {
-    if (tenantNames.get(r.tenant!.name) === 1) tenantOnlyByName.set(r.tenant!.name, r);
-    if (!tenantOnlyByFile.has(r.tenant!.file)) tenantOnlyByFile.set(r.tenant!.file, r);
+  for (const r of recs) {
+    if (!r.base && r.tenant && tenantNames.get(r.tenant.name) === 1) tenantOnlyByName.set(r.tenant.name, r);
   }
-  left = left.filter((d) => {
-    const rec = desiredNames.get(d.name) === 1 ? tenantOnlyByName.get(d.name) : undefined;
-    if (rec && !rec.desired) {
-      rec.desired = d;
-      return false;
-    }
-    return true;
-  });
   for (const d of left) {
-    const rec = tenantOnlyByFile.get(d.file);
+    const rec = desiredNames.get(d.name) === 1 ? tenantOnlyByName.get(d.name) : undefined;
     if (rec && !rec.desired) rec.desired = d;
-    else recs.push(newRec({ desired: d }));
+    else recs.push(newRec(undefined, undefined, d));
   }
 
   // Duplicate names: errors, and every object carrying such a name on any side is left out.
@@ -433,7 +437,12 @@ function compareType(def: ResourceDefinition, B: Entry[], T: Entry[], D: Entry[]
     }
   }
   for (const rec of recs) {
-    if ([rec.base, rec.tenant, rec.desired].some((e) => e !== undefined && excludedNames.has(e.name))) {
+    if (
+      excludedNames.size > 0 &&
+      ((rec.base && excludedNames.has(rec.base.name)) ||
+        (rec.tenant && excludedNames.has(rec.tenant.name)) ||
+        (rec.desired && excludedNames.has(rec.desired.name)))
+    ) {
       rec.excluded = true;
       rec.classification = 'error';
     } else classify(rec, policy);
@@ -521,6 +530,7 @@ function makeError(
 }
 
 function fail(state: TypeState, rec: Rec, error: PlanError): void {
+  if (rec.errors === NO_ERRORS) rec.errors = [];
   rec.errors.push(error);
   state.errors.push(error);
 }

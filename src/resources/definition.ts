@@ -53,6 +53,21 @@ export const permissionSchema = z.object({
 export const throttleBucketSchema = z.enum(['conditionalAccess', 'intune', 'directory', 'sharepoint', 'default']);
 export type ThrottleBucket = z.infer<typeof throttleBucketSchema>;
 
+/**
+ * A value that Graph redacts or encrypts (a secret): never sent back as a literal. A plain path
+ * names every value it reaches; `when` limits it to values whose sibling `field` (a property of
+ * the same object as the value) equals `equals`, e.g. the value of an OMA setting whose
+ * isEncrypted is true.
+ */
+export const redactedPathSchema = z.union([
+  objectPathSchema,
+  z.object({
+    path: objectPathSchema,
+    when: z.object({ field: z.string(), equals: z.union([z.string(), z.boolean(), z.number()]) }),
+  }),
+]);
+export type RedactedPath = z.infer<typeof redactedPathSchema>;
+
 export const writeSchema = z.object({
   /** How a new object is made; absent for singletons and types that cannot be created. */
   create: z
@@ -96,6 +111,12 @@ export const writeSchema = z.object({
       }),
     )
     .default([]),
+  /**
+   * Values Graph redacts (secrets): dropped from every request body, and ignored when a write is
+   * verified. The file keeps what Graph returned (a redacted or encrypted value), which is never
+   * deployed as a literal.
+   */
+  redacted: z.array(redactedPathSchema).default([]),
 });
 export type WriteSemantics = z.infer<typeof writeSchema>;
 

@@ -4,7 +4,8 @@ import { defineResource } from '../definition.js';
  * Authentication strengths: the three built-in ones (ids ...0002, ...0003, ...0004, policyType
  * builtIn) and the tenant's custom ones. GET /policies/authenticationStrengthPolicies (v1.0).
  *
- * - PATCH changes only displayName and description; allowedCombinations is written through
+ * - POST (create) carries allowedCombinations (required); PATCH changes only displayName and
+ *   description; allowedCombinations is then written through
  *   POST {id}/updateAllowedCombinations { allowedCombinations: [...] }.
  * - combinationConfigurations (FIDO2 AAGUID restrictions) come inline with the list response;
  *   their ids are server-generated. They are written through POST/DELETE on
@@ -34,6 +35,8 @@ export const authenticationStrengthPolicies = defineResource({
       omit: ['policyType', 'requirementsSatisfied', 'combinationConfigurations'],
     },
     delete: true,
+    // Required in the create body; afterwards changed only through updateAllowedCombinations.
+    createOnly: ['allowedCombinations'],
     actions: [
       {
         property: 'allowedCombinations',

@@ -36,6 +36,9 @@ export const deviceConfigurations = defineResource({
     update: { method: 'PATCH', includeODataType: true },
     delete: true,
     assignments: { property: 'assignments', action: 'assign', bodyProperty: 'assignments' },
+    // An encrypted OMA setting's value is ciphertext Graph keeps with secretReferenceValueId (the
+    // plain text only comes from getOmaSettingPlainTextValue): never sent back as a literal.
+    redacted: [{ path: 'omaSettings[].value', when: { field: 'isEncrypted', equals: true } }],
   },
   dependsOn: ['roleScopeTags', 'assignmentFilters'],
 });
