@@ -6879,7 +6879,7 @@ var tls = __nccwpck_require__(4756);
 var http = __nccwpck_require__(8611);
 var https = __nccwpck_require__(5692);
 var events = __nccwpck_require__(4434);
-var assert = __nccwpck_require__(4994);
+var assert = __nccwpck_require__(2613);
 var util = __nccwpck_require__(9023);
 
 
@@ -35229,7 +35229,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4994:
+/***/ 2613:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("assert");
@@ -45248,7 +45248,7 @@ var summary_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _
 };
 
 
-const { access, appendFile, writeFile } = external_fs_namespaceObject.promises;
+const { access, appendFile, writeFile: summary_writeFile } = external_fs_namespaceObject.promises;
 const SUMMARY_ENV_VAR = 'GITHUB_STEP_SUMMARY';
 const SUMMARY_DOCS_URL = 'https://docs.github.com/actions/using-workflows/workflow-commands-for-github-actions#adding-a-job-summary';
 class Summary {
@@ -45309,7 +45309,7 @@ class Summary {
         return summary_awaiter(this, void 0, void 0, function* () {
             const overwrite = !!(options === null || options === void 0 ? void 0 : options.overwrite);
             const filePath = yield this.filePath();
-            const writeFunc = overwrite ? writeFile : appendFile;
+            const writeFunc = overwrite ? summary_writeFile : appendFile;
             yield writeFunc(filePath, this._buffer, { encoding: 'utf8' });
             return this.emptyBuffer();
         });
@@ -45558,7 +45558,7 @@ var external_events_ = __nccwpck_require__(4434);
 ;// CONCATENATED MODULE: external "child_process"
 const external_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("child_process");
 // EXTERNAL MODULE: external "assert"
-var external_assert_ = __nccwpck_require__(4994);
+var external_assert_ = __nccwpck_require__(2613);
 ;// CONCATENATED MODULE: ./node_modules/@actions/io/lib/io-util.js
 var io_util_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
@@ -45571,7 +45571,7 @@ var io_util_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _
 };
 
 
-const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir: io_util_readdir, rename, rm, rmdir, stat, symlink, unlink } = external_fs_namespaceObject.promises;
+const { chmod: io_util_chmod, copyFile, lstat, mkdir: io_util_mkdir, open: io_util_open, readdir: io_util_readdir, rename: io_util_rename, rm, rmdir, stat, symlink, unlink } = external_fs_namespaceObject.promises;
 // export const {open} = 'fs'
 const IS_WINDOWS = process.platform === 'win32';
 /**
@@ -47068,6 +47068,8 @@ function getIDToken(aud) {
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 ;// CONCATENATED MODULE: external "node:fs/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 // EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
 var dist = __nccwpck_require__(8815);
 ;// CONCATENATED MODULE: ./src/errors/index.ts
@@ -47095,20 +47097,26 @@ const errorCatalogue = {
     AUTH_CONDITIONAL_ACCESS: 'Sign-in is blocked by Conditional Access (AADSTS53003)',
     AUTH_MFA_REQUIRED: 'Sign-in requires multi-factor authentication (AADSTS50076, 50079)',
     AUTH_REFRESH_EXPIRED: 'The stored sign-in has expired (AADSTS70008, 700082, 50173)',
+    AUTH_DEVICE_CODE_TIMEOUT: 'Delegated sign-in was not completed in time',
+    AUTH_CACHE_UNREADABLE: 'The stored delegated sign-in cannot be read',
     AUTH_FAILED: 'Sign-in failed',
+    PERMISSIONS_NOT_GRANTED: 'Permissions the configuration needs are not granted',
     GRAPH_PERMISSION: 'A Graph permission is missing',
     GRAPH_READ_FAILED: 'A type could not be read from Graph',
     REFERENCE_UNRESOLVED: 'A reference could not be resolved to a name',
     DUPLICATE_NAME: 'Two objects of one type have the same name',
+    DELETE_GUARD: 'A plan would delete more objects of a type than the delete guard allows',
+    READ_ONLY_OBJECT: 'A built-in object cannot be changed',
+    WRITE_NOT_SUPPORTED: 'Graph cannot make this change to this type',
     FILE_INVALID: 'A file in the repository is not valid',
     USAGE: 'The command line is not valid',
     INTERNAL: 'Unexpected internal error',
 };
 const docsBaseUrl = 'https://github.com/tenant-sync/tenant-sync/blob/main/docs/troubleshooting';
-function troubleshootingUrl(code) {
+function errors_troubleshootingUrl(code) {
     return `${docsBaseUrl}/${code}.md`;
 }
-class TenantSyncError extends Error {
+class errors_TenantSyncError extends Error {
     code;
     /** What the person should do about it */
     fix;
@@ -47121,7 +47129,7 @@ class TenantSyncError extends Error {
         this.location = options?.location;
     }
     get docs() {
-        return troubleshootingUrl(this.code);
+        return errors_troubleshootingUrl(this.code);
     }
     /** file:line:column: message. Fix. (code, docs) */
     describe() {
@@ -47132,7 +47140,7 @@ class TenantSyncError extends Error {
     }
 }
 function isTenantSyncError(e) {
-    return e instanceof TenantSyncError;
+    return e instanceof errors_TenantSyncError;
 }
 /** Closest candidate by edit distance, for "did you mean" hints */
 function closest(word, candidates) {
@@ -56738,6 +56746,19 @@ const permissionSchema = object({
 });
 /** Documented Graph throttling that applies to the type; requests of one bucket share the budget. */
 const throttleBucketSchema = schemas_enum(['conditionalAccess', 'intune', 'directory', 'sharepoint', 'default']);
+/**
+ * A value that Graph redacts or encrypts (a secret): never sent back as a literal. A plain path
+ * names every value it reaches; `when` limits it to values whose sibling `field` (a property of
+ * the same object as the value) equals `equals`, e.g. the value of an OMA setting whose
+ * isEncrypted is true.
+ */
+const redactedPathSchema = union([
+    objectPathSchema,
+    object({
+        path: objectPathSchema,
+        when: object({ field: schemas_string(), equals: union([schemas_string(), schemas_boolean(), schemas_number()]) }),
+    }),
+]);
 const writeSchema = object({
     /** How a new object is made; absent for singletons and types that cannot be created. */
     create: object({
@@ -56776,6 +56797,12 @@ const writeSchema = object({
         bodyProperty: schemas_string(),
     }))
         .default([]),
+    /**
+     * Values Graph redacts (secrets): dropped from every request body, and ignored when a write is
+     * verified. The file keeps what Graph returned (a redacted or encrypted value), which is never
+     * deployed as a literal.
+     */
+    redacted: array(redactedPathSchema).default([]),
 });
 const resourceDefinitionSchema = object({
     /** Stable name used in tenant-sync.yml and as the folder name: camelCase, e.g. conditionalAccessPolicies */
@@ -56966,7 +56993,8 @@ const authenticationMethodsPolicy = defineResource({
  * Authentication strengths: the three built-in ones (ids ...0002, ...0003, ...0004, policyType
  * builtIn) and the tenant's custom ones. GET /policies/authenticationStrengthPolicies (v1.0).
  *
- * - PATCH changes only displayName and description; allowedCombinations is written through
+ * - POST (create) carries allowedCombinations (required); PATCH changes only displayName and
+ *   description; allowedCombinations is then written through
  *   POST {id}/updateAllowedCombinations { allowedCombinations: [...] }.
  * - combinationConfigurations (FIDO2 AAGUID restrictions) come inline with the list response;
  *   their ids are server-generated. They are written through POST/DELETE on
@@ -56996,6 +57024,8 @@ const authenticationStrengthPolicies = defineResource({
             omit: ['policyType', 'requirementsSatisfied', 'combinationConfigurations'],
         },
         delete: true,
+        // Required in the create body; afterwards changed only through updateAllowedCombinations.
+        createOnly: ['allowedCombinations'],
         actions: [
             {
                 property: 'allowedCombinations',
@@ -57571,6 +57601,9 @@ const deviceConfigurations = defineResource({
         update: { method: 'PATCH', includeODataType: true },
         delete: true,
         assignments: { property: 'assignments', action: 'assign', bodyProperty: 'assignments' },
+        // An encrypted OMA setting's value is ciphertext Graph keeps with secretReferenceValueId (the
+        // plain text only comes from getOmaSettingPlainTextValue): never sent back as a literal.
+        redacted: [{ path: 'omaSettings[].value', when: { field: 'isEncrypted', equals: true } }],
     },
     dependsOn: ['roleScopeTags', 'assignmentFilters'],
 });
@@ -57772,6 +57805,40 @@ const sharePointSettings = defineResource({
 const sharepointResources = [sharePointSettings];
 
 
+;// CONCATENATED MODULE: ./src/resources/teams/teamsAppSettings.ts
+
+/**
+ * Tenant-wide settings of Teams apps (singleton, GET/PATCH /teamwork/teamsAppSettings, v1.0).
+ * Microsoft documents only delegated permissions for both methods ("Application: Not supported"),
+ * so a signed-in user reads and writes it: TeamworkAppSettings.Read.All / ReadWrite.All.
+ * Available in every national cloud.
+ */
+const teamsAppSettings = defineResource({
+    type: 'teamsAppSettings',
+    workload: 'teams',
+    title: 'Teams app settings',
+    docs: 'https://learn.microsoft.com/en-us/graph/api/resources/teamsappsettings?view=graph-rest-1.0',
+    api: 'v1.0',
+    path: '/teamwork/teamsAppSettings',
+    kind: 'singleton',
+    singletonName: 'Teams app settings',
+    permissions: {
+        read: 'TeamworkAppSettings.Read.All',
+        write: 'TeamworkAppSettings.ReadWrite.All',
+    },
+    delegatedOnly: true,
+    throttle: 'default',
+    write: {
+        update: { method: 'PATCH' },
+        delete: false,
+    },
+});
+
+;// CONCATENATED MODULE: ./src/resources/teams/index.ts
+
+const teamsResources = [teamsAppSettings];
+
+
 ;// CONCATENATED MODULE: ./src/resources/lookups.ts
 
 /** Directory objects that configuration refers to by id; files name them instead. */
@@ -57799,13 +57866,14 @@ const lookups = [
 
 
 
-const catalogue_resources = [...entraResources, ...intuneResources, ...sharepointResources];
+
+const catalogue_resources = [...entraResources, ...intuneResources, ...sharepointResources, ...teamsResources];
 const byType = new Map(catalogue_resources.map((r) => [r.type, r]));
 const lookupByType = new Map(lookups.map((l) => [l.type, l]));
-function findResource(type) {
+function catalogue_findResource(type) {
     return byType.get(type);
 }
-function findLookup(type) {
+function catalogue_findLookup(type) {
     return lookupByType.get(type);
 }
 
@@ -57819,21 +57887,25 @@ const clouds = {
         authorityHost: 'https://login.microsoftonline.com',
         graphEndpoint: 'https://graph.microsoft.com',
         federationAudience: 'api://AzureADTokenExchange',
+        adminConsentHost: 'https://login.microsoftonline.com',
     },
     usgov: {
         authorityHost: 'https://login.microsoftonline.us',
         graphEndpoint: 'https://graph.microsoft.us',
         federationAudience: 'api://AzureADTokenExchangeUSGov',
+        adminConsentHost: 'https://login.microsoftonline.us',
     },
     'usgov-dod': {
         authorityHost: 'https://login.microsoftonline.us',
         graphEndpoint: 'https://dod-graph.microsoft.us',
         federationAudience: 'api://AzureADTokenExchangeUSGov',
+        adminConsentHost: 'https://login.microsoftonline.us',
     },
     china: {
         authorityHost: 'https://login.chinacloudapi.cn',
         graphEndpoint: 'https://microsoftgraph.chinacloudapi.cn',
         federationAudience: 'api://AzureADTokenExchangeChina',
+        adminConsentHost: 'https://login.partner.microsoftonline.cn',
     },
 };
 
@@ -57855,6 +57927,26 @@ const authSchema = strictObject({
         .describe('Variable that holds the PEM private key and certificate'),
 })
     .describe('How the service principal signs in');
+const delegatedSchema = strictObject({
+    enabled: schemas_boolean().default(true).describe('Read the types that only a signed-in user can read (device-code sign-in)'),
+    'client-id': schemas_string()
+        .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'the application (client) id GUID')
+        .optional()
+        .describe('Public client application the user signs in to (default: the tenant\'s client-id; "Allow public client flows" must be on)'),
+    'timeout-minutes': schemas_number()
+        .positive()
+        .max(15, 'at most 15 minutes: a device code expires after 15 minutes')
+        .default(3)
+        .describe('How long a sync waits for the person to complete the device-code sign-in'),
+    'cache-key-env': envName
+        .default('TENANT_SYNC_TOKEN_CACHE_KEY')
+        .describe('Variable that holds the key (at least 32 characters) the stored sign-in is encrypted with'),
+    'cache-file': schemas_string()
+        .min(1)
+        .optional()
+        .describe('Where the encrypted sign-in is kept between runs, outside the repository; {tenant} is replaced by the tenant name (default: ~/.cache/tenant-sync/{tenant}.token-cache)'),
+})
+    .describe('Delegated (signed-in user) sign-in for the types the application cannot read on its own');
 const typeSelectionSchema = strictObject({
     include: array(schemas_string()).optional().describe('Only these types (default: every type enabled by default)'),
     exclude: array(schemas_string()).default([]).describe('Types to leave out'),
@@ -57879,6 +57971,10 @@ const tenantSettings = {
     'delete-guard': deleteGuardSchema.optional(),
     concurrency: schemas_int().min(1).max(32).optional().describe('Graph requests in flight at once'),
     auth: authSchema.optional(),
+    delegated: delegatedSchema.optional(),
+    deploy: schemas_boolean()
+        .optional()
+        .describe('Approved changes are deployed to the tenant, so the write permissions are needed (default true; false: back up only)'),
 };
 const tenantNameSchema = schemas_string()
     .regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, 'lower-case letters, digits and dashes (it names a folder and a git branch), e.g. contoso');
@@ -57919,9 +58015,11 @@ const configFileSchema = strictObject({
 
 
 
+
+
 const defaultConfigFile = 'tenant-sync.yml';
 const knownKeys = [
-    ...new Set([tenantEntrySchema, authSchema, typeSelectionSchema, deleteGuardSchema].flatMap((s) => Object.keys(s.shape)).concat(['version', 'defaults', 'tenants'])),
+    ...new Set([tenantEntrySchema, authSchema, typeSelectionSchema, deleteGuardSchema, delegatedSchema].flatMap((s) => Object.keys(s.shape)).concat(['version', 'defaults', 'tenants'])),
 ];
 async function loadConfig(file = defaultConfigFile, env = process.env, resources = catalogue_resources) {
     let text;
@@ -57930,9 +58028,9 @@ async function loadConfig(file = defaultConfigFile, env = process.env, resources
     }
     catch (e) {
         if (e.code === 'ENOENT') {
-            throw new TenantSyncError('CONFIG_NOT_FOUND', `${file} was not found`, `Create ${file} at the root of the repository (see docs/tenant-sync.example.yml), or give its path with --config / the "config" input.`, { location: { file } });
+            throw new errors_TenantSyncError('CONFIG_NOT_FOUND', `${file} was not found`, `Create ${file} at the root of the repository (see docs/tenant-sync.example.yml), or give its path with --config / the "config" input.`, { location: { file } });
         }
-        throw new TenantSyncError('CONFIG_NOT_FOUND', `${file} could not be read: ${e.message}`, 'Check that the file is readable.', {
+        throw new errors_TenantSyncError('CONFIG_NOT_FOUND', `${file} could not be read: ${e.message}`, 'Check that the file is readable.', {
             location: { file },
             cause: e,
         });
@@ -57945,7 +58043,7 @@ function parseConfig(text, file, env = {}, resources = catalogue_resources) {
     if (doc.errors.length > 0) {
         const err = doc.errors[0];
         const pos = err.linePos?.[0];
-        throw new TenantSyncError('CONFIG_INVALID', `${file} is not valid YAML: ${err.message.split('\n')[0]}`, 'Correct the YAML syntax at that line (indentation, a missing colon or closing bracket, a duplicate key).', { location: { file, line: pos?.line, column: pos?.col } });
+        throw new errors_TenantSyncError('CONFIG_INVALID', `${file} is not valid YAML: ${err.message.split('\n')[0]}`, 'Correct the YAML syntax at that line (indentation, a missing colon or closing bracket, a duplicate key).', { location: { file, line: pos?.line, column: pos?.col } });
     }
     const data = doc.toJS();
     const parsed = configFileSchema.safeParse(data);
@@ -57955,6 +58053,16 @@ function parseConfig(text, file, env = {}, resources = catalogue_resources) {
     const raw = parsed.data;
     const locate = (path) => ({ file, ...position(doc, lineCounter, path) });
     const tenants = raw.tenants.map((entry, i) => resolveTenant(raw, entry, i, env, resources, locate));
+    const cacheFiles = new Map();
+    tenants.forEach((t, i) => {
+        if (!t.delegated)
+            return;
+        const other = cacheFiles.get(t.delegated.cacheFile);
+        if (other !== undefined) {
+            throw new errors_TenantSyncError('CONFIG_INVALID', `tenants "${other}" and "${t.name}" would keep their delegated sign-in in the same file ${t.delegated.cacheFile}`, 'Put {tenant} in delegated.cache-file (e.g. ~/.cache/tenant-sync/{tenant}.token-cache), or give each tenant its own cache-file.', { location: locate(raw.tenants[i].delegated ? ['tenants', i, 'delegated', 'cache-file'] : ['defaults', 'delegated', 'cache-file']) });
+        }
+        cacheFiles.set(t.delegated.cacheFile, t.name);
+    });
     return { file, raw, tenants };
 }
 function selectTenant(config, name) {
@@ -57962,7 +58070,7 @@ function selectTenant(config, name) {
     if (!tenant) {
         const names = config.tenants.map((t) => t.name);
         const hint = closest(name, names);
-        throw new TenantSyncError('CONFIG_UNKNOWN_TENANT', `tenant "${name}" is not in ${config.file}`, `${hint ? `Did you mean "${hint}"? ` : ''}Use one of: ${names.join(', ')}; or add the tenant to ${config.file}.`, { location: { file: config.file } });
+        throw new errors_TenantSyncError('CONFIG_UNKNOWN_TENANT', `tenant "${name}" is not in ${config.file}`, `${hint ? `Did you mean "${hint}"? ` : ''}Use one of: ${names.join(', ')}; or add the tenant to ${config.file}.`, { location: { file: config.file } });
     }
     return tenant;
 }
@@ -57974,7 +58082,16 @@ function resolveTenant(raw, entry, index, env, resources, locate) {
     const graphEndpoint = overrideUrl(env.TENANT_SYNC_GRAPH_ENDPOINT, 'TENANT_SYNC_GRAPH_ENDPOINT', entry['graph-endpoint'] ?? d['graph-endpoint'] ?? endpoints.graphEndpoint);
     const selection = entry.types ?? d.types;
     const selectionPath = entry.types ? ['tenants', index, 'types'] : ['defaults', 'types'];
-    const types = resolveTypes(selection, resources, (listName, i) => locate([...selectionPath, listName, i]));
+    const delegatedSettings = entry.delegated ?? d.delegated;
+    const delegated = delegatedSettings?.enabled === true
+        ? {
+            clientId: delegatedSettings['client-id'] ?? entry['client-id'],
+            timeoutMs: Math.round(delegatedSettings['timeout-minutes'] * 60_000),
+            cacheKeyEnv: delegatedSettings['cache-key-env'],
+            cacheFile: cacheFilePath(delegatedSettings['cache-file'], entry.name, locate([]).file),
+        }
+        : undefined;
+    const types = resolveTypes(selection, resources, (listName, i) => locate([...selectionPath, listName, i]), { delegated: delegated !== undefined });
     return {
         name: entry.name,
         tenantId: entry['tenant-id'],
@@ -57989,7 +58106,19 @@ function resolveTenant(raw, entry, index, env, resources, locate) {
         deleteGuard: entry['delete-guard'] ?? d['delete-guard'] ?? { 'max-share': 0.1, 'min-count': 5, allow: false },
         concurrency: entry.concurrency ?? d.concurrency ?? 8,
         auth: entry.auth ?? d.auth ?? { method: 'federated', 'secret-env': 'TENANT_SYNC_CLIENT_SECRET', 'certificate-env': 'TENANT_SYNC_CERTIFICATE' },
+        deploy: entry.deploy ?? d.deploy ?? true,
+        // An overridden sign-in host (a private endpoint, a test server) serves the consent page too.
+        adminConsentHost: authorityHost === stripSlash(endpoints.authorityHost) ? endpoints.adminConsentHost : authorityHost,
+        delegated,
     };
+}
+const defaultTokenCacheFile = '~/.cache/tenant-sync/{tenant}.token-cache';
+/** The token cache's absolute path: {tenant} replaced, ~ expanded, relative paths from the configuration file's folder */
+function cacheFilePath(setting, tenant, configFile) {
+    const path = (setting ?? defaultTokenCacheFile).replaceAll('{tenant}', tenant);
+    if (path === '~' || path.startsWith('~/'))
+        return (0,external_node_path_namespaceObject.join)((0,external_node_os_namespaceObject.homedir)(), path.slice(1));
+    return (0,external_node_path_namespaceObject.isAbsolute)(path) ? path : (0,external_node_path_namespaceObject.resolve)((0,external_node_path_namespaceObject.dirname)(configFile), path);
 }
 function overrideUrl(value, variable, fallback) {
     if (value === undefined || value === '')
@@ -57999,30 +58128,37 @@ function overrideUrl(value, variable, fallback) {
         url = new URL(value);
     }
     catch {
-        throw new TenantSyncError('CONFIG_ENDPOINT', `${variable} is not a URL: "${value}"`, `Set ${variable} to an https:// URL, or unset it to use the cloud's endpoint.`);
+        throw new errors_TenantSyncError('CONFIG_ENDPOINT', `${variable} is not a URL: "${value}"`, `Set ${variable} to an https:// URL, or unset it to use the cloud's endpoint.`);
     }
     if (url.protocol !== 'https:') {
-        throw new TenantSyncError('CONFIG_ENDPOINT', `${variable} must be an https:// URL, not "${value}"`, `Use https:// (MSAL only signs in over HTTPS; a test server needs a certificate trusted through NODE_EXTRA_CA_CERTS).`);
+        throw new errors_TenantSyncError('CONFIG_ENDPOINT', `${variable} must be an https:// URL, not "${value}"`, `Use https:// (MSAL only signs in over HTTPS; a test server needs a certificate trusted through NODE_EXTRA_CA_CERTS).`);
     }
     return stripSlash(value);
 }
 function stripSlash(url) {
     return url.replace(/\/+$/, '');
 }
-function resolveTypes(selection, resources, locate) {
+function resolveTypes(selection, resources, locate, options) {
     const known = resources.map((r) => r.type);
     const check = (names, list) => names.forEach((name, i) => {
         if (!known.includes(name)) {
             const hint = closest(name, known);
-            throw new TenantSyncError('CONFIG_UNKNOWN_TYPE', `unknown resource type "${name}" in types.${list}`, `${hint ? `Did you mean "${hint}"? ` : ''}Known types: ${known.join(', ')}.`, { location: locate(list, i) });
+            throw new errors_TenantSyncError('CONFIG_UNKNOWN_TYPE', `unknown resource type "${name}" in types.${list}`, `${hint ? `Did you mean "${hint}"? ` : ''}Known types: ${known.join(', ')}.`, { location: locate(list, i) });
         }
     });
     if (selection?.include)
         check(selection.include, 'include');
     check(selection?.exclude ?? [], 'exclude');
+    // Types that only a signed-in user can read are on by default when delegated sign-in is.
     const included = selection?.include
         ? resources.filter((r) => selection.include.includes(r.type))
-        : resources.filter((r) => r.enabledByDefault);
+        : resources.filter((r) => r.enabledByDefault && (!r.delegatedOnly || options.delegated));
+    if (!options.delegated && selection?.include) {
+        const i = selection.include.findIndex((name) => resources.find((r) => r.type === name)?.delegatedOnly);
+        if (i >= 0) {
+            throw new errors_TenantSyncError('CONFIG_INVALID', `type "${selection.include[i]}" can only be read by a signed-in user, and delegated sign-in is not enabled`, 'Add "delegated: { enabled: true }" to the tenant (or defaults) and set the cache key secret it names, or remove the type from types.include.', { location: locate('include', i) });
+        }
+    }
     return included.filter((r) => !(selection?.exclude ?? []).includes(r.type));
 }
 function configIssueError(file, doc, lc, issue) {
@@ -58040,7 +58176,7 @@ function configIssueError(file, doc, lc, issue) {
         fix = `Use one of: ${issue.values.map(String).join(', ')}.`;
     }
     const where = path.length ? `${formatPath(path)}: ` : '';
-    return new TenantSyncError('CONFIG_INVALID', `${where}${message}`, fix, {
+    return new errors_TenantSyncError('CONFIG_INVALID', `${where}${message}`, fix, {
         location: { file, ...position(doc, lc, path) },
     });
 }
@@ -59329,20 +59465,29 @@ async function readLookupNames(graph, lookup, ids) {
  * named is failed rather than written with ids.
  */
 async function readSnapshot(options) {
-    const { tenant, graph, log } = options;
+    const { tenant, graph, log, delegated } = options;
     const startedAt = new Date().toISOString();
     const enabled = tenant.types;
     // Types that enabled types reference but are not enabled themselves are read for their names only.
     const referencedTypes = new Set(enabled.flatMap((d) => d.references.map((r) => r.target)));
     const nameOnly = [...referencedTypes]
         .filter((t) => !enabled.some((d) => d.type === t))
-        .map((t) => findResource(t))
+        .map((t) => catalogue_findResource(t))
         .filter((d) => d !== undefined);
-    const toRead = [...enabled, ...nameOnly];
+    // Types only a signed-in user can read go through the user's client; without one they fail
+    // (and keep their files) with the reason the user sign-in gave.
+    const clientFor = (def) => !def.delegatedOnly ? graph : delegated?.status === 'signed-in' ? delegated.graph : undefined;
+    const withoutUser = (def) => ({
+        code: delegated?.status === 'failed' ? delegated.error.code : 'AUTH_FAILED',
+        message: delegated?.status === 'failed'
+            ? delegated.error.message
+            : `only a signed-in user can read ${def.type} (delegated ${def.permissions.read}), and no delegated sign-in was made (delegated.enabled in tenant-sync.yml)`,
+    });
+    const toRead = [...enabled, ...nameOnly].filter((def) => clientFor(def) !== undefined);
     let done = 0;
     log.progress(`${tenant.name}: reading 0/${toRead.length} types`);
     const reads = new Map(await Promise.all(toRead.map(async (def) => {
-        const read = await readTenant_readType(graph, def);
+        const read = await readTenant_readType(clientFor(def), def);
         done++;
         log.progress(`${tenant.name}: reading ${done}/${toRead.length} types, ${graph.stats.graphRequests} requests`);
         return [def.type, read];
@@ -59362,7 +59507,7 @@ async function readSnapshot(options) {
             continue;
         for (const obj of read.objects) {
             for (const [target, ids] of collectReferencedIds(def, obj)) {
-                if (!findLookup(target))
+                if (!catalogue_findLookup(target))
                     continue;
                 const set = lookupIds.get(target) ?? new Set();
                 ids.forEach((id) => set.add(id));
@@ -59372,7 +59517,7 @@ async function readSnapshot(options) {
     }
     const failedLookups = new Map();
     await Promise.all([...lookupIds].map(async ([target, ids]) => {
-        const lookup = findLookup(target);
+        const lookup = catalogue_findLookup(target);
         const result = await readLookupNames(graph, lookup, [...ids].sort());
         if (result.error)
             failedLookups.set(target, { message: result.error.message, permission: lookup.permissions.read });
@@ -59381,6 +59526,8 @@ async function readSnapshot(options) {
     }));
     const types = enabled.map((def) => {
         const read = reads.get(def.type);
+        if (!read)
+            return { def, status: 'failed', error: withoutUser(def) };
         if (read.status === 'failed') {
             return {
                 def,
@@ -59395,7 +59542,9 @@ async function readSnapshot(options) {
             };
         }
         // Names of referenced objects must be known, or the files would hold ids that look like changes.
-        const blocker = def.references.map((r) => r.target).find((t) => failedLookups.has(t) || reads.get(t)?.status === 'failed');
+        const blocker = def.references
+            .map((r) => r.target)
+            .find((t) => failedLookups.has(t) || reads.get(t)?.status === 'failed' || (catalogue_findResource(t) !== undefined && !reads.has(t)));
         if (blocker) {
             const lookupFailure = failedLookups.get(blocker);
             return {
@@ -59404,7 +59553,7 @@ async function readSnapshot(options) {
                 error: {
                     code: lookupFailure ? 'GRAPH_PERMISSION' : 'GRAPH_READ_FAILED',
                     message: `names of the ${blocker} it refers to could not be read${lookupFailure ? `: ${lookupFailure.message}` : ''}`,
-                    permission: lookupFailure?.permission ?? findResource(blocker)?.permissions.read,
+                    permission: lookupFailure?.permission ?? catalogue_findResource(blocker)?.permissions.read,
                 },
             };
         }
@@ -59440,7 +59589,7 @@ async function readSnapshot(options) {
 async function backupTenant(options) {
     const { tenant, root, graph, log } = options;
     const started = Date.now();
-    const snapshot = await readSnapshot({ tenant, graph, log });
+    const snapshot = await readSnapshot({ tenant, graph, log, delegated: options.delegated });
     const previousIds = await readIdMap(metaDir(options));
     const idMap = {};
     const reports = [];
@@ -59537,14 +59686,14 @@ function servicePrincipalCredential(tenant, sources) {
         case 'federated': {
             const getIdToken = sources.getIdToken;
             if (!getIdToken) {
-                throw new TenantSyncError('CREDENTIAL_MISSING', `tenant "${tenant.name}" signs in with a federated credential, which needs a GitHub Actions OIDC token`, 'Run it in a workflow with "permissions: id-token: write", or use auth.method secret or certificate on the command line.');
+                throw new errors_TenantSyncError('CREDENTIAL_MISSING', `tenant "${tenant.name}" signs in with a federated credential, which needs a GitHub Actions OIDC token`, 'Run it in a workflow with "permissions: id-token: write", or use auth.method secret or certificate on the command line.');
             }
             return { kind: 'federated', getAssertion: () => getIdToken(tenant.federationAudience) };
         }
     }
 }
 function missing(tenant, variable, what) {
-    return new TenantSyncError('CREDENTIAL_MISSING', `${variable} is not set: tenant "${tenant.name}" needs ${what} in it`, `Set the environment variable ${variable} (in a workflow: env: ${variable}: \${{ secrets.${variable} }}), or change auth in tenant-sync.yml.`);
+    return new errors_TenantSyncError('CREDENTIAL_MISSING', `${variable} is not set: tenant "${tenant.name}" needs ${what} in it`, `Set the environment variable ${variable} (in a workflow: env: ${variable}: \${{ secrets.${variable} }}), or change auth in tenant-sync.yml.`);
 }
 
 ;// CONCATENATED MODULE: ./node_modules/@azure/msal-common/dist/utils/Constants.mjs
@@ -59864,14 +60013,14 @@ const EncodingTypes = {
 /**
  * Log message level.
  */
-var LogLevel;
+var Logger_LogLevel;
 (function (LogLevel) {
     LogLevel[LogLevel["Error"] = 0] = "Error";
     LogLevel[LogLevel["Warning"] = 1] = "Warning";
     LogLevel[LogLevel["Info"] = 2] = "Info";
     LogLevel[LogLevel["Verbose"] = 3] = "Verbose";
     LogLevel[LogLevel["Trace"] = 4] = "Trace";
-})(LogLevel || (LogLevel = {}));
+})(Logger_LogLevel || (Logger_LogLevel = {}));
 // Shared cache state for better minification - using Map's insertion order for LRU
 const CACHE_CAPACITY = 50;
 const MAX_LOGS_PER_CORRELATION = 500;
@@ -59970,7 +60119,7 @@ function getMessageHash(str) {
 class Logger_Logger {
     constructor(loggerOptions, packageName, packageVersion) {
         // Current log level, defaults to info.
-        this.level = LogLevel.Info;
+        this.level = Logger_LogLevel.Info;
         const defaultLoggerCallback = () => {
             return;
         };
@@ -59981,7 +60130,7 @@ class Logger_Logger {
         this.level =
             typeof setLoggerOptions.logLevel === "number"
                 ? setLoggerOptions.logLevel
-                : LogLevel.Info;
+                : Logger_LogLevel.Info;
         this.packageName = packageName || "";
         this.packageVersion = packageVersion || "";
     }
@@ -59991,7 +60140,7 @@ class Logger_Logger {
                 // allow users to not set loggerCallback
             },
             piiLoggingEnabled: false,
-            logLevel: LogLevel.Info,
+            logLevel: Logger_LogLevel.Info,
         };
     }
     /**
@@ -60026,7 +60175,7 @@ class Logger_Logger {
         const timestamp = new Date().toUTCString();
         // Add correlationId to logs if set, correlationId provided on log messages take precedence
         const logHeader = `[${timestamp}] : [${correlationId}]`;
-        const log = `${logHeader} : ${this.packageName}@${this.packageVersion} : ${LogLevel[options.logLevel]} - ${logMessage}`;
+        const log = `${logHeader} : ${this.packageName}@${this.packageVersion} : ${Logger_LogLevel[options.logLevel]} - ${logMessage}`;
         this.executeCallback(options.logLevel, log, options.containsPii || false);
     }
     /**
@@ -60042,7 +60191,7 @@ class Logger_Logger {
      */
     error(message, correlationId) {
         this.logMessage(message, {
-            logLevel: LogLevel.Error,
+            logLevel: Logger_LogLevel.Error,
             containsPii: false,
             correlationId: correlationId,
         });
@@ -60052,7 +60201,7 @@ class Logger_Logger {
      */
     errorPii(message, correlationId) {
         this.logMessage(message, {
-            logLevel: LogLevel.Error,
+            logLevel: Logger_LogLevel.Error,
             containsPii: true,
             correlationId: correlationId,
         });
@@ -60062,7 +60211,7 @@ class Logger_Logger {
      */
     warning(message, correlationId) {
         this.logMessage(message, {
-            logLevel: LogLevel.Warning,
+            logLevel: Logger_LogLevel.Warning,
             containsPii: false,
             correlationId: correlationId,
         });
@@ -60072,7 +60221,7 @@ class Logger_Logger {
      */
     warningPii(message, correlationId) {
         this.logMessage(message, {
-            logLevel: LogLevel.Warning,
+            logLevel: Logger_LogLevel.Warning,
             containsPii: true,
             correlationId: correlationId,
         });
@@ -60082,7 +60231,7 @@ class Logger_Logger {
      */
     info(message, correlationId) {
         this.logMessage(message, {
-            logLevel: LogLevel.Info,
+            logLevel: Logger_LogLevel.Info,
             containsPii: false,
             correlationId: correlationId,
         });
@@ -60092,7 +60241,7 @@ class Logger_Logger {
      */
     infoPii(message, correlationId) {
         this.logMessage(message, {
-            logLevel: LogLevel.Info,
+            logLevel: Logger_LogLevel.Info,
             containsPii: true,
             correlationId: correlationId,
         });
@@ -60102,7 +60251,7 @@ class Logger_Logger {
      */
     verbose(message, correlationId) {
         this.logMessage(message, {
-            logLevel: LogLevel.Verbose,
+            logLevel: Logger_LogLevel.Verbose,
             containsPii: false,
             correlationId: correlationId,
         });
@@ -60112,7 +60261,7 @@ class Logger_Logger {
      */
     verbosePii(message, correlationId) {
         this.logMessage(message, {
-            logLevel: LogLevel.Verbose,
+            logLevel: Logger_LogLevel.Verbose,
             containsPii: true,
             correlationId: correlationId,
         });
@@ -60122,7 +60271,7 @@ class Logger_Logger {
      */
     trace(message, correlationId) {
         this.logMessage(message, {
-            logLevel: LogLevel.Trace,
+            logLevel: Logger_LogLevel.Trace,
             containsPii: false,
             correlationId: correlationId,
         });
@@ -60132,7 +60281,7 @@ class Logger_Logger {
      */
     tracePii(message, correlationId) {
         this.logMessage(message, {
-            logLevel: LogLevel.Trace,
+            logLevel: Logger_LogLevel.Trace,
             containsPii: true,
             correlationId: correlationId,
         });
@@ -66120,7 +66269,7 @@ const DEFAULT_LOGGER_IMPLEMENTATION = {
         // allow users to not set loggerCallback
     },
     piiLoggingEnabled: false,
-    logLevel: LogLevel.Info,
+    logLevel: Logger_LogLevel.Info,
     correlationId: "",
 };
 const DEFAULT_NETWORK_IMPLEMENTATION = {
@@ -68889,7 +69038,7 @@ const DEFAULT_LOGGER_OPTIONS = {
         // allow users to not set logger call back
     },
     piiLoggingEnabled: false,
-    logLevel: LogLevel.Info,
+    logLevel: Logger_LogLevel.Info,
 };
 const Configuration_DEFAULT_SYSTEM_OPTIONS = {
     loggerOptions: DEFAULT_LOGGER_OPTIONS,
@@ -72032,7 +72181,7 @@ class DeviceCodeClient extends BaseClient {
  * are not trusted to safely store application secrets, and therefore can only request tokens in the name of an user.
  * @public
  */
-class PublicClientApplication extends ClientApplication {
+class PublicClientApplication_PublicClientApplication extends ClientApplication {
     /**
      * Important attributes in the Configuration object for auth are:
      * - clientID: the application ID of your application. You can obtain one by registering your application with our Application registration portal.
@@ -74959,6 +75108,142 @@ const dist_ResponseMode = ResponseMode;
 
 //# sourceMappingURL=index.mjs.map
 
+;// CONCATENATED MODULE: ./src/status/index.ts
+
+
+/**
+ * The sync statuses, exactly as the design names them. Machine-readable output (JSON, check-run
+ * external ids, outputs) uses these English names; what a person reads can be French.
+ */
+const syncStatusSchema = schemas_enum([
+    'Not run',
+    'Starting',
+    'In progress',
+    'Pending authentication',
+    'Pending approval',
+    'Idle',
+    'Partially successful',
+    'New error',
+    'Pending admin consent',
+]);
+const syncStatuses = syncStatusSchema.options;
+const languageSchema = schemas_enum(['en', 'fr']);
+/** The names of the product's French documentation */
+const frenchStatusNames = {
+    'Not run': 'Non exécuté',
+    Starting: 'Démarrage',
+    'In progress': 'En cours',
+    'Pending authentication': 'Authentification en attente',
+    'Pending approval': 'Approbation en attente',
+    Idle: 'Inactif',
+    'Partially successful': 'Partiellement réussi',
+    'New error': 'Nouvelle erreur',
+    'Pending admin consent': 'Consentement administrateur en attente',
+};
+function statusName(status, language = 'en') {
+    return language === 'fr' ? frenchStatusNames[status] : status;
+}
+// ------------------------------------------------------------------------------------------------
+// Check runs (GitHub's check run status and conclusion values)
+const checkRunStatusSchema = schemas_enum(['queued', 'in_progress', 'completed']);
+const checkRunConclusionSchema = schemas_enum(['action_required', 'cancelled', 'failure', 'neutral', 'success', 'skipped', 'stale', 'timed_out']);
+/** The design's table: the check run of each status (none for Not run) */
+const checkRuns = {
+    'Not run': undefined,
+    Starting: { status: 'queued' },
+    'In progress': { status: 'in_progress' },
+    'Pending authentication': { status: 'in_progress' },
+    'Pending approval': { status: 'completed', conclusion: 'action_required' },
+    Idle: { status: 'completed', conclusion: 'success' },
+    'Partially successful': { status: 'completed', conclusion: 'neutral' },
+    'New error': { status: 'completed', conclusion: 'failure' },
+    'Pending admin consent': { status: 'completed', conclusion: 'action_required' },
+};
+function checkRunFor(status) {
+    const state = checkRuns[status];
+    return state && { ...state };
+}
+function status_errorDetails(error) {
+    return { code: error.code, message: error.message, docs: troubleshootingUrl(error.code) };
+}
+// ------------------------------------------------------------------------------------------------
+// The legal moves
+/** The statuses a sync ends in; the next sync starts from any of them */
+const finalStatuses = ['Pending approval', 'Idle', 'Partially successful', 'New error', 'Pending admin consent'];
+const transitions = {
+    'Not run': ['Starting'],
+    Starting: ['In progress', 'New error', 'Pending admin consent'],
+    // Waiting for a person and reading or writing both happen under In progress' watch.
+    'In progress': ['In progress', 'Pending authentication', ...finalStatuses],
+    // The person signed in (or the wait ended: the application's part goes on), or the run died.
+    'Pending authentication': ['Pending authentication', 'In progress', 'New error'],
+    'Pending approval': ['Starting'],
+    Idle: ['Starting'],
+    'Partially successful': ['Starting'],
+    'New error': ['Starting'],
+    'Pending admin consent': ['Starting'],
+};
+function canTransition(from, to) {
+    return transitions[from].includes(to);
+}
+function nextStatuses(from) {
+    return transitions[from];
+}
+class IllegalTransitionError extends Error {
+    from;
+    to;
+    constructor(from, to) {
+        super(`a sync cannot move from "${from}" to "${to}" (allowed: ${transitions[from].join(', ')})`);
+        this.from = from;
+        this.to = to;
+        this.name = 'IllegalTransitionError';
+    }
+}
+/** The status after a move; throws IllegalTransitionError for a move the design does not allow */
+function transition(from, to) {
+    if (!canTransition(from, to))
+        throw new IllegalTransitionError(from, to);
+    return to;
+}
+/**
+ * Holds a tenant's status through a run, refuses illegal moves, and tells the listener (log, job
+ * summary, check run, dashboard) about every move. `move` has the StatusListener's signature, so
+ * it can be handed to the engine as its onStatus callback.
+ */
+function createStatusTracker(initial = 'Not run', listener) {
+    let current = initial;
+    const history = [{ status: initial, details: {} }];
+    return {
+        get current() {
+            return current;
+        },
+        history,
+        async move(to, details = {}) {
+            current = transition(current, to);
+            history.push({ status: to, details });
+            await listener?.(to, details);
+        },
+    };
+}
+/** Error codes that mean "an administrator must grant consent", not "the sync is broken" */
+const consentCodes = (/* unused pure expression or super */ null && (['AUTH_CONSENT_MISSING', 'PERMISSIONS_NOT_GRANTED']));
+/**
+ * The final status of a sync. A fatal error is New error, unless it is missing consent; missing
+ * consent comes before partial failures (it is their cause and what a person must do first), and a
+ * partial failure before waiting changes.
+ */
+function finalStatus(outcome) {
+    if (outcome.error)
+        return consentCodes.includes(outcome.error.code) ? 'Pending admin consent' : 'New error';
+    if (outcome.consentPending)
+        return 'Pending admin consent';
+    if ((outcome.failedTypes ?? 0) > 0)
+        return 'Partially successful';
+    if (outcome.pendingApproval)
+        return 'Pending approval';
+    return 'Idle';
+}
+
 ;// CONCATENATED MODULE: ./src/auth/errors.ts
 
 /** AADSTS codes from Microsoft Entra's error code reference, mapped to what the person should do */
@@ -74981,12 +75266,29 @@ const aadsts = {
     '7000218': {
         code: 'AUTH_NO_CREDENTIAL',
         message: (c) => `the token request for application ${c.clientId} carried no credential (AADSTS7000218)`,
-        fix: () => 'Set auth.method in tenant-sync.yml and provide the secret, certificate or federated credential it names.',
+        fix: (c) => c.credential === 'device-code'
+            ? `Device-code sign-in needs a public client: in the app registration ${c.clientId}, Authentication > Advanced settings > "Allow public client flows" = Yes (or name another application in delegated.client-id).`
+            : 'Set auth.method in tenant-sync.yml and provide the secret, certificate or federated credential it names.',
     },
     '700213': {
         code: 'AUTH_FEDERATION_MISMATCH',
         message: (c) => `no federated credential of application ${c.clientId} matches this workflow's token (AADSTS700213)`,
         fix: () => 'Add a federated credential to the app registration with issuer https://token.actions.githubusercontent.com and the subject this job presents (repo:<owner>/<repo>:ref:refs/heads/main, :environment:<name> or :pull_request); see the README set-up section.',
+    },
+    '700211': {
+        code: 'AUTH_FEDERATION_MISMATCH',
+        message: (c) => `no federated credential of application ${c.clientId} trusts the issuer of this workflow's token (AADSTS700211)`,
+        fix: () => 'Add a federated credential with issuer https://token.actions.githubusercontent.com (GitHub Enterprise Server: its own issuer) to the app registration; see the README set-up section.',
+    },
+    '700212': {
+        code: 'AUTH_FEDERATION_MISMATCH',
+        message: (c) => `the federated credential of application ${c.clientId} does not accept this token's audience (AADSTS700212)`,
+        fix: () => 'Set the federated credential\'s audience to the one of the tenant\'s cloud: api://AzureADTokenExchange (public), api://AzureADTokenExchangeUSGov (usgov, usgov-dod), api://AzureADTokenExchangeChina (china); check cloud in tenant-sync.yml.',
+    },
+    '70021': {
+        code: 'AUTH_FEDERATION_MISMATCH',
+        message: (c) => `application ${c.clientId} has no federated credential that matches this workflow's token (AADSTS70021)`,
+        fix: () => 'Add a federated credential for GitHub Actions to the app registration, with the subject this job presents (repo:<owner>/<repo>:ref:refs/heads/main, :environment:<name> or :pull_request); see the README set-up section.',
     },
     '700016': {
         code: 'AUTH_UNKNOWN_APP',
@@ -75001,7 +75303,7 @@ const aadsts = {
     '65001': {
         code: 'AUTH_CONSENT_MISSING',
         message: (c) => `application ${c.clientId} has not been granted admin consent in tenant ${c.tenantId} (AADSTS65001)`,
-        fix: (c) => `An administrator grants consent at ${c.authorityHost}/${c.tenantId}/adminconsent?client_id=${c.clientId}`,
+        fix: (c) => `An administrator grants consent at ${c.adminConsentUrl ?? `${c.authorityHost}/${c.tenantId}/v2.0/adminconsent?client_id=${c.clientId}`} (or API permissions > Grant admin consent in the app registration).`,
     },
     '53003': {
         code: 'AUTH_CONDITIONAL_ACCESS',
@@ -75017,6 +75319,16 @@ const aadsts = {
         code: 'AUTH_MFA_REQUIRED',
         message: () => 'The user is blocked due to a Conditional Access or MFA policy in the tenant (AADSTS50079)',
         fix: () => 'Please exclude the user from the policy.',
+    },
+    '65004': {
+        code: 'AUTH_FAILED',
+        message: () => 'the person signing in declined to consent to the application (AADSTS65004)',
+        fix: () => 'Sync again and accept the permissions when signing in, or have an administrator grant admin consent.',
+    },
+    '70019': {
+        code: 'AUTH_DEVICE_CODE_TIMEOUT',
+        message: () => 'the device code expired before the sign-in was completed (AADSTS70019)',
+        fix: () => 'Sync again and complete the device-code sign-in within the time shown.',
     },
     '70008': {
         code: 'AUTH_REFRESH_EXPIRED',
@@ -75035,29 +75347,58 @@ const aadsts = {
     },
 };
 /** The AADSTS number of an MSAL error: errorNo for server errors, else the first AADSTS in the text */
-function aadstsCode(error) {
+function errors_aadstsCode(error) {
     const e = error;
     if (e?.errorNo)
         return String(e.errorNo);
     const text = `${e?.errorMessage ?? ''} ${e?.message ?? ''}`;
     return text.match(/AADSTS(\d+)/)?.[1];
 }
-function authErrorFromMsal(error, context) {
-    if (error instanceof TenantSyncError)
+function errors_authErrorFromMsal(error, context) {
+    if (error instanceof errors_TenantSyncError)
         return error;
-    const number = aadstsCode(error);
+    const number = errors_aadstsCode(error);
     const mapping = number ? aadsts[number] : undefined;
     if (mapping)
-        return new TenantSyncError(mapping.code, mapping.message(context), mapping.fix(context), { cause: error });
+        return new errors_TenantSyncError(mapping.code, mapping.message(context), mapping.fix(context), { cause: error });
     const e = error;
     const detail = (e?.errorMessage || e?.message || String(error)).split('\n')[0];
     const network = /network|ENOTFOUND|ECONNREFUSED|certificate|self[- ]signed|endpoints_resolution/i.test(`${e?.errorCode} ${detail}`);
-    return new TenantSyncError('AUTH_FAILED', `sign-in for application ${context.clientId} in tenant ${context.tenantId} failed: ${e?.errorCode ? `${e.errorCode}: ` : ''}${detail}`, network
+    return new errors_TenantSyncError('AUTH_FAILED', `sign-in for application ${context.clientId} in tenant ${context.tenantId} failed: ${e?.errorCode ? `${e.errorCode}: ` : ''}${detail}`, network
         ? 'Check the cloud and authority-host in tenant-sync.yml and that the runner reaches the sign-in host over HTTPS (a private CA must be trusted through NODE_EXTRA_CA_CERTS).'
         : 'Check the application (client) id, the tenant id and the credential; the AADSTS code in the message is explained in Microsoft Entra\'s error reference.', { cause: error });
 }
 
+;// CONCATENATED MODULE: ./src/auth/federated.ts
+
+
+/** MSAL's clientAssertion: a fresh OIDC token per token request, masked before anything can print it */
+function federatedClientAssertion(getAssertion, log) {
+    return async () => {
+        const assertion = await getAssertion();
+        log.secret(assertion);
+        return assertion;
+    };
+}
+/**
+ * GitHub's OIDC token through the Actions toolkit (ACTIONS_ID_TOKEN_REQUEST_URL and _TOKEN, set
+ * when the job has "permissions: id-token: write").
+ */
+function githubIdTokenSource(env = process.env, log) {
+    return async (audience) => {
+        if (!env['ACTIONS_ID_TOKEN_REQUEST_URL'] || !env['ACTIONS_ID_TOKEN_REQUEST_TOKEN']) {
+            throw new TenantSyncError('CREDENTIAL_MISSING', 'this job cannot request a GitHub OIDC token for the federated credential', 'Add "permissions: id-token: write" to the job (or workflow), or use auth.method certificate or secret.');
+        }
+        // The request token lets anyone mint OIDC tokens for this job while it runs.
+        log?.secret(env['ACTIONS_ID_TOKEN_REQUEST_TOKEN']);
+        const token = await core.getIDToken(audience);
+        log?.secret(token);
+        return token;
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/auth/servicePrincipal.ts
+
 
 
 
@@ -75067,7 +75408,7 @@ function parseCertificate(pem, source) {
     const certMatch = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/);
     const keyMatch = pem.match(/-----BEGIN (?:RSA |EC )?PRIVATE KEY-----[\s\S]+?-----END (?:RSA |EC )?PRIVATE KEY-----/);
     if (!certMatch || !keyMatch) {
-        throw new TenantSyncError('CREDENTIAL_INVALID', `${source} does not hold both a PEM certificate and its private key`, `Put the PEM private key (-----BEGIN PRIVATE KEY-----) and certificate (-----BEGIN CERTIFICATE-----) in ${source}, e.g. from "openssl pkcs12 -in cert.pfx -nodes".`);
+        throw new errors_TenantSyncError('CREDENTIAL_INVALID', `${source} does not hold both a PEM certificate and its private key`, `Put the PEM private key (-----BEGIN PRIVATE KEY-----) and certificate (-----BEGIN CERTIFICATE-----) in ${source}, e.g. from "openssl pkcs12 -in cert.pfx -nodes".`);
     }
     let cert;
     try {
@@ -75084,7 +75425,7 @@ function parseCertificate(pem, source) {
         };
     }
     catch (e) {
-        throw new TenantSyncError('CREDENTIAL_INVALID', `${source}: ${e.message}`, `Export the certificate and its matching private key again as PEM into ${source}.`, {
+        throw new errors_TenantSyncError('CREDENTIAL_INVALID', `${source}: ${e.message}`, `Export the certificate and its matching private key again as PEM into ${source}.`, {
             cause: e,
         });
     }
@@ -75108,23 +75449,22 @@ function createServicePrincipalTokenProvider(options) {
         auth.clientSecret = credential.secret;
     }
     else if (credential.kind === 'certificate') {
+        // The key as given (PKCS#1 or PKCS#8) and as MSAL gets it: neither may ever be printed.
+        for (const block of credential.privateKeyPem.match(/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]+?-----END [A-Z ]*PRIVATE KEY-----/g) ?? [])
+            log.secret(block);
         const parts = parseCertificate(credential.privateKeyPem + '\n' + credential.certificatePem, 'the certificate');
         log.secret(parts.privateKey);
         auth.clientCertificate = parts;
     }
     else {
-        auth.clientAssertion = async () => {
-            const assertion = await credential.getAssertion();
-            log.secret(assertion);
-            return assertion;
-        };
+        auth.clientAssertion = federatedClientAssertion(credential.getAssertion, log);
     }
     const app = new ConfidentialClientApplication({
         auth,
         system: {
             loggerOptions: {
                 piiLoggingEnabled: false,
-                logLevel: LogLevel.Warning,
+                logLevel: Logger_LogLevel.Warning,
                 loggerCallback: (_level, message) => log.debug(`msal: ${message}`),
             },
         },
@@ -75142,11 +75482,12 @@ function createServicePrincipalTokenProvider(options) {
             return result.accessToken;
         }
         catch (e) {
-            throw authErrorFromMsal(e, {
+            throw errors_authErrorFromMsal(e, {
                 tenantId: options.tenantId,
                 clientId: options.clientId,
                 credential: credential.kind,
                 authorityHost: options.authorityHost,
+                adminConsentUrl: options.adminConsentUrl,
             });
         }
     };
@@ -75161,11 +75502,11 @@ function createServicePrincipalTokenProvider(options) {
         }
         return pending;
     });
-    provider.roles = async () => rolesOf(await provider());
+    provider.roles = async () => servicePrincipal_rolesOf(await provider());
     return provider;
 }
 /** Application permissions (`roles`) or delegated scopes (`scp`) carried by an access token */
-function rolesOf(accessToken) {
+function servicePrincipal_rolesOf(accessToken) {
     const payload = accessToken.split('.')[1];
     if (!payload)
         return [];
@@ -75176,6 +75517,549 @@ function rolesOf(accessToken) {
     catch {
         return [];
     }
+}
+
+;// CONCATENATED MODULE: ./src/auth/deviceCode.ts
+
+
+
+
+
+
+/** The product's wording for a failed user sign-in */
+const userAuthenticationMessages = {
+    timeout: 'User authentication failed - Authentication timed out waiting for delegated authentication to complete. Sync again and complete the steps for authentication. Configurations requiring user account authentication will not be backed up until the Sync authenticates successfully.',
+    blocked: 'User authentication failed - The user is blocked due to a Conditional Access or MFA policy in the tenant. Please exclude the user from the policy. Configurations requiring user account authentication will not be backed up until the Sync authenticates successfully.',
+};
+/** AADSTS numbers that mean "the stored sign-in is gone, sign in again" */
+const expiredGrant = new Set(['70008', '700082', '50173', '70000', '9002313', '700084', '70043']);
+/** AADSTS numbers a new sign-in would not cure */
+const blocking = new Set(['53003', '50076', '50079', '65001', '50158', '53000', '53001', '50105', '50057', '50053', '50126']);
+function deviceCode_createMsalDelegatedSignIn(options) {
+    const { log } = options;
+    const network = new SignInNetworkClient(log);
+    const app = new PublicClientApplication({
+        auth: {
+            clientId: options.clientId,
+            authority: `${options.authorityHost}/${options.tenantId}`,
+            knownAuthorities: [new URL(options.authorityHost).host],
+        },
+        cache: options.cache ? { cachePlugin: options.cache } : undefined,
+        system: {
+            networkClient: network,
+            loggerOptions: {
+                piiLoggingEnabled: false,
+                logLevel: LogLevel.Warning,
+                loggerCallback: (_level, message) => log.debug(`msal: ${message}`),
+            },
+        },
+    });
+    const scopes = [`${options.graphEndpoint}/.default`];
+    const context = {
+        tenantId: options.tenantId,
+        clientId: options.clientId,
+        credential: 'device-code',
+        authorityHost: options.authorityHost,
+        adminConsentUrl: options.adminConsentUrl,
+    };
+    let account;
+    const toToken = (result) => {
+        if (!result?.accessToken)
+            throw new TenantSyncError('AUTH_FAILED', 'the sign-in returned no access token', 'Sync again; if it persists, see the sign-in logs of the sync account.');
+        log.secret(result.accessToken);
+        if (result.account)
+            account = result.account;
+        return {
+            accessToken: result.accessToken,
+            expiresAt: result.expiresOn?.getTime() ?? Date.now() + 30 * 60_000,
+            scopes: rolesOf(result.accessToken),
+            username: result.account?.username,
+        };
+    };
+    /** The AADSTS number of a failure: MSAL's, or the body the network client kept */
+    const failureCode = (e) => aadstsCode(e) ?? aadstsOfBody(network.lastError?.body);
+    const findAccount = async () => {
+        const accounts = await app.getTokenCache().getAllAccounts();
+        return accounts.find((a) => a.tenantId?.toLowerCase() === options.tenantId.toLowerCase()) ?? accounts[0];
+    };
+    const silent = async (forceRefresh) => {
+        const current = account ?? (await findAccount());
+        if (!current)
+            return undefined;
+        network.reset();
+        try {
+            return toToken(await app.acquireTokenSilent({ account: current, scopes, forceRefresh }));
+        }
+        catch (e) {
+            const code = failureCode(e);
+            if (code && blocking.has(code))
+                throw delegatedError(e, code, context);
+            const name = e?.name;
+            const errorCode = e?.errorCode;
+            if ((code && expiredGrant.has(code)) || name === 'InteractionRequiredAuthError' || errorCode === 'invalid_grant' || errorCode === 'no_tokens_found') {
+                const why = code ? authErrorFromMsal(e, context).message : 'the stored sign-in can no longer be used';
+                log.info(`${why}: a new sign-in is needed`);
+                account = undefined;
+                return undefined;
+            }
+            throw delegatedError(e, code, context);
+        }
+    };
+    return {
+        async signInSilently() {
+            const token = await silent(true);
+            const problem = options.cache?.loadProblem;
+            if (!token && problem)
+                log.warn(`${problem.message} (${problem.code}, see ${problem.docs})`);
+            return token;
+        },
+        async signInWithDeviceCode({ timeoutMs, onPrompt }) {
+            network.reset();
+            let timer;
+            let prompted;
+            const promptShown = new Promise((r) => (prompted = r));
+            let promptError;
+            const request = {
+                scopes,
+                deviceCodeCallback: (response) => {
+                    // The device code is a session handle: whoever holds it gets the user's tokens.
+                    log.secret(response.deviceCode);
+                    const waitUntil = new Date(Date.now() + Math.min(timeoutMs, response.expiresIn * 1000));
+                    Promise.resolve()
+                        .then(() => onPrompt({ verificationUri: response.verificationUri, userCode: response.userCode, message: response.message, waitUntil }))
+                        .catch((e) => (promptError = e))
+                        .finally(() => prompted?.());
+                },
+            };
+            const acquired = app.acquireTokenByDeviceCode(request);
+            // MSAL keeps polling until its next interval after a cancel; nobody waits for that.
+            acquired.catch(() => undefined);
+            const timedOut = new Promise((resolveTimeout) => {
+                void promptShown.then(() => {
+                    timer = setTimeout(() => resolveTimeout('timeout'), timeoutMs);
+                });
+            });
+            try {
+                const winner = await Promise.race([acquired, timedOut]);
+                if (promptError)
+                    throw promptError;
+                if (winner === 'timeout') {
+                    request.cancel = true;
+                    throw new TenantSyncError('AUTH_DEVICE_CODE_TIMEOUT', userAuthenticationMessages.timeout, `Nobody completed the device-code sign-in within ${formatMinutes(timeoutMs)}. Start a sync again, open the URL shown in the job summary, enter the code and sign in as the sync account (delegated.timeout-minutes sets how long a sync waits).`);
+                }
+                return toToken(winner);
+            }
+            catch (e) {
+                request.cancel = true;
+                if (e instanceof TenantSyncError)
+                    throw e;
+                throw delegatedError(e, failureCode(e), context);
+            }
+            finally {
+                if (timer)
+                    clearTimeout(timer);
+            }
+        },
+        async refresh() {
+            const token = await silent(true);
+            if (!token) {
+                throw new TenantSyncError('AUTH_REFRESH_EXPIRED', 'the delegated sign-in ended during the sync', 'Sync again and complete the device-code sign-in.');
+            }
+            return token;
+        },
+    };
+}
+function formatMinutes(ms) {
+    const minutes = ms / 60_000;
+    if (minutes >= 1 && Number.isInteger(minutes))
+        return `${minutes} minute${minutes === 1 ? '' : 's'}`;
+    return `${Math.round(ms / 1000)} seconds`;
+}
+/** A delegated sign-in failure as the person reads it: the product's wording where there is one */
+function delegatedError(error, code, context) {
+    if (error instanceof TenantSyncError)
+        return error;
+    const msalCode = error?.errorCode;
+    if (code === '70019' || msalCode === 'device_code_expired' || msalCode === 'user_timeout_reached') {
+        return new TenantSyncError('AUTH_DEVICE_CODE_TIMEOUT', userAuthenticationMessages.timeout, 'The device code expired before the sign-in was completed. Start a sync again, open the URL shown in the job summary, enter the code and sign in as the sync account.', { cause: error });
+    }
+    if (code === '53003' || code === '50076' || code === '50079') {
+        const errorCode = code === '53003' ? 'AUTH_CONDITIONAL_ACCESS' : 'AUTH_MFA_REQUIRED';
+        return new TenantSyncError(errorCode, userAuthenticationMessages.blocked, `Microsoft Entra refused the sync account's sign-in with AADSTS${code}. In the sign-in logs, open that sign-in, find the policy on its Conditional Access tab, and exclude the sync account from it.`, { cause: error });
+    }
+    if (code && !aadstsCode(error)) {
+        // MSAL's device-code polling kept only the OAuth error: map the AADSTS number the body carried.
+        const e = error;
+        return authErrorFromMsal({ errorNo: code, errorCode: e?.errorCode, errorMessage: e?.errorMessage ?? e?.message }, context);
+    }
+    return authErrorFromMsal(error, context);
+}
+/**
+ * A stored sign-in is used without a prompt. Without one (or when it expired), the sync moves to
+ * Pending authentication: the URL and code go to the log and to onStatus (job summary, check run,
+ * dashboard), and the sync waits. Completed in time, the sync moves back to In progress; not
+ * completed or refused, it moves back to In progress too (the application's part goes on) and the
+ * outcome carries the error the delegated types fail with.
+ */
+async function deviceCode_signInDelegated(options) {
+    const { signIn, log } = options;
+    const who = options.tenant ? `${options.tenant}: ` : '';
+    try {
+        const stored = await signIn.signInSilently();
+        if (stored) {
+            log.info(`${who}signed in as ${stored.username ?? 'the sync account'} with the stored sign-in`);
+            return { status: 'signed-in', token: stored, prompted: false };
+        }
+    }
+    catch (e) {
+        const error = asTenantSyncError(e);
+        log.warn(`${who}${error.message} (${error.code}, see ${error.docs})`);
+        return { status: 'failed', error, prompted: false };
+    }
+    let prompted = false;
+    try {
+        const token = await signIn.signInWithDeviceCode({
+            timeoutMs: options.timeoutMs,
+            onPrompt: async (prompt) => {
+                prompted = true;
+                const minutes = formatMinutes(prompt.waitUntil.getTime() - Date.now() + 500);
+                const message = `Sign-in needed for the configuration only a user can read: open ${prompt.verificationUri} and enter the code ${prompt.userCode} (waiting up to ${minutes}).`;
+                log.info(`${who}${message}`);
+                await options.onStatus?.('Pending authentication', {
+                    message,
+                    deviceCode: { verificationUri: prompt.verificationUri, userCode: prompt.userCode, waitUntil: prompt.waitUntil.toISOString() },
+                });
+            },
+        });
+        log.info(`${who}signed in as ${token.username ?? 'the sync account'}`);
+        if (prompted)
+            await options.onStatus?.('In progress', { message: `Signed in as ${token.username ?? 'the sync account'}.` });
+        return { status: 'signed-in', token, prompted };
+    }
+    catch (e) {
+        const error = asTenantSyncError(e);
+        log.warn(`${who}${error.message} (${error.code}, see ${error.docs})`);
+        if (prompted)
+            await options.onStatus?.('In progress', { message: error.message, error: errorDetails(error) });
+        return { status: 'failed', error, prompted };
+    }
+}
+function asTenantSyncError(e) {
+    if (e instanceof TenantSyncError)
+        return e;
+    return new TenantSyncError('AUTH_FAILED', `the delegated sign-in failed: ${e?.message ?? String(e)}`, 'Sync again; if it persists, see the sign-in logs of the sync account.', {
+        cause: e,
+    });
+}
+/** Graph's token provider over a delegated sign-in: the token until 5 minutes before expiry, then a refresh */
+function deviceCode_delegatedTokenProvider(signIn, first) {
+    let current = first;
+    let pending;
+    return async (opts) => {
+        if (!opts?.forceRefresh && current.expiresAt - Date.now() > 5 * 60_000)
+            return current.accessToken;
+        pending ??= signIn
+            .refresh()
+            .then((t) => {
+            current = t;
+            return t.accessToken;
+        })
+            .finally(() => {
+            pending = undefined;
+        });
+        return pending;
+    };
+}
+
+;// CONCATENATED MODULE: ./src/auth/permissions.ts
+
+function permissions_neededPermissions(tenant, resolve = findResource) {
+    const needed = new Map();
+    const add = (permission, kind, access, by) => {
+        const key = `${kind}|${permission.toLowerCase()}|${access}`;
+        const entry = needed.get(key) ?? { permission, kind, access, neededBy: [] };
+        if (!entry.neededBy.includes(by))
+            entry.neededBy.push(by);
+        needed.set(key, entry);
+    };
+    const enabled = new Set(tenant.types.map((d) => d.type));
+    const kindOf = (def) => (def.delegatedOnly ? 'delegated' : 'application');
+    for (const def of tenant.types) {
+        add(def.permissions.read, kindOf(def), 'read', def.type);
+        if (tenant.deploy && def.write && def.permissions.write)
+            add(def.permissions.write, kindOf(def), 'write', def.type);
+        for (const ref of def.references) {
+            if (enabled.has(ref.target))
+                continue;
+            const target = resolve(ref.target);
+            if (target)
+                add(target.permissions.read, kindOf(target), 'read', target.type);
+            const lookup = findLookup(ref.target);
+            if (lookup)
+                add(lookup.permissions.read, 'application', 'read', lookup.type);
+        }
+    }
+    return [...needed.values()].sort((a, b) => (a.kind + a.permission < b.kind + b.permission ? -1 : a.kind + a.permission > b.kind + b.permission ? 1 : 0));
+}
+/**
+ * Permissions that include another, as Microsoft's permissions reference describes them: a
+ * ReadWrite permission includes its Read, Directory.Read.All reads users and groups, Group.Read.All
+ * reads their members.
+ */
+const includedBy = {
+    'user.read.all': ['directory.read.all', 'directory.readwrite.all', 'user.readwrite.all'],
+    'group.read.all': ['directory.read.all', 'directory.readwrite.all', 'group.readwrite.all'],
+    'groupmember.read.all': ['group.read.all', 'group.readwrite.all', 'directory.read.all', 'directory.readwrite.all', 'groupmember.readwrite.all'],
+    'directory.read.all': ['directory.readwrite.all'],
+};
+function isGranted(permission, granted) {
+    const have = new Set(granted.map((g) => g.toLowerCase()));
+    const p = permission.toLowerCase();
+    if (have.has(p))
+        return true;
+    if (p.includes('.read.') && have.has(p.replace('.read.', '.readwrite.')))
+        return true;
+    if (p.endsWith('.read') && have.has(`${p}write`))
+        return true;
+    return (includedBy[p] ?? []).some((s) => have.has(s));
+}
+function permissions_missingPermissions(needed, granted) {
+    return needed
+        .filter((n) => {
+        const have = n.kind === 'application' ? granted.application : granted.delegated;
+        return have !== undefined && !isGranted(n.permission, have);
+    })
+        .map((n) => ({ permission: n.permission, kind: n.kind, access: n.access, neededBy: [...n.neededBy] }));
+}
+/**
+ * The admin consent link in the form Microsoft documents for the v2.0 endpoint
+ * ("Admin consent on the Microsoft identity platform"):
+ * {host}/{tenant}/v2.0/adminconsent?client_id=…&scope={graph}/.default&redirect_uri=…
+ * The redirect URI is the native-client page of the sign-in host, which the README's set-up
+ * registers (platform "Mobile and desktop applications", as device-code sign-in needs anyway).
+ */
+function adminConsentUrl(target) {
+    const params = new URLSearchParams({
+        client_id: target.clientId,
+        scope: `${target.graphEndpoint.replace(/\/+$/, '')}/.default`,
+        redirect_uri: `${target.authorityHost.replace(/\/+$/, '')}/common/oauth2/nativeclient`,
+    });
+    return `${target.host.replace(/\/+$/, '')}/${encodeURIComponent(target.tenantId)}/v2.0/adminconsent?${params.toString()}`;
+}
+function permissions_tenantConsentUrl(tenant, clientId = tenant.clientId) {
+    return adminConsentUrl({ host: tenant.adminConsentHost, authorityHost: tenant.authorityHost, tenantId: tenant.tenantId, clientId, graphEndpoint: tenant.graphEndpoint });
+}
+/** One line per missing permission, for logs and summaries */
+function permissions_describeMissing(missing) {
+    return missing.map((m) => `${m.permission} (${m.kind === 'application' ? 'application' : 'delegated'} permission, ${m.access}) for ${m.neededBy.join(', ')}`);
+}
+
+;// CONCATENATED MODULE: external "node:fs"
+const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+;// CONCATENATED MODULE: ./src/auth/tokenCache.ts
+
+
+
+
+
+/**
+ * The delegated user's sign-in (MSAL's token cache: the account and its refresh token) kept between
+ * runs in one file, encrypted with AES-256-GCM.
+ *
+ * - The key is derived with scrypt from a secret the user configures (the environment variable that
+ *   delegated.cache-key-env names, a repository or environment secret in Actions), with a new random
+ *   salt and IV on every write. The file is bound to its tenant and application (GCM additional
+ *   data), so a file copied to another tenant's place does not decrypt.
+ * - Access tokens are left out of the file: only what a next run needs to sign in silently is kept.
+ *   Every run redeems the refresh token and writes the new one it gets (rotation).
+ * - The file lives outside the repository (a path inside a git working tree is refused), is written
+ *   atomically with mode 0600, and never appears in a log: every token read from it is registered
+ *   as a secret first.
+ */
+const TOKEN_CACHE_FORMAT = 'tenant-sync-token-cache';
+const VERSION = 1;
+/** scrypt cost: 2^15 (about 32 MiB, tens of milliseconds); the secret is expected to be random anyway */
+const SCRYPT = { N: 2 ** 15, r: 8, p: 1, maxmem: 96 * 1024 * 1024 };
+const MIN_KEY_LENGTH = 32;
+function scrypt(secret, salt) {
+    return new Promise((resolvePromise, reject) => scryptCallback(secret, salt, 32, SCRYPT, (err, key) => (err ? reject(err) : resolvePromise(key))));
+}
+/** What the ciphertext is bound to: the tenant and the application the sign-in belongs to */
+function tokenCache_cacheBinding(tenantId, clientId) {
+    return `${TOKEN_CACHE_FORMAT}:v${VERSION}:${tenantId.toLowerCase()}:${clientId.toLowerCase()}`;
+}
+async function encryptTokenCache(plaintext, secret, binding) {
+    const salt = randomBytes(16);
+    const iv = randomBytes(12);
+    const key = await scrypt(secret, salt);
+    const cipher = createCipheriv('aes-256-gcm', key, iv);
+    cipher.setAAD(Buffer.from(binding, 'utf8'));
+    const data = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+    const file = {
+        format: TOKEN_CACHE_FORMAT,
+        version: VERSION,
+        cipher: 'aes-256-gcm',
+        kdf: 'scrypt',
+        salt: salt.toString('base64'),
+        iv: iv.toString('base64'),
+        tag: cipher.getAuthTag().toString('base64'),
+        data: data.toString('base64'),
+    };
+    return `${JSON.stringify(file)}\n`;
+}
+/** Throws when the text is not a cache file, the key is wrong, or the file belongs to another tenant or app */
+async function decryptTokenCache(text, secret, binding) {
+    let file;
+    try {
+        file = JSON.parse(text);
+    }
+    catch {
+        throw new Error('the file is not a tenant-sync token cache');
+    }
+    if (file?.format !== TOKEN_CACHE_FORMAT || file.version !== VERSION || file.cipher !== 'aes-256-gcm' || file.kdf !== 'scrypt') {
+        throw new Error('the file is not a tenant-sync token cache of a known version');
+    }
+    const key = await scrypt(secret, Buffer.from(file.salt, 'base64'));
+    const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(file.iv, 'base64'));
+    decipher.setAAD(Buffer.from(binding, 'utf8'));
+    decipher.setAuthTag(Buffer.from(file.tag, 'base64'));
+    try {
+        return Buffer.concat([decipher.update(Buffer.from(file.data, 'base64')), decipher.final()]).toString('utf8');
+    }
+    catch {
+        throw new Error('it does not decrypt with this key for this tenant and application (another key, another tenant, or a changed file)');
+    }
+}
+/** Every token secret in a serialized MSAL cache (to mask them) */
+function cacheSecrets(serialized) {
+    try {
+        const cache = JSON.parse(serialized);
+        return ['AccessToken', 'RefreshToken', 'IdToken'].flatMap((section) => Object.values(cache[section] ?? {})
+            .map((e) => e?.secret)
+            .filter((s) => typeof s === 'string' && s !== ''));
+    }
+    catch {
+        return [];
+    }
+}
+/** The serialized cache as it is persisted: without access tokens (a next run refreshes anyway) */
+function persistedForm(serialized) {
+    try {
+        const cache = JSON.parse(serialized);
+        cache['AccessToken'] = {};
+        return JSON.stringify(cache);
+    }
+    catch {
+        return serialized;
+    }
+}
+/** The git working tree a path is inside, if any */
+function enclosingRepository(path) {
+    let dir = dirname(resolve(path));
+    const { root } = parse(dir);
+    for (;;) {
+        if (existsSync(join(dir, '.git')))
+            return dir;
+        if (dir === root)
+            return undefined;
+        dir = dirname(dir);
+    }
+}
+/** Checks the key and the file's place before anything is read or written */
+function checkTokenCacheSettings(options) {
+    const name = options.secretName ?? 'the cache key variable';
+    if (options.secret.length < MIN_KEY_LENGTH) {
+        throw new TenantSyncError('CREDENTIAL_INVALID', `${name} is too short to protect the stored sign-in: at least ${MIN_KEY_LENGTH} characters are needed`, `Put a random value in ${name}, e.g. the output of "openssl rand -base64 32", as a repository or environment secret.`);
+    }
+    const repository = enclosingRepository(options.file);
+    if (repository) {
+        throw new TenantSyncError('CONFIG_INVALID', `delegated.cache-file ${options.file} is inside the git repository ${repository}: the stored sign-in must never be committed`, 'Set delegated.cache-file to a path outside the repository (default ~/.cache/tenant-sync/{tenant}.token-cache), and keep it between runs with the Actions cache.');
+    }
+}
+/**
+ * MSAL's cache plugin over the encrypted file. The file is read and decrypted once; afterwards the
+ * decrypted cache is kept in memory and handed to MSAL on every access (MSAL clears its in-memory
+ * cache before each silent request). A file that cannot be decrypted is reported (loadProblem) and
+ * treated as no stored sign-in, so the sync falls back to device code instead of failing.
+ */
+function tokenCache_createEncryptedCachePlugin(options) {
+    const { log } = options;
+    log.secret(options.secret);
+    checkTokenCacheSettings(options);
+    let current;
+    let readDone = false;
+    let loaded = false;
+    let writes = 0;
+    let loadProblem;
+    const load = async () => {
+        readDone = true;
+        let text;
+        try {
+            text = await readFile(options.file, 'utf8');
+        }
+        catch (e) {
+            if (e.code === 'ENOENT')
+                return;
+            loadProblem = unreadable(options.file, e.message);
+            return;
+        }
+        try {
+            const plain = await decryptTokenCache(text, options.secret, options.binding);
+            cacheSecrets(plain).forEach((s) => log.secret(s));
+            current = plain;
+            loaded = true;
+        }
+        catch (e) {
+            loadProblem = unreadable(options.file, e.message);
+        }
+    };
+    return {
+        get loadProblem() {
+            return loadProblem;
+        },
+        get loaded() {
+            return loaded;
+        },
+        get writes() {
+            return writes;
+        },
+        async beforeCacheAccess(context) {
+            if (!readDone)
+                await load();
+            if (current !== undefined)
+                context.tokenCache.deserialize(current);
+        },
+        async afterCacheAccess(context) {
+            if (!context.cacheHasChanged)
+                return;
+            const serialized = context.tokenCache.serialize();
+            cacheSecrets(serialized).forEach((s) => log.secret(s));
+            current = serialized;
+            const text = await encryptTokenCache(persistedForm(serialized), options.secret, options.binding);
+            await mkdir(dirname(options.file), { recursive: true, mode: 0o700 });
+            const tmp = `${options.file}.${process.pid}.tmp`;
+            await writeFile(tmp, text, { mode: 0o600 });
+            await chmod(tmp, 0o600);
+            await rename(tmp, options.file);
+            writes++;
+        },
+    };
+}
+function unreadable(file, why) {
+    return new TenantSyncError('AUTH_CACHE_UNREADABLE', `the stored delegated sign-in in ${file} cannot be used: ${why}`, 'Nothing to do if the key was changed on purpose: complete the device-code sign-in and it is stored again. Otherwise restore the key (delegated.cache-key-env) that the file was written with.');
+}
+/** Reads and decrypts a cache file (tests, diagnostics); undefined when there is none */
+async function readTokenCacheFile(file, secret, binding) {
+    let text;
+    try {
+        text = await readFile(file, 'utf8');
+    }
+    catch (e) {
+        if (e.code === 'ENOENT')
+            return undefined;
+        throw e;
+    }
+    return decryptTokenCache(text, secret, binding);
 }
 
 ;// CONCATENATED MODULE: ./src/graph/auth.ts
@@ -76526,6 +77410,10 @@ function displayOf(url) {
 
 
 
+
+
+
+
 /**
  * Graph's documented limits (service-specific throttling limits): conditional access policies and
  * named locations 1 request per second per tenant; Intune 1,000 requests per 20 seconds per app.
@@ -76538,20 +77426,78 @@ const documentedRateLimits = {
 /**
  * The service principal's Graph client for a tenant. Signs in once up front, so that a refused
  * credential stops the run with its own error (AADSTS code, what to do) instead of failing every
- * type's read one by one.
+ * type's read one by one. (connectTenant adds the delegated sign-in and the permission check.)
  */
 async function connect(options) {
+    const { app } = await signInApplication(options);
+    return app;
+}
+/**
+ * Everything a sync needs to talk to a tenant:
+ *
+ * 1. The application signs in (a refusal throws its AUTH_* error; AUTH_CONSENT_MISSING means
+ *    Pending admin consent).
+ * 2. When an enabled type needs a user, the delegated sign-in runs: the stored sign-in, or device
+ *    code under Pending authentication. Its failure does not throw: the delegated types fail with
+ *    the product's message and the application's part of the sync goes on.
+ * 3. The permissions the configuration needs (catalogue, enabled types, deploy) are compared with
+ *    the ones the tokens carry (roles, scp). Missing ones put the tenant in Pending admin consent
+ *    with the consent link of its cloud.
+ */
+async function connectTenant(options) {
     const { tenant, log } = options;
-    const credential = servicePrincipalCredential(tenant, options.sources);
-    const token = createServicePrincipalTokenProvider({
-        tenantId: tenant.tenantId,
-        clientId: tenant.clientId,
-        authorityHost: tenant.authorityHost,
-        graphEndpoint: tenant.graphEndpoint,
-        credential,
-        log,
+    const { app, roles } = await signInApplication(options);
+    let delegated;
+    try {
+        if (tenant.delegated && tenant.types.some((d) => d.delegatedOnly)) {
+            delegated = await signInUser(options);
+        }
+    }
+    catch (e) {
+        app.close();
+        throw e;
+    }
+    const needed = neededPermissions(tenant);
+    const missing = missingPermissions(needed, {
+        application: roles,
+        delegated: delegated?.status === 'signed-in' ? delegated.scopes : undefined,
     });
-    await token();
+    // A user who could not grant consent at sign-in (AADSTS65001) lacks every delegated permission.
+    if (delegated?.status === 'failed' && delegated.error.code === 'AUTH_CONSENT_MISSING') {
+        for (const n of needed.filter((p) => p.kind === 'delegated'))
+            missing.push({ ...n, neededBy: [...n.neededBy] });
+    }
+    let consent = { pending: false };
+    if (missing.length > 0) {
+        const url = tenantConsentUrl(tenant);
+        const delegatedClient = tenant.delegated?.clientId;
+        const delegatedUrl = delegatedClient && delegatedClient.toLowerCase() !== tenant.clientId.toLowerCase() && missing.some((m) => m.kind === 'delegated')
+            ? tenantConsentUrl(tenant, delegatedClient)
+            : undefined;
+        consent = { pending: true, missing, url, delegatedUrl };
+        log.warn(`${tenant.name}: permissions the configuration needs are not granted (PERMISSIONS_NOT_GRANTED):\n  ${describeMissing(missing).join('\n  ')}\n` +
+            `  An administrator grants them at ${url}${delegatedUrl ? ` and ${delegatedUrl}` : ''}; nothing is written to the tenant until then.`);
+    }
+    return {
+        app,
+        roles,
+        delegated,
+        consent,
+        close() {
+            app.close();
+            if (delegated?.status === 'signed-in')
+                delegated.graph.close();
+        },
+    };
+}
+/** Refuses a write while consent is pending: deploy calls this before its first write */
+function assertWritable(connection, tenant) {
+    if (!connection.consent.pending)
+        return;
+    throw new TenantSyncError('PERMISSIONS_NOT_GRANTED', `tenant "${tenant}" is waiting for admin consent (${connection.consent.missing.map((m) => m.permission).join(', ')}): nothing is written until it is granted`, `An administrator grants the permissions at ${connection.consent.url}; then sync again.`);
+}
+function graphClient(options, token) {
+    const { tenant, log } = options;
     return createGraphClient({
         endpoint: tenant.graphEndpoint,
         token,
@@ -76564,6 +77510,58 @@ async function connect(options) {
         },
         ...options.graph,
     });
+}
+async function signInApplication(options) {
+    const { tenant, log } = options;
+    const credential = servicePrincipalCredential(tenant, options.sources);
+    const token = createServicePrincipalTokenProvider({
+        tenantId: tenant.tenantId,
+        clientId: tenant.clientId,
+        authorityHost: tenant.authorityHost,
+        graphEndpoint: tenant.graphEndpoint,
+        credential,
+        log,
+        adminConsentUrl: permissions_tenantConsentUrl(tenant),
+    });
+    const roles = servicePrincipal_rolesOf(await token());
+    return { app: graphClient(options, token), roles };
+}
+async function signInUser(options) {
+    const { tenant, log } = options;
+    const settings = tenant.delegated;
+    let signIn = options.delegatedSignIn;
+    if (!signIn) {
+        const secret = options.sources.env[settings.cacheKeyEnv];
+        if (!secret) {
+            throw new TenantSyncError('CREDENTIAL_MISSING', `${settings.cacheKeyEnv} is not set: tenant "${tenant.name}" keeps its delegated sign-in encrypted with the key in it`, `Create a random key ("openssl rand -base64 32"), store it as a secret and pass it as env: ${settings.cacheKeyEnv}: \${{ secrets.${settings.cacheKeyEnv} }}; or turn delegated sign-in off.`);
+        }
+        const cache = createEncryptedCachePlugin({
+            file: settings.cacheFile,
+            secret,
+            secretName: settings.cacheKeyEnv,
+            binding: cacheBinding(tenant.tenantId, settings.clientId),
+            log,
+        });
+        signIn = createMsalDelegatedSignIn({
+            tenantId: tenant.tenantId,
+            clientId: settings.clientId,
+            authorityHost: tenant.authorityHost,
+            graphEndpoint: tenant.graphEndpoint,
+            cache,
+            log,
+            adminConsentUrl: tenantConsentUrl(tenant, settings.clientId),
+        });
+    }
+    const outcome = await signInDelegated({ signIn, timeoutMs: settings.timeoutMs, log, onStatus: options.onStatus, tenant: tenant.name });
+    if (outcome.status === 'failed')
+        return outcome;
+    return {
+        status: 'signed-in',
+        graph: graphClient(options, delegatedTokenProvider(signIn, outcome.token)),
+        username: outcome.token.username,
+        scopes: outcome.token.scopes,
+        prompted: outcome.prompted,
+    };
 }
 
 ;// CONCATENATED MODULE: ./src/engine/summary.ts
@@ -76638,7 +77636,7 @@ function readInputs(get = (n) => getInput(n)) {
     if (!parsed.success) {
         const issue = parsed.error.issues[0];
         const input = String(issue.path[0] ?? '').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-        throw new TenantSyncError('USAGE', `input "${input}" is not valid: ${issue.message}`, input === 'command' ? `Use one of: ${commandSchema.options.join(', ')}; or leave it empty to choose from the event.` : 'Correct the input in the workflow file.');
+        throw new errors_TenantSyncError('USAGE', `input "${input}" is not valid: ${issue.message}`, input === 'command' ? `Use one of: ${commandSchema.options.join(', ')}; or leave it empty to choose from the event.` : 'Correct the input in the workflow file.');
     }
     return parsed.data;
 }
@@ -76670,7 +77668,7 @@ function actionsLogger() {
 /** GitHub's OIDC token, for a federated credential; the job needs permissions: id-token: write */
 async function githubIdToken(env, audience) {
     if (!env.ACTIONS_ID_TOKEN_REQUEST_URL) {
-        throw new TenantSyncError('CREDENTIAL_MISSING', 'this job cannot request a GitHub OIDC token for the federated credential', 'Add "permissions: id-token: write" to the job (or workflow), or use auth.method certificate or secret.');
+        throw new errors_TenantSyncError('CREDENTIAL_MISSING', 'this job cannot request a GitHub OIDC token for the federated credential', 'Add "permissions: id-token: write" to the job (or workflow), or use auth.method certificate or secret.');
     }
     return getIDToken(audience);
 }
@@ -76684,7 +77682,7 @@ function commandForEvent(eventName) {
         case 'pull_request_target':
             return 'validate';
         default:
-            throw new TenantSyncError('USAGE', `no command is chosen for the event "${eventName}"`, 'Set the "command" input of the action.');
+            throw new errors_TenantSyncError('USAGE', `no command is chosen for the event "${eventName}"`, 'Set the "command" input of the action.');
     }
 }
 async function runAction(env = process.env) {
@@ -76715,7 +77713,7 @@ async function runAction(env = process.env) {
                 return;
             }
             default:
-                throw new TenantSyncError('USAGE', `the command "${command}" is not available in this version`, 'Use backup or matrix.');
+                throw new errors_TenantSyncError('USAGE', `the command "${command}" is not available in this version`, 'Use backup or matrix.');
         }
     }
     catch (e) {

@@ -1,10 +1,12 @@
 import { TenantSyncError, type ErrorCode } from '../errors/index.js';
 
-interface SignInContext {
+export interface SignInContext {
   tenantId: string;
   clientId: string;
   credential: 'secret' | 'certificate' | 'federated' | 'device-code';
   authorityHost: string;
+  /** The admin consent link for this tenant's cloud (permissions.ts adminConsentUrl) */
+  adminConsentUrl?: string;
 }
 
 interface AadstsMapping {
@@ -34,13 +36,33 @@ const aadsts: Record<string, AadstsMapping> = {
   '7000218': {
     code: 'AUTH_NO_CREDENTIAL',
     message: (c) => `the token request for application ${c.clientId} carried no credential (AADSTS7000218)`,
-    fix: () => 'Set auth.method in tenant-sync.yml and provide the secret, certificate or federated credential it names.',
+    fix: (c) =>
+      c.credential === 'device-code'
+        ? `Device-code sign-in needs a public client: in the app registration ${c.clientId}, Authentication > Advanced settings > "Allow public client flows" = Yes (or name another application in delegated.client-id).`
+        : 'Set auth.method in tenant-sync.yml and provide the secret, certificate or federated credential it names.',
   },
   '700213': {
     code: 'AUTH_FEDERATION_MISMATCH',
     message: (c) => `no federated credential of application ${c.clientId} matches this workflow's token (AADSTS700213)`,
     fix: () =>
       'Add a federated credential to the app registration with issuer https://token.actions.githubusercontent.com and the subject this job presents (repo:<owner>/<repo>:ref:refs/heads/main, :environment:<name> or :pull_request); see the README set-up section.',
+  },
+  '700211': {
+    code: 'AUTH_FEDERATION_MISMATCH',
+    message: (c) => `no federated credential of application ${c.clientId} trusts the issuer of this workflow's token (AADSTS700211)`,
+    fix: () => 'Add a federated credential with issuer https://token.actions.githubusercontent.com (GitHub Enterprise Server: its own issuer) to the app registration; see the README set-up section.',
+  },
+  '700212': {
+    code: 'AUTH_FEDERATION_MISMATCH',
+    message: (c) => `the federated credential of application ${c.clientId} does not accept this token's audience (AADSTS700212)`,
+    fix: () =>
+      'Set the federated credential\'s audience to the one of the tenant\'s cloud: api://AzureADTokenExchange (public), api://AzureADTokenExchangeUSGov (usgov, usgov-dod), api://AzureADTokenExchangeChina (china); check cloud in tenant-sync.yml.',
+  },
+  '70021': {
+    code: 'AUTH_FEDERATION_MISMATCH',
+    message: (c) => `application ${c.clientId} has no federated credential that matches this workflow's token (AADSTS70021)`,
+    fix: () =>
+      'Add a federated credential for GitHub Actions to the app registration, with the subject this job presents (repo:<owner>/<repo>:ref:refs/heads/main, :environment:<name> or :pull_request); see the README set-up section.',
   },
   '700016': {
     code: 'AUTH_UNKNOWN_APP',
@@ -55,7 +77,8 @@ const aadsts: Record<string, AadstsMapping> = {
   '65001': {
     code: 'AUTH_CONSENT_MISSING',
     message: (c) => `application ${c.clientId} has not been granted admin consent in tenant ${c.tenantId} (AADSTS65001)`,
-    fix: (c) => `An administrator grants consent at ${c.authorityHost}/${c.tenantId}/adminconsent?client_id=${c.clientId}`,
+    fix: (c) =>
+      `An administrator grants consent at ${c.adminConsentUrl ?? `${c.authorityHost}/${c.tenantId}/v2.0/adminconsent?client_id=${c.clientId}`} (or API permissions > Grant admin consent in the app registration).`,
   },
   '53003': {
     code: 'AUTH_CONDITIONAL_ACCESS',
@@ -71,6 +94,16 @@ const aadsts: Record<string, AadstsMapping> = {
     code: 'AUTH_MFA_REQUIRED',
     message: () => 'The user is blocked due to a Conditional Access or MFA policy in the tenant (AADSTS50079)',
     fix: () => 'Please exclude the user from the policy.',
+  },
+  '65004': {
+    code: 'AUTH_FAILED',
+    message: () => 'the person signing in declined to consent to the application (AADSTS65004)',
+    fix: () => 'Sync again and accept the permissions when signing in, or have an administrator grant admin consent.',
+  },
+  '70019': {
+    code: 'AUTH_DEVICE_CODE_TIMEOUT',
+    message: () => 'the device code expired before the sign-in was completed (AADSTS70019)',
+    fix: () => 'Sync again and complete the device-code sign-in within the time shown.',
   },
   '70008': {
     code: 'AUTH_REFRESH_EXPIRED',

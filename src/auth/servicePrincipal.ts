@@ -4,6 +4,7 @@ import { TenantSyncError } from '../errors/index.js';
 import type { TokenProvider } from '../graph/types.js';
 import type { Logger } from '../log/index.js';
 import { authErrorFromMsal } from './errors.js';
+import { federatedClientAssertion } from './federated.js';
 
 export type ServicePrincipalCredential =
   | { kind: 'secret'; secret: string }
@@ -18,6 +19,8 @@ export interface ServicePrincipalOptions {
   graphEndpoint: string;
   credential: ServicePrincipalCredential;
   log: Logger;
+  /** The admin consent link of the tenant's cloud, given with AADSTS65001 */
+  adminConsentUrl?: string;
 }
 
 export interface CertificateParts {
@@ -75,15 +78,13 @@ export function createServicePrincipalTokenProvider(options: ServicePrincipalOpt
     log.secret(credential.secret);
     auth.clientSecret = credential.secret;
   } else if (credential.kind === 'certificate') {
+    // The key as given (PKCS#1 or PKCS#8) and as MSAL gets it: neither may ever be printed.
+    for (const block of credential.privateKeyPem.match(/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]+?-----END [A-Z ]*PRIVATE KEY-----/g) ?? []) log.secret(block);
     const parts = parseCertificate(credential.privateKeyPem + '\n' + credential.certificatePem, 'the certificate');
     log.secret(parts.privateKey);
     auth.clientCertificate = parts;
   } else {
-    auth.clientAssertion = async () => {
-      const assertion = await credential.getAssertion();
-      log.secret(assertion);
-      return assertion;
-    };
+    auth.clientAssertion = federatedClientAssertion(credential.getAssertion, log);
   }
   const app = new ConfidentialClientApplication({
     auth,
@@ -112,6 +113,7 @@ export function createServicePrincipalTokenProvider(options: ServicePrincipalOpt
         clientId: options.clientId,
         credential: credential.kind,
         authorityHost: options.authorityHost,
+        adminConsentUrl: options.adminConsentUrl,
       });
     }
   };

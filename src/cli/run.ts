@@ -1,8 +1,12 @@
+import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { loadConfig, selectTenant } from '../config/load.js';
 import { backupTenant } from '../engine/backup.js';
 import { connect } from '../engine/connect.js';
+import { planTenant } from '../engine/plan.js';
 import { formatBackupSummary } from '../engine/summary.js';
+import { validateTenant } from '../engine/validate.js';
+import { isEmptyPlan } from '../reconcile/index.js';
 import { isTenantSyncError, TenantSyncError } from '../errors/index.js';
 import { createConsoleLogger, type Logger } from '../log/index.js';
 
@@ -12,24 +16,34 @@ export const exitCodes = {
   failed: 1,
   usage: 2,
   partial: 3,
+  /** plan: there are changes to deploy (or conflicts, errors, held deletes to look at) */
+  changes: 4,
+  /** validate: problems were found */
+  invalid: 5,
 } as const;
 
 const usage = `Usage: tenant-sync <command> [options]
 
 Commands:
   backup --tenant <name>   read the tenant from Graph into tenants/<name>/ (keys sorted, ids as names)
+  plan --tenant <name>     what deploying the files under tenants/<name>/ would change in the tenant
+                           (Markdown; --json for the plan as data, --out <file> to save it for apply)
+  validate [--tenant <n>]  check the files without reading the tenant: syntax, folders, duplicate
+                           names, references, deletes beyond the delete guard
   matrix                   print the tenants of tenant-sync.yml as JSON (for a workflow matrix)
 
 Options:
   --config <file>          configuration file (default: tenant-sync.yml)
   --dir <folder>           repository root the files are written under (default: .)
-  --json                   print the report as JSON instead of a table
+  --json                   print the report or plan as JSON
+  --out <file>             plan: also write the plan JSON to this file
   --verbose                print retries and requests
   --help                   print this help
 
 Credentials come from the environment variables that tenant-sync.yml names (auth.secret-env,
-auth.certificate-env). Exit codes: 0 done, 1 failed, 2 bad command line or configuration,
-3 done but some types could not be read.`;
+auth.certificate-env). Exit codes: 0 done (plan: no changes), 1 failed, 2 bad command line or
+configuration, 3 done but some types could not be read, 4 plan: there are changes, 5 validate:
+problems found.`;
 
 export async function run(argv: string[], log?: Logger): Promise<number> {
   let parsed;
@@ -42,6 +56,7 @@ export async function run(argv: string[], log?: Logger): Promise<number> {
         config: { type: 'string', default: 'tenant-sync.yml' },
         dir: { type: 'string', default: '.' },
         json: { type: 'boolean', default: false },
+        out: { type: 'string' },
         verbose: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
@@ -61,6 +76,10 @@ export async function run(argv: string[], log?: Logger): Promise<number> {
     switch (command) {
       case 'backup':
         return await backupCommand(values, logger);
+      case 'plan':
+        return await planCommand(values, logger);
+      case 'validate':
+        return await validateCommand(values, logger);
       case 'matrix': {
         const config = await loadConfig(values.config, process.env);
         logger.info(JSON.stringify(config.tenants.map((t) => t.name)));
@@ -84,6 +103,40 @@ async function backupCommand(values: { tenant?: string; config: string; dir: str
   const report = await backupTenant({ tenant, root: values.dir, graph, log });
   log.info(values.json ? JSON.stringify(report, null, 2) : formatBackupSummary(report));
   return report.totals.failedTypes > 0 ? exitCodes.partial : exitCodes.ok;
+}
+
+async function planCommand(values: { tenant?: string; config: string; dir: string; json: boolean; out?: string }, log: Logger): Promise<number> {
+  if (!values.tenant) {
+    throw new TenantSyncError('USAGE', 'plan needs --tenant <name>', 'Name one of the tenants of tenant-sync.yml, e.g. tenant-sync plan --tenant contoso.');
+  }
+  const config = await loadConfig(values.config, process.env);
+  const tenant = selectTenant(config, values.tenant);
+  const graph = await connect({ tenant, log, sources: { env: process.env } });
+  const result = await planTenant({ tenant, root: values.dir, graph, log });
+  for (const e of result.desired.errors) log.error(`${e.message}\n  Fix: ${e.fix}`, e);
+  const { plan } = result.reconciliation;
+  if (values.out) await writeFile(values.out, `${JSON.stringify(plan, null, 2)}\n`);
+  log.info(values.json ? JSON.stringify(plan, null, 2) : result.markdown);
+  if (result.snapshot.types.some((t) => t.status === 'failed') || result.desired.invalid.length > 0) {
+    for (const t of result.snapshot.types) if (t.status === 'failed') log.warn(`${t.def.type} could not be read and is left out of the plan: ${t.error.message}`);
+  }
+  return isEmptyPlan(plan) ? exitCodes.ok : exitCodes.changes;
+}
+
+async function validateCommand(values: { tenant?: string; config: string; dir: string; json: boolean }, log: Logger): Promise<number> {
+  const config = await loadConfig(values.config, process.env);
+  const tenants = values.tenant ? [selectTenant(config, values.tenant)] : config.tenants;
+  let count = 0;
+  const all: unknown[] = [];
+  for (const tenant of tenants) {
+    const problems = await validateTenant(values.dir, tenant);
+    count += problems.length;
+    if (values.json) all.push({ tenant: tenant.name, problems });
+    else for (const p of problems) log.error(`${p.message}\n  Fix: ${p.fix}\n  (${p.code})`, p);
+  }
+  if (values.json) log.info(JSON.stringify(all, null, 2));
+  else log.info(count === 0 ? `${tenants.map((t) => t.name).join(', ')}: the files are valid` : `${count} problem(s) found`);
+  return count === 0 ? exitCodes.ok : exitCodes.invalid;
 }
 
 function reportError(e: unknown, log: Logger): number {

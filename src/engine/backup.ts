@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { TenantConfig } from '../config/load.js';
 import type { GraphClient, GraphStats } from '../graph/types.js';
 import type { Logger } from '../log/index.js';
+import type { DelegatedConnection } from './connect.js';
 import { findLookup, findResource } from '../resources/catalogue.js';
 import type { ResourceDefinition } from '../resources/definition.js';
 import {
@@ -24,6 +25,8 @@ export interface BackupOptions {
   log: Logger;
   /** Where the id map is kept (default <root>/.tenant-sync/<tenant>) */
   metaDir?: string;
+  /** The signed-in user's side of the connection (connectTenant), for the types only a user can read */
+  delegated?: DelegatedConnection;
 }
 
 export interface TypeReport {
@@ -76,8 +79,13 @@ export interface TenantSnapshot {
  * Types referenced by enabled types are read too (for names); a type whose references cannot be
  * named is failed rather than written with ids.
  */
-export async function readSnapshot(options: { tenant: TenantConfig; graph: GraphClient; log: Logger }): Promise<TenantSnapshot> {
-  const { tenant, graph, log } = options;
+export async function readSnapshot(options: {
+  tenant: TenantConfig;
+  graph: GraphClient;
+  log: Logger;
+  delegated?: DelegatedConnection;
+}): Promise<TenantSnapshot> {
+  const { tenant, graph, log, delegated } = options;
   const startedAt = new Date().toISOString();
   const enabled = tenant.types;
 
@@ -88,13 +96,25 @@ export async function readSnapshot(options: { tenant: TenantConfig; graph: Graph
     .map((t) => findResource(t))
     .filter((d): d is ResourceDefinition => d !== undefined);
 
-  const toRead = [...enabled, ...nameOnly];
+  // Types only a signed-in user can read go through the user's client; without one they fail
+  // (and keep their files) with the reason the user sign-in gave.
+  const clientFor = (def: ResourceDefinition): GraphClient | undefined =>
+    !def.delegatedOnly ? graph : delegated?.status === 'signed-in' ? delegated.graph : undefined;
+  const withoutUser = (def: ResourceDefinition): NonNullable<TypeReport['error']> => ({
+    code: delegated?.status === 'failed' ? delegated.error.code : 'AUTH_FAILED',
+    message:
+      delegated?.status === 'failed'
+        ? delegated.error.message
+        : `only a signed-in user can read ${def.type} (delegated ${def.permissions.read}), and no delegated sign-in was made (delegated.enabled in tenant-sync.yml)`,
+  });
+
+  const toRead = [...enabled, ...nameOnly].filter((def) => clientFor(def) !== undefined);
   let done = 0;
   log.progress(`${tenant.name}: reading 0/${toRead.length} types`);
   const reads = new Map<string, TypeRead>(
     await Promise.all(
       toRead.map(async (def) => {
-        const read = await readType(graph, def);
+        const read = await readType(clientFor(def)!, def);
         done++;
         log.progress(`${tenant.name}: reading ${done}/${toRead.length} types, ${graph.stats.graphRequests} requests`);
         return [def.type, read] as const;
@@ -134,7 +154,8 @@ export async function readSnapshot(options: { tenant: TenantConfig; graph: Graph
   );
 
   const types: TypeSnapshot[] = enabled.map((def): TypeSnapshot => {
-    const read = reads.get(def.type)!;
+    const read = reads.get(def.type);
+    if (!read) return { def, status: 'failed', error: withoutUser(def) };
     if (read.status === 'failed') {
       return {
         def,
@@ -149,7 +170,9 @@ export async function readSnapshot(options: { tenant: TenantConfig; graph: Graph
       };
     }
     // Names of referenced objects must be known, or the files would hold ids that look like changes.
-    const blocker = def.references.map((r) => r.target).find((t) => failedLookups.has(t) || reads.get(t)?.status === 'failed');
+    const blocker = def.references
+      .map((r) => r.target)
+      .find((t) => failedLookups.has(t) || reads.get(t)?.status === 'failed' || (findResource(t) !== undefined && !reads.has(t)));
     if (blocker) {
       const lookupFailure = failedLookups.get(blocker);
       return {
@@ -194,7 +217,7 @@ export async function readSnapshot(options: { tenant: TenantConfig; graph: Graph
 export async function backupTenant(options: BackupOptions): Promise<BackupReport> {
   const { tenant, root, graph, log } = options;
   const started = Date.now();
-  const snapshot = await readSnapshot({ tenant, graph, log });
+  const snapshot = await readSnapshot({ tenant, graph, log, delegated: options.delegated });
   const previousIds = await readIdMap(metaDir(options));
   const idMap: Record<string, Record<string, string>> = {};
   const reports: TypeReport[] = [];

@@ -91,6 +91,22 @@ export function renderPlanMarkdown(plan: Plan, options: MarkdownOptions = {}): s
       .reduce((a, b) => (b.text.length > a.text.length ? b : a));
     degrade(pick);
   }
+  // Give back room the steps above left unused: sections in order of importance (errors,
+  // conflicts, held deletes, then the types, then drift) take a more detailed level while it fits.
+  const folded = sections.some((s) => s.foldable && s.level > 0);
+  const byImportance = [...sections].sort((x, y) => importance(x) - importance(y));
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const s of byImportance) {
+      const floor = s.foldable && folded ? 1 : 0;
+      if (s.level <= floor) continue;
+      const text = s.levels[s.level - 1]!();
+      if (total() - s.text.length + text.length > maxLength) continue;
+      s.level--;
+      s.text = text;
+      changed = true;
+    }
+  }
   let body = head + sections.map((s) => `${s.text}\n`).join('') + foot;
   if (body.length > maxLength) {
     // Last resort, unreachable with the levels above unless maxLength is tiny.
@@ -100,6 +116,11 @@ export function renderPlanMarkdown(plan: Plan, options: MarkdownOptions = {}): s
     body = `${body.slice(0, cut > 0 ? cut : room)}${note}`.slice(0, maxLength);
   }
   return body;
+}
+
+/** Errors first, then conflicts, held deletes, the types, drift */
+function importance(s: Section): number {
+  return s.rank === 1 ? 0 : s.rank === 2 ? 1 : s.rank === 0 ? 2 : s.foldable ? 3 : 4;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -92,7 +92,8 @@ export interface StatusDetails {
   /** One sentence a person reads */
   message?: string;
   deviceCode?: DeviceCodeDetails;
-  consent?: { url: string; missing: MissingPermission[] };
+  /** url: admin consent for the application; delegatedUrl: for the delegated client when it is another app */
+  consent?: { url: string; delegatedUrl?: string; missing: MissingPermission[] };
   error?: { code: ErrorCode; message: string; docs: string };
   /** Details URL of the check run (the approval pull request) */
   url?: string;

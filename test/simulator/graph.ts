@@ -381,6 +381,18 @@ function entityBody(ctx: Ctx, route: Route, store: Store, obj: Obj): Obj {
   return { '@odata.context': `${ctx.base}/${route.version}/$metadata#${store.path.slice(1)}/$entity`, ...project(store, obj, undefined, []) };
 }
 
+/**
+ * PUT replaces the entity's properties, but not what a body cannot change: its type (an entity is
+ * never turned into another derived type) and the relationships (navigation properties such as
+ * assignments) that the body does not carry.
+ */
+function keptByPut(store: Store, existing: Obj, body: Obj): Obj {
+  const out: Obj = { ...body };
+  if (typeof existing['@odata.type'] === 'string' && out['@odata.type'] === undefined) out['@odata.type'] = existing['@odata.type'];
+  for (const nav of store.navProps) if (!(nav in out) && nav in existing) out[nav] = existing[nav];
+  return out;
+}
+
 function handleWrite(ctx: Ctx, route: Route, req: LogicalRequest, def: ResourceDefinition | undefined): { response: LogicalResponse; id?: string } {
   const { core } = ctx;
   const { store, id, sub } = route;
@@ -397,7 +409,7 @@ function handleWrite(ctx: Ctx, route: Route, req: LogicalRequest, def: ResourceD
     if (body instanceof BodyError) return { response: body.response };
     if (!store.singleton) return { response: notFound(ctx, store, def, store.path) };
     if (method === 'PATCH') core.tenant.update(type, undefined, body);
-    else core.tenant.replace(type, undefined, body);
+    else core.tenant.replace(type, undefined, keptByPut(store, store.singleton, body));
     return { response: { status: 204, headers: {} } };
   }
 
@@ -447,7 +459,7 @@ function handleWrite(ctx: Ctx, route: Route, req: LogicalRequest, def: ResourceD
       }
     }
     const replace = method === 'PUT';
-    const updated = replace ? core.tenant.replace(type, key, body) : core.tenant.update(type, key, body);
+    const updated = replace ? core.tenant.replace(type, key, keptByPut(store, existing, body)) : core.tenant.update(type, key, body);
     return { response: intune ? { status: 200, headers: {}, body: entityBody(ctx, route, store, updated) } : { status: 204, headers: {} }, id: key };
   }
 

@@ -80,7 +80,13 @@ export class Store {
     const direct = this.objects.get(id);
     if (direct) return direct;
     const key = this.lowerKeys.get(id.toLowerCase());
-    return key === undefined ? undefined : this.objects.get(key);
+    if (key !== undefined) return this.objects.get(key);
+    // Graph addresses a user by id or by userPrincipalName (GET /users/{id | userPrincipalName}).
+    if (this.lookup?.type === 'users') {
+      const upn = id.toLowerCase();
+      return this.all().find((o) => typeof o['userPrincipalName'] === 'string' && o['userPrincipalName'].toLowerCase() === upn);
+    }
+    return undefined;
   }
 
   keyOf(obj: Obj): string | undefined {
