@@ -32,5 +32,6 @@ process.stdout.write(
     deleted: report.totals.deleted,
     graph: report.graph,
     peakRssMb: process.resourceUsage().maxRSS / 1024,
+    cpuS: (process.resourceUsage().userCPUTime + process.resourceUsage().systemCPUTime) / 1e6,
   }),
 );

@@ -21,6 +21,7 @@ interface Measured {
   deleted: number;
   graph: { requests: number; graphRequests: number; batchedItems: number; retries: number; throttled: number };
   peakRssMb: number;
+  cpuS: number;
 }
 
 // The simulator runs in this process: the worker must be awaited, never run synchronously.
@@ -104,6 +105,7 @@ for (const size of sizes) {
         throttled: first.graph.throttled,
         retries: first.graph.retries,
         peakRssMb: first.peakRssMb,
+        cpuS: first.cpuS,
         requestsOverLowerBound: first.graph.graphRequests / bound.requests,
         idealOverWall: bound.idealMs / first.wallMs,
         lowerBoundRequests: bound.requests,
@@ -114,7 +116,7 @@ for (const size of sizes) {
     results.push(row);
     const b = row.backup;
     console.log(`\n${size === 'seeded' ? 'seeded tenant' : `${size} objects`}: ${row.objects} objects backed up, ${row.failedTypes} failed types`);
-    console.log(`  backup   wall ${b.wallS.toFixed(2)} s | ${b.graphRequests} Graph requests in ${b.httpRequests} HTTP | 429s ${b.throttled} | retries ${b.retries} | peak RSS ${b.peakRssMb.toFixed(0)} MB`);
+    console.log(`  backup   wall ${b.wallS.toFixed(2)} s | ${b.graphRequests} Graph requests in ${b.httpRequests} HTTP | 429s ${b.throttled} | retries ${b.retries} | peak RSS ${b.peakRssMb.toFixed(0)} MB | CPU ${b.cpuS.toFixed(1)} s`);
     console.log(`           requests / lower bound ${b.requestsOverLowerBound.toFixed(3)} (${b.lowerBoundRequests}) | throttle-bound ideal ${b.idealS.toFixed(2)} s / wall = ${b.idealOverWall.toFixed(2)}`);
     console.log(`  resync   wall ${row.resync.wallS.toFixed(2)} s | ${row.resync.graphRequests} Graph requests | files written ${row.resync.filesWritten}, removed ${row.resync.filesDeleted}`);
   } finally {

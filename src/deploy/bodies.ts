@@ -105,6 +105,7 @@ export function updateWrite(def: ResourceDefinition, before: JsonRecord, after: 
   const source = copyObject(resolved);
   // Redacted values never leave: dropped before any body is made.
   const redacted = dropRedacted(def, source);
+  const redactedTopLevel = new Set((write.redacted ?? []).map((r) => (typeof r === 'string' ? r : r.path)).filter((p) => !/[.[]/.test(p)));
   const assignmentProperty = write.assignments?.property;
   const actionProperties = new Set(actionsOf(def).map((a) => a.property));
   const immutable = new Set([...write.update.omit, ...write.createOnly.filter((p) => !actionProperties.has(p))]);
@@ -124,7 +125,7 @@ export function updateWrite(def: ResourceDefinition, before: JsonRecord, after: 
       for (const k of mainChanges) {
         if (Object.prototype.hasOwnProperty.call(source, k)) body[k] = source[k];
         // A property the file no longer has is cleared (null), unless it is itself a redacted value.
-        else if (!redacted.includes(k)) body[k] = null;
+        else if (!redactedTopLevel.has(k)) body[k] = null;
       }
     }
     const odataType = after['@odata.type'] ?? before['@odata.type'];

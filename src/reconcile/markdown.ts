@@ -1,3 +1,4 @@
+import { docsBaseUrl } from '../errors/index.js';
 import type { PropertyChange } from './diff.js';
 import { errorTexts, format, heldTexts, messages, type Catalogue, type Decorate, type MessageKey } from './messages.js';
 import { planHash, type Conflict, type DriftEntry, type HeldDeletes, type Plan, type PlanError, type PlanItem } from './plan.js';
@@ -167,7 +168,12 @@ function markdownDecorate(ctx: Ctx): Decorate {
 
 function errorLine(e: PlanError, ctx: Ctx): string {
   const { message, fix } = errorTexts(e.kind, e.side, e.params, ctx.catalogue, markdownDecorate(ctx));
-  return `- **${escapeText(ctx.titles.get(e.type) ?? e.type)}** \u00b7 ${message} ${fix} <sub>(${e.code})</sub>`;
+  return `- **${escapeText(ctx.titles.get(e.type) ?? e.type)}** \u00b7 ${message} ${fix} ${codeLink(e.code)}`;
+}
+
+/** The stable code, linked to its troubleshooting page */
+function codeLink(code: string): string {
+  return `<sub>([${code}](${docsBaseUrl}/${code}.md))</sub>`;
 }
 
 function limited<T>(list: readonly T[], max: number, line: (x: T) => string, ctx: Ctx): string[] {
@@ -215,7 +221,7 @@ function heldLevels(held: readonly HeldDeletes[], ctx: Ctx): (() => string)[] {
   const h = heading('section.held', total, ctx);
   const entry = (x: HeldDeletes, names: number): string => {
     const { message, fix } = heldTexts(x.params, ctx.catalogue, markdownDecorate(ctx));
-    const lines = [`- **${escapeText(ctx.titles.get(x.type) ?? x.type)}**: ${message} ${fix} <sub>(${x.code})</sub>`];
+    const lines = [`- **${escapeText(ctx.titles.get(x.type) ?? x.type)}**: ${message} ${fix} ${codeLink(x.code)}`];
     if (names > 0) lines.push(...limited(x.items, names, (i) => `  - ${code(i.name)}`, ctx).map((l) => (l.startsWith('  ') ? l : `  ${l}`)));
     return lines.join('\n');
   };

@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import { deleteGuardSchema } from '../config/schema.js';
 import { isReadOnlyObject, type ResourceDefinition } from '../resources/definition.js';
 import { fileNameFoldKey, shortHash, truncateUtf8, MAX_FILE_NAME_BYTES } from '../snapshot/naming.js';
-import { resolvePath } from '../snapshot/paths.js';
+import { parsePath, resolvePath } from '../snapshot/paths.js';
 import { compareCodePoints } from '../snapshot/util.js';
 import { canonicalJson } from './canonical.js';
 import { deepEqual, diffObjects, type PropertyChange } from './diff.js';
@@ -463,40 +463,56 @@ function recFile(rec: Rec): string {
 // ---------------------------------------------------------------------------------------------
 // Classification
 
+/** Intents, made once: classify runs for every object. */
+const ADOPT: Intent = { kind: 'adopt' };
+const INTENTS = {
+  repository: {
+    create: { kind: 'write', action: 'create', origin: 'repository' },
+    update: { kind: 'write', action: 'update', origin: 'repository' },
+    delete: { kind: 'write', action: 'delete', origin: 'repository' },
+  },
+  remediation: {
+    create: { kind: 'write', action: 'create', origin: 'remediation' },
+    update: { kind: 'write', action: 'update', origin: 'remediation' },
+    delete: { kind: 'write', action: 'delete', origin: 'remediation' },
+  },
+} as const satisfies Record<PlanItem['origin'], Record<PlanAction, Intent>>;
+
+function driftIntent(policy: DriftPolicy, action: PlanAction): Intent {
+  return policy === 'adopt' ? ADOPT : policy === 'remediate' ? INTENTS.remediation[action] : NO_INTENT;
+}
+
+function setState(rec: Rec, classification: Classification, intent: Intent, conflict: ConflictKind | null): void {
+  rec.classification = classification;
+  rec.intent = intent;
+  rec.conflict = conflict;
+}
+
 function classify(rec: Rec, policy: DriftPolicy): void {
   const { base: b, tenant: t, desired: d } = rec;
-  const set = (classification: Classification, intent: Intent = NO_INTENT, conflict: ConflictKind | null = null): void => {
-    rec.classification = classification;
-    rec.intent = intent;
-    rec.conflict = conflict;
-  };
-  const driftIntent = (action: PlanAction): Intent =>
-    policy === 'adopt' ? { kind: 'adopt' } : policy === 'remediate' ? { kind: 'write', action, origin: 'remediation' } : NO_INTENT;
-  const change = (action: PlanAction): Intent => ({ kind: 'write', action, origin: 'repository' });
-
   if (b && t && d) {
     const tenantSame = deepEqual(t.object, b.object);
     const desiredSame = deepEqual(d.object, b.object);
-    if (tenantSame && desiredSame) set('unchanged');
-    else if (desiredSame) set('drift', driftIntent('update'));
-    else if (tenantSame) set('change', change('update'));
-    else if (deepEqual(t.object, d.object)) set('unchanged');
-    else set('conflict', NO_INTENT, 'both-changed');
+    if (tenantSame && desiredSame) setState(rec, 'unchanged', NO_INTENT, null);
+    else if (desiredSame) setState(rec, 'drift', driftIntent(policy, 'update'), null);
+    else if (tenantSame) setState(rec, 'change', INTENTS.repository.update, null);
+    else if (deepEqual(t.object, d.object)) setState(rec, 'unchanged', NO_INTENT, null);
+    else setState(rec, 'conflict', NO_INTENT, 'both-changed');
   } else if (b && d) {
-    if (deepEqual(d.object, b.object)) set('deleted-in-tenant', driftIntent('create'));
-    else set('conflict', NO_INTENT, 'deleted-in-tenant-changed-in-repo');
+    if (deepEqual(d.object, b.object)) setState(rec, 'deleted-in-tenant', driftIntent(policy, 'create'), null);
+    else setState(rec, 'conflict', NO_INTENT, 'deleted-in-tenant-changed-in-repo');
   } else if (b && t) {
-    if (deepEqual(t.object, b.object)) set('deleted-in-repo', change('delete'));
-    else set('conflict', NO_INTENT, 'changed-in-tenant-deleted-in-repo');
+    if (deepEqual(t.object, b.object)) setState(rec, 'deleted-in-repo', INTENTS.repository.delete, null);
+    else setState(rec, 'conflict', NO_INTENT, 'changed-in-tenant-deleted-in-repo');
   } else if (t && d) {
-    if (deepEqual(t.object, d.object)) set('unchanged');
-    else set('conflict', NO_INTENT, 'created-in-both');
+    if (deepEqual(t.object, d.object)) setState(rec, 'unchanged', NO_INTENT, null);
+    else setState(rec, 'conflict', NO_INTENT, 'created-in-both');
   } else if (t) {
-    set('created-in-tenant', driftIntent('delete'));
+    setState(rec, 'created-in-tenant', driftIntent(policy, 'delete'), null);
   } else if (d) {
-    set('created-in-repo', change('create'));
+    setState(rec, 'created-in-repo', INTENTS.repository.create, null);
   } else {
-    set('unchanged');
+    setState(rec, 'unchanged', NO_INTENT, null);
   }
 }
 
@@ -545,16 +561,18 @@ function checkReferences(states: readonly TypeState[], byType: ReadonlyMap<strin
   /** target type -> missing name -> referrers */
   const missing = new Map<string, Map<string, string[]>>();
   for (const state of states) {
-    const refs = state.def.references.filter((r) => byType.has(r.target));
+    const refs = state.def.references
+      .filter((r) => byType.has(r.target))
+      .map((ref) => ({ ref, tokens: parsePath(ref.path), keywords: new Set(ref.keywords) }));
     if (refs.length === 0) continue;
     for (const rec of state.recs) {
       const d = rec.desired;
       if (!d || rec.excluded) continue;
-      for (const ref of refs) {
+      for (const { ref, tokens, keywords } of refs) {
         const target = byType.get(ref.target)!;
-        for (const visit of resolvePath(d.object, ref.path)) {
+        for (const visit of resolvePath(d.object, tokens)) {
           const value = visit.kind === 'property' ? visit.container[visit.key] : visit.container[visit.index];
-          if (typeof value !== 'string' || ref.keywords.includes(value)) continue;
+          if (typeof value !== 'string' || keywords.has(value)) continue;
           const n = target.desiredNames.get(value) ?? 0;
           if (n === 1) continue;
           fail(

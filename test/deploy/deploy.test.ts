@@ -102,6 +102,31 @@ describe('a plan is applied object by object', () => {
     expect(onDisk.finishedAt).not.toBeNull();
   });
 
+  it('finds an object the id map does not know by its file, and a singleton by its path', async () => {
+    const repo = await freshRepo();
+    const update = await updateItem(repo, CA, BLOCK_LEGACY, (o) => (o.state = 'disabled'));
+    const record = await apply(
+      sim,
+      repo,
+      makePlan([{ ...update, id: null }, await updateItem(repo, 'authorizationPolicy', 'Authorization policy', (o) => (o.allowInvitesFrom = 'everyone'))]),
+    );
+    expect(record.items.map((i) => [i.type, i.result, i.id])).toEqual([
+      [CA, 'applied', idOf(repo, CA, BLOCK_LEGACY)],
+      ['authorizationPolicy', 'applied', null],
+    ]);
+    expect(writeLines(sim)).toEqual([`PATCH ${CA_PATH}/${idOf(repo, CA, BLOCK_LEGACY)}`, 'PATCH /v1.0/policies/authorizationPolicy']);
+    expect(sim.writes()[1]!.body).toEqual({ allowInvitesFrom: 'everyone' });
+  });
+
+  it('writes nothing when the record cannot be written', async () => {
+    const repo = await freshRepo();
+    const plan = makePlan([await updateItem(repo, CA, BLOCK_LEGACY, (o) => (o.state = 'disabled'))]);
+    // The record's folder is a file: no record, no write.
+    const recordFile = join(filePath(repo, CA, BLOCK_LEGACY), 'record.json');
+    await expect(apply(sim, repo, plan, { recordFile })).rejects.toThrow();
+    expect(sim.writes()).toHaveLength(0);
+  });
+
   it('an empty plan writes nothing and succeeds', async () => {
     const repo = await freshRepo();
     const record = await apply(sim, repo, makePlan([]));

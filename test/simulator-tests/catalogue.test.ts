@@ -13,8 +13,10 @@ beforeAll(async () => {
 });
 afterAll(() => sim.close());
 
-async function get(url: string): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fetch(url.startsWith('https://') ? url : `${sim.graphUrl}${url}`, { headers: { Authorization: `Bearer ${sim.issueAccessToken()}` } });
+async function get(url: string, delegated = false): Promise<{ status: number; body: Record<string, unknown> }> {
+  // Types only a signed-in user can read refuse app tokens: they are read with a delegated one.
+  const token = delegated ? sim.issueAccessToken({ scopes: sim.scenario.delegatedScopes }) : sim.issueAccessToken();
+  const res = await fetch(url.startsWith('https://') ? url : `${sim.graphUrl}${url}`, { headers: { Authorization: `Bearer ${token}` } });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
@@ -26,14 +28,14 @@ describe('every catalogue type', () => {
       const query = buildQuery(Object.entries(def.listQuery));
       const root = `/${def.api}${def.path}`;
       if (def.kind === 'singleton') {
-        const res = await get(root);
+        const res = await get(root, def.delegatedOnly);
         expect(res.status).toBe(fixtures[def.type] ? 200 : 404);
         return;
       }
       const items: Record<string, unknown>[] = [];
       let url: string | undefined = query ? `${root}?${query}` : root;
       while (url) {
-        const page: { status: number; body: Record<string, unknown> } = await get(url);
+        const page: { status: number; body: Record<string, unknown> } = await get(url, def.delegatedOnly);
         expect(page.status, JSON.stringify(page.body)).toBe(200);
         items.push(...(page.body['value'] as Record<string, unknown>[]));
         url = page.body['@odata.nextLink'] as string | undefined;
@@ -43,11 +45,11 @@ describe('every catalogue type', () => {
       if (!first) return;
       const id = String(first[def.key]);
       const detail = buildQuery(Object.entries(def.detail?.query ?? {}));
-      const one = await get(`${root}/${encodeURIComponent(id)}${detail ? `?${detail}` : ''}`);
+      const one = await get(`${root}/${encodeURIComponent(id)}${detail ? `?${detail}` : ''}`, def.delegatedOnly);
       expect(one.status).toBe(200);
       expect(one.body[def.key]).toBe(first[def.key]);
       for (const child of def.children) {
-        const res = await get(`${root}/${encodeURIComponent(id)}/${child.path}`);
+        const res = await get(`${root}/${encodeURIComponent(id)}/${child.path}`, def.delegatedOnly);
         expect(res.status).toBe(200);
         expect(Array.isArray(res.body['value'])).toBe(true);
       }
