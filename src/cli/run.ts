@@ -1,4 +1,5 @@
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { loadConfig, selectTenant } from '../config/load.js';
 import { backupTenant } from '../engine/backup.js';
@@ -6,7 +7,8 @@ import { connect } from '../engine/connect.js';
 import { planTenant } from '../engine/plan.js';
 import { formatBackupSummary } from '../engine/summary.js';
 import { validateTenant } from '../engine/validate.js';
-import { isEmptyPlan } from '../reconcile/index.js';
+import { applyPlan } from '../deploy/index.js';
+import { isEmptyPlan, parsePlan, planHash } from '../reconcile/index.js';
 import { isTenantSyncError, TenantSyncError } from '../errors/index.js';
 import { createConsoleLogger, type Logger } from '../log/index.js';
 
@@ -28,6 +30,9 @@ Commands:
   backup --tenant <name>   read the tenant from Graph into tenants/<name>/ (keys sorted, ids as names)
   plan --tenant <name>     what deploying the files under tenants/<name>/ would change in the tenant
                            (Markdown; --json for the plan as data, --out <file> to save it for apply)
+  apply --plan <file>      write an approved plan to the tenant, object by object, each checked
+                           against the version it was planned from (--yes is required on a
+                           terminal; --record <file> for the deploy record)
   validate [--tenant <n>]  check the files without reading the tenant: syntax, folders, duplicate
                            names, references, deletes beyond the delete guard
   matrix                   print the tenants of tenant-sync.yml as JSON (for a workflow matrix)
@@ -57,6 +62,9 @@ export async function run(argv: string[], log?: Logger): Promise<number> {
         dir: { type: 'string', default: '.' },
         json: { type: 'boolean', default: false },
         out: { type: 'string' },
+        plan: { type: 'string' },
+        record: { type: 'string' },
+        yes: { type: 'boolean', default: false },
         verbose: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
@@ -78,6 +86,8 @@ export async function run(argv: string[], log?: Logger): Promise<number> {
         return await backupCommand(values, logger);
       case 'plan':
         return await planCommand(values, logger);
+      case 'apply':
+        return await applyCommand(values, logger);
       case 'validate':
         return await validateCommand(values, logger);
       case 'matrix': {
@@ -121,6 +131,50 @@ async function planCommand(values: { tenant?: string; config: string; dir: strin
     for (const t of result.snapshot.types) if (t.status === 'failed') log.warn(`${t.def.type} could not be read and is left out of the plan: ${t.error.message}`);
   }
   return isEmptyPlan(plan) ? exitCodes.ok : exitCodes.changes;
+}
+
+async function applyCommand(
+  values: { plan?: string; record?: string; yes: boolean; config: string; json: boolean },
+  log: Logger,
+): Promise<number> {
+  if (!values.plan) {
+    throw new TenantSyncError('USAGE', 'apply needs --plan <file>', 'Make a plan with tenant-sync plan --tenant <name> --out plan.json, review it, then tenant-sync apply --plan plan.json --yes.');
+  }
+  if (process.stdin.isTTY && !values.yes) {
+    throw new TenantSyncError(
+      'USAGE',
+      'apply writes to the tenant and needs your explicit approval',
+      `Review the plan (tenant-sync plan prints it), then run again with --yes: tenant-sync apply --plan ${values.plan} --yes`,
+    );
+  }
+  let plan;
+  try {
+    plan = parsePlan(JSON.parse(await readFile(values.plan, 'utf8')));
+  } catch (e) {
+    throw new TenantSyncError('FILE_INVALID', `${values.plan} is not a tenant-sync plan: ${(e as Error).message.split('\n')[0]}`, 'Make it again with tenant-sync plan --tenant <name> --out <file>.', {
+      location: { file: values.plan },
+    });
+  }
+  const config = await loadConfig(values.config, process.env);
+  const tenant = selectTenant(config, plan.tenant);
+  const graph = await connect({ tenant, log, sources: { env: process.env } });
+  const recordFile = values.record ?? `deploy-${plan.tenant}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
+  const record = await applyPlan({
+    plan,
+    tenant,
+    graph,
+    log,
+    recordFile,
+    approval: { kind: 'cli', reference: `${values.plan} (plan ${planHash(plan).slice(0, 12)})`, approvedBy: userInfo().username },
+  });
+  if (values.json) log.info(JSON.stringify(record, null, 2));
+  else {
+    for (const item of record.items) {
+      log.info(`${item.result.padEnd(10)} ${item.action.padEnd(6)} ${item.type}/${item.name}${item.error ? `: ${item.error.message}` : ''}`);
+    }
+    log.info(`${record.status}: ${JSON.stringify(record.counts)}; the deploy record is in ${recordFile}`);
+  }
+  return record.status === 'succeeded' ? exitCodes.ok : record.status === 'partial' ? exitCodes.partial : exitCodes.failed;
 }
 
 async function validateCommand(values: { tenant?: string; config: string; dir: string; json: boolean }, log: Logger): Promise<number> {
