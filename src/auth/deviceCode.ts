@@ -214,9 +214,9 @@ export function createMsalDelegatedSignIn(options: MsalDelegatedSignInOptions): 
 }
 
 function formatMinutes(ms: number): string {
-  const minutes = ms / 60_000;
-  if (minutes >= 1 && Number.isInteger(minutes)) return `${minutes} minute${minutes === 1 ? '' : 's'}`;
-  return `${Math.round(ms / 1000)} seconds`;
+  const seconds = Math.round(ms / 1000);
+  if (seconds >= 60 && seconds % 60 === 0) return `${seconds / 60} minute${seconds === 60 ? '' : 's'}`;
+  return `${seconds} seconds`;
 }
 
 /** A delegated sign-in failure as the person reads it: the product's wording where there is one */
@@ -282,7 +282,7 @@ export async function signInDelegated(options: SignInDelegatedOptions): Promise<
     }
   } catch (e) {
     const error = asTenantSyncError(e);
-    log.warn(`${who}${error.message} (${error.code}, see ${error.docs})`);
+    log.warn(`${who}${error.describe()}`);
     return { status: 'failed', error, prompted: false };
   }
   let prompted = false;
@@ -291,7 +291,7 @@ export async function signInDelegated(options: SignInDelegatedOptions): Promise<
       timeoutMs: options.timeoutMs,
       onPrompt: async (prompt) => {
         prompted = true;
-        const minutes = formatMinutes(prompt.waitUntil.getTime() - Date.now() + 500);
+        const minutes = formatMinutes(prompt.waitUntil.getTime() - Date.now());
         const message = `Sign-in needed for the configuration only a user can read: open ${prompt.verificationUri} and enter the code ${prompt.userCode} (waiting up to ${minutes}).`;
         log.info(`${who}${message}`);
         await options.onStatus?.('Pending authentication', {
@@ -305,7 +305,7 @@ export async function signInDelegated(options: SignInDelegatedOptions): Promise<
     return { status: 'signed-in', token, prompted };
   } catch (e) {
     const error = asTenantSyncError(e);
-    log.warn(`${who}${error.message} (${error.code}, see ${error.docs})`);
+    log.warn(`${who}${error.describe()}`);
     if (prompted) await options.onStatus?.('In progress', { message: error.message, error: errorDetails(error) });
     return { status: 'failed', error, prompted };
   }

@@ -1,3 +1,4 @@
+import { errorCatalogue, type ErrorCode } from '../errors/index.js';
 import { GraphError } from '../graph/types.js';
 import type { ResourceDefinition } from '../resources/definition.js';
 import type { DeployError } from './record.js';
@@ -7,21 +8,26 @@ import type { DeployError } from './record.js';
  * meaning (GRAPH_PERMISSION, GRAPH_READ_FAILED, REFERENCE_UNRESOLVED, READ_ONLY_OBJECT,
  * WRITE_NOT_SUPPORTED, INTERNAL); the DEPLOY_* codes are deploy's own.
  */
-export const DEPLOY_ERROR_CODES = {
-  DEPLOY_NOT_APPROVED: 'The plan has no approval',
-  DEPLOY_PLAN_INVALID: 'The plan is not valid',
-  DEPLOY_WRONG_TENANT: 'The plan was made for another tenant',
-  DEPLOY_STALE: 'The tenant changed since the plan was made',
-  DEPLOY_WRITE_FAILED: 'Graph refused a write',
-  DEPLOY_OUTCOME_UNKNOWN: 'A write got no answer; it may or may not have been made',
-  DEPLOY_UNVERIFIED: 'The object read back differs from the plan',
-  REFERENCE_UNRESOLVED: 'A name could not be resolved to an id',
-  READ_ONLY_OBJECT: 'A built-in object cannot be written',
-  WRITE_NOT_SUPPORTED: 'The type cannot be written this way',
-  GRAPH_PERMISSION: 'A Graph permission is missing',
-  GRAPH_READ_FAILED: 'The tenant could not be read',
-  INTERNAL: 'Unexpected internal error',
-} as const;
+const deployCodes = [
+  'DEPLOY_NOT_APPROVED',
+  'DEPLOY_PLAN_INVALID',
+  'DEPLOY_WRONG_TENANT',
+  'DEPLOY_STALE',
+  'DEPLOY_WRITE_FAILED',
+  'DEPLOY_OUTCOME_UNKNOWN',
+  'DEPLOY_UNVERIFIED',
+  'REFERENCE_UNRESOLVED',
+  'READ_ONLY_OBJECT',
+  'WRITE_NOT_SUPPORTED',
+  'GRAPH_PERMISSION',
+  'GRAPH_READ_FAILED',
+  'INTERNAL',
+] as const satisfies readonly ErrorCode[];
+
+/** The codes a deploy record's errors carry, with their titles from the one error catalogue */
+export const DEPLOY_ERROR_CODES = Object.fromEntries(deployCodes.map((c) => [c, errorCatalogue[c]])) as {
+  [K in (typeof deployCodes)[number]]: (typeof errorCatalogue)[K];
+};
 export type DeployErrorCode = keyof typeof DEPLOY_ERROR_CODES;
 
 export function deployError(code: DeployErrorCode, message: string, fix: string): DeployError {
