@@ -47105,6 +47105,13 @@ const errorCatalogue = {
     GRAPH_READ_FAILED: 'A type could not be read from Graph',
     REFERENCE_UNRESOLVED: 'A reference could not be resolved to a name',
     DUPLICATE_NAME: 'Two objects of one type have the same name',
+    DEPLOY_NOT_APPROVED: 'The plan has no approval',
+    DEPLOY_PLAN_INVALID: 'The plan is not valid',
+    DEPLOY_WRONG_TENANT: 'The plan was made for another tenant',
+    DEPLOY_STALE: 'The tenant changed since the plan was made',
+    DEPLOY_WRITE_FAILED: 'Graph refused a write',
+    DEPLOY_OUTCOME_UNKNOWN: 'A write got no answer; it may or may not have been made',
+    DEPLOY_UNVERIFIED: 'The object read back differs from the plan',
     DELETE_GUARD: 'A plan would delete more objects of a type than the delete guard allows',
     READ_ONLY_OBJECT: 'A built-in object cannot be changed',
     WRITE_NOT_SUPPORTED: 'Graph cannot make this change to this type',
@@ -75670,10 +75677,10 @@ function deviceCode_createMsalDelegatedSignIn(options) {
     };
 }
 function formatMinutes(ms) {
-    const minutes = ms / 60_000;
-    if (minutes >= 1 && Number.isInteger(minutes))
-        return `${minutes} minute${minutes === 1 ? '' : 's'}`;
-    return `${Math.round(ms / 1000)} seconds`;
+    const seconds = Math.round(ms / 1000);
+    if (seconds >= 60 && seconds % 60 === 0)
+        return `${seconds / 60} minute${seconds === 60 ? '' : 's'}`;
+    return `${seconds} seconds`;
 }
 /** A delegated sign-in failure as the person reads it: the product's wording where there is one */
 function delegatedError(error, code, context) {
@@ -75713,7 +75720,7 @@ async function deviceCode_signInDelegated(options) {
     }
     catch (e) {
         const error = asTenantSyncError(e);
-        log.warn(`${who}${error.message} (${error.code}, see ${error.docs})`);
+        log.warn(`${who}${error.describe()}`);
         return { status: 'failed', error, prompted: false };
     }
     let prompted = false;
@@ -75722,7 +75729,7 @@ async function deviceCode_signInDelegated(options) {
             timeoutMs: options.timeoutMs,
             onPrompt: async (prompt) => {
                 prompted = true;
-                const minutes = formatMinutes(prompt.waitUntil.getTime() - Date.now() + 500);
+                const minutes = formatMinutes(prompt.waitUntil.getTime() - Date.now());
                 const message = `Sign-in needed for the configuration only a user can read: open ${prompt.verificationUri} and enter the code ${prompt.userCode} (waiting up to ${minutes}).`;
                 log.info(`${who}${message}`);
                 await options.onStatus?.('Pending authentication', {
@@ -75738,7 +75745,7 @@ async function deviceCode_signInDelegated(options) {
     }
     catch (e) {
         const error = asTenantSyncError(e);
-        log.warn(`${who}${error.message} (${error.code}, see ${error.docs})`);
+        log.warn(`${who}${error.describe()}`);
         if (prompted)
             await options.onStatus?.('In progress', { message: error.message, error: errorDetails(error) });
         return { status: 'failed', error, prompted };

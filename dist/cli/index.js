@@ -44062,10 +44062,10 @@ var __webpack_exports__ = {};
 
 ;// CONCATENATED MODULE: external "node:fs/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
-// EXTERNAL MODULE: external "node:util"
-var external_node_util_ = __nccwpck_require__(7975);
 ;// CONCATENATED MODULE: external "node:os"
 const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+// EXTERNAL MODULE: external "node:util"
+var external_node_util_ = __nccwpck_require__(7975);
 ;// CONCATENATED MODULE: external "node:path"
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 // EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
@@ -44103,6 +44103,13 @@ const errorCatalogue = {
     GRAPH_READ_FAILED: 'A type could not be read from Graph',
     REFERENCE_UNRESOLVED: 'A reference could not be resolved to a name',
     DUPLICATE_NAME: 'Two objects of one type have the same name',
+    DEPLOY_NOT_APPROVED: 'The plan has no approval',
+    DEPLOY_PLAN_INVALID: 'The plan is not valid',
+    DEPLOY_WRONG_TENANT: 'The plan was made for another tenant',
+    DEPLOY_STALE: 'The tenant changed since the plan was made',
+    DEPLOY_WRITE_FAILED: 'Graph refused a write',
+    DEPLOY_OUTCOME_UNKNOWN: 'A write got no answer; it may or may not have been made',
+    DEPLOY_UNVERIFIED: 'The object read back differs from the plan',
     DELETE_GUARD: 'A plan would delete more objects of a type than the delete guard allows',
     READ_ONLY_OBJECT: 'A built-in object cannot be changed',
     WRITE_NOT_SUPPORTED: 'Graph cannot make this change to this type',
@@ -75779,10 +75786,10 @@ function deviceCode_createMsalDelegatedSignIn(options) {
     };
 }
 function formatMinutes(ms) {
-    const minutes = ms / 60_000;
-    if (minutes >= 1 && Number.isInteger(minutes))
-        return `${minutes} minute${minutes === 1 ? '' : 's'}`;
-    return `${Math.round(ms / 1000)} seconds`;
+    const seconds = Math.round(ms / 1000);
+    if (seconds >= 60 && seconds % 60 === 0)
+        return `${seconds / 60} minute${seconds === 60 ? '' : 's'}`;
+    return `${seconds} seconds`;
 }
 /** A delegated sign-in failure as the person reads it: the product's wording where there is one */
 function delegatedError(error, code, context) {
@@ -75822,7 +75829,7 @@ async function deviceCode_signInDelegated(options) {
     }
     catch (e) {
         const error = asTenantSyncError(e);
-        log.warn(`${who}${error.message} (${error.code}, see ${error.docs})`);
+        log.warn(`${who}${error.describe()}`);
         return { status: 'failed', error, prompted: false };
     }
     let prompted = false;
@@ -75831,7 +75838,7 @@ async function deviceCode_signInDelegated(options) {
             timeoutMs: options.timeoutMs,
             onPrompt: async (prompt) => {
                 prompted = true;
-                const minutes = formatMinutes(prompt.waitUntil.getTime() - Date.now() + 500);
+                const minutes = formatMinutes(prompt.waitUntil.getTime() - Date.now());
                 const message = `Sign-in needed for the configuration only a user can read: open ${prompt.verificationUri} and enter the code ${prompt.userCode} (waiting up to ${minutes}).`;
                 log.info(`${who}${message}`);
                 await options.onStatus?.('Pending authentication', {
@@ -75847,7 +75854,7 @@ async function deviceCode_signInDelegated(options) {
     }
     catch (e) {
         const error = asTenantSyncError(e);
-        log.warn(`${who}${error.message} (${error.code}, see ${error.docs})`);
+        log.warn(`${who}${error.describe()}`);
         if (prompted)
             await options.onStatus?.('In progress', { message: error.message, error: errorDetails(error) });
         return { status: 'failed', error, prompted };
@@ -78624,55 +78631,70 @@ function recFile(rec) {
 }
 // ---------------------------------------------------------------------------------------------
 // Classification
+/** Intents, made once: classify runs for every object. */
+const ADOPT = { kind: 'adopt' };
+const INTENTS = {
+    repository: {
+        create: { kind: 'write', action: 'create', origin: 'repository' },
+        update: { kind: 'write', action: 'update', origin: 'repository' },
+        delete: { kind: 'write', action: 'delete', origin: 'repository' },
+    },
+    remediation: {
+        create: { kind: 'write', action: 'create', origin: 'remediation' },
+        update: { kind: 'write', action: 'update', origin: 'remediation' },
+        delete: { kind: 'write', action: 'delete', origin: 'remediation' },
+    },
+};
+function driftIntent(policy, action) {
+    return policy === 'adopt' ? ADOPT : policy === 'remediate' ? INTENTS.remediation[action] : NO_INTENT;
+}
+function setState(rec, classification, intent, conflict) {
+    rec.classification = classification;
+    rec.intent = intent;
+    rec.conflict = conflict;
+}
 function classify(rec, policy) {
     const { base: b, tenant: t, desired: d } = rec;
-    const set = (classification, intent = NO_INTENT, conflict = null) => {
-        rec.classification = classification;
-        rec.intent = intent;
-        rec.conflict = conflict;
-    };
-    const driftIntent = (action) => policy === 'adopt' ? { kind: 'adopt' } : policy === 'remediate' ? { kind: 'write', action, origin: 'remediation' } : NO_INTENT;
-    const change = (action) => ({ kind: 'write', action, origin: 'repository' });
     if (b && t && d) {
         const tenantSame = deepEqual(t.object, b.object);
         const desiredSame = deepEqual(d.object, b.object);
         if (tenantSame && desiredSame)
-            set('unchanged');
+            setState(rec, 'unchanged', NO_INTENT, null);
         else if (desiredSame)
-            set('drift', driftIntent('update'));
+            setState(rec, 'drift', driftIntent(policy, 'update'), null);
         else if (tenantSame)
-            set('change', change('update'));
+            setState(rec, 'change', INTENTS.repository.update, null);
         else if (deepEqual(t.object, d.object))
-            set('unchanged');
+            setState(rec, 'unchanged', NO_INTENT, null);
         else
-            set('conflict', NO_INTENT, 'both-changed');
+            setState(rec, 'conflict', NO_INTENT, 'both-changed');
     }
     else if (b && d) {
         if (deepEqual(d.object, b.object))
-            set('deleted-in-tenant', driftIntent('create'));
+            setState(rec, 'deleted-in-tenant', driftIntent(policy, 'create'), null);
         else
-            set('conflict', NO_INTENT, 'deleted-in-tenant-changed-in-repo');
+            setState(rec, 'conflict', NO_INTENT, 'deleted-in-tenant-changed-in-repo');
     }
     else if (b && t) {
         if (deepEqual(t.object, b.object))
-            set('deleted-in-repo', change('delete'));
+            setState(rec, 'deleted-in-repo', INTENTS.repository.delete, null);
         else
-            set('conflict', NO_INTENT, 'changed-in-tenant-deleted-in-repo');
+            setState(rec, 'conflict', NO_INTENT, 'changed-in-tenant-deleted-in-repo');
     }
     else if (t && d) {
         if (deepEqual(t.object, d.object))
-            set('unchanged');
+            setState(rec, 'unchanged', NO_INTENT, null);
         else
-            set('conflict', NO_INTENT, 'created-in-both');
+            setState(rec, 'conflict', NO_INTENT, 'created-in-both');
     }
     else if (t) {
-        set('created-in-tenant', driftIntent('delete'));
+        setState(rec, 'created-in-tenant', driftIntent(policy, 'delete'), null);
     }
     else if (d) {
-        set('created-in-repo', change('create'));
+        setState(rec, 'created-in-repo', INTENTS.repository.create, null);
     }
     else {
-        set('unchanged');
+        setState(rec, 'unchanged', NO_INTENT, null);
     }
 }
 function isDrift(c) {
@@ -78709,18 +78731,20 @@ function checkReferences(states, byType) {
     /** target type -> missing name -> referrers */
     const missing = new Map();
     for (const state of states) {
-        const refs = state.def.references.filter((r) => byType.has(r.target));
+        const refs = state.def.references
+            .filter((r) => byType.has(r.target))
+            .map((ref) => ({ ref, tokens: parsePath(ref.path), keywords: new Set(ref.keywords) }));
         if (refs.length === 0)
             continue;
         for (const rec of state.recs) {
             const d = rec.desired;
             if (!d || rec.excluded)
                 continue;
-            for (const ref of refs) {
+            for (const { ref, tokens, keywords } of refs) {
                 const target = byType.get(ref.target);
-                for (const visit of resolvePath(d.object, ref.path)) {
+                for (const visit of resolvePath(d.object, tokens)) {
                     const value = visit.kind === 'property' ? visit.container[visit.key] : visit.container[visit.index];
-                    if (typeof value !== 'string' || ref.keywords.includes(value))
+                    if (typeof value !== 'string' || keywords.has(value))
                         continue;
                     const n = target.desiredNames.get(value) ?? 0;
                     if (n === 1)
@@ -79013,6 +79037,7 @@ function applyAdoption(desired, adoption) {
 ;// CONCATENATED MODULE: ./src/reconcile/markdown.ts
 
 
+
 /**
  * The plan as the body of the approval pull request (and the job summary). Counts come first,
  * then errors, conflicts and held deletes, then the changes per type (catalogue title, in
@@ -79153,7 +79178,11 @@ function markdownDecorate(ctx) {
 }
 function errorLine(e, ctx) {
     const { message, fix } = errorTexts(e.kind, e.side, e.params, ctx.catalogue, markdownDecorate(ctx));
-    return `- **${escapeText(ctx.titles.get(e.type) ?? e.type)}** \u00b7 ${message} ${fix} <sub>(${e.code})</sub>`;
+    return `- **${escapeText(ctx.titles.get(e.type) ?? e.type)}** \u00b7 ${message} ${fix} ${codeLink(e.code)}`;
+}
+/** The stable code, linked to its troubleshooting page */
+function codeLink(code) {
+    return `<sub>([${code}](${docsBaseUrl}/${code}.md))</sub>`;
 }
 function limited(list, max, line, ctx) {
     const lines = list.slice(0, max).map(line);
@@ -79197,7 +79226,7 @@ function heldLevels(held, ctx) {
     const h = heading('section.held', total, ctx);
     const entry = (x, names) => {
         const { message, fix } = heldTexts(x.params, ctx.catalogue, markdownDecorate(ctx));
-        const lines = [`- **${escapeText(ctx.titles.get(x.type) ?? x.type)}**: ${message} ${fix} <sub>(${x.code})</sub>`];
+        const lines = [`- **${escapeText(ctx.titles.get(x.type) ?? x.type)}**: ${message} ${fix} ${codeLink(x.code)}`];
         if (names > 0)
             lines.push(...limited(x.items, names, (i) => `  - ${code(i.name)}`, ctx).map((l) => (l.startsWith('  ') ? l : `  ${l}`)));
         return lines.join('\n');
@@ -79525,6 +79554,1144 @@ async function validate_readIdMap(file) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/deploy/json.ts
+
+/** Deep equality of JSON values (object key order ignored, array order kept). */
+function jsonEqual(a, b) {
+    if (a === b)
+        return true;
+    if (Array.isArray(a)) {
+        return Array.isArray(b) && a.length === b.length && a.every((v, i) => jsonEqual(v, b[i]));
+    }
+    if (util_isPlainObject(a)) {
+        if (!util_isPlainObject(b))
+            return false;
+        const ka = Object.keys(a).filter((k) => a[k] !== undefined);
+        const kb = Object.keys(b).filter((k) => b[k] !== undefined);
+        return ka.length === kb.length && ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && jsonEqual(a[k], b[k]));
+    }
+    return false;
+}
+/** The paths where two JSON values differ: 'conditions.users.includeGroups[1]', 'state'. */
+function differingPaths(a, b, prefix = '', out = []) {
+    if (jsonEqual(a, b))
+        return out;
+    if (util_isPlainObject(a) && util_isPlainObject(b)) {
+        const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
+        for (const k of keys)
+            differingPaths(a[k], b[k], prefix ? `${prefix}.${k}` : k, out);
+        return out;
+    }
+    if (Array.isArray(a) && Array.isArray(b) && a.length === b.length) {
+        a.forEach((v, i) => differingPaths(v, b[i], `${prefix}[${i}]`, out));
+        return out;
+    }
+    out.push(prefix || '(the whole object)');
+    return out;
+}
+
+;// CONCATENATED MODULE: ./src/deploy/bodies.ts
+
+
+
+/** Removes redacted values from `obj` (mutates it); returns their concrete paths. */
+function dropRedacted(def, obj) {
+    const dropped = [];
+    for (const rule of def.write?.redacted ?? []) {
+        const path = typeof rule === 'string' ? rule : rule.path;
+        for (const visit of resolvePath(obj, path)) {
+            if (visit.kind !== 'property')
+                continue;
+            if (typeof rule !== 'string' && visit.container[rule.when.field] !== rule.when.equals)
+                continue;
+            delete visit.container[visit.key];
+            dropped.push(visit.at);
+        }
+    }
+    return dropped;
+}
+/** A copy of the object without its redacted values */
+function withoutRedacted(def, obj) {
+    const copy = toJsonValue(obj);
+    dropRedacted(def, copy);
+    return copy;
+}
+function copyObject(obj) {
+    return toJsonValue(obj);
+}
+function actionsOf(def) {
+    return def.write?.actions ?? [];
+}
+/** The create of an object: `resolved` is the desired object with references resolved to ids. */
+function createWrite(def, resolved) {
+    const write = def.write;
+    if (!write)
+        throw new Error(`${def.type} cannot be written`);
+    const source = copyObject(resolved);
+    const dropped = dropRedacted(def, source);
+    const createOnly = new Set(write.createOnly);
+    const body = { ...source };
+    const followUps = [];
+    if (write.assignments) {
+        const { property, action, bodyProperty } = write.assignments;
+        const value = source[property];
+        delete body[property];
+        if (Array.isArray(value) && value.length > 0) {
+            followUps.push({ suffix: action, method: 'POST', body: { [bodyProperty]: value }, property });
+        }
+    }
+    for (const act of actionsOf(def)) {
+        if (createOnly.has(act.property))
+            continue;
+        const value = source[act.property];
+        delete body[act.property];
+        if (value !== undefined)
+            followUps.push({ suffix: act.path, method: act.method, body: { [act.bodyProperty]: value }, property: act.property });
+    }
+    return { main: { method: 'POST', body }, followUps, dropped, notWritable: [] };
+}
+/**
+ * The update of an object from `before` (the tenant's version, by name, which the stale check
+ * has just confirmed) to `after` (the plan's, by name); `resolved` is `after` with ids.
+ */
+function updateWrite(def, before, after, resolved) {
+    const write = def.write;
+    if (!write)
+        throw new Error(`${def.type} cannot be written`);
+    const source = copyObject(resolved);
+    // Redacted values never leave: dropped before any body is made.
+    const redacted = dropRedacted(def, source);
+    const redactedTopLevel = new Set((write.redacted ?? []).map((r) => (typeof r === 'string' ? r : r.path)).filter((p) => !/[.[]/.test(p)));
+    const assignmentProperty = write.assignments?.property;
+    const actionProperties = new Set(actionsOf(def).map((a) => a.property));
+    const immutable = new Set([...write.update.omit, ...write.createOnly.filter((p) => !actionProperties.has(p))]);
+    const excluded = (key) => key === '@odata.type' || key === assignmentProperty || actionProperties.has(key) || immutable.has(key);
+    const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
+    const changed = keys.filter((k) => !jsonEqual(before[k], after[k]));
+    const notWritable = changed.filter((k) => immutable.has(k) || k === '@odata.type');
+    const mainChanges = changed.filter((k) => !excluded(k));
+    let main;
+    if (mainChanges.length > 0) {
+        const body = {};
+        if (write.update.method === 'PUT') {
+            for (const [k, v] of Object.entries(source))
+                if (!excluded(k))
+                    body[k] = v;
+        }
+        else {
+            for (const k of mainChanges) {
+                if (Object.prototype.hasOwnProperty.call(source, k))
+                    body[k] = source[k];
+                // A property the file no longer has is cleared (null), unless it is itself a redacted value.
+                else if (!redactedTopLevel.has(k))
+                    body[k] = null;
+            }
+        }
+        const odataType = after['@odata.type'] ?? before['@odata.type'];
+        if (write.update.includeODataType && typeof odataType === 'string')
+            body['@odata.type'] = odataType;
+        if (Object.keys(body).some((k) => k !== '@odata.type'))
+            main = { method: write.update.method, body };
+    }
+    const followUps = [];
+    if (write.assignments && changed.includes(write.assignments.property)) {
+        const { property, action, bodyProperty } = write.assignments;
+        const value = source[property];
+        followUps.push({ suffix: action, method: 'POST', body: { [bodyProperty]: Array.isArray(value) ? value : [] }, property });
+    }
+    for (const act of actionsOf(def)) {
+        if (!changed.includes(act.property))
+            continue;
+        followUps.push({ suffix: act.path, method: act.method, body: { [act.bodyProperty]: source[act.property] ?? null }, property: act.property });
+    }
+    const sent = [...(main ? Object.keys(main.body) : []), ...followUps.map((f) => f.property)];
+    const dropped = redacted.filter((path) => sent.some((key) => path === key || path.startsWith(`${key}.`) || path.startsWith(`${key}[`)));
+    return { main, followUps, dropped, notWritable };
+}
+
+;// CONCATENATED MODULE: ./src/deploy/errors.ts
+
+
+/**
+ * Stable codes of the deploy record's errors. Codes that other modules already define keep their
+ * meaning (GRAPH_PERMISSION, GRAPH_READ_FAILED, REFERENCE_UNRESOLVED, READ_ONLY_OBJECT,
+ * WRITE_NOT_SUPPORTED, INTERNAL); the DEPLOY_* codes are deploy's own.
+ */
+const deployCodes = [
+    'DEPLOY_NOT_APPROVED',
+    'DEPLOY_PLAN_INVALID',
+    'DEPLOY_WRONG_TENANT',
+    'DEPLOY_STALE',
+    'DEPLOY_WRITE_FAILED',
+    'DEPLOY_OUTCOME_UNKNOWN',
+    'DEPLOY_UNVERIFIED',
+    'REFERENCE_UNRESOLVED',
+    'READ_ONLY_OBJECT',
+    'WRITE_NOT_SUPPORTED',
+    'GRAPH_PERMISSION',
+    'GRAPH_READ_FAILED',
+    'INTERNAL',
+];
+/** The codes a deploy record's errors carry, with their titles from the one error catalogue */
+const DEPLOY_ERROR_CODES = Object.fromEntries(deployCodes.map((c) => [c, errorCatalogue[c]]));
+function deployError(code, message, fix) {
+    return { code, message, fix };
+}
+/** Thrown inside an item's processing to end it with a result and an error. */
+class ItemStop extends Error {
+    result;
+    error;
+    note;
+    differences;
+    constructor(result, error, note, differences) {
+        super(error?.message ?? note ?? result);
+        this.result = result;
+        this.error = error;
+        this.note = note;
+        this.differences = differences;
+        this.name = 'ItemStop';
+    }
+}
+/** The record error for a write Graph refused or never answered. `done` says what had already been written. */
+function writeError(def, file, error, done) {
+    const prefix = `${file}: ${done ? `${done}, but ` : ''}`;
+    if (error instanceof GraphError) {
+        const where = `${error.method} ${error.url}`;
+        if (error.isPermission) {
+            return deployError('GRAPH_PERMISSION', `${prefix}${where} was refused (${error.status} ${error.code}): ${error.message}`, `Grant the application the ${def.permissions.write ?? 'write'} permission (application permission with admin consent), then approve the change again.`);
+        }
+        if (error.status === undefined) {
+            return deployError('DEPLOY_OUTCOME_UNKNOWN', `${prefix}${where} got no answer (${error.code}): ${error.message}`, 'The write may or may not have been made. Run a sync: the next backup shows the tenant as it is, and a new plan proposes what is still missing.');
+        }
+        return deployError('DEPLOY_WRITE_FAILED', `${prefix}${where} failed (${error.status} ${error.code}): ${error.message}`, 'Correct the file so that Graph accepts it (the message says what Graph refused), then approve the change again.');
+    }
+    return deployError('INTERNAL', `${prefix}${error instanceof Error ? error.message : String(error)}`, 'Report this as a bug with the deploy record attached.');
+}
+function readError(file, error, what) {
+    if (error.isPermission) {
+        return deployError('GRAPH_PERMISSION', `${file}: ${what} could not be read (${error.status} ${error.code}): ${error.message}`, 'Grant the application the read permission of the type, then approve the change again.');
+    }
+    return deployError('GRAPH_READ_FAILED', `${file}: ${what} could not be read (${error.status ?? error.code}): ${error.message}`, 'Nothing was written for this object. Run the apply again later.');
+}
+
+;// CONCATENATED MODULE: ./src/deploy/record.ts
+
+
+
+/**
+ * The deploy record: every write an apply made, object by object, written to disk incrementally
+ * and durably. An item is marked 'in-progress' (and the record made durable) before its first
+ * write request is sent, and each write request is recorded as soon as Graph answers, so after a
+ * crash the record names exactly the object that may have been written and what was sent so far.
+ * It never holds a token, a secret or a request body: only methods, paths, statuses and Graph's
+ * request ids.
+ */
+const DEPLOY_RECORD_VERSION = 1;
+const approvalSchema = object({
+    /** How the plan was approved: a merged approval pull request, or a person at the command line */
+    kind: schemas_enum(['pull-request', 'cli']),
+    /** The pull request (URL or number), or what the CLI user confirmed */
+    reference: schemas_string().min(1),
+    approvedBy: schemas_string().optional(),
+});
+const deployErrorSchema = object({
+    /** Stable code (see DEPLOY_ERROR_CODES in errors.ts) */
+    code: schemas_string(),
+    message: schemas_string(),
+    /** What to do about it */
+    fix: schemas_string(),
+});
+const requestRecordSchema = object({
+    method: schemas_enum(['POST', 'PATCH', 'PUT', 'DELETE']),
+    /** Path under the Graph endpoint, without query: '/v1.0/identity/conditionalAccess/policies/{id}' */
+    path: schemas_string(),
+    /** HTTP status; null when no answer came (connection lost, timeout) */
+    status: schemas_int().nullable(),
+    /** Graph's request-id, for Microsoft support */
+    requestId: schemas_string().nullable(),
+});
+const itemResultSchema = schemas_enum([
+    /** Not reached yet (or never: the run stopped before it) */
+    'pending',
+    /** Its first write request is about to be sent or was sent, with no outcome recorded yet */
+    'in-progress',
+    /** Written and read back as planned */
+    'applied',
+    /** The tenant changed since the plan was made: refused, nothing written */
+    'stale',
+    /** Not written, or a write failed (see error and requests) */
+    'failed',
+    /** Written, but reading it back did not show the planned object (see differences) */
+    'unverified',
+    /** Nothing to write: the tenant already is as planned */
+    'skipped',
+]);
+const recordItemSchema = object({
+    type: schemas_string(),
+    /** The object's name (display name, or the name field of the type) */
+    name: schemas_string(),
+    /** The file in the repository, without .json (as in the plan) */
+    file: schemas_string(),
+    action: schemas_enum(['create', 'update', 'delete']),
+    /** The object's id in the tenant: known before the write for updates and deletes, after it for creates */
+    id: schemas_string().nullable(),
+    result: itemResultSchema,
+    /** Every write request sent for the object, in order */
+    requests: array(requestRecordSchema),
+    error: deployErrorSchema.optional(),
+    /** A note that is not an error (a redacted value that was not sent, already as planned, ...) */
+    message: schemas_string().optional(),
+    /** Paths that differ: tenant vs plan (stale), or read back vs plan (unverified) */
+    differences: array(schemas_string()).optional(),
+});
+const recordCountsSchema = object({
+    items: schemas_int().min(0),
+    pending: schemas_int().min(0),
+    inProgress: schemas_int().min(0),
+    applied: schemas_int().min(0),
+    stale: schemas_int().min(0),
+    failed: schemas_int().min(0),
+    unverified: schemas_int().min(0),
+    skipped: schemas_int().min(0),
+    /** Write requests sent */
+    requests: schemas_int().min(0),
+});
+const deployStatusSchema = schemas_enum([
+    /** The apply is under way (a record left in this state is from a run that did not finish) */
+    'running',
+    /** Every item applied (or already as planned) */
+    'succeeded',
+    /** Some items applied, others failed, were stale or could not be verified */
+    'partial',
+    /** Every item failed or was stale: nothing was changed */
+    'failed',
+    /** The plan was not applied at all (no approval, invalid, another tenant) */
+    'refused',
+]);
+const deployRecordSchema = object({
+    version: literal(DEPLOY_RECORD_VERSION),
+    /** The tenant's short name (tenant-sync.yml) */
+    tenant: schemas_string(),
+    /** planHash of the plan applied (sha256 of the plan as given when it was not a valid plan) */
+    planHash: schemas_string(),
+    /** The approval the caller proved; null only in a refused record */
+    approval: approvalSchema.nullable(),
+    startedAt: schemas_string(),
+    /** null while running (and in the record of a run that crashed) */
+    finishedAt: schemas_string().nullable(),
+    status: deployStatusSchema,
+    /** Why the whole plan was refused */
+    error: deployErrorSchema.optional(),
+    /** In the order they are applied: creates and updates in dependency order, then deletes in reverse */
+    items: array(recordItemSchema),
+    counts: recordCountsSchema,
+});
+function countItems(items) {
+    const counts = { items: items.length, pending: 0, inProgress: 0, applied: 0, stale: 0, failed: 0, unverified: 0, skipped: 0, requests: 0 };
+    for (const item of items) {
+        if (item.result === 'in-progress')
+            counts.inProgress++;
+        else
+            counts[item.result]++;
+        counts.requests += item.requests.length;
+    }
+    return counts;
+}
+/**
+ * The run's outcome from its items: every item applied or already as planned -> succeeded; every
+ * item failed or stale (nothing changed) -> failed; anything else -> partial.
+ */
+function overallStatus(items) {
+    if (items.every((i) => i.result === 'applied' || i.result === 'skipped'))
+        return 'succeeded';
+    if (items.every((i) => i.result === 'failed' || i.result === 'stale'))
+        return 'failed';
+    return 'partial';
+}
+/**
+ * Writes the record so that a crash at any moment leaves either the previous or the new version,
+ * complete: a temporary file next to it, flushed to the disk, renamed over it, then the folder
+ * flushed so the rename itself survives a power loss.
+ */
+async function writeRecordFile(file, record) {
+    const dir = (0,external_node_path_namespaceObject.dirname)(file);
+    await (0,promises_namespaceObject.mkdir)(dir, { recursive: true });
+    const tmp = `${file}.${process.pid}.tmp`;
+    const handle = await (0,promises_namespaceObject.open)(tmp, 'w', 0o644);
+    try {
+        await handle.writeFile(`${JSON.stringify(record, null, 2)}\n`, 'utf8');
+        await handle.sync();
+    }
+    catch (e) {
+        await handle.close().catch(() => { });
+        await (0,promises_namespaceObject.unlink)(tmp).catch(() => { });
+        throw e;
+    }
+    await handle.close();
+    await (0,promises_namespaceObject.rename)(tmp, file);
+    try {
+        const folder = await (0,promises_namespaceObject.open)(dir, 'r');
+        try {
+            await folder.sync();
+        }
+        finally {
+            await folder.close();
+        }
+    }
+    catch {
+        // Some platforms (Windows) cannot open or flush a folder; the rename is as durable as they allow.
+    }
+}
+/** Reads a record back; throws a ZodError naming what is wrong. */
+async function readRecordFile(file) {
+    return deployRecordSchema.parse(JSON.parse(await readFile(file, 'utf8')));
+}
+
+;// CONCATENATED MODULE: ./src/deploy/tenantState.ts
+
+
+
+
+
+class TenantState {
+    types = new Map();
+    constructor(snapshot) {
+        for (const t of snapshot.types) {
+            const index = {
+                def: t.def,
+                status: t.status,
+                idByFile: new Map(),
+                startName: new Map(),
+                currentName: new Map(),
+                content: new Map(),
+            };
+            if (t.status === 'failed') {
+                index.error = t.error.message;
+            }
+            else {
+                for (const [fileName, text] of t.files) {
+                    const base = fileName.replace(/\.json$/i, '');
+                    const id = t.ids[base];
+                    if (id === undefined)
+                        continue;
+                    index.idByFile.set(base, id);
+                    index.content.set(id, text);
+                    const name = nameIn(t.def, JSON.parse(text), id);
+                    index.startName.set(id, name);
+                    index.currentName.set(id, name);
+                }
+            }
+            this.types.set(t.def.type, index);
+        }
+    }
+    /** Whether the type was read; its error when not, undefined when it was not asked for */
+    readStatus(type) {
+        const t = this.types.get(type);
+        if (!t)
+            return undefined;
+        return t.status === 'read' ? { ok: true } : { ok: false, error: t.error ?? 'it could not be read' };
+    }
+    idOfFile(type, file) {
+        return this.types.get(type)?.idByFile.get(file);
+    }
+    /** Ids of the objects of the type that carry this name now */
+    idsNamed(type, name) {
+        const t = this.types.get(type);
+        if (!t)
+            return [];
+        return [...t.currentName].filter(([, n]) => n === name).map(([id]) => id);
+    }
+    hasId(type, id) {
+        return this.types.get(type)?.currentName.has(id) ?? false;
+    }
+    name(type, id, mode) {
+        const t = this.types.get(type);
+        return mode === 'start' ? t?.startName.get(id) : t?.currentName.get(id);
+    }
+    contentAtStart(type, id) {
+        return this.types.get(type)?.content.get(id);
+    }
+    noteCreated(type, id, name) {
+        this.types.get(type)?.currentName.set(id, name);
+    }
+    noteRenamed(type, id, name) {
+        this.types.get(type)?.currentName.set(id, name);
+    }
+    noteDeleted(type, id) {
+        this.types.get(type)?.currentName.delete(id);
+    }
+}
+function nameIn(def, obj, id) {
+    if (def.kind === 'singleton')
+        return def.singletonName ?? def.title;
+    const value = util_isPlainObject(obj) ? obj[def.nameField] : undefined;
+    return typeof value === 'string' && value.trim() !== '' ? value : id;
+}
+/** The query of a GET by id: the detail query, or the list query's $expand and $select */
+function objectQuery(def) {
+    if (def.detail)
+        return def.detail.query;
+    const query = {};
+    for (const key of ['$expand', '$select']) {
+        const value = def.listQuery[key];
+        if (value !== undefined)
+            query[key] = value;
+    }
+    return query;
+}
+/** One object as readType reads it: by id (or the singleton), with its expanded relationships and child collections */
+async function readObject(graph, def, id) {
+    if (def.kind === 'singleton')
+        return graph.get(collectionUrl(def, def.listQuery), def.throttle);
+    if (id === null)
+        return { status: 'absent' };
+    const one = await graph.get(objectUrl(def, id, '', objectQuery(def)), def.throttle);
+    if (one.status !== 'found')
+        return one;
+    let obj = one.value;
+    for (const child of def.children) {
+        const listed = await graph.list(objectUrl(def, id, child.path), def.throttle);
+        if (listed.status !== 'found')
+            return listed;
+        obj = { ...obj, [child.property]: listed.value };
+    }
+    return { status: 'found', value: obj };
+}
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/**
+ * References between the plan's objects and the tenant: ids -> names to compare what Graph returns
+ * with the plan, names -> ids to write.
+ */
+class References {
+    graph;
+    state;
+    /** lookup type -> id -> name */
+    lookupNames = new Map();
+    /** lookup type -> name -> resolution */
+    lookupIds = new Map();
+    constructor(graph, state) {
+        this.graph = graph;
+        this.state = state;
+    }
+    /** The object as a file holds it: normalised, references by name (names as of `mode`) */
+    async named(def, raw, mode) {
+        const normalised = normaliseObject(def, raw);
+        await this.loadLookupNames(def, normalised);
+        return replaceIdsWithNames(def, normalised, (target, id) => this.nameOf(target, id, mode)).object;
+    }
+    nameOf(target, id, mode) {
+        if (catalogue_findLookup(target))
+            return this.lookupNames.get(target)?.get(id);
+        return this.state.name(target, id, mode);
+    }
+    /** Reads the names of the directory objects the object refers to that are not known yet */
+    async loadLookupNames(def, obj) {
+        for (const [target, ids] of collectReferencedIds(def, obj)) {
+            const lookup = catalogue_findLookup(target);
+            if (!lookup)
+                continue;
+            const known = this.namesFor(target);
+            const missing = [...ids].filter((id) => !known.has(id)).sort();
+            if (missing.length === 0)
+                continue;
+            const result = await readLookupNames(this.graph, lookup, missing);
+            if (result.error)
+                throw result.error;
+            for (const [id, name] of result.names)
+                known.set(id, name);
+        }
+    }
+    namesFor(target) {
+        let map = this.lookupNames.get(target);
+        if (!map)
+            this.lookupNames.set(target, (map = new Map()));
+        return map;
+    }
+    /**
+     * The object with every name replaced by its id in this tenant; or the error naming the file,
+     * the property path and each name that cannot be resolved (none, or several objects).
+     */
+    async resolve(def, obj, file) {
+        const resolutions = new Map();
+        for (const [target, names] of collectReferencedIds(def, obj)) {
+            const map = new Map();
+            for (const name of names)
+                map.set(name, await this.resolveOne(target, name));
+            resolutions.set(target, map);
+        }
+        const result = replaceNamesWithIds(def, obj, (target, name) => {
+            const r = resolutions.get(target)?.get(name);
+            return r && 'id' in r ? r.id : undefined;
+        });
+        if (result.unresolved.length === 0)
+            return { object: result.object };
+        const details = result.unresolved.map((u) => {
+            const r = resolutions.get(u.target)?.get(u.name);
+            return `${u.path} names '${u.name}' (${u.target}): ${r && 'reason' in r ? r.reason : 'not found'}`;
+        });
+        return {
+            error: deployError('REFERENCE_UNRESOLVED', `${file}: ${details.join('; ')}`, 'Create the missing object in the tenant (or in the repository) or correct the name in the file so that it names exactly one object, then approve the change again.'),
+        };
+    }
+    async resolveOne(target, name) {
+        const lookup = catalogue_findLookup(target);
+        if (lookup) {
+            let cache = this.lookupIds.get(target);
+            if (!cache)
+                this.lookupIds.set(target, (cache = new Map()));
+            let r = cache.get(name);
+            if (!r) {
+                r = await this.lookupByName(lookup, name);
+                cache.set(name, r);
+                if ('id' in r)
+                    this.namesFor(target).set(r.id, r.name);
+            }
+            return r;
+        }
+        const def = catalogue_findResource(target);
+        if (!def)
+            return { reason: `'${target}' is not a known type` };
+        const status = this.state.readStatus(target);
+        if (status && !status.ok)
+            return { reason: `the ${def.title.toLowerCase()} could not be read: ${status.error}` };
+        const ids = this.state.idsNamed(target, name);
+        if (ids.length === 1)
+            return { id: ids[0], name };
+        if (ids.length > 1)
+            return { reason: `${ids.length} objects of ${def.title.toLowerCase()} have this name` };
+        // A file may keep an id that had no name when it was backed up.
+        if (this.state.hasId(target, name))
+            return { id: name, name };
+        return { reason: `no object of ${def.title.toLowerCase()} has this name in the tenant` };
+    }
+    async lookupByName(lookup, name) {
+        const select = { $select: `${lookup.key},${lookup.nameField}` };
+        const found = (value) => ({ id: String(value[lookup.key]), name: String(value[lookup.nameField] ?? name) });
+        const failed = (error) => ({ reason: `the lookup failed (${error.status ?? error.code}): ${error.message}` });
+        if (lookup.type === 'users') {
+            // A user is addressed by its userPrincipalName (or its id) directly.
+            const one = await this.graph.get(objectUrl(lookup, name, '', select), lookup.throttle);
+            if (one.status === 'found')
+                return found(one.value);
+            if (one.status === 'failed')
+                return failed(one.error);
+            return { reason: 'no user has this userPrincipalName in the tenant' };
+        }
+        const filter = `${lookup.nameField} eq '${name.replace(/'/g, "''")}'`;
+        const listed = await this.graph.list(collectionUrl(lookup, { $filter: filter, ...select }), lookup.throttle);
+        if (listed.status === 'failed')
+            return failed(listed.error);
+        const all = listed.status === 'found' ? listed.value : [];
+        // Graph compares names without case; an exact match wins over matches that differ in case only.
+        const exact = all.filter((o) => o[lookup.nameField] === name);
+        const matches = exact.length > 0 ? exact : all;
+        if (matches.length === 1)
+            return found(matches[0]);
+        if (matches.length > 1)
+            return { reason: `${matches.length} ${lookup.title.toLowerCase()} have this name` };
+        if (GUID.test(name)) {
+            // A file may keep the id of a group that had no name when it was backed up.
+            const byId = await this.graph.get(objectUrl(lookup, name, '', select), lookup.throttle);
+            if (byId.status === 'found')
+                return found(byId.value);
+            if (byId.status === 'failed')
+                return failed(byId.error);
+        }
+        return { reason: `no ${lookup.title.toLowerCase().replace(/s$/, '')} has this name in the tenant` };
+    }
+}
+
+;// CONCATENATED MODULE: ./src/deploy/apply.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+const DEFAULT_VERIFY_TIMEOUT_MS = 60_000;
+/** A read-back that differs is read again this many times (replication lag) before the item is unverified */
+const MISMATCH_REREADS = 2;
+const FIRST_VERIFY_WAIT_MS = 250;
+const MAX_VERIFY_WAIT_MS = 5_000;
+/**
+ * Applies an approved plan to the tenant, object by object: creates and updates in dependency
+ * order, then deletes in reverse dependency order. Each object is read again right before it is
+ * written and refused as stale when the tenant changed since the plan was made; names are
+ * resolved to this tenant's ids; each write is read back and compared with the plan; everything is
+ * recorded in `recordFile` as it happens.
+ */
+async function applyPlan(options) {
+    const { tenant, graph, log, recordFile } = options;
+    const startedAt = new Date().toISOString();
+    const refuse = async (planHashValue, approval, error, items = []) => {
+        const record = {
+            version: DEPLOY_RECORD_VERSION,
+            tenant: tenant.name,
+            planHash: planHashValue,
+            approval,
+            startedAt,
+            finishedAt: new Date().toISOString(),
+            status: 'refused',
+            error,
+            items,
+            counts: countItems(items),
+        };
+        await writeRecordFile(recordFile, record);
+        log.error(`${tenant.name}: the plan was not applied: ${error.message}`);
+        return record;
+    };
+    const parsedApproval = approvalSchema.safeParse(options.approval);
+    const parsedPlan = planSchema.safeParse(options.plan);
+    const hash = parsedPlan.success ? planHash(parsedPlan.data) : rawHash(options.plan);
+    if (!parsedApproval.success) {
+        return refuse(hash, null, deployError('DEPLOY_NOT_APPROVED', `No approval was given for the plan (${parsedApproval.error.issues.map((i) => `${i.path.join('.') || 'approval'}: ${i.message}`).join('; ')})`, 'Nothing is written to a tenant without approval: merge the approval pull request, or confirm the plan on the command line.'));
+    }
+    const approval = parsedApproval.data;
+    if (!parsedPlan.success) {
+        const issues = parsedPlan.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(plan)'}: ${i.message}`);
+        return refuse(hash, approval, deployError('DEPLOY_PLAN_INVALID', `The plan is not valid: ${issues.join('; ')}`, 'Make a new plan with a sync; do not edit plan.json by hand.'));
+    }
+    const plan = parsedPlan.data;
+    const ordered = applyOrder(plan.items);
+    if (plan.tenant !== tenant.name) {
+        return refuse(hash, approval, deployError('DEPLOY_WRONG_TENANT', `The plan was made for tenant '${plan.tenant}', not for '${tenant.name}'`, `Apply the plan to the tenant it was made for (${plan.tenant}), or make a new plan for ${tenant.name}.`), ordered.map((item) => ({ ...recordItemOf(item), result: 'skipped' })));
+    }
+    const record = {
+        version: DEPLOY_RECORD_VERSION,
+        tenant: tenant.name,
+        planHash: hash,
+        approval,
+        startedAt,
+        finishedAt: null,
+        status: 'running',
+        items: ordered.map(recordItemOf),
+        counts: countItems([]),
+    };
+    const persist = async () => {
+        record.counts = countItems(record.items);
+        await writeRecordFile(recordFile, record);
+    };
+    await persist();
+    log.info(`${tenant.name}: applying ${ordered.length} change(s) approved by ${approval.kind} ${approval.reference}${approval.approvedBy ? ` (${approval.approvedBy})` : ''}`);
+    if (ordered.length > 0) {
+        const snapshot = await readSnapshot({ tenant: { ...tenant, types: typesToRead(ordered) }, graph, log });
+        const state = new TenantState(snapshot);
+        const ctx = {
+            tenant,
+            graph,
+            state,
+            refs: new References(graph, state),
+            verifyTimeoutMs: Math.max(0, options.verifyTimeoutMs ?? DEFAULT_VERIFY_TIMEOUT_MS),
+            persist,
+        };
+        for (const [index, item] of ordered.entries()) {
+            const rec = record.items[index];
+            let outcome;
+            try {
+                outcome = await applyItem(ctx, item, rec);
+            }
+            catch (e) {
+                if (e instanceof ItemStop)
+                    outcome = { result: e.result, error: e.error, message: e.note, differences: e.differences };
+                else if (e instanceof RecordWriteError)
+                    throw e.cause;
+                else
+                    outcome = { result: 'failed', error: writeError(catalogue_findResource(item.type) ?? fallbackDef, fileOf(tenant, item), e, undefined) };
+            }
+            rec.result = outcome.result;
+            if (outcome.error)
+                rec.error = outcome.error;
+            if (outcome.message)
+                rec.message = outcome.message;
+            if (outcome.differences && outcome.differences.length > 0)
+                rec.differences = outcome.differences;
+            await persist();
+            const line = `${item.action} ${item.type} '${item.name}': ${rec.result}${rec.error ? ` - ${rec.error.message}` : rec.message ? ` - ${rec.message}` : ''}`;
+            if (rec.result === 'applied' || rec.result === 'skipped')
+                log.info(line);
+            else if (rec.result === 'unverified' || rec.result === 'stale')
+                log.warn(line);
+            else
+                log.error(line);
+        }
+    }
+    record.status = overallStatus(record.items);
+    record.finishedAt = new Date().toISOString();
+    await persist();
+    const c = record.counts;
+    log.info(`${tenant.name}: deploy ${record.status}: ${c.applied} applied, ${c.skipped} already as planned, ${c.stale} stale, ${c.failed} failed, ${c.unverified} unverified (${c.requests} write requests)`);
+    return record;
+}
+// ---------------------------------------------------------------------------------------------
+// order and bookkeeping
+const catalogueIndex = new Map(catalogue_resources.map((r, i) => [r.type, i]));
+const rank = (type) => catalogueIndex.get(type) ?? Number.MAX_SAFE_INTEGER;
+/** Creates and updates in dependency (catalogue) order, then deletes in reverse; the plan's order within a type */
+function applyOrder(items) {
+    const indexed = items.map((item, position) => ({ item, position }));
+    const writes = indexed.filter(({ item }) => item.action !== 'delete').sort((a, b) => rank(a.item.type) - rank(b.item.type) || a.position - b.position);
+    const deletes = indexed.filter(({ item }) => item.action === 'delete').sort((a, b) => rank(b.item.type) - rank(a.item.type) || a.position - b.position);
+    return [...writes, ...deletes].map(({ item }) => item);
+}
+/** The plan's types and the catalogue types they refer to, in catalogue order */
+function typesToRead(items) {
+    const wanted = new Set();
+    for (const item of items) {
+        const def = catalogue_findResource(item.type);
+        if (!def)
+            continue;
+        wanted.add(def.type);
+        for (const ref of def.references)
+            if (catalogue_findResource(ref.target))
+                wanted.add(ref.target);
+    }
+    return catalogue_resources.filter((r) => wanted.has(r.type));
+}
+function recordItemOf(item) {
+    return { type: item.type, name: item.name, file: item.file, action: item.action, id: item.id, result: 'pending', requests: [] };
+}
+function rawHash(value) {
+    let text;
+    try {
+        text = JSON.stringify(value) ?? 'undefined';
+    }
+    catch {
+        text = String(value);
+    }
+    return (0,external_node_crypto_.createHash)('sha256').update(text, 'utf8').digest('hex');
+}
+function sha256(text) {
+    return (0,external_node_crypto_.createHash)('sha256').update(text, 'utf8').digest('hex');
+}
+function fileOf(tenant, item) {
+    const def = catalogue_findResource(item.type);
+    return def ? `${typeFolder(tenant.name, def)}/${item.file}.json` : `${item.type}/${item.file}.json`;
+}
+const fallbackDef = { permissions: { read: '', write: undefined } };
+class RecordWriteError extends Error {
+    cause;
+    constructor(cause) {
+        super('the deploy record could not be written');
+        this.cause = cause;
+    }
+}
+async function applyItem(ctx, item, rec) {
+    const file = fileOf(ctx.tenant, item);
+    const def = catalogue_findResource(item.type);
+    const notSupported = (message, fix) => new ItemStop('failed', deployError('WRITE_NOT_SUPPORTED', `${file}: ${message}`, fix));
+    if (!def)
+        throw notSupported(`'${item.type}' is not a type tenant-sync knows`, 'Remove the file or move it to the folder of a known type.');
+    if (!def.write || !def.permissions.write)
+        throw notSupported(`${def.title} cannot be written through Graph`, 'Make this change in the admin center; tenant-sync only backs this type up.');
+    const status = ctx.state.readStatus(def.type);
+    if (status && !status.ok) {
+        throw new ItemStop('failed', deployError('GRAPH_READ_FAILED', `${file}: the tenant's ${def.title.toLowerCase()} could not be read, so nothing was written: ${status.error}`, 'Run the apply again once the type can be read.'));
+    }
+    for (const obj of [item.before, item.after]) {
+        if (obj && isReadOnlyObject(def, obj)) {
+            throw new ItemStop('failed', deployError('READ_ONLY_OBJECT', `${file}: '${item.name}' is a built-in object, which cannot be changed`, 'Leave built-in objects as they are; copy it under another name to change it.'));
+        }
+    }
+    const step = new ItemSteps(ctx, def, rec, file);
+    try {
+        if (item.action === 'create')
+            return await applyCreate(ctx, def, item, step);
+        if (item.action === 'update')
+            return await applyUpdate(ctx, def, item, step);
+        return await applyDelete(ctx, def, item, step);
+    }
+    catch (e) {
+        if (e instanceof ItemStop || e instanceof RecordWriteError)
+            throw e;
+        // A read that failed before anything was sent (a lookup of names) is not a write error.
+        if (e instanceof GraphError && rec.result !== 'in-progress')
+            throw new ItemStop('failed', readError(file, e, `what '${item.name}' refers to`));
+        throw new ItemStop('failed', writeError(def, file, e, step.done), step.notes());
+    }
+}
+/** The writes of one item: marks it in progress before the first, records each one, remembers what was done */
+class ItemSteps {
+    ctx;
+    def;
+    rec;
+    file;
+    done;
+    messages = [];
+    constructor(ctx, def, rec, file) {
+        this.ctx = ctx;
+        this.def = def;
+        this.rec = rec;
+        this.file = file;
+    }
+    note(message) {
+        this.messages.push(message);
+    }
+    notes() {
+        return this.messages.length > 0 ? this.messages.join(' ') : undefined;
+    }
+    async begin() {
+        this.rec.result = 'in-progress';
+        await this.persist();
+    }
+    async persist() {
+        try {
+            await this.ctx.persist();
+        }
+        catch (e) {
+            throw new RecordWriteError(e);
+        }
+    }
+    async send(method, url, body) {
+        const path = url.split('?')[0];
+        try {
+            const response = await this.ctx.graph.request({ method, url, body, bucket: this.def.throttle });
+            this.rec.requests.push({ method, path, status: response.status, requestId: response.requestId ?? null });
+            await this.persist();
+            return response;
+        }
+        catch (e) {
+            if (e instanceof RecordWriteError)
+                throw e;
+            const err = e;
+            this.rec.requests.push({ method, path, status: err.status ?? null, requestId: err.requestId ?? null });
+            await this.persist();
+            throw e;
+        }
+    }
+    /** Notes about what the write leaves out */
+    describe(write) {
+        if (write.dropped.length > 0) {
+            this.note(`Not sent, as Graph keeps them secret: ${write.dropped.join(', ')} (set them in the admin center if they must change).`);
+        }
+        if (write.notWritable.length > 0) {
+            this.note(`Cannot be changed after creation, not sent: ${write.notWritable.join(', ')}.`);
+        }
+    }
+}
+function targetUrl(def, id, suffix = '') {
+    if (def.kind === 'singleton' || id === null)
+        return `${collectionUrl(def)}${suffix ? `/${suffix}` : ''}`;
+    return objectUrl(def, id, suffix);
+}
+async function sendFollowUps(step, def, id, write) {
+    for (const f of write.followUps) {
+        await step.send(f.method, targetUrl(def, id, f.suffix), f.body);
+        step.done = `${step.done ? `${step.done}; ` : ''}${f.property} ${f.property === def.write?.assignments?.property ? 'assigned' : 'written'}`;
+    }
+}
+async function resolveNames(ctx, def, obj, step) {
+    const resolved = await ctx.refs.resolve(def, obj, step.file);
+    if ('error' in resolved)
+        throw new ItemStop('failed', resolved.error);
+    return resolved.object;
+}
+/** The object now, by name: as the plan saw the tenant ('start' names) and as it is now ('current') */
+async function readCurrent(ctx, def, id, file, item) {
+    const read = await readObject(ctx.graph, def, id);
+    if (read.status === 'failed')
+        throw new ItemStop('failed', readError(file, read.error, `'${item.name}'`));
+    return read.status === 'found' ? read.value : undefined;
+}
+function stale(file, message, differences) {
+    return new ItemStop('stale', deployError('DEPLOY_STALE', `${file}: ${message}`, 'Nothing was written for this object. Run a sync: it shows the tenant as it is now and makes a new plan to approve.'), undefined, differences);
+}
+/** The tenant's id of an existing object: from the plan (id map), the file name or the name */
+function locate(ctx, def, item) {
+    if (def.kind === 'singleton')
+        return null;
+    if (item.id)
+        return item.id;
+    if (item.tenantFile) {
+        const byFile = ctx.state.idOfFile(def.type, item.tenantFile);
+        if (byFile)
+            return byFile;
+    }
+    const name = item.action === 'update' ? (item.previousName ?? item.name) : item.name;
+    const ids = ctx.state.idsNamed(def.type, name);
+    return ids.length === 1 ? ids[0] : undefined;
+}
+/** Checks the object against the version the plan was made from; returns it when they are the same */
+async function checkNotStale(ctx, def, item, step) {
+    const id = locate(ctx, def, item);
+    if (id === undefined)
+        throw stale(step.file, `'${item.name}' is no longer in the tenant`);
+    step.rec.id = id;
+    const raw = await readCurrent(ctx, def, id, step.file, item);
+    if (!raw)
+        throw stale(step.file, `'${item.name}' is no longer in the tenant${id ? ` (id ${id})` : ''}`);
+    const atPlan = await ctx.refs.named(def, raw, 'start');
+    if (sha256(normalise_renderJson(atPlan)) === item.tenantHash)
+        return id;
+    if (item.action === 'update') {
+        const now = await ctx.refs.named(def, raw, 'current');
+        if (normalise_renderJson(now) === normalise_renderJson(item.after)) {
+            throw new ItemStop('skipped', undefined, 'The tenant already has the planned version; nothing was written.');
+        }
+    }
+    throw stale(step.file, `'${item.name}' was changed in the tenant after the plan was made`, differingPaths(item.before, atPlan));
+}
+async function applyCreate(ctx, def, item, step) {
+    const { file } = step;
+    if (def.kind === 'singleton' || !def.write?.create) {
+        throw new ItemStop('failed', deployError('WRITE_NOT_SUPPORTED', `${file}: ${def.title} cannot be created`, 'Objects of this type exist in every tenant; change the existing one instead.'));
+    }
+    // The name must still be free (a create is stale when an object with the name now exists).
+    let existing = ctx.state.idsNamed(def.type, item.name);
+    if (def.key === def.nameField) {
+        // The name is the key: ask Graph now, not only the snapshot.
+        const now = await readCurrent(ctx, def, item.name, file, item);
+        if (now)
+            existing = [item.name];
+    }
+    if (existing.length > 0) {
+        if (existing.length === 1) {
+            const raw = await readCurrent(ctx, def, existing[0], file, item);
+            if (raw && normalise_renderJson(await ctx.refs.named(def, raw, 'current')) === normalise_renderJson(item.after)) {
+                step.rec.id = existing[0];
+                throw new ItemStop('skipped', undefined, 'The tenant already has this object as planned; nothing was written.');
+            }
+        }
+        throw stale(file, `an object named '${item.name}' now exists in the tenant (id ${existing.join(', ')})`);
+    }
+    const resolved = await resolveNames(ctx, def, item.after, step);
+    const write = createWrite(def, resolved);
+    step.describe(write);
+    await step.begin();
+    const response = await step.send('POST', `${collectionUrl(def)}${def.write.create.path ? `/${def.write.create.path}` : ''}`, write.main.body);
+    const id = createdId(def, response, item.after);
+    step.rec.id = id;
+    ctx.state.noteCreated(def.type, id, item.name);
+    step.done = `the object was created (id ${id})`;
+    await step.persist();
+    await sendFollowUps(step, def, id, write);
+    return verify(ctx, def, id, item.after, step, true);
+}
+function createdId(def, response, after) {
+    const body = response.body;
+    if (util_isPlainObject(body)) {
+        const key = body[def.key];
+        if (typeof key === 'string' || typeof key === 'number')
+            return String(key);
+    }
+    if (def.key === def.nameField && typeof after[def.key] === 'string')
+        return after[def.key];
+    const location = response.headers['location'] ?? response.headers['Location'];
+    const match = location ? /\/([^/('")]+)'?\)?$/.exec(location) : null;
+    if (match?.[1])
+        return decodeURIComponent(match[1]);
+    throw new Error(`Graph created the object but its answer (${response.status}) carries no ${def.key}`);
+}
+async function applyUpdate(ctx, def, item, step) {
+    const id = await checkNotStale(ctx, def, item, step);
+    const resolved = await resolveNames(ctx, def, item.after, step);
+    const write = updateWrite(def, item.before, item.after, resolved);
+    step.describe(write);
+    if (!write.main && write.followUps.length === 0) {
+        if (write.notWritable.length > 0) {
+            throw new ItemStop('failed', deployError('WRITE_NOT_SUPPORTED', `${step.file}: ${write.notWritable.join(', ')} cannot be changed after the object is created`, 'Create a new object with the wanted values (under a new name) and delete this one.'));
+        }
+        throw new ItemStop('skipped', undefined, step.notes() ?? 'Nothing that an update writes changes; nothing was written.');
+    }
+    await step.begin();
+    if (write.main) {
+        const update = def.write.update;
+        await step.send(write.main.method, targetUrl(def, id, update.path), write.main.body);
+        step.done = 'the object was updated';
+        if (id !== null && item.after[def.nameField] !== item.before[def.nameField])
+            ctx.state.noteRenamed(def.type, id, item.name);
+    }
+    await sendFollowUps(step, def, id, write);
+    return verify(ctx, def, id, item.after, step, false);
+}
+async function applyDelete(ctx, def, item, step) {
+    if (def.kind === 'singleton' || !def.write?.delete) {
+        throw new ItemStop('failed', deployError('WRITE_NOT_SUPPORTED', `${step.file}: ${def.title} cannot be deleted`, 'Put the file back, or change the object instead of deleting it.'));
+    }
+    const id = await checkNotStale(ctx, def, item, step);
+    await step.begin();
+    await step.send('DELETE', targetUrl(def, id));
+    step.done = 'the object was deleted';
+    if (id !== null)
+        ctx.state.noteDeleted(def.type, id);
+    return verify(ctx, def, id, null, step, false);
+}
+// ---------------------------------------------------------------------------------------------
+// verification
+/**
+ * Reads the object back and compares it, as a file would hold it, with the plan (redacted values
+ * ignored); null expects it gone. Graph is eventually consistent: a 404 right after a create (or a
+ * deleted object still found) is read again with backoff until verifyTimeoutMs; a differing
+ * object is read again a few times, as replicas may lag.
+ */
+async function verify(ctx, def, id, expected, step, created) {
+    const deadline = Date.now() + ctx.verifyTimeoutMs;
+    const want = expected === null ? null : withoutRedacted(def, expected);
+    let attempt = 0;
+    let rereads = 0;
+    for (;;) {
+        let problem;
+        let differences;
+        let retry = true;
+        try {
+            const read = await readObject(ctx.graph, def, id);
+            if (want === null) {
+                if (read.status === 'absent')
+                    return applied(step);
+                problem = read.status === 'found' ? 'it is still in the tenant when read back' : `reading it back failed: ${read.error.message}`;
+            }
+            else if (read.status === 'found') {
+                const got = withoutRedacted(def, await ctx.refs.named(def, read.value, 'current'));
+                differences = differingPaths(want, got);
+                if (differences.length === 0)
+                    return applied(step);
+                problem = `read back, it differs from the plan at ${differences.join(', ')}`;
+                retry = rereads++ < MISMATCH_REREADS;
+            }
+            else if (read.status === 'absent') {
+                problem = created ? 'it could not be read back (404) after it was created' : 'it could not be read back (404)';
+            }
+            else {
+                problem = `reading it back failed: ${read.error.message}`;
+            }
+        }
+        catch (e) {
+            problem = `reading it back failed: ${e instanceof Error ? e.message : String(e)}`;
+        }
+        const wait = Math.min(FIRST_VERIFY_WAIT_MS * 2 ** attempt++, MAX_VERIFY_WAIT_MS);
+        if (!retry || Date.now() + wait > deadline) {
+            return {
+                result: 'unverified',
+                error: deployError('DEPLOY_UNVERIFIED', `${step.file}: ${step.done ?? 'the write was made'}, but ${problem}`, 'The next sync backs up the object as the tenant has it and shows any remaining difference; check it in the admin center.'),
+                message: step.notes(),
+                differences,
+            };
+        }
+        await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+}
+function applied(step) {
+    return { result: 'applied', message: step.notes() };
+}
+
+;// CONCATENATED MODULE: ./src/deploy/index.ts
+/**
+ * The deploy module: apply an approved plan to the tenant object by object, in dependency order,
+ * each checked against the tenant's version it was planned from, resolved to this tenant's ids,
+ * read back and verified, and every write recorded durably as it happens.
+ */
+
+
+
+
+
 ;// CONCATENATED MODULE: ./src/log/index.ts
 class SecretRegistry {
     values = new Set();
@@ -79618,6 +80785,8 @@ function createMemoryLogger() {
 
 
 
+
+
 /** Exit codes, documented in docs/cli.md */
 const exitCodes = {
     ok: 0,
@@ -79635,6 +80804,9 @@ Commands:
   backup --tenant <name>   read the tenant from Graph into tenants/<name>/ (keys sorted, ids as names)
   plan --tenant <name>     what deploying the files under tenants/<name>/ would change in the tenant
                            (Markdown; --json for the plan as data, --out <file> to save it for apply)
+  apply --plan <file>      write an approved plan to the tenant, object by object, each checked
+                           against the version it was planned from (--yes is required on a
+                           terminal; --record <file> for the deploy record)
   validate [--tenant <n>]  check the files without reading the tenant: syntax, folders, duplicate
                            names, references, deletes beyond the delete guard
   matrix                   print the tenants of tenant-sync.yml as JSON (for a workflow matrix)
@@ -79663,6 +80835,9 @@ async function run(argv, log) {
                 dir: { type: 'string', default: '.' },
                 json: { type: 'boolean', default: false },
                 out: { type: 'string' },
+                plan: { type: 'string' },
+                record: { type: 'string' },
+                yes: { type: 'boolean', default: false },
                 verbose: { type: 'boolean', default: false },
                 help: { type: 'boolean', default: false },
             },
@@ -79685,6 +80860,8 @@ async function run(argv, log) {
                 return await backupCommand(values, logger);
             case 'plan':
                 return await planCommand(values, logger);
+            case 'apply':
+                return await applyCommand(values, logger);
             case 'validate':
                 return await validateCommand(values, logger);
             case 'matrix': {
@@ -79732,6 +80909,44 @@ async function planCommand(values, log) {
     }
     return isEmptyPlan(plan) ? exitCodes.ok : exitCodes.changes;
 }
+async function applyCommand(values, log) {
+    if (!values.plan) {
+        throw new errors_TenantSyncError('USAGE', 'apply needs --plan <file>', 'Make a plan with tenant-sync plan --tenant <name> --out plan.json, review it, then tenant-sync apply --plan plan.json --yes.');
+    }
+    if (process.stdin.isTTY && !values.yes) {
+        throw new errors_TenantSyncError('USAGE', 'apply writes to the tenant and needs your explicit approval', `Review the plan (tenant-sync plan prints it), then run again with --yes: tenant-sync apply --plan ${values.plan} --yes`);
+    }
+    let plan;
+    try {
+        plan = parsePlan(JSON.parse(await (0,promises_namespaceObject.readFile)(values.plan, 'utf8')));
+    }
+    catch (e) {
+        throw new errors_TenantSyncError('FILE_INVALID', `${values.plan} is not a tenant-sync plan: ${e.message.split('\n')[0]}`, 'Make it again with tenant-sync plan --tenant <name> --out <file>.', {
+            location: { file: values.plan },
+        });
+    }
+    const config = await loadConfig(values.config, process.env);
+    const tenant = selectTenant(config, plan.tenant);
+    const graph = await connect({ tenant, log, sources: { env: process.env } });
+    const recordFile = values.record ?? `deploy-${plan.tenant}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
+    const record = await applyPlan({
+        plan,
+        tenant,
+        graph,
+        log,
+        recordFile,
+        approval: { kind: 'cli', reference: `${values.plan} (plan ${planHash(plan).slice(0, 12)})`, approvedBy: (0,external_node_os_namespaceObject.userInfo)().username },
+    });
+    if (values.json)
+        log.info(JSON.stringify(record, null, 2));
+    else {
+        for (const item of record.items) {
+            log.info(`${item.result.padEnd(10)} ${item.action.padEnd(6)} ${item.type}/${item.name}${item.error ? `: ${item.error.message}` : ''}`);
+        }
+        log.info(`${record.status}: ${JSON.stringify(record.counts)}; the deploy record is in ${recordFile}`);
+    }
+    return record.status === 'succeeded' ? exitCodes.ok : record.status === 'partial' ? exitCodes.partial : exitCodes.failed;
+}
 async function validateCommand(values, log) {
     const config = await loadConfig(values.config, process.env);
     const tenants = values.tenant ? [selectTenant(config, values.tenant)] : config.tenants;
@@ -79755,7 +80970,7 @@ async function validateCommand(values, log) {
 function reportError(e, log) {
     if (isTenantSyncError(e)) {
         log.error(`${e.message}\n  Fix: ${e.fix}\n  (${e.code}, see ${e.docs})`, e.location);
-        return e.code === 'USAGE' || e.code.startsWith('CONFIG_') || e.code.startsWith('CREDENTIAL_') ? exitCodes.usage : exitCodes.failed;
+        return e.code === 'USAGE' || e.code === 'FILE_INVALID' || e.code.startsWith('CONFIG_') || e.code.startsWith('CREDENTIAL_') ? exitCodes.usage : exitCodes.failed;
     }
     log.error(`unexpected error: ${e?.stack ?? String(e)}`);
     return exitCodes.failed;

@@ -196,7 +196,7 @@ async function validateCommand(values: { tenant?: string; config: string; dir: s
 function reportError(e: unknown, log: Logger): number {
   if (isTenantSyncError(e)) {
     log.error(`${e.message}\n  Fix: ${e.fix}\n  (${e.code}, see ${e.docs})`, e.location);
-    return e.code === 'USAGE' || e.code.startsWith('CONFIG_') || e.code.startsWith('CREDENTIAL_') ? exitCodes.usage : exitCodes.failed;
+    return e.code === 'USAGE' || e.code === 'FILE_INVALID' || e.code.startsWith('CONFIG_') || e.code.startsWith('CREDENTIAL_') ? exitCodes.usage : exitCodes.failed;
   }
   log.error(`unexpected error: ${(e as Error)?.stack ?? String(e)}`);
   return exitCodes.failed;
