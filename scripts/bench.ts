@@ -123,6 +123,15 @@ for (const size of sizes) {
     await sim.close();
   }
 }
+// Reconcile and plan over a large tree, in its own process (its peak memory is its own).
+const planObjects = Number(process.env.BENCH_PLAN_OBJECTS ?? 50_000);
+const { stdout: planOut } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'scripts/bench-plan.ts', String(planObjects)], { maxBuffer: 16 * 1024 * 1024 });
+const planResult = JSON.parse(planOut) as { objects: number; planned: number; planS: number; reconcileS: number; markdownS: number; peakRssMb: number; markdownChars: number };
+console.log(
+  `\nplan over ${planResult.objects} objects (${planResult.planned} changes): ${planResult.planS.toFixed(2)} s (reconcile ${planResult.reconcileS.toFixed(2)} s, Markdown ${planResult.markdownS.toFixed(2)} s, ${planResult.markdownChars} characters) | peak RSS ${planResult.peakRssMb.toFixed(0)} MB`,
+);
+results.push({ size: `plan-${planObjects}`, plan: planResult });
+
 mkdirSync('bench', { recursive: true });
 writeFileSync(join('bench', 'results.json'), `${JSON.stringify({ timeScale, latencyMs, node: process.version, date: new Date().toISOString(), results }, null, 2)}\n`);
 console.log('\nwrote bench/results.json');

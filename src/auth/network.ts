@@ -19,12 +19,15 @@ export interface RecordedError {
 
 /** Response fields that are credentials: masked the moment a response carries them */
 const secretFields = ['access_token', 'refresh_token', 'id_token', 'device_code'] as const;
+/** Request fields that are credentials */
+const requestSecretFields = ['client_secret', 'client_assertion', 'refresh_token', 'device_code', 'assertion'] as const;
 
 /**
  * MSAL's network client, through Node's fetch like MSAL's own, with two additions:
  *
- * - every credential a sign-in response carries (access, refresh and id tokens, the device code
- *   session) is registered with the logger as a secret before MSAL sees it;
+ * - every credential a sign-in request or response carries (client secret or assertion, access,
+ *   refresh and id tokens, the device code session) is registered with the logger as a secret
+ *   before it leaves or before MSAL sees it;
  * - the last error body is kept. MSAL's device-code polling reports a refused sign-in only by its
  *   OAuth error ("invalid_grant"); the AADSTS number that says why (53003 Conditional Access,
  *   50076 MFA, 70019 expiry) is in the body's error_codes, which this keeps.
@@ -59,6 +62,15 @@ export class SignInNetworkClient implements INetworkModule {
   }
 
   private async send<T>(url: string, method: 'GET' | 'POST', options?: NetworkRequestOptions, timeout?: number): Promise<NetworkResponse<T>> {
+    if (method === 'POST' && options?.body) {
+      // What MSAL sends is as secret as what it gets: the client's secret or signed assertion, the
+      // refresh token it redeems, the device code it polls with.
+      const form = new URLSearchParams(options.body);
+      for (const field of requestSecretFields) {
+        const value = form.get(field);
+        if (value) this.log.secret(value);
+      }
+    }
     const controller = new AbortController();
     const timer = timeout ? setTimeout(() => controller.abort(), timeout) : undefined;
     let response: Response;

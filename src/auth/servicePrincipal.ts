@@ -5,6 +5,7 @@ import type { TokenProvider } from '../graph/types.js';
 import type { Logger } from '../log/index.js';
 import { authErrorFromMsal } from './errors.js';
 import { federatedClientAssertion } from './federated.js';
+import { SignInNetworkClient } from './network.js';
 
 export type ServicePrincipalCredential =
   | { kind: 'secret'; secret: string }
@@ -89,6 +90,7 @@ export function createServicePrincipalTokenProvider(options: ServicePrincipalOpt
   const app = new ConfidentialClientApplication({
     auth,
     system: {
+      networkClient: new SignInNetworkClient(log),
       loggerOptions: {
         piiLoggingEnabled: false,
         logLevel: LogLevel.Warning,

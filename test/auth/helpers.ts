@@ -5,7 +5,7 @@ import { parseConfig, type TenantConfig } from '../../src/config/load.js';
 import { backupTenant, type BackupReport } from '../../src/engine/backup.js';
 import { connectTenant, type TenantConnection } from '../../src/engine/connect.js';
 import { isTenantSyncError, type TenantSyncError } from '../../src/errors/index.js';
-import { createMemoryLogger } from '../../src/log/index.js';
+import { createMemoryLogger, type Logger } from '../../src/log/index.js';
 import { createStatusTracker, finalStatus, type StatusDetails, type SyncStatus } from '../../src/status/index.js';
 import type { CredentialSources } from '../../src/auth/credentials.js';
 import type { Simulator } from '../simulator/index.js';
@@ -47,7 +47,6 @@ export interface SyncRun {
   connection?: TenantConnection;
   error?: TenantSyncError;
   log: string[];
-  logger: ReturnType<typeof createMemoryLogger>;
 }
 
 /**
@@ -63,9 +62,12 @@ export async function runSync(
     env?: Record<string, string | undefined>;
     sources?: Partial<CredentialSources>;
     onStatus?: (status: SyncStatus, details: StatusDetails) => void | Promise<void>;
+    /** Default: a memory logger of this run */
+    logger?: Logger;
   } = {},
 ): Promise<SyncRun> {
-  const logger = createMemoryLogger();
+  const memory = createMemoryLogger();
+  const logger = options.logger ?? memory;
   const tracker = createStatusTracker('Not run', async (status, details) => {
     await options.onStatus?.(status, details);
   });
@@ -101,8 +103,7 @@ export async function runSync(
     report,
     connection,
     error,
-    log: logger.lines,
-    logger,
+    log: memory.lines,
   };
 }
 
