@@ -45571,7 +45571,7 @@ var io_util_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _
 };
 
 
-const { chmod: io_util_chmod, copyFile, lstat, mkdir: io_util_mkdir, open: io_util_open, readdir: io_util_readdir, rename: io_util_rename, rm, rmdir, stat, symlink, unlink } = external_fs_namespaceObject.promises;
+const { chmod: io_util_chmod, copyFile, lstat, mkdir: io_util_mkdir, open: io_util_open, readdir, rename: io_util_rename, rm, rmdir, stat, symlink, unlink } = external_fs_namespaceObject.promises;
 // export const {open} = 'fs'
 const IS_WINDOWS = process.platform === 'win32';
 /**
@@ -45687,7 +45687,7 @@ function tryGetExecutablePath(filePath, extensions) {
                     try {
                         const directory = external_path_namespaceObject.dirname(filePath);
                         const upperName = external_path_namespaceObject.basename(filePath).toUpperCase();
-                        for (const actualName of yield io_util_readdir(directory)) {
+                        for (const actualName of yield readdir(directory)) {
                             if (upperName === actualName.toUpperCase()) {
                                 filePath = external_path_namespaceObject.join(directory, actualName);
                                 break;
@@ -47119,9 +47119,9 @@ const errorCatalogue = {
     USAGE: 'The command line is not valid',
     INTERNAL: 'Unexpected internal error',
 };
-const docsBaseUrl = 'https://github.com/tenant-sync/tenant-sync/blob/main/docs/troubleshooting';
+const errors_docsBaseUrl = 'https://github.com/tenant-sync/tenant-sync/blob/main/docs/troubleshooting';
 function errors_troubleshootingUrl(code) {
-    return `${docsBaseUrl}/${code}.md`;
+    return `${errors_docsBaseUrl}/${code}.md`;
 }
 class errors_TenantSyncError extends Error {
     code;
@@ -47413,7 +47413,7 @@ const util_allowsEval = /* @__PURE__*/ cached(() => {
         return false;
     }
 });
-function util_isPlainObject(o) {
+function isPlainObject(o) {
     if (util_isObject(o) === false)
         return false;
     // modified constructor
@@ -47433,7 +47433,7 @@ function util_isPlainObject(o) {
     return true;
 }
 function shallowClone(o) {
-    if (util_isPlainObject(o))
+    if (isPlainObject(o))
         return { ...o };
     if (Array.isArray(o))
         return [...o];
@@ -47627,7 +47627,7 @@ function omit(schema, mask) {
     return clone(schema, mergeDefs(currDef, { shape: newShape, checks: [] }));
 }
 function extend(schema, shape) {
-    if (!util_isPlainObject(shape)) {
+    if (!isPlainObject(shape)) {
         throw new Error("Invalid input to extend: expected a plain object");
     }
     const checks = schema._zod.def.checks;
@@ -47651,7 +47651,7 @@ function extended(schema, shape) {
     return newShape;
 }
 function safeExtend(schema, shape) {
-    if (!util_isPlainObject(shape)) {
+    if (!isPlainObject(shape)) {
         throw new Error("Invalid input to safeExtend: expected a plain object");
     }
     return clone(schema, mergeDefs(schema._zod.def, { shape: extended(schema, shape) }));
@@ -49974,9 +49974,9 @@ const $ZodUndefined = /*@__PURE__*/ (/* unused pure expression or super */ null 
         return payload;
     };
 })));
-const $ZodNull = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodNull", (inst, def) => {
+const $ZodNull = /*@__PURE__*/ $constructor("$ZodNull", (inst, def) => {
     $ZodType.init(inst, def);
-    inst._zod.pattern = regexes.null;
+    inst._zod.pattern = _null;
     inst._zod.values = new Set([null]);
     inst._zod.parse = (payload, _ctx) => {
         const input = payload.value;
@@ -49990,7 +49990,7 @@ const $ZodNull = /*@__PURE__*/ (/* unused pure expression or super */ null && (c
         });
         return payload;
     };
-})));
+});
 const $ZodAny = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodAny", (inst, def) => {
     $ZodType.init(inst, def);
     inst._zod.parse = (payload) => payload;
@@ -50621,11 +50621,11 @@ function discriminatorMap(def) {
 }
 const $ZodDiscriminatedUnion = 
 /*@__PURE__*/
-(/* unused pure expression or super */ null && (core.$constructor("$ZodDiscriminatedUnion", (inst, def) => {
+$constructor("$ZodDiscriminatedUnion", (inst, def) => {
     def.inclusive = false;
     $ZodUnion.init(inst, def);
     const _super = inst._zod.parse;
-    util.defineLazyInternal(inst, "propValues", (zod) => {
+    defineLazyInternal(inst, "propValues", (zod) => {
         const propValues = {};
         let undefinedCount = 0;
         for (const option of zod.def.options) {
@@ -50636,7 +50636,7 @@ const $ZodDiscriminatedUnion =
                 undefinedCount++;
             for (const [k, v] of Object.entries(pv)) {
                 if (!Object.prototype.hasOwnProperty.call(propValues, k)) {
-                    util.assignProp(propValues, k, new Set());
+                    util_assignProp(propValues, k, new Set());
                 }
                 for (const val of v) {
                     propValues[k].add(val);
@@ -50649,15 +50649,15 @@ const $ZodDiscriminatedUnion =
     });
     // Checked now rather than in the lookup map below, so an option that lacks the discriminator fails at the `discriminatedUnion` call instead of on the first object parsed. Options whose shape cannot be enumerated without resolving it — pipes and lazies — are left to the map.
     def.options.forEach((option, i) => {
-        const propShape = util.rawShape(option._zod.def);
+        const propShape = rawShape(option._zod.def);
         if (propShape && !Object.prototype.hasOwnProperty.call(propShape, def.discriminator)) {
             throw new Error(`Invalid discriminated union option at index "${i}"`);
         }
     });
-    const disc = util.cached(() => discriminatorMap(def));
+    const disc = cached(() => discriminatorMap(def));
     inst._zod.parse = (payload, ctx) => {
         const input = payload.value;
-        if (!util.isObject(input)) {
+        if (!util_isObject(input)) {
             payload.issues.push({
                 code: "invalid_type",
                 expected: "object",
@@ -50691,7 +50691,7 @@ const $ZodDiscriminatedUnion =
         });
         return payload;
     };
-})));
+});
 const $ZodIntersection = /*@__PURE__*/ $constructor("$ZodIntersection", (inst, def) => {
     $ZodType.init(inst, def);
     inst._zod.parse = (payload, ctx) => {
@@ -50716,7 +50716,7 @@ function mergeValues(a, b) {
     if (a instanceof Date && b instanceof Date && +a === +b) {
         return { valid: true, data: a };
     }
-    if (util_isPlainObject(a) && util_isPlainObject(b)) {
+    if (isPlainObject(a) && isPlainObject(b)) {
         const bKeys = Object.keys(b);
         const sharedKeys = Object.keys(a).filter((key) => bKeys.indexOf(key) !== -1);
         const newObj = { ...a, ...b };
@@ -50956,7 +50956,7 @@ const $ZodRecord = /*@__PURE__*/ $constructor("$ZodRecord", (inst, def) => {
     memo?.attach(inst);
     inst._zod.parse = (payload, ctx) => {
         const input = payload.value;
-        if (!util_isPlainObject(input)) {
+        if (!isPlainObject(input)) {
             payload.issues.push({
                 expected: "record",
                 code: "invalid_type",
@@ -52371,7 +52371,7 @@ function api_undefined(Class, params) {
 function api_null(Class, params) {
     return new Class({
         type: "null",
-        ...util.normalizeParams(params),
+        ...normalizeParams(params),
     });
 }
 // @__NO_SIDE_EFFECTS__
@@ -55931,13 +55931,13 @@ function schemas_undefined(params) {
     return core._undefined(ZodUndefined, params);
 }
 
-const ZodNull = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("ZodNull", (inst, def) => {
-    core.$ZodNull.init(inst, def);
+const ZodNull = /*@__PURE__*/ $constructor("ZodNull", (inst, def) => {
+    $ZodNull.init(inst, def);
     ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json, params) => processors.nullProcessor(inst, ctx, json, params);
-})));
+    inst._zod.processJSONSchema = (ctx, json, params) => nullProcessor(inst, ctx, json, params);
+});
 function schemas_null(params) {
-    return core._null(ZodNull, params);
+    return api_null(ZodNull, params);
 }
 
 const ZodAny = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("ZodAny", (inst, def) => {
@@ -56131,17 +56131,17 @@ function xor(options, params) {
         ...util.normalizeParams(params),
     });
 }
-const ZodDiscriminatedUnion = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("ZodDiscriminatedUnion", (inst, def) => {
+const ZodDiscriminatedUnion = /*@__PURE__*/ $constructor("ZodDiscriminatedUnion", (inst, def) => {
     ZodUnion.init(inst, def);
-    core.$ZodDiscriminatedUnion.init(inst, def);
-})));
+    $ZodDiscriminatedUnion.init(inst, def);
+});
 function discriminatedUnion(discriminator, options, params) {
     // const [options, params] = args;
     return new ZodDiscriminatedUnion({
         type: "union",
         options: options,
         discriminator,
-        ...util.normalizeParams(params),
+        ...normalizeParams(params),
     });
 }
 const ZodIntersection = /*@__PURE__*/ $constructor("ZodIntersection", (inst, def) => {
@@ -58225,10 +58225,10 @@ function position(doc, lc, path) {
 /**
  * Small JSON helpers shared by the snapshot module. Pure.
  */
-function snapshot_util_isPlainObject(value) {
+function util_isPlainObject(value) {
     return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
-function hasOwn(obj, key) {
+function util_hasOwn(obj, key) {
     return Object.prototype.hasOwnProperty.call(obj, key);
 }
 /**
@@ -58326,13 +58326,13 @@ function resolvePath(root, path) {
     return out;
 }
 function walk(value, tokens, start, prefix, out) {
-    if (!snapshot_util_isPlainObject(value) || start >= tokens.length)
+    if (!util_isPlainObject(value) || start >= tokens.length)
         return;
     let key = '';
     for (let end = start; end < tokens.length; end++) {
         const token = tokens[end];
         key = end === start ? token.name : `${key}.${token.name}`;
-        if (!hasOwn(value, key)) {
+        if (!util_hasOwn(value, key)) {
             // A token ending in '[]' cannot be joined with the next one into a longer key.
             if (token.each)
                 return;
@@ -58472,7 +58472,7 @@ function isRemovedAnnotation(key) {
  * Throws a TypeError when `raw` is not a JSON object.
  */
 function normaliseObject(def, raw) {
-    if (!snapshot_util_isPlainObject(raw)) {
+    if (!util_isPlainObject(raw)) {
         throw new TypeError(`${def.type}: expected a JSON object from Graph, got ${normalise_describe(raw)}`);
     }
     const obj = canonicalise(toJsonValue(raw));
@@ -58498,7 +58498,7 @@ function normaliseObject(def, raw) {
 function canonicalise(value) {
     if (Array.isArray(value))
         return value.map(canonicalise);
-    if (!snapshot_util_isPlainObject(value))
+    if (!util_isPlainObject(value))
         return value;
     const out = {};
     for (const key of Object.keys(value).sort(util_compareCodePoints)) {
@@ -58533,7 +58533,7 @@ function render(value, indent) {
         const inner = `${indent}  `;
         return `[\n${value.map((item) => inner + render(item, inner)).join(',\n')}\n${indent}]`;
     }
-    if (snapshot_util_isPlainObject(value)) {
+    if (util_isPlainObject(value)) {
         const keys = Object.keys(value).sort(util_compareCodePoints);
         if (keys.length === 0)
             return '{}';
@@ -58583,7 +58583,7 @@ function shortHash(value) {
  * - an empty result becomes '_'.
  * Idempotent: a safe name maps to itself.
  */
-function naming_safeFileName(name) {
+function safeFileName(name) {
     let safe = name.replace(LONE_SURROGATE, '_').normalize('NFC').replace(FORBIDDEN, '_');
     safe = safe.replace(/[. ]+$/, '');
     if (safe.startsWith('.'))
@@ -58598,7 +58598,7 @@ function naming_safeFileName(name) {
 }
 /** True when `name` is what safeFileName makes of it, i.e. usable as a file name everywhere. */
 function isSafeFileName(name) {
-    return name !== '' && naming_safeFileName(name) === name;
+    return name !== '' && safeFileName(name) === name;
 }
 /** The longest prefix of `value` that fits in `maxBytes` UTF-8 bytes, cut between code points. */
 function truncateUtf8(value, maxBytes) {
@@ -58656,7 +58656,7 @@ function naming_assignFileNames(objects) {
         byId.set(object.id, object);
     }
     const sorted = [...byId.values()].sort((a, b) => util_compareCodePoints(a.id, b.id));
-    const safeOf = new Map(sorted.map((o) => [o.id, naming_safeFileName(o.name)]));
+    const safeOf = new Map(sorted.map((o) => [o.id, safeFileName(o.name)]));
     const fileNames = new Map();
     const duplicates = [];
     for (const group of collidingGroups(sorted, (o) => safeOf.get(o.id))) {
@@ -58782,7 +58782,7 @@ function replaceNamesWithIds(def, obj, ids) {
 }
 function replace(def, obj, map) {
     const object = toJsonValue(obj);
-    if (!snapshot_util_isPlainObject(object))
+    if (!util_isPlainObject(object))
         throw new TypeError(`${def.type}: references can only be replaced in a JSON object`);
     // Find every place first, then write: a replaced value is never looked up a second time even
     // when two references reach the same place.
@@ -58813,17 +58813,17 @@ function replace(def, obj, map) {
  * Collections: one file per object, named by assignFileNames from the object's def.nameField.
  * Singletons: one file named def.singletonName, or def.title when it has none.
  */
-const layout_TENANTS_FOLDER = 'tenants';
-const layout_FILE_EXTENSION = '.json';
+const TENANTS_FOLDER = 'tenants';
+const FILE_EXTENSION = '.json';
 /**
  * A tenant's folder name: one path segment, safe on every file system (config should only allow
  * such names; this is the last line of defence against '../' in a path).
  */
-function layout_isValidTenantFolder(tenant) {
-    return tenant !== '' && tenant === naming_safeFileName(tenant);
+function isValidTenantFolder(tenant) {
+    return tenant !== '' && tenant === safeFileName(tenant);
 }
 function checkTenant(tenant) {
-    if (!layout_isValidTenantFolder(tenant))
+    if (!isValidTenantFolder(tenant))
         throw new Error(`'${tenant}' cannot be used as a tenant folder name`);
 }
 /**
@@ -58832,18 +58832,18 @@ function checkTenant(tenant) {
  */
 function tenantFolder(tenant) {
     checkTenant(tenant);
-    return `${layout_TENANTS_FOLDER}/${tenant}`;
+    return `${TENANTS_FOLDER}/${tenant}`;
 }
 /** 'tenants/<tenant>/<workload>/<type>', relative to the repository root with '/'. */
 function typeFolder(tenant, def) {
     return `${tenantFolder(tenant)}/${def.workload}/${def.type}`;
 }
 /** A singleton's file name, with '.json'. */
-function layout_singletonFileName(def) {
-    return `${safeFileName(def.singletonName ?? def.title)}${layout_FILE_EXTENSION}`;
+function singletonFileName(def) {
+    return `${safeFileName(def.singletonName ?? def.title)}${FILE_EXTENSION}`;
 }
 /** The object's display name (def.nameField), or undefined when it has none that is a string. */
-function layout_objectName(def, object) {
+function objectName(def, object) {
     const name = object[def.nameField];
     return typeof name === 'string' && name !== '' ? name : undefined;
 }
@@ -58861,7 +58861,7 @@ function buildTypeFiles(def, objects) {
             throw new Error(`${def.type} is a singleton but ${objects.length} objects were given`);
         const only = objects[0];
         if (only) {
-            const file = layout_singletonFileName(def);
+            const file = singletonFileName(def);
             files.set(file, renderJson(only.object));
             fileNames.set(only.id, file);
         }
@@ -58869,18 +58869,220 @@ function buildTypeFiles(def, objects) {
     }
     const unnamed = [];
     const named = objects.map(({ id, object }) => {
-        const name = layout_objectName(def, object);
+        const name = objectName(def, object);
         if (name === undefined)
             unnamed.push(id);
         return { id, name: name ?? id };
     });
     const { fileNames: assigned, duplicates } = assignFileNames(named);
     for (const { id, object } of objects) {
-        const file = `${assigned.get(id)}${layout_FILE_EXTENSION}`;
+        const file = `${assigned.get(id)}${FILE_EXTENSION}`;
         files.set(file, renderJson(object));
         fileNames.set(id, file);
     }
     return { files, fileNames, duplicates, unnamed: unnamed.sort() };
+}
+
+;// CONCATENATED MODULE: ./src/snapshot/jsonError.ts
+/**
+ * Where a JSON text is broken, as a person fixing it in an editor wants it: line and column
+ * (1-based) and a reason without the echo of the text that V8 adds to some messages.
+ */
+/** JSON.parse that reports where the text is broken instead of throwing. A leading BOM is ignored. */
+function parseJsonText(text) {
+    const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+    const skipped = text.length - body.length;
+    try {
+        return { ok: true, value: JSON.parse(body) };
+    }
+    catch (error) {
+        const raw = error instanceof Error ? error.message : String(error);
+        // V8 gives 'at position N' for most errors; for unexpected tokens (Node 20) and the end of the
+        // input it does not, so find the place with a small scanner then.
+        const match = /at position (\d+)/.exec(raw);
+        const offset = (match ? Number(match[1]) : findJsonError(body)) + skipped;
+        const { line, column } = lineAndColumn(text, offset);
+        return { ok: false, error: { offset, line, column, message: cleanMessage(raw) } };
+    }
+}
+function lineAndColumn(text, offset) {
+    const end = Math.max(0, Math.min(offset, text.length));
+    let line = 1;
+    let lineStart = 0;
+    for (let i = 0; i < end; i++) {
+        if (text.charCodeAt(i) === 10) {
+            line++;
+            lineStart = i + 1;
+        }
+    }
+    return { line, column: end - lineStart + 1 };
+}
+function cleanMessage(message) {
+    return (message
+        .replace(/, (?:\.\.\.)?".*"(?:\.\.\.)? is not valid JSON$/s, '')
+        .replace(/ in JSON at position \d+.*$/s, '')
+        .replace(/ at position \d+.*$/s, '')
+        .replace(/^JSON\.parse: /, '')
+        .trim() || 'Invalid JSON');
+}
+/**
+ * Offset of the first character where `text` stops being JSON (RFC 8259), or text.length when the
+ * text ends too early. Only called on text that JSON.parse rejected.
+ */
+function findJsonError(text) {
+    let i = 0;
+    const n = text.length;
+    class Stop {
+        at;
+        constructor(at) {
+            this.at = at;
+        }
+    }
+    const fail = (at) => {
+        throw new Stop(at);
+    };
+    const ws = () => {
+        while (i < n && ' \t\n\r'.includes(text[i]))
+            i++;
+    };
+    const literal = (word) => {
+        for (let k = 0; k < word.length; k++, i++)
+            if (text[i] !== word[k])
+                fail(i);
+    };
+    const string = () => {
+        i++; // opening quote
+        for (;;) {
+            if (i >= n)
+                fail(n);
+            const c = text.charCodeAt(i);
+            if (c === 0x22) {
+                i++;
+                return;
+            }
+            if (c < 0x20)
+                fail(i);
+            if (c === 0x5c) {
+                i++;
+                const e = text[i];
+                if (e === undefined)
+                    fail(n);
+                if (e === 'u') {
+                    for (let k = 1; k <= 4; k++)
+                        if (!/[0-9a-fA-F]/.test(text[i + k] ?? ''))
+                            fail(Math.min(i + k, n));
+                    i += 5;
+                }
+                else if ('"\\/bfnrt'.includes(e))
+                    i++;
+                else
+                    fail(i);
+            }
+            else
+                i++;
+        }
+    };
+    const number = () => {
+        if (text[i] === '-')
+            i++;
+        if (text[i] === '0')
+            i++;
+        else if (/[1-9]/.test(text[i] ?? ''))
+            while (/[0-9]/.test(text[i] ?? ''))
+                i++;
+        else
+            fail(i);
+        if (text[i] === '.') {
+            i++;
+            if (!/[0-9]/.test(text[i] ?? ''))
+                fail(i);
+            while (/[0-9]/.test(text[i] ?? ''))
+                i++;
+        }
+        if (text[i] === 'e' || text[i] === 'E') {
+            i++;
+            if (text[i] === '+' || text[i] === '-')
+                i++;
+            if (!/[0-9]/.test(text[i] ?? ''))
+                fail(i);
+            while (/[0-9]/.test(text[i] ?? ''))
+                i++;
+        }
+    };
+    const value = () => {
+        ws();
+        if (i >= n)
+            fail(n);
+        const c = text[i];
+        if (c === '{') {
+            i++;
+            ws();
+            if (text[i] === '}') {
+                i++;
+                return;
+            }
+            for (;;) {
+                ws();
+                if (text[i] !== '"')
+                    fail(i);
+                string();
+                ws();
+                if (text[i] !== ':')
+                    fail(i);
+                i++;
+                value();
+                ws();
+                if (text[i] === ',')
+                    i++;
+                else if (text[i] === '}') {
+                    i++;
+                    return;
+                }
+                else
+                    fail(i);
+            }
+        }
+        else if (c === '[') {
+            i++;
+            ws();
+            if (text[i] === ']') {
+                i++;
+                return;
+            }
+            for (;;) {
+                value();
+                ws();
+                if (text[i] === ',')
+                    i++;
+                else if (text[i] === ']') {
+                    i++;
+                    return;
+                }
+                else
+                    fail(i);
+            }
+        }
+        else if (c === '"')
+            string();
+        else if (c === 't')
+            literal('true');
+        else if (c === 'f')
+            literal('false');
+        else if (c === 'n')
+            literal('null');
+        else
+            number();
+    };
+    try {
+        value();
+        ws();
+        return i < n ? i : n;
+    }
+    catch (stop) {
+        if (stop instanceof Stop)
+            return Math.min(stop.at, n);
+        throw stop;
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/snapshot/files.ts
@@ -58898,12 +59100,12 @@ function buildTypeFiles(def, objects) {
 const TEMP_PREFIX = '.tenant-sync-';
 const TEMP_PATTERN = /^\.tenant-sync-[0-9a-f]+\.tmp$/;
 function isJsonName(name) {
-    return name.toLowerCase().endsWith(layout_FILE_EXTENSION);
+    return name.toLowerCase().endsWith(FILE_EXTENSION);
 }
 function checkFileName(name) {
-    const base = name.slice(0, -layout_FILE_EXTENSION.length);
-    if (!name.endsWith(layout_FILE_EXTENSION) || base === '' || /[/\\\0]/.test(name) || base === '.' || base === '..') {
-        throw new Error(`writeTypeFolder: '${name}' is not a file name ending in '${layout_FILE_EXTENSION}'`);
+    const base = name.slice(0, -FILE_EXTENSION.length);
+    if (!name.endsWith(FILE_EXTENSION) || base === '' || /[/\\\0]/.test(name) || base === '.' || base === '..') {
+        throw new Error(`writeTypeFolder: '${name}' is not a file name ending in '${FILE_EXTENSION}'`);
     }
 }
 /**
@@ -59069,9 +59271,9 @@ async function readTenantTree(root, tenant, defs) {
     const byWorkload = new Map();
     for (const def of defs)
         byWorkload.set(def.workload, [...(byWorkload.get(def.workload) ?? []), def]);
-    const knownTypes = defs.map((d) => `${d.workload}/${d.type}`).sort(compareCodePoints);
+    const knownTypes = defs.map((d) => `${d.workload}/${d.type}`).sort(util_compareCodePoints);
     const allInvalid = () => defs.forEach((d) => tree.invalidTypes.add(d.type));
-    const tenantDir = path.join(root, TENANTS_FOLDER, tenant);
+    const tenantDir = external_node_path_namespaceObject.join(root, TENANTS_FOLDER, tenant);
     const tenantEntries = await list(tenantDir, tenantRel, tree, allInvalid, undefined, true);
     if (tenantEntries === undefined)
         return tree;
@@ -59096,7 +59298,7 @@ async function readTenantTree(root, tenant, defs) {
                 code: 'FILE_INVALID',
                 kind: 'unknown-workload',
                 file: rel,
-                message: `'${entry.name}' is not a workload folder. Known workloads: ${[...byWorkload.keys()].sort(compareCodePoints).join(', ') || '(none)'}.`,
+                message: `'${entry.name}' is not a workload folder. Known workloads: ${[...byWorkload.keys()].sort(util_compareCodePoints).join(', ') || '(none)'}.`,
                 fix: sameType
                     ? `Move it to ${tenantRel}/${sameType.workload}/${sameType.type}.`
                     : `Rename or remove the folder. Known types: ${knownTypes.join(', ') || '(none)'}.${caseHint(entry.name, [...byWorkload.keys()])}`,
@@ -59106,17 +59308,17 @@ async function readTenantTree(root, tenant, defs) {
                 tree.invalidTypes.add(sameType.type);
             continue;
         }
-        await readWorkload(tree, path.join(tenantDir, entry.name), rel, entry.name, workloadDefs, defs);
+        await readWorkload(tree, external_node_path_namespaceObject.join(tenantDir, entry.name), rel, entry.name, workloadDefs, defs);
     }
     for (const files of tree.objects.values())
-        files.sort((a, b) => compareCodePoints(a.file, b.file));
+        files.sort((a, b) => util_compareCodePoints(a.file, b.file));
     return tree;
 }
 async function readWorkload(tree, dir, rel, workload, workloadDefs, defs) {
     const entries = await list(dir, rel, tree, () => workloadDefs.forEach((d) => tree.invalidTypes.add(d.type)));
     if (entries === undefined)
         return;
-    const knownHere = workloadDefs.map((d) => d.type).sort(compareCodePoints);
+    const knownHere = workloadDefs.map((d) => d.type).sort(util_compareCodePoints);
     for (const entry of entries) {
         const entryRel = `${rel}/${entry.name}`;
         if (entry.isSymbolicLink()) {
@@ -59132,7 +59334,7 @@ async function readWorkload(tree, dir, rel, workload, workloadDefs, defs) {
             continue;
         const def = workloadDefs.find((d) => d.type === entry.name);
         if (def) {
-            await readType(tree, path.join(dir, entry.name), entryRel, def);
+            await readType(tree, external_node_path_namespaceObject.join(dir, entry.name), entryRel, def);
             continue;
         }
         const elsewhere = defs.find((d) => d.type === entry.name);
@@ -59205,7 +59407,7 @@ async function readType(tree, dir, rel, def) {
         const file = `${rel}/${entry.name}`;
         let text;
         try {
-            text = await readFile(path.join(dir, entry.name), 'utf8');
+            text = await (0,promises_namespaceObject.readFile)(external_node_path_namespaceObject.join(dir, entry.name), 'utf8');
         }
         catch (error) {
             tree.errors.push(readFailed(file, error, def.type));
@@ -59228,7 +59430,7 @@ async function readType(tree, dir, rel, def) {
             invalid();
             continue;
         }
-        if (!isPlainObject(parsed.value)) {
+        if (!util_isPlainObject(parsed.value)) {
             tree.errors.push({
                 code: 'FILE_INVALID',
                 kind: 'not-an-object',
@@ -59298,8 +59500,8 @@ async function list(dir, rel, tree, onFailure, type,
 /** A missing folder is no error (the tenant has no files yet) */
 missingOk = false) {
     try {
-        const entries = await readdir(dir, { withFileTypes: true });
-        return entries.filter((e) => !e.name.startsWith('.')).sort((a, b) => compareCodePoints(a.name, b.name));
+        const entries = await (0,promises_namespaceObject.readdir)(dir, { withFileTypes: true });
+        return entries.filter((e) => !e.name.startsWith('.')).sort((a, b) => util_compareCodePoints(a.name, b.name));
     }
     catch (error) {
         if (missingOk && isNotFound(error))
@@ -59471,7 +59673,7 @@ async function readLookupNames(graph, lookup, ids) {
  * Types referenced by enabled types are read too (for names); a type whose references cannot be
  * named is failed rather than written with ids.
  */
-async function readSnapshot(options) {
+async function backup_readSnapshot(options) {
     const { tenant, graph, log, delegated } = options;
     const startedAt = new Date().toISOString();
     const enabled = tenant.types;
@@ -59596,7 +59798,7 @@ async function readSnapshot(options) {
 async function backupTenant(options) {
     const { tenant, root, graph, log } = options;
     const started = Date.now();
-    const snapshot = await readSnapshot({ tenant, graph, log, delegated: options.delegated });
+    const snapshot = await backup_readSnapshot({ tenant, graph, log, delegated: options.delegated });
     const previousIds = await readIdMap(metaDir(options));
     const idMap = {};
     const reports = [];
@@ -75404,7 +75606,121 @@ function githubIdTokenSource(env = process.env, log) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/auth/network.ts
+/** Response fields that are credentials: masked the moment a response carries them */
+const secretFields = ['access_token', 'refresh_token', 'id_token', 'device_code'];
+/** Request fields that are credentials */
+const requestSecretFields = ['client_secret', 'client_assertion', 'refresh_token', 'device_code', 'assertion'];
+/**
+ * MSAL's network client, through Node's fetch like MSAL's own, with two additions:
+ *
+ * - every credential a sign-in request or response carries (client secret or assertion, access,
+ *   refresh and id tokens, the device code session) is registered with the logger as a secret
+ *   before it leaves or before MSAL sees it;
+ * - the last error body is kept. MSAL's device-code polling reports a refused sign-in only by its
+ *   OAuth error ("invalid_grant"); the AADSTS number that says why (53003 Conditional Access,
+ *   50076 MFA, 70019 expiry) is in the body's error_codes, which this keeps.
+ */
+class network_SignInNetworkClient {
+    log;
+    last;
+    lastFailure;
+    constructor(log) {
+        this.log = log;
+    }
+    /** The last OAuth error body received since the last reset() */
+    get lastError() {
+        return this.last;
+    }
+    /** The last network failure (no answer at all) since the last reset() */
+    get lastNetworkFailure() {
+        return this.lastFailure;
+    }
+    reset() {
+        this.last = undefined;
+        this.lastFailure = undefined;
+    }
+    async sendGetRequestAsync(url, options, timeout) {
+        return this.send(url, 'GET', options, timeout);
+    }
+    async sendPostRequestAsync(url, options) {
+        return this.send(url, 'POST', options);
+    }
+    async send(url, method, options, timeout) {
+        if (method === 'POST' && options?.body) {
+            // What MSAL sends is as secret as what it gets: the client's secret or signed assertion, the
+            // refresh token it redeems, the device code it polls with.
+            const form = new URLSearchParams(options.body);
+            for (const field of requestSecretFields) {
+                const value = form.get(field);
+                if (value)
+                    this.log.secret(value);
+            }
+        }
+        const controller = new AbortController();
+        const timer = timeout ? setTimeout(() => controller.abort(), timeout) : undefined;
+        let response;
+        try {
+            response = await fetch(url, {
+                method,
+                headers: options?.headers ?? {},
+                body: method === 'POST' ? (options?.body ?? '') : undefined,
+                signal: controller.signal,
+            });
+        }
+        catch (e) {
+            const cause = e;
+            const message = cause.name === 'AbortError' ? `request timeout after ${timeout} ms` : `network request failed: ${cause.message}${causeText(cause)}`;
+            this.lastFailure = new Error(`${method} ${new URL(url).origin}${new URL(url).pathname}: ${message}`);
+            throw this.lastFailure;
+        }
+        finally {
+            if (timer)
+                clearTimeout(timer);
+        }
+        const text = await response.text();
+        let body;
+        try {
+            body = text === '' ? {} : JSON.parse(text);
+        }
+        catch {
+            this.lastFailure = new Error(`${method} ${new URL(url).pathname} answered ${response.status} with a body that is not JSON`);
+            throw this.lastFailure;
+        }
+        if (body && typeof body === 'object') {
+            const record = body;
+            for (const field of secretFields) {
+                const value = record[field];
+                if (typeof value === 'string')
+                    this.log.secret(value);
+            }
+            if (typeof record['error'] === 'string') {
+                this.last = { url, status: response.status, body: record };
+            }
+        }
+        const headers = {};
+        response.headers.forEach((value, key) => {
+            headers[key] = value;
+        });
+        return { headers, body: body, status: response.status };
+    }
+}
+function causeText(e) {
+    const cause = e.cause;
+    return cause ? ` (${cause.code ?? ''}${cause.code && cause.message ? ' ' : ''}${cause.message ?? ''})` : '';
+}
+/** The AADSTS number of an error body (error_codes, or the description's AADSTSnnn) */
+function network_aadstsOfBody(body) {
+    if (!body)
+        return undefined;
+    const first = body.error_codes?.[0];
+    if (first !== undefined)
+        return String(first);
+    return body.error_description?.match(/AADSTS(\d+)/)?.[1];
+}
+
 ;// CONCATENATED MODULE: ./src/auth/servicePrincipal.ts
+
 
 
 
@@ -75469,6 +75785,7 @@ function createServicePrincipalTokenProvider(options) {
     const app = new ConfidentialClientApplication({
         auth,
         system: {
+            networkClient: new network_SignInNetworkClient(log),
             loggerOptions: {
                 piiLoggingEnabled: false,
                 logLevel: Logger_LogLevel.Warning,
@@ -77620,6 +77937,1831 @@ function notes(t) {
     return n.join(', ');
 }
 
+;// CONCATENATED MODULE: ./src/reconcile/canonical.ts
+
+
+/**
+ * The bytes renderJson (snapshot/normalise.ts) gives for a value, without its deep copy: the same
+ * indentation, keys sorted by code point, undefined properties left out, undefined array elements
+ * and non-finite numbers as null, toJSON honoured. Every planned object and the whole plan are
+ * hashed through here, so it must be fast, also for a plan of 50,000 objects: the text is fed to
+ * the hash in chunks instead of being built as one string. A property test holds it equal to
+ * renderJson. Values must not be circular.
+ */
+function canonicalJson(value) {
+    let text = '';
+    emit(value, (chunk) => {
+        text += chunk;
+    });
+    return text;
+}
+/** sha256 (hex) of canonicalJson(value), i.e. of the bytes of the file that holds it */
+function canonicalHash(value) {
+    const hash = (0,external_node_crypto_.createHash)('sha256');
+    let buffer = '';
+    emit(value, (chunk) => {
+        buffer += chunk;
+        if (buffer.length >= 1 << 16) {
+            hash.update(buffer, 'utf8');
+            buffer = '';
+        }
+    });
+    hash.update(buffer, 'utf8');
+    return hash.digest('hex');
+}
+function emit(value, write) {
+    if (!canonical_render(value, '', write))
+        write('null');
+    write('\n');
+}
+const NEEDS_CODE_POINT_SORT = /[\ud800-\uffff]/;
+function sortedKeys(obj) {
+    const keys = Object.keys(obj).sort();
+    // UTF-16 order is code point order unless surrogates meet U+E000..U+FFFF.
+    for (const key of keys)
+        if (NEEDS_CODE_POINT_SORT.test(key))
+            return keys.sort(util_compareCodePoints);
+    return keys;
+}
+/** Leaves out what JSON leaves out of an object (undefined, functions, symbols) */
+function isOmitted(value) {
+    const type = typeof value;
+    if (type === 'undefined' || type === 'function' || type === 'symbol')
+        return true;
+    if (type !== 'object' || value === null)
+        return false;
+    const toJSON = value.toJSON;
+    return typeof toJSON === 'function' && isOmitted(toJSON.call(value));
+}
+/** false: nothing written, the value is left out */
+function canonical_render(value, indent, write) {
+    switch (typeof value) {
+        case 'string':
+            write(JSON.stringify(value));
+            return true;
+        case 'number':
+            write(Number.isFinite(value) ? JSON.stringify(value) : 'null');
+            return true;
+        case 'boolean':
+            write(value ? 'true' : 'false');
+            return true;
+        case 'undefined':
+        case 'function':
+        case 'symbol':
+            return false;
+        case 'bigint':
+            throw new TypeError('a BigInt cannot be written as JSON');
+        default:
+            break;
+    }
+    if (value === null) {
+        write('null');
+        return true;
+    }
+    const toJSON = value.toJSON;
+    if (typeof toJSON === 'function')
+        return canonical_render(toJSON.call(value), indent, write);
+    const inner = `${indent}  `;
+    if (Array.isArray(value)) {
+        if (value.length === 0) {
+            write('[]');
+            return true;
+        }
+        write('[\n');
+        for (let i = 0; i < value.length; i++) {
+            write(i > 0 ? `,\n${inner}` : inner);
+            if (!canonical_render(value[i], inner, write))
+                write('null');
+        }
+        write(`\n${indent}]`);
+        return true;
+    }
+    const obj = value;
+    let first = true;
+    for (const key of sortedKeys(obj)) {
+        const item = obj[key];
+        if (isOmitted(item))
+            continue;
+        write(`${first ? '{\n' : ',\n'}${inner}${JSON.stringify(key)}: `);
+        first = false;
+        canonical_render(item, inner, write);
+    }
+    write(first ? '{}' : `\n${indent}}`);
+    return true;
+}
+
+;// CONCATENATED MODULE: ./src/reconcile/diff.ts
+/**
+ * Deep equality and a property-level diff of JSON values, for plans a person reads. Pure.
+ *
+ * - Objects are compared key by key (key order never matters); a property that exists on one side
+ *   only is 'added' or 'removed'; an added or removed object is spelled out leaf by leaf, so a new
+ *   policy reads as 'conditions.users.includeGroups' rather than one long 'conditions' value.
+ * - Arrays of primitives (['All'], group names, ...) are values: one row with the whole array.
+ * - Arrays holding objects (assignments, settings) are compared element by element after the
+ *   common start and end are set aside: one inserted or removed element is one 'added' or
+ *   'removed' row at its index; the same number of differing elements are compared index-wise;
+ *   anything else is one row with the whole array.
+ * - Properties holding `undefined` count as absent (as in JSON).
+ */
+
+function diff_isPlainObject(value) {
+    return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+function definedKeys(obj) {
+    return Object.keys(obj).filter((k) => obj[k] !== undefined);
+}
+/** Structural equality of JSON values; key order is ignored, undefined properties are absent. */
+function deepEqual(a, b) {
+    if (a === b)
+        return true;
+    if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) {
+        // NaN never occurs in JSON; numbers compare by value.
+        return false;
+    }
+    if (Array.isArray(a)) {
+        if (!Array.isArray(b) || a.length !== b.length)
+            return false;
+        for (let i = 0; i < a.length; i++)
+            if (!deepEqual(a[i], b[i]))
+                return false;
+        return true;
+    }
+    if (Array.isArray(b))
+        return false;
+    const ao = a;
+    const bo = b;
+    let count = 0;
+    for (const key in ao) {
+        if (!Object.prototype.hasOwnProperty.call(ao, key))
+            continue;
+        const av = ao[key];
+        if (av === undefined)
+            continue;
+        count++;
+        if (!Object.prototype.hasOwnProperty.call(bo, key) || !deepEqual(av, bo[key]))
+            return false;
+    }
+    let other = 0;
+    for (const key in bo) {
+        if (Object.prototype.hasOwnProperty.call(bo, key) && bo[key] !== undefined)
+            other++;
+    }
+    return count === other;
+}
+const PLAIN_KEY = /^[A-Za-z0-9_@$#-][\w@$#.:-]*$/;
+/** Path of a property under `parent`; keys that would read ambiguously are quoted: a["b c"]. */
+function joinKey(parent, key) {
+    if (!PLAIN_KEY.test(key))
+        return `${parent}[${JSON.stringify(key)}]`;
+    return parent === '' ? key : `${parent}.${key}`;
+}
+function joinIndex(parent, index) {
+    return `${parent}[${index}]`;
+}
+/** The property changes that turn `before` into `after`, in a stable order (keys by code point). */
+function diffValues(before, after) {
+    const out = [];
+    diff(before, after, '', out);
+    return out;
+}
+/**
+ * The changes between two objects, either of which may be missing (null): a create lists every
+ * property as added, a delete every property as removed.
+ */
+function diffObjects(before, after) {
+    return diffValues(before ?? {}, after ?? {});
+}
+function diff(before, after, path, out) {
+    if (deepEqual(before, after))
+        return;
+    if (diff_isPlainObject(before) && diff_isPlainObject(after)) {
+        const keys = new Set([...definedKeys(before), ...definedKeys(after)]);
+        for (const key of [...keys].sort(util_compareCodePoints)) {
+            const b = before[key];
+            const a = after[key];
+            const p = joinKey(path, key);
+            if (b === undefined)
+                added(a, p, out);
+            else if (a === undefined)
+                removed(b, p, out);
+            else
+                diff(b, a, p, out);
+        }
+        return;
+    }
+    if (Array.isArray(before) && Array.isArray(after) && (before.some(isStructured) || after.some(isStructured))) {
+        diffArrays(before, after, path, out);
+        return;
+    }
+    out.push({ path, kind: 'changed', before, after });
+}
+function isStructured(value) {
+    return typeof value === 'object' && value !== null;
+}
+function added(value, path, out) {
+    if (diff_isPlainObject(value) && definedKeys(value).length > 0) {
+        for (const key of definedKeys(value).sort(util_compareCodePoints))
+            added(value[key], joinKey(path, key), out);
+        return;
+    }
+    out.push({ path, kind: 'added', after: value });
+}
+function removed(value, path, out) {
+    if (diff_isPlainObject(value) && definedKeys(value).length > 0) {
+        for (const key of definedKeys(value).sort(util_compareCodePoints))
+            removed(value[key], joinKey(path, key), out);
+        return;
+    }
+    out.push({ path, kind: 'removed', before: value });
+}
+function diffArrays(before, after, path, out) {
+    const shorter = Math.min(before.length, after.length);
+    let start = 0;
+    while (start < shorter && deepEqual(before[start], after[start]))
+        start++;
+    let end = 0;
+    while (end < shorter - start &&
+        deepEqual(before[before.length - 1 - end], after[after.length - 1 - end])) {
+        end++;
+    }
+    const removedCount = before.length - start - end;
+    const addedCount = after.length - start - end;
+    if (removedCount === addedCount) {
+        for (let i = start; i < start + removedCount; i++)
+            diff(before[i], after[i], joinIndex(path, i), out);
+    }
+    else if (removedCount === 0) {
+        for (let i = start; i < start + addedCount; i++)
+            out.push({ path: joinIndex(path, i), kind: 'added', after: after[i] });
+    }
+    else if (addedCount === 0) {
+        for (let i = start; i < start + removedCount; i++) {
+            out.push({ path: joinIndex(path, i), kind: 'removed', before: before[i] });
+        }
+    }
+    else {
+        out.push({ path, kind: 'changed', before, after });
+    }
+}
+
+;// CONCATENATED MODULE: ./src/reconcile/messages.ts
+const messages_messages = {
+    // Header and counts
+    'plan.title': 'tenant-sync plan for {tenant}',
+    'plan.intro': 'Merging this pull request deploys exactly the changes below to the tenant; each object is checked first against the version it was planned from. Closing it rejects them. Closing it with the label `tenant-sync:revert` also resets the repository to the tenant\u2019s state for these objects.',
+    'plan.empty': 'Nothing to change in the tenant.',
+    'plan.skipped': 'Not compared this time, nothing is proposed for them: {types}.',
+    'plan.hash': 'Plan {hash}',
+    'plan.artifact': 'The complete plan is in the `{artifact}` artifact.',
+    'plan.truncated': 'This description was cut to stay within GitHub\u2019s size limit; the complete plan is in the `{artifact}` artifact.',
+    'counts.creates': 'Creates',
+    'counts.updates': 'Updates',
+    'counts.deletes': 'Deletes',
+    'counts.conflicts': 'Conflicts',
+    'counts.errors': 'Errors',
+    'counts.held': 'Held deletes',
+    'counts.drift': 'Drift',
+    // Sections
+    'section.errors': 'Errors',
+    'section.conflicts': 'Conflicts',
+    'section.held': 'Deletes held back',
+    'section.drift': 'Changes made in the tenant',
+    'section.more': '\u2026 and {count} more; see the `{artifact}` artifact.',
+    'section.omitted': '{count} entries left out to keep this description within GitHub\u2019s size limit; see the `{artifact}` artifact.',
+    // Per type
+    'type.summary': '{title}: {creates} to create, {updates} to update, {deletes} to delete',
+    'type.namesOnly': 'Property details left out to keep this description within GitHub\u2019s size limit; see the `{artifact}` artifact.',
+    'type.countsOnly': 'The list of objects is left out to keep this description within GitHub\u2019s size limit; see the `{artifact}` artifact.',
+    // Items
+    'action.create': 'Create',
+    'action.update': 'Update',
+    'action.delete': 'Delete',
+    'item.renamed': 'renamed from {previous}',
+    'item.remediation': 'puts back the repository\u2019s version of a change made in the tenant (drift policy remediate)',
+    'item.deleteWarning': '**This object will be deleted from the tenant.**',
+    'item.noChanges': 'No property changes.',
+    'table.property': 'property',
+    'table.before': 'before',
+    'table.after': 'after',
+    'value.absent': '\u2014',
+    'value.truncated': '\u2026 ({length} characters, see the `{artifact}` artifact)',
+    'value.root': '(object)',
+    // Conflicts
+    'conflict.both-changed': 'Changed in the tenant and in the repository, differently.',
+    'conflict.changed-in-tenant-deleted-in-repo': 'Changed in the tenant, deleted in the repository.',
+    'conflict.deleted-in-tenant-changed-in-repo': 'Deleted in the tenant, changed in the repository.',
+    'conflict.created-in-both': 'Created in the tenant and in the repository, differently.',
+    'conflict.name-taken': 'The repository gives it the name of another object in the tenant.',
+    'conflict.fix': 'Decide which version is right: make the file in the repository equal to the tenant\u2019s version to keep the tenant\u2019s, or change the object in the tenant back to the last recorded version to keep the repository\u2019s.',
+    'conflict.tenantChanges': 'In the tenant',
+    'conflict.repoChanges': 'In the repository',
+    // Drift
+    'drift.changed': 'changed in the tenant',
+    'drift.created': 'created in the tenant',
+    'drift.deleted': 'deleted in the tenant',
+    'drift.adopt': 'Taken into the repository (drift policy adopt).',
+    'drift.remediate': 'Proposed above to be put back to the repository\u2019s version (drift policy remediate).',
+    'drift.report': 'Reported only (drift policy report): neither the repository nor the tenant is changed.',
+    // Errors
+    'side.desired': 'repository',
+    'side.tenant': 'tenant',
+    'error.duplicate-name': '{count} objects of {title} in the {side} are named {name}: {files}.',
+    'error.duplicate-name.fix': 'Give each object its own name (in the tenant, or in the repository files); until then nothing is planned for objects with this name.',
+    'error.missing-reference': '{file} refers at {path} to {value} ({targetTitle}), which is not in the repository.',
+    'error.missing-reference.fix': 'Correct the name, or add the object it names; until then the object is not planned.',
+    'error.ambiguous-reference': '{file} refers at {path} to {value} ({targetTitle}), a name that several objects share.',
+    'error.ambiguous-reference.fix': 'Give those objects distinct names; until then the object is not planned.',
+    'error.still-referenced': '{title} {name} is deleted in the repository but still referred to by {referrers}.',
+    'error.still-referenced.fix': 'Remove the references first, or keep the object.',
+    'error.read-only': '{title} {name} is built-in, cannot be changed.',
+    'error.read-only.fix': 'Restore the file to the tenant\u2019s version (built-in objects follow the tenant).',
+    'error.not-writable': '{title} cannot be changed by tenant-sync; {name} differs from the tenant.',
+    'error.not-writable.fix': 'Restore the file to the tenant\u2019s version, and make the change in the tenant itself.',
+    'error.cannot-create': '{title} {name} cannot be created by tenant-sync.',
+    'error.cannot-create.fix': 'Create the object in the tenant, or remove the file.',
+    'error.cannot-delete': '{title} {name} cannot be deleted by tenant-sync.',
+    'error.cannot-delete.fix': 'Restore the file, or delete the object in the tenant itself.',
+    // Delete guard
+    'held.message': 'The plan would delete {count} of the {total} {title} in the tenant, more than the delete guard allows ({limit}: the larger of delete-guard.min-count {minCount} and delete-guard.max-share {share}%). All {count} deletes of this type are held back.',
+    'held.fix': 'If these deletes are intended, set delete-guard.allow: true (or raise delete-guard.max-share or delete-guard.min-count) for this tenant in tenant-sync.yml and sync again; otherwise restore the deleted files.',
+};
+/** The text of `key` with its `{placeholders}` filled; unknown placeholders stay as written. */
+function messages_format(key, params = {}, catalogue = messages_messages) {
+    return catalogue[key].replace(/\{(\w+)\}/g, (whole, name) => Object.prototype.hasOwnProperty.call(params, name) ? String(params[name]) : whole);
+}
+/** Plain text (plan.json, logs): names and referenced values in quotes. */
+const plainText = (key, value) => typeof value === 'string' && (key === 'name' || key === 'value') ? `\u2018${value}\u2019` : String(value);
+function decorateAll(params, decorate) {
+    const out = {};
+    for (const [key, value] of Object.entries(params))
+        out[key] = decorate(key, value);
+    return out;
+}
+/** The message and fix of a plan error, from its kind and params (see PlanError). */
+function messages_errorTexts(kind, side, params, catalogue = messages_messages, decorate = plainText) {
+    const all = { ...decorateAll(params, decorate), side: messages_format(`side.${side}`, {}, catalogue) };
+    return { message: messages_format(`error.${kind}`, all, catalogue), fix: messages_format(`error.${kind}.fix`, all, catalogue) };
+}
+/** The message and fix of deletes held back by the delete guard. */
+function messages_heldTexts(params, catalogue = messages_messages, decorate = plainText) {
+    const all = decorateAll(params, decorate);
+    return { message: messages_format('held.message', all, catalogue), fix: messages_format('held.fix', all, catalogue) };
+}
+
+;// CONCATENATED MODULE: ./src/reconcile/plan.ts
+
+
+/**
+ * The plan: what an approval would write to the tenant, as data. It is stored as plan.json (an
+ * artifact, and what `apply` deploys from) and rendered as the approval pull request's body
+ * (markdown.ts). Everything in it is deterministic: the same three trees give the same bytes and
+ * the same planHash, so a rerun with nothing new changes nothing.
+ */
+const PLAN_VERSION = 1;
+const jsonObjectSchema = record(schemas_string(), unknown());
+const sha256Schema = schemas_string().regex(/^[0-9a-f]{64}$/, 'a SHA-256 in lower-case hex');
+const propertyChangeSchema = object({
+    /** 'conditions.users.includeGroups', 'assignments[2].target'; see diff.ts */
+    path: schemas_string(),
+    kind: schemas_enum(['added', 'removed', 'changed']),
+    /** Absent when added */
+    before: unknown().optional(),
+    /** Absent when removed */
+    after: unknown().optional(),
+});
+const driftPolicySchema = schemas_enum(['adopt', 'remediate', 'report']);
+const itemCommon = {
+    /** 'repository': the default branch changed it; 'remediation': puts back a change made in the tenant */
+    origin: schemas_enum(['repository', 'remediation']),
+    type: schemas_string(),
+    /** The object's display name (def.nameField) after the change; its name in the tenant for deletes */
+    name: schemas_string(),
+    /** The file (without .json) in the repository; for deletes the file it had on the state branch */
+    file: schemas_string(),
+    /** Its property changes, tenant (before) -> desired (after) */
+    changes: array(propertyChangeSchema),
+};
+const planItemSchema = discriminatedUnion('action', [
+    object({
+        action: literal('create'),
+        ...itemCommon,
+        /** Nothing in the tenant yet */
+        id: schemas_null(),
+        tenantFile: schemas_null(),
+        /** null: the object must still be absent when the plan is applied */
+        tenantHash: schemas_null(),
+        before: schemas_null(),
+        after: jsonObjectSchema,
+    }),
+    object({
+        action: literal('update'),
+        ...itemCommon,
+        /** The tenant's name when the change renames the object */
+        previousName: schemas_string().optional(),
+        /** The tenant's id (from the id map); null when the map does not know it */
+        id: schemas_string().nullable(),
+        /** The object's file on the state branch */
+        tenantFile: schemas_string(),
+        /** sha256 of renderJson(before): the tenant's version the change was planned against */
+        tenantHash: sha256Schema,
+        before: jsonObjectSchema,
+        after: jsonObjectSchema,
+    }),
+    object({
+        action: literal('delete'),
+        ...itemCommon,
+        id: schemas_string().nullable(),
+        tenantFile: schemas_string(),
+        tenantHash: sha256Schema,
+        before: jsonObjectSchema,
+        after: schemas_null(),
+    }),
+]);
+const conflictKindSchema = schemas_enum([
+    'both-changed',
+    'changed-in-tenant-deleted-in-repo',
+    'deleted-in-tenant-changed-in-repo',
+    'created-in-both',
+    'name-taken',
+]);
+const filesSchema = object({
+    base: schemas_string().nullable(),
+    tenant: schemas_string().nullable(),
+    desired: schemas_string().nullable(),
+});
+const conflictSchema = object({
+    kind: conflictKindSchema,
+    type: schemas_string(),
+    name: schemas_string(),
+    files: filesSchema,
+    id: schemas_string().nullable(),
+    /** sha256 of the tenant's version, null when the tenant has none */
+    tenantHash: sha256Schema.nullable(),
+    /** last recorded -> tenant (or repository -> tenant when nothing was recorded) */
+    tenantChanges: array(propertyChangeSchema),
+    /** last recorded -> repository (or tenant -> repository when nothing was recorded) */
+    repoChanges: array(propertyChangeSchema),
+    message: schemas_string(),
+    fix: schemas_string(),
+});
+const planErrorKindSchema = schemas_enum([
+    'duplicate-name',
+    'missing-reference',
+    'ambiguous-reference',
+    'still-referenced',
+    'read-only',
+    'not-writable',
+    'cannot-create',
+    'cannot-delete',
+]);
+/** Stable codes; each has (or is to get) a page docs/troubleshooting/<code>.md */
+const planErrorCodeSchema = schemas_enum(['DUPLICATE_NAME', 'REFERENCE_UNRESOLVED', 'READ_ONLY_OBJECT', 'WRITE_NOT_SUPPORTED']);
+const planErrorSchema = object({
+    code: planErrorCodeSchema,
+    kind: planErrorKindSchema,
+    type: schemas_string(),
+    /** The object's display name, when the error is about one object */
+    name: schemas_string().nullable(),
+    /** Files (without .json) concerned */
+    files: array(schemas_string()),
+    /** Where the files are: desired (the default branch) or tenant (the state branch) */
+    side: schemas_enum(['desired', 'tenant']),
+    /** The values the message is made from (messages.ts), to render it in another language */
+    params: record(schemas_string(), union([schemas_string(), schemas_number()])),
+    message: schemas_string(),
+    fix: schemas_string(),
+});
+const heldDeletesSchema = object({
+    code: literal('DELETE_GUARD'),
+    type: schemas_string(),
+    /** Deletes planned for the type */
+    count: schemas_int().min(0),
+    /** The most the guard allows: max(min-count, floor(max-share * tenantObjects)) */
+    limit: schemas_int().min(0),
+    /** Objects of the type in the tenant */
+    tenantObjects: schemas_int().min(0),
+    maxShare: schemas_number(),
+    minCount: schemas_int().min(0),
+    params: record(schemas_string(), union([schemas_string(), schemas_number()])),
+    message: schemas_string(),
+    fix: schemas_string(),
+    /** The deletes held back, as they would have been planned */
+    items: array(planItemSchema),
+});
+const driftEntrySchema = object({
+    type: schemas_string(),
+    name: schemas_string(),
+    kind: schemas_enum(['changed', 'created', 'deleted']),
+    /** What the drift policy did with it */
+    action: driftPolicySchema,
+    /** The file in the repository (desired), null when the repository has none */
+    file: schemas_string().nullable(),
+    /** The file on the state branch, null when the tenant has none */
+    tenantFile: schemas_string().nullable(),
+    /** last recorded -> tenant */
+    changes: array(propertyChangeSchema),
+});
+const planCountsSchema = object({
+    creates: schemas_int().min(0),
+    updates: schemas_int().min(0),
+    deletes: schemas_int().min(0),
+    conflicts: schemas_int().min(0),
+    errors: schemas_int().min(0),
+    /** Deletes held back by the delete guard (objects, not types) */
+    held: schemas_int().min(0),
+    drift: schemas_int().min(0),
+    unchanged: schemas_int().min(0),
+});
+const planTypeSchema = object({
+    type: schemas_string(),
+    title: schemas_string(),
+    workload: schemas_string(),
+    /** Objects of the type in the tenant */
+    tenantObjects: schemas_int().min(0),
+});
+const planSchema = object({
+    version: literal(PLAN_VERSION),
+    tenant: schemas_string(),
+    driftPolicy: driftPolicySchema,
+    /** Types compared, in dependency order */
+    types: array(planTypeSchema),
+    /** Types left out of the comparison (read failed, invalid files): nothing is planned for them */
+    skippedTypes: array(object({ type: schemas_string(), title: schemas_string() })),
+    counts: planCountsSchema,
+    /** What approval writes: per type in dependency order, then create, update, delete, then by name */
+    items: array(planItemSchema),
+    conflicts: array(conflictSchema),
+    errors: array(planErrorSchema),
+    held: array(heldDeletesSchema),
+    drift: array(driftEntrySchema),
+});
+/**
+ * sha256 of the bytes a file holding `object` has (renderJson, snapshot/normalise.ts): how a
+ * tenant's version is pinned. Deploy hashes the object it reads back the same way.
+ */
+function objectHash(object) {
+    return canonicalHash(object);
+}
+/** A stable hash of the whole plan (sorted keys; the same for a plan read back from plan.json). */
+function plan_planHash(plan) {
+    return objectHash(plan);
+}
+/** Reads plan.json back; throws a ZodError naming what is wrong. */
+function parsePlan(value) {
+    return planSchema.parse(value);
+}
+/** Nothing for a person to review: no write, no conflict, no error, no held delete. */
+function isEmptyPlan(plan) {
+    return plan.items.length === 0 && plan.conflicts.length === 0 && plan.errors.length === 0 && plan.held.length === 0;
+}
+
+;// CONCATENATED MODULE: ./src/reconcile/tree.ts
+
+
+/**
+ * What reconcile compares: three trees of one tenant, each type -> its objects exactly as the
+ * files hold them (normalised, references by name).
+ *
+ * - A type that is not a key of the tenant tree or of the desired tree is treated as not read and
+ *   left out of the comparison (never as empty: that would plan deletes). Pass an empty list for a
+ *   type that was read and has no objects.
+ * - A type missing from base simply has no recorded history (first sync).
+ */
+const treeEntrySchema = object({
+    /** The file name without '.json' (not a path) */
+    file: schemas_string().min(1),
+    object: record(schemas_string(), unknown()),
+});
+/** type -> entries */
+const treeSchema = record(schemas_string(), array(treeEntrySchema));
+/** type -> file name (without .json) -> id in the tenant, as the backup records it */
+const idMapSchema = record(schemas_string(), record(schemas_string(), schemas_string()));
+/**
+ * The tree of a tenant folder read with readTenantTree: files become bare file names. Types with
+ * errors in their files (`invalidTypes`) are left out, so reconcile does not compare them; pass
+ * them in `unreadTypes` too, to name them in the plan.
+ */
+function treeFromTenantTree(tree) {
+    const out = {};
+    for (const [type, files] of tree.objects) {
+        if (tree.invalidTypes.has(type))
+            continue;
+        out[type] = files.map(({ file, object }) => ({ file: tree_baseName(file), object }));
+    }
+    return out;
+}
+/** 'tenants/contoso/entra/namedLocations/HQ.json' -> 'HQ' */
+function tree_baseName(path) {
+    const name = path.slice(path.lastIndexOf('/') + 1);
+    return name.toLowerCase().endsWith(FILE_EXTENSION) ? name.slice(0, -FILE_EXTENSION.length) : name;
+}
+function tree_hasOwn(obj, key) {
+    return Object.prototype.hasOwnProperty.call(obj, key);
+}
+/** tree[type], or undefined when the type is not a key of the tree (never a prototype property) */
+function entriesOf(tree, type) {
+    return tree_hasOwn(tree, type) ? tree[type] : undefined;
+}
+function idOf(map, type, file) {
+    if (!map || !tree_hasOwn(map, type))
+        return undefined;
+    const files = map[type];
+    return tree_hasOwn(files, file) ? files[file] : undefined;
+}
+
+;// CONCATENATED MODULE: ./src/reconcile/reconcile.ts
+
+
+
+
+
+
+
+
+
+
+const NO_INTENT = { kind: 'none' };
+function reconcile_reconcile(input) {
+    const policy = input.drift ?? 'adopt';
+    const guard = deleteGuardSchema.parse(input.deleteGuard ?? {});
+    const unread = new Set(input.unreadTypes ?? []);
+    const baseIds = input.baseIdMap ?? input.idMap;
+    const states = [];
+    const skippedTypes = [];
+    const seen = new Set();
+    for (const def of input.defs) {
+        if (seen.has(def.type))
+            continue;
+        seen.add(def.type);
+        const tenantList = entriesOf(input.tenant, def.type);
+        const desiredList = entriesOf(input.desired, def.type);
+        if (unread.has(def.type) || tenantList === undefined || desiredList === undefined) {
+            skippedTypes.push({ type: def.type, title: def.title });
+            continue;
+        }
+        const B = toEntries(def, entriesOf(input.base, def.type) ?? [], baseIds);
+        const T = toEntries(def, tenantList, input.idMap);
+        const D = toEntries(def, desiredList, undefined);
+        states.push(compareType(def, B, T, D, policy));
+    }
+    const byType = new Map(states.map((s) => [s.def.type, s]));
+    checkReferences(states, byType);
+    for (const state of states)
+        checkWrites(state);
+    for (const state of states)
+        reconcile_settle(state);
+    for (const state of states)
+        if (state.def.kind === 'collection')
+            checkNameCollisions(state);
+    // Plan items, then the delete guard
+    const items = [];
+    const held = [];
+    for (const state of states) {
+        const typeItems = state.recs.flatMap((r) => (r.item ? [r.item] : []));
+        typeItems.sort(compareItems);
+        const deletes = typeItems.filter((i) => i.action === 'delete');
+        const limit = Math.max(guard['min-count'], Math.floor(guard['max-share'] * state.tenantCount + 1e-9));
+        if (!guard.allow && deletes.length > limit) {
+            for (const rec of state.recs)
+                if (rec.item?.action === 'delete')
+                    rec.held = true;
+            const params = {
+                count: deletes.length,
+                total: state.tenantCount,
+                title: state.def.title,
+                type: state.def.type,
+                limit,
+                minCount: guard['min-count'],
+                share: Math.round(guard['max-share'] * 10000) / 100,
+            };
+            held.push({
+                code: 'DELETE_GUARD',
+                type: state.def.type,
+                count: deletes.length,
+                limit,
+                tenantObjects: state.tenantCount,
+                maxShare: guard['max-share'],
+                minCount: guard['min-count'],
+                params,
+                ...messages_heldTexts(params),
+                items: deletes,
+            });
+            items.push(...typeItems.filter((i) => i.action !== 'delete'));
+        }
+        else {
+            items.push(...typeItems);
+        }
+    }
+    const errors = [];
+    const conflicts = [];
+    const drift = [];
+    const objects = [];
+    const adoption = [];
+    const adoptionWrites = [];
+    let unchanged = 0;
+    for (const state of states) {
+        errors.push(...state.errors.sort(compareErrors));
+        for (const rec of state.recs) {
+            if (!rec.tenant && !rec.desired)
+                continue;
+            const name = recName(rec);
+            if (rec.classification === 'unchanged')
+                unchanged++;
+            if (rec.classification === 'conflict')
+                conflicts.push(conflictOf(state.def, rec, name));
+            if (isDrift(rec.classification))
+                drift.push(driftOf(state.def, rec, name, policy));
+            objects.push({
+                type: state.def.type,
+                name,
+                classification: rec.classification,
+                conflict: rec.conflict,
+                files: { base: rec.base?.file ?? null, tenant: rec.tenant?.file ?? null, desired: rec.desired?.file ?? null },
+                id: rec.tenant?.id ?? null,
+                planned: rec.item?.action ?? null,
+                held: rec.held,
+                adopted: rec.intent.kind === 'adopt',
+            });
+        }
+        const ops = adoptionOf(state);
+        adoption.push(...ops.filter((o) => o.object === null));
+        adoptionWrites.push(...ops.filter((o) => o.object !== null));
+    }
+    adoption.push(...adoptionWrites);
+    const count = (action) => items.filter((i) => i.action === action).length;
+    const plan = {
+        version: PLAN_VERSION,
+        tenant: input.tenantName,
+        driftPolicy: policy,
+        types: states.map((s) => ({ type: s.def.type, title: s.def.title, workload: s.def.workload, tenantObjects: s.tenantCount })),
+        skippedTypes,
+        counts: {
+            creates: count('create'),
+            updates: count('update'),
+            deletes: count('delete'),
+            conflicts: conflicts.length,
+            errors: errors.length,
+            held: held.reduce((n, h) => n + h.count, 0),
+            drift: drift.length,
+            unchanged,
+        },
+        items,
+        conflicts,
+        errors,
+        held,
+        drift,
+    };
+    return { plan, objects, adoption };
+}
+// ---------------------------------------------------------------------------------------------
+// Entries and matching
+function nameOf(def, object, file) {
+    if (def.kind === 'singleton')
+        return def.singletonName ?? def.title;
+    const value = object[def.nameField];
+    if (typeof value === 'string' && value !== '')
+        return value;
+    if (typeof value === 'number' || typeof value === 'boolean')
+        return String(value);
+    return file;
+}
+function toEntries(def, list, ids) {
+    const entries = list.map(({ file, object }) => ({
+        file,
+        object,
+        name: nameOf(def, object, file),
+        id: idOf(ids, def.type, file),
+    }));
+    // Input order never matters; ties (the same file twice, which a tree should not hold) by content.
+    return entries.sort((a, b) => util_compareCodePoints(a.file, b.file) ||
+        util_compareCodePoints(a.name, b.name) ||
+        util_compareCodePoints(canonicalJson(a.object), canonicalJson(b.object)));
+}
+function countNames(entries) {
+    const counts = new Map();
+    for (const e of entries)
+        counts.set(e.name, (counts.get(e.name) ?? 0) + 1);
+    return counts;
+}
+/** name -> the entry, for names that occur exactly once */
+function uniqueByName(entries) {
+    const counts = countNames(entries);
+    const out = new Map();
+    for (const e of entries)
+        if (counts.get(e.name) === 1)
+            out.set(e.name, e);
+    return out;
+}
+const NO_ERRORS = [];
+function newRec(base, tenant, desired) {
+    return {
+        base,
+        tenant,
+        desired,
+        excluded: false,
+        classification: 'unchanged',
+        conflict: null,
+        intent: NO_INTENT,
+        errors: NO_ERRORS,
+        item: undefined,
+        held: false,
+    };
+}
+function compareType(def, B, T, D, policy) {
+    const recs = [];
+    const recOfBase = new Map();
+    const tenantNames = countNames(T);
+    const desiredNames = countNames(D);
+    // 1. tenant <-> base by id
+    const baseById = new Map();
+    for (const b of B)
+        if (b.id !== undefined && !baseById.has(b.id))
+            baseById.set(b.id, b);
+    const unmatchedT = [];
+    for (const t of T) {
+        const b = t.id === undefined ? undefined : baseById.get(t.id);
+        if (b && !recOfBase.has(b)) {
+            const rec = newRec(b, t, undefined);
+            recOfBase.set(b, rec);
+            recs.push(rec);
+        }
+        else
+            unmatchedT.push(t);
+    }
+    // 2. by name, among what is left
+    const freeBase = uniqueByName(B.filter((b) => !recOfBase.has(b)));
+    for (const t of unmatchedT) {
+        const b = tenantNames.get(t.name) === 1 ? freeBase.get(t.name) : undefined;
+        if (b && !recOfBase.has(b)) {
+            const rec = newRec(b, t, undefined);
+            recOfBase.set(b, rec);
+            recs.push(rec);
+        }
+        else
+            recs.push(newRec(undefined, t, undefined));
+    }
+    for (const b of B) {
+        if (recOfBase.has(b))
+            continue;
+        const rec = newRec(b, undefined, undefined);
+        recOfBase.set(b, rec);
+        recs.push(rec);
+    }
+    // 3. desired <-> base by name, then by file
+    const baseByName = uniqueByName(B);
+    const baseByFile = new Map();
+    for (const b of B)
+        if (!baseByFile.has(b.file))
+            baseByFile.set(b.file, b);
+    let left = [];
+    for (const d of D) {
+        const b = desiredNames.get(d.name) === 1 ? baseByName.get(d.name) : undefined;
+        const rec = b && recOfBase.get(b);
+        if (rec && !rec.desired)
+            rec.desired = d;
+        else
+            left.push(d);
+    }
+    left = left.filter((d) => {
+        const b = baseByFile.get(d.file);
+        const rec = b && recOfBase.get(b);
+        if (rec && !rec.desired) {
+            rec.desired = d;
+            return false;
+        }
+        return true;
+    });
+    // 4. desired <-> objects new in the tenant, by name only: without a recorded version, a shared
+    // file name is no evidence that two differently named objects are one.
+    const tenantOnlyByName = new Map();
+    for (const r of recs) {
+        if (!r.base && r.tenant && tenantNames.get(r.tenant.name) === 1)
+            tenantOnlyByName.set(r.tenant.name, r);
+    }
+    for (const d of left) {
+        const rec = desiredNames.get(d.name) === 1 ? tenantOnlyByName.get(d.name) : undefined;
+        if (rec && !rec.desired)
+            rec.desired = d;
+        else
+            recs.push(newRec(undefined, undefined, d));
+    }
+    // Duplicate names: errors, and every object carrying such a name on any side is left out.
+    const errors = [];
+    const excludedNames = new Set();
+    for (const [side, entries, counts] of [
+        ['tenant', T, tenantNames],
+        ['desired', D, desiredNames],
+    ]) {
+        for (const [name, n] of counts) {
+            if (n < 2)
+                continue;
+            excludedNames.add(name);
+            const files = entries.filter((e) => e.name === name).map((e) => e.file);
+            errors.push(makeError('duplicate-name', def, name, files, side, {
+                count: n,
+                title: def.title,
+                name,
+                files: files.map((f) => `${f}.json`).join(', '),
+            }));
+        }
+    }
+    for (const rec of recs) {
+        if (excludedNames.size > 0 &&
+            ((rec.base && excludedNames.has(rec.base.name)) ||
+                (rec.tenant && excludedNames.has(rec.tenant.name)) ||
+                (rec.desired && excludedNames.has(rec.desired.name)))) {
+            rec.excluded = true;
+            rec.classification = 'error';
+        }
+        else
+            classify(rec, policy);
+    }
+    recs.sort((a, b) => util_compareCodePoints(recName(a), recName(b)) || util_compareCodePoints(recFile(a), recFile(b)));
+    return { def, recs, tenantCount: T.length, errors, desiredNames };
+}
+function recName(rec) {
+    return (rec.desired ?? rec.tenant ?? rec.base).name;
+}
+function recFile(rec) {
+    return (rec.desired ?? rec.tenant ?? rec.base).file;
+}
+// ---------------------------------------------------------------------------------------------
+// Classification
+/** Intents, made once: classify runs for every object. */
+const ADOPT = { kind: 'adopt' };
+const INTENTS = {
+    repository: {
+        create: { kind: 'write', action: 'create', origin: 'repository' },
+        update: { kind: 'write', action: 'update', origin: 'repository' },
+        delete: { kind: 'write', action: 'delete', origin: 'repository' },
+    },
+    remediation: {
+        create: { kind: 'write', action: 'create', origin: 'remediation' },
+        update: { kind: 'write', action: 'update', origin: 'remediation' },
+        delete: { kind: 'write', action: 'delete', origin: 'remediation' },
+    },
+};
+function driftIntent(policy, action) {
+    return policy === 'adopt' ? ADOPT : policy === 'remediate' ? INTENTS.remediation[action] : NO_INTENT;
+}
+function setState(rec, classification, intent, conflict) {
+    rec.classification = classification;
+    rec.intent = intent;
+    rec.conflict = conflict;
+}
+function classify(rec, policy) {
+    const { base: b, tenant: t, desired: d } = rec;
+    if (b && t && d) {
+        const tenantSame = deepEqual(t.object, b.object);
+        const desiredSame = deepEqual(d.object, b.object);
+        if (tenantSame && desiredSame)
+            setState(rec, 'unchanged', NO_INTENT, null);
+        else if (desiredSame)
+            setState(rec, 'drift', driftIntent(policy, 'update'), null);
+        else if (tenantSame)
+            setState(rec, 'change', INTENTS.repository.update, null);
+        else if (deepEqual(t.object, d.object))
+            setState(rec, 'unchanged', NO_INTENT, null);
+        else
+            setState(rec, 'conflict', NO_INTENT, 'both-changed');
+    }
+    else if (b && d) {
+        if (deepEqual(d.object, b.object))
+            setState(rec, 'deleted-in-tenant', driftIntent(policy, 'create'), null);
+        else
+            setState(rec, 'conflict', NO_INTENT, 'deleted-in-tenant-changed-in-repo');
+    }
+    else if (b && t) {
+        if (deepEqual(t.object, b.object))
+            setState(rec, 'deleted-in-repo', INTENTS.repository.delete, null);
+        else
+            setState(rec, 'conflict', NO_INTENT, 'changed-in-tenant-deleted-in-repo');
+    }
+    else if (t && d) {
+        if (deepEqual(t.object, d.object))
+            setState(rec, 'unchanged', NO_INTENT, null);
+        else
+            setState(rec, 'conflict', NO_INTENT, 'created-in-both');
+    }
+    else if (t) {
+        setState(rec, 'created-in-tenant', driftIntent(policy, 'delete'), null);
+    }
+    else if (d) {
+        setState(rec, 'created-in-repo', INTENTS.repository.create, null);
+    }
+    else {
+        setState(rec, 'unchanged', NO_INTENT, null);
+    }
+}
+function isDrift(c) {
+    return c === 'drift' || c === 'created-in-tenant' || c === 'deleted-in-tenant';
+}
+// ---------------------------------------------------------------------------------------------
+// Checks
+const CODES = {
+    'duplicate-name': 'DUPLICATE_NAME',
+    'missing-reference': 'REFERENCE_UNRESOLVED',
+    'ambiguous-reference': 'REFERENCE_UNRESOLVED',
+    'still-referenced': 'REFERENCE_UNRESOLVED',
+    'read-only': 'READ_ONLY_OBJECT',
+    'not-writable': 'WRITE_NOT_SUPPORTED',
+    'cannot-create': 'WRITE_NOT_SUPPORTED',
+    'cannot-delete': 'WRITE_NOT_SUPPORTED',
+};
+function makeError(kind, def, name, files, side, params) {
+    return { code: CODES[kind], kind, type: def.type, name, files, side, params, ...messages_errorTexts(kind, side, params) };
+}
+function fail(state, rec, error) {
+    if (rec.errors === NO_ERRORS)
+        rec.errors = [];
+    rec.errors.push(error);
+    state.errors.push(error);
+}
+/**
+ * References by name in the desired objects must name exactly one object of the target type in the
+ * desired tree. Targets that are not compared here (lookups such as groups and users, types not
+ * enabled or not read) cannot be checked and are skipped. An object deleted in the repository that
+ * desired objects still name is an error too.
+ */
+function checkReferences(states, byType) {
+    /** target type -> missing name -> referrers */
+    const missing = new Map();
+    for (const state of states) {
+        const refs = state.def.references
+            .filter((r) => byType.has(r.target))
+            .map((ref) => ({ ref, tokens: parsePath(ref.path), keywords: new Set(ref.keywords) }));
+        if (refs.length === 0)
+            continue;
+        for (const rec of state.recs) {
+            const d = rec.desired;
+            if (!d || rec.excluded)
+                continue;
+            for (const { ref, tokens, keywords } of refs) {
+                const target = byType.get(ref.target);
+                for (const visit of resolvePath(d.object, tokens)) {
+                    const value = visit.kind === 'property' ? visit.container[visit.key] : visit.container[visit.index];
+                    if (typeof value !== 'string' || keywords.has(value))
+                        continue;
+                    const n = target.desiredNames.get(value) ?? 0;
+                    if (n === 1)
+                        continue;
+                    fail(state, rec, makeError(n === 0 ? 'missing-reference' : 'ambiguous-reference', state.def, d.name, [d.file], 'desired', {
+                        file: `${d.file}.json`,
+                        path: visit.at,
+                        target: ref.target,
+                        targetTitle: target.def.title,
+                        value,
+                        title: state.def.title,
+                        name: d.name,
+                    }));
+                    if (n === 0) {
+                        let names = missing.get(ref.target);
+                        if (!names)
+                            missing.set(ref.target, (names = new Map()));
+                        const referrers = names.get(value) ?? [];
+                        referrers.push(`${state.def.title} \u2018${d.name}\u2019`);
+                        names.set(value, referrers);
+                    }
+                }
+            }
+        }
+    }
+    for (const [type, names] of missing) {
+        const state = byType.get(type);
+        for (const rec of state.recs) {
+            if (rec.excluded || !rec.tenant || rec.intent.kind !== 'write' || rec.intent.action !== 'delete')
+                continue;
+            const referrers = names.get(rec.tenant.name);
+            if (!referrers)
+                continue;
+            const unique = [...new Set(referrers)].sort(util_compareCodePoints);
+            fail(state, rec, makeError('still-referenced', state.def, rec.tenant.name, [rec.tenant.file], 'desired', {
+                title: state.def.title,
+                name: rec.tenant.name,
+                referrers: unique.join(', '),
+            }));
+        }
+    }
+}
+/** Built-in objects and types or operations Graph does not offer are never planned for write. */
+function checkWrites(state) {
+    const { def } = state;
+    for (const rec of state.recs) {
+        if (rec.excluded || rec.intent.kind !== 'write')
+            continue;
+        const { action } = rec.intent;
+        const name = recName(rec);
+        const files = [...new Set([rec.desired?.file, rec.tenant?.file].filter((f) => f !== undefined))];
+        const params = { title: def.title, name, type: def.type };
+        const readOnly = [rec.tenant, rec.desired, rec.base].some((e) => e !== undefined && isReadOnlyObject(def, e.object));
+        if (readOnly)
+            fail(state, rec, makeError('read-only', def, name, files, 'desired', params));
+        else if (!def.write)
+            fail(state, rec, makeError('not-writable', def, name, files, 'desired', params));
+        else if (action === 'create' && (def.kind === 'singleton' || !def.write.create)) {
+            fail(state, rec, makeError('cannot-create', def, name, files, 'desired', params));
+        }
+        else if (action === 'delete' && (def.kind === 'singleton' || !def.write.delete)) {
+            fail(state, rec, makeError('cannot-delete', def, name, files, 'desired', params));
+        }
+    }
+}
+/** Objects with errors take no action; the others get their plan item. */
+function reconcile_settle(state) {
+    for (const rec of state.recs) {
+        if (rec.excluded)
+            continue;
+        if (rec.errors.length > 0) {
+            rec.classification = 'error';
+            rec.intent = NO_INTENT;
+            rec.conflict = null;
+            continue;
+        }
+        if (rec.intent.kind === 'write')
+            rec.item = itemOf(state.def, rec, rec.intent.action, rec.intent.origin);
+    }
+}
+/**
+ * A create or rename must not give an object a name another object of the type keeps in the
+ * tenant: such a write becomes a conflict. Repeated until stable (dropping a rename keeps the old
+ * name, which may in turn be wanted by another rename).
+ */
+function checkNameCollisions(state) {
+    const introduces = (rec) => rec.item !== undefined &&
+        (rec.item.action === 'create' || (rec.item.action === 'update' && rec.desired.name !== rec.tenant.name));
+    for (;;) {
+        const holders = new Map();
+        for (const rec of state.recs) {
+            const name = rec.item?.action === 'delete' ? undefined : rec.item ? rec.desired.name : rec.tenant?.name;
+            if (name === undefined)
+                continue;
+            const list = holders.get(name);
+            if (list)
+                list.push(rec);
+            else
+                holders.set(name, [rec]);
+        }
+        let changed = false;
+        for (const list of holders.values()) {
+            if (list.length < 2)
+                continue;
+            for (const rec of list) {
+                if (!introduces(rec))
+                    continue;
+                rec.item = undefined;
+                rec.intent = NO_INTENT;
+                rec.classification = 'conflict';
+                rec.conflict = 'name-taken';
+                changed = true;
+            }
+        }
+        if (!changed)
+            return;
+    }
+}
+// ---------------------------------------------------------------------------------------------
+// Output
+function itemOf(def, rec, action, origin) {
+    const t = rec.tenant;
+    const d = rec.desired;
+    if (action === 'create') {
+        return {
+            action,
+            origin,
+            type: def.type,
+            name: d.name,
+            file: d.file,
+            changes: diffObjects(null, d.object),
+            id: null,
+            tenantFile: null,
+            tenantHash: null,
+            before: null,
+            after: d.object,
+        };
+    }
+    if (action === 'update') {
+        return {
+            action,
+            origin,
+            type: def.type,
+            name: d.name,
+            ...(t.name !== d.name ? { previousName: t.name } : {}),
+            file: d.file,
+            changes: diffObjects(t.object, d.object),
+            id: t.id ?? null,
+            tenantFile: t.file,
+            tenantHash: objectHash(t.object),
+            before: t.object,
+            after: d.object,
+        };
+    }
+    return {
+        action,
+        origin,
+        type: def.type,
+        name: t.name,
+        file: t.file,
+        changes: diffObjects(t.object, null),
+        id: t.id ?? null,
+        tenantFile: t.file,
+        tenantHash: objectHash(t.object),
+        before: t.object,
+        after: null,
+    };
+}
+const ACTION_ORDER = { create: 0, update: 1, delete: 2 };
+function compareItems(a, b) {
+    return ACTION_ORDER[a.action] - ACTION_ORDER[b.action] || util_compareCodePoints(a.name, b.name) || util_compareCodePoints(a.file, b.file);
+}
+function compareErrors(a, b) {
+    return (util_compareCodePoints(a.name ?? '', b.name ?? '') ||
+        util_compareCodePoints(a.kind, b.kind) ||
+        util_compareCodePoints(a.side, b.side) ||
+        util_compareCodePoints(a.files.join('\n'), b.files.join('\n')) ||
+        util_compareCodePoints(a.message, b.message));
+}
+function conflictOf(def, rec, name) {
+    const { base: b, tenant: t, desired: d } = rec;
+    const kind = rec.conflict;
+    let tenantChanges = [];
+    let repoChanges = [];
+    if (kind === 'name-taken') {
+        repoChanges = diffObjects(t?.object ?? null, d.object);
+    }
+    else if (b) {
+        if (t)
+            tenantChanges = diffObjects(b.object, t.object);
+        if (d)
+            repoChanges = diffObjects(b.object, d.object);
+    }
+    else if (t && d) {
+        repoChanges = diffObjects(t.object, d.object);
+    }
+    return {
+        kind,
+        type: def.type,
+        name,
+        files: { base: b?.file ?? null, tenant: t?.file ?? null, desired: d?.file ?? null },
+        id: t?.id ?? null,
+        tenantHash: t ? objectHash(t.object) : null,
+        tenantChanges,
+        repoChanges,
+        message: messages_format(`conflict.${kind}`),
+        fix: messages_format('conflict.fix'),
+    };
+}
+function driftOf(def, rec, name, policy) {
+    const kind = rec.classification === 'drift' ? 'changed' : rec.classification === 'created-in-tenant' ? 'created' : 'deleted';
+    return {
+        type: def.type,
+        name,
+        kind,
+        action: policy,
+        file: rec.desired?.file ?? null,
+        tenantFile: rec.tenant?.file ?? null,
+        changes: kind === 'changed' ? diffObjects(rec.base.object, rec.tenant.object) : [],
+    };
+}
+/**
+ * The default branch takes the tenant's version of adopted objects: the tenant's file is written
+ * and the repository's file removed when it is another one. A file name that another object in the
+ * repository already uses (even only in case) gets a '~hash' suffix instead.
+ */
+function adoptionOf(state) {
+    const { def } = state;
+    const adopted = state.recs.filter((r) => r.intent.kind === 'adopt');
+    if (adopted.length === 0)
+        return [];
+    const removals = [];
+    const writes = [];
+    const occupied = new Map();
+    for (const rec of state.recs)
+        if (rec.desired)
+            occupied.set(fileNameFoldKey(rec.desired.file), rec);
+    for (const rec of adopted) {
+        const d = rec.desired;
+        const t = rec.tenant;
+        if (d && (!t || d.file !== t.file)) {
+            removals.push({ type: def.type, name: d.name, file: d.file, object: null });
+            occupied.delete(fileNameFoldKey(d.file));
+        }
+    }
+    for (const rec of adopted) {
+        const t = rec.tenant;
+        if (!t)
+            continue;
+        let file = t.file;
+        for (let round = 0;; round++) {
+            const holder = occupied.get(fileNameFoldKey(file));
+            if (holder === undefined || holder === rec)
+                break;
+            file = `${truncateUtf8(t.file, MAX_FILE_NAME_BYTES - 9)}~${shortHash(`${t.name}\n${round}`)}`;
+        }
+        occupied.set(fileNameFoldKey(file), rec);
+        writes.push({ type: def.type, name: t.name, file, object: t.object });
+    }
+    const byFile = (a, b) => util_compareCodePoints(a.file, b.file);
+    return [...removals.sort(byFile), ...writes.sort(byFile)];
+}
+/**
+ * The desired tree after the adoption: removals first, then writes. Pure; types the adoption does
+ * not touch keep their lists.
+ */
+function applyAdoption(desired, adoption) {
+    const out = { ...desired };
+    const touched = new Map();
+    const listOf = (type) => {
+        let files = touched.get(type);
+        if (!files) {
+            files = new Map((hasOwn(out, type) ? out[type] : []).map((e) => [e.file, e]));
+            touched.set(type, files);
+        }
+        return files;
+    };
+    for (const op of adoption)
+        if (op.object === null)
+            listOf(op.type).delete(op.file);
+    for (const op of adoption)
+        if (op.object !== null)
+            listOf(op.type).set(op.file, { file: op.file, object: op.object });
+    for (const [type, files] of touched) {
+        out[type] = [...files.values()].sort((a, b) => compareCodePoints(a.file, b.file));
+    }
+    return out;
+}
+
+;// CONCATENATED MODULE: ./src/reconcile/markdown.ts
+
+
+
+/**
+ * The plan as the body of the approval pull request (and the job summary). Counts come first,
+ * then errors, conflicts and held deletes, then the changes per type (catalogue title, in
+ * dependency order), each object property by property, then the drift report.
+ *
+ * GitHub refuses a pull request body over 65,536 characters. The body aims at 60,000 (a margin for
+ * what other code adds around it) and degrades step by step until it fits: per-type sections are
+ * folded into <details>; then the largest type loses its property tables (names only), then its
+ * list (counts only); then the drift, conflict and error lists are shortened. Counts always stay,
+ * and the full plan is always in the plan.json artifact. Every label comes from messages.ts.
+ */
+const GITHUB_BODY_LIMIT = 65_536;
+const MARKDOWN_TARGET_LENGTH = 60_000;
+/** Inline JSON longer than this is cut in a table cell. */
+const MAX_VALUE_LENGTH = 160;
+const ICONS = { create: '\u2795', update: '\u270f\ufe0f', delete: '\u274c' };
+function markdown_renderPlanMarkdown(plan, options = {}) {
+    const catalogue = options.catalogue ?? messages;
+    const maxLength = options.maxLength ?? MARKDOWN_TARGET_LENGTH;
+    const ctx = {
+        t: (key, params) => format(key, params, catalogue),
+        catalogue,
+        artifact: options.artifact ?? 'plan.json',
+        titles: new Map(plan.types.map((t) => [t.type, t.title])),
+    };
+    for (const s of plan.skippedTypes)
+        ctx.titles.set(s.type, s.title);
+    const head = renderHead(plan, ctx);
+    const foot = `\n---\n<sub>${escapeText(ctx.t('plan.hash', { hash: options.planHash ?? planHash(plan) }))} \u00b7 ${ctx.t('plan.artifact', { artifact: ctx.artifact })}</sub>\n`;
+    const sections = [];
+    const add = (levels, rank, foldable = false) => {
+        sections.push({ levels, level: 0, text: levels[0](), rank, foldable });
+    };
+    if (plan.errors.length > 0)
+        add(errorLevels(plan.errors, ctx), 1);
+    if (plan.conflicts.length > 0)
+        add(conflictLevels(plan.conflicts, ctx), 2);
+    if (plan.held.length > 0)
+        add(heldLevels(plan.held, ctx), 0);
+    for (const [type, items] of groupByType(plan))
+        add(typeLevels(type, items, ctx), 10, true);
+    if (plan.drift.length > 0)
+        add(driftLevels(plan.drift, plan, ctx), 10);
+    const total = () => head.length + foot.length + sections.reduce((n, s) => n + s.text.length + 1, 0);
+    const degrade = (s) => {
+        s.level++;
+        s.text = s.levels[s.level]();
+    };
+    if (total() > maxLength) {
+        // Fold every type section first (level 1 is the folded full section).
+        for (const s of sections)
+            if (s.foldable && s.level === 0)
+                degrade(s);
+    }
+    while (total() > maxLength) {
+        const candidates = sections.filter((s) => s.level < s.levels.length - 1);
+        if (candidates.length === 0)
+            break;
+        const topRank = Math.max(...candidates.map((s) => s.rank));
+        const pick = candidates
+            .filter((s) => s.rank === topRank)
+            .reduce((a, b) => (b.text.length > a.text.length ? b : a));
+        degrade(pick);
+    }
+    // Give back room the steps above left unused: sections in order of importance (errors,
+    // conflicts, held deletes, then the types, then drift) take a more detailed level while it fits.
+    const folded = sections.some((s) => s.foldable && s.level > 0);
+    const byImportance = [...sections].sort((x, y) => importance(x) - importance(y));
+    for (let changed = true; changed;) {
+        changed = false;
+        for (const s of byImportance) {
+            const floor = s.foldable && folded ? 1 : 0;
+            if (s.level <= floor)
+                continue;
+            const text = s.levels[s.level - 1]();
+            if (total() - s.text.length + text.length > maxLength)
+                continue;
+            s.level--;
+            s.text = text;
+            changed = true;
+        }
+    }
+    let body = head + sections.map((s) => `${s.text}\n`).join('') + foot;
+    if (body.length > maxLength) {
+        // Last resort, unreachable with the levels above unless maxLength is tiny.
+        const note = `\n\n${ctx.t('plan.truncated', { artifact: ctx.artifact })}\n`;
+        const room = Math.max(0, maxLength - note.length);
+        const cut = body.lastIndexOf('\n', room);
+        body = `${body.slice(0, cut > 0 ? cut : room)}${note}`.slice(0, maxLength);
+    }
+    return body;
+}
+/** Errors first, then conflicts, held deletes, the types, drift */
+function importance(s) {
+    return s.rank === 1 ? 0 : s.rank === 2 ? 1 : s.rank === 0 ? 2 : s.foldable ? 3 : 4;
+}
+// ---------------------------------------------------------------------------------------------
+// Head
+function renderHead(plan, ctx) {
+    const { t } = ctx;
+    const c = plan.counts;
+    const cols = [
+        ['counts.creates', c.creates],
+        ['counts.updates', c.updates],
+        ['counts.deletes', c.deletes],
+        ['counts.conflicts', c.conflicts],
+        ['counts.errors', c.errors],
+        ['counts.held', c.held],
+        ['counts.drift', c.drift],
+    ];
+    const lines = [
+        `## ${escapeText(t('plan.title', { tenant: plan.tenant }))}`,
+        '',
+        `| ${cols.map(([k]) => t(k)).join(' | ')} |`,
+        `|${cols.map(() => '---:').join('|')}|`,
+        `| ${cols.map(([, n]) => String(n)).join(' | ')} |`,
+        '',
+    ];
+    if (plan.items.length > 0)
+        lines.push(t('plan.intro'), '');
+    else
+        lines.push(t('plan.empty'), '');
+    if (plan.skippedTypes.length > 0) {
+        lines.push(t('plan.skipped', { types: plan.skippedTypes.map((s) => escapeText(s.title)).join(', ') }), '');
+    }
+    return `${lines.join('\n')}\n`;
+}
+// ---------------------------------------------------------------------------------------------
+// Errors, conflicts, held deletes, drift
+function markdownDecorate(ctx) {
+    return (key, value) => {
+        if (typeof value === 'number')
+            return String(value);
+        if (key === 'title' || key === 'targetTitle' || key === 'side' || key === 'referrers')
+            return escapeText(value);
+        return code(value);
+    };
+}
+function errorLine(e, ctx) {
+    const { message, fix } = errorTexts(e.kind, e.side, e.params, ctx.catalogue, markdownDecorate(ctx));
+    return `- **${escapeText(ctx.titles.get(e.type) ?? e.type)}** \u00b7 ${message} ${fix} ${codeLink(e.code)}`;
+}
+/** The stable code, linked to its troubleshooting page */
+function codeLink(code) {
+    return `<sub>([${code}](${docsBaseUrl}/${code}.md))</sub>`;
+}
+function limited(list, max, line, ctx) {
+    const lines = list.slice(0, max).map(line);
+    if (list.length > max)
+        lines.push(`- ${ctx.t('section.more', { count: list.length - max, artifact: ctx.artifact })}`);
+    return lines;
+}
+function heading(key, count, ctx) {
+    return `### ${ctx.t(key)} (${count})\n\n`;
+}
+function omitted(count, ctx) {
+    return `${ctx.t('section.omitted', { count, artifact: ctx.artifact })}\n`;
+}
+function errorLevels(errors, ctx) {
+    const h = heading('section.errors', errors.length, ctx);
+    const list = (max) => () => `${h}${limited(errors, max, (e) => errorLine(e, ctx), ctx).join('\n')}\n`;
+    return [list(Infinity), list(300), list(100), list(20), () => `${h}${omitted(errors.length, ctx)}`];
+}
+function conflictTitle(c, ctx) {
+    return `**${escapeText(ctx.titles.get(c.type) ?? c.type)}** \u00b7 ${code(c.name)}`;
+}
+function conflictLevels(conflicts, ctx) {
+    const h = heading('section.conflicts', conflicts.length, ctx);
+    const line = (c) => `- ${conflictTitle(c, ctx)}: ${ctx.t(`conflict.${c.kind}`)}`;
+    const full = () => {
+        const parts = conflicts.map((c) => {
+            let text = `${line(c)}\n`;
+            if (c.tenantChanges.length > 0)
+                text += `\n  ${ctx.t('conflict.tenantChanges')}:\n\n${indent(changeTable(c.tenantChanges, ctx))}`;
+            if (c.repoChanges.length > 0)
+                text += `\n  ${ctx.t('conflict.repoChanges')}:\n\n${indent(changeTable(c.repoChanges, ctx))}`;
+            return text;
+        });
+        return `${h}${ctx.t('conflict.fix')}\n\n${parts.join('\n')}`;
+    };
+    const list = (max) => () => `${h}${ctx.t('conflict.fix')}\n\n${limited(conflicts, max, line, ctx).join('\n')}\n`;
+    return [full, list(Infinity), list(300), list(50), () => `${h}${omitted(conflicts.length, ctx)}`];
+}
+function heldLevels(held, ctx) {
+    const total = held.reduce((n, h) => n + h.count, 0);
+    const h = heading('section.held', total, ctx);
+    const entry = (x, names) => {
+        const { message, fix } = heldTexts(x.params, ctx.catalogue, markdownDecorate(ctx));
+        const lines = [`- **${escapeText(ctx.titles.get(x.type) ?? x.type)}**: ${message} ${fix} ${codeLink(x.code)}`];
+        if (names > 0)
+            lines.push(...limited(x.items, names, (i) => `  - ${code(i.name)}`, ctx).map((l) => (l.startsWith('  ') ? l : `  ${l}`)));
+        return lines.join('\n');
+    };
+    const render = (names) => () => `${h}${held.map((x) => entry(x, names)).join('\n')}\n`;
+    return [render(Infinity), render(20), render(0)];
+}
+function driftLevels(drift, plan, ctx) {
+    const h = heading('section.drift', drift.length, ctx);
+    const intro = `${ctx.t(`drift.${plan.driftPolicy}`)}\n\n`;
+    const line = (d) => {
+        const title = escapeText(ctx.titles.get(d.type) ?? d.type);
+        const paths = d.changes.length > 0 ? ` (${d.changes.slice(0, 8).map((c) => code(c.path || ctx.t('value.root'))).join(', ')}${d.changes.length > 8 ? ', \u2026' : ''})` : '';
+        return `- **${title}** \u00b7 ${code(d.name)}: ${ctx.t(`drift.${d.kind}`)}${paths}`;
+    };
+    const list = (max) => () => `${h}${intro}${limited(drift, max, line, ctx).join('\n')}\n`;
+    return [list(Infinity), list(1000), list(300), list(50), () => `${h}${intro}${omitted(drift.length, ctx)}`];
+}
+// ---------------------------------------------------------------------------------------------
+// Changes per type
+function groupByType(plan) {
+    const groups = new Map();
+    for (const t of plan.types)
+        groups.set(t.type, []);
+    for (const item of plan.items) {
+        const list = groups.get(item.type);
+        if (list)
+            list.push(item);
+        else
+            groups.set(item.type, [item]);
+    }
+    return [...groups].filter(([, items]) => items.length > 0);
+}
+/** Deletes first (what a reviewer must not miss), then creates, then updates; by name within each. */
+const SHOWN_ORDER = { delete: 0, create: 1, update: 2 };
+function typeLevels(type, planned, ctx) {
+    const items = [...planned].sort((a, b) => SHOWN_ORDER[a.action] - SHOWN_ORDER[b.action]);
+    const title = ctx.titles.get(type) ?? type;
+    const n = (action) => items.filter((i) => i.action === action).length;
+    const summary = ctx.t('type.summary', { title, creates: n('create'), updates: n('update'), deletes: n('delete') });
+    const open = `<details><summary>${escapeHtml(summary)}</summary>\n\n`;
+    const close = '</details>\n';
+    const heading = `### ${escapeText(title)}\n\n${escapeText(summary)}\n\n`;
+    const full = once(() => items.map((i) => renderItem(i, ctx)).join('\n'));
+    const names = (max) => `${ctx.t('type.namesOnly', { artifact: ctx.artifact })}\n\n${limited(items, max, (i) => `- ${actionLabel(i, ctx)} ${code(i.name)}`, ctx).join('\n')}\n`;
+    return [
+        () => `${heading}${full()}`,
+        () => `${open}${full()}\n${close}`,
+        () => `${open}${names(Infinity)}\n${close}`,
+        () => `${open}${names(1000)}\n${close}`,
+        () => `${open}${names(300)}\n${close}`,
+        () => `${open}${names(100)}\n${close}`,
+        () => `${heading}${ctx.t('type.countsOnly', { artifact: ctx.artifact })}\n`,
+    ];
+}
+function once(make) {
+    let value;
+    return () => (value ??= make());
+}
+function actionLabel(item, ctx) {
+    const label = ctx.t(`action.${item.action}`);
+    return `${ICONS[item.action]} ${item.action === 'delete' ? `**${label}**` : label}`;
+}
+function renderItem(item, ctx) {
+    const lines = [`#### ${actionLabel(item, ctx)} ${code(item.name)}`, ''];
+    const notes = [];
+    if (item.action === 'update' && item.previousName !== undefined) {
+        notes.push(ctx.t('item.renamed', { previous: code(item.previousName) }));
+    }
+    if (item.origin === 'remediation')
+        notes.push(ctx.t('item.remediation'));
+    if (notes.length > 0)
+        lines.push(`_${notes.join('; ')}_`, '');
+    if (item.action === 'delete')
+        lines.push(ctx.t('item.deleteWarning'), '');
+    if (item.changes.length > 0)
+        lines.push(changeTable(item.changes, ctx));
+    else
+        lines.push(ctx.t('item.noChanges'), '');
+    return lines.join('\n');
+}
+function changeTable(changes, ctx) {
+    const rows = changes.map((c) => `| ${code(c.path || ctx.t('value.root'), true)} | ${cell(c.kind === 'added' ? undefined : c.before, ctx)} | ${cell(c.kind === 'removed' ? undefined : c.after, ctx)} |`);
+    return `| ${ctx.t('table.property')} | ${ctx.t('table.before')} | ${ctx.t('table.after')} |\n|---|---|---|\n${rows.join('\n')}\n`;
+}
+function cell(value, ctx) {
+    if (value === undefined)
+        return ctx.t('value.absent');
+    const json = JSON.stringify(value) ?? 'null';
+    if (json.length <= MAX_VALUE_LENGTH)
+        return code(json, true);
+    let cut = json.slice(0, MAX_VALUE_LENGTH);
+    // Never end on the first half of a surrogate pair.
+    if (/[\ud800-\udbff]$/.test(cut))
+        cut = cut.slice(0, -1);
+    return `${code(`${cut}\u2026`, true)} ${escapeText(ctx.t('value.truncated', { length: json.length, artifact: ctx.artifact }))}`;
+}
+function indent(text) {
+    return text
+        .split('\n')
+        .map((l) => (l === '' ? l : `  ${l}`))
+        .join('\n');
+}
+// ---------------------------------------------------------------------------------------------
+// Escaping
+/**
+ * An inline code span holding `text` literally: the fence is one backtick longer than the longest
+ * run inside, padded when the text starts or ends with a backtick; line breaks become spaces.
+ * In a table cell, pipes are escaped (GitHub removes the backslash inside code spans too).
+ */
+function code(text, inTable = false) {
+    let body = text.replace(/[\r\n]+/g, ' ');
+    if (inTable)
+        body = body.replace(/\|/g, '\\|');
+    let longest = 0;
+    for (const run of body.match(/`+/g) ?? [])
+        longest = Math.max(longest, run.length);
+    const fence = '`'.repeat(longest + 1);
+    const pad = body.startsWith('`') || body.endsWith('`') || body === '' ? ' ' : '';
+    return `${fence}${pad}${body}${pad}${fence}`;
+}
+/**
+ * Text shown as is: Markdown punctuation backslash-escaped, '@' kept from becoming a mention, line
+ * breaks become spaces. Backticks in messages.ts texts are meant as code and kept.
+ */
+function escapeText(text) {
+    return text.replace(/[\r\n]+/g, ' ').replace(/([\\*_[\]<>#~|])/g, '\\$1').replace(/@/g, '@\u200b');
+}
+function escapeHtml(text) {
+    return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/[\r\n]+/g, ' ');
+}
+
+;// CONCATENATED MODULE: ./src/reconcile/index.ts
+/**
+ * The reconcile module: the three-way comparison of base (state branch), tenant (just read) and
+ * desired (default branch), and the plan an approval pull request shows and `apply` deploys.
+ * Pure: no I/O, no Graph.
+ */
+
+
+
+
+
+
+
+;// CONCATENATED MODULE: ./src/engine/plan.ts
+
+
+
+
+/** The tenant as a reconcile tree: the files a backup would write, parsed back */
+function treeFromSnapshot(snapshot) {
+    const tree = {};
+    const idMap = {};
+    const unread = [];
+    for (const t of snapshot.types) {
+        if (t.status === 'failed') {
+            unread.push(t.def.type);
+            continue;
+        }
+        tree[t.def.type] = [...t.files].map(([file, content]) => ({ file: baseName(file), object: JSON.parse(content) }));
+        idMap[t.def.type] = t.ids;
+    }
+    return { tree, idMap, unread };
+}
+/** The desired configuration of a tenant from the working tree; enabled types only */
+async function readDesired(root, tenant) {
+    const read = await readTenantTree(root, tenant.name, catalogue_resources);
+    const enabled = new Set(tenant.types.map((t) => t.type));
+    const full = treeFromTenantTree(read);
+    const tree = {};
+    for (const [type, entries] of Object.entries(full))
+        if (enabled.has(type))
+            tree[type] = entries;
+    return {
+        tree,
+        invalid: [...read.invalidTypes].filter((t) => enabled.has(t)),
+        errors: read.errors.filter((e) => !e.type || enabled.has(e.type)),
+        warnings: read.warnings,
+    };
+}
+/**
+ * The plan for the working tree against the tenant as it is now (the command line's `plan`): every
+ * difference is a change the repository asks for, since there is no recorded base to tell drift
+ * from edits. Types that could not be read, or whose files are invalid, are left out entirely.
+ */
+async function planTenant(options) {
+    const { tenant, root, graph, log } = options;
+    const [snapshot, desired] = await Promise.all([readSnapshot({ tenant, graph, log }), readDesired(root, tenant)]);
+    const current = treeFromSnapshot(snapshot);
+    const reconciliation = reconcile({
+        tenantName: tenant.name,
+        defs: tenant.types,
+        base: current.tree,
+        tenant: current.tree,
+        desired: desired.tree,
+        unreadTypes: [...current.unread, ...desired.invalid],
+        idMap: current.idMap,
+        drift: tenant.drift,
+        deleteGuard: tenant.deleteGuard,
+    });
+    return { reconciliation, markdown: renderPlanMarkdown(reconciliation.plan), desired, snapshot };
+}
+
+;// CONCATENATED MODULE: ./src/engine/validate.ts
+
+
+
+
+
+/**
+ * Check a tenant's desired files without touching the tenant: files that do not parse or sit in the
+ * wrong folder, duplicate names, references to names that do not exist, and deletes beyond the
+ * delete guard compared with the tenant as last backed up (the id map), when there is one.
+ */
+async function validateTenant(root, tenant, idMapFile) {
+    const desired = await readDesired(root, tenant);
+    const problems = desired.errors.map((e) => ({
+        code: e.code,
+        file: e.file,
+        line: e.line,
+        column: e.column,
+        // The location is given apart; the snapshot's message starts with it too.
+        message: e.message.startsWith(`${e.file}`) ? e.message.slice(e.file.length).replace(/^(:\d+)*:\s*/, '') : e.message,
+        fix: e.fix,
+    }));
+    // Reconciled against itself nothing changes, so what remains are the desired tree's own errors.
+    const { plan } = reconcile_reconcile({
+        tenantName: tenant.name,
+        defs: tenant.types,
+        base: desired.tree,
+        tenant: desired.tree,
+        desired: desired.tree,
+        unreadTypes: desired.invalid,
+        drift: tenant.drift,
+        deleteGuard: tenant.deleteGuard,
+    });
+    for (const error of plan.errors) {
+        const def = tenant.types.find((t) => t.type === error.type);
+        const folder = def ? typeFolder(tenant.name, def) : `tenants/${tenant.name}`;
+        for (const file of error.files.length ? error.files : [undefined]) {
+            problems.push({ code: error.code, file: file === undefined ? folder : `${folder}/${file}.json`, message: error.message, fix: error.fix });
+        }
+    }
+    const recorded = await validate_readIdMap(idMapFile ?? (0,external_node_path_namespaceObject.join)(root, '.tenant-sync', tenant.name, 'ids.json'));
+    if (recorded) {
+        const guard = tenant.deleteGuard;
+        for (const def of tenant.types) {
+            const inTenant = Object.keys(recorded[def.type] ?? {});
+            const entries = desired.tree[def.type];
+            if (!entries || inTenant.length === 0 || desired.invalid.includes(def.type))
+                continue;
+            const kept = new Set(entries.map((e) => e.file));
+            const deletes = inTenant.filter((f) => !kept.has(f)).length;
+            const limit = Math.max(guard['min-count'], Math.floor(guard['max-share'] * inTenant.length));
+            if (deletes > limit && !guard.allow) {
+                problems.push({
+                    code: 'DELETE_GUARD',
+                    file: typeFolder(tenant.name, def),
+                    message: `${deletes} of the ${inTenant.length} ${def.title.toLowerCase()} would be deleted; at most ${limit} may be deleted in one plan`,
+                    fix: 'Restore the files if they were removed by mistake, delete fewer objects per change, or raise delete-guard.max-share (or set delete-guard.allow: true) in tenant-sync.yml.',
+                });
+            }
+        }
+    }
+    return problems;
+}
+async function validate_readIdMap(file) {
+    try {
+        return idMapSchema.parse(JSON.parse(await (0,promises_namespaceObject.readFile)(file, 'utf8')));
+    }
+    catch (e) {
+        if (e.code === 'ENOENT')
+            return undefined;
+        throw e;
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/main/inputs.ts
 
 
@@ -77657,9 +79799,11 @@ function readInputs(get = (n) => getInput(n)) {
 
 
 
+
 /** The Actions toolkit as the engine's logger: secrets masked by the runner, errors as annotations */
-function actionsLogger() {
-    const props = (l) => l?.file ? { file: l.file, startLine: l.line, startColumn: l.column } : undefined;
+function actionsLogger(workspace = process.env.GITHUB_WORKSPACE ?? process.cwd()) {
+    // Annotations name files relative to the repository root, or GitHub does not attach them.
+    const props = (l) => l?.file ? { file: (0,external_node_path_namespaceObject.isAbsolute)(l.file) ? (0,external_node_path_namespaceObject.relative)(workspace, l.file) : l.file, startLine: l.line, startColumn: l.column } : undefined;
     return {
         info: (m) => info(m),
         warn: (m, l) => warning(m, props(l)),
@@ -77719,8 +79863,24 @@ async function runAction(env = process.env) {
                     setFailed(`${failed} type(s) could not be read; their files were left as they were`);
                 return;
             }
+            case 'validate': {
+                const tenants = inputs.tenant ? [selectTenant(config, inputs.tenant)] : config.tenants;
+                let count = 0;
+                for (const tenant of tenants) {
+                    for (const p of await validateTenant(root, tenant)) {
+                        count++;
+                        // An annotation on the file and line of the pull request
+                        log.error(`${p.message} Fix: ${p.fix} (${p.code})`, p);
+                    }
+                }
+                if (count > 0)
+                    setFailed(`${count} problem(s) in the tenants' files; see the annotations`);
+                else
+                    log.info(`${tenants.map((t) => t.name).join(', ')}: the files are valid`);
+                return;
+            }
             default:
-                throw new errors_TenantSyncError('USAGE', `the command "${command}" is not available in this version`, 'Use backup or matrix.');
+                throw new errors_TenantSyncError('USAGE', `the command "${command}" is not available in this version`, 'Use backup, validate or matrix.');
         }
     }
     catch (e) {

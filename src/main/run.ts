@@ -1,17 +1,19 @@
 import * as core from '@actions/core';
-import { resolve } from 'node:path';
+import { isAbsolute, relative, resolve } from 'node:path';
 import { loadConfig, selectTenant } from '../config/load.js';
 import { backupTenant } from '../engine/backup.js';
 import { connect } from '../engine/connect.js';
 import { formatBackupSummary } from '../engine/summary.js';
+import { validateTenant } from '../engine/validate.js';
 import { isTenantSyncError, TenantSyncError } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
 import { readInputs, type Command } from './inputs.js';
 
 /** The Actions toolkit as the engine's logger: secrets masked by the runner, errors as annotations */
-export function actionsLogger(): Logger {
+export function actionsLogger(workspace = process.env.GITHUB_WORKSPACE ?? process.cwd()): Logger {
+  // Annotations name files relative to the repository root, or GitHub does not attach them.
   const props = (l?: { file?: string; line?: number; column?: number }) =>
-    l?.file ? { file: l.file, startLine: l.line, startColumn: l.column } : undefined;
+    l?.file ? { file: isAbsolute(l.file) ? relative(workspace, l.file) : l.file, startLine: l.line, startColumn: l.column } : undefined;
   return {
     info: (m) => core.info(m),
     warn: (m, l) => core.warning(m, props(l)),
@@ -76,8 +78,22 @@ export async function runAction(env: NodeJS.ProcessEnv = process.env): Promise<v
         if (failed > 0) core.setFailed(`${failed} type(s) could not be read; their files were left as they were`);
         return;
       }
+      case 'validate': {
+        const tenants = inputs.tenant ? [selectTenant(config, inputs.tenant)] : config.tenants;
+        let count = 0;
+        for (const tenant of tenants) {
+          for (const p of await validateTenant(root, tenant)) {
+            count++;
+            // An annotation on the file and line of the pull request
+            log.error(`${p.message} Fix: ${p.fix} (${p.code})`, p);
+          }
+        }
+        if (count > 0) core.setFailed(`${count} problem(s) in the tenants' files; see the annotations`);
+        else log.info(`${tenants.map((t) => t.name).join(', ')}: the files are valid`);
+        return;
+      }
       default:
-        throw new TenantSyncError('USAGE', `the command "${command}" is not available in this version`, 'Use backup or matrix.');
+        throw new TenantSyncError('USAGE', `the command "${command}" is not available in this version`, 'Use backup, validate or matrix.');
     }
   } catch (e) {
     if (isTenantSyncError(e)) {
