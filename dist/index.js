@@ -56820,6 +56820,16 @@ const resourceDefinitionSchema = object({
     /** Link to the Graph documentation of the resource */
     docs: schemas_string().url(),
     api: apiVersionSchema,
+    /**
+     * The Graph type of the objects, namespace-qualified: 'microsoft.graph.conditionalAccessPolicy'.
+     * Looked up among the v1.0 or the beta types according to `api`. A polymorphic type names its
+     * base type (microsoft.graph.deviceConfiguration); each object's @odata.type then picks one of
+     * the types derived from it. `validate` checks every file's properties against it
+     * (src/resources/graphSchema.ts); a type without one is not checked.
+     */
+    graphType: schemas_string()
+        .regex(/^microsoft\.graph\.([a-z][A-Za-z0-9]*\.)*[a-z][A-Za-z0-9]*$/, "a Graph type name such as 'microsoft.graph.conditionalAccessPolicy'")
+        .optional(),
     /** Path under the version root, e.g. '/identity/conditionalAccess/policies' */
     path: schemas_string().startsWith('/'),
     kind: schemas_enum(['collection', 'singleton']),
@@ -56900,6 +56910,7 @@ const adminConsentRequestPolicy = defineResource({
     title: 'Admin consent request policy',
     docs: 'https://learn.microsoft.com/en-us/graph/api/resources/adminconsentrequestpolicy?view=graph-rest-1.0',
     api: 'v1.0',
+    graphType: 'microsoft.graph.adminConsentRequestPolicy',
     path: '/policies/adminConsentRequestPolicy',
     kind: 'singleton',
     singletonName: 'Admin consent request policy',
@@ -56931,6 +56942,7 @@ const authenticationMethodConfigurations = defineResource({
     title: 'Authentication method configurations',
     docs: 'https://learn.microsoft.com/en-us/graph/api/resources/authenticationmethodconfiguration?view=graph-rest-1.0',
     api: 'v1.0',
+    graphType: 'microsoft.graph.authenticationMethodConfiguration',
     path: '/policies/authenticationMethodsPolicy/authenticationMethodConfigurations',
     kind: 'collection',
     nameField: 'id',
@@ -56967,6 +56979,7 @@ const authenticationMethodsPolicy = defineResource({
     title: 'Authentication methods policy',
     docs: 'https://learn.microsoft.com/en-us/graph/api/resources/authenticationmethodspolicy?view=graph-rest-1.0',
     api: 'v1.0',
+    graphType: 'microsoft.graph.authenticationMethodsPolicy',
     path: '/policies/authenticationMethodsPolicy',
     kind: 'singleton',
     singletonName: 'Authentication methods policy',
@@ -57015,6 +57028,7 @@ const authenticationStrengthPolicies = defineResource({
     title: 'Authentication strengths',
     docs: 'https://learn.microsoft.com/en-us/graph/api/resources/authenticationstrengthpolicy?view=graph-rest-1.0',
     api: 'v1.0',
+    graphType: 'microsoft.graph.authenticationStrengthPolicy',
     path: '/policies/authenticationStrengthPolicies',
     kind: 'collection',
     volatile: ['combinationConfigurations[].id'],
@@ -57059,6 +57073,7 @@ const authorizationPolicy = defineResource({
     title: 'Authorization policy',
     docs: 'https://learn.microsoft.com/en-us/graph/api/resources/authorizationpolicy?view=graph-rest-1.0',
     api: 'v1.0',
+    graphType: 'microsoft.graph.authorizationPolicy',
     path: '/policies/authorizationPolicy',
     kind: 'singleton',
     singletonName: 'Authorization policy',
@@ -57094,6 +57109,7 @@ const conditionalAccessPolicies = defineResource({
     title: 'Conditional access policies',
     docs: 'https://learn.microsoft.com/en-us/graph/api/resources/conditionalaccesspolicy?view=graph-rest-1.0',
     api: 'v1.0',
+    graphType: 'microsoft.graph.conditionalAccessPolicy',
     path: '/identity/conditionalAccess/policies',
     kind: 'collection',
     volatile: [
@@ -57152,6 +57168,7 @@ const crossTenantAccessPolicyDefault = defineResource({
     title: 'Cross-tenant access default settings',
     docs: 'https://learn.microsoft.com/en-us/graph/api/resources/crosstenantaccesspolicyconfigurationdefault?view=graph-rest-1.0',
     api: 'v1.0',
+    graphType: 'microsoft.graph.crossTenantAccessPolicyConfigurationDefault',
     path: '/policies/crossTenantAccessPolicy/default',
     kind: 'singleton',
     singletonName: 'Default',
@@ -57181,6 +57198,7 @@ const crossTenantAccessPolicyPartners = defineResource({
     title: 'Cross-tenant access partner settings',
     docs: 'https://learn.microsoft.com/en-us/graph/api/resources/crosstenantaccesspolicyconfigurationpartner?view=graph-rest-1.0',
     api: 'v1.0',
+    graphType: 'microsoft.graph.crossTenantAccessPolicyConfigurationPartner',
     path: '/policies/crossTenantAccessPolicy/partners',
     kind: 'collection',
     key: 'tenantId',
@@ -57211,6 +57229,7 @@ const directoryRoleDefinitions = defineResource({
     title: 'Custom directory roles',
     docs: 'https://learn.microsoft.com/en-us/graph/api/resources/unifiedroledefinition?view=graph-rest-1.0',
     api: 'v1.0',
+    graphType: 'microsoft.graph.unifiedRoleDefinition',
     path: '/roleManagement/directory/roleDefinitions',
     kind: 'collection',
     listQuery: { $filter: 'isBuiltIn eq false' },
@@ -57242,6 +57261,7 @@ const groupSettings = defineResource({
     title: 'Directory settings',
     docs: 'https://learn.microsoft.com/en-us/graph/api/resources/groupsetting?view=graph-rest-1.0',
     api: 'v1.0',
+    graphType: 'microsoft.graph.groupSetting',
     path: '/groupSettings',
     kind: 'collection',
     permissions: {
@@ -57271,6 +57291,7 @@ const namedLocations = defineResource({
     title: 'Named locations',
     docs: 'https://learn.microsoft.com/en-us/graph/api/resources/namedlocation?view=graph-rest-1.0',
     api: 'v1.0',
+    graphType: 'microsoft.graph.namedLocation',
     path: '/identity/conditionalAccess/namedLocations',
     kind: 'collection',
     permissions: {
@@ -57305,6 +57326,7 @@ const permissionGrantPolicies = defineResource({
     title: 'Permission grant policies',
     docs: 'https://learn.microsoft.com/en-us/graph/api/resources/permissiongrantpolicy?view=graph-rest-1.0',
     api: 'v1.0',
+    graphType: 'microsoft.graph.permissionGrantPolicy',
     path: '/policies/permissionGrantPolicies',
     kind: 'collection',
     nameField: 'id',
@@ -57334,6 +57356,7 @@ const securityDefaults = defineResource({
     title: 'Security defaults',
     docs: 'https://learn.microsoft.com/en-us/graph/api/resources/identitysecuritydefaultsenforcementpolicy?view=graph-rest-1.0',
     api: 'v1.0',
+    graphType: 'microsoft.graph.identitySecurityDefaultsEnforcementPolicy',
     path: '/policies/identitySecurityDefaultsEnforcementPolicy',
     kind: 'singleton',
     singletonName: 'Security defaults',
@@ -57431,6 +57454,7 @@ function appProtectionDefinition(platform) {
         title: platform.title,
         docs: intuneDocs(platform.docsPage),
         api: 'beta',
+        graphType: platform.graphType,
         path: `/deviceAppManagement/${platform.type}`,
         kind: 'collection',
         nameField: 'displayName',
@@ -57468,6 +57492,7 @@ const roleScopeTags = defineResource({
     title: 'Scope tags',
     docs: intuneDocs('intune-rbac-rolescopetag'),
     api: 'beta',
+    graphType: 'microsoft.graph.roleScopeTag',
     path: '/deviceManagement/roleScopeTags',
     kind: 'collection',
     nameField: 'displayName',
@@ -57499,6 +57524,7 @@ const assignmentFilters = defineResource({
     title: 'Assignment filters',
     docs: intuneDocs('intune-policyset-deviceandappmanagementassignmentfilter'),
     api: 'beta',
+    graphType: 'microsoft.graph.deviceAndAppManagementAssignmentFilter',
     path: '/deviceManagement/assignmentFilters',
     kind: 'collection',
     nameField: 'displayName',
@@ -57535,6 +57561,7 @@ const deviceCompliancePolicies = defineResource({
     title: 'Compliance policies',
     docs: intuneDocs('intune-deviceconfig-devicecompliancepolicy'),
     api: 'beta',
+    graphType: 'microsoft.graph.deviceCompliancePolicy',
     path: '/deviceManagement/deviceCompliancePolicies',
     kind: 'collection',
     nameField: 'displayName',
@@ -57589,6 +57616,7 @@ const deviceConfigurations = defineResource({
     title: 'Configuration profiles',
     docs: intuneDocs('intune-deviceconfig-deviceconfiguration'),
     api: 'beta',
+    graphType: 'microsoft.graph.deviceConfiguration',
     path: '/deviceManagement/deviceConfigurations',
     kind: 'collection',
     nameField: 'displayName',
@@ -57635,6 +57663,7 @@ const configurationPolicies = defineResource({
     title: 'Settings catalog policies',
     docs: intuneDocs('intune-deviceconfigv2-devicemanagementconfigurationpolicy'),
     api: 'beta',
+    graphType: 'microsoft.graph.deviceManagementConfigurationPolicy',
     path: '/deviceManagement/configurationPolicies',
     kind: 'collection',
     nameField: 'name',
@@ -57661,6 +57690,7 @@ const iosManagedAppProtections = defineResource(appProtectionDefinition({
     type: 'iosManagedAppProtections',
     title: 'App protection policies (iOS/iPadOS)',
     docsPage: 'intune-mam-iosmanagedappprotection',
+    graphType: 'microsoft.graph.iosManagedAppProtection',
 }));
 
 ;// CONCATENATED MODULE: ./src/resources/intune/androidManagedAppProtections.ts
@@ -57671,6 +57701,7 @@ const androidManagedAppProtections = defineResource(appProtectionDefinition({
     type: 'androidManagedAppProtections',
     title: 'App protection policies (Android)',
     docsPage: 'intune-mam-androidmanagedappprotection',
+    graphType: 'microsoft.graph.androidManagedAppProtection',
 }));
 
 ;// CONCATENATED MODULE: ./src/resources/intune/deviceEnrollmentConfigurations.ts
@@ -57694,6 +57725,7 @@ const deviceEnrollmentConfigurations = defineResource({
     title: 'Enrollment configurations',
     docs: intuneDocs('intune-shared-deviceenrollmentconfiguration'),
     api: 'beta',
+    graphType: 'microsoft.graph.deviceEnrollmentConfiguration',
     path: '/deviceManagement/deviceEnrollmentConfigurations',
     kind: 'collection',
     nameField: 'displayName',
@@ -57735,6 +57767,7 @@ const windowsAutopilotDeploymentProfiles = defineResource({
     title: 'Windows Autopilot deployment profiles',
     docs: intuneDocs('intune-enrollment-windowsautopilotdeploymentprofile'),
     api: 'beta',
+    graphType: 'microsoft.graph.windowsAutopilotDeploymentProfile',
     path: '/deviceManagement/windowsAutopilotDeploymentProfiles',
     kind: 'collection',
     nameField: 'displayName',
@@ -57793,6 +57826,7 @@ const sharePointSettings = defineResource({
     title: 'SharePoint and OneDrive settings',
     docs: 'https://learn.microsoft.com/en-us/graph/api/resources/sharepointsettings?view=graph-rest-1.0',
     api: 'v1.0',
+    graphType: 'microsoft.graph.sharepointSettings',
     path: '/admin/sharepoint/settings',
     kind: 'singleton',
     singletonName: 'SharePoint settings',
@@ -57826,6 +57860,7 @@ const teamsAppSettings = defineResource({
     title: 'Teams app settings',
     docs: 'https://learn.microsoft.com/en-us/graph/api/resources/teamsappsettings?view=graph-rest-1.0',
     api: 'v1.0',
+    graphType: 'microsoft.graph.teamsAppSettings',
     path: '/teamwork/teamsAppSettings',
     kind: 'singleton',
     singletonName: 'Teams app settings',
@@ -59550,11 +59585,53 @@ function caseHint(name, known) {
     return match ? ` Folder names are case-sensitive: did you mean '${match}'?` : '';
 }
 
+;// CONCATENATED MODULE: ./src/snapshot/redacted.ts
+
+/**
+ * Values that Graph returns redacted or encrypted (secrets, such as an encrypted OMA-URI setting's
+ * value) are dropped from what a backup writes and from every request body: they never land in the
+ * repository and are never deployed as literals.
+ */
+/** Removes redacted values from `obj` (mutates it); returns their concrete paths. */
+function dropRedacted(def, obj) {
+    const dropped = [];
+    for (const rule of def.write?.redacted ?? []) {
+        const path = typeof rule === 'string' ? rule : rule.path;
+        for (const visit of resolvePath(obj, path)) {
+            if (visit.kind !== 'property')
+                continue;
+            if (typeof rule !== 'string' && visit.container[rule.when.field] !== rule.when.equals)
+                continue;
+            delete visit.container[visit.key];
+            dropped.push(visit.at);
+        }
+    }
+    return dropped;
+}
+/** A copy of the object without its redacted values */
+
+;// CONCATENATED MODULE: ./src/snapshot/fileObject.ts
+
+
+
+/**
+ * A Graph object as its file holds it: normalised, redacted values dropped, references by name.
+ * The one pipeline behind a backup's files and deploy's comparisons with them (a plan's tenantHash
+ * is the hash of exactly this).
+ */
+function toFileObject(def, raw, nameOf) {
+    const normalised = normaliseObject(def, raw);
+    dropRedacted(def, normalised);
+    return replaceIdsWithNames(def, normalised, nameOf);
+}
+
 ;// CONCATENATED MODULE: ./src/snapshot/index.ts
 /**
  * The snapshot module: what a tenant's configuration looks like in the repository. Normalise what
  * Graph returned, name the files, write references by name, and read and write the tenant folder.
  */
+
+
 
 
 
@@ -59773,7 +59850,7 @@ async function backup_readSnapshot(options) {
         const ids = {};
         for (const { id, raw } of named) {
             const fileName = fileNames.get(id);
-            const replaced = replaceIdsWithNames(def, normaliseObject(def, raw), (target, refId) => namesByType.get(target)?.get(refId));
+            const replaced = toFileObject(def, raw, (target, refId) => namesByType.get(target)?.get(refId));
             for (const u of replaced.unresolved)
                 unresolved.push({ file: `${fileName}.json`, path: u.path, target: u.target, id: u.id });
             files.set(`${fileName}.json`, normalise_renderJson(replaced.object));

@@ -53818,6 +53818,16 @@ const resourceDefinitionSchema = object({
     /** Link to the Graph documentation of the resource */
     docs: schemas_string().url(),
     api: apiVersionSchema,
+    /**
+     * The Graph type of the objects, namespace-qualified: 'microsoft.graph.conditionalAccessPolicy'.
+     * Looked up among the v1.0 or the beta types according to `api`. A polymorphic type names its
+     * base type (microsoft.graph.deviceConfiguration); each object's @odata.type then picks one of
+     * the types derived from it. `validate` checks every file's properties against it
+     * (src/resources/graphSchema.ts); a type without one is not checked.
+     */
+    graphType: schemas_string()
+        .regex(/^microsoft\.graph\.([a-z][A-Za-z0-9]*\.)*[a-z][A-Za-z0-9]*$/, "a Graph type name such as 'microsoft.graph.conditionalAccessPolicy'")
+        .optional(),
     /** Path under the version root, e.g. '/identity/conditionalAccess/policies' */
     path: schemas_string().startsWith('/'),
     kind: schemas_enum(['collection', 'singleton']),
@@ -53898,6 +53908,7 @@ const adminConsentRequestPolicy = defineResource({
     title: 'Admin consent request policy',
     docs: 'https://learn.microsoft.com/en-us/graph/api/resources/adminconsentrequestpolicy?view=graph-rest-1.0',
     api: 'v1.0',
+    graphType: 'microsoft.graph.adminConsentRequestPolicy',
     path: '/policies/adminConsentRequestPolicy',
     kind: 'singleton',
     singletonName: 'Admin consent request policy',
@@ -53929,6 +53940,7 @@ const authenticationMethodConfigurations = defineResource({
     title: 'Authentication method configurations',
     docs: 'https://learn.microsoft.com/en-us/graph/api/resources/authenticationmethodconfiguration?view=graph-rest-1.0',
     api: 'v1.0',
+    graphType: 'microsoft.graph.authenticationMethodConfiguration',
     path: '/policies/authenticationMethodsPolicy/authenticationMethodConfigurations',
     kind: 'collection',
     nameField: 'id',
@@ -53965,6 +53977,7 @@ const authenticationMethodsPolicy = defineResource({
     title: 'Authentication methods policy',
     docs: 'https://learn.microsoft.com/en-us/graph/api/resources/authenticationmethodspolicy?view=graph-rest-1.0',
     api: 'v1.0',
+    graphType: 'microsoft.graph.authenticationMethodsPolicy',
     path: '/policies/authenticationMethodsPolicy',
     kind: 'singleton',
     singletonName: 'Authentication methods policy',
@@ -54013,6 +54026,7 @@ const authenticationStrengthPolicies = defineResource({
     title: 'Authentication strengths',
     docs: 'https://learn.microsoft.com/en-us/graph/api/resources/authenticationstrengthpolicy?view=graph-rest-1.0',
     api: 'v1.0',
+    graphType: 'microsoft.graph.authenticationStrengthPolicy',
     path: '/policies/authenticationStrengthPolicies',
     kind: 'collection',
     volatile: ['combinationConfigurations[].id'],
@@ -54057,6 +54071,7 @@ const authorizationPolicy = defineResource({
     title: 'Authorization policy',
     docs: 'https://learn.microsoft.com/en-us/graph/api/resources/authorizationpolicy?view=graph-rest-1.0',
     api: 'v1.0',
+    graphType: 'microsoft.graph.authorizationPolicy',
     path: '/policies/authorizationPolicy',
     kind: 'singleton',
     singletonName: 'Authorization policy',
@@ -54092,6 +54107,7 @@ const conditionalAccessPolicies = defineResource({
     title: 'Conditional access policies',
     docs: 'https://learn.microsoft.com/en-us/graph/api/resources/conditionalaccesspolicy?view=graph-rest-1.0',
     api: 'v1.0',
+    graphType: 'microsoft.graph.conditionalAccessPolicy',
     path: '/identity/conditionalAccess/policies',
     kind: 'collection',
     volatile: [
@@ -54150,6 +54166,7 @@ const crossTenantAccessPolicyDefault = defineResource({
     title: 'Cross-tenant access default settings',
     docs: 'https://learn.microsoft.com/en-us/graph/api/resources/crosstenantaccesspolicyconfigurationdefault?view=graph-rest-1.0',
     api: 'v1.0',
+    graphType: 'microsoft.graph.crossTenantAccessPolicyConfigurationDefault',
     path: '/policies/crossTenantAccessPolicy/default',
     kind: 'singleton',
     singletonName: 'Default',
@@ -54179,6 +54196,7 @@ const crossTenantAccessPolicyPartners = defineResource({
     title: 'Cross-tenant access partner settings',
     docs: 'https://learn.microsoft.com/en-us/graph/api/resources/crosstenantaccesspolicyconfigurationpartner?view=graph-rest-1.0',
     api: 'v1.0',
+    graphType: 'microsoft.graph.crossTenantAccessPolicyConfigurationPartner',
     path: '/policies/crossTenantAccessPolicy/partners',
     kind: 'collection',
     key: 'tenantId',
@@ -54209,6 +54227,7 @@ const directoryRoleDefinitions = defineResource({
     title: 'Custom directory roles',
     docs: 'https://learn.microsoft.com/en-us/graph/api/resources/unifiedroledefinition?view=graph-rest-1.0',
     api: 'v1.0',
+    graphType: 'microsoft.graph.unifiedRoleDefinition',
     path: '/roleManagement/directory/roleDefinitions',
     kind: 'collection',
     listQuery: { $filter: 'isBuiltIn eq false' },
@@ -54240,6 +54259,7 @@ const groupSettings = defineResource({
     title: 'Directory settings',
     docs: 'https://learn.microsoft.com/en-us/graph/api/resources/groupsetting?view=graph-rest-1.0',
     api: 'v1.0',
+    graphType: 'microsoft.graph.groupSetting',
     path: '/groupSettings',
     kind: 'collection',
     permissions: {
@@ -54269,6 +54289,7 @@ const namedLocations = defineResource({
     title: 'Named locations',
     docs: 'https://learn.microsoft.com/en-us/graph/api/resources/namedlocation?view=graph-rest-1.0',
     api: 'v1.0',
+    graphType: 'microsoft.graph.namedLocation',
     path: '/identity/conditionalAccess/namedLocations',
     kind: 'collection',
     permissions: {
@@ -54303,6 +54324,7 @@ const permissionGrantPolicies = defineResource({
     title: 'Permission grant policies',
     docs: 'https://learn.microsoft.com/en-us/graph/api/resources/permissiongrantpolicy?view=graph-rest-1.0',
     api: 'v1.0',
+    graphType: 'microsoft.graph.permissionGrantPolicy',
     path: '/policies/permissionGrantPolicies',
     kind: 'collection',
     nameField: 'id',
@@ -54332,6 +54354,7 @@ const securityDefaults = defineResource({
     title: 'Security defaults',
     docs: 'https://learn.microsoft.com/en-us/graph/api/resources/identitysecuritydefaultsenforcementpolicy?view=graph-rest-1.0',
     api: 'v1.0',
+    graphType: 'microsoft.graph.identitySecurityDefaultsEnforcementPolicy',
     path: '/policies/identitySecurityDefaultsEnforcementPolicy',
     kind: 'singleton',
     singletonName: 'Security defaults',
@@ -54429,6 +54452,7 @@ function appProtectionDefinition(platform) {
         title: platform.title,
         docs: intuneDocs(platform.docsPage),
         api: 'beta',
+        graphType: platform.graphType,
         path: `/deviceAppManagement/${platform.type}`,
         kind: 'collection',
         nameField: 'displayName',
@@ -54466,6 +54490,7 @@ const roleScopeTags = defineResource({
     title: 'Scope tags',
     docs: intuneDocs('intune-rbac-rolescopetag'),
     api: 'beta',
+    graphType: 'microsoft.graph.roleScopeTag',
     path: '/deviceManagement/roleScopeTags',
     kind: 'collection',
     nameField: 'displayName',
@@ -54497,6 +54522,7 @@ const assignmentFilters = defineResource({
     title: 'Assignment filters',
     docs: intuneDocs('intune-policyset-deviceandappmanagementassignmentfilter'),
     api: 'beta',
+    graphType: 'microsoft.graph.deviceAndAppManagementAssignmentFilter',
     path: '/deviceManagement/assignmentFilters',
     kind: 'collection',
     nameField: 'displayName',
@@ -54533,6 +54559,7 @@ const deviceCompliancePolicies = defineResource({
     title: 'Compliance policies',
     docs: intuneDocs('intune-deviceconfig-devicecompliancepolicy'),
     api: 'beta',
+    graphType: 'microsoft.graph.deviceCompliancePolicy',
     path: '/deviceManagement/deviceCompliancePolicies',
     kind: 'collection',
     nameField: 'displayName',
@@ -54587,6 +54614,7 @@ const deviceConfigurations = defineResource({
     title: 'Configuration profiles',
     docs: intuneDocs('intune-deviceconfig-deviceconfiguration'),
     api: 'beta',
+    graphType: 'microsoft.graph.deviceConfiguration',
     path: '/deviceManagement/deviceConfigurations',
     kind: 'collection',
     nameField: 'displayName',
@@ -54633,6 +54661,7 @@ const configurationPolicies = defineResource({
     title: 'Settings catalog policies',
     docs: intuneDocs('intune-deviceconfigv2-devicemanagementconfigurationpolicy'),
     api: 'beta',
+    graphType: 'microsoft.graph.deviceManagementConfigurationPolicy',
     path: '/deviceManagement/configurationPolicies',
     kind: 'collection',
     nameField: 'name',
@@ -54659,6 +54688,7 @@ const iosManagedAppProtections = defineResource(appProtectionDefinition({
     type: 'iosManagedAppProtections',
     title: 'App protection policies (iOS/iPadOS)',
     docsPage: 'intune-mam-iosmanagedappprotection',
+    graphType: 'microsoft.graph.iosManagedAppProtection',
 }));
 
 ;// CONCATENATED MODULE: ./src/resources/intune/androidManagedAppProtections.ts
@@ -54669,6 +54699,7 @@ const androidManagedAppProtections = defineResource(appProtectionDefinition({
     type: 'androidManagedAppProtections',
     title: 'App protection policies (Android)',
     docsPage: 'intune-mam-androidmanagedappprotection',
+    graphType: 'microsoft.graph.androidManagedAppProtection',
 }));
 
 ;// CONCATENATED MODULE: ./src/resources/intune/deviceEnrollmentConfigurations.ts
@@ -54692,6 +54723,7 @@ const deviceEnrollmentConfigurations = defineResource({
     title: 'Enrollment configurations',
     docs: intuneDocs('intune-shared-deviceenrollmentconfiguration'),
     api: 'beta',
+    graphType: 'microsoft.graph.deviceEnrollmentConfiguration',
     path: '/deviceManagement/deviceEnrollmentConfigurations',
     kind: 'collection',
     nameField: 'displayName',
@@ -54733,6 +54765,7 @@ const windowsAutopilotDeploymentProfiles = defineResource({
     title: 'Windows Autopilot deployment profiles',
     docs: intuneDocs('intune-enrollment-windowsautopilotdeploymentprofile'),
     api: 'beta',
+    graphType: 'microsoft.graph.windowsAutopilotDeploymentProfile',
     path: '/deviceManagement/windowsAutopilotDeploymentProfiles',
     kind: 'collection',
     nameField: 'displayName',
@@ -54791,6 +54824,7 @@ const sharePointSettings = defineResource({
     title: 'SharePoint and OneDrive settings',
     docs: 'https://learn.microsoft.com/en-us/graph/api/resources/sharepointsettings?view=graph-rest-1.0',
     api: 'v1.0',
+    graphType: 'microsoft.graph.sharepointSettings',
     path: '/admin/sharepoint/settings',
     kind: 'singleton',
     singletonName: 'SharePoint settings',
@@ -54824,6 +54858,7 @@ const teamsAppSettings = defineResource({
     title: 'Teams app settings',
     docs: 'https://learn.microsoft.com/en-us/graph/api/resources/teamsappsettings?view=graph-rest-1.0',
     api: 'v1.0',
+    graphType: 'microsoft.graph.teamsAppSettings',
     path: '/teamwork/teamsAppSettings',
     kind: 'singleton',
     singletonName: 'Teams app settings',
@@ -56548,11 +56583,53 @@ function caseHint(name, known) {
     return match ? ` Folder names are case-sensitive: did you mean '${match}'?` : '';
 }
 
+;// CONCATENATED MODULE: ./src/snapshot/redacted.ts
+
+/**
+ * Values that Graph returns redacted or encrypted (secrets, such as an encrypted OMA-URI setting's
+ * value) are dropped from what a backup writes and from every request body: they never land in the
+ * repository and are never deployed as literals.
+ */
+/** Removes redacted values from `obj` (mutates it); returns their concrete paths. */
+function dropRedacted(def, obj) {
+    const dropped = [];
+    for (const rule of def.write?.redacted ?? []) {
+        const path = typeof rule === 'string' ? rule : rule.path;
+        for (const visit of resolvePath(obj, path)) {
+            if (visit.kind !== 'property')
+                continue;
+            if (typeof rule !== 'string' && visit.container[rule.when.field] !== rule.when.equals)
+                continue;
+            delete visit.container[visit.key];
+            dropped.push(visit.at);
+        }
+    }
+    return dropped;
+}
+/** A copy of the object without its redacted values */
+
+;// CONCATENATED MODULE: ./src/snapshot/fileObject.ts
+
+
+
+/**
+ * A Graph object as its file holds it: normalised, redacted values dropped, references by name.
+ * The one pipeline behind a backup's files and deploy's comparisons with them (a plan's tenantHash
+ * is the hash of exactly this).
+ */
+function toFileObject(def, raw, nameOf) {
+    const normalised = normaliseObject(def, raw);
+    dropRedacted(def, normalised);
+    return replaceIdsWithNames(def, normalised, nameOf);
+}
+
 ;// CONCATENATED MODULE: ./src/snapshot/index.ts
 /**
  * The snapshot module: what a tenant's configuration looks like in the repository. Normalise what
  * Graph returned, name the files, write references by name, and read and write the tenant folder.
  */
+
+
 
 
 
@@ -56771,7 +56848,7 @@ async function readSnapshot(options) {
         const ids = {};
         for (const { id, raw } of named) {
             const fileName = fileNames.get(id);
-            const replaced = replaceIdsWithNames(def, normaliseObject(def, raw), (target, refId) => namesByType.get(target)?.get(refId));
+            const replaced = toFileObject(def, raw, (target, refId) => namesByType.get(target)?.get(refId));
             for (const u of replaced.unresolved)
                 unresolved.push({ file: `${fileName}.json`, path: u.path, target: u.target, id: u.id });
             files.set(`${fileName}.json`, normalise_renderJson(replaced.object));
@@ -79709,23 +79786,7 @@ function differingPaths(a, b, prefix = '', out = []) {
 
 
 
-/** Removes redacted values from `obj` (mutates it); returns their concrete paths. */
-function dropRedacted(def, obj) {
-    const dropped = [];
-    for (const rule of def.write?.redacted ?? []) {
-        const path = typeof rule === 'string' ? rule : rule.path;
-        for (const visit of resolvePath(obj, path)) {
-            if (visit.kind !== 'property')
-                continue;
-            if (typeof rule !== 'string' && visit.container[rule.when.field] !== rule.when.equals)
-                continue;
-            delete visit.container[visit.key];
-            dropped.push(visit.at);
-        }
-    }
-    return dropped;
-}
-/** A copy of the object without its redacted values */
+
 function withoutRedacted(def, obj) {
     const copy = toJsonValue(obj);
     dropRedacted(def, copy);
@@ -80190,9 +80251,9 @@ class References {
     }
     /** The object as a file holds it: normalised, references by name (names as of `mode`) */
     async named(def, raw, mode) {
-        const normalised = normaliseObject(def, raw);
-        await this.loadLookupNames(def, normalised);
-        return replaceIdsWithNames(def, normalised, (target, id) => this.nameOf(target, id, mode)).object;
+        // Ids of directory objects first, so that toFileObject can name them
+        await this.loadLookupNames(def, normaliseObject(def, raw));
+        return toFileObject(def, raw, (target, id) => this.nameOf(target, id, mode)).object;
     }
     nameOf(target, id, mode) {
         if (catalogue_findLookup(target))

@@ -1,5 +1,7 @@
 import type { ResourceDefinition } from '../resources/definition.js';
-import { resolvePath } from '../snapshot/paths.js';
+
+export { dropRedacted };
+import { dropRedacted } from '../snapshot/redacted.js';
 import { toJsonValue, type JsonObject } from '../snapshot/util.js';
 import { jsonEqual } from './json.js';
 
@@ -39,22 +41,6 @@ export interface ObjectWrite {
   notWritable: string[];
 }
 
-/** Removes redacted values from `obj` (mutates it); returns their concrete paths. */
-export function dropRedacted(def: ResourceDefinition, obj: unknown): string[] {
-  const dropped: string[] = [];
-  for (const rule of def.write?.redacted ?? []) {
-    const path = typeof rule === 'string' ? rule : rule.path;
-    for (const visit of resolvePath(obj, path)) {
-      if (visit.kind !== 'property') continue;
-      if (typeof rule !== 'string' && visit.container[rule.when.field] !== rule.when.equals) continue;
-      delete visit.container[visit.key];
-      dropped.push(visit.at);
-    }
-  }
-  return dropped;
-}
-
-/** A copy of the object without its redacted values */
 export function withoutRedacted(def: ResourceDefinition, obj: unknown): unknown {
   const copy = toJsonValue(obj);
   dropRedacted(def, copy);

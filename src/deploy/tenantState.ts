@@ -4,7 +4,7 @@ import type { GraphClient, ReadOutcome } from '../graph/types.js';
 import { GraphError } from '../graph/types.js';
 import { findLookup, findResource } from '../resources/catalogue.js';
 import type { LookupDefinition, ResourceDefinition } from '../resources/definition.js';
-import { collectReferencedIds, normaliseObject, replaceIdsWithNames, replaceNamesWithIds } from '../snapshot/index.js';
+import { collectReferencedIds, normaliseObject, replaceNamesWithIds, toFileObject } from '../snapshot/index.js';
 import { isPlainObject } from '../snapshot/util.js';
 import { deployError } from './errors.js';
 import type { DeployError } from './record.js';
@@ -159,9 +159,9 @@ export class References {
 
   /** The object as a file holds it: normalised, references by name (names as of `mode`) */
   async named(def: ResourceDefinition, raw: RawObject, mode: NameMode): Promise<Record<string, unknown>> {
-    const normalised = normaliseObject(def, raw);
-    await this.loadLookupNames(def, normalised);
-    return replaceIdsWithNames(def, normalised, (target, id) => this.nameOf(target, id, mode)).object;
+    // Ids of directory objects first, so that toFileObject can name them
+    await this.loadLookupNames(def, normaliseObject(def, raw));
+    return toFileObject(def, raw, (target, id) => this.nameOf(target, id, mode)).object;
   }
 
   private nameOf(target: string, id: string, mode: NameMode): string | undefined {

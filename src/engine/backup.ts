@@ -9,9 +9,8 @@ import type { ResourceDefinition } from '../resources/definition.js';
 import {
   assignFileNames,
   collectReferencedIds,
-  normaliseObject,
+  toFileObject,
   renderJson,
-  replaceIdsWithNames,
   typeFolder,
   writeTypeFolder,
 } from '../snapshot/index.js';
@@ -192,7 +191,7 @@ export async function readSnapshot(options: {
     const ids: Record<string, string> = {};
     for (const { id, raw } of named) {
       const fileName = fileNames.get(id)!;
-      const replaced = replaceIdsWithNames(def, normaliseObject(def, raw), (target, refId) => namesByType.get(target)?.get(refId));
+      const replaced = toFileObject(def, raw, (target, refId) => namesByType.get(target)?.get(refId));
       for (const u of replaced.unresolved) unresolved.push({ file: `${fileName}.json`, path: u.path, target: u.target, id: u.id });
       files.set(`${fileName}.json`, renderJson(replaced.object));
       ids[fileName] = id;

@@ -129,6 +129,17 @@ export const resourceDefinitionSchema = z.object({
   /** Link to the Graph documentation of the resource */
   docs: z.string().url(),
   api: apiVersionSchema,
+  /**
+   * The Graph type of the objects, namespace-qualified: 'microsoft.graph.conditionalAccessPolicy'.
+   * Looked up among the v1.0 or the beta types according to `api`. A polymorphic type names its
+   * base type (microsoft.graph.deviceConfiguration); each object's @odata.type then picks one of
+   * the types derived from it. `validate` checks every file's properties against it
+   * (src/resources/graphSchema.ts); a type without one is not checked.
+   */
+  graphType: z
+    .string()
+    .regex(/^microsoft\.graph\.([a-z][A-Za-z0-9]*\.)*[a-z][A-Za-z0-9]*$/, "a Graph type name such as 'microsoft.graph.conditionalAccessPolicy'")
+    .optional(),
   /** Path under the version root, e.g. '/identity/conditionalAccess/policies' */
   path: z.string().startsWith('/'),
   kind: z.enum(['collection', 'singleton']),

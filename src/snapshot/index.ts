@@ -45,3 +45,5 @@ export {
 export { findJsonError, lineAndColumn, parseJsonText, type JsonParseFailure, type JsonParseResult } from './jsonError.js';
 export { parsePath, resolvePath, type PathToken, type PathVisit } from './paths.js';
 export { compareCodePoints } from './util.js';
+export { dropRedacted } from './redacted.js';
+export { toFileObject } from './fileObject.js';

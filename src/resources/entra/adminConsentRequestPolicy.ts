@@ -12,6 +12,7 @@ export const adminConsentRequestPolicy = defineResource({
   title: 'Admin consent request policy',
   docs: 'https://learn.microsoft.com/en-us/graph/api/resources/adminconsentrequestpolicy?view=graph-rest-1.0',
   api: 'v1.0',
+  graphType: 'microsoft.graph.adminConsentRequestPolicy',
   path: '/policies/adminConsentRequestPolicy',
   kind: 'singleton',
   singletonName: 'Admin consent request policy',

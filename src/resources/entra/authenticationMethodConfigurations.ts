@@ -16,6 +16,7 @@ export const authenticationMethodConfigurations = defineResource({
   title: 'Authentication method configurations',
   docs: 'https://learn.microsoft.com/en-us/graph/api/resources/authenticationmethodconfiguration?view=graph-rest-1.0',
   api: 'v1.0',
+  graphType: 'microsoft.graph.authenticationMethodConfiguration',
   path: '/policies/authenticationMethodsPolicy/authenticationMethodConfigurations',
   kind: 'collection',
   nameField: 'id',

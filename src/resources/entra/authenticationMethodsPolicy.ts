@@ -12,6 +12,7 @@ export const authenticationMethodsPolicy = defineResource({
   title: 'Authentication methods policy',
   docs: 'https://learn.microsoft.com/en-us/graph/api/resources/authenticationmethodspolicy?view=graph-rest-1.0',
   api: 'v1.0',
+  graphType: 'microsoft.graph.authenticationMethodsPolicy',
   path: '/policies/authenticationMethodsPolicy',
   kind: 'singleton',
   singletonName: 'Authentication methods policy',

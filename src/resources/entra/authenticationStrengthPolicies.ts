@@ -19,6 +19,7 @@ export const authenticationStrengthPolicies = defineResource({
   title: 'Authentication strengths',
   docs: 'https://learn.microsoft.com/en-us/graph/api/resources/authenticationstrengthpolicy?view=graph-rest-1.0',
   api: 'v1.0',
+  graphType: 'microsoft.graph.authenticationStrengthPolicy',
   path: '/policies/authenticationStrengthPolicies',
   kind: 'collection',
   volatile: ['combinationConfigurations[].id'],

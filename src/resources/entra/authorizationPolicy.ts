@@ -13,6 +13,7 @@ export const authorizationPolicy = defineResource({
   title: 'Authorization policy',
   docs: 'https://learn.microsoft.com/en-us/graph/api/resources/authorizationpolicy?view=graph-rest-1.0',
   api: 'v1.0',
+  graphType: 'microsoft.graph.authorizationPolicy',
   path: '/policies/authorizationPolicy',
   kind: 'singleton',
   singletonName: 'Authorization policy',

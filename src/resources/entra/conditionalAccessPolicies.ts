@@ -18,6 +18,7 @@ export const conditionalAccessPolicies = defineResource({
   title: 'Conditional access policies',
   docs: 'https://learn.microsoft.com/en-us/graph/api/resources/conditionalaccesspolicy?view=graph-rest-1.0',
   api: 'v1.0',
+  graphType: 'microsoft.graph.conditionalAccessPolicy',
   path: '/identity/conditionalAccess/policies',
   kind: 'collection',
   volatile: [

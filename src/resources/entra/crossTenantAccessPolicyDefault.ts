@@ -12,6 +12,7 @@ export const crossTenantAccessPolicyDefault = defineResource({
   title: 'Cross-tenant access default settings',
   docs: 'https://learn.microsoft.com/en-us/graph/api/resources/crosstenantaccesspolicyconfigurationdefault?view=graph-rest-1.0',
   api: 'v1.0',
+  graphType: 'microsoft.graph.crossTenantAccessPolicyConfigurationDefault',
   path: '/policies/crossTenantAccessPolicy/default',
   kind: 'singleton',
   singletonName: 'Default',

@@ -12,6 +12,7 @@ export const crossTenantAccessPolicyPartners = defineResource({
   title: 'Cross-tenant access partner settings',
   docs: 'https://learn.microsoft.com/en-us/graph/api/resources/crosstenantaccesspolicyconfigurationpartner?view=graph-rest-1.0',
   api: 'v1.0',
+  graphType: 'microsoft.graph.crossTenantAccessPolicyConfigurationPartner',
   path: '/policies/crossTenantAccessPolicy/partners',
   kind: 'collection',
   key: 'tenantId',

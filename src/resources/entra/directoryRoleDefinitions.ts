@@ -12,6 +12,7 @@ export const directoryRoleDefinitions = defineResource({
   title: 'Custom directory roles',
   docs: 'https://learn.microsoft.com/en-us/graph/api/resources/unifiedroledefinition?view=graph-rest-1.0',
   api: 'v1.0',
+  graphType: 'microsoft.graph.unifiedRoleDefinition',
   path: '/roleManagement/directory/roleDefinitions',
   kind: 'collection',
   listQuery: { $filter: 'isBuiltIn eq false' },

@@ -12,6 +12,7 @@ export const groupSettings = defineResource({
   title: 'Directory settings',
   docs: 'https://learn.microsoft.com/en-us/graph/api/resources/groupsetting?view=graph-rest-1.0',
   api: 'v1.0',
+  graphType: 'microsoft.graph.groupSetting',
   path: '/groupSettings',
   kind: 'collection',
   permissions: {

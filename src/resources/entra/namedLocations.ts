@@ -12,6 +12,7 @@ export const namedLocations = defineResource({
   title: 'Named locations',
   docs: 'https://learn.microsoft.com/en-us/graph/api/resources/namedlocation?view=graph-rest-1.0',
   api: 'v1.0',
+  graphType: 'microsoft.graph.namedLocation',
   path: '/identity/conditionalAccess/namedLocations',
   kind: 'collection',
   permissions: {

@@ -17,6 +17,7 @@ export const permissionGrantPolicies = defineResource({
   title: 'Permission grant policies',
   docs: 'https://learn.microsoft.com/en-us/graph/api/resources/permissiongrantpolicy?view=graph-rest-1.0',
   api: 'v1.0',
+  graphType: 'microsoft.graph.permissionGrantPolicy',
   path: '/policies/permissionGrantPolicies',
   kind: 'collection',
   nameField: 'id',

@@ -10,6 +10,7 @@ export const securityDefaults = defineResource({
   title: 'Security defaults',
   docs: 'https://learn.microsoft.com/en-us/graph/api/resources/identitysecuritydefaultsenforcementpolicy?view=graph-rest-1.0',
   api: 'v1.0',
+  graphType: 'microsoft.graph.identitySecurityDefaultsEnforcementPolicy',
   path: '/policies/identitySecurityDefaultsEnforcementPolicy',
   kind: 'singleton',
   singletonName: 'Security defaults',

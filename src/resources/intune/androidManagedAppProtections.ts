@@ -7,5 +7,6 @@ export const androidManagedAppProtections = defineResource(
     type: 'androidManagedAppProtections',
     title: 'App protection policies (Android)',
     docsPage: 'intune-mam-androidmanagedappprotection',
+    graphType: 'microsoft.graph.androidManagedAppProtection',
   }),
 );

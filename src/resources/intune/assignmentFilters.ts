@@ -15,6 +15,7 @@ export const assignmentFilters = defineResource({
   title: 'Assignment filters',
   docs: intuneDocs('intune-policyset-deviceandappmanagementassignmentfilter'),
   api: 'beta',
+  graphType: 'microsoft.graph.deviceAndAppManagementAssignmentFilter',
   path: '/deviceManagement/assignmentFilters',
   kind: 'collection',
   nameField: 'displayName',

@@ -45,13 +45,14 @@ export function roleScopeTagReference(path = 'roleScopeTagIds[]'): Reference {
  * POST .../{id}/targetApps { apps, appGroupType }. isAssigned, deployedAppCount and each app's id
  * and version are derived.
  */
-export function appProtectionDefinition(platform: { type: string; title: string; docsPage: string }): ResourceDefinitionInput {
+export function appProtectionDefinition(platform: { type: string; title: string; docsPage: string; graphType: string }): ResourceDefinitionInput {
   return {
     type: platform.type,
     workload: 'intune',
     title: platform.title,
     docs: intuneDocs(platform.docsPage),
     api: 'beta',
+    graphType: platform.graphType,
     path: `/deviceAppManagement/${platform.type}`,
     kind: 'collection',
     nameField: 'displayName',

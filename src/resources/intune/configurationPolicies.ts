@@ -18,6 +18,7 @@ export const configurationPolicies = defineResource({
   title: 'Settings catalog policies',
   docs: intuneDocs('intune-deviceconfigv2-devicemanagementconfigurationpolicy'),
   api: 'beta',
+  graphType: 'microsoft.graph.deviceManagementConfigurationPolicy',
   path: '/deviceManagement/configurationPolicies',
   kind: 'collection',
   nameField: 'name',

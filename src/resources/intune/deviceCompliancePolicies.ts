@@ -19,6 +19,7 @@ export const deviceCompliancePolicies = defineResource({
   title: 'Compliance policies',
   docs: intuneDocs('intune-deviceconfig-devicecompliancepolicy'),
   api: 'beta',
+  graphType: 'microsoft.graph.deviceCompliancePolicy',
   path: '/deviceManagement/deviceCompliancePolicies',
   kind: 'collection',
   nameField: 'displayName',

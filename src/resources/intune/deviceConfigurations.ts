@@ -17,6 +17,7 @@ export const deviceConfigurations = defineResource({
   title: 'Configuration profiles',
   docs: intuneDocs('intune-deviceconfig-deviceconfiguration'),
   api: 'beta',
+  graphType: 'microsoft.graph.deviceConfiguration',
   path: '/deviceManagement/deviceConfigurations',
   kind: 'collection',
   nameField: 'displayName',

@@ -19,6 +19,7 @@ export const deviceEnrollmentConfigurations = defineResource({
   title: 'Enrollment configurations',
   docs: intuneDocs('intune-shared-deviceenrollmentconfiguration'),
   api: 'beta',
+  graphType: 'microsoft.graph.deviceEnrollmentConfiguration',
   path: '/deviceManagement/deviceEnrollmentConfigurations',
   kind: 'collection',
   nameField: 'displayName',

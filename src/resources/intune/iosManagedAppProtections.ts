@@ -7,5 +7,6 @@ export const iosManagedAppProtections = defineResource(
     type: 'iosManagedAppProtections',
     title: 'App protection policies (iOS/iPadOS)',
     docsPage: 'intune-mam-iosmanagedappprotection',
+    graphType: 'microsoft.graph.iosManagedAppProtection',
   }),
 );

@@ -16,6 +16,7 @@ export const roleScopeTags = defineResource({
   title: 'Scope tags',
   docs: intuneDocs('intune-rbac-rolescopetag'),
   api: 'beta',
+  graphType: 'microsoft.graph.roleScopeTag',
   path: '/deviceManagement/roleScopeTags',
   kind: 'collection',
   nameField: 'displayName',

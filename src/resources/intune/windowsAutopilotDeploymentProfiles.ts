@@ -21,6 +21,7 @@ export const windowsAutopilotDeploymentProfiles = defineResource({
   title: 'Windows Autopilot deployment profiles',
   docs: intuneDocs('intune-enrollment-windowsautopilotdeploymentprofile'),
   api: 'beta',
+  graphType: 'microsoft.graph.windowsAutopilotDeploymentProfile',
   path: '/deviceManagement/windowsAutopilotDeploymentProfiles',
   kind: 'collection',
   nameField: 'displayName',

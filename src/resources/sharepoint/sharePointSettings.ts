@@ -10,6 +10,7 @@ export const sharePointSettings = defineResource({
   title: 'SharePoint and OneDrive settings',
   docs: 'https://learn.microsoft.com/en-us/graph/api/resources/sharepointsettings?view=graph-rest-1.0',
   api: 'v1.0',
+  graphType: 'microsoft.graph.sharepointSettings',
   path: '/admin/sharepoint/settings',
   kind: 'singleton',
   singletonName: 'SharePoint settings',

@@ -12,6 +12,7 @@ export const teamsAppSettings = defineResource({
   title: 'Teams app settings',
   docs: 'https://learn.microsoft.com/en-us/graph/api/resources/teamsappsettings?view=graph-rest-1.0',
   api: 'v1.0',
+  graphType: 'microsoft.graph.teamsAppSettings',
   path: '/teamwork/teamsAppSettings',
   kind: 'singleton',
   singletonName: 'Teams app settings',

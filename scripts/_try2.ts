@@ -1,0 +1,11 @@
+import { findResource } from '../src/resources/catalogue.js';
+import { checkObject } from '../src/resources/graphSchema.js';
+const ca = findResource('conditionalAccessPolicies')!;
+const show = (t: string, o: Record<string, unknown>) => { for (const i of checkObject(findResource(t)!, o)) console.log(t, i.kind, JSON.stringify(i.path), '\n   ', i.message, '\n    FIX:', i.fix); };
+show('conditionalAccessPolicies', { displayName: 'x', stat: 'enabled', state: 'enabld', conditions: { user: {}, users: { includeGroups: 'G' }, clientAppTypes: ['all', 'browser', 'bad'] }, grantControls: { operator: 'OR', builtInControls: ['mfa'] } });
+show('namedLocations', { '@odata.type': '#microsoft.graph.ipNamedLocations', displayName: 'x' });
+show('namedLocations', { '@odata.type': '#microsoft.graph.ipNamedLocation', displayName: 'x', isTrusted: 'true', countriesAndRegions: [] });
+show('namedLocations', { displayName: 'x', isTrusted: 'true', countriesAndRegions: [] , ipRanges: [{ '@odata.type': '#microsoft.graph.iPv4CidrRange', cidrAddress: 5}]});
+show('deviceConfigurations', { '@odata.type': '#microsoft.graph.windows10Configuration', displayName: 'x' });
+show('deviceConfigurations', { '@odata.type': 'microsoft.graph.windows10GeneralConfiguration', displayName: 'x', passwordMinimumLength: '8', passcodeMinimumLength: 8, assignments: [{ target: { '@odata.type': '#microsoft.graph.groupAssignmentTarget', groupId: 'All staff', group: 'x' } }], roleScopeTagIds: '0' });
+show('deviceCompliancePolicies', { '@odata.type': '#microsoft.graph.iosCompliancePolicy', displayName: 'x', passcodeMinimumLength: '6', passcodeRequired: 'yes', assignments: {} });
