@@ -1,8 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TenantConfig } from '../config/load.js';
-import { idMapSchema, reconcile, type IdMap } from '../reconcile/index.js';
+import { idMapSchema, reconcile, type IdMap, type Tree } from '../reconcile/index.js';
+import { checkObject } from '../resources/graphSchema.js';
 import { typeFolder } from '../snapshot/index.js';
+import { JsonPositions } from './jsonPositions.js';
 import { readDesired } from './plan.js';
 
 export interface Problem {
@@ -17,8 +19,10 @@ export interface Problem {
 
 /**
  * Check a tenant's desired files without touching the tenant: files that do not parse or sit in the
- * wrong folder, duplicate names, references to names that do not exist, and deletes beyond the
- * delete guard compared with the tenant as last backed up (the id map), when there is one.
+ * wrong folder, properties that are not what Graph has for the type (a misspelt name, an unknown
+ * @odata.type, a string where Graph has a number, ...), duplicate names, references to names that
+ * do not exist, and deletes beyond the delete guard compared with the tenant as last backed up (the
+ * id map), when there is one.
  */
 export async function validateTenant(root: string, tenant: TenantConfig, idMapFile?: string): Promise<Problem[]> {
   const desired = await readDesired(root, tenant);
@@ -31,6 +35,8 @@ export async function validateTenant(root: string, tenant: TenantConfig, idMapFi
     message: e.message.startsWith(`${e.file}`) ? e.message.slice(e.file.length).replace(/^(:\d+)*:\s*/, '') : e.message,
     fix: e.fix,
   }));
+
+  problems.push(...(await checkSchemas(root, tenant, desired.tree)));
 
   // Reconciled against itself nothing changes, so what remains are the desired tree's own errors.
   const { plan } = reconcile({
@@ -80,5 +86,45 @@ async function readIdMap(file: string): Promise<IdMap | undefined> {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw e;
+  }
+}
+
+/**
+ * Every object against its type's Graph schema (src/resources/graphSchema.ts). Types whose files
+ * have errors are not in the tree and are not checked further. The line is found in the file's
+ * text, which is read only for a file with a problem.
+ */
+async function checkSchemas(root: string, tenant: TenantConfig, tree: Tree): Promise<Problem[]> {
+  const problems: Problem[] = [];
+  for (const def of tenant.types) {
+    const entries = tree[def.type];
+    if (!entries || !def.graphType) continue;
+    const folder = typeFolder(tenant.name, def);
+    for (const entry of entries) {
+      const issues = checkObject(def, entry.object);
+      if (issues.length === 0) continue;
+      const file = `${folder}/${entry.file}.json`;
+      const positions = await readPositions(join(root, file));
+      for (const issue of issues) {
+        const at = positions?.locate(issue.path);
+        problems.push({
+          code: 'FILE_INVALID',
+          file,
+          ...(at ? { line: at.line, column: at.column } : {}),
+          message: issue.message,
+          fix: issue.fix,
+        });
+      }
+    }
+  }
+  return problems;
+}
+
+async function readPositions(file: string): Promise<JsonPositions | undefined> {
+  try {
+    return new JsonPositions(await readFile(file, 'utf8'));
+  } catch {
+    // The file was read a moment ago; without its text the problem is still reported, without a line.
+    return undefined;
   }
 }
