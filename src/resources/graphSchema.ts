@@ -172,8 +172,9 @@ class Checker {
     private readonly def: ResourceDefinition,
   ) {}
 
-  private docsOf(declared: string): string {
-    return declared === graphTypeName(this.def.graphType ?? '') ? ` (see ${this.def.docs})` : '';
+  /** The definition's documentation page when `declared` is its own type */
+  private docsOf(declared: string): string | undefined {
+    return declared === graphTypeName(this.def.graphType ?? '') ? this.def.docs : undefined;
   }
 
   /** The schemas from `schema` on: the one in use, then the fallbacks after it. */
@@ -272,7 +273,10 @@ class Checker {
     const family = this.family(declared, schema).map((n) => `#${GRAPH_PREFIX}${n}`);
     const suggestion = didYouMean(odataType.startsWith('#') ? odataType : `#${odataType}`, family);
     const where = path.length === 0 ? '' : ` at ${formatPath(path)}`;
-    const listed = family.length <= 30 ? family.join(', ') : `${nearest(odataType, family, 10).join(', ')}, ... (${family.length} types in all${this.docsOf(declared).replace(/^ \(/, '; ').replace(/\)$/, '')})`;
+    // A large family (deviceConfiguration has well over a hundred types) is named by its closest members.
+    const docs = this.docsOf(declared);
+    const listed =
+      family.length <= 30 ? family.join(', ') : `${nearest(odataType, family, 10).join(', ')}, ... (${family.length} types in all${docs ? `; see ${docs}` : ''})`;
     this.issues.push({
       kind: 'unknown-type',
       path: [...path, '@odata.type'],
@@ -295,7 +299,7 @@ class Checker {
       );
       fix = owners.length
         ? `"${key}" is a property of ${owners.slice(0, 3).join(', ')}${owners.length > 3 ? ', ...' : ''}, not of ${shown}: check the object's @odata.type, or remove "${key}".`
-        : `Remove "${key}", or correct its name: it must be one of ${shown}'s properties${this.docsOf(declared)}.`;
+        : `Remove "${key}", or correct its name: it must be one of ${shown}'s properties${this.docsOf(declared) ? ` (see ${this.docsOf(declared)})` : ''}.`;
     }
     this.issues.push({
       kind: 'unknown-property',

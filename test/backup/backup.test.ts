@@ -191,17 +191,33 @@ describe('paging and batching', () => {
 
 describe('throttling at the documented limits', () => {
   it('a 429 storm (conditional access without Retry-After, Intune with it) completes with every object', async () => {
+    // Conditional access at its documented limit (1 request per second, 429 without Retry-After) on a
+    // clock 50 times faster, with small pages so that policies and named locations are two chains of
+    // requests that collide; Intune at a tenth of its documented 1,000 requests per 20 s, so that a
+    // 400-object tenant meets it (429 with Retry-After, per batch item).
     const storm = await startSimulator({
       tenant: { objects: 400, seed: 7 },
       timeScale: 50,
       retryAfterMode: 'decimal',
+      pageSizes: { conditionalAccessPolicies: 2, namedLocations: 2 },
+      throttling: {
+        conditionalAccess: { requests: 1, perMs: 1_000 },
+        intune: {
+          perApp: { requests: 100, perMs: 20_000 },
+          perAppWrites: { requests: 100, perMs: 20_000 },
+          perTenant: { requests: 200, perMs: 20_000 },
+          perTenantWrites: { requests: 200, perMs: 20_000 },
+        },
+        directory: false,
+      },
     });
     try {
       const root = await tempRepo();
       // No pacing: the client meets the limits through 429s only.
       const report = await runBackup(storm, root, { graph: { rateLimits: {}, maxRetries: 30, maxBackoffMs: 200 } });
       expect(report.totals.failedTypes).toBe(0);
-      expect(storm.counters().throttled).toBeGreaterThan(0);
+      expect(storm.counters().throttledByBucket.conditionalAccess ?? 0).toBeGreaterThan(0);
+      expect(storm.counters().throttledByBucket.intune ?? 0).toBeGreaterThan(0);
       expect(report.graph.throttled).toBe(storm.counters().throttled);
       const tree = await snapshotTree(root);
       for (const def of resources) {

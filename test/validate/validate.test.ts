@@ -111,13 +111,13 @@ describe('JsonPositions', () => {
 
   it('locates members and array elements; a repeated key where JSON.parse takes it from', () => {
     expect(positions.locate(['a'])).toEqual({ line: 2, column: 3 });
-    expect(positions.locate(['a', 'b', 1, 'c'])).toEqual({ line: 2, column: 20 });
-    expect(positions.locate(['a', 'b', 0])).toEqual({ line: 2, column: 16 });
+    expect(positions.locate(['a', 'b', 1, 'c'])).toEqual({ line: 2, column: 19 });
+    expect(positions.locate(['a', 'b', 0])).toEqual({ line: 2, column: 15 });
     expect(positions.locate(['d'])).toEqual({ line: 4, column: 3 });
   });
 
   it('falls back on the nearest enclosing value that exists', () => {
-    expect(positions.locate(['a', 'b', 1, 'missing'])).toEqual({ line: 2, column: 19 });
+    expect(positions.locate(['a', 'b', 1, 'missing'])).toEqual({ line: 2, column: 18 });
     expect(positions.locate(['nothing'])).toBeUndefined();
   });
 });
