@@ -44118,7 +44118,7 @@ const errorCatalogue = {
     INTERNAL: 'Unexpected internal error',
 };
 const docsBaseUrl = 'https://github.com/tenant-sync/tenant-sync/blob/main/docs/troubleshooting';
-function errors_troubleshootingUrl(code) {
+function troubleshootingUrl(code) {
     return `${docsBaseUrl}/${code}.md`;
 }
 class errors_TenantSyncError extends Error {
@@ -44134,7 +44134,7 @@ class errors_TenantSyncError extends Error {
         this.location = options?.location;
     }
     get docs() {
-        return errors_troubleshootingUrl(this.code);
+        return troubleshootingUrl(this.code);
     }
     /** file:line:column: message. Fix. (code, docs) */
     describe() {
@@ -54910,10 +54910,10 @@ const lookups = [
 const catalogue_resources = [...entraResources, ...intuneResources, ...sharepointResources, ...teamsResources];
 const byType = new Map(catalogue_resources.map((r) => [r.type, r]));
 const lookupByType = new Map(lookups.map((l) => [l.type, l]));
-function catalogue_findResource(type) {
+function findResource(type) {
     return byType.get(type);
 }
-function catalogue_findLookup(type) {
+function findLookup(type) {
     return lookupByType.get(type);
 }
 
@@ -55252,1701 +55252,6 @@ function position(doc, lc, path) {
         return {};
     const p = lc.linePos(offset);
     return { line: p.line, column: p.col };
-}
-
-;// CONCATENATED MODULE: ./src/snapshot/util.ts
-/**
- * Small JSON helpers shared by the snapshot module. Pure.
- */
-function util_isPlainObject(value) {
-    return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-function util_hasOwn(obj, key) {
-    return Object.prototype.hasOwnProperty.call(obj, key);
-}
-/**
- * Sets an own data property. A plain `obj[key] = v` with key '__proto__' (which JSON.parse can
- * produce) would change the prototype instead of adding a property.
- */
-function setOwn(obj, key, value) {
-    Object.defineProperty(obj, key, { value, writable: true, enumerable: true, configurable: true });
-}
-/**
- * Compares two strings by Unicode code point. The default `Array.prototype.sort` compares UTF-16
- * code units, which puts characters above U+FFFF (emoji, stored as surrogate pairs D800-DFFF)
- * before U+E000-U+FFFF. Code-point order is also UTF-8 byte order, the same in every language and
- * tool, so files sorted this way sort the same everywhere.
- */
-function util_compareCodePoints(a, b) {
-    const n = Math.min(a.length, b.length);
-    for (let i = 0; i < n; i++) {
-        let ca = a.charCodeAt(i);
-        let cb = b.charCodeAt(i);
-        if (ca === cb)
-            continue;
-        // Surrogates (D800-DFFF) encode code points above FFFF: move them above E000-FFFF.
-        if (ca >= 0xd800)
-            ca = ca >= 0xe000 ? ca - 0x800 : ca + 0x2000;
-        if (cb >= 0xd800)
-            cb = cb >= 0xe000 ? cb - 0x800 : cb + 0x2000;
-        return ca - cb;
-    }
-    return a.length - b.length;
-}
-/**
- * A deep copy limited to what JSON can hold, with the same meaning JSON.stringify gives: undefined
- * and functions vanish from objects and become null in arrays, non-finite numbers become null,
- * objects with toJSON (Date) are replaced by its result. The copy never shares structure with the
- * input, so callers may mutate it freely.
- */
-function toJsonValue(value) {
-    return convert(value, new Set());
-}
-function convert(value, seen) {
-    if (value === null)
-        return null;
-    switch (typeof value) {
-        case 'string':
-        case 'boolean':
-            return value;
-        case 'number':
-            return Number.isFinite(value) ? (Object.is(value, -0) ? 0 : value) : null;
-        case 'undefined':
-        case 'function':
-        case 'symbol':
-            return undefined;
-        case 'bigint':
-            throw new TypeError('a BigInt cannot be written as JSON');
-        default:
-            break;
-    }
-    const obj = value;
-    if (typeof obj.toJSON === 'function')
-        return convert(obj.toJSON(), seen);
-    if (seen.has(obj))
-        throw new TypeError('a circular structure cannot be written as JSON');
-    seen.add(obj);
-    try {
-        if (Array.isArray(obj)) {
-            return obj.map((item) => {
-                const v = convert(item, seen);
-                return v === undefined ? null : v;
-            });
-        }
-        const out = {};
-        for (const key of Object.keys(obj)) {
-            const v = convert(obj[key], seen);
-            if (v !== undefined)
-                setOwn(out, key, v);
-        }
-        return out;
-    }
-    finally {
-        seen.delete(obj);
-    }
-}
-
-;// CONCATENATED MODULE: ./src/snapshot/paths.ts
-
-function parsePath(path) {
-    return path.split('.').map((part) => part.endsWith('[]') ? { name: part.slice(0, -2), each: true } : { name: part, each: false });
-}
-/** Every place the path reaches in `root`, in document order. */
-function resolvePath(root, path) {
-    const tokens = typeof path === 'string' ? parsePath(path) : path;
-    const out = [];
-    walk(root, tokens, 0, '', out);
-    return out;
-}
-function walk(value, tokens, start, prefix, out) {
-    if (!util_isPlainObject(value) || start >= tokens.length)
-        return;
-    let key = '';
-    for (let end = start; end < tokens.length; end++) {
-        const token = tokens[end];
-        key = end === start ? token.name : `${key}.${token.name}`;
-        if (!util_hasOwn(value, key)) {
-            // A token ending in '[]' cannot be joined with the next one into a longer key.
-            if (token.each)
-                return;
-            continue;
-        }
-        const at = prefix ? `${prefix}.${key}` : key;
-        const last = end === tokens.length - 1;
-        const child = value[key];
-        if (token.each) {
-            if (!Array.isArray(child))
-                return;
-            child.forEach((element, index) => {
-                const elementAt = `${at}[${index}]`;
-                if (last)
-                    out.push({ kind: 'element', container: child, index, at: elementAt });
-                else
-                    walk(element, tokens, end + 1, elementAt, out);
-            });
-        }
-        else if (last) {
-            out.push({ kind: 'property', container: value, key, at });
-        }
-        else {
-            walk(child, tokens, end + 1, at, out);
-        }
-        return;
-    }
-}
-function readVisit(visit) {
-    return visit.kind === 'property' ? visit.container[visit.key] : visit.container[visit.index];
-}
-function writeVisit(visit, value) {
-    if (visit.kind === 'property')
-        setOwn(visit.container, visit.key, value);
-    else
-        visit.container[visit.index] = value;
-}
-/**
- * Removes what the path names from `root` (mutates it). A path ending in '[]' removes the whole
- * property: a volatile array is volatile as a whole.
- */
-function deletePath(root, path) {
-    const tokens = parsePath(path);
-    const lastToken = tokens[tokens.length - 1];
-    if (lastToken?.each)
-        tokens[tokens.length - 1] = { name: lastToken.name, each: false };
-    for (const visit of resolvePath(root, tokens)) {
-        if (visit.kind === 'property')
-            delete visit.container[visit.key];
-    }
-}
-
-;// CONCATENATED MODULE: ./src/snapshot/normalise.ts
-
-
-/**
- * Normalisation turns what Graph returned into what the repository keeps: the object's
- * configuration and nothing that changes without anyone changing the configuration, with keys in
- * one fixed order. A second backup of an unchanged tenant must then change no byte.
- *
- * Fields removed from the top level of every object, and why:
- *
- * - `id` (and `def.key` when it is another field): the tenant assigns it, so it differs in every
- *   tenant and would stop a folder from being copied to another tenant as a baseline. Objects are
- *   matched to their ids through the id map kept on the state branch. Kept when it is the field
- *   that names the object (`def.nameField`), as for authentication method configurations whose
- *   ids are fixed names ('Fido2', 'MicrosoftAuthenticator').
- * - `createdDateTime`, `modifiedDateTime`, `lastModifiedDateTime`: set by the server; any edit (and
- *   for some types any internal touch) moves them, which would be a diff without a change.
- * - `createdBy`, `lastModifiedBy`: read-only audit data about who acted, not configuration; the
- *   person who edited differs per tenant and cannot be deployed. Git history records the change.
- * - `version`: Intune's server-side revision counter, incremented on every write. Keeping it would
- *   make every deploy look like drift on the next backup; sending it back is rejected or ignored.
- * - `deletedDateTime`: directory objects carry it (null while the object exists); it is state,
- *   not configuration.
- *
- * Kept on purpose:
- *
- * - `templateId` (and the like): the id of a global, Microsoft-published template, the same in
- *   every tenant, and needed to create the object again (directory settings, Intune intents are
- *   created from their template). A type whose templateId is tenant-specific lists it in
- *   `volatile`.
- * - `@odata.type`, also as a property annotation (`x@odata.type`): polymorphic types need it to be
- *   read back and written (a named location is an ipNamedLocation or a countryNamedLocation).
- * - `null` values: in Graph a null is a value (PATCH with null clears a property).
- *
- * OData control information is removed at every depth, as instance annotations ('@odata.etag')
- * and as property annotations ('assignments@odata.context'): context URLs, etags, entity ids and
- * edit/read/next/delta links, navigation and association links, counts and media links all carry
- * tenant-specific URLs or per-response state. `@microsoft.graph.tips` (hints Graph adds to some
- * responses) and `@microsoft.graph.downloadUrl` (a short-lived pre-authenticated URL, i.e. a
- * secret) go too.
- *
- * Then `def.volatile` paths are removed, and each child's `volatile` fields from every element of
- * the child's property array. Object keys are sorted by code point at every depth; array order is
- * Graph's and is kept (in many Graph arrays order matters).
- */
-/** Server-generated fields removed from the top level of every object (see above). */
-const COMMON_VOLATILE_FIELDS = [
-    'id',
-    'createdDateTime',
-    'modifiedDateTime',
-    'lastModifiedDateTime',
-    'createdBy',
-    'lastModifiedBy',
-    'version',
-    'deletedDateTime',
-];
-/** Annotations removed at every depth, as '@name' or as 'property@name'. */
-const REMOVED_ANNOTATIONS = [
-    'odata.context',
-    'odata.etag',
-    'odata.id',
-    'odata.editLink',
-    'odata.readLink',
-    'odata.nextLink',
-    'odata.deltaLink',
-    'odata.count',
-    'odata.navigationLink',
-    'odata.associationLink',
-    'odata.mediaEditLink',
-    'odata.mediaReadLink',
-    'odata.mediaEtag',
-    'odata.mediaContentType',
-    'microsoft.graph.tips',
-    'microsoft.graph.downloadUrl',
-];
-const removedAnnotationSet = new Set(REMOVED_ANNOTATIONS);
-/** True for OData control information that never belongs in a file (see above). */
-function isRemovedAnnotation(key) {
-    const at = key.lastIndexOf('@');
-    return at >= 0 && removedAnnotationSet.has(key.slice(at + 1));
-}
-/**
- * The object as the repository keeps it. Never mutates `raw`; the result shares nothing with it.
- * Idempotent: normalising a normalised object (or one read back from its file) changes nothing.
- * Throws a TypeError when `raw` is not a JSON object.
- */
-function normaliseObject(def, raw) {
-    if (!util_isPlainObject(raw)) {
-        throw new TypeError(`${def.type}: expected a JSON object from Graph, got ${normalise_describe(raw)}`);
-    }
-    const obj = canonicalise(toJsonValue(raw));
-    const identity = new Set(COMMON_VOLATILE_FIELDS);
-    identity.add(def.key);
-    identity.delete(def.nameField);
-    for (const field of identity)
-        delete obj[field];
-    for (const path of def.volatile)
-        deletePath(obj, path);
-    for (const child of def.children) {
-        const elements = obj[child.property];
-        if (!Array.isArray(elements))
-            continue;
-        for (const element of elements) {
-            for (const path of child.volatile)
-                deletePath(element, path);
-        }
-    }
-    return obj;
-}
-/** Removes annotations at every depth and sorts keys by code point; arrays keep their order. */
-function canonicalise(value) {
-    if (Array.isArray(value))
-        return value.map(canonicalise);
-    if (!util_isPlainObject(value))
-        return value;
-    const out = {};
-    for (const key of Object.keys(value).sort(util_compareCodePoints)) {
-        if (isRemovedAnnotation(key))
-            continue;
-        setOwn(out, key, canonicalise(value[key]));
-    }
-    return out;
-}
-function normalise_describe(value) {
-    if (value === null)
-        return 'null';
-    if (Array.isArray(value))
-        return 'an array';
-    return `a ${typeof value}`;
-}
-/**
- * The bytes of a file: JSON with 2-space indentation, keys sorted by code point at every depth
- * (whatever order the object has; JavaScript itself would put integer-like keys such as "10"
- * first), arrays in order, '\n' line ends and a trailing newline. Same input, same bytes, on
- * every run and platform. Values follow JSON.stringify (undefined properties are left out,
- * non-finite numbers become null).
- */
-function normalise_renderJson(obj) {
-    const value = toJsonValue(obj);
-    return `${value === undefined ? 'null' : render(value, '')}\n`;
-}
-function render(value, indent) {
-    if (Array.isArray(value)) {
-        if (value.length === 0)
-            return '[]';
-        const inner = `${indent}  `;
-        return `[\n${value.map((item) => inner + render(item, inner)).join(',\n')}\n${indent}]`;
-    }
-    if (util_isPlainObject(value)) {
-        const keys = Object.keys(value).sort(util_compareCodePoints);
-        if (keys.length === 0)
-            return '{}';
-        const inner = `${indent}  `;
-        const lines = keys.map((key) => `${inner}${JSON.stringify(key)}: ${render(value[key], inner)}`);
-        return `{\n${lines.join(',\n')}\n${indent}}`;
-    }
-    return JSON.stringify(value);
-}
-
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
-;// CONCATENATED MODULE: ./src/snapshot/naming.ts
-
-
-/**
- * File names from display names. A name must be usable as a file name on Windows, macOS and
- * Linux, and in git on all three, whatever the tenant's administrators typed. Files end in
- * '.json', which the caller appends.
- */
-/** Longest file name (without '.json') in UTF-8 bytes. File systems allow 255; paths get long. */
-const MAX_FILE_NAME_BYTES = 120;
-/** '~' + 8 hex characters */
-const SUFFIX_BYTES = 9;
-// Control characters: C0, DEL and C1.
-const FORBIDDEN = /[<>:"/\\|?*\u0000-\u001f\u007f-\u009f]/g;
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
-/**
- * Windows device names, alone or followed by an extension ('CON', 'nul.txt', 'COM1.json'), in any
- * case, also with spaces before the extension, and COM/LPT with superscript digits, which Windows
- * treats as devices too.
- */
-const RESERVED = /^(CON|PRN|AUX|NUL|COM[0-9\u00b9\u00b2\u00b3]|LPT[0-9\u00b9\u00b2\u00b3])(?=$|[ .])/i;
-/** First 8 hex digits of the SHA-256 of the string's UTF-8 bytes. */
-function shortHash(value) {
-    return (0,external_node_crypto_.createHash)('sha256').update(value, 'utf8').digest('hex').slice(0, 8);
-}
-/**
- * A file name (without extension) for `name` that every common file system accepts:
- * - NFC-normalised (macOS would otherwise store composed and decomposed forms differently);
- * - `< > : " / \ | ? *`, control characters and unpaired surrogates become '_';
- * - no trailing dots or spaces (Windows drops them), no leading dot (hidden files, '.', '..');
- * - Windows device names (CON, PRN, AUX, NUL, COM0-9, LPT0-9, also with an extension) get '_'
- *   after the device name: 'CON' -> 'CON_', 'nul.txt' -> 'nul_.txt';
- * - at most 120 UTF-8 bytes: a longer name is cut on a code point boundary and ends in '~' and
- *   8 hex digits of the SHA-256 of the whole name, so two long names with the same start differ;
- * - an empty result becomes '_'.
- * Idempotent: a safe name maps to itself.
- */
-function safeFileName(name) {
-    let safe = name.replace(LONE_SURROGATE, '_').normalize('NFC').replace(FORBIDDEN, '_');
-    safe = safe.replace(/[. ]+$/, '');
-    if (safe.startsWith('.'))
-        safe = `_${safe.slice(1)}`;
-    if (safe === '')
-        safe = '_';
-    safe = safe.replace(RESERVED, '$1_');
-    if (Buffer.byteLength(safe, 'utf8') > MAX_FILE_NAME_BYTES) {
-        safe = `${truncateUtf8(safe, MAX_FILE_NAME_BYTES - SUFFIX_BYTES)}~${shortHash(name)}`;
-    }
-    return safe;
-}
-/** True when `name` is what safeFileName makes of it, i.e. usable as a file name everywhere. */
-function isSafeFileName(name) {
-    return name !== '' && safeFileName(name) === name;
-}
-/** The longest prefix of `value` that fits in `maxBytes` UTF-8 bytes, cut between code points. */
-function truncateUtf8(value, maxBytes) {
-    let bytes = 0;
-    let end = 0;
-    for (const char of value) {
-        const size = Buffer.byteLength(char, 'utf8');
-        if (bytes + size > maxBytes)
-            break;
-        bytes += size;
-        end += char.length;
-    }
-    return value.slice(0, end);
-}
-/** `safe` + '~' + hash, still within MAX_FILE_NAME_BYTES. */
-function withSuffix(safe, hash) {
-    return `${truncateUtf8(safe, MAX_FILE_NAME_BYTES - SUFFIX_BYTES)}~${hash}`;
-}
-/**
- * The key under which two file names are the same file on a case-insensitive file system
- * (Windows, macOS by default): NFC-normalised, and both case mappings applied so that every
- * character that folds to another one ('K' and the Kelvin sign, 'Σ', 'σ' and 'ς') lands on the
- * same key. It errs on the side of calling names equal ('ß' and 'ss'): a name that did not need a
- * suffix may get one, but two names that share a file never both keep it.
- */
-function fileNameFoldKey(name) {
-    return name.normalize('NFC').toUpperCase().toLowerCase().normalize('NFC');
-}
-/** Several keys: names that agree on any of them are treated as the same file. */
-function foldKeys(name) {
-    const nfc = name.normalize('NFC');
-    return [fileNameFoldKey(nfc), nfc.toLowerCase(), nfc.toUpperCase()];
-}
-/**
- * File names for a type's objects, unique even on case-insensitive file systems, and the same
- * whatever order the objects come in:
- * - each object starts from safeFileName(name);
- * - objects whose safe names collide (case-insensitively, NFC-normalised) but whose exact names
- *   differ ('Policy' and 'policy', 'a:b' and 'a?b'): the names are sorted by code point, the first
- *   keeps the plain safe name, each other one gets '~' + 8 hex of the SHA-256 of its exact name.
- *   The suffix comes from the name, not the tenant's id, so the same object gets the same file
- *   name in every tenant;
- * - objects with the same exact name are duplicates: each gets '~' + 8 hex of the SHA-256 of its
- *   id, and they are reported in `duplicates`; they are never merged into one file;
- * - should a suffixed name meet another object's name (only a name chosen to look like a suffix
- *   can), the names that meet are sorted and all but the first get a further suffix, until every
- *   name is unique.
- * Throws when two objects have the same id (a programming error: ids are unique in a tenant).
- */
-function naming_assignFileNames(objects) {
-    const byId = new Map();
-    for (const object of objects) {
-        if (byId.has(object.id))
-            throw new Error(`assignFileNames: the id ${object.id} appears twice`);
-        byId.set(object.id, object);
-    }
-    const sorted = [...byId.values()].sort((a, b) => util_compareCodePoints(a.id, b.id));
-    const safeOf = new Map(sorted.map((o) => [o.id, safeFileName(o.name)]));
-    const fileNames = new Map();
-    const duplicates = [];
-    for (const group of collidingGroups(sorted, (o) => safeOf.get(o.id))) {
-        const byName = new Map();
-        for (const o of group) {
-            const same = byName.get(o.name);
-            if (same)
-                same.push(o);
-            else
-                byName.set(o.name, [o]);
-        }
-        const names = [...byName.keys()].sort(util_compareCodePoints);
-        names.forEach((name, index) => {
-            const members = byName.get(name);
-            const safe = safeOf.get(members[0].id);
-            if (members.length > 1) {
-                const ids = members.map((m) => m.id).sort(util_compareCodePoints);
-                duplicates.push({ name, ids });
-                for (const id of ids)
-                    fileNames.set(id, withSuffix(safe, shortHash(id)));
-            }
-            else {
-                fileNames.set(members[0].id, index === 0 ? safe : withSuffix(safe, shortHash(name)));
-            }
-        });
-    }
-    // A suffixed name can only meet another object's name if that name looks like a suffixed one.
-    for (let round = 0;; round++) {
-        const groups = collidingGroups(sorted, (o) => fileNames.get(o.id)).filter((g) => g.length > 1);
-        if (groups.length === 0)
-            break;
-        if (round >= 16)
-            throw new Error('assignFileNames: could not make the file names unique');
-        for (const group of groups) {
-            const ordered = [...group].sort((a, b) => util_compareCodePoints(fileNames.get(a.id), fileNames.get(b.id)) ||
-                util_compareCodePoints(a.name, b.name) ||
-                util_compareCodePoints(a.id, b.id));
-            for (const o of ordered.slice(1)) {
-                fileNames.set(o.id, withSuffix(fileNames.get(o.id), shortHash(`${o.name}\n${o.id}\n${round}`)));
-            }
-        }
-    }
-    duplicates.sort((a, b) => util_compareCodePoints(a.name, b.name));
-    return { fileNames, duplicates };
-}
-/**
- * Groups of objects whose file names are the same file somewhere: connected through any fold key.
- * Objects must come sorted by id; groups keep that order.
- */
-function collidingGroups(objects, fileName) {
-    const parent = objects.map((_, i) => i);
-    const find = (i) => {
-        while (parent[i] !== i) {
-            parent[i] = parent[parent[i]];
-            i = parent[i];
-        }
-        return i;
-    };
-    const owner = new Map();
-    objects.forEach((o, i) => {
-        for (const key of foldKeys(fileName(o))) {
-            const other = owner.get(key);
-            if (other === undefined)
-                owner.set(key, i);
-            else {
-                const a = find(i);
-                const b = find(other);
-                if (a !== b)
-                    parent[Math.max(a, b)] = Math.min(a, b);
-            }
-        }
-    });
-    const groups = new Map();
-    objects.forEach((o, i) => {
-        const root = find(i);
-        const group = groups.get(root);
-        if (group)
-            group.push(o);
-        else
-            groups.set(root, [o]);
-    });
-    return [...groups.values()];
-}
-
-;// CONCATENATED MODULE: ./src/snapshot/references.ts
-
-
-/** Every id the object refers to, by target type; keywords are left out. */
-function collectReferencedIds(def, obj) {
-    const out = new Map();
-    for (const ref of def.references) {
-        const keywords = new Set(ref.keywords);
-        for (const visit of resolvePath(obj, ref.path)) {
-            const value = readVisit(visit);
-            if (typeof value !== 'string' || keywords.has(value))
-                continue;
-            let ids = out.get(ref.target);
-            if (!ids)
-                out.set(ref.target, (ids = new Set()));
-            ids.add(value);
-        }
-    }
-    return out;
-}
-/**
- * A copy of the object with each referenced id replaced by the name `names` gives for it. An id
- * without a name (a deleted group, a lookup that failed) stays as the id and is reported, so the
- * file still says which object was meant and nothing is silently dropped. Keywords stay.
- */
-function replaceIdsWithNames(def, obj, names) {
-    const { object, unresolved } = replace(def, obj, names);
-    return { object, unresolved: unresolved.map(({ path, target, value }) => ({ path, target, id: value })) };
-}
-/**
- * The reverse, for deploy: a copy with each referenced name replaced by the id `ids` gives for it
- * in the target tenant. A name without an id stays as it is and is reported: the caller must not
- * deploy the object (Graph would reject the name, or worse, accept it as an unknown id). Keywords
- * stay. `ids` may accept an id as well as a name if ids in files should be allowed.
- */
-function replaceNamesWithIds(def, obj, ids) {
-    const { object, unresolved } = replace(def, obj, ids);
-    return { object, unresolved: unresolved.map(({ path, target, value }) => ({ path, target, name: value })) };
-}
-function replace(def, obj, map) {
-    const object = toJsonValue(obj);
-    if (!util_isPlainObject(object))
-        throw new TypeError(`${def.type}: references can only be replaced in a JSON object`);
-    // Find every place first, then write: a replaced value is never looked up a second time even
-    // when two references reach the same place.
-    const places = def.references.flatMap((ref) => resolvePath(object, ref.path).map((visit) => ({ ref, visit, value: readVisit(visit) })));
-    const unresolved = [];
-    const done = new Set();
-    for (const { ref, visit, value } of places) {
-        if (typeof value !== 'string' || ref.keywords.includes(value) || done.has(visit.at))
-            continue;
-        done.add(visit.at);
-        const mapped = map(ref.target, value);
-        if (mapped === undefined)
-            unresolved.push({ path: visit.at, target: ref.target, value });
-        else
-            writeVisit(visit, mapped);
-    }
-    return { object, unresolved };
-}
-
-;// CONCATENATED MODULE: ./src/snapshot/layout.ts
-
-
-/**
- * Where things live in the repository a user keeps (pure, no I/O):
- *
- *   <root>/tenants/<tenant>/<workload>/<type>/<file name>.json
- *
- * Collections: one file per object, named by assignFileNames from the object's def.nameField.
- * Singletons: one file named def.singletonName, or def.title when it has none.
- */
-const TENANTS_FOLDER = 'tenants';
-const FILE_EXTENSION = '.json';
-/**
- * A tenant's folder name: one path segment, safe on every file system (config should only allow
- * such names; this is the last line of defence against '../' in a path).
- */
-function isValidTenantFolder(tenant) {
-    return tenant !== '' && tenant === safeFileName(tenant);
-}
-function checkTenant(tenant) {
-    if (!isValidTenantFolder(tenant))
-        throw new Error(`'${tenant}' cannot be used as a tenant folder name`);
-}
-/**
- * 'tenants/<tenant>', relative to the repository root with '/' (what git and annotations use;
- * path.join(root, it) gives the folder on disk on every platform). Throws on an unsafe tenant.
- */
-function tenantFolder(tenant) {
-    checkTenant(tenant);
-    return `${TENANTS_FOLDER}/${tenant}`;
-}
-/** 'tenants/<tenant>/<workload>/<type>', relative to the repository root with '/'. */
-function typeFolder(tenant, def) {
-    return `${tenantFolder(tenant)}/${def.workload}/${def.type}`;
-}
-/** A singleton's file name, with '.json'. */
-function singletonFileName(def) {
-    return `${safeFileName(def.singletonName ?? def.title)}${FILE_EXTENSION}`;
-}
-/** The object's display name (def.nameField), or undefined when it has none that is a string. */
-function objectName(def, object) {
-    const name = object[def.nameField];
-    return typeof name === 'string' && name !== '' ? name : undefined;
-}
-/**
- * The files of one type from its objects, already normalised and with references replaced by
- * names. `id` is the object's tenant id (taken before normalisation removed it). An object
- * without a display name is named by its id so that it is still backed up.
- * Throws when a singleton type is given more than one object.
- */
-function buildTypeFiles(def, objects) {
-    const files = new Map();
-    const fileNames = new Map();
-    if (def.kind === 'singleton') {
-        if (objects.length > 1)
-            throw new Error(`${def.type} is a singleton but ${objects.length} objects were given`);
-        const only = objects[0];
-        if (only) {
-            const file = singletonFileName(def);
-            files.set(file, renderJson(only.object));
-            fileNames.set(only.id, file);
-        }
-        return { files, fileNames, duplicates: [], unnamed: [] };
-    }
-    const unnamed = [];
-    const named = objects.map(({ id, object }) => {
-        const name = objectName(def, object);
-        if (name === undefined)
-            unnamed.push(id);
-        return { id, name: name ?? id };
-    });
-    const { fileNames: assigned, duplicates } = assignFileNames(named);
-    for (const { id, object } of objects) {
-        const file = `${assigned.get(id)}${FILE_EXTENSION}`;
-        files.set(file, renderJson(object));
-        fileNames.set(id, file);
-    }
-    return { files, fileNames, duplicates, unnamed: unnamed.sort() };
-}
-
-;// CONCATENATED MODULE: ./src/snapshot/jsonError.ts
-/**
- * Where a JSON text is broken, as a person fixing it in an editor wants it: line and column
- * (1-based) and a reason without the echo of the text that V8 adds to some messages.
- */
-/** JSON.parse that reports where the text is broken instead of throwing. A leading BOM is ignored. */
-function parseJsonText(text) {
-    const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-    const skipped = text.length - body.length;
-    try {
-        return { ok: true, value: JSON.parse(body) };
-    }
-    catch (error) {
-        const raw = error instanceof Error ? error.message : String(error);
-        // V8 gives 'at position N' for most errors; for unexpected tokens (Node 20) and the end of the
-        // input it does not, so find the place with a small scanner then.
-        const match = /at position (\d+)/.exec(raw);
-        const offset = (match ? Number(match[1]) : findJsonError(body)) + skipped;
-        const { line, column } = lineAndColumn(text, offset);
-        return { ok: false, error: { offset, line, column, message: cleanMessage(raw) } };
-    }
-}
-function lineAndColumn(text, offset) {
-    const end = Math.max(0, Math.min(offset, text.length));
-    let line = 1;
-    let lineStart = 0;
-    for (let i = 0; i < end; i++) {
-        if (text.charCodeAt(i) === 10) {
-            line++;
-            lineStart = i + 1;
-        }
-    }
-    return { line, column: end - lineStart + 1 };
-}
-function cleanMessage(message) {
-    return (message
-        .replace(/, (?:\.\.\.)?".*"(?:\.\.\.)? is not valid JSON$/s, '')
-        .replace(/ in JSON at position \d+.*$/s, '')
-        .replace(/ at position \d+.*$/s, '')
-        .replace(/^JSON\.parse: /, '')
-        .trim() || 'Invalid JSON');
-}
-/**
- * Offset of the first character where `text` stops being JSON (RFC 8259), or text.length when the
- * text ends too early. Only called on text that JSON.parse rejected.
- */
-function findJsonError(text) {
-    let i = 0;
-    const n = text.length;
-    class Stop {
-        at;
-        constructor(at) {
-            this.at = at;
-        }
-    }
-    const fail = (at) => {
-        throw new Stop(at);
-    };
-    const ws = () => {
-        while (i < n && ' \t\n\r'.includes(text[i]))
-            i++;
-    };
-    const literal = (word) => {
-        for (let k = 0; k < word.length; k++, i++)
-            if (text[i] !== word[k])
-                fail(i);
-    };
-    const string = () => {
-        i++; // opening quote
-        for (;;) {
-            if (i >= n)
-                fail(n);
-            const c = text.charCodeAt(i);
-            if (c === 0x22) {
-                i++;
-                return;
-            }
-            if (c < 0x20)
-                fail(i);
-            if (c === 0x5c) {
-                i++;
-                const e = text[i];
-                if (e === undefined)
-                    fail(n);
-                if (e === 'u') {
-                    for (let k = 1; k <= 4; k++)
-                        if (!/[0-9a-fA-F]/.test(text[i + k] ?? ''))
-                            fail(Math.min(i + k, n));
-                    i += 5;
-                }
-                else if ('"\\/bfnrt'.includes(e))
-                    i++;
-                else
-                    fail(i);
-            }
-            else
-                i++;
-        }
-    };
-    const number = () => {
-        if (text[i] === '-')
-            i++;
-        if (text[i] === '0')
-            i++;
-        else if (/[1-9]/.test(text[i] ?? ''))
-            while (/[0-9]/.test(text[i] ?? ''))
-                i++;
-        else
-            fail(i);
-        if (text[i] === '.') {
-            i++;
-            if (!/[0-9]/.test(text[i] ?? ''))
-                fail(i);
-            while (/[0-9]/.test(text[i] ?? ''))
-                i++;
-        }
-        if (text[i] === 'e' || text[i] === 'E') {
-            i++;
-            if (text[i] === '+' || text[i] === '-')
-                i++;
-            if (!/[0-9]/.test(text[i] ?? ''))
-                fail(i);
-            while (/[0-9]/.test(text[i] ?? ''))
-                i++;
-        }
-    };
-    const value = () => {
-        ws();
-        if (i >= n)
-            fail(n);
-        const c = text[i];
-        if (c === '{') {
-            i++;
-            ws();
-            if (text[i] === '}') {
-                i++;
-                return;
-            }
-            for (;;) {
-                ws();
-                if (text[i] !== '"')
-                    fail(i);
-                string();
-                ws();
-                if (text[i] !== ':')
-                    fail(i);
-                i++;
-                value();
-                ws();
-                if (text[i] === ',')
-                    i++;
-                else if (text[i] === '}') {
-                    i++;
-                    return;
-                }
-                else
-                    fail(i);
-            }
-        }
-        else if (c === '[') {
-            i++;
-            ws();
-            if (text[i] === ']') {
-                i++;
-                return;
-            }
-            for (;;) {
-                value();
-                ws();
-                if (text[i] === ',')
-                    i++;
-                else if (text[i] === ']') {
-                    i++;
-                    return;
-                }
-                else
-                    fail(i);
-            }
-        }
-        else if (c === '"')
-            string();
-        else if (c === 't')
-            literal('true');
-        else if (c === 'f')
-            literal('false');
-        else if (c === 'n')
-            literal('null');
-        else
-            number();
-    };
-    try {
-        value();
-        ws();
-        return i < n ? i : n;
-    }
-    catch (stop) {
-        if (stop instanceof Stop)
-            return Math.min(stop.at, n);
-        throw stop;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/snapshot/files.ts
-
-
-
-
-
-
-
-/**
- * The tenant folder on disk. The only file in the snapshot module that does I/O.
- */
-/** Temporary files are hidden, in the folder they are renamed into, and never end in '.json'. */
-const TEMP_PREFIX = '.tenant-sync-';
-const TEMP_PATTERN = /^\.tenant-sync-[0-9a-f]+\.tmp$/;
-function isJsonName(name) {
-    return name.toLowerCase().endsWith(FILE_EXTENSION);
-}
-function checkFileName(name) {
-    const base = name.slice(0, -FILE_EXTENSION.length);
-    if (!name.endsWith(FILE_EXTENSION) || base === '' || /[/\\\0]/.test(name) || base === '.' || base === '..') {
-        throw new Error(`writeTypeFolder: '${name}' is not a file name ending in '${FILE_EXTENSION}'`);
-    }
-}
-/**
- * Makes the folder of one type hold exactly `files` (file name with '.json' -> content):
- * - a file whose bytes are already right is not touched (no write, mtime unchanged), so backing up
- *   an unchanged tenant changes nothing on disk;
- * - other files are written to a temporary file in the same folder, flushed, and renamed over the
- *   target: a reader (or a crash) never sees a half-written file;
- * - .json files in the folder that are not in `files` are deleted; other files (README.md) and
- *   subfolders are left alone; temporary files a crashed run left behind are removed;
- * - a file whose name differs only in case from the wanted one (an object renamed 'policy' ->
- *   'Policy') is replaced so that case-insensitive file systems show the new name too;
- * - the folder is created when it does not exist and there is something to write.
- *
- * CONTRACT: call this only for a type that was read successfully (found, even if empty). A type
- * whose read failed (403, faults past retries, a delegated sign-in that did not happen) must not
- * be passed, not even with an empty map: that would delete its files. Its folder stays as it was.
- *
- * Throws on I/O errors (after removing its temporary file) and when `files` holds a name that is
- * not a plain '<name>.json' or two names that are the same file on a case-insensitive system.
- */
-async function writeTypeFolder(dir, files) {
-    const wanted = [...files.keys()].sort(util_compareCodePoints);
-    const folded = new Map();
-    for (const name of wanted) {
-        checkFileName(name);
-        const key = fileNameFoldKey(name);
-        const other = folded.get(key);
-        if (other !== undefined) {
-            throw new Error(`writeTypeFolder: '${other}' and '${name}' would be the same file on Windows and macOS`);
-        }
-        folded.set(key, name);
-    }
-    let entries;
-    try {
-        entries = await (0,promises_namespaceObject.readdir)(dir, { withFileTypes: true });
-    }
-    catch (error) {
-        if (!isNotFound(error))
-            throw error;
-        entries = [];
-    }
-    if (entries.length === 0 && wanted.length > 0)
-        await (0,promises_namespaceObject.mkdir)(dir, { recursive: true });
-    for (const entry of entries) {
-        if (TEMP_PATTERN.test(entry.name) && entry.isFile())
-            await (0,promises_namespaceObject.rm)(external_node_path_namespaceObject.join(dir, entry.name), { force: true });
-    }
-    // .json entries on disk (regular files and links; a folder named x.json is not ours to delete)
-    const onDisk = new Set(entries.filter((e) => isJsonName(e.name) && (e.isFile() || e.isSymbolicLink())).map((e) => e.name));
-    const regular = new Set(entries.filter((e) => e.isFile()).map((e) => e.name));
-    const result = { written: [], deleted: [], unchanged: 0 };
-    for (const name of wanted) {
-        const target = external_node_path_namespaceObject.join(dir, name);
-        let exact = regular.has(name);
-        for (const variant of [...onDisk].filter((n) => n !== name && fileNameFoldKey(n) === fileNameFoldKey(name))) {
-            onDisk.delete(variant);
-            if (variant.normalize('NFC') === name.normalize('NFC') && (await sameFile(external_node_path_namespaceObject.join(dir, variant), target))) {
-                // A file system that stores names in another Unicode form (HFS+ keeps NFD): same name.
-                exact = true;
-                continue;
-            }
-            await (0,promises_namespaceObject.unlink)(external_node_path_namespaceObject.join(dir, variant));
-            result.deleted.push(variant);
-        }
-        onDisk.delete(name);
-        const data = Buffer.from(files.get(name), 'utf8');
-        if (exact && (await readIfExists(target))?.equals(data)) {
-            result.unchanged++;
-            continue;
-        }
-        await writeAtomically(dir, name, data);
-        result.written.push(name);
-    }
-    for (const stale of onDisk) {
-        await (0,promises_namespaceObject.rm)(external_node_path_namespaceObject.join(dir, stale), { force: true });
-        result.deleted.push(stale);
-    }
-    result.deleted.sort(util_compareCodePoints);
-    return result;
-}
-async function readIfExists(file) {
-    try {
-        return await (0,promises_namespaceObject.readFile)(file);
-    }
-    catch (error) {
-        if (isNotFound(error))
-            return undefined;
-        throw error;
-    }
-}
-async function sameFile(a, b) {
-    try {
-        const [sa, sb] = await Promise.all([(0,promises_namespaceObject.stat)(a), (0,promises_namespaceObject.stat)(b)]);
-        return sa.dev === sb.dev && sa.ino === sb.ino;
-    }
-    catch {
-        return false;
-    }
-}
-async function writeAtomically(dir, name, data) {
-    const temp = external_node_path_namespaceObject.join(dir, `${TEMP_PREFIX}${(0,external_node_crypto_.randomBytes)(8).toString('hex')}.tmp`);
-    let handle;
-    try {
-        handle = await (0,promises_namespaceObject.open)(temp, 'wx');
-        await handle.writeFile(data);
-        await handle.sync();
-        await handle.close();
-        handle = undefined;
-        await renameWithRetry(temp, external_node_path_namespaceObject.join(dir, name));
-    }
-    catch (error) {
-        await handle?.close().catch(() => undefined);
-        await (0,promises_namespaceObject.rm)(temp, { force: true }).catch(() => undefined);
-        throw error;
-    }
-}
-/** Windows refuses a rename for a moment while a scanner or indexer holds the target open. */
-async function renameWithRetry(from, to) {
-    for (let attempt = 0;; attempt++) {
-        try {
-            await (0,promises_namespaceObject.rename)(from, to);
-            return;
-        }
-        catch (error) {
-            const code = error.code;
-            if (process.platform !== 'win32' || attempt >= 5 || !['EPERM', 'EACCES', 'EBUSY'].includes(code ?? '')) {
-                throw error;
-            }
-            await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
-        }
-    }
-}
-function isNotFound(error) {
-    return error?.code === 'ENOENT';
-}
-/**
- * Reads `<root>/tenants/<tenant>` back: the desired configuration. Never throws for anything in
- * the tree; every problem becomes an error naming the file, what is wrong and what to do.
- *
- * `defs` are the types that may appear (pass the whole catalogue, then ignore disabled types):
- * a folder that is not one of them is an error. Hidden files and folders ('.gitkeep') and files
- * that do not end in '.json' (README.md) are ignored. Objects are returned as parsed, not
- * normalised.
- */
-async function readTenantTree(root, tenant, defs) {
-    const tree = { exists: false, objects: new Map(), errors: [], warnings: [], invalidTypes: new Set() };
-    for (const def of defs)
-        tree.objects.set(def.type, []);
-    const tenantRel = `${TENANTS_FOLDER}/${tenant}`;
-    if (!isValidTenantFolder(tenant)) {
-        tree.errors.push({
-            code: 'FILE_INVALID',
-            kind: 'invalid-tenant-folder',
-            file: tenantRel,
-            message: `'${tenant}' cannot be a tenant folder name.`,
-            fix: `Use a tenant name that is a single folder name without / \\ : * ? " < > | and without a leading dot.`,
-        });
-        for (const def of defs)
-            tree.invalidTypes.add(def.type);
-        return tree;
-    }
-    const byWorkload = new Map();
-    for (const def of defs)
-        byWorkload.set(def.workload, [...(byWorkload.get(def.workload) ?? []), def]);
-    const knownTypes = defs.map((d) => `${d.workload}/${d.type}`).sort(util_compareCodePoints);
-    const allInvalid = () => defs.forEach((d) => tree.invalidTypes.add(d.type));
-    const tenantDir = external_node_path_namespaceObject.join(root, TENANTS_FOLDER, tenant);
-    const tenantEntries = await list(tenantDir, tenantRel, tree, allInvalid, undefined, true);
-    if (tenantEntries === undefined)
-        return tree;
-    tree.exists = true;
-    for (const entry of tenantEntries) {
-        const rel = `${tenantRel}/${entry.name}`;
-        if (entry.isSymbolicLink()) {
-            symlinkError(tree, rel);
-            continue;
-        }
-        if (entry.isFile()) {
-            if (isJsonName(entry.name))
-                misplaced(tree, rel, 'the tenant folder', knownTypes);
-            continue;
-        }
-        if (!entry.isDirectory())
-            continue;
-        const workloadDefs = byWorkload.get(entry.name);
-        if (!workloadDefs) {
-            const sameType = defs.find((d) => d.type === entry.name);
-            tree.errors.push({
-                code: 'FILE_INVALID',
-                kind: 'unknown-workload',
-                file: rel,
-                message: `'${entry.name}' is not a workload folder. Known workloads: ${[...byWorkload.keys()].sort(util_compareCodePoints).join(', ') || '(none)'}.`,
-                fix: sameType
-                    ? `Move it to ${tenantRel}/${sameType.workload}/${sameType.type}.`
-                    : `Rename or remove the folder. Known types: ${knownTypes.join(', ') || '(none)'}.${caseHint(entry.name, [...byWorkload.keys()])}`,
-                ...(sameType ? { type: sameType.type } : {}),
-            });
-            if (sameType)
-                tree.invalidTypes.add(sameType.type);
-            continue;
-        }
-        await readWorkload(tree, external_node_path_namespaceObject.join(tenantDir, entry.name), rel, entry.name, workloadDefs, defs);
-    }
-    for (const files of tree.objects.values())
-        files.sort((a, b) => util_compareCodePoints(a.file, b.file));
-    return tree;
-}
-async function readWorkload(tree, dir, rel, workload, workloadDefs, defs) {
-    const entries = await list(dir, rel, tree, () => workloadDefs.forEach((d) => tree.invalidTypes.add(d.type)));
-    if (entries === undefined)
-        return;
-    const knownHere = workloadDefs.map((d) => d.type).sort(util_compareCodePoints);
-    for (const entry of entries) {
-        const entryRel = `${rel}/${entry.name}`;
-        if (entry.isSymbolicLink()) {
-            symlinkError(tree, entryRel);
-            continue;
-        }
-        if (entry.isFile()) {
-            if (isJsonName(entry.name))
-                misplaced(tree, entryRel, `the ${workload} folder`, knownHere.map((t) => `${workload}/${t}`));
-            continue;
-        }
-        if (!entry.isDirectory())
-            continue;
-        const def = workloadDefs.find((d) => d.type === entry.name);
-        if (def) {
-            await readType(tree, external_node_path_namespaceObject.join(dir, entry.name), entryRel, def);
-            continue;
-        }
-        const elsewhere = defs.find((d) => d.type === entry.name);
-        if (elsewhere) {
-            tree.errors.push({
-                code: 'FILE_INVALID',
-                kind: 'wrong-workload',
-                file: entryRel,
-                type: elsewhere.type,
-                message: `'${entry.name}' belongs to the ${elsewhere.workload} workload, not ${workload}.`,
-                fix: `Move the folder to ${rel.slice(0, rel.lastIndexOf('/'))}/${elsewhere.workload}/${elsewhere.type}.`,
-            });
-            tree.invalidTypes.add(elsewhere.type);
-            continue;
-        }
-        tree.errors.push({
-            code: 'FILE_INVALID',
-            kind: 'unknown-type',
-            file: entryRel,
-            message: `'${entry.name}' is not a known ${workload} type. Known ${workload} types: ${knownHere.join(', ')}.`,
-            fix: `Rename or remove the folder.${caseHint(entry.name, knownHere)}`,
-        });
-    }
-}
-async function readType(tree, dir, rel, def) {
-    const invalid = () => void tree.invalidTypes.add(def.type);
-    const entries = await list(dir, rel, tree, invalid, def.type);
-    if (entries === undefined)
-        return;
-    const out = tree.objects.get(def.type) ?? [];
-    tree.objects.set(def.type, out);
-    const jsonFiles = [];
-    for (const entry of entries) {
-        const entryRel = `${rel}/${entry.name}`;
-        if (entry.isSymbolicLink()) {
-            if (isJsonName(entry.name)) {
-                symlinkError(tree, entryRel, def.type);
-                invalid();
-            }
-            continue;
-        }
-        if (entry.isDirectory()) {
-            tree.errors.push({
-                code: 'FILE_INVALID',
-                kind: 'unexpected-folder',
-                file: entryRel,
-                type: def.type,
-                message: `${def.title} are files directly in ${rel}; the folder '${entry.name}' is not read.`,
-                fix: `Move its .json files up into ${rel} or remove the folder.`,
-            });
-            invalid();
-            continue;
-        }
-        if (entry.isFile() && isJsonName(entry.name))
-            jsonFiles.push(entry);
-    }
-    if (def.kind === 'singleton' && jsonFiles.length > 1) {
-        tree.errors.push({
-            code: 'FILE_INVALID',
-            kind: 'singleton-files',
-            file: rel,
-            type: def.type,
-            message: `${def.title} is a single object, but ${rel} holds ${jsonFiles.length} files: ${jsonFiles.map((e) => e.name).join(', ')}.`,
-            fix: `Keep only ${singletonFileName(def)}.`,
-        });
-        invalid();
-        return;
-    }
-    for (const entry of jsonFiles) {
-        const file = `${rel}/${entry.name}`;
-        let text;
-        try {
-            text = await (0,promises_namespaceObject.readFile)(external_node_path_namespaceObject.join(dir, entry.name), 'utf8');
-        }
-        catch (error) {
-            tree.errors.push(readFailed(file, error, def.type));
-            invalid();
-            continue;
-        }
-        const parsed = parseJsonText(text);
-        if (!parsed.ok) {
-            const { line, column, message } = parsed.error;
-            tree.errors.push({
-                code: 'FILE_INVALID',
-                kind: 'invalid-json',
-                file,
-                line,
-                column,
-                type: def.type,
-                message: `${file}:${line}:${column}: not valid JSON: ${message}.`,
-                fix: `Fix the JSON at line ${line}, column ${column} (a missing or extra comma or quote is the usual cause), or restore the file from the state branch.`,
-            });
-            invalid();
-            continue;
-        }
-        if (!util_isPlainObject(parsed.value)) {
-            tree.errors.push({
-                code: 'FILE_INVALID',
-                kind: 'not-an-object',
-                file,
-                line: 1,
-                type: def.type,
-                message: `${file} holds ${Array.isArray(parsed.value) ? 'an array' : String(parsed.value === null ? 'null' : typeof parsed.value)}, not a JSON object.`,
-                fix: `A file holds one object: { ... } with the properties of one ${def.title.toLowerCase()} item.`,
-            });
-            invalid();
-            continue;
-        }
-        const object = parsed.value;
-        const base = entry.name.slice(0, -FILE_EXTENSION.length);
-        if (def.kind === 'singleton') {
-            const expected = singletonFileName(def);
-            if (entry.name !== expected) {
-                tree.warnings.push({
-                    code: 'FILE_INVALID',
-                    kind: 'file-name-mismatch',
-                    file,
-                    type: def.type,
-                    message: `${def.title} is kept in ${expected}; ${entry.name} is read in its place.`,
-                    fix: `Rename the file to ${expected}.`,
-                });
-            }
-        }
-        else {
-            const name = objectName(def, object);
-            if (name === undefined) {
-                tree.errors.push({
-                    code: 'FILE_INVALID',
-                    kind: 'missing-name',
-                    file,
-                    type: def.type,
-                    message: `${file} has no '${def.nameField}', which names the object.`,
-                    fix: `Add "${def.nameField}": "<name>" to the object.`,
-                });
-                invalid();
-                continue;
-            }
-            if (!fileNameMatches(base, name)) {
-                tree.warnings.push({
-                    code: 'FILE_INVALID',
-                    kind: 'file-name-mismatch',
-                    file,
-                    type: def.type,
-                    message: `${file} holds '${name}'; the object is known by its ${def.nameField}, not by the file name.`,
-                    fix: `Nothing to do; the next backup names the file '${safeFileName(name)}${FILE_EXTENSION}'. To rename the object, change its ${def.nameField}.`,
-                });
-            }
-        }
-        out.push({ file, object });
-    }
-}
-/** The file is named after the object: its safe name, perhaps shortened, perhaps with '~' suffixes. */
-function fileNameMatches(base, name) {
-    const strip = (s) => s.replace(/(~[0-9a-f]{8})+$/, '');
-    const safe = safeFileName(name);
-    if (base === safe)
-        return true;
-    const a = strip(base);
-    const b = strip(safe);
-    return a === b || (b.startsWith(a) && Buffer.byteLength(a, 'utf8') >= 100);
-}
-async function list(dir, rel, tree, onFailure, type, 
-/** A missing folder is no error (the tenant has no files yet) */
-missingOk = false) {
-    try {
-        const entries = await (0,promises_namespaceObject.readdir)(dir, { withFileTypes: true });
-        return entries.filter((e) => !e.name.startsWith('.')).sort((a, b) => util_compareCodePoints(a.name, b.name));
-    }
-    catch (error) {
-        if (missingOk && isNotFound(error))
-            return undefined;
-        tree.errors.push(readFailed(rel, error, type));
-        onFailure();
-        return undefined;
-    }
-}
-function readFailed(file, error, type) {
-    const code = error?.code;
-    return {
-        code: 'FILE_INVALID',
-        kind: 'read-failed',
-        file,
-        ...(type ? { type } : {}),
-        message: `${file} could not be read: ${error instanceof Error ? error.message : String(error)}`,
-        fix: code === 'EACCES' || code === 'EPERM'
-            ? 'Give the workflow read access to the file.'
-            : code === 'ENOTDIR'
-                ? 'A file stands where a folder is expected; move it.'
-                : 'Check the file and the checkout, then sync again.',
-    };
-}
-function misplaced(tree, rel, where, knownTypes) {
-    tree.errors.push({
-        code: 'FILE_INVALID',
-        kind: 'misplaced-file',
-        file: rel,
-        message: `${rel} is directly in ${where}; object files belong in a type folder.`,
-        fix: `Move it into the folder of its type: ${knownTypes.join(', ') || '(no known types)'}.`,
-    });
-}
-function symlinkError(tree, rel, type) {
-    tree.errors.push({
-        code: 'FILE_INVALID',
-        kind: 'symbolic-link',
-        file: rel,
-        ...(type ? { type } : {}),
-        message: `${rel} is a symbolic link; links are not followed.`,
-        fix: 'Replace the link with the file or folder itself.',
-    });
-}
-function caseHint(name, known) {
-    const match = known.find((k) => k.toLowerCase() === name.toLowerCase());
-    return match ? ` Folder names are case-sensitive: did you mean '${match}'?` : '';
-}
-
-;// CONCATENATED MODULE: ./src/snapshot/redacted.ts
-
-/**
- * Values that Graph returns redacted or encrypted (secrets, such as an encrypted OMA-URI setting's
- * value) are dropped from what a backup writes and from every request body: they never land in the
- * repository and are never deployed as literals.
- */
-/** Removes redacted values from `obj` (mutates it); returns their concrete paths. */
-function dropRedacted(def, obj) {
-    const dropped = [];
-    for (const rule of def.write?.redacted ?? []) {
-        const path = typeof rule === 'string' ? rule : rule.path;
-        for (const visit of resolvePath(obj, path)) {
-            if (visit.kind !== 'property')
-                continue;
-            if (typeof rule !== 'string' && visit.container[rule.when.field] !== rule.when.equals)
-                continue;
-            delete visit.container[visit.key];
-            dropped.push(visit.at);
-        }
-    }
-    return dropped;
-}
-/** A copy of the object without its redacted values */
-
-;// CONCATENATED MODULE: ./src/snapshot/fileObject.ts
-
-
-
-/**
- * A Graph object as its file holds it: normalised, redacted values dropped, references by name.
- * The one pipeline behind a backup's files and deploy's comparisons with them (a plan's tenantHash
- * is the hash of exactly this).
- */
-function toFileObject(def, raw, nameOf) {
-    const normalised = normaliseObject(def, raw);
-    dropRedacted(def, normalised);
-    return replaceIdsWithNames(def, normalised, nameOf);
-}
-
-;// CONCATENATED MODULE: ./src/snapshot/index.ts
-/**
- * The snapshot module: what a tenant's configuration looks like in the repository. Normalise what
- * Graph returned, name the files, write references by name, and read and write the tenant folder.
- */
-
-
-
-
-
-
-
-
-
-
-
-;// CONCATENATED MODULE: ./src/graph/types.ts
-class GraphError extends Error {
-    status;
-    code;
-    method;
-    url;
-    requestId;
-    attempts;
-    constructor(message, details) {
-        super(message);
-        this.name = 'GraphError';
-        this.status = details.status;
-        this.code = details.code;
-        this.method = details.method;
-        this.url = details.url;
-        this.requestId = details.requestId;
-        this.attempts = details.attempts;
-    }
-    /** 401/403: retrying will not help, a permission or consent is missing */
-    get isPermission() {
-        return this.status === 401 || this.status === 403;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/engine/readTenant.ts
-
-function collectionUrl(def, query = {}) {
-    return `/${def.api}${def.path}${queryString(query)}`;
-}
-function objectUrl(def, id, suffix = '', query = {}) {
-    return `/${def.api}${def.path}/${encodeURIComponent(id)}${suffix ? `/${suffix}` : ''}${queryString(query)}`;
-}
-/** Graph wants OData's $-parameters literally and values percent-encoded (spaces as %20, not +) */
-function queryString(query) {
-    const entries = Object.entries(query);
-    if (entries.length === 0)
-        return '';
-    return '?' + entries.map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&');
-}
-/** Read every object of one type: the list, then detail reads and child collections through $batch */
-async function readTenant_readType(graph, def) {
-    const failed = (error) => ({ def, status: 'failed', error, permission: def.permissions.read });
-    if (def.kind === 'singleton') {
-        const one = await graph.get(collectionUrl(def, def.listQuery), def.throttle);
-        if (one.status === 'failed')
-            return failed(one.error);
-        return { def, status: 'read', objects: one.status === 'found' ? [one.value] : [] };
-    }
-    const listed = await graph.list(collectionUrl(def, def.listQuery), def.throttle);
-    if (listed.status === 'failed')
-        return failed(listed.error);
-    if (listed.status === 'absent') {
-        return failed(new GraphError(`${def.path} answered 404: the collection does not exist in this tenant`, { status: 404, code: 'NotFound', method: 'GET', url: def.path, attempts: 1 }));
-    }
-    let objects = listed.value;
-    const idOf = (o) => String(o[def.key]);
-    if (def.detail) {
-        const details = await graph.getMany(objects.map((o) => objectUrl(def, idOf(o), '', def.detail.query)), def.throttle);
-        const kept = [];
-        for (const d of details) {
-            if (d.status === 'failed')
-                return failed(d.error);
-            // Absent here means deleted between the list and the detail read: it is gone, not failed.
-            if (d.status === 'found')
-                kept.push(d.value);
-        }
-        objects = kept;
-    }
-    for (const child of def.children) {
-        const results = await graph.listMany(objects.map((o) => objectUrl(def, idOf(o), child.path)), def.throttle);
-        const kept = [];
-        for (const [i, r] of results.entries()) {
-            if (r.status === 'failed')
-                return failed(r.error);
-            if (r.status === 'found')
-                kept.push({ ...objects[i], [child.property]: r.value });
-        }
-        objects = kept;
-    }
-    return { def, status: 'read', objects };
-}
-/** Names of directory objects by id, read one by one through $batch: found, absent (deleted) or failed */
-async function readLookupNames(graph, lookup, ids) {
-    const names = new Map();
-    const absent = new Set();
-    const results = await graph.getMany(ids.map((id) => objectUrl(lookup, id, '', { $select: `${lookup.key},${lookup.nameField}` })), lookup.throttle);
-    for (const [i, r] of results.entries()) {
-        const id = ids[i];
-        if (r.status === 'failed')
-            return { names, absent, error: r.error };
-        if (r.status === 'absent')
-            absent.add(id);
-        else
-            names.set(id, String(r.value[lookup.nameField] ?? id));
-    }
-    return { names, absent };
-}
-
-;// CONCATENATED MODULE: ./src/engine/backup.ts
-
-
-
-
-
-/**
- * Read every enabled type and render it as the files a backup writes, without touching the disk.
- * Types referenced by enabled types are read too (for names); a type whose references cannot be
- * named is failed rather than written with ids.
- */
-async function readSnapshot(options) {
-    const { tenant, graph, log, delegated } = options;
-    const startedAt = new Date().toISOString();
-    const enabled = tenant.types;
-    // Types that enabled types reference but are not enabled themselves are read for their names only.
-    const referencedTypes = new Set(enabled.flatMap((d) => d.references.map((r) => r.target)));
-    const nameOnly = [...referencedTypes]
-        .filter((t) => !enabled.some((d) => d.type === t))
-        .map((t) => catalogue_findResource(t))
-        .filter((d) => d !== undefined);
-    // Types only a signed-in user can read go through the user's client; without one they fail
-    // (and keep their files) with the reason the user sign-in gave.
-    const clientFor = (def) => !def.delegatedOnly ? graph : delegated?.status === 'signed-in' ? delegated.graph : undefined;
-    const withoutUser = (def) => ({
-        code: delegated?.status === 'failed' ? delegated.error.code : 'AUTH_FAILED',
-        message: delegated?.status === 'failed'
-            ? delegated.error.message
-            : `only a signed-in user can read ${def.type} (delegated ${def.permissions.read}), and no delegated sign-in was made (delegated.enabled in tenant-sync.yml)`,
-    });
-    const toRead = [...enabled, ...nameOnly].filter((def) => clientFor(def) !== undefined);
-    let done = 0;
-    log.progress(`${tenant.name}: reading 0/${toRead.length} types`);
-    const reads = new Map(await Promise.all(toRead.map(async (def) => {
-        const read = await readTenant_readType(clientFor(def), def);
-        done++;
-        log.progress(`${tenant.name}: reading ${done}/${toRead.length} types, ${graph.stats.graphRequests} requests`);
-        return [def.type, read];
-    })));
-    // id -> name of every object read, per catalogue type
-    const namesByType = new Map();
-    for (const read of reads.values()) {
-        if (read.status !== 'read')
-            continue;
-        namesByType.set(read.def.type, new Map(read.objects.map((o) => [String(o[read.def.key]), backup_objectName(read.def, o)])));
-    }
-    // Directory objects (groups, users) referenced by what was read, looked up by id.
-    const lookupIds = new Map();
-    for (const def of enabled) {
-        const read = reads.get(def.type);
-        if (read?.status !== 'read')
-            continue;
-        for (const obj of read.objects) {
-            for (const [target, ids] of collectReferencedIds(def, obj)) {
-                if (!catalogue_findLookup(target))
-                    continue;
-                const set = lookupIds.get(target) ?? new Set();
-                ids.forEach((id) => set.add(id));
-                lookupIds.set(target, set);
-            }
-        }
-    }
-    const failedLookups = new Map();
-    await Promise.all([...lookupIds].map(async ([target, ids]) => {
-        const lookup = catalogue_findLookup(target);
-        const result = await readLookupNames(graph, lookup, [...ids].sort());
-        if (result.error)
-            failedLookups.set(target, { message: result.error.message, permission: lookup.permissions.read });
-        else
-            namesByType.set(target, result.names);
-    }));
-    const types = enabled.map((def) => {
-        const read = reads.get(def.type);
-        if (!read)
-            return { def, status: 'failed', error: withoutUser(def) };
-        if (read.status === 'failed') {
-            return {
-                def,
-                status: 'failed',
-                error: {
-                    code: read.error.isPermission ? 'GRAPH_PERMISSION' : 'GRAPH_READ_FAILED',
-                    message: read.error.message,
-                    permission: read.permission,
-                    status: read.error.status,
-                    requestId: read.error.requestId,
-                },
-            };
-        }
-        // Names of referenced objects must be known, or the files would hold ids that look like changes.
-        const blocker = def.references
-            .map((r) => r.target)
-            .find((t) => failedLookups.has(t) || reads.get(t)?.status === 'failed' || (catalogue_findResource(t) !== undefined && !reads.has(t)));
-        if (blocker) {
-            const lookupFailure = failedLookups.get(blocker);
-            return {
-                def,
-                status: 'failed',
-                error: {
-                    code: lookupFailure ? 'GRAPH_PERMISSION' : 'GRAPH_READ_FAILED',
-                    message: `names of the ${blocker} it refers to could not be read${lookupFailure ? `: ${lookupFailure.message}` : ''}`,
-                    permission: lookupFailure?.permission ?? catalogue_findResource(blocker)?.permissions.read,
-                },
-            };
-        }
-        const named = read.objects.map((raw) => ({ id: String(raw[def.key] ?? backup_objectName(def, raw)), name: backup_objectName(def, raw), raw }));
-        const { fileNames, duplicates } = naming_assignFileNames(named.map(({ id, name }) => ({ id, name })));
-        const files = new Map();
-        const unresolved = [];
-        const ids = {};
-        for (const { id, raw } of named) {
-            const fileName = fileNames.get(id);
-            const replaced = toFileObject(def, raw, (target, refId) => namesByType.get(target)?.get(refId));
-            for (const u of replaced.unresolved)
-                unresolved.push({ file: `${fileName}.json`, path: u.path, target: u.target, id: u.id });
-            files.set(`${fileName}.json`, normalise_renderJson(replaced.object));
-            ids[fileName] = id;
-        }
-        return {
-            def,
-            status: 'read',
-            files,
-            ids: sortRecord(ids),
-            duplicates: duplicates.map((d) => ({ name: d.name, files: d.ids.map((id) => `${fileNames.get(id)}.json`) })),
-            unresolved,
-        };
-    });
-    log.progress('');
-    return { tenant: tenant.name, startedAt, types };
-}
-/**
- * Back up a tenant into files. A type that cannot be read keeps its files exactly as they were and its
- * entries in the id map: a failed read is never an empty type.
- */
-async function backupTenant(options) {
-    const { tenant, root, graph, log } = options;
-    const started = Date.now();
-    const snapshot = await readSnapshot({ tenant, graph, log, delegated: options.delegated });
-    const previousIds = await readIdMap(metaDir(options));
-    const idMap = {};
-    const reports = [];
-    for (const type of snapshot.types) {
-        const { def } = type;
-        const base = { type: def.type, workload: def.workload, title: def.title };
-        if (type.status === 'failed') {
-            idMap[def.type] = previousIds[def.type] ?? {};
-            reports.push({ ...base, objects: 0, written: [], deleted: [], unchanged: 0, duplicates: [], unresolved: [], status: 'failed', error: type.error });
-            continue;
-        }
-        idMap[def.type] = type.ids;
-        const result = await writeTypeFolder((0,external_node_path_namespaceObject.join)(root, typeFolder(tenant.name, def)), type.files);
-        reports.push({
-            ...base,
-            status: 'backed-up',
-            objects: type.files.size,
-            written: result.written,
-            deleted: result.deleted,
-            unchanged: result.unchanged,
-            duplicates: type.duplicates,
-            unresolved: type.unresolved,
-        });
-    }
-    await writeIdMap(metaDir(options), idMap);
-    const totals = {
-        types: reports.length,
-        failedTypes: reports.filter((r) => r.status === 'failed').length,
-        objects: reports.reduce((n, r) => n + r.objects, 0),
-        written: reports.reduce((n, r) => n + r.written.length, 0),
-        deleted: reports.reduce((n, r) => n + r.deleted.length, 0),
-    };
-    return {
-        tenant: tenant.name,
-        startedAt: snapshot.startedAt,
-        durationMs: Date.now() - started,
-        types: reports,
-        totals,
-        graph: { ...graph.stats },
-        idMap,
-    };
-}
-function backup_objectName(def, raw) {
-    if (def.kind === 'singleton')
-        return def.singletonName ?? def.title;
-    const value = raw[def.nameField];
-    return typeof value === 'string' && value.trim() !== '' ? value : String(raw[def.key] ?? 'unnamed');
-}
-function metaDir(options) {
-    return options.metaDir ?? (0,external_node_path_namespaceObject.join)(options.root, '.tenant-sync', options.tenant.name);
-}
-async function readIdMap(dir) {
-    try {
-        return JSON.parse(await (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.join)(dir, 'ids.json'), 'utf8'));
-    }
-    catch (e) {
-        if (e.code === 'ENOENT')
-            return {};
-        throw e;
-    }
-}
-async function writeIdMap(dir, idMap) {
-    const file = (0,external_node_path_namespaceObject.join)(dir, 'ids.json');
-    const text = normalise_renderJson(sortRecord(idMap));
-    const current = await (0,promises_namespaceObject.readFile)(file, 'utf8').catch(() => undefined);
-    if (current === text)
-        return;
-    await (0,promises_namespaceObject.mkdir)(dir, { recursive: true });
-    await (0,promises_namespaceObject.writeFile)(`${file}.tmp`, text);
-    await (0,promises_namespaceObject.rename)(`${file}.tmp`, file);
-}
-function sortRecord(record) {
-    return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
 ;// CONCATENATED MODULE: ./src/auth/credentials.ts
@@ -57297,14 +55602,14 @@ const EncodingTypes = {
 /**
  * Log message level.
  */
-var Logger_LogLevel;
+var LogLevel;
 (function (LogLevel) {
     LogLevel[LogLevel["Error"] = 0] = "Error";
     LogLevel[LogLevel["Warning"] = 1] = "Warning";
     LogLevel[LogLevel["Info"] = 2] = "Info";
     LogLevel[LogLevel["Verbose"] = 3] = "Verbose";
     LogLevel[LogLevel["Trace"] = 4] = "Trace";
-})(Logger_LogLevel || (Logger_LogLevel = {}));
+})(LogLevel || (LogLevel = {}));
 // Shared cache state for better minification - using Map's insertion order for LRU
 const CACHE_CAPACITY = 50;
 const MAX_LOGS_PER_CORRELATION = 500;
@@ -57403,7 +55708,7 @@ function getMessageHash(str) {
 class Logger_Logger {
     constructor(loggerOptions, packageName, packageVersion) {
         // Current log level, defaults to info.
-        this.level = Logger_LogLevel.Info;
+        this.level = LogLevel.Info;
         const defaultLoggerCallback = () => {
             return;
         };
@@ -57414,7 +55719,7 @@ class Logger_Logger {
         this.level =
             typeof setLoggerOptions.logLevel === "number"
                 ? setLoggerOptions.logLevel
-                : Logger_LogLevel.Info;
+                : LogLevel.Info;
         this.packageName = packageName || "";
         this.packageVersion = packageVersion || "";
     }
@@ -57424,7 +55729,7 @@ class Logger_Logger {
                 // allow users to not set loggerCallback
             },
             piiLoggingEnabled: false,
-            logLevel: Logger_LogLevel.Info,
+            logLevel: LogLevel.Info,
         };
     }
     /**
@@ -57459,7 +55764,7 @@ class Logger_Logger {
         const timestamp = new Date().toUTCString();
         // Add correlationId to logs if set, correlationId provided on log messages take precedence
         const logHeader = `[${timestamp}] : [${correlationId}]`;
-        const log = `${logHeader} : ${this.packageName}@${this.packageVersion} : ${Logger_LogLevel[options.logLevel]} - ${logMessage}`;
+        const log = `${logHeader} : ${this.packageName}@${this.packageVersion} : ${LogLevel[options.logLevel]} - ${logMessage}`;
         this.executeCallback(options.logLevel, log, options.containsPii || false);
     }
     /**
@@ -57475,7 +55780,7 @@ class Logger_Logger {
      */
     error(message, correlationId) {
         this.logMessage(message, {
-            logLevel: Logger_LogLevel.Error,
+            logLevel: LogLevel.Error,
             containsPii: false,
             correlationId: correlationId,
         });
@@ -57485,7 +55790,7 @@ class Logger_Logger {
      */
     errorPii(message, correlationId) {
         this.logMessage(message, {
-            logLevel: Logger_LogLevel.Error,
+            logLevel: LogLevel.Error,
             containsPii: true,
             correlationId: correlationId,
         });
@@ -57495,7 +55800,7 @@ class Logger_Logger {
      */
     warning(message, correlationId) {
         this.logMessage(message, {
-            logLevel: Logger_LogLevel.Warning,
+            logLevel: LogLevel.Warning,
             containsPii: false,
             correlationId: correlationId,
         });
@@ -57505,7 +55810,7 @@ class Logger_Logger {
      */
     warningPii(message, correlationId) {
         this.logMessage(message, {
-            logLevel: Logger_LogLevel.Warning,
+            logLevel: LogLevel.Warning,
             containsPii: true,
             correlationId: correlationId,
         });
@@ -57515,7 +55820,7 @@ class Logger_Logger {
      */
     info(message, correlationId) {
         this.logMessage(message, {
-            logLevel: Logger_LogLevel.Info,
+            logLevel: LogLevel.Info,
             containsPii: false,
             correlationId: correlationId,
         });
@@ -57525,7 +55830,7 @@ class Logger_Logger {
      */
     infoPii(message, correlationId) {
         this.logMessage(message, {
-            logLevel: Logger_LogLevel.Info,
+            logLevel: LogLevel.Info,
             containsPii: true,
             correlationId: correlationId,
         });
@@ -57535,7 +55840,7 @@ class Logger_Logger {
      */
     verbose(message, correlationId) {
         this.logMessage(message, {
-            logLevel: Logger_LogLevel.Verbose,
+            logLevel: LogLevel.Verbose,
             containsPii: false,
             correlationId: correlationId,
         });
@@ -57545,7 +55850,7 @@ class Logger_Logger {
      */
     verbosePii(message, correlationId) {
         this.logMessage(message, {
-            logLevel: Logger_LogLevel.Verbose,
+            logLevel: LogLevel.Verbose,
             containsPii: true,
             correlationId: correlationId,
         });
@@ -57555,7 +55860,7 @@ class Logger_Logger {
      */
     trace(message, correlationId) {
         this.logMessage(message, {
-            logLevel: Logger_LogLevel.Trace,
+            logLevel: LogLevel.Trace,
             containsPii: false,
             correlationId: correlationId,
         });
@@ -57565,7 +55870,7 @@ class Logger_Logger {
      */
     tracePii(message, correlationId) {
         this.logMessage(message, {
-            logLevel: Logger_LogLevel.Trace,
+            logLevel: LogLevel.Trace,
             containsPii: true,
             correlationId: correlationId,
         });
@@ -63553,7 +61858,7 @@ const DEFAULT_LOGGER_IMPLEMENTATION = {
         // allow users to not set loggerCallback
     },
     piiLoggingEnabled: false,
-    logLevel: Logger_LogLevel.Info,
+    logLevel: LogLevel.Info,
     correlationId: "",
 };
 const DEFAULT_NETWORK_IMPLEMENTATION = {
@@ -66322,7 +64627,7 @@ const DEFAULT_LOGGER_OPTIONS = {
         // allow users to not set logger call back
     },
     piiLoggingEnabled: false,
-    logLevel: Logger_LogLevel.Info,
+    logLevel: LogLevel.Info,
 };
 const Configuration_DEFAULT_SYSTEM_OPTIONS = {
     loggerOptions: DEFAULT_LOGGER_OPTIONS,
@@ -66394,6 +64699,8 @@ function Configuration_buildManagedIdentityConfiguration({ clientCapabilities, m
 
 //# sourceMappingURL=Configuration.mjs.map
 
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./node_modules/@azure/msal-node/dist/crypto/GuidGenerator.mjs
 /*! @azure/msal-node v7.2.1 2026-11-06 */
 
@@ -69469,7 +67776,7 @@ class DeviceCodeClient extends BaseClient {
  * are not trusted to safely store application secrets, and therefore can only request tokens in the name of an user.
  * @public
  */
-class PublicClientApplication_PublicClientApplication extends ClientApplication {
+class PublicClientApplication extends ClientApplication {
     /**
      * Important attributes in the Configuration object for auth are:
      * - clientID: the application ID of your application. You can obtain one by registering your application with our Application registration portal.
@@ -72455,7 +70762,7 @@ function checkRunFor(status) {
     const state = checkRuns[status];
     return state && { ...state };
 }
-function status_errorDetails(error) {
+function errorDetails(error) {
     return { code: error.code, message: error.message, docs: troubleshootingUrl(error.code) };
 }
 // ------------------------------------------------------------------------------------------------
@@ -72518,7 +70825,7 @@ function createStatusTracker(initial = 'Not run', listener) {
     };
 }
 /** Error codes that mean "an administrator must grant consent", not "the sync is broken" */
-const consentCodes = (/* unused pure expression or super */ null && (['AUTH_CONSENT_MISSING', 'PERMISSIONS_NOT_GRANTED']));
+const consentCodes = ['AUTH_CONSENT_MISSING', 'PERMISSIONS_NOT_GRANTED'];
 /**
  * The final status of a sync. A fatal error is New error, unless it is missing consent; missing
  * consent comes before partial failures (it is their cause and what a person must do first), and a
@@ -72639,17 +70946,17 @@ const aadsts = {
     },
 };
 /** The AADSTS number of an MSAL error: errorNo for server errors, else the first AADSTS in the text */
-function errors_aadstsCode(error) {
+function aadstsCode(error) {
     const e = error;
     if (e?.errorNo)
         return String(e.errorNo);
     const text = `${e?.errorMessage ?? ''} ${e?.message ?? ''}`;
     return text.match(/AADSTS(\d+)/)?.[1];
 }
-function errors_authErrorFromMsal(error, context) {
+function authErrorFromMsal(error, context) {
     if (error instanceof errors_TenantSyncError)
         return error;
-    const number = errors_aadstsCode(error);
+    const number = aadstsCode(error);
     const mapping = number ? aadsts[number] : undefined;
     if (mapping)
         return new errors_TenantSyncError(mapping.code, mapping.message(context), mapping.fix(context), { cause: error });
@@ -72659,6 +70966,119 @@ function errors_authErrorFromMsal(error, context) {
     return new errors_TenantSyncError('AUTH_FAILED', `sign-in for application ${context.clientId} in tenant ${context.tenantId} failed: ${e?.errorCode ? `${e.errorCode}: ` : ''}${detail}`, network
         ? 'Check the cloud and authority-host in tenant-sync.yml and that the runner reaches the sign-in host over HTTPS (a private CA must be trusted through NODE_EXTRA_CA_CERTS).'
         : 'Check the application (client) id, the tenant id and the credential; the AADSTS code in the message is explained in Microsoft Entra\'s error reference.', { cause: error });
+}
+
+;// CONCATENATED MODULE: ./src/auth/network.ts
+/** Response fields that are credentials: masked the moment a response carries them */
+const secretFields = ['access_token', 'refresh_token', 'id_token', 'device_code'];
+/** Request fields that are credentials */
+const requestSecretFields = ['client_secret', 'client_assertion', 'refresh_token', 'device_code', 'assertion'];
+/**
+ * MSAL's network client, through Node's fetch like MSAL's own, with two additions:
+ *
+ * - every credential a sign-in request or response carries (client secret or assertion, access,
+ *   refresh and id tokens, the device code session) is registered with the logger as a secret
+ *   before it leaves or before MSAL sees it;
+ * - the last error body is kept. MSAL's device-code polling reports a refused sign-in only by its
+ *   OAuth error ("invalid_grant"); the AADSTS number that says why (53003 Conditional Access,
+ *   50076 MFA, 70019 expiry) is in the body's error_codes, which this keeps.
+ */
+class SignInNetworkClient {
+    log;
+    last;
+    lastFailure;
+    constructor(log) {
+        this.log = log;
+    }
+    /** The last OAuth error body received since the last reset() */
+    get lastError() {
+        return this.last;
+    }
+    /** The last network failure (no answer at all) since the last reset() */
+    get lastNetworkFailure() {
+        return this.lastFailure;
+    }
+    reset() {
+        this.last = undefined;
+        this.lastFailure = undefined;
+    }
+    async sendGetRequestAsync(url, options, timeout) {
+        return this.send(url, 'GET', options, timeout);
+    }
+    async sendPostRequestAsync(url, options) {
+        return this.send(url, 'POST', options);
+    }
+    async send(url, method, options, timeout) {
+        if (method === 'POST' && options?.body) {
+            // What MSAL sends is as secret as what it gets: the client's secret or signed assertion, the
+            // refresh token it redeems, the device code it polls with.
+            const form = new URLSearchParams(options.body);
+            for (const field of requestSecretFields) {
+                const value = form.get(field);
+                if (value)
+                    this.log.secret(value);
+            }
+        }
+        const controller = new AbortController();
+        const timer = timeout ? setTimeout(() => controller.abort(), timeout) : undefined;
+        let response;
+        try {
+            response = await fetch(url, {
+                method,
+                headers: options?.headers ?? {},
+                body: method === 'POST' ? (options?.body ?? '') : undefined,
+                signal: controller.signal,
+            });
+        }
+        catch (e) {
+            const cause = e;
+            const message = cause.name === 'AbortError' ? `request timeout after ${timeout} ms` : `network request failed: ${cause.message}${causeText(cause)}`;
+            this.lastFailure = new Error(`${method} ${new URL(url).origin}${new URL(url).pathname}: ${message}`);
+            throw this.lastFailure;
+        }
+        finally {
+            if (timer)
+                clearTimeout(timer);
+        }
+        const text = await response.text();
+        let body;
+        try {
+            body = text === '' ? {} : JSON.parse(text);
+        }
+        catch {
+            this.lastFailure = new Error(`${method} ${new URL(url).pathname} answered ${response.status} with a body that is not JSON`);
+            throw this.lastFailure;
+        }
+        if (body && typeof body === 'object') {
+            const record = body;
+            for (const field of secretFields) {
+                const value = record[field];
+                if (typeof value === 'string')
+                    this.log.secret(value);
+            }
+            if (typeof record['error'] === 'string') {
+                this.last = { url, status: response.status, body: record };
+            }
+        }
+        const headers = {};
+        response.headers.forEach((value, key) => {
+            headers[key] = value;
+        });
+        return { headers, body: body, status: response.status };
+    }
+}
+function causeText(e) {
+    const cause = e.cause;
+    return cause ? ` (${cause.code ?? ''}${cause.code && cause.message ? ' ' : ''}${cause.message ?? ''})` : '';
+}
+/** The AADSTS number of an error body (error_codes, or the description's AADSTSnnn) */
+function aadstsOfBody(body) {
+    if (!body)
+        return undefined;
+    const first = body.error_codes?.[0];
+    if (first !== undefined)
+        return String(first);
+    return body.error_description?.match(/AADSTS(\d+)/)?.[1];
 }
 
 ;// CONCATENATED MODULE: external "os"
@@ -73746,7 +72166,7 @@ var summary_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _
 };
 
 
-const { access, appendFile, writeFile: summary_writeFile } = external_fs_namespaceObject.promises;
+const { access, appendFile, writeFile } = external_fs_namespaceObject.promises;
 const SUMMARY_ENV_VAR = 'GITHUB_STEP_SUMMARY';
 const SUMMARY_DOCS_URL = 'https://docs.github.com/actions/using-workflows/workflow-commands-for-github-actions#adding-a-job-summary';
 class Summary {
@@ -73807,7 +72227,7 @@ class Summary {
         return summary_awaiter(this, void 0, void 0, function* () {
             const overwrite = !!(options === null || options === void 0 ? void 0 : options.overwrite);
             const filePath = yield this.filePath();
-            const writeFunc = overwrite ? summary_writeFile : appendFile;
+            const writeFunc = overwrite ? writeFile : appendFile;
             yield writeFunc(filePath, this._buffer, { encoding: 'utf8' });
             return this.emptyBuffer();
         });
@@ -74069,7 +72489,7 @@ var io_util_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _
 };
 
 
-const { chmod: io_util_chmod, copyFile, lstat, mkdir: io_util_mkdir, open: io_util_open, readdir, rename: io_util_rename, rm, rmdir, stat, symlink, unlink } = external_fs_namespaceObject.promises;
+const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir, rename, rm, rmdir, stat, symlink, unlink } = external_fs_namespaceObject.promises;
 // export const {open} = 'fs'
 const IS_WINDOWS = process.platform === 'win32';
 /**
@@ -75590,119 +74010,6 @@ function githubIdTokenSource(env = process.env, log) {
     };
 }
 
-;// CONCATENATED MODULE: ./src/auth/network.ts
-/** Response fields that are credentials: masked the moment a response carries them */
-const secretFields = ['access_token', 'refresh_token', 'id_token', 'device_code'];
-/** Request fields that are credentials */
-const requestSecretFields = ['client_secret', 'client_assertion', 'refresh_token', 'device_code', 'assertion'];
-/**
- * MSAL's network client, through Node's fetch like MSAL's own, with two additions:
- *
- * - every credential a sign-in request or response carries (client secret or assertion, access,
- *   refresh and id tokens, the device code session) is registered with the logger as a secret
- *   before it leaves or before MSAL sees it;
- * - the last error body is kept. MSAL's device-code polling reports a refused sign-in only by its
- *   OAuth error ("invalid_grant"); the AADSTS number that says why (53003 Conditional Access,
- *   50076 MFA, 70019 expiry) is in the body's error_codes, which this keeps.
- */
-class network_SignInNetworkClient {
-    log;
-    last;
-    lastFailure;
-    constructor(log) {
-        this.log = log;
-    }
-    /** The last OAuth error body received since the last reset() */
-    get lastError() {
-        return this.last;
-    }
-    /** The last network failure (no answer at all) since the last reset() */
-    get lastNetworkFailure() {
-        return this.lastFailure;
-    }
-    reset() {
-        this.last = undefined;
-        this.lastFailure = undefined;
-    }
-    async sendGetRequestAsync(url, options, timeout) {
-        return this.send(url, 'GET', options, timeout);
-    }
-    async sendPostRequestAsync(url, options) {
-        return this.send(url, 'POST', options);
-    }
-    async send(url, method, options, timeout) {
-        if (method === 'POST' && options?.body) {
-            // What MSAL sends is as secret as what it gets: the client's secret or signed assertion, the
-            // refresh token it redeems, the device code it polls with.
-            const form = new URLSearchParams(options.body);
-            for (const field of requestSecretFields) {
-                const value = form.get(field);
-                if (value)
-                    this.log.secret(value);
-            }
-        }
-        const controller = new AbortController();
-        const timer = timeout ? setTimeout(() => controller.abort(), timeout) : undefined;
-        let response;
-        try {
-            response = await fetch(url, {
-                method,
-                headers: options?.headers ?? {},
-                body: method === 'POST' ? (options?.body ?? '') : undefined,
-                signal: controller.signal,
-            });
-        }
-        catch (e) {
-            const cause = e;
-            const message = cause.name === 'AbortError' ? `request timeout after ${timeout} ms` : `network request failed: ${cause.message}${causeText(cause)}`;
-            this.lastFailure = new Error(`${method} ${new URL(url).origin}${new URL(url).pathname}: ${message}`);
-            throw this.lastFailure;
-        }
-        finally {
-            if (timer)
-                clearTimeout(timer);
-        }
-        const text = await response.text();
-        let body;
-        try {
-            body = text === '' ? {} : JSON.parse(text);
-        }
-        catch {
-            this.lastFailure = new Error(`${method} ${new URL(url).pathname} answered ${response.status} with a body that is not JSON`);
-            throw this.lastFailure;
-        }
-        if (body && typeof body === 'object') {
-            const record = body;
-            for (const field of secretFields) {
-                const value = record[field];
-                if (typeof value === 'string')
-                    this.log.secret(value);
-            }
-            if (typeof record['error'] === 'string') {
-                this.last = { url, status: response.status, body: record };
-            }
-        }
-        const headers = {};
-        response.headers.forEach((value, key) => {
-            headers[key] = value;
-        });
-        return { headers, body: body, status: response.status };
-    }
-}
-function causeText(e) {
-    const cause = e.cause;
-    return cause ? ` (${cause.code ?? ''}${cause.code && cause.message ? ' ' : ''}${cause.message ?? ''})` : '';
-}
-/** The AADSTS number of an error body (error_codes, or the description's AADSTSnnn) */
-function network_aadstsOfBody(body) {
-    if (!body)
-        return undefined;
-    const first = body.error_codes?.[0];
-    if (first !== undefined)
-        return String(first);
-    return body.error_description?.match(/AADSTS(\d+)/)?.[1];
-}
-
 ;// CONCATENATED MODULE: ./src/auth/servicePrincipal.ts
 
 
@@ -75769,10 +74076,10 @@ function createServicePrincipalTokenProvider(options) {
     const app = new ConfidentialClientApplication({
         auth,
         system: {
-            networkClient: new network_SignInNetworkClient(log),
+            networkClient: new SignInNetworkClient(log),
             loggerOptions: {
                 piiLoggingEnabled: false,
-                logLevel: Logger_LogLevel.Warning,
+                logLevel: LogLevel.Warning,
                 loggerCallback: (_level, message) => log.debug(`msal: ${message}`),
             },
         },
@@ -75790,7 +74097,7 @@ function createServicePrincipalTokenProvider(options) {
             return result.accessToken;
         }
         catch (e) {
-            throw errors_authErrorFromMsal(e, {
+            throw authErrorFromMsal(e, {
                 tenantId: options.tenantId,
                 clientId: options.clientId,
                 credential: credential.kind,
@@ -75810,11 +74117,11 @@ function createServicePrincipalTokenProvider(options) {
         }
         return pending;
     });
-    provider.roles = async () => servicePrincipal_rolesOf(await provider());
+    provider.roles = async () => rolesOf(await provider());
     return provider;
 }
 /** Application permissions (`roles`) or delegated scopes (`scp`) carried by an access token */
-function servicePrincipal_rolesOf(accessToken) {
+function rolesOf(accessToken) {
     const payload = accessToken.split('.')[1];
     if (!payload)
         return [];
@@ -75843,7 +74150,7 @@ const userAuthenticationMessages = {
 const expiredGrant = new Set(['70008', '700082', '50173', '70000', '9002313', '700084', '70043']);
 /** AADSTS numbers a new sign-in would not cure */
 const blocking = new Set(['53003', '50076', '50079', '65001', '50158', '53000', '53001', '50105', '50057', '50053', '50126']);
-function deviceCode_createMsalDelegatedSignIn(options) {
+function createMsalDelegatedSignIn(options) {
     const { log } = options;
     const network = new SignInNetworkClient(log);
     const app = new PublicClientApplication({
@@ -75873,7 +74180,7 @@ function deviceCode_createMsalDelegatedSignIn(options) {
     let account;
     const toToken = (result) => {
         if (!result?.accessToken)
-            throw new TenantSyncError('AUTH_FAILED', 'the sign-in returned no access token', 'Sync again; if it persists, see the sign-in logs of the sync account.');
+            throw new errors_TenantSyncError('AUTH_FAILED', 'the sign-in returned no access token', 'Sync again; if it persists, see the sign-in logs of the sync account.');
         log.secret(result.accessToken);
         if (result.account)
             account = result.account;
@@ -75953,13 +74260,13 @@ function deviceCode_createMsalDelegatedSignIn(options) {
                     throw promptError;
                 if (winner === 'timeout') {
                     request.cancel = true;
-                    throw new TenantSyncError('AUTH_DEVICE_CODE_TIMEOUT', userAuthenticationMessages.timeout, `Nobody completed the device-code sign-in within ${formatMinutes(timeoutMs)}. Start a sync again, open the URL shown in the job summary, enter the code and sign in as the sync account (delegated.timeout-minutes sets how long a sync waits).`);
+                    throw new errors_TenantSyncError('AUTH_DEVICE_CODE_TIMEOUT', userAuthenticationMessages.timeout, `Nobody completed the device-code sign-in within ${formatMinutes(timeoutMs)}. Start a sync again, open the URL shown in the job summary, enter the code and sign in as the sync account (delegated.timeout-minutes sets how long a sync waits).`);
                 }
                 return toToken(winner);
             }
             catch (e) {
                 request.cancel = true;
-                if (e instanceof TenantSyncError)
+                if (e instanceof errors_TenantSyncError)
                     throw e;
                 throw delegatedError(e, failureCode(e), context);
             }
@@ -75971,7 +74278,7 @@ function deviceCode_createMsalDelegatedSignIn(options) {
         async refresh() {
             const token = await silent(true);
             if (!token) {
-                throw new TenantSyncError('AUTH_REFRESH_EXPIRED', 'the delegated sign-in ended during the sync', 'Sync again and complete the device-code sign-in.');
+                throw new errors_TenantSyncError('AUTH_REFRESH_EXPIRED', 'the delegated sign-in ended during the sync', 'Sync again and complete the device-code sign-in.');
             }
             return token;
         },
@@ -75985,15 +74292,15 @@ function formatMinutes(ms) {
 }
 /** A delegated sign-in failure as the person reads it: the product's wording where there is one */
 function delegatedError(error, code, context) {
-    if (error instanceof TenantSyncError)
+    if (error instanceof errors_TenantSyncError)
         return error;
     const msalCode = error?.errorCode;
     if (code === '70019' || msalCode === 'device_code_expired' || msalCode === 'user_timeout_reached') {
-        return new TenantSyncError('AUTH_DEVICE_CODE_TIMEOUT', userAuthenticationMessages.timeout, 'The device code expired before the sign-in was completed. Start a sync again, open the URL shown in the job summary, enter the code and sign in as the sync account.', { cause: error });
+        return new errors_TenantSyncError('AUTH_DEVICE_CODE_TIMEOUT', userAuthenticationMessages.timeout, 'The device code expired before the sign-in was completed. Start a sync again, open the URL shown in the job summary, enter the code and sign in as the sync account.', { cause: error });
     }
     if (code === '53003' || code === '50076' || code === '50079') {
         const errorCode = code === '53003' ? 'AUTH_CONDITIONAL_ACCESS' : 'AUTH_MFA_REQUIRED';
-        return new TenantSyncError(errorCode, userAuthenticationMessages.blocked, `Microsoft Entra refused the sync account's sign-in with AADSTS${code}. In the sign-in logs, open that sign-in, find the policy on its Conditional Access tab, and exclude the sync account from it.`, { cause: error });
+        return new errors_TenantSyncError(errorCode, userAuthenticationMessages.blocked, `Microsoft Entra refused the sync account's sign-in with AADSTS${code}. In the sign-in logs, open that sign-in, find the policy on its Conditional Access tab, and exclude the sync account from it.`, { cause: error });
     }
     if (code && !aadstsCode(error)) {
         // MSAL's device-code polling kept only the OAuth error: map the AADSTS number the body carried.
@@ -76009,7 +74316,7 @@ function delegatedError(error, code, context) {
  * completed or refused, it moves back to In progress too (the application's part goes on) and the
  * outcome carries the error the delegated types fail with.
  */
-async function deviceCode_signInDelegated(options) {
+async function signInDelegated(options) {
     const { signIn, log } = options;
     const who = options.tenant ? `${options.tenant}: ` : '';
     try {
@@ -76053,14 +74360,14 @@ async function deviceCode_signInDelegated(options) {
     }
 }
 function asTenantSyncError(e) {
-    if (e instanceof TenantSyncError)
+    if (e instanceof errors_TenantSyncError)
         return e;
-    return new TenantSyncError('AUTH_FAILED', `the delegated sign-in failed: ${e?.message ?? String(e)}`, 'Sync again; if it persists, see the sign-in logs of the sync account.', {
+    return new errors_TenantSyncError('AUTH_FAILED', `the delegated sign-in failed: ${e?.message ?? String(e)}`, 'Sync again; if it persists, see the sign-in logs of the sync account.', {
         cause: e,
     });
 }
 /** Graph's token provider over a delegated sign-in: the token until 5 minutes before expiry, then a refresh */
-function deviceCode_delegatedTokenProvider(signIn, first) {
+function delegatedTokenProvider(signIn, first) {
     let current = first;
     let pending;
     return async (opts) => {
@@ -76081,7 +74388,7 @@ function deviceCode_delegatedTokenProvider(signIn, first) {
 
 ;// CONCATENATED MODULE: ./src/auth/permissions.ts
 
-function permissions_neededPermissions(tenant, resolve = findResource) {
+function neededPermissions(tenant, resolve = findResource) {
     const needed = new Map();
     const add = (permission, kind, access, by) => {
         const key = `${kind}|${permission.toLowerCase()}|${access}`;
@@ -76131,7 +74438,7 @@ function isGranted(permission, granted) {
         return true;
     return (includedBy[p] ?? []).some((s) => have.has(s));
 }
-function permissions_missingPermissions(needed, granted) {
+function missingPermissions(needed, granted) {
     return needed
         .filter((n) => {
         const have = n.kind === 'application' ? granted.application : granted.delegated;
@@ -76154,11 +74461,11 @@ function adminConsentUrl(target) {
     });
     return `${target.host.replace(/\/+$/, '')}/${encodeURIComponent(target.tenantId)}/v2.0/adminconsent?${params.toString()}`;
 }
-function permissions_tenantConsentUrl(tenant, clientId = tenant.clientId) {
+function tenantConsentUrl(tenant, clientId = tenant.clientId) {
     return adminConsentUrl({ host: tenant.adminConsentHost, authorityHost: tenant.authorityHost, tenantId: tenant.tenantId, clientId, graphEndpoint: tenant.graphEndpoint });
 }
 /** One line per missing permission, for logs and summaries */
-function permissions_describeMissing(missing) {
+function describeMissing(missing) {
     return missing.map((m) => `${m.permission} (${m.kind === 'application' ? 'application' : 'delegated'} permission, ${m.access}) for ${m.neededBy.join(', ')}`);
 }
 
@@ -76190,17 +74497,17 @@ const VERSION = 1;
 const SCRYPT = { N: 2 ** 15, r: 8, p: 1, maxmem: 96 * 1024 * 1024 };
 const MIN_KEY_LENGTH = 32;
 function scrypt(secret, salt) {
-    return new Promise((resolvePromise, reject) => scryptCallback(secret, salt, 32, SCRYPT, (err, key) => (err ? reject(err) : resolvePromise(key))));
+    return new Promise((resolvePromise, reject) => (0,external_node_crypto_.scrypt)(secret, salt, 32, SCRYPT, (err, key) => (err ? reject(err) : resolvePromise(key))));
 }
 /** What the ciphertext is bound to: the tenant and the application the sign-in belongs to */
-function tokenCache_cacheBinding(tenantId, clientId) {
+function cacheBinding(tenantId, clientId) {
     return `${TOKEN_CACHE_FORMAT}:v${VERSION}:${tenantId.toLowerCase()}:${clientId.toLowerCase()}`;
 }
 async function encryptTokenCache(plaintext, secret, binding) {
-    const salt = randomBytes(16);
-    const iv = randomBytes(12);
+    const salt = (0,external_node_crypto_.randomBytes)(16);
+    const iv = (0,external_node_crypto_.randomBytes)(12);
     const key = await scrypt(secret, salt);
-    const cipher = createCipheriv('aes-256-gcm', key, iv);
+    const cipher = (0,external_node_crypto_.createCipheriv)('aes-256-gcm', key, iv);
     cipher.setAAD(Buffer.from(binding, 'utf8'));
     const data = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
     const file = {
@@ -76228,7 +74535,7 @@ async function decryptTokenCache(text, secret, binding) {
         throw new Error('the file is not a tenant-sync token cache of a known version');
     }
     const key = await scrypt(secret, Buffer.from(file.salt, 'base64'));
-    const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(file.iv, 'base64'));
+    const decipher = (0,external_node_crypto_.createDecipheriv)('aes-256-gcm', key, Buffer.from(file.iv, 'base64'));
     decipher.setAAD(Buffer.from(binding, 'utf8'));
     decipher.setAuthTag(Buffer.from(file.tag, 'base64'));
     try {
@@ -76263,25 +74570,25 @@ function persistedForm(serialized) {
 }
 /** The git working tree a path is inside, if any */
 function enclosingRepository(path) {
-    let dir = dirname(resolve(path));
-    const { root } = parse(dir);
+    let dir = (0,external_node_path_namespaceObject.dirname)((0,external_node_path_namespaceObject.resolve)(path));
+    const { root } = (0,external_node_path_namespaceObject.parse)(dir);
     for (;;) {
-        if (existsSync(join(dir, '.git')))
+        if ((0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.join)(dir, '.git')))
             return dir;
         if (dir === root)
             return undefined;
-        dir = dirname(dir);
+        dir = (0,external_node_path_namespaceObject.dirname)(dir);
     }
 }
 /** Checks the key and the file's place before anything is read or written */
 function checkTokenCacheSettings(options) {
     const name = options.secretName ?? 'the cache key variable';
     if (options.secret.length < MIN_KEY_LENGTH) {
-        throw new TenantSyncError('CREDENTIAL_INVALID', `${name} is too short to protect the stored sign-in: at least ${MIN_KEY_LENGTH} characters are needed`, `Put a random value in ${name}, e.g. the output of "openssl rand -base64 32", as a repository or environment secret.`);
+        throw new errors_TenantSyncError('CREDENTIAL_INVALID', `${name} is too short to protect the stored sign-in: at least ${MIN_KEY_LENGTH} characters are needed`, `Put a random value in ${name}, e.g. the output of "openssl rand -base64 32", as a repository or environment secret.`);
     }
     const repository = enclosingRepository(options.file);
     if (repository) {
-        throw new TenantSyncError('CONFIG_INVALID', `delegated.cache-file ${options.file} is inside the git repository ${repository}: the stored sign-in must never be committed`, 'Set delegated.cache-file to a path outside the repository (default ~/.cache/tenant-sync/{tenant}.token-cache), and keep it between runs with the Actions cache.');
+        throw new errors_TenantSyncError('CONFIG_INVALID', `delegated.cache-file ${options.file} is inside the git repository ${repository}: the stored sign-in must never be committed`, 'Set delegated.cache-file to a path outside the repository (default ~/.cache/tenant-sync/{tenant}.token-cache), and keep it between runs with the Actions cache.');
     }
 }
 /**
@@ -76290,7 +74597,7 @@ function checkTokenCacheSettings(options) {
  * cache before each silent request). A file that cannot be decrypted is reported (loadProblem) and
  * treated as no stored sign-in, so the sync falls back to device code instead of failing.
  */
-function tokenCache_createEncryptedCachePlugin(options) {
+function createEncryptedCachePlugin(options) {
     const { log } = options;
     log.secret(options.secret);
     checkTokenCacheSettings(options);
@@ -76303,7 +74610,7 @@ function tokenCache_createEncryptedCachePlugin(options) {
         readDone = true;
         let text;
         try {
-            text = await readFile(options.file, 'utf8');
+            text = await (0,promises_namespaceObject.readFile)(options.file, 'utf8');
         }
         catch (e) {
             if (e.code === 'ENOENT')
@@ -76344,17 +74651,17 @@ function tokenCache_createEncryptedCachePlugin(options) {
             cacheSecrets(serialized).forEach((s) => log.secret(s));
             current = serialized;
             const text = await encryptTokenCache(persistedForm(serialized), options.secret, options.binding);
-            await mkdir(dirname(options.file), { recursive: true, mode: 0o700 });
+            await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)(options.file), { recursive: true, mode: 0o700 });
             const tmp = `${options.file}.${process.pid}.tmp`;
-            await writeFile(tmp, text, { mode: 0o600 });
-            await chmod(tmp, 0o600);
-            await rename(tmp, options.file);
+            await (0,promises_namespaceObject.writeFile)(tmp, text, { mode: 0o600 });
+            await (0,promises_namespaceObject.chmod)(tmp, 0o600);
+            await (0,promises_namespaceObject.rename)(tmp, options.file);
             writes++;
         },
     };
 }
 function unreadable(file, why) {
-    return new TenantSyncError('AUTH_CACHE_UNREADABLE', `the stored delegated sign-in in ${file} cannot be used: ${why}`, 'Nothing to do if the key was changed on purpose: complete the device-code sign-in and it is stored again. Otherwise restore the key (delegated.cache-key-env) that the file was written with.');
+    return new errors_TenantSyncError('AUTH_CACHE_UNREADABLE', `the stored delegated sign-in in ${file} cannot be used: ${why}`, 'Nothing to do if the key was changed on purpose: complete the device-code sign-in and it is stored again. Otherwise restore the key (delegated.cache-key-env) that the file was written with.');
 }
 /** Reads and decrypts a cache file (tests, diagnostics); undefined when there is none */
 async function readTokenCacheFile(file, secret, binding) {
@@ -76368,6 +74675,30 @@ async function readTokenCacheFile(file, secret, binding) {
         throw e;
     }
     return decryptTokenCache(text, secret, binding);
+}
+
+;// CONCATENATED MODULE: ./src/graph/types.ts
+class GraphError extends Error {
+    status;
+    code;
+    method;
+    url;
+    requestId;
+    attempts;
+    constructor(message, details) {
+        super(message);
+        this.name = 'GraphError';
+        this.status = details.status;
+        this.code = details.code;
+        this.method = details.method;
+        this.url = details.url;
+        this.requestId = details.requestId;
+        this.attempts = details.attempts;
+    }
+    /** 401/403: retrying will not help, a permission or consent is missing */
+    get isPermission() {
+        return this.status === 401 || this.status === 403;
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/graph/auth.ts
@@ -77802,7 +76133,7 @@ async function connectTenant(options) {
 function assertWritable(connection, tenant) {
     if (!connection.consent.pending)
         return;
-    throw new TenantSyncError('PERMISSIONS_NOT_GRANTED', `tenant "${tenant}" is waiting for admin consent (${connection.consent.missing.map((m) => m.permission).join(', ')}): nothing is written until it is granted`, `An administrator grants the permissions at ${connection.consent.url}; then sync again.`);
+    throw new errors_TenantSyncError('PERMISSIONS_NOT_GRANTED', `tenant "${tenant}" is waiting for admin consent (${connection.consent.missing.map((m) => m.permission).join(', ')}): nothing is written until it is granted`, `An administrator grants the permissions at ${connection.consent.url}; then sync again.`);
 }
 function graphClient(options, token) {
     const { tenant, log } = options;
@@ -77829,9 +76160,9 @@ async function signInApplication(options) {
         graphEndpoint: tenant.graphEndpoint,
         credential,
         log,
-        adminConsentUrl: permissions_tenantConsentUrl(tenant),
+        adminConsentUrl: tenantConsentUrl(tenant),
     });
-    const roles = servicePrincipal_rolesOf(await token());
+    const roles = rolesOf(await token());
     return { app: graphClient(options, token), roles };
 }
 async function signInUser(options) {
@@ -77841,7 +76172,7 @@ async function signInUser(options) {
     if (!signIn) {
         const secret = options.sources.env[settings.cacheKeyEnv];
         if (!secret) {
-            throw new TenantSyncError('CREDENTIAL_MISSING', `${settings.cacheKeyEnv} is not set: tenant "${tenant.name}" keeps its delegated sign-in encrypted with the key in it`, `Create a random key ("openssl rand -base64 32"), store it as a secret and pass it as env: ${settings.cacheKeyEnv}: \${{ secrets.${settings.cacheKeyEnv} }}; or turn delegated sign-in off.`);
+            throw new errors_TenantSyncError('CREDENTIAL_MISSING', `${settings.cacheKeyEnv} is not set: tenant "${tenant.name}" keeps its delegated sign-in encrypted with the key in it`, `Create a random key ("openssl rand -base64 32"), store it as a secret and pass it as env: ${settings.cacheKeyEnv}: \${{ secrets.${settings.cacheKeyEnv} }}; or turn delegated sign-in off.`);
         }
         const cache = createEncryptedCachePlugin({
             file: settings.cacheFile,
@@ -77870,6 +76201,365 @@ async function signInUser(options) {
         scopes: outcome.token.scopes,
         prompted: outcome.prompted,
     };
+}
+
+;// CONCATENATED MODULE: ./src/snapshot/util.ts
+/**
+ * Small JSON helpers shared by the snapshot module. Pure.
+ */
+function util_isPlainObject(value) {
+    return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+function util_hasOwn(obj, key) {
+    return Object.prototype.hasOwnProperty.call(obj, key);
+}
+/**
+ * Sets an own data property. A plain `obj[key] = v` with key '__proto__' (which JSON.parse can
+ * produce) would change the prototype instead of adding a property.
+ */
+function setOwn(obj, key, value) {
+    Object.defineProperty(obj, key, { value, writable: true, enumerable: true, configurable: true });
+}
+/**
+ * Compares two strings by Unicode code point. The default `Array.prototype.sort` compares UTF-16
+ * code units, which puts characters above U+FFFF (emoji, stored as surrogate pairs D800-DFFF)
+ * before U+E000-U+FFFF. Code-point order is also UTF-8 byte order, the same in every language and
+ * tool, so files sorted this way sort the same everywhere.
+ */
+function util_compareCodePoints(a, b) {
+    const n = Math.min(a.length, b.length);
+    for (let i = 0; i < n; i++) {
+        let ca = a.charCodeAt(i);
+        let cb = b.charCodeAt(i);
+        if (ca === cb)
+            continue;
+        // Surrogates (D800-DFFF) encode code points above FFFF: move them above E000-FFFF.
+        if (ca >= 0xd800)
+            ca = ca >= 0xe000 ? ca - 0x800 : ca + 0x2000;
+        if (cb >= 0xd800)
+            cb = cb >= 0xe000 ? cb - 0x800 : cb + 0x2000;
+        return ca - cb;
+    }
+    return a.length - b.length;
+}
+/**
+ * A deep copy limited to what JSON can hold, with the same meaning JSON.stringify gives: undefined
+ * and functions vanish from objects and become null in arrays, non-finite numbers become null,
+ * objects with toJSON (Date) are replaced by its result. The copy never shares structure with the
+ * input, so callers may mutate it freely.
+ */
+function toJsonValue(value) {
+    return convert(value, new Set());
+}
+function convert(value, seen) {
+    if (value === null)
+        return null;
+    switch (typeof value) {
+        case 'string':
+        case 'boolean':
+            return value;
+        case 'number':
+            return Number.isFinite(value) ? (Object.is(value, -0) ? 0 : value) : null;
+        case 'undefined':
+        case 'function':
+        case 'symbol':
+            return undefined;
+        case 'bigint':
+            throw new TypeError('a BigInt cannot be written as JSON');
+        default:
+            break;
+    }
+    const obj = value;
+    if (typeof obj.toJSON === 'function')
+        return convert(obj.toJSON(), seen);
+    if (seen.has(obj))
+        throw new TypeError('a circular structure cannot be written as JSON');
+    seen.add(obj);
+    try {
+        if (Array.isArray(obj)) {
+            return obj.map((item) => {
+                const v = convert(item, seen);
+                return v === undefined ? null : v;
+            });
+        }
+        const out = {};
+        for (const key of Object.keys(obj)) {
+            const v = convert(obj[key], seen);
+            if (v !== undefined)
+                setOwn(out, key, v);
+        }
+        return out;
+    }
+    finally {
+        seen.delete(obj);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/snapshot/naming.ts
+
+
+/**
+ * File names from display names. A name must be usable as a file name on Windows, macOS and
+ * Linux, and in git on all three, whatever the tenant's administrators typed. Files end in
+ * '.json', which the caller appends.
+ */
+/** Longest file name (without '.json') in UTF-8 bytes. File systems allow 255; paths get long. */
+const MAX_FILE_NAME_BYTES = 120;
+/** '~' + 8 hex characters */
+const SUFFIX_BYTES = 9;
+// Control characters: C0, DEL and C1.
+const FORBIDDEN = /[<>:"/\\|?*\u0000-\u001f\u007f-\u009f]/g;
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+/**
+ * Windows device names, alone or followed by an extension ('CON', 'nul.txt', 'COM1.json'), in any
+ * case, also with spaces before the extension, and COM/LPT with superscript digits, which Windows
+ * treats as devices too.
+ */
+const RESERVED = /^(CON|PRN|AUX|NUL|COM[0-9\u00b9\u00b2\u00b3]|LPT[0-9\u00b9\u00b2\u00b3])(?=$|[ .])/i;
+/** First 8 hex digits of the SHA-256 of the string's UTF-8 bytes. */
+function shortHash(value) {
+    return (0,external_node_crypto_.createHash)('sha256').update(value, 'utf8').digest('hex').slice(0, 8);
+}
+/**
+ * A file name (without extension) for `name` that every common file system accepts:
+ * - NFC-normalised (macOS would otherwise store composed and decomposed forms differently);
+ * - `< > : " / \ | ? *`, control characters and unpaired surrogates become '_';
+ * - no trailing dots or spaces (Windows drops them), no leading dot (hidden files, '.', '..');
+ * - Windows device names (CON, PRN, AUX, NUL, COM0-9, LPT0-9, also with an extension) get '_'
+ *   after the device name: 'CON' -> 'CON_', 'nul.txt' -> 'nul_.txt';
+ * - at most 120 UTF-8 bytes: a longer name is cut on a code point boundary and ends in '~' and
+ *   8 hex digits of the SHA-256 of the whole name, so two long names with the same start differ;
+ * - an empty result becomes '_'.
+ * Idempotent: a safe name maps to itself.
+ */
+function safeFileName(name) {
+    let safe = name.replace(LONE_SURROGATE, '_').normalize('NFC').replace(FORBIDDEN, '_');
+    safe = safe.replace(/[. ]+$/, '');
+    if (safe.startsWith('.'))
+        safe = `_${safe.slice(1)}`;
+    if (safe === '')
+        safe = '_';
+    safe = safe.replace(RESERVED, '$1_');
+    if (Buffer.byteLength(safe, 'utf8') > MAX_FILE_NAME_BYTES) {
+        safe = `${truncateUtf8(safe, MAX_FILE_NAME_BYTES - SUFFIX_BYTES)}~${shortHash(name)}`;
+    }
+    return safe;
+}
+/** True when `name` is what safeFileName makes of it, i.e. usable as a file name everywhere. */
+function isSafeFileName(name) {
+    return name !== '' && safeFileName(name) === name;
+}
+/** The longest prefix of `value` that fits in `maxBytes` UTF-8 bytes, cut between code points. */
+function truncateUtf8(value, maxBytes) {
+    let bytes = 0;
+    let end = 0;
+    for (const char of value) {
+        const size = Buffer.byteLength(char, 'utf8');
+        if (bytes + size > maxBytes)
+            break;
+        bytes += size;
+        end += char.length;
+    }
+    return value.slice(0, end);
+}
+/** `safe` + '~' + hash, still within MAX_FILE_NAME_BYTES. */
+function withSuffix(safe, hash) {
+    return `${truncateUtf8(safe, MAX_FILE_NAME_BYTES - SUFFIX_BYTES)}~${hash}`;
+}
+/**
+ * The key under which two file names are the same file on a case-insensitive file system
+ * (Windows, macOS by default): NFC-normalised, and both case mappings applied so that every
+ * character that folds to another one ('K' and the Kelvin sign, 'Σ', 'σ' and 'ς') lands on the
+ * same key. It errs on the side of calling names equal ('ß' and 'ss'): a name that did not need a
+ * suffix may get one, but two names that share a file never both keep it.
+ */
+function fileNameFoldKey(name) {
+    return name.normalize('NFC').toUpperCase().toLowerCase().normalize('NFC');
+}
+/** Several keys: names that agree on any of them are treated as the same file. */
+function foldKeys(name) {
+    const nfc = name.normalize('NFC');
+    return [fileNameFoldKey(nfc), nfc.toLowerCase(), nfc.toUpperCase()];
+}
+/**
+ * File names for a type's objects, unique even on case-insensitive file systems, and the same
+ * whatever order the objects come in:
+ * - each object starts from safeFileName(name);
+ * - objects whose safe names collide (case-insensitively, NFC-normalised) but whose exact names
+ *   differ ('Policy' and 'policy', 'a:b' and 'a?b'): the names are sorted by code point, the first
+ *   keeps the plain safe name, each other one gets '~' + 8 hex of the SHA-256 of its exact name.
+ *   The suffix comes from the name, not the tenant's id, so the same object gets the same file
+ *   name in every tenant;
+ * - objects with the same exact name are duplicates: each gets '~' + 8 hex of the SHA-256 of its
+ *   id, and they are reported in `duplicates`; they are never merged into one file;
+ * - should a suffixed name meet another object's name (only a name chosen to look like a suffix
+ *   can), the names that meet are sorted and all but the first get a further suffix, until every
+ *   name is unique.
+ * Throws when two objects have the same id (a programming error: ids are unique in a tenant).
+ */
+function naming_assignFileNames(objects) {
+    const byId = new Map();
+    for (const object of objects) {
+        if (byId.has(object.id))
+            throw new Error(`assignFileNames: the id ${object.id} appears twice`);
+        byId.set(object.id, object);
+    }
+    const sorted = [...byId.values()].sort((a, b) => util_compareCodePoints(a.id, b.id));
+    const safeOf = new Map(sorted.map((o) => [o.id, safeFileName(o.name)]));
+    const fileNames = new Map();
+    const duplicates = [];
+    for (const group of collidingGroups(sorted, (o) => safeOf.get(o.id))) {
+        const byName = new Map();
+        for (const o of group) {
+            const same = byName.get(o.name);
+            if (same)
+                same.push(o);
+            else
+                byName.set(o.name, [o]);
+        }
+        const names = [...byName.keys()].sort(util_compareCodePoints);
+        names.forEach((name, index) => {
+            const members = byName.get(name);
+            const safe = safeOf.get(members[0].id);
+            if (members.length > 1) {
+                const ids = members.map((m) => m.id).sort(util_compareCodePoints);
+                duplicates.push({ name, ids });
+                for (const id of ids)
+                    fileNames.set(id, withSuffix(safe, shortHash(id)));
+            }
+            else {
+                fileNames.set(members[0].id, index === 0 ? safe : withSuffix(safe, shortHash(name)));
+            }
+        });
+    }
+    // A suffixed name can only meet another object's name if that name looks like a suffixed one.
+    for (let round = 0;; round++) {
+        const groups = collidingGroups(sorted, (o) => fileNames.get(o.id)).filter((g) => g.length > 1);
+        if (groups.length === 0)
+            break;
+        if (round >= 16)
+            throw new Error('assignFileNames: could not make the file names unique');
+        for (const group of groups) {
+            const ordered = [...group].sort((a, b) => util_compareCodePoints(fileNames.get(a.id), fileNames.get(b.id)) ||
+                util_compareCodePoints(a.name, b.name) ||
+                util_compareCodePoints(a.id, b.id));
+            for (const o of ordered.slice(1)) {
+                fileNames.set(o.id, withSuffix(fileNames.get(o.id), shortHash(`${o.name}\n${o.id}\n${round}`)));
+            }
+        }
+    }
+    duplicates.sort((a, b) => util_compareCodePoints(a.name, b.name));
+    return { fileNames, duplicates };
+}
+/**
+ * Groups of objects whose file names are the same file somewhere: connected through any fold key.
+ * Objects must come sorted by id; groups keep that order.
+ */
+function collidingGroups(objects, fileName) {
+    const parent = objects.map((_, i) => i);
+    const find = (i) => {
+        while (parent[i] !== i) {
+            parent[i] = parent[parent[i]];
+            i = parent[i];
+        }
+        return i;
+    };
+    const owner = new Map();
+    objects.forEach((o, i) => {
+        for (const key of foldKeys(fileName(o))) {
+            const other = owner.get(key);
+            if (other === undefined)
+                owner.set(key, i);
+            else {
+                const a = find(i);
+                const b = find(other);
+                if (a !== b)
+                    parent[Math.max(a, b)] = Math.min(a, b);
+            }
+        }
+    });
+    const groups = new Map();
+    objects.forEach((o, i) => {
+        const root = find(i);
+        const group = groups.get(root);
+        if (group)
+            group.push(o);
+        else
+            groups.set(root, [o]);
+    });
+    return [...groups.values()];
+}
+
+;// CONCATENATED MODULE: ./src/snapshot/paths.ts
+
+function parsePath(path) {
+    return path.split('.').map((part) => part.endsWith('[]') ? { name: part.slice(0, -2), each: true } : { name: part, each: false });
+}
+/** Every place the path reaches in `root`, in document order. */
+function resolvePath(root, path) {
+    const tokens = typeof path === 'string' ? parsePath(path) : path;
+    const out = [];
+    walk(root, tokens, 0, '', out);
+    return out;
+}
+function walk(value, tokens, start, prefix, out) {
+    if (!util_isPlainObject(value) || start >= tokens.length)
+        return;
+    let key = '';
+    for (let end = start; end < tokens.length; end++) {
+        const token = tokens[end];
+        key = end === start ? token.name : `${key}.${token.name}`;
+        if (!util_hasOwn(value, key)) {
+            // A token ending in '[]' cannot be joined with the next one into a longer key.
+            if (token.each)
+                return;
+            continue;
+        }
+        const at = prefix ? `${prefix}.${key}` : key;
+        const last = end === tokens.length - 1;
+        const child = value[key];
+        if (token.each) {
+            if (!Array.isArray(child))
+                return;
+            child.forEach((element, index) => {
+                const elementAt = `${at}[${index}]`;
+                if (last)
+                    out.push({ kind: 'element', container: child, index, at: elementAt });
+                else
+                    walk(element, tokens, end + 1, elementAt, out);
+            });
+        }
+        else if (last) {
+            out.push({ kind: 'property', container: value, key, at });
+        }
+        else {
+            walk(child, tokens, end + 1, at, out);
+        }
+        return;
+    }
+}
+function readVisit(visit) {
+    return visit.kind === 'property' ? visit.container[visit.key] : visit.container[visit.index];
+}
+function writeVisit(visit, value) {
+    if (visit.kind === 'property')
+        setOwn(visit.container, visit.key, value);
+    else
+        visit.container[visit.index] = value;
+}
+/**
+ * Removes what the path names from `root` (mutates it). A path ending in '[]' removes the whole
+ * property: a volatile array is volatile as a whole.
+ */
+function deletePath(root, path) {
+    const tokens = parsePath(path);
+    const lastToken = tokens[tokens.length - 1];
+    if (lastToken?.each)
+        tokens[tokens.length - 1] = { name: lastToken.name, each: false };
+    for (const visit of resolvePath(root, tokens)) {
+        if (visit.kind === 'property')
+            delete visit.container[visit.key];
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/reconcile/canonical.ts
@@ -77905,7 +76595,7 @@ function canonicalHash(value) {
     return hash.digest('hex');
 }
 function emit(value, write) {
-    if (!canonical_render(value, '', write))
+    if (!render(value, '', write))
         write('null');
     write('\n');
 }
@@ -77929,7 +76619,7 @@ function isOmitted(value) {
     return typeof toJSON === 'function' && isOmitted(toJSON.call(value));
 }
 /** false: nothing written, the value is left out */
-function canonical_render(value, indent, write) {
+function render(value, indent, write) {
     switch (typeof value) {
         case 'string':
             write(JSON.stringify(value));
@@ -77955,7 +76645,7 @@ function canonical_render(value, indent, write) {
     }
     const toJSON = value.toJSON;
     if (typeof toJSON === 'function')
-        return canonical_render(toJSON.call(value), indent, write);
+        return render(toJSON.call(value), indent, write);
     const inner = `${indent}  `;
     if (Array.isArray(value)) {
         if (value.length === 0) {
@@ -77965,7 +76655,7 @@ function canonical_render(value, indent, write) {
         write('[\n');
         for (let i = 0; i < value.length; i++) {
             write(i > 0 ? `,\n${inner}` : inner);
-            if (!canonical_render(value[i], inner, write))
+            if (!render(value[i], inner, write))
                 write('null');
         }
         write(`\n${indent}]`);
@@ -77979,7 +76669,7 @@ function canonical_render(value, indent, write) {
             continue;
         write(`${first ? '{\n' : ',\n'}${inner}${JSON.stringify(key)}: `);
         first = false;
-        canonical_render(item, inner, write);
+        render(item, inner, write);
     }
     write(first ? '{}' : `\n${indent}}`);
     return true;
@@ -78449,6 +77139,246 @@ function parsePlan(value) {
 /** Nothing for a person to review: no write, no conflict, no error, no held delete. */
 function isEmptyPlan(plan) {
     return plan.items.length === 0 && plan.conflicts.length === 0 && plan.errors.length === 0 && plan.held.length === 0;
+}
+
+;// CONCATENATED MODULE: ./src/snapshot/normalise.ts
+
+
+/**
+ * Normalisation turns what Graph returned into what the repository keeps: the object's
+ * configuration and nothing that changes without anyone changing the configuration, with keys in
+ * one fixed order. A second backup of an unchanged tenant must then change no byte.
+ *
+ * Fields removed from the top level of every object, and why:
+ *
+ * - `id` (and `def.key` when it is another field): the tenant assigns it, so it differs in every
+ *   tenant and would stop a folder from being copied to another tenant as a baseline. Objects are
+ *   matched to their ids through the id map kept on the state branch. Kept when it is the field
+ *   that names the object (`def.nameField`), as for authentication method configurations whose
+ *   ids are fixed names ('Fido2', 'MicrosoftAuthenticator').
+ * - `createdDateTime`, `modifiedDateTime`, `lastModifiedDateTime`: set by the server; any edit (and
+ *   for some types any internal touch) moves them, which would be a diff without a change.
+ * - `createdBy`, `lastModifiedBy`: read-only audit data about who acted, not configuration; the
+ *   person who edited differs per tenant and cannot be deployed. Git history records the change.
+ * - `version`: Intune's server-side revision counter, incremented on every write. Keeping it would
+ *   make every deploy look like drift on the next backup; sending it back is rejected or ignored.
+ * - `deletedDateTime`: directory objects carry it (null while the object exists); it is state,
+ *   not configuration.
+ *
+ * Kept on purpose:
+ *
+ * - `templateId` (and the like): the id of a global, Microsoft-published template, the same in
+ *   every tenant, and needed to create the object again (directory settings, Intune intents are
+ *   created from their template). A type whose templateId is tenant-specific lists it in
+ *   `volatile`.
+ * - `@odata.type`, also as a property annotation (`x@odata.type`): polymorphic types need it to be
+ *   read back and written (a named location is an ipNamedLocation or a countryNamedLocation).
+ * - `null` values: in Graph a null is a value (PATCH with null clears a property).
+ *
+ * OData control information is removed at every depth, as instance annotations ('@odata.etag')
+ * and as property annotations ('assignments@odata.context'): context URLs, etags, entity ids and
+ * edit/read/next/delta links, navigation and association links, counts and media links all carry
+ * tenant-specific URLs or per-response state. `@microsoft.graph.tips` (hints Graph adds to some
+ * responses) and `@microsoft.graph.downloadUrl` (a short-lived pre-authenticated URL, i.e. a
+ * secret) go too.
+ *
+ * Then `def.volatile` paths are removed, and each child's `volatile` fields from every element of
+ * the child's property array. Object keys are sorted by code point at every depth; array order is
+ * Graph's and is kept (in many Graph arrays order matters).
+ */
+/** Server-generated fields removed from the top level of every object (see above). */
+const COMMON_VOLATILE_FIELDS = [
+    'id',
+    'createdDateTime',
+    'modifiedDateTime',
+    'lastModifiedDateTime',
+    'createdBy',
+    'lastModifiedBy',
+    'version',
+    'deletedDateTime',
+];
+/** Annotations removed at every depth, as '@name' or as 'property@name'. */
+const REMOVED_ANNOTATIONS = [
+    'odata.context',
+    'odata.etag',
+    'odata.id',
+    'odata.editLink',
+    'odata.readLink',
+    'odata.nextLink',
+    'odata.deltaLink',
+    'odata.count',
+    'odata.navigationLink',
+    'odata.associationLink',
+    'odata.mediaEditLink',
+    'odata.mediaReadLink',
+    'odata.mediaEtag',
+    'odata.mediaContentType',
+    'microsoft.graph.tips',
+    'microsoft.graph.downloadUrl',
+];
+const removedAnnotationSet = new Set(REMOVED_ANNOTATIONS);
+/** True for OData control information that never belongs in a file (see above). */
+function isRemovedAnnotation(key) {
+    const at = key.lastIndexOf('@');
+    return at >= 0 && removedAnnotationSet.has(key.slice(at + 1));
+}
+/**
+ * The object as the repository keeps it. Never mutates `raw`; the result shares nothing with it.
+ * Idempotent: normalising a normalised object (or one read back from its file) changes nothing.
+ * Throws a TypeError when `raw` is not a JSON object.
+ */
+function normaliseObject(def, raw) {
+    if (!util_isPlainObject(raw)) {
+        throw new TypeError(`${def.type}: expected a JSON object from Graph, got ${normalise_describe(raw)}`);
+    }
+    const obj = canonicalise(toJsonValue(raw));
+    const identity = new Set(COMMON_VOLATILE_FIELDS);
+    identity.add(def.key);
+    identity.delete(def.nameField);
+    for (const field of identity)
+        delete obj[field];
+    for (const path of def.volatile)
+        deletePath(obj, path);
+    for (const child of def.children) {
+        const elements = obj[child.property];
+        if (!Array.isArray(elements))
+            continue;
+        for (const element of elements) {
+            for (const path of child.volatile)
+                deletePath(element, path);
+        }
+    }
+    return obj;
+}
+/** Removes annotations at every depth and sorts keys by code point; arrays keep their order. */
+function canonicalise(value) {
+    if (Array.isArray(value))
+        return value.map(canonicalise);
+    if (!util_isPlainObject(value))
+        return value;
+    const out = {};
+    for (const key of Object.keys(value).sort(util_compareCodePoints)) {
+        if (isRemovedAnnotation(key))
+            continue;
+        setOwn(out, key, canonicalise(value[key]));
+    }
+    return out;
+}
+function normalise_describe(value) {
+    if (value === null)
+        return 'null';
+    if (Array.isArray(value))
+        return 'an array';
+    return `a ${typeof value}`;
+}
+/**
+ * The bytes of a file: JSON with 2-space indentation, keys sorted by code point at every depth
+ * (whatever order the object has; JavaScript itself would put integer-like keys such as "10"
+ * first), arrays in order, '\n' line ends and a trailing newline. Same input, same bytes, on
+ * every run and platform. Values follow JSON.stringify (undefined properties are left out,
+ * non-finite numbers become null).
+ */
+function normalise_renderJson(obj) {
+    const value = toJsonValue(obj);
+    return `${value === undefined ? 'null' : normalise_render(value, '')}\n`;
+}
+function normalise_render(value, indent) {
+    if (Array.isArray(value)) {
+        if (value.length === 0)
+            return '[]';
+        const inner = `${indent}  `;
+        return `[\n${value.map((item) => inner + normalise_render(item, inner)).join(',\n')}\n${indent}]`;
+    }
+    if (util_isPlainObject(value)) {
+        const keys = Object.keys(value).sort(util_compareCodePoints);
+        if (keys.length === 0)
+            return '{}';
+        const inner = `${indent}  `;
+        const lines = keys.map((key) => `${inner}${JSON.stringify(key)}: ${normalise_render(value[key], inner)}`);
+        return `{\n${lines.join(',\n')}\n${indent}}`;
+    }
+    return JSON.stringify(value);
+}
+
+;// CONCATENATED MODULE: ./src/snapshot/layout.ts
+
+
+/**
+ * Where things live in the repository a user keeps (pure, no I/O):
+ *
+ *   <root>/tenants/<tenant>/<workload>/<type>/<file name>.json
+ *
+ * Collections: one file per object, named by assignFileNames from the object's def.nameField.
+ * Singletons: one file named def.singletonName, or def.title when it has none.
+ */
+const TENANTS_FOLDER = 'tenants';
+const FILE_EXTENSION = '.json';
+/**
+ * A tenant's folder name: one path segment, safe on every file system (config should only allow
+ * such names; this is the last line of defence against '../' in a path).
+ */
+function isValidTenantFolder(tenant) {
+    return tenant !== '' && tenant === safeFileName(tenant);
+}
+function checkTenant(tenant) {
+    if (!isValidTenantFolder(tenant))
+        throw new Error(`'${tenant}' cannot be used as a tenant folder name`);
+}
+/**
+ * 'tenants/<tenant>', relative to the repository root with '/' (what git and annotations use;
+ * path.join(root, it) gives the folder on disk on every platform). Throws on an unsafe tenant.
+ */
+function tenantFolder(tenant) {
+    checkTenant(tenant);
+    return `${TENANTS_FOLDER}/${tenant}`;
+}
+/** 'tenants/<tenant>/<workload>/<type>', relative to the repository root with '/'. */
+function typeFolder(tenant, def) {
+    return `${tenantFolder(tenant)}/${def.workload}/${def.type}`;
+}
+/** A singleton's file name, with '.json'. */
+function singletonFileName(def) {
+    return `${safeFileName(def.singletonName ?? def.title)}${FILE_EXTENSION}`;
+}
+/** The object's display name (def.nameField), or undefined when it has none that is a string. */
+function objectName(def, object) {
+    const name = object[def.nameField];
+    return typeof name === 'string' && name !== '' ? name : undefined;
+}
+/**
+ * The files of one type from its objects, already normalised and with references replaced by
+ * names. `id` is the object's tenant id (taken before normalisation removed it). An object
+ * without a display name is named by its id so that it is still backed up.
+ * Throws when a singleton type is given more than one object.
+ */
+function buildTypeFiles(def, objects) {
+    const files = new Map();
+    const fileNames = new Map();
+    if (def.kind === 'singleton') {
+        if (objects.length > 1)
+            throw new Error(`${def.type} is a singleton but ${objects.length} objects were given`);
+        const only = objects[0];
+        if (only) {
+            const file = singletonFileName(def);
+            files.set(file, renderJson(only.object));
+            fileNames.set(only.id, file);
+        }
+        return { files, fileNames, duplicates: [], unnamed: [] };
+    }
+    const unnamed = [];
+    const named = objects.map(({ id, object }) => {
+        const name = objectName(def, object);
+        if (name === undefined)
+            unnamed.push(id);
+        return { id, name: name ?? id };
+    });
+    const { fileNames: assigned, duplicates } = assignFileNames(named);
+    for (const { id, object } of objects) {
+        const file = `${assigned.get(id)}${FILE_EXTENSION}`;
+        files.set(file, renderJson(object));
+        fileNames.set(id, file);
+    }
+    return { files, fileNames, duplicates, unnamed: unnamed.sort() };
 }
 
 ;// CONCATENATED MODULE: ./src/reconcile/tree.ts
@@ -79564,6 +78494,1076 @@ function escapeHtml(text) {
 
 
 
+;// CONCATENATED MODULE: ./src/snapshot/references.ts
+
+
+/** Every id the object refers to, by target type; keywords are left out. */
+function collectReferencedIds(def, obj) {
+    const out = new Map();
+    for (const ref of def.references) {
+        const keywords = new Set(ref.keywords);
+        for (const visit of resolvePath(obj, ref.path)) {
+            const value = readVisit(visit);
+            if (typeof value !== 'string' || keywords.has(value))
+                continue;
+            let ids = out.get(ref.target);
+            if (!ids)
+                out.set(ref.target, (ids = new Set()));
+            ids.add(value);
+        }
+    }
+    return out;
+}
+/**
+ * A copy of the object with each referenced id replaced by the name `names` gives for it. An id
+ * without a name (a deleted group, a lookup that failed) stays as the id and is reported, so the
+ * file still says which object was meant and nothing is silently dropped. Keywords stay.
+ */
+function replaceIdsWithNames(def, obj, names) {
+    const { object, unresolved } = replace(def, obj, names);
+    return { object, unresolved: unresolved.map(({ path, target, value }) => ({ path, target, id: value })) };
+}
+/**
+ * The reverse, for deploy: a copy with each referenced name replaced by the id `ids` gives for it
+ * in the target tenant. A name without an id stays as it is and is reported: the caller must not
+ * deploy the object (Graph would reject the name, or worse, accept it as an unknown id). Keywords
+ * stay. `ids` may accept an id as well as a name if ids in files should be allowed.
+ */
+function replaceNamesWithIds(def, obj, ids) {
+    const { object, unresolved } = replace(def, obj, ids);
+    return { object, unresolved: unresolved.map(({ path, target, value }) => ({ path, target, name: value })) };
+}
+function replace(def, obj, map) {
+    const object = toJsonValue(obj);
+    if (!util_isPlainObject(object))
+        throw new TypeError(`${def.type}: references can only be replaced in a JSON object`);
+    // Find every place first, then write: a replaced value is never looked up a second time even
+    // when two references reach the same place.
+    const places = def.references.flatMap((ref) => resolvePath(object, ref.path).map((visit) => ({ ref, visit, value: readVisit(visit) })));
+    const unresolved = [];
+    const done = new Set();
+    for (const { ref, visit, value } of places) {
+        if (typeof value !== 'string' || ref.keywords.includes(value) || done.has(visit.at))
+            continue;
+        done.add(visit.at);
+        const mapped = map(ref.target, value);
+        if (mapped === undefined)
+            unresolved.push({ path: visit.at, target: ref.target, value });
+        else
+            writeVisit(visit, mapped);
+    }
+    return { object, unresolved };
+}
+
+;// CONCATENATED MODULE: ./src/snapshot/jsonError.ts
+/**
+ * Where a JSON text is broken, as a person fixing it in an editor wants it: line and column
+ * (1-based) and a reason without the echo of the text that V8 adds to some messages.
+ */
+/** JSON.parse that reports where the text is broken instead of throwing. A leading BOM is ignored. */
+function parseJsonText(text) {
+    const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+    const skipped = text.length - body.length;
+    try {
+        return { ok: true, value: JSON.parse(body) };
+    }
+    catch (error) {
+        const raw = error instanceof Error ? error.message : String(error);
+        // V8 gives 'at position N' for most errors; for unexpected tokens (Node 20) and the end of the
+        // input it does not, so find the place with a small scanner then.
+        const match = /at position (\d+)/.exec(raw);
+        const offset = (match ? Number(match[1]) : findJsonError(body)) + skipped;
+        const { line, column } = lineAndColumn(text, offset);
+        return { ok: false, error: { offset, line, column, message: cleanMessage(raw) } };
+    }
+}
+function lineAndColumn(text, offset) {
+    const end = Math.max(0, Math.min(offset, text.length));
+    let line = 1;
+    let lineStart = 0;
+    for (let i = 0; i < end; i++) {
+        if (text.charCodeAt(i) === 10) {
+            line++;
+            lineStart = i + 1;
+        }
+    }
+    return { line, column: end - lineStart + 1 };
+}
+function cleanMessage(message) {
+    return (message
+        .replace(/, (?:\.\.\.)?".*"(?:\.\.\.)? is not valid JSON$/s, '')
+        .replace(/ in JSON at position \d+.*$/s, '')
+        .replace(/ at position \d+.*$/s, '')
+        .replace(/^JSON\.parse: /, '')
+        .trim() || 'Invalid JSON');
+}
+/**
+ * Offset of the first character where `text` stops being JSON (RFC 8259), or text.length when the
+ * text ends too early. Only called on text that JSON.parse rejected.
+ */
+function findJsonError(text) {
+    let i = 0;
+    const n = text.length;
+    class Stop {
+        at;
+        constructor(at) {
+            this.at = at;
+        }
+    }
+    const fail = (at) => {
+        throw new Stop(at);
+    };
+    const ws = () => {
+        while (i < n && ' \t\n\r'.includes(text[i]))
+            i++;
+    };
+    const literal = (word) => {
+        for (let k = 0; k < word.length; k++, i++)
+            if (text[i] !== word[k])
+                fail(i);
+    };
+    const string = () => {
+        i++; // opening quote
+        for (;;) {
+            if (i >= n)
+                fail(n);
+            const c = text.charCodeAt(i);
+            if (c === 0x22) {
+                i++;
+                return;
+            }
+            if (c < 0x20)
+                fail(i);
+            if (c === 0x5c) {
+                i++;
+                const e = text[i];
+                if (e === undefined)
+                    fail(n);
+                if (e === 'u') {
+                    for (let k = 1; k <= 4; k++)
+                        if (!/[0-9a-fA-F]/.test(text[i + k] ?? ''))
+                            fail(Math.min(i + k, n));
+                    i += 5;
+                }
+                else if ('"\\/bfnrt'.includes(e))
+                    i++;
+                else
+                    fail(i);
+            }
+            else
+                i++;
+        }
+    };
+    const number = () => {
+        if (text[i] === '-')
+            i++;
+        if (text[i] === '0')
+            i++;
+        else if (/[1-9]/.test(text[i] ?? ''))
+            while (/[0-9]/.test(text[i] ?? ''))
+                i++;
+        else
+            fail(i);
+        if (text[i] === '.') {
+            i++;
+            if (!/[0-9]/.test(text[i] ?? ''))
+                fail(i);
+            while (/[0-9]/.test(text[i] ?? ''))
+                i++;
+        }
+        if (text[i] === 'e' || text[i] === 'E') {
+            i++;
+            if (text[i] === '+' || text[i] === '-')
+                i++;
+            if (!/[0-9]/.test(text[i] ?? ''))
+                fail(i);
+            while (/[0-9]/.test(text[i] ?? ''))
+                i++;
+        }
+    };
+    const value = () => {
+        ws();
+        if (i >= n)
+            fail(n);
+        const c = text[i];
+        if (c === '{') {
+            i++;
+            ws();
+            if (text[i] === '}') {
+                i++;
+                return;
+            }
+            for (;;) {
+                ws();
+                if (text[i] !== '"')
+                    fail(i);
+                string();
+                ws();
+                if (text[i] !== ':')
+                    fail(i);
+                i++;
+                value();
+                ws();
+                if (text[i] === ',')
+                    i++;
+                else if (text[i] === '}') {
+                    i++;
+                    return;
+                }
+                else
+                    fail(i);
+            }
+        }
+        else if (c === '[') {
+            i++;
+            ws();
+            if (text[i] === ']') {
+                i++;
+                return;
+            }
+            for (;;) {
+                value();
+                ws();
+                if (text[i] === ',')
+                    i++;
+                else if (text[i] === ']') {
+                    i++;
+                    return;
+                }
+                else
+                    fail(i);
+            }
+        }
+        else if (c === '"')
+            string();
+        else if (c === 't')
+            literal('true');
+        else if (c === 'f')
+            literal('false');
+        else if (c === 'n')
+            literal('null');
+        else
+            number();
+    };
+    try {
+        value();
+        ws();
+        return i < n ? i : n;
+    }
+    catch (stop) {
+        if (stop instanceof Stop)
+            return Math.min(stop.at, n);
+        throw stop;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/snapshot/files.ts
+
+
+
+
+
+
+
+/**
+ * The tenant folder on disk. The only file in the snapshot module that does I/O.
+ */
+/** Temporary files are hidden, in the folder they are renamed into, and never end in '.json'. */
+const TEMP_PREFIX = '.tenant-sync-';
+const TEMP_PATTERN = /^\.tenant-sync-[0-9a-f]+\.tmp$/;
+function isJsonName(name) {
+    return name.toLowerCase().endsWith(FILE_EXTENSION);
+}
+function checkFileName(name) {
+    const base = name.slice(0, -FILE_EXTENSION.length);
+    if (!name.endsWith(FILE_EXTENSION) || base === '' || /[/\\\0]/.test(name) || base === '.' || base === '..') {
+        throw new Error(`writeTypeFolder: '${name}' is not a file name ending in '${FILE_EXTENSION}'`);
+    }
+}
+/**
+ * Makes the folder of one type hold exactly `files` (file name with '.json' -> content):
+ * - a file whose bytes are already right is not touched (no write, mtime unchanged), so backing up
+ *   an unchanged tenant changes nothing on disk;
+ * - other files are written to a temporary file in the same folder, flushed, and renamed over the
+ *   target: a reader (or a crash) never sees a half-written file;
+ * - .json files in the folder that are not in `files` are deleted; other files (README.md) and
+ *   subfolders are left alone; temporary files a crashed run left behind are removed;
+ * - a file whose name differs only in case from the wanted one (an object renamed 'policy' ->
+ *   'Policy') is replaced so that case-insensitive file systems show the new name too;
+ * - the folder is created when it does not exist and there is something to write.
+ *
+ * CONTRACT: call this only for a type that was read successfully (found, even if empty). A type
+ * whose read failed (403, faults past retries, a delegated sign-in that did not happen) must not
+ * be passed, not even with an empty map: that would delete its files. Its folder stays as it was.
+ *
+ * Throws on I/O errors (after removing its temporary file) and when `files` holds a name that is
+ * not a plain '<name>.json' or two names that are the same file on a case-insensitive system.
+ */
+async function writeTypeFolder(dir, files) {
+    const wanted = [...files.keys()].sort(util_compareCodePoints);
+    const folded = new Map();
+    for (const name of wanted) {
+        checkFileName(name);
+        const key = fileNameFoldKey(name);
+        const other = folded.get(key);
+        if (other !== undefined) {
+            throw new Error(`writeTypeFolder: '${other}' and '${name}' would be the same file on Windows and macOS`);
+        }
+        folded.set(key, name);
+    }
+    let entries;
+    try {
+        entries = await (0,promises_namespaceObject.readdir)(dir, { withFileTypes: true });
+    }
+    catch (error) {
+        if (!isNotFound(error))
+            throw error;
+        entries = [];
+    }
+    if (entries.length === 0 && wanted.length > 0)
+        await (0,promises_namespaceObject.mkdir)(dir, { recursive: true });
+    for (const entry of entries) {
+        if (TEMP_PATTERN.test(entry.name) && entry.isFile())
+            await (0,promises_namespaceObject.rm)(external_node_path_namespaceObject.join(dir, entry.name), { force: true });
+    }
+    // .json entries on disk (regular files and links; a folder named x.json is not ours to delete)
+    const onDisk = new Set(entries.filter((e) => isJsonName(e.name) && (e.isFile() || e.isSymbolicLink())).map((e) => e.name));
+    const regular = new Set(entries.filter((e) => e.isFile()).map((e) => e.name));
+    const result = { written: [], deleted: [], unchanged: 0 };
+    for (const name of wanted) {
+        const target = external_node_path_namespaceObject.join(dir, name);
+        let exact = regular.has(name);
+        for (const variant of [...onDisk].filter((n) => n !== name && fileNameFoldKey(n) === fileNameFoldKey(name))) {
+            onDisk.delete(variant);
+            if (variant.normalize('NFC') === name.normalize('NFC') && (await sameFile(external_node_path_namespaceObject.join(dir, variant), target))) {
+                // A file system that stores names in another Unicode form (HFS+ keeps NFD): same name.
+                exact = true;
+                continue;
+            }
+            await (0,promises_namespaceObject.unlink)(external_node_path_namespaceObject.join(dir, variant));
+            result.deleted.push(variant);
+        }
+        onDisk.delete(name);
+        const data = Buffer.from(files.get(name), 'utf8');
+        if (exact && (await readIfExists(target))?.equals(data)) {
+            result.unchanged++;
+            continue;
+        }
+        await writeAtomically(dir, name, data);
+        result.written.push(name);
+    }
+    for (const stale of onDisk) {
+        await (0,promises_namespaceObject.rm)(external_node_path_namespaceObject.join(dir, stale), { force: true });
+        result.deleted.push(stale);
+    }
+    result.deleted.sort(util_compareCodePoints);
+    return result;
+}
+async function readIfExists(file) {
+    try {
+        return await (0,promises_namespaceObject.readFile)(file);
+    }
+    catch (error) {
+        if (isNotFound(error))
+            return undefined;
+        throw error;
+    }
+}
+async function sameFile(a, b) {
+    try {
+        const [sa, sb] = await Promise.all([(0,promises_namespaceObject.stat)(a), (0,promises_namespaceObject.stat)(b)]);
+        return sa.dev === sb.dev && sa.ino === sb.ino;
+    }
+    catch {
+        return false;
+    }
+}
+async function writeAtomically(dir, name, data) {
+    const temp = external_node_path_namespaceObject.join(dir, `${TEMP_PREFIX}${(0,external_node_crypto_.randomBytes)(8).toString('hex')}.tmp`);
+    let handle;
+    try {
+        handle = await (0,promises_namespaceObject.open)(temp, 'wx');
+        await handle.writeFile(data);
+        await handle.sync();
+        await handle.close();
+        handle = undefined;
+        await renameWithRetry(temp, external_node_path_namespaceObject.join(dir, name));
+    }
+    catch (error) {
+        await handle?.close().catch(() => undefined);
+        await (0,promises_namespaceObject.rm)(temp, { force: true }).catch(() => undefined);
+        throw error;
+    }
+}
+/** Windows refuses a rename for a moment while a scanner or indexer holds the target open. */
+async function renameWithRetry(from, to) {
+    for (let attempt = 0;; attempt++) {
+        try {
+            await (0,promises_namespaceObject.rename)(from, to);
+            return;
+        }
+        catch (error) {
+            const code = error.code;
+            if (process.platform !== 'win32' || attempt >= 5 || !['EPERM', 'EACCES', 'EBUSY'].includes(code ?? '')) {
+                throw error;
+            }
+            await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
+        }
+    }
+}
+function isNotFound(error) {
+    return error?.code === 'ENOENT';
+}
+/**
+ * Reads `<root>/tenants/<tenant>` back: the desired configuration. Never throws for anything in
+ * the tree; every problem becomes an error naming the file, what is wrong and what to do.
+ *
+ * `defs` are the types that may appear (pass the whole catalogue, then ignore disabled types):
+ * a folder that is not one of them is an error. Hidden files and folders ('.gitkeep') and files
+ * that do not end in '.json' (README.md) are ignored. Objects are returned as parsed, not
+ * normalised.
+ */
+async function readTenantTree(root, tenant, defs) {
+    const tree = { exists: false, objects: new Map(), errors: [], warnings: [], invalidTypes: new Set() };
+    for (const def of defs)
+        tree.objects.set(def.type, []);
+    const tenantRel = `${TENANTS_FOLDER}/${tenant}`;
+    if (!isValidTenantFolder(tenant)) {
+        tree.errors.push({
+            code: 'FILE_INVALID',
+            kind: 'invalid-tenant-folder',
+            file: tenantRel,
+            message: `'${tenant}' cannot be a tenant folder name.`,
+            fix: `Use a tenant name that is a single folder name without / \\ : * ? " < > | and without a leading dot.`,
+        });
+        for (const def of defs)
+            tree.invalidTypes.add(def.type);
+        return tree;
+    }
+    const byWorkload = new Map();
+    for (const def of defs)
+        byWorkload.set(def.workload, [...(byWorkload.get(def.workload) ?? []), def]);
+    const knownTypes = defs.map((d) => `${d.workload}/${d.type}`).sort(util_compareCodePoints);
+    const allInvalid = () => defs.forEach((d) => tree.invalidTypes.add(d.type));
+    const tenantDir = external_node_path_namespaceObject.join(root, TENANTS_FOLDER, tenant);
+    const tenantEntries = await list(tenantDir, tenantRel, tree, allInvalid, undefined, true);
+    if (tenantEntries === undefined)
+        return tree;
+    tree.exists = true;
+    for (const entry of tenantEntries) {
+        const rel = `${tenantRel}/${entry.name}`;
+        if (entry.isSymbolicLink()) {
+            symlinkError(tree, rel);
+            continue;
+        }
+        if (entry.isFile()) {
+            if (isJsonName(entry.name))
+                misplaced(tree, rel, 'the tenant folder', knownTypes);
+            continue;
+        }
+        if (!entry.isDirectory())
+            continue;
+        const workloadDefs = byWorkload.get(entry.name);
+        if (!workloadDefs) {
+            const sameType = defs.find((d) => d.type === entry.name);
+            tree.errors.push({
+                code: 'FILE_INVALID',
+                kind: 'unknown-workload',
+                file: rel,
+                message: `'${entry.name}' is not a workload folder. Known workloads: ${[...byWorkload.keys()].sort(util_compareCodePoints).join(', ') || '(none)'}.`,
+                fix: sameType
+                    ? `Move it to ${tenantRel}/${sameType.workload}/${sameType.type}.`
+                    : `Rename or remove the folder. Known types: ${knownTypes.join(', ') || '(none)'}.${caseHint(entry.name, [...byWorkload.keys()])}`,
+                ...(sameType ? { type: sameType.type } : {}),
+            });
+            if (sameType)
+                tree.invalidTypes.add(sameType.type);
+            continue;
+        }
+        await readWorkload(tree, external_node_path_namespaceObject.join(tenantDir, entry.name), rel, entry.name, workloadDefs, defs);
+    }
+    for (const files of tree.objects.values())
+        files.sort((a, b) => util_compareCodePoints(a.file, b.file));
+    return tree;
+}
+async function readWorkload(tree, dir, rel, workload, workloadDefs, defs) {
+    const entries = await list(dir, rel, tree, () => workloadDefs.forEach((d) => tree.invalidTypes.add(d.type)));
+    if (entries === undefined)
+        return;
+    const knownHere = workloadDefs.map((d) => d.type).sort(util_compareCodePoints);
+    for (const entry of entries) {
+        const entryRel = `${rel}/${entry.name}`;
+        if (entry.isSymbolicLink()) {
+            symlinkError(tree, entryRel);
+            continue;
+        }
+        if (entry.isFile()) {
+            if (isJsonName(entry.name))
+                misplaced(tree, entryRel, `the ${workload} folder`, knownHere.map((t) => `${workload}/${t}`));
+            continue;
+        }
+        if (!entry.isDirectory())
+            continue;
+        const def = workloadDefs.find((d) => d.type === entry.name);
+        if (def) {
+            await readType(tree, external_node_path_namespaceObject.join(dir, entry.name), entryRel, def);
+            continue;
+        }
+        const elsewhere = defs.find((d) => d.type === entry.name);
+        if (elsewhere) {
+            tree.errors.push({
+                code: 'FILE_INVALID',
+                kind: 'wrong-workload',
+                file: entryRel,
+                type: elsewhere.type,
+                message: `'${entry.name}' belongs to the ${elsewhere.workload} workload, not ${workload}.`,
+                fix: `Move the folder to ${rel.slice(0, rel.lastIndexOf('/'))}/${elsewhere.workload}/${elsewhere.type}.`,
+            });
+            tree.invalidTypes.add(elsewhere.type);
+            continue;
+        }
+        tree.errors.push({
+            code: 'FILE_INVALID',
+            kind: 'unknown-type',
+            file: entryRel,
+            message: `'${entry.name}' is not a known ${workload} type. Known ${workload} types: ${knownHere.join(', ')}.`,
+            fix: `Rename or remove the folder.${caseHint(entry.name, knownHere)}`,
+        });
+    }
+}
+async function readType(tree, dir, rel, def) {
+    const invalid = () => void tree.invalidTypes.add(def.type);
+    const entries = await list(dir, rel, tree, invalid, def.type);
+    if (entries === undefined)
+        return;
+    const out = tree.objects.get(def.type) ?? [];
+    tree.objects.set(def.type, out);
+    const jsonFiles = [];
+    for (const entry of entries) {
+        const entryRel = `${rel}/${entry.name}`;
+        if (entry.isSymbolicLink()) {
+            if (isJsonName(entry.name)) {
+                symlinkError(tree, entryRel, def.type);
+                invalid();
+            }
+            continue;
+        }
+        if (entry.isDirectory()) {
+            tree.errors.push({
+                code: 'FILE_INVALID',
+                kind: 'unexpected-folder',
+                file: entryRel,
+                type: def.type,
+                message: `${def.title} are files directly in ${rel}; the folder '${entry.name}' is not read.`,
+                fix: `Move its .json files up into ${rel} or remove the folder.`,
+            });
+            invalid();
+            continue;
+        }
+        if (entry.isFile() && isJsonName(entry.name))
+            jsonFiles.push(entry);
+    }
+    if (def.kind === 'singleton' && jsonFiles.length > 1) {
+        tree.errors.push({
+            code: 'FILE_INVALID',
+            kind: 'singleton-files',
+            file: rel,
+            type: def.type,
+            message: `${def.title} is a single object, but ${rel} holds ${jsonFiles.length} files: ${jsonFiles.map((e) => e.name).join(', ')}.`,
+            fix: `Keep only ${singletonFileName(def)}.`,
+        });
+        invalid();
+        return;
+    }
+    for (const entry of jsonFiles) {
+        const file = `${rel}/${entry.name}`;
+        let text;
+        try {
+            text = await (0,promises_namespaceObject.readFile)(external_node_path_namespaceObject.join(dir, entry.name), 'utf8');
+        }
+        catch (error) {
+            tree.errors.push(readFailed(file, error, def.type));
+            invalid();
+            continue;
+        }
+        const parsed = parseJsonText(text);
+        if (!parsed.ok) {
+            const { line, column, message } = parsed.error;
+            tree.errors.push({
+                code: 'FILE_INVALID',
+                kind: 'invalid-json',
+                file,
+                line,
+                column,
+                type: def.type,
+                message: `${file}:${line}:${column}: not valid JSON: ${message}.`,
+                fix: `Fix the JSON at line ${line}, column ${column} (a missing or extra comma or quote is the usual cause), or restore the file from the state branch.`,
+            });
+            invalid();
+            continue;
+        }
+        if (!util_isPlainObject(parsed.value)) {
+            tree.errors.push({
+                code: 'FILE_INVALID',
+                kind: 'not-an-object',
+                file,
+                line: 1,
+                type: def.type,
+                message: `${file} holds ${Array.isArray(parsed.value) ? 'an array' : String(parsed.value === null ? 'null' : typeof parsed.value)}, not a JSON object.`,
+                fix: `A file holds one object: { ... } with the properties of one ${def.title.toLowerCase()} item.`,
+            });
+            invalid();
+            continue;
+        }
+        const object = parsed.value;
+        const base = entry.name.slice(0, -FILE_EXTENSION.length);
+        if (def.kind === 'singleton') {
+            const expected = singletonFileName(def);
+            if (entry.name !== expected) {
+                tree.warnings.push({
+                    code: 'FILE_INVALID',
+                    kind: 'file-name-mismatch',
+                    file,
+                    type: def.type,
+                    message: `${def.title} is kept in ${expected}; ${entry.name} is read in its place.`,
+                    fix: `Rename the file to ${expected}.`,
+                });
+            }
+        }
+        else {
+            const name = objectName(def, object);
+            if (name === undefined) {
+                tree.errors.push({
+                    code: 'FILE_INVALID',
+                    kind: 'missing-name',
+                    file,
+                    type: def.type,
+                    message: `${file} has no '${def.nameField}', which names the object.`,
+                    fix: `Add "${def.nameField}": "<name>" to the object.`,
+                });
+                invalid();
+                continue;
+            }
+            if (!fileNameMatches(base, name)) {
+                tree.warnings.push({
+                    code: 'FILE_INVALID',
+                    kind: 'file-name-mismatch',
+                    file,
+                    type: def.type,
+                    message: `${file} holds '${name}'; the object is known by its ${def.nameField}, not by the file name.`,
+                    fix: `Nothing to do; the next backup names the file '${safeFileName(name)}${FILE_EXTENSION}'. To rename the object, change its ${def.nameField}.`,
+                });
+            }
+        }
+        out.push({ file, object });
+    }
+}
+/** The file is named after the object: its safe name, perhaps shortened, perhaps with '~' suffixes. */
+function fileNameMatches(base, name) {
+    const strip = (s) => s.replace(/(~[0-9a-f]{8})+$/, '');
+    const safe = safeFileName(name);
+    if (base === safe)
+        return true;
+    const a = strip(base);
+    const b = strip(safe);
+    return a === b || (b.startsWith(a) && Buffer.byteLength(a, 'utf8') >= 100);
+}
+async function list(dir, rel, tree, onFailure, type, 
+/** A missing folder is no error (the tenant has no files yet) */
+missingOk = false) {
+    try {
+        const entries = await (0,promises_namespaceObject.readdir)(dir, { withFileTypes: true });
+        return entries.filter((e) => !e.name.startsWith('.')).sort((a, b) => util_compareCodePoints(a.name, b.name));
+    }
+    catch (error) {
+        if (missingOk && isNotFound(error))
+            return undefined;
+        tree.errors.push(readFailed(rel, error, type));
+        onFailure();
+        return undefined;
+    }
+}
+function readFailed(file, error, type) {
+    const code = error?.code;
+    return {
+        code: 'FILE_INVALID',
+        kind: 'read-failed',
+        file,
+        ...(type ? { type } : {}),
+        message: `${file} could not be read: ${error instanceof Error ? error.message : String(error)}`,
+        fix: code === 'EACCES' || code === 'EPERM'
+            ? 'Give the workflow read access to the file.'
+            : code === 'ENOTDIR'
+                ? 'A file stands where a folder is expected; move it.'
+                : 'Check the file and the checkout, then sync again.',
+    };
+}
+function misplaced(tree, rel, where, knownTypes) {
+    tree.errors.push({
+        code: 'FILE_INVALID',
+        kind: 'misplaced-file',
+        file: rel,
+        message: `${rel} is directly in ${where}; object files belong in a type folder.`,
+        fix: `Move it into the folder of its type: ${knownTypes.join(', ') || '(no known types)'}.`,
+    });
+}
+function symlinkError(tree, rel, type) {
+    tree.errors.push({
+        code: 'FILE_INVALID',
+        kind: 'symbolic-link',
+        file: rel,
+        ...(type ? { type } : {}),
+        message: `${rel} is a symbolic link; links are not followed.`,
+        fix: 'Replace the link with the file or folder itself.',
+    });
+}
+function caseHint(name, known) {
+    const match = known.find((k) => k.toLowerCase() === name.toLowerCase());
+    return match ? ` Folder names are case-sensitive: did you mean '${match}'?` : '';
+}
+
+;// CONCATENATED MODULE: ./src/snapshot/redacted.ts
+
+/**
+ * Values that Graph returns redacted or encrypted (secrets, such as an encrypted OMA-URI setting's
+ * value) are dropped from what a backup writes and from every request body: they never land in the
+ * repository and are never deployed as literals.
+ */
+/** Removes redacted values from `obj` (mutates it); returns their concrete paths. */
+function dropRedacted(def, obj) {
+    const dropped = [];
+    for (const rule of def.write?.redacted ?? []) {
+        const path = typeof rule === 'string' ? rule : rule.path;
+        for (const visit of resolvePath(obj, path)) {
+            if (visit.kind !== 'property')
+                continue;
+            if (typeof rule !== 'string' && visit.container[rule.when.field] !== rule.when.equals)
+                continue;
+            delete visit.container[visit.key];
+            dropped.push(visit.at);
+        }
+    }
+    return dropped;
+}
+/** A copy of the object without its redacted values */
+
+;// CONCATENATED MODULE: ./src/snapshot/fileObject.ts
+
+
+
+/**
+ * A Graph object as its file holds it: normalised, redacted values dropped, references by name.
+ * The one pipeline behind a backup's files and deploy's comparisons with them (a plan's tenantHash
+ * is the hash of exactly this).
+ */
+function toFileObject(def, raw, nameOf) {
+    const normalised = normaliseObject(def, raw);
+    dropRedacted(def, normalised);
+    return replaceIdsWithNames(def, normalised, nameOf);
+}
+
+;// CONCATENATED MODULE: ./src/snapshot/index.ts
+/**
+ * The snapshot module: what a tenant's configuration looks like in the repository. Normalise what
+ * Graph returned, name the files, write references by name, and read and write the tenant folder.
+ */
+
+
+
+
+
+
+
+
+
+
+
+;// CONCATENATED MODULE: ./src/engine/readTenant.ts
+
+function collectionUrl(def, query = {}) {
+    return `/${def.api}${def.path}${queryString(query)}`;
+}
+function objectUrl(def, id, suffix = '', query = {}) {
+    return `/${def.api}${def.path}/${encodeURIComponent(id)}${suffix ? `/${suffix}` : ''}${queryString(query)}`;
+}
+/** Graph wants OData's $-parameters literally and values percent-encoded (spaces as %20, not +) */
+function queryString(query) {
+    const entries = Object.entries(query);
+    if (entries.length === 0)
+        return '';
+    return '?' + entries.map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&');
+}
+/** Read every object of one type: the list, then detail reads and child collections through $batch */
+async function readTenant_readType(graph, def) {
+    const failed = (error) => ({ def, status: 'failed', error, permission: def.permissions.read });
+    if (def.kind === 'singleton') {
+        const one = await graph.get(collectionUrl(def, def.listQuery), def.throttle);
+        if (one.status === 'failed')
+            return failed(one.error);
+        return { def, status: 'read', objects: one.status === 'found' ? [one.value] : [] };
+    }
+    const listed = await graph.list(collectionUrl(def, def.listQuery), def.throttle);
+    if (listed.status === 'failed')
+        return failed(listed.error);
+    if (listed.status === 'absent') {
+        return failed(new GraphError(`${def.path} answered 404: the collection does not exist in this tenant`, { status: 404, code: 'NotFound', method: 'GET', url: def.path, attempts: 1 }));
+    }
+    let objects = listed.value;
+    const idOf = (o) => String(o[def.key]);
+    if (def.detail) {
+        const details = await graph.getMany(objects.map((o) => objectUrl(def, idOf(o), '', def.detail.query)), def.throttle);
+        const kept = [];
+        for (const d of details) {
+            if (d.status === 'failed')
+                return failed(d.error);
+            // Absent here means deleted between the list and the detail read: it is gone, not failed.
+            if (d.status === 'found')
+                kept.push(d.value);
+        }
+        objects = kept;
+    }
+    for (const child of def.children) {
+        const results = await graph.listMany(objects.map((o) => objectUrl(def, idOf(o), child.path)), def.throttle);
+        const kept = [];
+        for (const [i, r] of results.entries()) {
+            if (r.status === 'failed')
+                return failed(r.error);
+            if (r.status === 'found')
+                kept.push({ ...objects[i], [child.property]: r.value });
+        }
+        objects = kept;
+    }
+    return { def, status: 'read', objects };
+}
+/** Names of directory objects by id, read one by one through $batch: found, absent (deleted) or failed */
+async function readLookupNames(graph, lookup, ids) {
+    const names = new Map();
+    const absent = new Set();
+    const results = await graph.getMany(ids.map((id) => objectUrl(lookup, id, '', { $select: `${lookup.key},${lookup.nameField}` })), lookup.throttle);
+    for (const [i, r] of results.entries()) {
+        const id = ids[i];
+        if (r.status === 'failed')
+            return { names, absent, error: r.error };
+        if (r.status === 'absent')
+            absent.add(id);
+        else
+            names.set(id, String(r.value[lookup.nameField] ?? id));
+    }
+    return { names, absent };
+}
+
+;// CONCATENATED MODULE: ./src/engine/backup.ts
+
+
+
+
+
+/**
+ * Read every enabled type and render it as the files a backup writes, without touching the disk.
+ * Types referenced by enabled types are read too (for names); a type whose references cannot be
+ * named is failed rather than written with ids.
+ */
+async function readSnapshot(options) {
+    const { tenant, graph, log, delegated } = options;
+    const startedAt = new Date().toISOString();
+    const enabled = tenant.types;
+    // Types that enabled types reference but are not enabled themselves are read for their names only.
+    const referencedTypes = new Set(enabled.flatMap((d) => d.references.map((r) => r.target)));
+    const nameOnly = [...referencedTypes]
+        .filter((t) => !enabled.some((d) => d.type === t))
+        .map((t) => findResource(t))
+        .filter((d) => d !== undefined);
+    // Types only a signed-in user can read go through the user's client; without one they fail
+    // (and keep their files) with the reason the user sign-in gave.
+    const clientFor = (def) => !def.delegatedOnly ? graph : delegated?.status === 'signed-in' ? delegated.graph : undefined;
+    const withoutUser = (def) => ({
+        code: delegated?.status === 'failed' ? delegated.error.code : 'AUTH_FAILED',
+        message: delegated?.status === 'failed'
+            ? delegated.error.message
+            : `only a signed-in user can read ${def.type} (delegated ${def.permissions.read}), and no delegated sign-in was made (delegated.enabled in tenant-sync.yml)`,
+    });
+    const toRead = [...enabled, ...nameOnly].filter((def) => clientFor(def) !== undefined);
+    let done = 0;
+    log.progress(`${tenant.name}: reading 0/${toRead.length} types`);
+    const reads = new Map(await Promise.all(toRead.map(async (def) => {
+        const read = await readTenant_readType(clientFor(def), def);
+        done++;
+        log.progress(`${tenant.name}: reading ${done}/${toRead.length} types, ${graph.stats.graphRequests} requests`);
+        return [def.type, read];
+    })));
+    // id -> name of every object read, per catalogue type
+    const namesByType = new Map();
+    for (const read of reads.values()) {
+        if (read.status !== 'read')
+            continue;
+        namesByType.set(read.def.type, new Map(read.objects.map((o) => [String(o[read.def.key]), backup_objectName(read.def, o)])));
+    }
+    // Directory objects (groups, users) referenced by what was read, looked up by id.
+    const lookupIds = new Map();
+    for (const def of enabled) {
+        const read = reads.get(def.type);
+        if (read?.status !== 'read')
+            continue;
+        for (const obj of read.objects) {
+            for (const [target, ids] of collectReferencedIds(def, obj)) {
+                if (!findLookup(target))
+                    continue;
+                const set = lookupIds.get(target) ?? new Set();
+                ids.forEach((id) => set.add(id));
+                lookupIds.set(target, set);
+            }
+        }
+    }
+    const failedLookups = new Map();
+    await Promise.all([...lookupIds].map(async ([target, ids]) => {
+        const lookup = findLookup(target);
+        const result = await readLookupNames(graph, lookup, [...ids].sort());
+        if (result.error)
+            failedLookups.set(target, { message: result.error.message, permission: lookup.permissions.read });
+        else
+            namesByType.set(target, result.names);
+    }));
+    const types = enabled.map((def) => {
+        const read = reads.get(def.type);
+        if (!read)
+            return { def, status: 'failed', error: withoutUser(def) };
+        if (read.status === 'failed') {
+            return {
+                def,
+                status: 'failed',
+                error: {
+                    code: read.error.isPermission ? 'GRAPH_PERMISSION' : 'GRAPH_READ_FAILED',
+                    message: read.error.message,
+                    permission: read.permission,
+                    status: read.error.status,
+                    requestId: read.error.requestId,
+                },
+            };
+        }
+        // Names of referenced objects must be known, or the files would hold ids that look like changes.
+        const blocker = def.references
+            .map((r) => r.target)
+            .find((t) => failedLookups.has(t) || reads.get(t)?.status === 'failed' || (findResource(t) !== undefined && !reads.has(t)));
+        if (blocker) {
+            const lookupFailure = failedLookups.get(blocker);
+            return {
+                def,
+                status: 'failed',
+                error: {
+                    code: lookupFailure ? 'GRAPH_PERMISSION' : 'GRAPH_READ_FAILED',
+                    message: `names of the ${blocker} it refers to could not be read${lookupFailure ? `: ${lookupFailure.message}` : ''}`,
+                    permission: lookupFailure?.permission ?? findResource(blocker)?.permissions.read,
+                },
+            };
+        }
+        const named = read.objects.map((raw) => ({ id: String(raw[def.key] ?? backup_objectName(def, raw)), name: backup_objectName(def, raw), raw }));
+        const { fileNames, duplicates } = naming_assignFileNames(named.map(({ id, name }) => ({ id, name })));
+        const files = new Map();
+        const unresolved = [];
+        const ids = {};
+        for (const { id, raw } of named) {
+            const fileName = fileNames.get(id);
+            const replaced = toFileObject(def, raw, (target, refId) => namesByType.get(target)?.get(refId));
+            for (const u of replaced.unresolved)
+                unresolved.push({ file: `${fileName}.json`, path: u.path, target: u.target, id: u.id });
+            files.set(`${fileName}.json`, normalise_renderJson(replaced.object));
+            ids[fileName] = id;
+        }
+        return {
+            def,
+            status: 'read',
+            files,
+            ids: sortRecord(ids),
+            duplicates: duplicates.map((d) => ({ name: d.name, files: d.ids.map((id) => `${fileNames.get(id)}.json`) })),
+            unresolved,
+        };
+    });
+    log.progress('');
+    return { tenant: tenant.name, startedAt, types };
+}
+/**
+ * Back up a tenant into files. A type that cannot be read keeps its files exactly as they were and its
+ * entries in the id map: a failed read is never an empty type.
+ */
+async function backupTenant(options) {
+    const { tenant, root, graph, log } = options;
+    const started = Date.now();
+    const snapshot = await readSnapshot({ tenant, graph, log, delegated: options.delegated });
+    const previousIds = await readIdMap(metaDir(options));
+    const idMap = {};
+    const reports = [];
+    for (const type of snapshot.types) {
+        const { def } = type;
+        const base = { type: def.type, workload: def.workload, title: def.title };
+        if (type.status === 'failed') {
+            idMap[def.type] = previousIds[def.type] ?? {};
+            reports.push({ ...base, objects: 0, written: [], deleted: [], unchanged: 0, duplicates: [], unresolved: [], status: 'failed', error: type.error });
+            continue;
+        }
+        idMap[def.type] = type.ids;
+        const result = await writeTypeFolder((0,external_node_path_namespaceObject.join)(root, typeFolder(tenant.name, def)), type.files);
+        reports.push({
+            ...base,
+            status: 'backed-up',
+            objects: type.files.size,
+            written: result.written,
+            deleted: result.deleted,
+            unchanged: result.unchanged,
+            duplicates: type.duplicates,
+            unresolved: type.unresolved,
+        });
+    }
+    await writeIdMap(metaDir(options), idMap);
+    const totals = {
+        types: reports.length,
+        failedTypes: reports.filter((r) => r.status === 'failed').length,
+        objects: reports.reduce((n, r) => n + r.objects, 0),
+        written: reports.reduce((n, r) => n + r.written.length, 0),
+        deleted: reports.reduce((n, r) => n + r.deleted.length, 0),
+    };
+    return {
+        tenant: tenant.name,
+        startedAt: snapshot.startedAt,
+        durationMs: Date.now() - started,
+        types: reports,
+        totals,
+        graph: { ...graph.stats },
+        idMap,
+    };
+}
+function backup_objectName(def, raw) {
+    if (def.kind === 'singleton')
+        return def.singletonName ?? def.title;
+    const value = raw[def.nameField];
+    return typeof value === 'string' && value.trim() !== '' ? value : String(raw[def.key] ?? 'unnamed');
+}
+function metaDir(options) {
+    return options.metaDir ?? (0,external_node_path_namespaceObject.join)(options.root, '.tenant-sync', options.tenant.name);
+}
+async function readIdMap(dir) {
+    try {
+        return JSON.parse(await (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.join)(dir, 'ids.json'), 'utf8'));
+    }
+    catch (e) {
+        if (e.code === 'ENOENT')
+            return {};
+        throw e;
+    }
+}
+async function writeIdMap(dir, idMap) {
+    const file = (0,external_node_path_namespaceObject.join)(dir, 'ids.json');
+    const text = normalise_renderJson(sortRecord(idMap));
+    const current = await (0,promises_namespaceObject.readFile)(file, 'utf8').catch(() => undefined);
+    if (current === text)
+        return;
+    await (0,promises_namespaceObject.mkdir)(dir, { recursive: true });
+    await (0,promises_namespaceObject.writeFile)(`${file}.tmp`, text);
+    await (0,promises_namespaceObject.rename)(`${file}.tmp`, file);
+}
+function sortRecord(record) {
+    return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
 ;// CONCATENATED MODULE: ./src/engine/plan.ts
 
 
@@ -79623,6 +79623,55 @@ async function planTenant(options) {
     return { reconciliation, markdown: renderPlanMarkdown(reconciliation.plan), desired, snapshot };
 }
 
+;// CONCATENATED MODULE: ./src/engine/sync.ts
+
+
+
+
+/**
+ * The backup part of a sync, with its statuses: Starting, In progress, the connection (which may pass
+ * through Pending authentication), the backup, then the final status from the outcome (Idle,
+ * Partially successful, Pending admin consent, New error). A TenantSyncError ends in New error (or
+ * Pending admin consent) and is returned, not thrown; anything else is a bug and is thrown.
+ */
+async function syncBackup(options) {
+    const { tenant, root, log } = options;
+    const tracker = createStatusTracker('Not run', async (status, details) => {
+        await options.onStatus?.(status, details);
+    });
+    await tracker.move('Starting');
+    await tracker.move('In progress');
+    let connection;
+    let report;
+    let error;
+    try {
+        connection = await connectTenant({
+            tenant,
+            log,
+            sources: options.sources,
+            onStatus: tracker.move,
+            graph: options.graph,
+            delegatedSignIn: options.delegatedSignIn,
+        });
+        report = await backupTenant({ tenant, root, graph: connection.app, log, delegated: connection.delegated });
+    }
+    catch (e) {
+        if (!isTenantSyncError(e))
+            throw e;
+        error = e;
+    }
+    finally {
+        connection?.close();
+    }
+    const final = finalStatus({
+        error: error && { code: error.code, message: error.message },
+        consentPending: connection?.consent.pending,
+        failedTypes: report?.totals.failedTypes,
+    });
+    await tracker.move(final, error ? { error: { code: error.code, message: error.message, docs: error.docs } } : {});
+    return { statuses: tracker.history.map((h) => h.status), details: [...tracker.history], final, report, connection, error };
+}
+
 ;// CONCATENATED MODULE: ./src/engine/summary.ts
 /** The backup summary a person reads on a terminal: one line per type, then the totals */
 function formatBackupSummary(report) {
@@ -79672,7 +79721,547 @@ function notes(t) {
     return n.join(', ');
 }
 
+;// CONCATENATED MODULE: ./src/resources/generated/graphSchema.json
+const graphSchema_namespaceObject = /*#__PURE__*/JSON.parse('{"e4":{"beta":{"enums":{"advancedConfigState":["default","enabled","disabled","unknownFutureValue"],"allowInvitesFrom":["none","adminsAndGuestInviters","adminsGuestInvitersAndAllMembers","everyone","unknownFutureValue"],"allowedRolePrincipalTypes":["user","servicePrincipal","group","unknownFutureValue"],"androidDeviceOwnerAppAutoUpdatePolicyType":["notConfigured","userChoice","never","wiFiOnly","always"],"androidDeviceOwnerBatteryPluggedMode":["notConfigured","ac","usb","wireless"],"androidDeviceOwnerCertificateAccessType":["userApproval","specificApps","unknownFutureValue"],"androidDeviceOwnerCrossProfileDataSharing":["notConfigured","crossProfileDataSharingBlocked","dataSharingFromWorkToPersonalBlocked","crossProfileDataSharingAllowed","unkownFutureValue"],"androidDeviceOwnerDefaultAppPermissionPolicyType":["deviceDefault","prompt","autoGrant","autoDeny"],"androidDeviceOwnerDelegatedAppScopeType":["unspecified","certificateInstall","captureNetworkActivityLog","captureSecurityLog","unknownFutureValue"],"androidDeviceOwnerEnrollmentProfileType":["notConfigured","dedicatedDevice","fullyManaged"],"androidDeviceOwnerKioskCustomizationStatusBar":["notConfigured","notificationsAndSystemInfoEnabled","systemInfoOnly"],"androidDeviceOwnerKioskCustomizationSystemNavigation":["notConfigured","navigationEnabled","homeButtonOnly"],"androidDeviceOwnerKioskModeFolderIcon":["notConfigured","darkSquare","darkCircle","lightSquare","lightCircle"],"androidDeviceOwnerKioskModeIconSize":["notConfigured","smallest","small","regular","large","largest"],"androidDeviceOwnerKioskModeScreenOrientation":["notConfigured","portrait","landscape","autoRotate"],"androidDeviceOwnerLocationMode":["notConfigured","disabled","unknownFutureValue"],"androidDeviceOwnerPlayStoreMode":["notConfigured","allowList","blockList"],"androidDeviceOwnerRequiredPasswordType":["deviceDefault","required","numeric","numericComplex","alphabetic","alphanumeric","alphanumericWithSymbols","lowSecurityBiometric","customPassword"],"androidDeviceOwnerRequiredPasswordUnlock":["deviceDefault","daily","unkownFutureValue"],"androidDeviceOwnerSystemUpdateInstallType":["deviceDefault","postpone","windowed","automatic"],"androidDeviceOwnerVirtualHomeButtonType":["notConfigured","swipeUp","floating"],"androidDeviceOwnerWiFiSecurityType":["open","wep","wpaPersonal","wpaEnterprise"],"androidEapType":["eapTls","eapTtls","peap"],"androidForWorkCrossProfileDataSharingType":["deviceDefault","preventAny","allowPersonalToWork","noRestrictions"],"androidForWorkDefaultAppPermissionPolicyType":["deviceDefault","prompt","autoGrant","autoDeny"],"androidForWorkRequiredPasswordType":["deviceDefault","lowSecurityBiometric","required","atLeastNumeric","numericComplex","atLeastAlphabetic","atLeastAlphanumeric","alphanumericWithSymbols"],"androidForWorkVpnConnectionType":["ciscoAnyConnect","pulseSecure","f5EdgeClient","dellSonicWallMobileConnect","checkPointCapsuleVpn","citrix"],"androidKeyguardFeature":["notConfigured","camera","notifications","unredactedNotifications","trustAgents","fingerprint","remoteInput","allFeatures","face","iris","biometrics"],"androidManagedAppSafetyNetAppsVerificationType":["none","enabled"],"androidManagedAppSafetyNetDeviceAttestationType":["none","basicIntegrity","basicIntegrityAndDeviceCertification"],"androidManagedAppSafetyNetEvaluationType":["basic","hardwareBacked"],"androidRequiredPasswordComplexity":["none","low","medium","high"],"androidRequiredPasswordType":["deviceDefault","alphabetic","alphanumeric","alphanumericWithSymbols","lowSecurityBiometric","numeric","numericComplex","any"],"androidSafetyNetEvaluationType":["basic","hardwareBacked"],"androidUsernameSource":["username","userPrincipalName","samAccountName","primarySmtpAddress"],"androidVpnConnectionType":["ciscoAnyConnect","pulseSecure","f5EdgeClient","dellSonicWallMobileConnect","checkPointCapsuleVpn","citrix","microsoftTunnel","netMotionMobility","microsoftProtect"],"androidWiFiSecurityType":["open","wpaEnterprise","wpa2Enterprise","wep","wpaPersonal","unknownFutureValue"],"androidWorkProfileAccountUse":["allowAllExceptGoogleAccounts","blockAll","allowAll","unknownFutureValue"],"androidWorkProfileCrossProfileDataSharingType":["deviceDefault","preventAny","allowPersonalToWork","noRestrictions"],"androidWorkProfileDefaultAppPermissionPolicyType":["deviceDefault","prompt","autoGrant","autoDeny"],"androidWorkProfileRequiredPasswordType":["deviceDefault","lowSecurityBiometric","required","atLeastNumeric","numericComplex","atLeastAlphabetic","atLeastAlphanumeric","alphanumericWithSymbols"],"androidWorkProfileVpnConnectionType":["ciscoAnyConnect","pulseSecure","f5EdgeClient","dellSonicWallMobileConnect","checkPointCapsuleVpn","citrix","paloAltoGlobalProtect","microsoftTunnel","netMotionMobility","microsoftProtect"],"aospDeviceOwnerWiFiSecurityType":["open","wep","wpaPersonal","wpaEnterprise"],"appDevelopmentPlatforms":["developerPortal","unknownFutureValue"],"appInstallControlType":["notConfigured","anywhere","storeOnly","recommendations","preferStore"],"appListType":["none","appsInListCompliant","appsNotInListCompliant"],"appLockerApplicationControlType":["notConfigured","enforceComponentsAndStoreApps","auditComponentsAndStoreApps","enforceComponentsStoreAppsAndSmartlocker","auditComponentsStoreAppsAndSmartlocker"],"appManagementLevel":["unspecified","unmanaged","mdm","androidEnterprise","androidEnterpriseDedicatedDevicesWithAzureAdSharedMode","androidOpenSourceProjectUserAssociated","androidOpenSourceProjectUserless","unknownFutureValue"],"appleDeploymentChannel":["deviceChannel","userChannel","unknownFutureValue"],"appleSubjectNameFormat":["commonName","commonNameAsEmail","custom","commonNameIncludingEmail","commonNameAsIMEI","commonNameAsSerialNumber"],"appleVpnConnectionType":["ciscoAnyConnect","pulseSecure","f5EdgeClient","dellSonicWallMobileConnect","checkPointCapsuleVpn","customVpn","ciscoIPSec","citrix","ciscoAnyConnectV2","paloAltoGlobalProtect","zscalerPrivateAccess","f5Access2018","citrixSso","paloAltoGlobalProtectV2","ikEv2","alwaysOn","microsoftTunnel","netMotionMobility","microsoftProtect"],"applicationGuardBlockClipboardSharingType":["notConfigured","blockBoth","blockHostToContainer","blockContainerToHost","blockNone"],"applicationGuardBlockFileTransferType":["notConfigured","blockImageAndTextFile","blockImageFile","blockNone","blockTextFile"],"applicationGuardEnabledOptions":["notConfigured","enabledForEdge","enabledForOffice","enabledForEdgeAndOffice"],"assignmentFilterManagementType":["devices","apps","unknownFutureValue"],"assignmentFilterPayloadType":["notSet","enrollmentRestrictions"],"associatedAssignmentPayloadType":["unknown","deviceConfigurationAndCompliance","application","androidEnterpriseApp","enrollmentConfiguration","groupPolicyConfiguration","zeroTouchDeploymentDeviceConfigProfile","androidEnterpriseConfiguration","deviceFirmwareConfigurationInterfacePolicy","resourceAccessPolicy","win32app","deviceManagmentConfigurationAndCompliancePolicy"],"authenticationMethodModes":["password","voice","hardwareOath","softwareOath","sms","fido2","windowsHelloForBusiness","microsoftAuthenticatorPush","deviceBasedPush","temporaryAccessPassOneTime","temporaryAccessPassMultiUse","email","x509CertificateSingleFactor","x509CertificateMultiFactor","federatedSingleFactor","federatedMultiFactor","unknownFutureValue","qrCodePin"],"authenticationMethodState":["enabled","disabled"],"authenticationMethodTargetType":["user","group","unknownFutureValue"],"authenticationMethodsPolicyMigrationState":["preMigration","migrationInProgress","migrationComplete","unknownFutureValue"],"authenticationStrengthPolicyType":["builtIn","custom","unknownFutureValue"],"authenticationStrengthRequirements":["none","mfa","unknownFutureValue"],"authenticationTransformConstant":["md5_96","sha1_96","sha_256_128","aes128Gcm","aes192Gcm","aes256Gcm"],"autoRestartNotificationDismissalMethod":["notConfigured","automatic","user","unknownFutureValue"],"automaticUpdateMode":["userDefined","notifyDownload","autoInstallAtMaintenanceTime","autoInstallAndRebootAtMaintenanceTime","autoInstallAndRebootAtScheduledTime","autoInstallAndRebootWithoutEndUserControl","windowsDefault"],"b2bIdentityProvidersType":["azureActiveDirectory","externalFederation","socialIdentityProviders","emailOneTimePasscode","microsoftAccount","defaultConfiguredIdp","unknownFutureValue"],"bitLockerEncryptionMethod":["aesCbc128","aesCbc256","xtsAes128","xtsAes256"],"bitLockerRecoveryInformationType":["passwordAndKey","passwordOnly"],"bitLockerRecoveryPasswordRotationType":["notConfigured","disabled","enabledForAzureAd","enabledForAzureAdAndHybrid"],"browserSyncSetting":["notConfigured","blockedWithUserOverride","blocked"],"certificateDestinationStore":["computerCertStoreRoot","computerCertStoreIntermediate","userCertStoreIntermediate"],"certificateIssuanceStates":["unknown","challengeIssued","challengeIssueFailed","requestCreationFailed","requestSubmitFailed","challengeValidationSucceeded","challengeValidationFailed","issueFailed","issuePending","issued","responseProcessingFailed","responsePending","enrollmentSucceeded","enrollmentNotNeeded","revoked","removedFromCollection","renewVerified","installFailed","installed","deleteFailed","deleted","renewalRequested","requested"],"certificateRevocationStatus":["none","pending","issued","failed","revoked"],"certificateStore":["user","machine"],"certificateValidityPeriodScale":["days","months","years"],"changeUefiSettingsPermission":["notConfiguredOnly","none"],"cloudAppSecuritySessionControlType":["mcasConfigured","monitorOnly","blockDownloads","unknownFutureValue"],"complianceStatus":["unknown","notApplicable","compliant","remediated","nonCompliant","error","conflict","notAssigned"],"compliantNetworkType":["allTenantCompliantNetworks","unknownFutureValue"],"conditionalAccessClientApp":["all","browser","mobileAppsAndDesktopClients","exchangeActiveSync","easSupported","other","unknownFutureValue"],"conditionalAccessDevicePlatform":["android","iOS","windows","windowsPhone","macOS","all","unknownFutureValue","linux"],"conditionalAccessExternalTenantsMembershipKind":["all","enumerated","unknownFutureValue"],"conditionalAccessGrantControl":["block","mfa","compliantDevice","domainJoinedDevice","approvedApplication","compliantApplication","passwordChange","unknownFutureValue"],"conditionalAccessGuestOrExternalUserTypes":["none","internalGuest","b2bCollaborationGuest","b2bCollaborationMember","b2bDirectConnectUser","otherExternalUser","serviceProvider","unknownFutureValue"],"conditionalAccessInsiderRiskLevels":["minor","moderate","elevated","unknownFutureValue"],"conditionalAccessPolicyState":["enabled","disabled","enabledForReportingButNotEnforced"],"conditionalAccessTransferMethods":["none","deviceCodeFlow","authenticationTransfer","unknownFutureValue"],"configurationUsage":["blocked","required","allowed","notConfigured"],"continuousAccessEvaluationMode":["strictEnforcement","disabled","unknownFutureValue","strictLocation"],"countryLookupMethodType":["clientIpAddress","authenticatorAppGps","unknownFutureValue"],"crossTenantAccessPolicyTargetConfigurationAccessType":["allowed","blocked","unknownFutureValue"],"crossTenantAccessPolicyTargetType":["user","group","application","unknownFutureValue"],"dayOfWeek":["sunday","monday","tuesday","wednesday","thursday","friday","saturday"],"defenderAttackSurfaceType":["userDefined","block","auditMode","warn","disable"],"defenderCloudBlockLevelType":["notConfigured","high","highPlus","zeroTolerance"],"defenderMonitorFileActivity":["userDefined","disable","monitorAllFiles","monitorIncomingFilesOnly","monitorOutgoingFilesOnly"],"defenderPotentiallyUnwantedAppAction":["deviceDefault","block","audit"],"defenderPromptForSampleSubmission":["userDefined","alwaysPrompt","promptBeforeSendingPersonalData","neverSendData","sendAllDataWithoutPrompting"],"defenderProtectionType":["userDefined","enable","auditMode","warn","notConfigured"],"defenderRealtimeScanDirection":["monitorAllFiles","monitorIncomingFilesOnly","monitorOutgoingFilesOnly"],"defenderScanType":["userDefined","disabled","quick","full"],"defenderSecurityCenterITContactDisplayType":["notConfigured","displayInAppAndInNotifications","displayOnlyInApp","displayOnlyInNotifications"],"defenderSecurityCenterNotificationsFromAppType":["notConfigured","blockNoncriticalNotifications","blockAllNotifications"],"defenderSubmitSamplesConsentType":["sendSafeSamplesAutomatically","alwaysPrompt","neverSend","sendAllSamplesAutomatically"],"defenderThreatAction":["deviceDefault","clean","quarantine","remove","allow","userDefined","block"],"deliveryOptimizationGroupIdOptionsType":["notConfigured","adSite","authenticatedDomainSid","dhcpUserOption","dnsSuffix"],"deliveryOptimizationRestrictPeerSelectionByOptions":["notConfigured","subnetMask"],"deviceAndAppManagementAssignmentFilterType":["none","include","exclude"],"deviceAndAppManagementAssignmentSource":["direct","policySets"],"deviceComplianceActionType":["noAction","notification","block","retire","wipe","removeResourceAccessProfiles","pushNotification","remoteLock"],"deviceConfigAssignmentIntent":["apply","remove"],"deviceEnrollmentConfigurationType":["unknown","limit","platformRestrictions","windowsHelloForBusiness","defaultLimit","defaultPlatformRestrictions","defaultWindowsHelloForBusiness","defaultWindows10EnrollmentCompletionPageConfiguration","windows10EnrollmentCompletionPageConfiguration","deviceComanagementAuthorityConfiguration","singlePlatformRestriction","unknownFutureValue","enrollmentNotificationsConfiguration","windowsRestore"],"deviceGuardLocalSystemAuthorityCredentialGuardType":["notConfigured","enableWithUEFILock","enableWithoutUEFILock","disable"],"deviceManagementApplicabilityRuleType":["include","exclude"],"deviceManagementCertificationAuthority":["notConfigured","microsoft","digiCert"],"deviceManagementConfigurationAppleApplicabilityConstraint":["notSupported","deviceChannel","userChannel","requireSupervised","requireDepEnrolled","requireUserApproved","allowUserEnrollment","unknownFutureValue"],"deviceManagementConfigurationAppleApplicabilityDeviceType":["none","ios","sharediPad","macOS","unknownFutureValue"],"deviceManagementConfigurationAzureAdTrustType":["none","azureAdJoined","addWorkAccount","mdmOnly"],"deviceManagementConfigurationControlType":["default","dropdown","smallTextBox","largeTextBox","toggle","multiheaderGrid","contextPane","unknownFutureValue"],"deviceManagementConfigurationDeviceMode":["none","kiosk"],"deviceManagementConfigurationPlatforms":["none","android","iOS","macOS","windows10X","windows10","linux","unknownFutureValue","androidEnterprise","aosp","visionOS","tvOS"],"deviceManagementConfigurationSecretSettingValueState":["invalid","notEncrypted","encryptedValueToken"],"deviceManagementConfigurationSettingAccessTypes":["none","add","copy","delete","get","replace","execute"],"deviceManagementConfigurationSettingRiskLevel":["low","medium","high"],"deviceManagementConfigurationSettingUsage":["none","configuration","compliance","reusableSetting","unknownFutureValue"],"deviceManagementConfigurationSettingVisibility":["none","settingsCatalog","template","unknownFutureValue"],"deviceManagementConfigurationStringFormat":["none","email","guid","ip","base64","url","version","xml","date","time","binary","regEx","json","dateTime","surfaceHub","bashScript","unknownFutureValue"],"deviceManagementConfigurationTechnologies":["none","mdm","windows10XManagement","configManager","intuneManagementExtension","thirdParty","documentGateway","appleRemoteManagement","microsoftSense","exchangeOnline","mobileApplicationManagement","linuxMdm","enrollment","endpointPrivilegeManagement","unknownFutureValue","windowsOsRecovery","android"],"deviceManagementConfigurationTemplateFamily":["none","endpointSecurityAntivirus","endpointSecurityDiskEncryption","endpointSecurityFirewall","endpointSecurityEndpointDetectionAndResponse","endpointSecurityAttackSurfaceReduction","endpointSecurityAccountProtection","endpointSecurityApplicationControl","endpointSecurityEndpointPrivilegeManagement","enrollmentConfiguration","appQuietTime","baseline","unknownFutureValue","deviceConfigurationScripts","deviceConfigurationPolicies","windowsOsRecoveryPolicies","companyPortal"],"deviceManagementConfigurationWindowsSkus":["unknown","windowsHome","windowsProfessional","windowsEnterprise","windowsEducation","windowsMobile","windowsMobileEnterprise","windowsTeamSurface","iot","iotEnterprise","holoLens","holoLensEnterprise","holographicForBusiness","windowsMultiSession","surfaceHub"],"deviceManagementDerivedCredentialIssuer":["intercede","entrustDatacard","purebred","xTec"],"deviceManagementDerivedCredentialNotificationType":["none","companyPortal","email"],"devicePlatformType":["android","androidForWork","iOS","macOS","windowsPhone81","windows81AndLater","windows10AndLater","androidWorkProfile","unknown","androidAOSP","androidMobileApplicationManagement","iOSMobileApplicationManagement","unknownFutureValue","windowsMobileApplicationManagement"],"deviceThreatProtectionLevel":["unavailable","secured","low","medium","high","notSet"],"diagnosticDataSubmissionMode":["userDefined","none","basic","enhanced","full"],"diffieHellmanGroup":["group1","group2","group14","ecp256","ecp384","group24"],"dmaGuardDeviceEnumerationPolicyType":["deviceDefault","blockAll","allowAll"],"domainNameSource":["fullDomainName","netBiosDomainName"],"eapFastConfiguration":["noProtectedAccessCredential","useProtectedAccessCredential","useProtectedAccessCredentialAndProvision","useProtectedAccessCredentialAndProvisionAnonymously"],"eapType":["eapTls","leap","eapSim","eapTtls","peap","eapFast","teap"],"easAuthenticationMethod":["usernameAndPassword","certificate","derivedCredential"],"easServices":["none","calendars","contacts","email","notes","reminders"],"edgeCookiePolicy":["userDefined","allow","blockThirdParty","blockAll"],"edgeKioskModeRestrictionType":["notConfigured","digitalSignage","normalMode","publicBrowsingSingleApp","publicBrowsingMultiApp"],"edgeOpenOptions":["notConfigured","startPage","newTabPage","previousPages","specificPages"],"edgeSearchEngineType":["default","bing"],"edgeTelemetryMode":["notConfigured","intranet","internet","intranetAndInternet"],"editionUpgradeLicenseType":["productKey","licenseFile","notConfigured"],"emailCertificateType":["none","certificate","derivedCredential"],"emailSyncDuration":["userDefined","oneDay","threeDays","oneWeek","twoWeeks","oneMonth","unlimited"],"emailSyncSchedule":["userDefined","asMessagesArrive","manual","fifteenMinutes","thirtyMinutes","sixtyMinutes","basedOnMyUsage"],"enablement":["notConfigured","enabled","disabled"],"enrollmentNotificationBrandingOptions":["none","includeCompanyLogo","includeCompanyName","includeContactInformation","includeCompanyPortalLink","includeDeviceDetails","unknownFutureValue"],"enrollmentNotificationTemplateType":["email","push","unknownFutureValue"],"enrollmentRestrictionPlatformType":["allPlatforms","ios","windows","windowsPhone","android","androidForWork","mac","linux","unknownFutureValue"],"enrollmentState":["unknown","enrolled","pendingReset","failed","notContacted","blocked"],"externalEmailOtpState":["default","enabled","disabled","unknownFutureValue"],"featureTargetType":["group","administrativeUnit","role","unknownFutureValue"],"fido2RestrictionEnforcementType":["allow","block","unknownFutureValue"],"filterMode":["include","exclude"],"firewallCertificateRevocationListCheckMethodType":["deviceDefault","none","attempt","require"],"firewallPacketQueueingMethodType":["deviceDefault","disabled","queueInbound","queueOutbound","queueBoth"],"firewallPreSharedKeyEncodingMethodType":["deviceDefault","none","utF8"],"folderProtectionType":["userDefined","enable","auditMode","blockDiskModification","auditDiskModification"],"genmojiIosManagedAppConfigurationState":["notBlocked","blocked","unknownFutureValue"],"hashAlgorithms":["sha1","sha2"],"imageTaggingChoice":["disabled","basic","enhanced","unknownFutureValue"],"inkAccessSetting":["notConfigured","enabled","disabled"],"intendedPurpose":["unassigned","smimeEncryption","smimeSigning","vpn","wifi"],"internetExplorerMessageSetting":["notConfigured","disabled","enabled","keepGoing"],"internetSiteSecurityLevel":["userDefined","medium","mediumHigh","high"],"iosKioskModeAppType":["notConfigured","appStoreApp","managedApp","builtInApp"],"iosNotificationAlertType":["deviceDefault","banner","modal","none"],"iosNotificationPreviewVisibility":["notConfigured","alwaysShow","hideWhenLocked","neverShow"],"iosSoftwareUpdateScheduleType":["updateOutsideOfActiveHours","alwaysUpdate","updateDuringTimeWindows","updateOutsideOfTimeWindows"],"iosWallpaperDisplayLocation":["notConfigured","lockScreen","homeScreen","lockAndHomeScreens"],"iosWiredNetworkEapType":["eapTls","eapTtls","peap","eapFast","eapAka","unknownFutureValue"],"keySize":["size1024","size2048","size4096"],"keyStorageProviderOption":["useTpmKspOtherwiseUseSoftwareKsp","useTpmKspOtherwiseFail","usePassportForWorkKspOtherwiseFail","useSoftwareKsp"],"keyUsages":["keyEncipherment","digitalSignature"],"kioskModeManagedHomeScreenPinComplexity":["notConfigured","simple","complex"],"kioskModeType":["notConfigured","singleAppMode","multiAppMode"],"labelKind":["all","enumerated","unknownFutureValue"],"lanManagerAuthenticationLevel":["lmAndNltm","lmNtlmAndNtlmV2","lmAndNtlmOnly","lmAndNtlmV2","lmNtlmV2AndNotLm","lmNtlmV2AndNotLmOrNtm"],"localSecurityOptionsAdministratorElevationPromptBehaviorType":["notConfigured","elevateWithoutPrompting","promptForCredentialsOnTheSecureDesktop","promptForConsentOnTheSecureDesktop","promptForCredentials","promptForConsent","promptForConsentForNonWindowsBinaries"],"localSecurityOptionsFormatAndEjectOfRemovableMediaAllowedUserType":["notConfigured","administrators","administratorsAndPowerUsers","administratorsAndInteractiveUsers"],"localSecurityOptionsInformationDisplayedOnLockScreenType":["notConfigured","administrators","administratorsAndPowerUsers","administratorsAndInteractiveUsers"],"localSecurityOptionsInformationShownOnLockScreenType":["notConfigured","userDisplayNameDomainUser","userDisplayNameOnly","doNotDisplayUser"],"localSecurityOptionsMinimumSessionSecurity":["none","requireNtmlV2SessionSecurity","require128BitEncryption","ntlmV2And128BitEncryption"],"localSecurityOptionsSmartCardRemovalBehaviorType":["noAction","lockWorkstation","forceLogoff","disconnectRemoteDesktopSession"],"localSecurityOptionsStandardUserElevationPromptBehaviorType":["notConfigured","automaticallyDenyElevationRequests","promptForCredentialsOnTheSecureDesktop","promptForCredentials"],"macAddressRandomizationMode":["automatic","hardware","unknownFutureValue"],"macOSContentCachingClientPolicy":["notConfigured","clientsInLocalNetwork","clientsWithSamePublicIpAddress","clientsInCustomLocalNetworks","clientsInCustomLocalNetworksWithFallback"],"macOSContentCachingParentSelectionPolicy":["notConfigured","roundRobin","firstAvailable","urlPathHash","random","stickyAvailable"],"macOSContentCachingPeerPolicy":["notConfigured","peersInLocalNetwork","peersWithSamePublicIpAddress","peersInCustomLocalNetworks"],"macOSContentCachingType":["notConfigured","userContentOnly","sharedContentOnly"],"macOSFileVaultRecoveryKeyTypes":["notConfigured","institutionalRecoveryKey","personalRecoveryKey"],"macOSGatekeeperAppSources":["notConfigured","macAppStore","macAppStoreAndIdentifiedDevelopers","anywhere"],"macOSPriority":["low","high","unknownFutureValue"],"macOSProcessIdentifierType":["bundleID","path"],"macOSSoftwareUpdateBehavior":["notConfigured","default","downloadOnly","installASAP","notifyOnly","installLater"],"macOSSoftwareUpdateDelayPolicy":["none","delayOSUpdateVisibility","delayAppUpdateVisibility","unknownFutureValue","delayMajorOsUpdateVisibility"],"macOSSoftwareUpdateScheduleType":["alwaysUpdate","updateDuringTimeWindows","updateOutsideOfTimeWindows"],"macOSSystemExtensionType":["driverExtensionsAllowed","networkExtensionsAllowed","endpointSecurityExtensionsAllowed"],"managedAppClipboardSharingLevel":["allApps","managedAppsWithPasteIn","managedApps","blocked"],"managedAppDataEncryptionType":["useDeviceSettings","afterDeviceRestart","whenDeviceLockedExceptOpenFiles","whenDeviceLocked"],"managedAppDataIngestionLocation":["oneDriveForBusiness","sharePoint","camera","photoLibrary"],"managedAppDataStorageLocation":["oneDriveForBusiness","sharePoint","box","localStorage","photoLibrary","iManage","egnyte","unknownFutureValue"],"managedAppDataTransferLevel":["allApps","managedApps","none"],"managedAppDeviceThreatLevel":["notConfigured","secured","low","medium","high"],"managedAppNotificationRestriction":["allow","blockOrganizationalData","block"],"managedAppPhoneNumberRedirectLevel":["allApps","managedApps","customApp","blocked"],"managedAppPinCharacterSet":["numeric","alphanumericAndSymbol"],"managedAppRemediationAction":["block","wipe","warn","blockWhenSettingIsSupported"],"managedBrowserType":["notConfigured","microsoftEdge"],"messagingRedirectAppType":["anyApp","anyManagedApp","specificApps","blocked"],"meteredConnectionLimitType":["unrestricted","fixed","variable"],"microsoftAuthenticatorAuthenticationMode":["deviceBasedPush","push","any"],"microsoftLauncherDockPresence":["notConfigured","show","hide","disabled"],"microsoftLauncherSearchBarPlacement":["notConfigured","top","bottom","hide"],"miracastChannel":["userDefined","one","two","three","four","five","six","seven","eight","nine","ten","eleven","thirtySix","forty","fortyFour","fortyEight","oneHundredFortyNine","oneHundredFiftyThree","oneHundredFiftySeven","oneHundredSixtyOne","oneHundredSixtyFive"],"mobileThreatDefensePartnerPriority":["defenderOverThirdPartyPartner","thirdPartyPartnerOverDefender","unknownFutureValue"],"networkSingleSignOnType":["disabled","prelogon","postlogon"],"nonEapAuthenticationMethodForEapTtlsType":["unencryptedPassword","challengeHandshakeAuthenticationProtocol","microsoftChap","microsoftChapVersionTwo"],"nonEapAuthenticationMethodForPeap":["none","microsoftChapVersionTwo"],"perfectForwardSecrecyGroup":["pfs1","pfs2","pfs2048","ecp256","ecp384","pfsMM","pfs24"],"permissionType":["application","delegated","delegatedUserConsentable"],"persistentBrowserSessionMode":["always","never"],"personalProfilePersonalPlayStoreMode":["notConfigured","blockedApps","allowedApps"],"powerActionType":["notConfigured","noAction","sleep","hibernate","shutdown"],"prereleaseFeatures":["userDefined","settingsOnly","settingsAndExperimentations","notAllowed"],"ratingAppsType":["allAllowed","allBlocked","agesAbove4","agesAbove9","agesAbove12","agesAbove17"],"ratingAustraliaMoviesType":["allAllowed","allBlocked","general","parentalGuidance","mature","agesAbove15","agesAbove18"],"ratingAustraliaTelevisionType":["allAllowed","allBlocked","preschoolers","children","general","parentalGuidance","mature","agesAbove15","agesAbove15AdultViolence"],"ratingCanadaMoviesType":["allAllowed","allBlocked","general","parentalGuidance","agesAbove14","agesAbove18","restricted"],"ratingCanadaTelevisionType":["allAllowed","allBlocked","children","childrenAbove8","general","parentalGuidance","agesAbove14","agesAbove18"],"ratingFranceMoviesType":["allAllowed","allBlocked","agesAbove10","agesAbove12","agesAbove16","agesAbove18"],"ratingFranceTelevisionType":["allAllowed","allBlocked","agesAbove10","agesAbove12","agesAbove16","agesAbove18"],"ratingGermanyMoviesType":["allAllowed","allBlocked","general","agesAbove6","agesAbove12","agesAbove16","adults"],"ratingGermanyTelevisionType":["allAllowed","allBlocked","general","agesAbove6","agesAbove12","agesAbove16","adults"],"ratingIrelandMoviesType":["allAllowed","allBlocked","general","parentalGuidance","agesAbove12","agesAbove15","agesAbove16","adults"],"ratingIrelandTelevisionType":["allAllowed","allBlocked","general","children","youngAdults","parentalSupervision","mature"],"ratingJapanMoviesType":["allAllowed","allBlocked","general","parentalGuidance","agesAbove15","agesAbove18"],"ratingJapanTelevisionType":["allAllowed","allBlocked","explicitAllowed"],"ratingNewZealandMoviesType":["allAllowed","allBlocked","general","parentalGuidance","mature","agesAbove13","agesAbove15","agesAbove16","agesAbove18","restricted","agesAbove16Restricted"],"ratingNewZealandTelevisionType":["allAllowed","allBlocked","general","parentalGuidance","adults"],"ratingUnitedKingdomMoviesType":["allAllowed","allBlocked","general","universalChildren","parentalGuidance","agesAbove12Video","agesAbove12Cinema","agesAbove15","adults"],"ratingUnitedKingdomTelevisionType":["allAllowed","allBlocked","caution"],"ratingUnitedStatesMoviesType":["allAllowed","allBlocked","general","parentalGuidance","parentalGuidance13","restricted","adults"],"ratingUnitedStatesTelevisionType":["allAllowed","allBlocked","childrenAll","childrenAbove7","general","parentalGuidance","childrenAbove14","adults"],"requiredPasswordType":["deviceDefault","alphanumeric","numeric"],"resourceScopeType":["group","chat","tenant","unknownFutureValue","team"],"riskLevel":["low","medium","high","hidden","none","unknownFutureValue"],"safeSearchFilterType":["userDefined","strict","moderate"],"screenCaptureIosManagedAppConfigurationState":["notBlocked","blocked","unknownFutureValue"],"secureAssessmentAccountType":["azureADAccount","domainAccount","localAccount","localGuestAccount"],"secureBootWithDMAType":["notConfigured","withoutDMA","withDMA"],"serviceStartType":["manual","automatic","disabled"],"sharedPCAccountDeletionPolicyType":["immediate","diskSpaceThreshold","diskSpaceThresholdOrInactiveThreshold"],"sharedPCAllowedAccountType":["notConfigured","guest","domain"],"sharingCapabilities":["disabled","externalUserSharingOnly","externalUserAndGuestSharing","existingExternalUserSharingOnly","unknownFutureValue"],"sharingDomainRestrictionMode":["none","allowList","blockList","unknownFutureValue"],"signInAssistantOptions":["notConfigured","disabled"],"signInFrequencyAuthenticationType":["primaryAndSecondaryAuthentication","secondaryAuthentication","unknownFutureValue"],"signInFrequencyInterval":["timeBased","everyTime","unknownFutureValue"],"signinFrequencyType":["days","hours"],"siteSecurityLevel":["userDefined","low","mediumLow","medium","mediumHigh","high"],"stateManagementSetting":["notConfigured","blocked","allowed"],"subjectAlternativeNameType":["none","emailAddress","userPrincipalName","customAzureADAttribute","domainNameService","universalResourceIdentifier"],"subjectNameFormat":["commonName","commonNameIncludingEmail","commonNameAsEmail","custom","commonNameAsIMEI","commonNameAsSerialNumber","commonNameAsAadDeviceId","commonNameAsIntuneDeviceId","commonNameAsDurableDeviceId"],"targetedManagedAppGroupType":["selectedPublicApps","allCoreMicrosoftApps","allMicrosoftApps","allApps"],"updateClassification":["userDefined","recommendedAndImportant","important","none"],"userEmailSource":["userPrincipalName","primarySmtpAddress"],"usernameSource":["userPrincipalName","primarySmtpAddress","samAccountName"],"visibilitySetting":["notConfigured","hide","show"],"vpnAuthenticationMethod":["certificate","usernameAndPassword","sharedSecret","derivedCredential","azureAD"],"vpnClientAuthenticationType":["userAuthentication","deviceAuthentication"],"vpnDeadPeerDetectionRate":["medium","none","low","high"],"vpnEncryptionAlgorithmType":["aes256","des","tripleDes","aes128","aes128Gcm","aes256Gcm","aes192","aes192Gcm","chaCha20Poly1305"],"vpnIntegrityAlgorithmType":["sha2_256","sha1_96","sha1_160","sha2_384","sha2_512","md5"],"vpnLocalIdentifier":["deviceFQDN","empty","clientCertificateSubjectName"],"vpnOnDemandRuleConnectionAction":["connect","evaluateConnection","ignore","disconnect"],"vpnOnDemandRuleConnectionDomainAction":["connectIfNeeded","neverConnect"],"vpnOnDemandRuleInterfaceTypeMatch":["notConfigured","ethernet","wiFi","cellular"],"vpnProviderType":["notConfigured","appProxy","packetTunnel"],"vpnServerCertificateType":["rsa","ecdsa256","ecdsa384","ecdsa521"],"vpnServiceExceptionAction":["forceTrafficViaVPN","allowTrafficOutside","dropTraffic"],"vpnTrafficDirection":["outbound","inbound","unknownFutureValue"],"vpnTrafficRuleAppType":["none","desktop","universal"],"vpnTrafficRuleRoutingPolicyType":["none","splitTunnel","forceTunnel"],"vpnTunnelConfigurationType":["wifiAndCellular","cellular","wifi"],"webBrowserCookieSettings":["browserDefault","blockAlways","allowCurrentWebSite","allowFromWebsitesVisited","allowAlways"],"weeklySchedule":["userDefined","everyday","sunday","monday","tuesday","wednesday","thursday","friday","saturday","noScheduledScan"],"welcomeScreenMeetingInformation":["userDefined","showOrganizerAndTimeOnly","showOrganizerAndTimeAndSubject"],"whatIfAnalysisReasons":["notSet","notEnoughInformation","invalidCondition","users","workloadIdentities","application","userActions","authenticationContext","devicePlatform","devices","clientApps","location","signInRisk","emptyPolicy","invalidPolicy","policyNotEnabled","userRisk","time","insiderRisk","authenticationFlow","unknownFutureValue"],"wiFiAuthenticationMethod":["certificate","usernameAndPassword","derivedCredential"],"wiFiProxySetting":["none","manual","automatic","unknownFutureValue"],"wiFiSecurityType":["open","wpaPersonal","wpaEnterprise","wep","wpa2Personal","wpa2Enterprise"],"wifiAuthenticationType":["none","user","machine","machineOrUser","guest"],"windows10AppType":["desktop","universal"],"windows10AppsUpdateRecurrence":["none","daily","weekly","monthly"],"windows10DeviceModeType":["standardConfiguration","sModeConfiguration"],"windows10EditionType":["windows10Enterprise","windows10EnterpriseN","windows10Education","windows10EducationN","windows10MobileEnterprise","windows10HolographicEnterprise","windows10Professional","windows10ProfessionalN","windows10ProfessionalEducation","windows10ProfessionalEducationN","windows10ProfessionalWorkstation","windows10ProfessionalWorkstationN","notConfigured","windows10Home","windows10HomeChina","windows10HomeN","windows10HomeSingleLanguage","windows10Mobile","windows10IoTCore","windows10IoTCoreCommercial"],"windows10VpnAuthenticationMethod":["certificate","usernameAndPassword","customEapXml","derivedCredential"],"windows10VpnConnectionType":["pulseSecure","f5EdgeClient","dellSonicWallMobileConnect","checkPointCapsuleVpn","automatic","ikEv2","l2tp","pptp","citrix","paloAltoGlobalProtect","ciscoAnyConnect","unknownFutureValue","microsoftTunnel"],"windows10VpnProfileTarget":["user","device","autoPilotDevice"],"windowsAppStartLayoutTileSize":["hidden","small","medium","wide","large"],"windowsAutopilotDeviceRemediationState":["unknown","noRemediationRequired","automaticRemediationRequired","manualRemediationRequired","unknownFutureValue"],"windowsAutopilotDeviceType":["windowsPc","holoLens","surfaceHub2","surfaceHub2S","virtualMachine","unknownFutureValue"],"windowsAutopilotProfileAssignmentDetailedStatus":["none","hardwareRequirementsNotMet","surfaceHubProfileNotSupported","holoLensProfileNotSupported","windowsPcProfileNotSupported","surfaceHub2SProfileNotSupported","unknownFutureValue"],"windowsAutopilotProfileAssignmentStatus":["unknown","assignedInSync","assignedOutOfSync","assignedUnkownSyncState","notAssigned","pending","failed"],"windowsAutopilotUserlessEnrollmentStatus":["unknown","allowed","blocked","unknownFutureValue"],"windowsDefenderTamperProtectionOptions":["notConfigured","enable","disable"],"windowsDeliveryOptimizationMode":["userDefined","httpOnly","httpWithPeeringNat","httpWithPeeringPrivateGroup","httpWithInternetPeering","simpleDownload","bypassMode"],"windowsDeviceUsageType":["singleUser","shared","unknownFutureValue"],"windowsEdgeKioskType":["publicBrowsing","fullScreen"],"windowsFirewallRuleInterfaceTypes":["notConfigured","remoteAccess","wireless","lan"],"windowsFirewallRuleNetworkProfileTypes":["notConfigured","domain","private","public"],"windowsFirewallRuleTrafficDirectionType":["notConfigured","out","in"],"windowsHealthMonitoringScope":["undefined","healthMonitoring","bootPerformance","windowsUpdates","privilegeManagement"],"windowsHelloForBusinessPinUsage":["allowed","required","disallowed"],"windowsKioskAppType":["unknown","store","desktop","aumId"],"windowsPrivacyDataAccessLevel":["notConfigured","forceAllow","forceDeny","userInControl"],"windowsPrivacyDataCategory":["notConfigured","accountInfo","appsRunInBackground","calendar","callHistory","camera","contacts","diagnosticsInfo","email","location","messaging","microphone","motion","notifications","phone","radios","tasks","syncWithDevices","trustedDevices"],"windowsSModeConfiguration":["noRestriction","block","unlock"],"windowsSpotlightEnablementSettings":["notConfigured","disabled","enabled"],"windowsStartMenuAppListVisibilityType":["userDefined","collapse","remove","disableSettingsApp"],"windowsStartMenuModeType":["userDefined","fullScreen","nonFullScreen"],"windowsUpdateForBusinessUpdateWeeks":["userDefined","firstWeek","secondWeek","thirdWeek","fourthWeek","everyWeek","unknownFutureValue"],"windowsUpdateNotificationDisplayOption":["notConfigured","defaultNotifications","restartWarningsOnly","disableAllNotifications","unknownFutureValue"],"windowsUpdateType":["userDefined","all","businessReadyOnly","windowsInsiderBuildFast","windowsInsiderBuildSlow","windowsInsiderBuildRelease"],"windowsUserAccountControlSettings":["userDefined","alwaysNotify","notifyOnAppChanges","notifyOnAppChangesWithoutDimming","neverNotify"],"windowsUserType":["administrator","standard","unknownFutureValue"],"windowsVpnConnectionType":["pulseSecure","f5EdgeClient","dellSonicWallMobileConnect","checkPointCapsuleVpn"],"wiredNetworkAuthenticationMethod":["certificate","usernameAndPassword","derivedCredential","unknownFutureValue"],"wiredNetworkAuthenticationType":["none","user","machine","machineOrUser","guest","unknownFutureValue"],"wiredNetworkInterface":["anyEthernet","firstActiveEthernet","secondActiveEthernet","thirdActiveEthernet","firstEthernet","secondEthernet","thirdEthernet"],"writingToolsIosManagedAppConfigurationState":["notBlocked","blocked","unknownFutureValue"],"x509CertificateAffinityLevel":["low","high","unknownFutureValue"],"x509CertificateAuthenticationMode":["x509CertificateSingleFactor","x509CertificateMultiFactor","unknownFutureValue"],"x509CertificateIssuerHintsState":["disabled","enabled","unknownFutureValue"],"x509CertificateRuleType":["issuerSubject","policyOID","unknownFutureValue","issuerSubjectAndPolicyOID"]},"types":{"accessReviewReviewerScope":{"base":"accessReviewScope","properties":{"query":"string","queryRoot":"string","queryType":"string"}},"accessReviewScope":{"properties":{}},"activeDirectoryWindowsAutopilotDeploymentProfile":{"base":"windowsAutopilotDeploymentProfile","properties":{"domainJoinConfiguration":"object:windowsDomainJoinConfiguration","hybridAzureADJoinSkipConnectivityCheck":"boolean"}},"adminConsentRequestPolicy":{"base":"entity","properties":{"isEnabled":"boolean","notifyReviewers":"boolean","remindersEnabled":"boolean","requestDurationInDays":"number","reviewers":"array:object:accessReviewReviewerScope","version":"number"}},"airPrintDestination":{"properties":{"forceTls":"boolean","ipAddress":"string","port":"number","resourcePath":"string"}},"allDevicesAssignmentTarget":{"base":"deviceAndAppManagementAssignmentTarget","properties":{}},"allLicensedUsersAssignmentTarget":{"base":"deviceAndAppManagementAssignmentTarget","properties":{}},"allScopeSensitivityLabels":{"base":"scopeSensitivityLabels","properties":{}},"androidCertificateProfileBase":{"base":"deviceConfiguration","properties":{"certificateValidityPeriodScale":"enum:certificateValidityPeriodScale","certificateValidityPeriodValue":"number","extendedKeyUsages":"array:object:extendedKeyUsage","renewalThresholdPercentage":"number","rootCertificate":"object:androidTrustedRootCertificate","subjectAlternativeNameType":"enum:subjectAlternativeNameType","subjectNameFormat":"enum:subjectNameFormat"}},"androidCompliancePolicy":{"base":"deviceCompliancePolicy","properties":{"advancedThreatProtectionRequiredSecurityLevel":"enum:deviceThreatProtectionLevel","conditionStatementId":"string","deviceThreatProtectionEnabled":"boolean","deviceThreatProtectionRequiredSecurityLevel":"enum:deviceThreatProtectionLevel","minAndroidSecurityPatchLevel":"string","osMaximumVersion":"string","osMinimumVersion":"string","passwordExpirationDays":"number","passwordMinimumLength":"number","passwordMinutesOfInactivityBeforeLock":"number","passwordPreviousPasswordBlockCount":"number","passwordRequired":"boolean","passwordRequiredType":"enum:androidRequiredPasswordType","passwordSignInFailureCountBeforeFactoryReset":"number","requiredPasswordComplexity":"enum:androidRequiredPasswordComplexity","restrictedApps":"array:object:appListItem","securityBlockDeviceAdministratorManagedDevices":"boolean","securityBlockJailbrokenDevices":"boolean","securityDisableUsbDebugging":"boolean","securityPreventInstallAppsFromUnknownSources":"boolean","securityRequireCompanyPortalAppIntegrity":"boolean","securityRequireGooglePlayServices":"boolean","securityRequireSafetyNetAttestationBasicIntegrity":"boolean","securityRequireSafetyNetAttestationCertifiedDevice":"boolean","securityRequireUpToDateSecurityProviders":"boolean","securityRequireVerifyApps":"boolean","storageRequireEncryption":"boolean"}},"androidCustomConfiguration":{"base":"deviceConfiguration","properties":{"omaSettings":"array:object:omaSetting"}},"androidDeviceOwnerCertificateProfileBase":{"base":"deviceConfiguration","properties":{"certificateValidityPeriodScale":"enum:certificateValidityPeriodScale","certificateValidityPeriodValue":"number","extendedKeyUsages":"array:object:extendedKeyUsage","renewalThresholdPercentage":"number","rootCertificate":"object:androidDeviceOwnerTrustedRootCertificate","subjectAlternativeNameType":"enum:subjectAlternativeNameType","subjectNameFormat":"enum:subjectNameFormat"}},"androidDeviceOwnerCompliancePolicy":{"base":"deviceCompliancePolicy","properties":{"advancedThreatProtectionRequiredSecurityLevel":"enum:deviceThreatProtectionLevel","deviceThreatProtectionEnabled":"boolean","deviceThreatProtectionRequiredSecurityLevel":"enum:deviceThreatProtectionLevel","minAndroidSecurityPatchLevel":"string","osMaximumVersion":"string","osMinimumVersion":"string","passwordExpirationDays":"number","passwordMinimumLength":"number","passwordMinimumLetterCharacters":"number","passwordMinimumLowerCaseCharacters":"number","passwordMinimumNonLetterCharacters":"number","passwordMinimumNumericCharacters":"number","passwordMinimumSymbolCharacters":"number","passwordMinimumUpperCaseCharacters":"number","passwordMinutesOfInactivityBeforeLock":"number","passwordPreviousPasswordCountToBlock":"number","passwordRequired":"boolean","passwordRequiredType":"enum:androidDeviceOwnerRequiredPasswordType","requireNoPendingSystemUpdates":"boolean","securityBlockJailbrokenDevices":"boolean","securityRequireIntuneAppIntegrity":"boolean","securityRequireSafetyNetAttestationBasicIntegrity":"boolean","securityRequireSafetyNetAttestationCertifiedDevice":"boolean","securityRequiredAndroidSafetyNetEvaluationType":"enum:androidSafetyNetEvaluationType","storageRequireEncryption":"boolean"}},"androidDeviceOwnerDelegatedScopeAppSetting":{"properties":{"appDetail":"object:appListItem","appScopes":"array:enum:androidDeviceOwnerDelegatedAppScopeType"}},"androidDeviceOwnerDerivedCredentialAuthenticationConfiguration":{"base":"deviceConfiguration","properties":{"certificateAccessType":"enum:androidDeviceOwnerCertificateAccessType","derivedCredentialSettings":"object:deviceManagementDerivedCredentialSettings","silentCertificateAccessDetails":"array:object:androidDeviceOwnerSilentCertificateAccess"}},"androidDeviceOwnerEnterpriseWiFiConfiguration":{"base":"androidDeviceOwnerWiFiConfiguration","properties":{"authenticationMethod":"enum:wiFiAuthenticationMethod","derivedCredentialSettings":"object:deviceManagementDerivedCredentialSettings","eapType":"enum:androidEapType","identityCertificateForClientAuthentication":"object:androidDeviceOwnerCertificateProfileBase","innerAuthenticationProtocolForEapTtls":"enum:nonEapAuthenticationMethodForEapTtlsType","innerAuthenticationProtocolForPeap":"enum:nonEapAuthenticationMethodForPeap","outerIdentityPrivacyTemporaryValue":"string","rootCertificateForServerValidation":"object:androidDeviceOwnerTrustedRootCertificate","rootCertificatesForServerValidation":"array:object:androidDeviceOwnerTrustedRootCertificate","trustedServerCertificateNames":"array:string"}},"androidDeviceOwnerGeneralDeviceConfiguration":{"base":"deviceConfiguration","properties":{"accountsBlockModification":"boolean","androidDeviceOwnerDelegatedScopeAppSettings":"array:object:androidDeviceOwnerDelegatedScopeAppSetting","appsAllowInstallFromUnknownSources":"boolean","appsAutoUpdatePolicy":"enum:androidDeviceOwnerAppAutoUpdatePolicyType","appsDefaultPermissionPolicy":"enum:androidDeviceOwnerDefaultAppPermissionPolicyType","appsRecommendSkippingFirstUseHints":"boolean","azureAdSharedDeviceDataClearApps":"array:object:appListItem","bluetoothBlockConfiguration":"boolean","bluetoothBlockContactSharing":"boolean","cameraBlocked":"boolean","cellularBlockWiFiTethering":"boolean","certificateCredentialConfigurationDisabled":"boolean","crossProfilePoliciesAllowCopyPaste":"boolean","crossProfilePoliciesAllowDataSharing":"enum:androidDeviceOwnerCrossProfileDataSharing","crossProfilePoliciesShowWorkContactsInPersonalProfile":"boolean","dataRoamingBlocked":"boolean","dateTimeConfigurationBlocked":"boolean","detailedHelpText":"object:androidDeviceOwnerUserFacingMessage","deviceLocationMode":"enum:androidDeviceOwnerLocationMode","deviceOwnerLockScreenMessage":"object:androidDeviceOwnerUserFacingMessage","enrollmentProfile":"enum:androidDeviceOwnerEnrollmentProfileType","factoryResetBlocked":"boolean","factoryResetDeviceAdministratorEmails":"array:string","globalProxy":"object:androidDeviceOwnerGlobalProxy","googleAccountsBlocked":"boolean","kioskCustomizationDeviceSettingsBlocked":"boolean","kioskCustomizationPowerButtonActionsBlocked":"boolean","kioskCustomizationStatusBar":"enum:androidDeviceOwnerKioskCustomizationStatusBar","kioskCustomizationSystemErrorWarnings":"boolean","kioskCustomizationSystemNavigation":"enum:androidDeviceOwnerKioskCustomizationSystemNavigation","kioskModeAppOrderEnabled":"boolean","kioskModeAppPositions":"array:object:androidDeviceOwnerKioskModeAppPositionItem","kioskModeApps":"array:object:appListItem","kioskModeAppsInFolderOrderedByName":"boolean","kioskModeBluetoothConfigurationEnabled":"boolean","kioskModeDebugMenuEasyAccessEnabled":"boolean","kioskModeExitCode":"string","kioskModeFlashlightConfigurationEnabled":"boolean","kioskModeFolderIcon":"enum:androidDeviceOwnerKioskModeFolderIcon","kioskModeGridHeight":"number","kioskModeGridWidth":"number","kioskModeIconSize":"enum:androidDeviceOwnerKioskModeIconSize","kioskModeLockHomeScreen":"boolean","kioskModeManagedFolders":"array:object:androidDeviceOwnerKioskModeManagedFolder","kioskModeManagedHomeScreenAppSettings":"array:object:androidDeviceOwnerKioskModeApp","kioskModeManagedHomeScreenAutoSignout":"boolean","kioskModeManagedHomeScreenInactiveSignOutDelayInSeconds":"number","kioskModeManagedHomeScreenInactiveSignOutNoticeInSeconds":"number","kioskModeManagedHomeScreenPinComplexity":"enum:kioskModeManagedHomeScreenPinComplexity","kioskModeManagedHomeScreenPinRequired":"boolean","kioskModeManagedHomeScreenPinRequiredToResume":"boolean","kioskModeManagedHomeScreenSignInBackground":"string","kioskModeManagedHomeScreenSignInBrandingLogo":"string","kioskModeManagedHomeScreenSignInEnabled":"boolean","kioskModeManagedSettingsEntryDisabled":"boolean","kioskModeMediaVolumeConfigurationEnabled":"boolean","kioskModeScreenOrientation":"enum:androidDeviceOwnerKioskModeScreenOrientation","kioskModeScreenSaverConfigurationEnabled":"boolean","kioskModeScreenSaverDetectMediaDisabled":"boolean","kioskModeScreenSaverDisplayTimeInSeconds":"number","kioskModeScreenSaverImageUrl":"string","kioskModeScreenSaverStartDelayInSeconds":"number","kioskModeShowAppNotificationBadge":"boolean","kioskModeShowDeviceInfo":"boolean","kioskModeUseManagedHomeScreenApp":"enum:kioskModeType","kioskModeVirtualHomeButtonEnabled":"boolean","kioskModeVirtualHomeButtonType":"enum:androidDeviceOwnerVirtualHomeButtonType","kioskModeWallpaperUrl":"string","kioskModeWiFiConfigurationEnabled":"boolean","kioskModeWifiAllowedSsids":"array:string","locateDeviceLostModeEnabled":"boolean","locateDeviceUserlessDisabled":"boolean","microphoneForceMute":"boolean","microsoftLauncherConfigurationEnabled":"boolean","microsoftLauncherCustomWallpaperAllowUserModification":"boolean","microsoftLauncherCustomWallpaperEnabled":"boolean","microsoftLauncherCustomWallpaperImageUrl":"string","microsoftLauncherDockPresenceAllowUserModification":"boolean","microsoftLauncherDockPresenceConfiguration":"enum:microsoftLauncherDockPresence","microsoftLauncherFeedAllowUserModification":"boolean","microsoftLauncherFeedEnabled":"boolean","microsoftLauncherSearchBarPlacementConfiguration":"enum:microsoftLauncherSearchBarPlacement","networkEscapeHatchAllowed":"boolean","nfcBlockOutgoingBeam":"boolean","passwordBlockKeyguard":"boolean","passwordBlockKeyguardFeatures":"array:enum:androidKeyguardFeature","passwordExpirationDays":"number","passwordMinimumLength":"number","passwordMinimumLetterCharacters":"number","passwordMinimumLowerCaseCharacters":"number","passwordMinimumNonLetterCharacters":"number","passwordMinimumNumericCharacters":"number","passwordMinimumSymbolCharacters":"number","passwordMinimumUpperCaseCharacters":"number","passwordMinutesOfInactivityBeforeScreenTimeout":"number","passwordPreviousPasswordCountToBlock":"number","passwordRequireUnlock":"enum:androidDeviceOwnerRequiredPasswordUnlock","passwordRequiredType":"enum:androidDeviceOwnerRequiredPasswordType","passwordSignInFailureCountBeforeFactoryReset":"number","personalProfileAppsAllowInstallFromUnknownSources":"boolean","personalProfileCameraBlocked":"boolean","personalProfilePersonalApplications":"array:object:appListItem","personalProfilePlayStoreMode":"enum:personalProfilePersonalPlayStoreMode","personalProfileScreenCaptureBlocked":"boolean","playStoreMode":"enum:androidDeviceOwnerPlayStoreMode","screenCaptureBlocked":"boolean","securityCommonCriteriaModeEnabled":"boolean","securityDeveloperSettingsEnabled":"boolean","securityRequireVerifyApps":"boolean","shareDeviceLocationDisabled":"boolean","shortHelpText":"object:androidDeviceOwnerUserFacingMessage","statusBarBlocked":"boolean","stayOnModes":"array:enum:androidDeviceOwnerBatteryPluggedMode","storageAllowUsb":"boolean","storageBlockExternalMedia":"boolean","storageBlockUsbFileTransfer":"boolean","systemUpdateFreezePeriods":"array:object:androidDeviceOwnerSystemUpdateFreezePeriod","systemUpdateInstallType":"enum:androidDeviceOwnerSystemUpdateInstallType","systemUpdateWindowEndMinutesAfterMidnight":"number","systemUpdateWindowStartMinutesAfterMidnight":"number","systemWindowsBlocked":"boolean","usersBlockAdd":"boolean","usersBlockRemove":"boolean","volumeBlockAdjustment":"boolean","vpnAlwaysOnLockdownMode":"boolean","vpnAlwaysOnPackageIdentifier":"string","wifiBlockEditConfigurations":"boolean","wifiBlockEditPolicyDefinedConfigurations":"boolean","workProfilePasswordExpirationDays":"number","workProfilePasswordMinimumLength":"number","workProfilePasswordMinimumLetterCharacters":"number","workProfilePasswordMinimumLowerCaseCharacters":"number","workProfilePasswordMinimumNonLetterCharacters":"number","workProfilePasswordMinimumNumericCharacters":"number","workProfilePasswordMinimumSymbolCharacters":"number","workProfilePasswordMinimumUpperCaseCharacters":"number","workProfilePasswordPreviousPasswordCountToBlock":"number","workProfilePasswordRequireUnlock":"enum:androidDeviceOwnerRequiredPasswordUnlock","workProfilePasswordRequiredType":"enum:androidDeviceOwnerRequiredPasswordType","workProfilePasswordSignInFailureCountBeforeFactoryReset":"number"}},"androidDeviceOwnerGlobalProxy":{"properties":{}},"androidDeviceOwnerGlobalProxyAutoConfig":{"base":"androidDeviceOwnerGlobalProxy","properties":{"proxyAutoConfigURL":"string"}},"androidDeviceOwnerGlobalProxyDirect":{"base":"androidDeviceOwnerGlobalProxy","properties":{"excludedHosts":"array:string","host":"string","port":"number"}},"androidDeviceOwnerImportedPFXCertificateProfile":{"base":"androidDeviceOwnerCertificateProfileBase","properties":{"certificateAccessType":"enum:androidDeviceOwnerCertificateAccessType","intendedPurpose":"enum:intendedPurpose","managedDeviceCertificateStates":"array:object:managedDeviceCertificateState","silentCertificateAccessDetails":"array:object:androidDeviceOwnerSilentCertificateAccess"}},"androidDeviceOwnerKioskModeApp":{"base":"androidDeviceOwnerKioskModeFolderItem","properties":{"className":"string","offlineAppAccessEnabled":"boolean","package":"string","preSignInAppAccessEnabled":"boolean"}},"androidDeviceOwnerKioskModeAppPositionItem":{"properties":{"item":"object:androidDeviceOwnerKioskModeHomeScreenItem","position":"number"}},"androidDeviceOwnerKioskModeFolderItem":{"base":"androidDeviceOwnerKioskModeHomeScreenItem","properties":{}},"androidDeviceOwnerKioskModeHomeScreenItem":{"properties":{}},"androidDeviceOwnerKioskModeManagedFolder":{"properties":{"folderIdentifier":"string","folderName":"string","items":"array:object:androidDeviceOwnerKioskModeFolderItem"}},"androidDeviceOwnerKioskModeManagedFolderReference":{"base":"androidDeviceOwnerKioskModeHomeScreenItem","properties":{"folderIdentifier":"string","folderName":"string"}},"androidDeviceOwnerKioskModeWeblink":{"base":"androidDeviceOwnerKioskModeFolderItem","properties":{"label":"string","link":"string"}},"androidDeviceOwnerPkcsCertificateProfile":{"base":"androidDeviceOwnerCertificateProfileBase","properties":{"certificateAccessType":"enum:androidDeviceOwnerCertificateAccessType","certificateStore":"enum:certificateStore","certificateTemplateName":"string","certificationAuthority":"string","certificationAuthorityName":"string","certificationAuthorityType":"enum:deviceManagementCertificationAuthority","customSubjectAlternativeNames":"array:object:customSubjectAlternativeName","managedDeviceCertificateStates":"array:object:managedDeviceCertificateState","silentCertificateAccessDetails":"array:object:androidDeviceOwnerSilentCertificateAccess","subjectAlternativeNameFormatString":"string","subjectNameFormatString":"string"}},"androidDeviceOwnerScepCertificateProfile":{"base":"androidDeviceOwnerCertificateProfileBase","properties":{"certificateAccessType":"enum:androidDeviceOwnerCertificateAccessType","certificateStore":"enum:certificateStore","customSubjectAlternativeNames":"array:object:customSubjectAlternativeName","hashAlgorithm":"enum:hashAlgorithms","keySize":"enum:keySize","keyUsage":"enum:keyUsages","managedDeviceCertificateStates":"array:object:managedDeviceCertificateState","scepServerUrls":"array:string","silentCertificateAccessDetails":"array:object:androidDeviceOwnerSilentCertificateAccess","subjectAlternativeNameFormatString":"string","subjectNameFormatString":"string"}},"androidDeviceOwnerSilentCertificateAccess":{"properties":{"packageId":"string"}},"androidDeviceOwnerSystemUpdateFreezePeriod":{"properties":{"endDay":"number","endMonth":"number","startDay":"number","startMonth":"number"}},"androidDeviceOwnerTrustedRootCertificate":{"base":"deviceConfiguration","properties":{"certFileName":"string","trustedRootCertificate":"string"}},"androidDeviceOwnerUserFacingMessage":{"properties":{"defaultMessage":"string","localizedMessages":"array:object:keyValuePair"}},"androidDeviceOwnerVpnConfiguration":{"base":"vpnConfiguration","properties":{"alwaysOn":"boolean","alwaysOnLockdown":"boolean","connectionType":"enum:androidVpnConnectionType","customData":"array:object:keyValue","customKeyValueData":"array:object:keyValuePair","derivedCredentialSettings":"object:deviceManagementDerivedCredentialSettings","identityCertificate":"object:androidDeviceOwnerCertificateProfileBase","microsoftTunnelSiteId":"string","proxyExclusionList":"array:string","proxyServer":"object:vpnProxyServer","targetedMobileApps":"array:object:appListItem","targetedPackageIds":"array:string"}},"androidDeviceOwnerWiFiConfiguration":{"base":"deviceConfiguration","properties":{"connectAutomatically":"boolean","connectWhenNetworkNameIsHidden":"boolean","macAddressRandomizationMode":"enum:macAddressRandomizationMode","networkName":"string","preSharedKey":"string","preSharedKeyIsSet":"boolean","proxyAutomaticConfigurationUrl":"string","proxyExclusionList":"string","proxyManualAddress":"string","proxyManualPort":"number","proxySettings":"enum:wiFiProxySetting","ssid":"string","wiFiSecurityType":"enum:androidDeviceOwnerWiFiSecurityType"}},"androidEasEmailProfileConfiguration":{"base":"deviceConfiguration","properties":{"accountName":"string","authenticationMethod":"enum:easAuthenticationMethod","customDomainName":"string","durationOfEmailToSync":"enum:emailSyncDuration","emailAddressSource":"enum:userEmailSource","emailSyncSchedule":"enum:emailSyncSchedule","hostName":"string","identityCertificate":"object:androidCertificateProfileBase","requireSmime":"boolean","requireSsl":"boolean","smimeSigningCertificate":"object:androidCertificateProfileBase","syncCalendar":"boolean","syncContacts":"boolean","syncNotes":"boolean","syncTasks":"boolean","userDomainNameSource":"enum:domainNameSource","usernameSource":"enum:androidUsernameSource"}},"androidEnterpriseWiFiConfiguration":{"base":"androidWiFiConfiguration","properties":{"authenticationMethod":"enum:wiFiAuthenticationMethod","eapType":"enum:androidEapType","identityCertificateForClientAuthentication":"object:androidCertificateProfileBase","innerAuthenticationProtocolForEapTtls":"enum:nonEapAuthenticationMethodForEapTtlsType","innerAuthenticationProtocolForPeap":"enum:nonEapAuthenticationMethodForPeap","outerIdentityPrivacyTemporaryValue":"string","passwordFormatString":"string","preSharedKey":"string","rootCertificateForServerValidation":"object:androidTrustedRootCertificate","trustedServerCertificateNames":"array:string","usernameFormatString":"string"}},"androidForWorkCertificateProfileBase":{"base":"deviceConfiguration","properties":{"certificateValidityPeriodScale":"enum:certificateValidityPeriodScale","certificateValidityPeriodValue":"number","extendedKeyUsages":"array:object:extendedKeyUsage","renewalThresholdPercentage":"number","rootCertificate":"object:androidForWorkTrustedRootCertificate","subjectAlternativeNameType":"enum:subjectAlternativeNameType","subjectNameFormat":"enum:subjectNameFormat"}},"androidForWorkCompliancePolicy":{"base":"deviceCompliancePolicy","properties":{"deviceThreatProtectionEnabled":"boolean","deviceThreatProtectionRequiredSecurityLevel":"enum:deviceThreatProtectionLevel","minAndroidSecurityPatchLevel":"string","osMaximumVersion":"string","osMinimumVersion":"string","passwordExpirationDays":"number","passwordMinimumLength":"number","passwordMinutesOfInactivityBeforeLock":"number","passwordPreviousPasswordBlockCount":"number","passwordRequired":"boolean","passwordRequiredType":"enum:androidRequiredPasswordType","passwordSignInFailureCountBeforeFactoryReset":"number","requiredPasswordComplexity":"enum:androidRequiredPasswordComplexity","securityBlockJailbrokenDevices":"boolean","securityDisableUsbDebugging":"boolean","securityPreventInstallAppsFromUnknownSources":"boolean","securityRequireCompanyPortalAppIntegrity":"boolean","securityRequireGooglePlayServices":"boolean","securityRequireSafetyNetAttestationBasicIntegrity":"boolean","securityRequireSafetyNetAttestationCertifiedDevice":"boolean","securityRequireUpToDateSecurityProviders":"boolean","securityRequireVerifyApps":"boolean","securityRequiredAndroidSafetyNetEvaluationType":"enum:androidSafetyNetEvaluationType","storageRequireEncryption":"boolean","workProfileInactiveBeforeScreenLockInMinutes":"number","workProfilePasswordExpirationInDays":"number","workProfilePasswordMinimumLength":"number","workProfilePasswordRequiredType":"enum:androidForWorkRequiredPasswordType","workProfilePreviousPasswordBlockCount":"number","workProfileRequirePassword":"boolean","workProfileRequiredPasswordComplexity":"enum:androidRequiredPasswordComplexity"}},"androidForWorkCustomConfiguration":{"base":"deviceConfiguration","properties":{"omaSettings":"array:object:omaSetting"}},"androidForWorkEasEmailProfileBase":{"base":"deviceConfiguration","properties":{"authenticationMethod":"enum:easAuthenticationMethod","durationOfEmailToSync":"enum:emailSyncDuration","emailAddressSource":"enum:userEmailSource","hostName":"string","identityCertificate":"object:androidForWorkCertificateProfileBase","requireSsl":"boolean","usernameSource":"enum:androidUsernameSource"}},"androidForWorkEnterpriseWiFiConfiguration":{"base":"androidForWorkWiFiConfiguration","properties":{"authenticationMethod":"enum:wiFiAuthenticationMethod","eapType":"enum:androidEapType","identityCertificateForClientAuthentication":"object:androidForWorkCertificateProfileBase","innerAuthenticationProtocolForEapTtls":"enum:nonEapAuthenticationMethodForEapTtlsType","innerAuthenticationProtocolForPeap":"enum:nonEapAuthenticationMethodForPeap","outerIdentityPrivacyTemporaryValue":"string","rootCertificateForServerValidation":"object:androidForWorkTrustedRootCertificate","trustedServerCertificateNames":"array:string"}},"androidForWorkGeneralDeviceConfiguration":{"base":"deviceConfiguration","properties":{"allowedGoogleAccountDomains":"array:string","blockUnifiedPasswordForWorkProfile":"boolean","passwordBlockFaceUnlock":"boolean","passwordBlockFingerprintUnlock":"boolean","passwordBlockIrisUnlock":"boolean","passwordBlockTrustAgents":"boolean","passwordExpirationDays":"number","passwordMinimumLength":"number","passwordMinutesOfInactivityBeforeScreenTimeout":"number","passwordPreviousPasswordBlockCount":"number","passwordRequiredType":"enum:androidForWorkRequiredPasswordType","passwordSignInFailureCountBeforeFactoryReset":"number","requiredPasswordComplexity":"enum:androidRequiredPasswordComplexity","securityRequireVerifyApps":"boolean","vpnAlwaysOnPackageIdentifier":"string","vpnEnableAlwaysOnLockdownMode":"boolean","workProfileAccountUse":"enum:androidWorkProfileAccountUse","workProfileAllowWidgets":"boolean","workProfileBlockAddingAccounts":"boolean","workProfileBlockCamera":"boolean","workProfileBlockCrossProfileCallerId":"boolean","workProfileBlockCrossProfileContactsSearch":"boolean","workProfileBlockCrossProfileCopyPaste":"boolean","workProfileBlockNotificationsWhileDeviceLocked":"boolean","workProfileBlockPersonalAppInstallsFromUnknownSources":"boolean","workProfileBlockScreenCapture":"boolean","workProfileBluetoothEnableContactSharing":"boolean","workProfileDataSharingType":"enum:androidForWorkCrossProfileDataSharingType","workProfileDefaultAppPermissionPolicy":"enum:androidForWorkDefaultAppPermissionPolicyType","workProfilePasswordBlockFaceUnlock":"boolean","workProfilePasswordBlockFingerprintUnlock":"boolean","workProfilePasswordBlockIrisUnlock":"boolean","workProfilePasswordBlockTrustAgents":"boolean","workProfilePasswordExpirationDays":"number","workProfilePasswordMinLetterCharacters":"number","workProfilePasswordMinLowerCaseCharacters":"number","workProfilePasswordMinNonLetterCharacters":"number","workProfilePasswordMinNumericCharacters":"number","workProfilePasswordMinSymbolCharacters":"number","workProfilePasswordMinUpperCaseCharacters":"number","workProfilePasswordMinimumLength":"number","workProfilePasswordMinutesOfInactivityBeforeScreenTimeout":"number","workProfilePasswordPreviousPasswordBlockCount":"number","workProfilePasswordRequiredType":"enum:androidForWorkRequiredPasswordType","workProfilePasswordSignInFailureCountBeforeFactoryReset":"number","workProfileRequirePassword":"boolean","workProfileRequiredPasswordComplexity":"enum:androidRequiredPasswordComplexity"}},"androidForWorkGmailEasConfiguration":{"base":"androidForWorkEasEmailProfileBase","properties":{}},"androidForWorkImportedPFXCertificateProfile":{"base":"androidCertificateProfileBase","properties":{"intendedPurpose":"enum:intendedPurpose","managedDeviceCertificateStates":"array:object:managedDeviceCertificateState"}},"androidForWorkNineWorkEasConfiguration":{"base":"androidForWorkEasEmailProfileBase","properties":{"syncCalendar":"boolean","syncContacts":"boolean","syncTasks":"boolean"}},"androidForWorkPkcsCertificateProfile":{"base":"androidForWorkCertificateProfileBase","properties":{"certificateTemplateName":"string","certificationAuthority":"string","certificationAuthorityName":"string","managedDeviceCertificateStates":"array:object:managedDeviceCertificateState","subjectAlternativeNameFormatString":"string"}},"androidForWorkScepCertificateProfile":{"base":"androidForWorkCertificateProfileBase","properties":{"certificateStore":"enum:certificateStore","customSubjectAlternativeNames":"array:object:customSubjectAlternativeName","hashAlgorithm":"enum:hashAlgorithms","keySize":"enum:keySize","keyUsage":"enum:keyUsages","managedDeviceCertificateStates":"array:object:managedDeviceCertificateState","scepServerUrls":"array:string","subjectAlternativeNameFormatString":"string","subjectNameFormatString":"string"}},"androidForWorkTrustedRootCertificate":{"base":"deviceConfiguration","properties":{"certFileName":"string","trustedRootCertificate":"string"}},"androidForWorkVpnConfiguration":{"base":"deviceConfiguration","properties":{"authenticationMethod":"enum:vpnAuthenticationMethod","connectionName":"string","connectionType":"enum:androidForWorkVpnConnectionType","customData":"array:object:keyValue","customKeyValueData":"array:object:keyValuePair","fingerprint":"string","identityCertificate":"object:androidForWorkCertificateProfileBase","realm":"string","role":"string","servers":"array:object:vpnServer"}},"androidForWorkWiFiConfiguration":{"base":"deviceConfiguration","properties":{"connectAutomatically":"boolean","connectWhenNetworkNameIsHidden":"boolean","networkName":"string","ssid":"string","wiFiSecurityType":"enum:androidWiFiSecurityType"}},"androidFotaDeploymentAssignmentTarget":{"base":"deviceAndAppManagementAssignmentTarget","properties":{"groupId":"string"}},"androidGeneralDeviceConfiguration":{"base":"deviceConfiguration","properties":{"appsBlockClipboardSharing":"boolean","appsBlockCopyPaste":"boolean","appsBlockYouTube":"boolean","appsHideList":"array:object:appListItem","appsInstallAllowList":"array:object:appListItem","appsLaunchBlockList":"array:object:appListItem","bluetoothBlocked":"boolean","cameraBlocked":"boolean","cellularBlockDataRoaming":"boolean","cellularBlockMessaging":"boolean","cellularBlockVoiceRoaming":"boolean","cellularBlockWiFiTethering":"boolean","compliantAppListType":"enum:appListType","compliantAppsList":"array:object:appListItem","dateAndTimeBlockChanges":"boolean","deviceSharingAllowed":"boolean","diagnosticDataBlockSubmission":"boolean","factoryResetBlocked":"boolean","googleAccountBlockAutoSync":"boolean","googlePlayStoreBlocked":"boolean","kioskModeApps":"array:object:appListItem","kioskModeBlockSleepButton":"boolean","kioskModeBlockVolumeButtons":"boolean","locationServicesBlocked":"boolean","nfcBlocked":"boolean","passwordBlockFingerprintUnlock":"boolean","passwordBlockTrustAgents":"boolean","passwordExpirationDays":"number","passwordMinimumLength":"number","passwordMinutesOfInactivityBeforeScreenTimeout":"number","passwordPreviousPasswordBlockCount":"number","passwordRequired":"boolean","passwordRequiredType":"enum:androidRequiredPasswordType","passwordSignInFailureCountBeforeFactoryReset":"number","powerOffBlocked":"boolean","requiredPasswordComplexity":"enum:androidRequiredPasswordComplexity","screenCaptureBlocked":"boolean","securityRequireVerifyApps":"boolean","storageBlockGoogleBackup":"boolean","storageBlockRemovableStorage":"boolean","storageRequireDeviceEncryption":"boolean","storageRequireRemovableStorageEncryption":"boolean","voiceAssistantBlocked":"boolean","voiceDialingBlocked":"boolean","webBrowserBlockAutofill":"boolean","webBrowserBlockJavaScript":"boolean","webBrowserBlockPopups":"boolean","webBrowserBlocked":"boolean","webBrowserCookieSettings":"enum:webBrowserCookieSettings","wiFiBlocked":"boolean"}},"androidImportedPFXCertificateProfile":{"base":"androidCertificateProfileBase","properties":{"intendedPurpose":"enum:intendedPurpose","managedDeviceCertificateStates":"array:object:managedDeviceCertificateState"}},"androidManagedAppProtection":{"base":"targetedManagedAppProtection","properties":{"allowedAndroidDeviceManufacturers":"string","allowedAndroidDeviceModels":"array:string","appActionIfAccountIsClockedOut":"enum:managedAppRemediationAction","appActionIfAndroidDeviceManufacturerNotAllowed":"enum:managedAppRemediationAction","appActionIfAndroidDeviceModelNotAllowed":"enum:managedAppRemediationAction","appActionIfAndroidSafetyNetAppsVerificationFailed":"enum:managedAppRemediationAction","appActionIfAndroidSafetyNetDeviceAttestationFailed":"enum:managedAppRemediationAction","appActionIfDeviceLockNotSet":"enum:managedAppRemediationAction","appActionIfDevicePasscodeComplexityLessThanHigh":"enum:managedAppRemediationAction","appActionIfDevicePasscodeComplexityLessThanLow":"enum:managedAppRemediationAction","appActionIfDevicePasscodeComplexityLessThanMedium":"enum:managedAppRemediationAction","appActionIfSamsungKnoxAttestationRequired":"enum:managedAppRemediationAction","approvedKeyboards":"array:object:keyValuePair","apps":"array:object:managedMobileApp","biometricAuthenticationBlocked":"boolean","blockAfterCompanyPortalUpdateDeferralInDays":"number","connectToVpnOnLaunch":"boolean","customBrowserDisplayName":"string","customBrowserPackageId":"string","customDialerAppDisplayName":"string","customDialerAppPackageId":"string","deployedAppCount":"number","deploymentSummary":"object:managedAppPolicyDeploymentSummary","deviceLockRequired":"boolean","disableAppEncryptionIfDeviceEncryptionIsEnabled":"boolean","encryptAppData":"boolean","exemptedAppPackages":"array:object:keyValuePair","fingerprintAndBiometricEnabled":"boolean","keyboardsRestricted":"boolean","messagingRedirectAppDisplayName":"string","messagingRedirectAppPackageId":"string","minimumRequiredCompanyPortalVersion":"string","minimumRequiredPatchVersion":"string","minimumWarningCompanyPortalVersion":"string","minimumWarningPatchVersion":"string","minimumWipeCompanyPortalVersion":"string","minimumWipePatchVersion":"string","requireClass3Biometrics":"boolean","requirePinAfterBiometricChange":"boolean","requiredAndroidSafetyNetAppsVerificationType":"enum:androidManagedAppSafetyNetAppsVerificationType","requiredAndroidSafetyNetDeviceAttestationType":"enum:androidManagedAppSafetyNetDeviceAttestationType","requiredAndroidSafetyNetEvaluationType":"enum:androidManagedAppSafetyNetEvaluationType","screenCaptureBlocked":"boolean","warnAfterCompanyPortalUpdateDeferralInDays":"number","wipeAfterCompanyPortalUpdateDeferralInDays":"number"}},"androidMobileAppIdentifier":{"base":"mobileAppIdentifier","properties":{"packageId":"string"}},"androidOmaCpConfiguration":{"base":"deviceConfiguration","properties":{"configurationXml":"string"}},"androidPkcsCertificateProfile":{"base":"androidCertificateProfileBase","properties":{"certificateTemplateName":"string","certificationAuthority":"string","certificationAuthorityName":"string","managedDeviceCertificateStates":"array:object:managedDeviceCertificateState","subjectAlternativeNameFormatString":"string"}},"androidScepCertificateProfile":{"base":"androidCertificateProfileBase","properties":{"hashAlgorithm":"enum:hashAlgorithms","keySize":"enum:keySize","keyUsage":"enum:keyUsages","managedDeviceCertificateStates":"array:object:managedDeviceCertificateState","scepServerUrls":"array:string","subjectAlternativeNameFormatString":"string","subjectNameFormatString":"string"}},"androidTrustedRootCertificate":{"base":"deviceConfiguration","properties":{"certFileName":"string","trustedRootCertificate":"string"}},"androidVpnConfiguration":{"base":"deviceConfiguration","properties":{"authenticationMethod":"enum:vpnAuthenticationMethod","connectionName":"string","connectionType":"enum:androidVpnConnectionType","customData":"array:object:keyValue","customKeyValueData":"array:object:keyValuePair","fingerprint":"string","identityCertificate":"object:androidCertificateProfileBase","realm":"string","role":"string","servers":"array:object:vpnServer"}},"androidWiFiConfiguration":{"base":"deviceConfiguration","properties":{"connectAutomatically":"boolean","connectWhenNetworkNameIsHidden":"boolean","networkName":"string","ssid":"string","wiFiSecurityType":"enum:androidWiFiSecurityType"}},"androidWorkProfileCertificateProfileBase":{"base":"deviceConfiguration","properties":{"certificateValidityPeriodScale":"enum:certificateValidityPeriodScale","certificateValidityPeriodValue":"number","extendedKeyUsages":"array:object:extendedKeyUsage","renewalThresholdPercentage":"number","rootCertificate":"object:androidWorkProfileTrustedRootCertificate","subjectAlternativeNameType":"enum:subjectAlternativeNameType","subjectNameFormat":"enum:subjectNameFormat"}},"androidWorkProfileCompliancePolicy":{"base":"deviceCompliancePolicy","properties":{"advancedThreatProtectionRequiredSecurityLevel":"enum:deviceThreatProtectionLevel","deviceThreatProtectionEnabled":"boolean","deviceThreatProtectionRequiredSecurityLevel":"enum:deviceThreatProtectionLevel","minAndroidSecurityPatchLevel":"string","osMaximumVersion":"string","osMinimumVersion":"string","passwordExpirationDays":"number","passwordMinimumLength":"number","passwordMinutesOfInactivityBeforeLock":"number","passwordPreviousPasswordBlockCount":"number","passwordRequired":"boolean","passwordRequiredType":"enum:androidRequiredPasswordType","passwordSignInFailureCountBeforeFactoryReset":"number","requiredPasswordComplexity":"enum:androidRequiredPasswordComplexity","securityBlockJailbrokenDevices":"boolean","securityDisableUsbDebugging":"boolean","securityPreventInstallAppsFromUnknownSources":"boolean","securityRequireCompanyPortalAppIntegrity":"boolean","securityRequireGooglePlayServices":"boolean","securityRequireSafetyNetAttestationBasicIntegrity":"boolean","securityRequireSafetyNetAttestationCertifiedDevice":"boolean","securityRequireUpToDateSecurityProviders":"boolean","securityRequireVerifyApps":"boolean","securityRequiredAndroidSafetyNetEvaluationType":"enum:androidSafetyNetEvaluationType","storageRequireEncryption":"boolean","workProfileInactiveBeforeScreenLockInMinutes":"number","workProfilePasswordExpirationInDays":"number","workProfilePasswordMinimumLength":"number","workProfilePasswordRequiredType":"enum:androidWorkProfileRequiredPasswordType","workProfilePreviousPasswordBlockCount":"number","workProfileRequirePassword":"boolean","workProfileRequiredPasswordComplexity":"enum:androidRequiredPasswordComplexity"}},"androidWorkProfileCustomConfiguration":{"base":"deviceConfiguration","properties":{"omaSettings":"array:object:omaSetting"}},"androidWorkProfileEasEmailProfileBase":{"base":"deviceConfiguration","properties":{"authenticationMethod":"enum:easAuthenticationMethod","durationOfEmailToSync":"enum:emailSyncDuration","emailAddressSource":"enum:userEmailSource","hostName":"string","identityCertificate":"object:androidWorkProfileCertificateProfileBase","requireSsl":"boolean","usernameSource":"enum:androidUsernameSource"}},"androidWorkProfileEnterpriseWiFiConfiguration":{"base":"androidWorkProfileWiFiConfiguration","properties":{"authenticationMethod":"enum:wiFiAuthenticationMethod","eapType":"enum:androidEapType","identityCertificateForClientAuthentication":"object:androidWorkProfileCertificateProfileBase","innerAuthenticationProtocolForEapTtls":"enum:nonEapAuthenticationMethodForEapTtlsType","innerAuthenticationProtocolForPeap":"enum:nonEapAuthenticationMethodForPeap","outerIdentityPrivacyTemporaryValue":"string","rootCertificateForServerValidation":"object:androidWorkProfileTrustedRootCertificate","trustedServerCertificateNames":"array:string"}},"androidWorkProfileGeneralDeviceConfiguration":{"base":"deviceConfiguration","properties":{"allowedGoogleAccountDomains":"array:string","blockUnifiedPasswordForWorkProfile":"boolean","passwordBlockFaceUnlock":"boolean","passwordBlockFingerprintUnlock":"boolean","passwordBlockIrisUnlock":"boolean","passwordBlockTrustAgents":"boolean","passwordExpirationDays":"number","passwordMinimumLength":"number","passwordMinutesOfInactivityBeforeScreenTimeout":"number","passwordPreviousPasswordBlockCount":"number","passwordRequiredType":"enum:androidWorkProfileRequiredPasswordType","passwordSignInFailureCountBeforeFactoryReset":"number","requiredPasswordComplexity":"enum:androidRequiredPasswordComplexity","securityRequireVerifyApps":"boolean","vpnAlwaysOnPackageIdentifier":"string","vpnEnableAlwaysOnLockdownMode":"boolean","workProfileAccountUse":"enum:androidWorkProfileAccountUse","workProfileAllowAppInstallsFromUnknownSources":"boolean","workProfileAllowWidgets":"boolean","workProfileBlockAddingAccounts":"boolean","workProfileBlockCamera":"boolean","workProfileBlockCrossProfileCallerId":"boolean","workProfileBlockCrossProfileContactsSearch":"boolean","workProfileBlockCrossProfileCopyPaste":"boolean","workProfileBlockNotificationsWhileDeviceLocked":"boolean","workProfileBlockPersonalAppInstallsFromUnknownSources":"boolean","workProfileBlockScreenCapture":"boolean","workProfileBluetoothEnableContactSharing":"boolean","workProfileDataSharingType":"enum:androidWorkProfileCrossProfileDataSharingType","workProfileDefaultAppPermissionPolicy":"enum:androidWorkProfileDefaultAppPermissionPolicyType","workProfilePasswordBlockFaceUnlock":"boolean","workProfilePasswordBlockFingerprintUnlock":"boolean","workProfilePasswordBlockIrisUnlock":"boolean","workProfilePasswordBlockTrustAgents":"boolean","workProfilePasswordExpirationDays":"number","workProfilePasswordMinLetterCharacters":"number","workProfilePasswordMinLowerCaseCharacters":"number","workProfilePasswordMinNonLetterCharacters":"number","workProfilePasswordMinNumericCharacters":"number","workProfilePasswordMinSymbolCharacters":"number","workProfilePasswordMinUpperCaseCharacters":"number","workProfilePasswordMinimumLength":"number","workProfilePasswordMinutesOfInactivityBeforeScreenTimeout":"number","workProfilePasswordPreviousPasswordBlockCount":"number","workProfilePasswordRequiredType":"enum:androidWorkProfileRequiredPasswordType","workProfilePasswordSignInFailureCountBeforeFactoryReset":"number","workProfileRequirePassword":"boolean","workProfileRequiredPasswordComplexity":"enum:androidRequiredPasswordComplexity"}},"androidWorkProfileGmailEasConfiguration":{"base":"androidWorkProfileEasEmailProfileBase","properties":{}},"androidWorkProfileNineWorkEasConfiguration":{"base":"androidWorkProfileEasEmailProfileBase","properties":{"syncCalendar":"boolean","syncContacts":"boolean","syncTasks":"boolean"}},"androidWorkProfilePkcsCertificateProfile":{"base":"androidWorkProfileCertificateProfileBase","properties":{"certificateStore":"enum:certificateStore","certificateTemplateName":"string","certificationAuthority":"string","certificationAuthorityName":"string","customSubjectAlternativeNames":"array:object:customSubjectAlternativeName","managedDeviceCertificateStates":"array:object:managedDeviceCertificateState","subjectAlternativeNameFormatString":"string","subjectNameFormatString":"string"}},"androidWorkProfileScepCertificateProfile":{"base":"androidWorkProfileCertificateProfileBase","properties":{"certificateStore":"enum:certificateStore","customSubjectAlternativeNames":"array:object:customSubjectAlternativeName","hashAlgorithm":"enum:hashAlgorithms","keySize":"enum:keySize","keyUsage":"enum:keyUsages","managedDeviceCertificateStates":"array:object:managedDeviceCertificateState","scepServerUrls":"array:string","subjectAlternativeNameFormatString":"string","subjectNameFormatString":"string"}},"androidWorkProfileTrustedRootCertificate":{"base":"deviceConfiguration","properties":{"certFileName":"string","trustedRootCertificate":"string"}},"androidWorkProfileVpnConfiguration":{"base":"deviceConfiguration","properties":{"alwaysOn":"boolean","alwaysOnLockdown":"boolean","authenticationMethod":"enum:vpnAuthenticationMethod","connectionName":"string","connectionType":"enum:androidWorkProfileVpnConnectionType","customData":"array:object:keyValue","customKeyValueData":"array:object:keyValuePair","fingerprint":"string","identityCertificate":"object:androidWorkProfileCertificateProfileBase","microsoftTunnelSiteId":"string","proxyExclusionList":"array:string","proxyServer":"object:vpnProxyServer","realm":"string","role":"string","servers":"array:object:vpnServer","targetedMobileApps":"array:object:appListItem","targetedPackageIds":"array:string"}},"androidWorkProfileWiFiConfiguration":{"base":"deviceConfiguration","properties":{"connectAutomatically":"boolean","connectWhenNetworkNameIsHidden":"boolean","networkName":"string","preSharedKey":"string","preSharedKeyIsSet":"boolean","proxyAutomaticConfigurationUrl":"string","proxySettings":"enum:wiFiProxySetting","ssid":"string","wiFiSecurityType":"enum:androidWiFiSecurityType"}},"aospDeviceOwnerCertificateProfileBase":{"base":"deviceConfiguration","properties":{"certificateValidityPeriodScale":"enum:certificateValidityPeriodScale","certificateValidityPeriodValue":"number","extendedKeyUsages":"array:object:extendedKeyUsage","renewalThresholdPercentage":"number","rootCertificate":"object:aospDeviceOwnerTrustedRootCertificate","subjectAlternativeNameType":"enum:subjectAlternativeNameType","subjectNameFormat":"enum:subjectNameFormat"}},"aospDeviceOwnerCompliancePolicy":{"base":"deviceCompliancePolicy","properties":{"minAndroidSecurityPatchLevel":"string","osMaximumVersion":"string","osMinimumVersion":"string","passwordMinimumLength":"number","passwordMinutesOfInactivityBeforeLock":"number","passwordRequired":"boolean","passwordRequiredType":"enum:androidDeviceOwnerRequiredPasswordType","securityBlockJailbrokenDevices":"boolean","storageRequireEncryption":"boolean"}},"aospDeviceOwnerDeviceConfiguration":{"base":"deviceConfiguration","properties":{"appsBlockInstallFromUnknownSources":"boolean","bluetoothBlockConfiguration":"boolean","bluetoothBlocked":"boolean","cameraBlocked":"boolean","factoryResetBlocked":"boolean","passwordMinimumLength":"number","passwordMinutesOfInactivityBeforeScreenTimeout":"number","passwordRequiredType":"enum:androidDeviceOwnerRequiredPasswordType","passwordSignInFailureCountBeforeFactoryReset":"number","screenCaptureBlocked":"boolean","securityAllowDebuggingFeatures":"boolean","storageBlockExternalMedia":"boolean","storageBlockUsbFileTransfer":"boolean","wifiBlockEditConfigurations":"boolean"}},"aospDeviceOwnerEnterpriseWiFiConfiguration":{"base":"aospDeviceOwnerWiFiConfiguration","properties":{"authenticationMethod":"enum:wiFiAuthenticationMethod","eapType":"enum:androidEapType","identityCertificateForClientAuthentication":"object:aospDeviceOwnerCertificateProfileBase","innerAuthenticationProtocolForEapTtls":"enum:nonEapAuthenticationMethodForEapTtlsType","innerAuthenticationProtocolForPeap":"enum:nonEapAuthenticationMethodForPeap","outerIdentityPrivacyTemporaryValue":"string","rootCertificateForServerValidation":"object:aospDeviceOwnerTrustedRootCertificate","trustedServerCertificateNames":"array:string"}},"aospDeviceOwnerPkcsCertificateProfile":{"base":"aospDeviceOwnerCertificateProfileBase","properties":{"certificateStore":"enum:certificateStore","certificateTemplateName":"string","certificationAuthority":"string","certificationAuthorityName":"string","certificationAuthorityType":"enum:deviceManagementCertificationAuthority","customSubjectAlternativeNames":"array:object:customSubjectAlternativeName","managedDeviceCertificateStates":"array:object:managedDeviceCertificateState","subjectAlternativeNameFormatString":"string","subjectNameFormatString":"string"}},"aospDeviceOwnerScepCertificateProfile":{"base":"aospDeviceOwnerCertificateProfileBase","properties":{"certificateStore":"enum:certificateStore","customSubjectAlternativeNames":"array:object:customSubjectAlternativeName","hashAlgorithm":"enum:hashAlgorithms","keySize":"enum:keySize","keyUsage":"enum:keyUsages","managedDeviceCertificateStates":"array:object:managedDeviceCertificateState","scepServerUrls":"array:string","subjectAlternativeNameFormatString":"string","subjectNameFormatString":"string"}},"aospDeviceOwnerTrustedRootCertificate":{"base":"deviceConfiguration","properties":{"certFileName":"string","trustedRootCertificate":"string"}},"aospDeviceOwnerWiFiConfiguration":{"base":"deviceConfiguration","properties":{"connectAutomatically":"boolean","connectWhenNetworkNameIsHidden":"boolean","networkName":"string","preSharedKey":"string","preSharedKeyIsSet":"boolean","proxyAutomaticConfigurationUrl":"string","proxyExclusionList":"array:string","proxyManualAddress":"string","proxyManualPort":"number","proxySetting":"enum:wiFiProxySetting","ssid":"string","wiFiSecurityType":"enum:aospDeviceOwnerWiFiSecurityType"}},"appListItem":{"properties":{"appId":"string","appStoreUrl":"string","name":"string","publisher":"string"}},"appleAppListItem":{"base":"appListItem","properties":{}},"appleDeviceFeaturesConfigurationBase":{"base":"deviceConfiguration","properties":{"airPrintDestinations":"array:object:airPrintDestination"}},"appleExpeditedCheckinConfigurationBase":{"base":"deviceConfiguration","properties":{"enableExpeditedCheckin":"boolean"}},"appleVpnAlwaysOnConfiguration":{"properties":{"airPrintExceptionAction":"enum:vpnServiceExceptionAction","allowAllCaptiveNetworkPlugins":"boolean","allowCaptiveWebSheet":"boolean","allowedCaptiveNetworkPlugins":"object:specifiedCaptiveNetworkPlugins","cellularExceptionAction":"enum:vpnServiceExceptionAction","natKeepAliveIntervalInSeconds":"number","natKeepAliveOffloadEnable":"boolean","tunnelConfiguration":"enum:vpnTunnelConfigurationType","userToggleEnabled":"boolean","voicemailExceptionAction":"enum:vpnServiceExceptionAction"}},"appleVpnConfiguration":{"base":"deviceConfiguration","properties":{"associatedDomains":"array:string","authenticationMethod":"enum:vpnAuthenticationMethod","connectionName":"string","connectionType":"enum:appleVpnConnectionType","customData":"array:object:keyValue","customKeyValueData":"array:object:keyValuePair","disableOnDemandUserOverride":"boolean","disconnectOnIdle":"boolean","disconnectOnIdleTimerInSeconds":"number","enablePerApp":"boolean","enableSplitTunneling":"boolean","excludedDomains":"array:string","identifier":"string","loginGroupOrDomain":"string","onDemandRules":"array:object:vpnOnDemandRule","optInToDeviceIdSharing":"boolean","providerType":"enum:vpnProviderType","proxyServer":"object:vpnProxyServer","realm":"string","role":"string","safariDomains":"array:string","server":"object:vpnServer"}},"applicationEnforcedRestrictionsSessionControl":{"base":"conditionalAccessSessionControl","properties":{}},"authenticationCombinationConfiguration":{"base":"entity","properties":{"appliesToCombinations":"array:enum:authenticationMethodModes"}},"authenticationMethodConfiguration":{"base":"entity","properties":{"excludeTargets":"array:object:excludeTarget","state":"enum:authenticationMethodState"}},"authenticationMethodFeatureConfiguration":{"properties":{"excludeTarget":"object:featureTarget","includeTarget":"object:featureTarget","state":"enum:advancedConfigState"}},"authenticationMethodTarget":{"base":"entity","properties":{"isRegistrationRequired":"boolean","targetType":"enum:authenticationMethodTargetType"}},"authenticationMethodsPolicy":{"base":"entity","properties":{"authenticationMethodConfigurations":"array:object:authenticationMethodConfiguration","description":"string","displayName":"string","lastModifiedDateTime":"string","microsoftAuthenticatorPlatformSettings":"object:microsoftAuthenticatorPlatformSettings","policyMigrationState":"enum:authenticationMethodsPolicyMigrationState","policyVersion":"string","reconfirmationInDays":"number","registrationEnforcement":"object:registrationEnforcement","reportSuspiciousActivitySettings":"object:reportSuspiciousActivitySettings","systemCredentialPreferences":"object:systemCredentialPreferences"}},"authenticationMethodsRegistrationCampaign":{"properties":{"enforceRegistrationAfterAllowedSnoozes":"boolean","excludeTargets":"array:object:excludeTarget","includeTargets":"array:object:authenticationMethodsRegistrationCampaignIncludeTarget","snoozeDurationInDays":"number","state":"enum:advancedConfigState"}},"authenticationMethodsRegistrationCampaignIncludeTarget":{"properties":{"id":"string","targetType":"enum:authenticationMethodTargetType","targetedAuthenticationMethod":"string"}},"authenticationStrengthPolicy":{"base":"entity","properties":{"allowedCombinations":"array:enum:authenticationMethodModes","combinationConfigurations":"array:object:authenticationCombinationConfiguration","createdDateTime":"string","description":"string","displayName":"string","modifiedDateTime":"string","policyType":"enum:authenticationStrengthPolicyType","requirementsSatisfied":"enum:authenticationStrengthRequirements"}},"authorizationPolicy":{"base":"policyBase","properties":{"allowEmailVerifiedUsersToJoinOrganization":"boolean","allowInvitesFrom":"enum:allowInvitesFrom","allowUserConsentForRiskyApps":"boolean","allowedToSignUpEmailBasedSubscriptions":"boolean","allowedToUseSSPR":"boolean","blockMsolPowerShell":"boolean","defaultUserRoleOverrides":"array:object:defaultUserRoleOverride","defaultUserRolePermissions":"object:defaultUserRolePermissions","enabledPreviewFeatures":"array:string","guestUserRoleId":"string","permissionGrantPolicyIdsAssignedToDefaultUserRole":"array:string"}},"azureADWindowsAutopilotDeploymentProfile":{"base":"windowsAutopilotDeploymentProfile","properties":{}},"bitLockerFixedDrivePolicy":{"properties":{"encryptionMethod":"enum:bitLockerEncryptionMethod","recoveryOptions":"object:bitLockerRecoveryOptions","requireEncryptionForWriteAccess":"boolean"}},"bitLockerRecoveryOptions":{"properties":{"blockDataRecoveryAgent":"boolean","enableBitLockerAfterRecoveryInformationToStore":"boolean","enableRecoveryInformationSaveToStore":"boolean","hideRecoveryOptions":"boolean","recoveryInformationToStore":"enum:bitLockerRecoveryInformationType","recoveryKeyUsage":"enum:configurationUsage","recoveryPasswordUsage":"enum:configurationUsage"}},"bitLockerRemovableDrivePolicy":{"properties":{"blockCrossOrganizationWriteAccess":"boolean","encryptionMethod":"enum:bitLockerEncryptionMethod","requireEncryptionForWriteAccess":"boolean"}},"bitLockerSystemDrivePolicy":{"properties":{"encryptionMethod":"enum:bitLockerEncryptionMethod","minimumPinLength":"number","prebootRecoveryEnableMessageAndUrl":"boolean","prebootRecoveryMessage":"string","prebootRecoveryUrl":"string","recoveryOptions":"object:bitLockerRecoveryOptions","startupAuthenticationBlockWithoutTpmChip":"boolean","startupAuthenticationRequired":"boolean","startupAuthenticationTpmKeyUsage":"enum:configurationUsage","startupAuthenticationTpmPinAndKeyUsage":"enum:configurationUsage","startupAuthenticationTpmPinUsage":"enum:configurationUsage","startupAuthenticationTpmUsage":"enum:configurationUsage"}},"cloudAppSecuritySessionControl":{"base":"conditionalAccessSessionControl","properties":{"cloudAppSecurityType":"enum:cloudAppSecuritySessionControlType"}},"compliantNetworkNamedLocation":{"base":"namedLocation","properties":{"compliantNetworkType":"enum:compliantNetworkType","isTrusted":"boolean"}},"conditionalAccessAllExternalTenants":{"base":"conditionalAccessExternalTenants","properties":{}},"conditionalAccessApplications":{"properties":{"applicationFilter":"object:conditionalAccessFilter","excludeApplications":"array:string","globalSecureAccess":"object:conditionalAccessGlobalSecureAccess","includeApplications":"array:string","includeAuthenticationContextClassReferences":"array:string","includeUserActions":"array:string","networkAccess":"object:conditionalAccessNetworkAccess"}},"conditionalAccessAuthenticationFlows":{"properties":{"transferMethods":"enum:conditionalAccessTransferMethods"}},"conditionalAccessClientApplications":{"properties":{"excludeServicePrincipals":"array:string","includeServicePrincipals":"array:string","servicePrincipalFilter":"object:conditionalAccessFilter"}},"conditionalAccessConditionSet":{"properties":{"applications":"object:conditionalAccessApplications","authenticationFlows":"object:conditionalAccessAuthenticationFlows","clientAppTypes":"array:enum:conditionalAccessClientApp","clientApplications":"object:conditionalAccessClientApplications","deviceStates":"object:conditionalAccessDeviceStates","devices":"object:conditionalAccessDevices","insiderRiskLevels":"enum:conditionalAccessInsiderRiskLevels","locations":"object:conditionalAccessLocations","platforms":"object:conditionalAccessPlatforms","servicePrincipalRiskLevels":"array:enum:riskLevel","signInRiskLevels":"array:enum:riskLevel","userRiskLevels":"array:enum:riskLevel","users":"object:conditionalAccessUsers"}},"conditionalAccessDeviceStates":{"properties":{"excludeStates":"array:string","includeStates":"array:string"}},"conditionalAccessDevices":{"properties":{"deviceFilter":"object:conditionalAccessFilter","excludeDeviceStates":"array:string","excludeDevices":"array:string","includeDeviceStates":"array:string","includeDevices":"array:string"}},"conditionalAccessEnumeratedExternalTenants":{"base":"conditionalAccessExternalTenants","properties":{"members":"array:string"}},"conditionalAccessExternalTenants":{"properties":{"membershipKind":"enum:conditionalAccessExternalTenantsMembershipKind"}},"conditionalAccessFilter":{"properties":{"mode":"enum:filterMode","rule":"string"}},"conditionalAccessGlobalSecureAccess":{"properties":{}},"conditionalAccessGrantControls":{"properties":{"authenticationStrength":"object:authenticationStrengthPolicy","builtInControls":"array:enum:conditionalAccessGrantControl","customAuthenticationFactors":"array:string","operator":"string","termsOfUse":"array:string"}},"conditionalAccessGuestsOrExternalUsers":{"properties":{"externalTenants":"object:conditionalAccessExternalTenants","guestOrExternalUserTypes":"enum:conditionalAccessGuestOrExternalUserTypes"}},"conditionalAccessLocations":{"properties":{"excludeLocations":"array:string","includeLocations":"array:string"}},"conditionalAccessNetworkAccess":{"properties":{}},"conditionalAccessPlatforms":{"properties":{"excludePlatforms":"array:enum:conditionalAccessDevicePlatform","includePlatforms":"array:enum:conditionalAccessDevicePlatform"}},"conditionalAccessPolicy":{"base":"policyDeletableItem","properties":{"conditions":"object:conditionalAccessConditionSet","createdDateTime":"string","description":"string","displayName":"string","grantControls":"object:conditionalAccessGrantControls","id":"string","modifiedDateTime":"string","sessionControls":"object:conditionalAccessSessionControls","state":"enum:conditionalAccessPolicyState"}},"conditionalAccessSessionControl":{"properties":{"isEnabled":"boolean"}},"conditionalAccessSessionControls":{"properties":{"applicationEnforcedRestrictions":"object:applicationEnforcedRestrictionsSessionControl","cloudAppSecurity":"object:cloudAppSecuritySessionControl","continuousAccessEvaluation":"object:continuousAccessEvaluationSessionControl","disableResilienceDefaults":"boolean","globalSecureAccessFilteringProfile":"object:globalSecureAccessFilteringProfileSessionControl","persistentBrowser":"object:persistentBrowserSessionControl","secureSignInSession":"object:secureSignInSessionControl","signInFrequency":"object:signInFrequencySessionControl"}},"conditionalAccessUsers":{"properties":{"excludeGroups":"array:string","excludeGuestsOrExternalUsers":"object:conditionalAccessGuestsOrExternalUsers","excludeRoles":"array:string","excludeUsers":"array:string","includeGroups":"array:string","includeGuestsOrExternalUsers":"object:conditionalAccessGuestsOrExternalUsers","includeRoles":"array:string","includeUsers":"array:string"}},"configurationManagerCollectionAssignmentTarget":{"base":"deviceAndAppManagementAssignmentTarget","properties":{"collectionId":"string"}},"continuousAccessEvaluationSessionControl":{"properties":{"mode":"enum:continuousAccessEvaluationMode"}},"countryNamedLocation":{"base":"namedLocation","properties":{"countriesAndRegions":"array:string","countryLookupMethod":"enum:countryLookupMethodType","includeUnknownCountriesAndRegions":"boolean"}},"credentialSingleSignOnExtension":{"base":"singleSignOnExtension","properties":{"configurations":"array:object:keyTypedValuePair","domains":"array:string","extensionIdentifier":"string","realm":"string","teamIdentifier":"string"}},"crossTenantAccessPolicyB2BSetting":{"properties":{"applications":"object:crossTenantAccessPolicyTargetConfiguration","usersAndGroups":"object:crossTenantAccessPolicyTargetConfiguration"}},"crossTenantAccessPolicyConfigurationDefault":{"base":"entity","properties":{"automaticUserConsentSettings":"object:inboundOutboundPolicyConfiguration","b2bCollaborationInbound":"object:crossTenantAccessPolicyB2BSetting","b2bCollaborationOutbound":"object:crossTenantAccessPolicyB2BSetting","b2bDirectConnectInbound":"object:crossTenantAccessPolicyB2BSetting","b2bDirectConnectOutbound":"object:crossTenantAccessPolicyB2BSetting","inboundTrust":"object:crossTenantAccessPolicyInboundTrust","invitationRedemptionIdentityProviderConfiguration":"object:defaultInvitationRedemptionIdentityProviderConfiguration","isServiceDefault":"boolean","tenantRestrictions":"object:crossTenantAccessPolicyTenantRestrictions"}},"crossTenantAccessPolicyConfigurationPartner":{"base":"policyDeletableItem","properties":{"automaticUserConsentSettings":"object:inboundOutboundPolicyConfiguration","b2bCollaborationInbound":"object:crossTenantAccessPolicyB2BSetting","b2bCollaborationOutbound":"object:crossTenantAccessPolicyB2BSetting","b2bDirectConnectInbound":"object:crossTenantAccessPolicyB2BSetting","b2bDirectConnectOutbound":"object:crossTenantAccessPolicyB2BSetting","identitySynchronization":"object:crossTenantIdentitySyncPolicyPartner","inboundTrust":"object:crossTenantAccessPolicyInboundTrust","isInMultiTenantOrganization":"boolean","isServiceProvider":"boolean","tenantId":"string","tenantRestrictions":"object:crossTenantAccessPolicyTenantRestrictions"}},"crossTenantAccessPolicyInboundTrust":{"properties":{"isCompliantDeviceAccepted":"boolean","isHybridAzureADJoinedDeviceAccepted":"boolean","isMfaAccepted":"boolean"}},"crossTenantAccessPolicyTarget":{"properties":{"target":"string","targetType":"enum:crossTenantAccessPolicyTargetType"}},"crossTenantAccessPolicyTargetConfiguration":{"properties":{"accessType":"enum:crossTenantAccessPolicyTargetConfigurationAccessType","targets":"array:object:crossTenantAccessPolicyTarget"}},"crossTenantAccessPolicyTenantRestrictions":{"base":"crossTenantAccessPolicyB2BSetting","properties":{"devices":"object:devicesFilter"}},"crossTenantIdentitySyncPolicyPartner":{"base":"policyDeletableItem","properties":{"displayName":"string","externalCloudAuthorizedApplicationId":"string","tenantId":"string","userSyncInbound":"object:crossTenantUserSyncInbound"}},"crossTenantUserSyncInbound":{"properties":{"isSyncAllowed":"boolean"}},"cryptographySuite":{"properties":{"authenticationTransformConstants":"enum:authenticationTransformConstant","cipherTransformConstants":"enum:vpnEncryptionAlgorithmType","dhGroup":"enum:diffieHellmanGroup","encryptionMethod":"enum:vpnEncryptionAlgorithmType","integrityCheckMethod":"enum:vpnIntegrityAlgorithmType","pfsGroup":"enum:perfectForwardSecrecyGroup"}},"customAppSettings":{"properties":{"developerToolsForShowingAppUsageMetrics":"enum:appDevelopmentPlatforms"}},"customSubjectAlternativeName":{"properties":{"name":"string","sanType":"enum:subjectAlternativeNameType"}},"customUpdateTimeWindow":{"properties":{"endDay":"enum:dayOfWeek","endTime":"string","startDay":"enum:dayOfWeek","startTime":"string"}},"defaultDeviceCompliancePolicy":{"base":"deviceCompliancePolicy","properties":{}},"defaultInvitationRedemptionIdentityProviderConfiguration":{"base":"invitationRedemptionIdentityProviderConfiguration","properties":{}},"defaultUserRoleOverride":{"base":"entity","properties":{"isDefault":"boolean","rolePermissions":"array:object:unifiedRolePermission"}},"defaultUserRolePermissions":{"properties":{"allowedToCreateApps":"boolean","allowedToCreateSecurityGroups":"boolean","allowedToCreateTenants":"boolean","allowedToReadBitlockerKeysForOwnedDevice":"boolean","allowedToReadOtherUsers":"boolean"}},"defenderDetectedMalwareActions":{"properties":{"highSeverity":"enum:defenderThreatAction","lowSeverity":"enum:defenderThreatAction","moderateSeverity":"enum:defenderThreatAction","severeSeverity":"enum:defenderThreatAction"}},"deliveryOptimizationBandwidth":{"properties":{}},"deliveryOptimizationBandwidthAbsolute":{"base":"deliveryOptimizationBandwidth","properties":{"maximumDownloadBandwidthInKilobytesPerSecond":"number","maximumUploadBandwidthInKilobytesPerSecond":"number"}},"deliveryOptimizationBandwidthBusinessHoursLimit":{"properties":{"bandwidthBeginBusinessHours":"number","bandwidthEndBusinessHours":"number","bandwidthPercentageDuringBusinessHours":"number","bandwidthPercentageOutsideBusinessHours":"number"}},"deliveryOptimizationBandwidthHoursWithPercentage":{"base":"deliveryOptimizationBandwidth","properties":{"bandwidthBackgroundPercentageHours":"object:deliveryOptimizationBandwidthBusinessHoursLimit","bandwidthForegroundPercentageHours":"object:deliveryOptimizationBandwidthBusinessHoursLimit"}},"deliveryOptimizationBandwidthPercentage":{"base":"deliveryOptimizationBandwidth","properties":{"maximumBackgroundBandwidthPercentage":"number","maximumForegroundBandwidthPercentage":"number"}},"deliveryOptimizationGroupIdCustom":{"base":"deliveryOptimizationGroupIdSource","properties":{"groupIdCustom":"string"}},"deliveryOptimizationGroupIdSource":{"properties":{}},"deliveryOptimizationGroupIdSourceOptions":{"base":"deliveryOptimizationGroupIdSource","properties":{"groupIdSourceOption":"enum:deliveryOptimizationGroupIdOptionsType"}},"deliveryOptimizationMaxCacheSize":{"properties":{}},"deliveryOptimizationMaxCacheSizeAbsolute":{"base":"deliveryOptimizationMaxCacheSize","properties":{"maximumCacheSizeInGigabytes":"number"}},"deliveryOptimizationMaxCacheSizePercentage":{"base":"deliveryOptimizationMaxCacheSize","properties":{"maximumCacheSizePercentage":"number"}},"deviceAndAppManagementAssignmentFilter":{"base":"entity","properties":{"assignmentFilterManagementType":"enum:assignmentFilterManagementType","createdDateTime":"string","description":"string","displayName":"string","lastModifiedDateTime":"string","payloads":"array:object:payloadByFilter","platform":"enum:devicePlatformType","roleScopeTags":"array:string","rule":"string"}},"deviceAndAppManagementAssignmentTarget":{"properties":{"deviceAndAppManagementAssignmentFilterId":"string","deviceAndAppManagementAssignmentFilterType":"enum:deviceAndAppManagementAssignmentFilterType"}},"deviceComanagementAuthorityConfiguration":{"base":"deviceEnrollmentConfiguration","properties":{"configurationManagerAgentCommandLineArgument":"string","installConfigurationManagerAgent":"boolean","managedDeviceAuthority":"number"}},"deviceComplianceActionItem":{"base":"entity","properties":{"actionType":"enum:deviceComplianceActionType","gracePeriodHours":"number","notificationMessageCCList":"array:string","notificationTemplateId":"string"}},"deviceComplianceDeviceOverview":{"base":"entity","properties":{"configurationVersion":"number","conflictCount":"number","errorCount":"number","failedCount":"number","lastUpdateDateTime":"string","notApplicableCount":"number","notApplicablePlatformCount":"number","pendingCount":"number","successCount":"number"}},"deviceComplianceDeviceStatus":{"base":"entity","properties":{"complianceGracePeriodExpirationDateTime":"string","deviceDisplayName":"string","deviceModel":"string","lastReportedDateTime":"string","platform":"number","status":"enum:complianceStatus","userName":"string","userPrincipalName":"string"}},"deviceCompliancePolicy":{"base":"entity","properties":{"assignments":"array:object:deviceCompliancePolicyAssignment","createdDateTime":"string","description":"string","deviceSettingStateSummaries":"array:object:settingStateDeviceSummary","deviceStatusOverview":"object:deviceComplianceDeviceOverview","deviceStatuses":"array:object:deviceComplianceDeviceStatus","displayName":"string","lastModifiedDateTime":"string","roleScopeTagIds":"array:string","scheduledActionsForRule":"array:object:deviceComplianceScheduledActionForRule","userStatusOverview":"object:deviceComplianceUserOverview","userStatuses":"array:object:deviceComplianceUserStatus","version":"number"}},"deviceCompliancePolicyAssignment":{"base":"entity","properties":{"source":"enum:deviceAndAppManagementAssignmentSource","sourceId":"string","target":"object:deviceAndAppManagementAssignmentTarget"}},"deviceCompliancePolicyScript":{"properties":{"deviceComplianceScriptId":"string","rulesContent":"string"}},"deviceComplianceScheduledActionForRule":{"base":"entity","properties":{"ruleName":"string","scheduledActionConfigurations":"array:object:deviceComplianceActionItem"}},"deviceComplianceUserOverview":{"base":"entity","properties":{"configurationVersion":"number","conflictCount":"number","errorCount":"number","failedCount":"number","lastUpdateDateTime":"string","notApplicableCount":"number","pendingCount":"number","successCount":"number"}},"deviceComplianceUserStatus":{"base":"entity","properties":{"devicesCount":"number","lastReportedDateTime":"string","status":"enum:complianceStatus","userDisplayName":"string","userPrincipalName":"string"}},"deviceConfiguration":{"base":"entity","properties":{"assignments":"array:object:deviceConfigurationAssignment","createdDateTime":"string","description":"string","deviceManagementApplicabilityRuleDeviceMode":"object:deviceManagementApplicabilityRuleDeviceMode","deviceManagementApplicabilityRuleOsEdition":"object:deviceManagementApplicabilityRuleOsEdition","deviceManagementApplicabilityRuleOsVersion":"object:deviceManagementApplicabilityRuleOsVersion","deviceSettingStateSummaries":"array:object:settingStateDeviceSummary","deviceStatusOverview":"object:deviceConfigurationDeviceOverview","deviceStatuses":"array:object:deviceConfigurationDeviceStatus","displayName":"string","groupAssignments":"array:object:deviceConfigurationGroupAssignment","lastModifiedDateTime":"string","roleScopeTagIds":"array:string","supportsScopeTags":"boolean","userStatusOverview":"object:deviceConfigurationUserOverview","userStatuses":"array:object:deviceConfigurationUserStatus","version":"number"}},"deviceConfigurationAssignment":{"base":"entity","properties":{"intent":"enum:deviceConfigAssignmentIntent","source":"enum:deviceAndAppManagementAssignmentSource","sourceId":"string","target":"object:deviceAndAppManagementAssignmentTarget"}},"deviceConfigurationDeviceOverview":{"base":"entity","properties":{"configurationVersion":"number","conflictCount":"number","errorCount":"number","failedCount":"number","lastUpdateDateTime":"string","notApplicableCount":"number","notApplicablePlatformCount":"number","pendingCount":"number","successCount":"number"}},"deviceConfigurationDeviceStatus":{"base":"entity","properties":{"complianceGracePeriodExpirationDateTime":"string","deviceDisplayName":"string","deviceModel":"string","lastReportedDateTime":"string","platform":"number","status":"enum:complianceStatus","userName":"string","userPrincipalName":"string"}},"deviceConfigurationGroupAssignment":{"base":"entity","properties":{"deviceConfiguration":"object:deviceConfiguration","excludeGroup":"boolean","targetGroupId":"string"}},"deviceConfigurationUserOverview":{"base":"entity","properties":{"configurationVersion":"number","conflictCount":"number","errorCount":"number","failedCount":"number","lastUpdateDateTime":"string","notApplicableCount":"number","pendingCount":"number","successCount":"number"}},"deviceConfigurationUserStatus":{"base":"entity","properties":{"devicesCount":"number","lastReportedDateTime":"string","status":"enum:complianceStatus","userDisplayName":"string","userPrincipalName":"string"}},"deviceEnrollmentConfiguration":{"base":"entity","properties":{"assignments":"array:object:enrollmentConfigurationAssignment","createdDateTime":"string","description":"string","deviceEnrollmentConfigurationType":"enum:deviceEnrollmentConfigurationType","displayName":"string","lastModifiedDateTime":"string","priority":"number","roleScopeTagIds":"array:string","version":"number"}},"deviceEnrollmentLimitConfiguration":{"base":"deviceEnrollmentConfiguration","properties":{"limit":"number"}},"deviceEnrollmentNotificationConfiguration":{"base":"deviceEnrollmentConfiguration","properties":{"brandingOptions":"enum:enrollmentNotificationBrandingOptions","defaultLocale":"string","notificationMessageTemplateId":"string","notificationTemplates":"array:string","platformType":"enum:enrollmentRestrictionPlatformType","templateType":"enum:enrollmentNotificationTemplateType"}},"deviceEnrollmentPlatformRestriction":{"properties":{"blockedManufacturers":"array:string","blockedSkus":"array:string","osMaximumVersion":"string","osMinimumVersion":"string","personalDeviceEnrollmentBlocked":"boolean","platformBlocked":"boolean"}},"deviceEnrollmentPlatformRestrictionConfiguration":{"base":"deviceEnrollmentConfiguration","properties":{"platformRestriction":"object:deviceEnrollmentPlatformRestriction","platformType":"enum:enrollmentRestrictionPlatformType"}},"deviceEnrollmentPlatformRestrictionsConfiguration":{"base":"deviceEnrollmentConfiguration","properties":{"androidForWorkRestriction":"object:deviceEnrollmentPlatformRestriction","androidRestriction":"object:deviceEnrollmentPlatformRestriction","iosRestriction":"object:deviceEnrollmentPlatformRestriction","macOSRestriction":"object:deviceEnrollmentPlatformRestriction","macRestriction":"object:deviceEnrollmentPlatformRestriction","tvosRestriction":"object:deviceEnrollmentPlatformRestriction","visionOSRestriction":"object:deviceEnrollmentPlatformRestriction","windowsHomeSkuRestriction":"object:deviceEnrollmentPlatformRestriction","windowsMobileRestriction":"object:deviceEnrollmentPlatformRestriction","windowsRestriction":"object:deviceEnrollmentPlatformRestriction"}},"deviceEnrollmentWindowsHelloForBusinessConfiguration":{"base":"deviceEnrollmentConfiguration","properties":{"enhancedBiometricsState":"enum:enablement","enhancedSignInSecurity":"number","pinExpirationInDays":"number","pinLowercaseCharactersUsage":"enum:windowsHelloForBusinessPinUsage","pinMaximumLength":"number","pinMinimumLength":"number","pinPreviousBlockCount":"number","pinSpecialCharactersUsage":"enum:windowsHelloForBusinessPinUsage","pinUppercaseCharactersUsage":"enum:windowsHelloForBusinessPinUsage","remotePassportEnabled":"boolean","securityDeviceRequired":"boolean","securityKeyForSignIn":"enum:enablement","state":"enum:enablement","unlockWithBiometricsEnabled":"boolean"}},"deviceManagementApplicabilityRuleDeviceMode":{"properties":{"deviceMode":"enum:windows10DeviceModeType","name":"string","ruleType":"enum:deviceManagementApplicabilityRuleType"}},"deviceManagementApplicabilityRuleOsEdition":{"properties":{"name":"string","osEditionTypes":"array:enum:windows10EditionType","ruleType":"enum:deviceManagementApplicabilityRuleType"}},"deviceManagementApplicabilityRuleOsVersion":{"properties":{"maxOSVersion":"string","minOSVersion":"string","name":"string","ruleType":"enum:deviceManagementApplicabilityRuleType"}},"deviceManagementConfigurationAndroidSettingApplicability":{"base":"deviceManagementConfigurationSettingApplicability","properties":{}},"deviceManagementConfigurationAppleOSSupportedVersions":{"properties":{"includesMaxVersion":"boolean","includesMinVersion":"boolean","maxVersion":"string","minVersion":"string"}},"deviceManagementConfigurationAppleSettingVersionApplicability":{"properties":{"constraints":"enum:deviceManagementConfigurationAppleApplicabilityConstraint","deviceType":"enum:deviceManagementConfigurationAppleApplicabilityDeviceType","supportedVersions":"object:deviceManagementConfigurationAppleOSSupportedVersions"}},"deviceManagementConfigurationApplicationSettingApplicability":{"base":"deviceManagementConfigurationSettingApplicability","properties":{}},"deviceManagementConfigurationChoiceSettingCollectionDefinition":{"base":"deviceManagementConfigurationChoiceSettingDefinition","properties":{"maximumCount":"number","minimumCount":"number"}},"deviceManagementConfigurationChoiceSettingCollectionInstance":{"base":"deviceManagementConfigurationSettingInstance","properties":{"choiceSettingCollectionValue":"array:object:deviceManagementConfigurationChoiceSettingValue"}},"deviceManagementConfigurationChoiceSettingDefinition":{"base":"deviceManagementConfigurationSettingDefinition","properties":{"defaultOptionId":"string","options":"array:object:deviceManagementConfigurationOptionDefinition"}},"deviceManagementConfigurationChoiceSettingInstance":{"base":"deviceManagementConfigurationSettingInstance","properties":{"choiceSettingValue":"object:deviceManagementConfigurationChoiceSettingValue"}},"deviceManagementConfigurationChoiceSettingValue":{"base":"deviceManagementConfigurationSettingValue","properties":{"children":"array:object:deviceManagementConfigurationSettingInstance","value":"string"}},"deviceManagementConfigurationDependentOn":{"properties":{"dependentOn":"string","parentSettingId":"string"}},"deviceManagementConfigurationEdgeSettingApplicability":{"base":"deviceManagementConfigurationSettingApplicability","properties":{}},"deviceManagementConfigurationExchangeOnlineSettingApplicability":{"base":"deviceManagementConfigurationSettingApplicability","properties":{}},"deviceManagementConfigurationFloatSettingValueDefinition":{"base":"deviceManagementConfigurationSettingValueDefinition","properties":{"maximumValue":"number","minimumValue":"number"}},"deviceManagementConfigurationGroupSettingCollectionInstance":{"base":"deviceManagementConfigurationSettingInstance","properties":{"groupSettingCollectionValue":"array:object:deviceManagementConfigurationGroupSettingValue"}},"deviceManagementConfigurationGroupSettingInstance":{"base":"deviceManagementConfigurationSettingInstance","properties":{"groupSettingValue":"object:deviceManagementConfigurationGroupSettingValue"}},"deviceManagementConfigurationGroupSettingValue":{"base":"deviceManagementConfigurationSettingValue","properties":{"children":"array:object:deviceManagementConfigurationSettingInstance"}},"deviceManagementConfigurationIntegerSettingValue":{"base":"deviceManagementConfigurationSimpleSettingValue","properties":{"value":"number"}},"deviceManagementConfigurationIntegerSettingValueDefinition":{"base":"deviceManagementConfigurationSettingValueDefinition","properties":{"maximumValue":"number","minimumValue":"number"}},"deviceManagementConfigurationIosSettingApplicability":{"base":"deviceManagementConfigurationSettingApplicability","properties":{"versionApplicabilities":"array:object:deviceManagementConfigurationAppleSettingVersionApplicability"}},"deviceManagementConfigurationLinuxSettingApplicability":{"base":"deviceManagementConfigurationSettingApplicability","properties":{}},"deviceManagementConfigurationOptionDefinition":{"properties":{"dependedOnBy":"array:object:deviceManagementConfigurationSettingDependedOnBy","dependentOn":"array:object:deviceManagementConfigurationDependentOn","description":"string","displayName":"string","helpText":"string","itemId":"string","name":"string","optionValue":"object:deviceManagementConfigurationSettingValue"}},"deviceManagementConfigurationPolicy":{"base":"entity","properties":{"assignments":"array:object:deviceManagementConfigurationPolicyAssignment","createdDateTime":"string","creationSource":"string","description":"string","disableEntraGroupPolicyAssignment":"boolean","isAssigned":"boolean","lastModifiedDateTime":"string","name":"string","platforms":"enum:deviceManagementConfigurationPlatforms","priorityMetaData":"object:deviceManagementPriorityMetaData","roleScopeTagIds":"array:string","settingCount":"number","settings":"array:object:deviceManagementConfigurationSetting","technologies":"enum:deviceManagementConfigurationTechnologies","templateReference":"object:deviceManagementConfigurationPolicyTemplateReference"}},"deviceManagementConfigurationPolicyAssignment":{"base":"entity","properties":{"source":"enum:deviceAndAppManagementAssignmentSource","sourceId":"string","target":"object:deviceAndAppManagementAssignmentTarget"}},"deviceManagementConfigurationPolicyTemplateReference":{"properties":{"templateDisplayName":"string","templateDisplayVersion":"string","templateFamily":"enum:deviceManagementConfigurationTemplateFamily","templateId":"string"}},"deviceManagementConfigurationRedirectSettingDefinition":{"base":"deviceManagementConfigurationSettingDefinition","properties":{"deepLink":"string","redirectMessage":"string","redirectReason":"string"}},"deviceManagementConfigurationReferenceSettingValue":{"base":"deviceManagementConfigurationStringSettingValue","properties":{"note":"string"}},"deviceManagementConfigurationReferredSettingInformation":{"properties":{"settingDefinitionId":"string"}},"deviceManagementConfigurationSecretSettingValue":{"base":"deviceManagementConfigurationSimpleSettingValue","properties":{"value":"string","valueState":"enum:deviceManagementConfigurationSecretSettingValueState"}},"deviceManagementConfigurationSetting":{"base":"entity","properties":{"settingDefinitions":"array:object:deviceManagementConfigurationSettingDefinition","settingInstance":"object:deviceManagementConfigurationSettingInstance"}},"deviceManagementConfigurationSettingApplicability":{"properties":{"description":"string","deviceMode":"enum:deviceManagementConfigurationDeviceMode","platform":"enum:deviceManagementConfigurationPlatforms","technologies":"enum:deviceManagementConfigurationTechnologies"}},"deviceManagementConfigurationSettingDefinition":{"base":"entity","properties":{"accessTypes":"enum:deviceManagementConfigurationSettingAccessTypes","applicability":"object:deviceManagementConfigurationSettingApplicability","baseUri":"string","categoryId":"string","description":"string","displayName":"string","helpText":"string","infoUrls":"array:string","keywords":"array:string","name":"string","occurrence":"object:deviceManagementConfigurationSettingOccurrence","offsetUri":"string","referredSettingInformationList":"array:object:deviceManagementConfigurationReferredSettingInformation","riskLevel":"enum:deviceManagementConfigurationSettingRiskLevel","rootDefinitionId":"string","settingUsage":"enum:deviceManagementConfigurationSettingUsage","uxBehavior":"enum:deviceManagementConfigurationControlType","version":"string","visibility":"enum:deviceManagementConfigurationSettingVisibility"}},"deviceManagementConfigurationSettingDependedOnBy":{"properties":{"dependedOnBy":"string","required":"boolean"}},"deviceManagementConfigurationSettingGroupCollectionDefinition":{"base":"deviceManagementConfigurationSettingGroupDefinition","properties":{"maximumCount":"number","minimumCount":"number"}},"deviceManagementConfigurationSettingGroupCollectionInstance":{"base":"deviceManagementConfigurationSettingInstance","properties":{}},"deviceManagementConfigurationSettingGroupDefinition":{"base":"deviceManagementConfigurationSettingDefinition","properties":{"childIds":"array:string","dependedOnBy":"array:object:deviceManagementConfigurationSettingDependedOnBy","dependentOn":"array:object:deviceManagementConfigurationDependentOn"}},"deviceManagementConfigurationSettingGroupInstance":{"base":"deviceManagementConfigurationSettingInstance","properties":{}},"deviceManagementConfigurationSettingInstance":{"properties":{"settingDefinitionId":"string","settingInstanceTemplateReference":"object:deviceManagementConfigurationSettingInstanceTemplateReference"}},"deviceManagementConfigurationSettingInstanceTemplateReference":{"properties":{"settingInstanceTemplateId":"string"}},"deviceManagementConfigurationSettingOccurrence":{"properties":{"maxDeviceOccurrence":"number","minDeviceOccurrence":"number"}},"deviceManagementConfigurationSettingValue":{"properties":{"settingValueTemplateReference":"object:deviceManagementConfigurationSettingValueTemplateReference"}},"deviceManagementConfigurationSettingValueDefinition":{"properties":{}},"deviceManagementConfigurationSettingValueTemplateReference":{"properties":{"settingValueTemplateId":"string","useTemplateDefault":"boolean"}},"deviceManagementConfigurationSimpleSettingCollectionDefinition":{"base":"deviceManagementConfigurationSimpleSettingDefinition","properties":{"maximumCount":"number","minimumCount":"number"}},"deviceManagementConfigurationSimpleSettingCollectionInstance":{"base":"deviceManagementConfigurationSettingInstance","properties":{"simpleSettingCollectionValue":"array:object:deviceManagementConfigurationSimpleSettingValue"}},"deviceManagementConfigurationSimpleSettingDefinition":{"base":"deviceManagementConfigurationSettingDefinition","properties":{"defaultValue":"object:deviceManagementConfigurationSettingValue","dependedOnBy":"array:object:deviceManagementConfigurationSettingDependedOnBy","dependentOn":"array:object:deviceManagementConfigurationDependentOn","valueDefinition":"object:deviceManagementConfigurationSettingValueDefinition"}},"deviceManagementConfigurationSimpleSettingInstance":{"base":"deviceManagementConfigurationSettingInstance","properties":{"simpleSettingValue":"object:deviceManagementConfigurationSimpleSettingValue"}},"deviceManagementConfigurationSimpleSettingValue":{"base":"deviceManagementConfigurationSettingValue","properties":{}},"deviceManagementConfigurationStringSettingValue":{"base":"deviceManagementConfigurationSimpleSettingValue","properties":{"value":"string"}},"deviceManagementConfigurationStringSettingValueDefinition":{"base":"deviceManagementConfigurationSettingValueDefinition","properties":{"fileTypes":"array:string","format":"enum:deviceManagementConfigurationStringFormat","inputValidationSchema":"string","isSecret":"boolean","maximumLength":"number","minimumLength":"number"}},"deviceManagementConfigurationWindowsSettingApplicability":{"base":"deviceManagementConfigurationSettingApplicability","properties":{"configurationServiceProviderVersion":"string","maximumSupportedVersion":"string","minimumSupportedVersion":"string","requiredAzureAdTrustType":"enum:deviceManagementConfigurationAzureAdTrustType","requiresAzureAd":"boolean","windowsSkus":"array:enum:deviceManagementConfigurationWindowsSkus"}},"deviceManagementDerivedCredentialSettings":{"base":"entity","properties":{"displayName":"string","helpUrl":"string","issuer":"enum:deviceManagementDerivedCredentialIssuer","notificationType":"enum:deviceManagementDerivedCredentialNotificationType","renewalThresholdPercentage":"number"}},"deviceManagementPriorityMetaData":{"properties":{"priority":"number"}},"deviceManagementUserRightsLocalUserOrGroup":{"properties":{"description":"string","name":"string","securityIdentifier":"string"}},"deviceManagementUserRightsSetting":{"properties":{"localUsersOrGroups":"array:object:deviceManagementUserRightsLocalUserOrGroup","state":"enum:stateManagementSetting"}},"devicesFilter":{"properties":{"mode":"enum:crossTenantAccessPolicyTargetConfigurationAccessType","rule":"string"}},"directoryObject":{"base":"entity","properties":{"deletedDateTime":"string"}},"easEmailProfileConfigurationBase":{"base":"deviceConfiguration","properties":{"customDomainName":"string","userDomainNameSource":"enum:domainNameSource","usernameAADSource":"enum:usernameSource","usernameSource":"enum:userEmailSource"}},"edgeHomeButtonConfiguration":{"properties":{}},"edgeHomeButtonHidden":{"base":"edgeHomeButtonConfiguration","properties":{}},"edgeHomeButtonLoadsStartPage":{"base":"edgeHomeButtonConfiguration","properties":{}},"edgeHomeButtonOpensCustomURL":{"base":"edgeHomeButtonConfiguration","properties":{"homeButtonCustomURL":"string"}},"edgeHomeButtonOpensNewTab":{"base":"edgeHomeButtonConfiguration","properties":{}},"edgeSearchEngine":{"base":"edgeSearchEngineBase","properties":{"edgeSearchEngineType":"enum:edgeSearchEngineType"}},"edgeSearchEngineBase":{"properties":{}},"edgeSearchEngineCustom":{"base":"edgeSearchEngineBase","properties":{"edgeSearchEngineOpenSearchXmlUrl":"string"}},"editionUpgradeConfiguration":{"base":"deviceConfiguration","properties":{"license":"string","licenseType":"enum:editionUpgradeLicenseType","productKey":"string","targetEdition":"enum:windows10EditionType","windowsSMode":"enum:windowsSModeConfiguration"}},"emailAuthenticationMethodConfiguration":{"base":"authenticationMethodConfiguration","properties":{"allowExternalIdToUseEmailOtp":"enum:externalEmailOtpState","includeTargets":"array:object:authenticationMethodTarget"}},"enforceAppPIN":{"properties":{"excludeTargets":"array:object:excludeTarget","includeTargets":"array:object:includeTarget"}},"enrollmentConfigurationAssignment":{"base":"entity","properties":{"source":"enum:deviceAndAppManagementAssignmentSource","sourceId":"string","target":"object:deviceAndAppManagementAssignmentTarget"}},"entity":{"properties":{"id":"string"}},"enumeratedScopeSensitivityLabels":{"base":"scopeSensitivityLabels","properties":{"sensitivityLabels":"array:string"}},"excludeTarget":{"properties":{"id":"string","targetType":"enum:authenticationMethodTargetType"}},"exclusionGroupAssignmentTarget":{"base":"groupAssignmentTarget","properties":{}},"extendedKeyUsage":{"properties":{"name":"string","objectIdentifier":"string"}},"externalAuthenticationMethodConfiguration":{"base":"authenticationMethodConfiguration","properties":{"appId":"string","displayName":"string","includeTargets":"array:object:authenticationMethodTarget","openIdConnectSetting":"object:openIdConnectSetting"}},"featureTarget":{"properties":{"id":"string","targetType":"enum:featureTargetType"}},"fido2AuthenticationMethodConfiguration":{"base":"authenticationMethodConfiguration","properties":{"includeTargets":"array:object:passkeyAuthenticationMethodTarget","isAttestationEnforced":"boolean","isSelfServiceRegistrationAllowed":"boolean","keyRestrictions":"object:fido2KeyRestrictions"}},"fido2CombinationConfiguration":{"base":"authenticationCombinationConfiguration","properties":{"allowedAAGUIDs":"array:string"}},"fido2KeyRestrictions":{"properties":{"aaGuids":"array:string","enforcementType":"enum:fido2RestrictionEnforcementType","isEnforced":"boolean"}},"globalSecureAccessFilteringProfileSessionControl":{"base":"conditionalAccessSessionControl","properties":{"profileId":"string"}},"groupAssignmentTarget":{"base":"deviceAndAppManagementAssignmentTarget","properties":{"groupId":"string"}},"hardwareOathAuthenticationMethodConfiguration":{"base":"authenticationMethodConfiguration","properties":{"includeTargets":"array:object:authenticationMethodTarget"}},"iPv4CidrRange":{"base":"ipRange","properties":{"cidrAddress":"string"}},"iPv4Range":{"base":"ipRange","properties":{"lowerAddress":"string","upperAddress":"string"}},"iPv6CidrRange":{"base":"ipRange","properties":{"cidrAddress":"string"}},"iPv6Range":{"base":"ipRange","properties":{"lowerAddress":"string","upperAddress":"string"}},"identitySecurityDefaultsEnforcementPolicy":{"base":"policyBase","properties":{"isEnabled":"boolean"}},"idleSessionSignOut":{"properties":{"isEnabled":"boolean","signOutAfterInSeconds":"number","warnAfterInSeconds":"number"}},"inboundOutboundPolicyConfiguration":{"properties":{"inboundAllowed":"boolean","outboundAllowed":"boolean"}},"includeTarget":{"properties":{"id":"string","targetType":"enum:authenticationMethodTargetType"}},"invitationRedemptionIdentityProviderConfiguration":{"properties":{"fallbackIdentityProvider":"enum:b2bIdentityProvidersType","primaryIdentityProviderPrecedenceOrder":"array:enum:b2bIdentityProvidersType"}},"iosAzureAdSingleSignOnExtension":{"base":"iosSingleSignOnExtension","properties":{"bundleIdAccessControlList":"array:string","configurations":"array:object:keyTypedValuePair","enableSharedDeviceMode":"boolean"}},"iosBookmark":{"properties":{"bookmarkFolder":"string","displayName":"string","url":"string"}},"iosCertificateProfile":{"base":"deviceConfiguration","properties":{}},"iosCertificateProfileBase":{"base":"iosCertificateProfile","properties":{"certificateValidityPeriodScale":"enum:certificateValidityPeriodScale","certificateValidityPeriodValue":"number","renewalThresholdPercentage":"number","subjectAlternativeNameType":"enum:subjectAlternativeNameType","subjectNameFormat":"enum:appleSubjectNameFormat"}},"iosCompliancePolicy":{"base":"deviceCompliancePolicy","properties":{"advancedThreatProtectionRequiredSecurityLevel":"enum:deviceThreatProtectionLevel","deviceThreatProtectionEnabled":"boolean","deviceThreatProtectionRequiredSecurityLevel":"enum:deviceThreatProtectionLevel","managedEmailProfileRequired":"boolean","osMaximumBuildVersion":"string","osMaximumVersion":"string","osMinimumBuildVersion":"string","osMinimumVersion":"string","passcodeBlockSimple":"boolean","passcodeExpirationDays":"number","passcodeMinimumCharacterSetCount":"number","passcodeMinimumLength":"number","passcodeMinutesOfInactivityBeforeLock":"number","passcodeMinutesOfInactivityBeforeScreenTimeout":"number","passcodePreviousPasscodeBlockCount":"number","passcodeRequired":"boolean","passcodeRequiredType":"enum:requiredPasswordType","restrictedApps":"array:object:appListItem","securityBlockJailbrokenDevices":"boolean"}},"iosCredentialSingleSignOnExtension":{"base":"iosSingleSignOnExtension","properties":{"configurations":"array:object:keyTypedValuePair","domains":"array:string","extensionIdentifier":"string","realm":"string","teamIdentifier":"string"}},"iosCustomConfiguration":{"base":"deviceConfiguration","properties":{"payload":"string","payloadFileName":"string","payloadName":"string"}},"iosDerivedCredentialAuthenticationConfiguration":{"base":"deviceConfiguration","properties":{"derivedCredentialSettings":"object:deviceManagementDerivedCredentialSettings"}},"iosDeviceFeaturesConfiguration":{"base":"appleDeviceFeaturesConfigurationBase","properties":{"assetTagTemplate":"string","contentFilterSettings":"object:iosWebContentFilterBase","homeScreenDockIcons":"array:object:iosHomeScreenItem","homeScreenGridHeight":"number","homeScreenGridWidth":"number","homeScreenPages":"array:object:iosHomeScreenPage","identityCertificateForClientAuthentication":"object:iosCertificateProfileBase","iosSingleSignOnExtension":"object:iosSingleSignOnExtension","lockScreenFootnote":"string","notificationSettings":"array:object:iosNotificationSettings","singleSignOnExtension":"object:singleSignOnExtension","singleSignOnExtensionPkinitCertificate":"object:iosCertificateProfileBase","singleSignOnSettings":"object:iosSingleSignOnSettings","wallpaperDisplayLocation":"enum:iosWallpaperDisplayLocation","wallpaperImage":"object:mimeContent"}},"iosEasEmailProfileConfiguration":{"base":"easEmailProfileConfigurationBase","properties":{"accountName":"string","authenticationMethod":"enum:easAuthenticationMethod","blockMovingMessagesToOtherEmailAccounts":"boolean","blockSendingEmailFromThirdPartyApps":"boolean","blockSyncingRecentlyUsedEmailAddresses":"boolean","derivedCredentialSettings":"object:deviceManagementDerivedCredentialSettings","durationOfEmailToSync":"enum:emailSyncDuration","easServices":"enum:easServices","easServicesUserOverrideEnabled":"boolean","emailAddressSource":"enum:userEmailSource","encryptionCertificateType":"enum:emailCertificateType","hostName":"string","identityCertificate":"object:iosCertificateProfileBase","perAppVPNProfileId":"string","requireSmime":"boolean","requireSsl":"boolean","signingCertificateType":"enum:emailCertificateType","smimeEnablePerMessageSwitch":"boolean","smimeEncryptByDefaultEnabled":"boolean","smimeEncryptByDefaultUserOverrideEnabled":"boolean","smimeEncryptionCertificate":"object:iosCertificateProfile","smimeEncryptionCertificateUserOverrideEnabled":"boolean","smimeSigningCertificate":"object:iosCertificateProfile","smimeSigningCertificateUserOverrideEnabled":"boolean","smimeSigningEnabled":"boolean","smimeSigningUserOverrideEnabled":"boolean","useOAuth":"boolean"}},"iosEduCertificateSettings":{"properties":{"certFileName":"string","certificateTemplateName":"string","certificateValidityPeriodScale":"enum:certificateValidityPeriodScale","certificateValidityPeriodValue":"number","certificationAuthority":"string","certificationAuthorityName":"string","renewalThresholdPercentage":"number","trustedRootCertificate":"string"}},"iosEduDeviceConfiguration":{"base":"deviceConfiguration","properties":{"deviceCertificateSettings":"object:iosEduCertificateSettings","studentCertificateSettings":"object:iosEduCertificateSettings","teacherCertificateSettings":"object:iosEduCertificateSettings"}},"iosEducationDeviceConfiguration":{"base":"deviceConfiguration","properties":{}},"iosEnterpriseWiFiConfiguration":{"base":"iosWiFiConfiguration","properties":{"authenticationMethod":"enum:wiFiAuthenticationMethod","derivedCredentialSettings":"object:deviceManagementDerivedCredentialSettings","eapFastConfiguration":"enum:eapFastConfiguration","eapType":"enum:eapType","identityCertificateForClientAuthentication":"object:iosCertificateProfileBase","innerAuthenticationProtocolForEapTtls":"enum:nonEapAuthenticationMethodForEapTtlsType","outerIdentityPrivacyTemporaryValue":"string","passwordFormatString":"string","rootCertificatesForServerValidation":"array:object:iosTrustedRootCertificate","trustedServerCertificateNames":"array:string","usernameFormatString":"string"}},"iosExpeditedCheckinConfiguration":{"base":"appleExpeditedCheckinConfigurationBase","properties":{}},"iosGeneralDeviceConfiguration":{"base":"deviceConfiguration","properties":{"accountBlockModification":"boolean","activationLockAllowWhenSupervised":"boolean","airDropBlocked":"boolean","airDropForceUnmanagedDropTarget":"boolean","airPlayForcePairingPasswordForOutgoingRequests":"boolean","airPrintBlockCredentialsStorage":"boolean","airPrintBlocked":"boolean","airPrintBlockiBeaconDiscovery":"boolean","airPrintForceTrustedTLS":"boolean","appClipsBlocked":"boolean","appRemovalBlocked":"boolean","appStoreBlockAutomaticDownloads":"boolean","appStoreBlockInAppPurchases":"boolean","appStoreBlockUIAppInstallation":"boolean","appStoreBlocked":"boolean","appStoreRequirePassword":"boolean","appleNewsBlocked":"boolean","applePersonalizedAdsBlocked":"boolean","appleWatchBlockPairing":"boolean","appleWatchForceWristDetection":"boolean","appsSingleAppModeList":"array:object:appListItem","appsVisibilityList":"array:object:appListItem","appsVisibilityListType":"enum:appListType","autoFillForceAuthentication":"boolean","autoUnlockBlocked":"boolean","blockSystemAppRemoval":"boolean","bluetoothBlockModification":"boolean","cameraBlocked":"boolean","cellularBlockDataRoaming":"boolean","cellularBlockGlobalBackgroundFetchWhileRoaming":"boolean","cellularBlockPerAppDataModification":"boolean","cellularBlockPersonalHotspot":"boolean","cellularBlockPersonalHotspotModification":"boolean","cellularBlockPlanModification":"boolean","cellularBlockVoiceRoaming":"boolean","certificatesBlockUntrustedTlsCertificates":"boolean","classroomAppBlockRemoteScreenObservation":"boolean","classroomAppForceUnpromptedScreenObservation":"boolean","classroomForceAutomaticallyJoinClasses":"boolean","classroomForceRequestPermissionToLeaveClasses":"boolean","classroomForceUnpromptedAppAndDeviceLock":"boolean","compliantAppListType":"enum:appListType","compliantAppsList":"array:object:appListItem","configurationProfileBlockChanges":"boolean","contactsAllowManagedToUnmanagedWrite":"boolean","contactsAllowUnmanagedToManagedRead":"boolean","continuousPathKeyboardBlocked":"boolean","dateAndTimeForceSetAutomatically":"boolean","definitionLookupBlocked":"boolean","deviceBlockEnableRestrictions":"boolean","deviceBlockEraseContentAndSettings":"boolean","deviceBlockNameModification":"boolean","diagnosticDataBlockSubmission":"boolean","diagnosticDataBlockSubmissionModification":"boolean","documentsBlockManagedDocumentsInUnmanagedApps":"boolean","documentsBlockUnmanagedDocumentsInManagedApps":"boolean","emailInDomainSuffixes":"array:string","enterpriseAppBlockTrust":"boolean","enterpriseAppBlockTrustModification":"boolean","enterpriseBookBlockBackup":"boolean","enterpriseBookBlockMetadataSync":"boolean","esimBlockModification":"boolean","faceTimeBlocked":"boolean","filesNetworkDriveAccessBlocked":"boolean","filesUsbDriveAccessBlocked":"boolean","findMyDeviceInFindMyAppBlocked":"boolean","findMyFriendsBlocked":"boolean","findMyFriendsInFindMyAppBlocked":"boolean","gameCenterBlocked":"boolean","gamingBlockGameCenterFriends":"boolean","gamingBlockMultiplayer":"boolean","hostPairingBlocked":"boolean","iBooksStoreBlockErotica":"boolean","iBooksStoreBlocked":"boolean","iCloudBlockActivityContinuation":"boolean","iCloudBlockBackup":"boolean","iCloudBlockDocumentSync":"boolean","iCloudBlockManagedAppsSync":"boolean","iCloudBlockPhotoLibrary":"boolean","iCloudBlockPhotoStreamSync":"boolean","iCloudBlockSharedPhotoStream":"boolean","iCloudPrivateRelayBlocked":"boolean","iCloudRequireEncryptedBackup":"boolean","iTunesBlockExplicitContent":"boolean","iTunesBlockMusicService":"boolean","iTunesBlockRadio":"boolean","iTunesBlocked":"boolean","keyboardBlockAutoCorrect":"boolean","keyboardBlockDictation":"boolean","keyboardBlockPredictive":"boolean","keyboardBlockShortcuts":"boolean","keyboardBlockSpellCheck":"boolean","keychainBlockCloudSync":"boolean","kioskModeAllowAssistiveSpeak":"boolean","kioskModeAllowAssistiveTouchSettings":"boolean","kioskModeAllowAutoLock":"boolean","kioskModeAllowColorInversionSettings":"boolean","kioskModeAllowRingerSwitch":"boolean","kioskModeAllowScreenRotation":"boolean","kioskModeAllowSleepButton":"boolean","kioskModeAllowTouchscreen":"boolean","kioskModeAllowVoiceControlModification":"boolean","kioskModeAllowVoiceOverSettings":"boolean","kioskModeAllowVolumeButtons":"boolean","kioskModeAllowZoomSettings":"boolean","kioskModeAppStoreUrl":"string","kioskModeAppType":"enum:iosKioskModeAppType","kioskModeBlockAutoLock":"boolean","kioskModeBlockRingerSwitch":"boolean","kioskModeBlockScreenRotation":"boolean","kioskModeBlockSleepButton":"boolean","kioskModeBlockTouchscreen":"boolean","kioskModeBlockVolumeButtons":"boolean","kioskModeBuiltInAppId":"string","kioskModeEnableVoiceControl":"boolean","kioskModeManagedAppId":"string","kioskModeRequireAssistiveTouch":"boolean","kioskModeRequireColorInversion":"boolean","kioskModeRequireMonoAudio":"boolean","kioskModeRequireVoiceOver":"boolean","kioskModeRequireZoom":"boolean","lockScreenBlockControlCenter":"boolean","lockScreenBlockNotificationView":"boolean","lockScreenBlockPassbook":"boolean","lockScreenBlockTodayView":"boolean","managedPasteboardRequired":"boolean","mediaContentRatingApps":"enum:ratingAppsType","mediaContentRatingAustralia":"object:mediaContentRatingAustralia","mediaContentRatingCanada":"object:mediaContentRatingCanada","mediaContentRatingFrance":"object:mediaContentRatingFrance","mediaContentRatingGermany":"object:mediaContentRatingGermany","mediaContentRatingIreland":"object:mediaContentRatingIreland","mediaContentRatingJapan":"object:mediaContentRatingJapan","mediaContentRatingNewZealand":"object:mediaContentRatingNewZealand","mediaContentRatingUnitedKingdom":"object:mediaContentRatingUnitedKingdom","mediaContentRatingUnitedStates":"object:mediaContentRatingUnitedStates","messagesBlocked":"boolean","networkUsageRules":"array:object:iosNetworkUsageRule","nfcBlocked":"boolean","notificationsBlockSettingsModification":"boolean","onDeviceOnlyDictationForced":"boolean","onDeviceOnlyTranslationForced":"boolean","passcodeBlockFingerprintModification":"boolean","passcodeBlockFingerprintUnlock":"boolean","passcodeBlockModification":"boolean","passcodeBlockSimple":"boolean","passcodeExpirationDays":"number","passcodeMinimumCharacterSetCount":"number","passcodeMinimumLength":"number","passcodeMinutesOfInactivityBeforeLock":"number","passcodeMinutesOfInactivityBeforeScreenTimeout":"number","passcodePreviousPasscodeBlockCount":"number","passcodeRequired":"boolean","passcodeRequiredType":"enum:requiredPasswordType","passcodeSignInFailureCountBeforeWipe":"number","passwordBlockAirDropSharing":"boolean","passwordBlockAutoFill":"boolean","passwordBlockProximityRequests":"boolean","pkiBlockOTAUpdates":"boolean","podcastsBlocked":"boolean","privacyForceLimitAdTracking":"boolean","proximityBlockSetupToNewDevice":"boolean","safariBlockAutofill":"boolean","safariBlockJavaScript":"boolean","safariBlockPopups":"boolean","safariBlocked":"boolean","safariCookieSettings":"enum:webBrowserCookieSettings","safariManagedDomains":"array:string","safariPasswordAutoFillDomains":"array:string","safariRequireFraudWarning":"boolean","screenCaptureBlocked":"boolean","sharedDeviceBlockTemporarySessions":"boolean","siriBlockUserGeneratedContent":"boolean","siriBlocked":"boolean","siriBlockedWhenLocked":"boolean","siriRequireProfanityFilter":"boolean","softwareUpdatesEnforcedDelayInDays":"number","softwareUpdatesForceDelayed":"boolean","spotlightBlockInternetResults":"boolean","unpairedExternalBootToRecoveryAllowed":"boolean","usbRestrictedModeBlocked":"boolean","voiceDialingBlocked":"boolean","vpnBlockCreation":"boolean","wallpaperBlockModification":"boolean","wiFiConnectOnlyToConfiguredNetworks":"boolean","wiFiConnectToAllowedNetworksOnlyForced":"boolean","wifiPowerOnForced":"boolean"}},"iosHomeScreenApp":{"base":"iosHomeScreenItem","properties":{"bundleID":"string","isWebClip":"boolean"}},"iosHomeScreenFolder":{"base":"iosHomeScreenItem","properties":{"pages":"array:object:iosHomeScreenFolderPage"}},"iosHomeScreenFolderPage":{"properties":{"apps":"array:object:iosHomeScreenApp","displayName":"string"}},"iosHomeScreenItem":{"properties":{"displayName":"string"}},"iosHomeScreenPage":{"properties":{"displayName":"string","icons":"array:object:iosHomeScreenItem"}},"iosImportedPFXCertificateProfile":{"base":"iosCertificateProfile","properties":{"intendedPurpose":"enum:intendedPurpose","managedDeviceCertificateStates":"array:object:managedDeviceCertificateState"}},"iosKerberosSingleSignOnExtension":{"base":"iosSingleSignOnExtension","properties":{"activeDirectorySiteCode":"string","blockActiveDirectorySiteAutoDiscovery":"boolean","blockAutomaticLogin":"boolean","cacheName":"string","credentialBundleIdAccessControlList":"array:string","domainRealms":"array:string","domains":"array:string","isDefaultRealm":"boolean","managedAppsInBundleIdACLIncluded":"boolean","passwordBlockModification":"boolean","passwordChangeUrl":"string","passwordEnableLocalSync":"boolean","passwordExpirationDays":"number","passwordExpirationNotificationDays":"number","passwordMinimumAgeDays":"number","passwordMinimumLength":"number","passwordPreviousPasswordBlockCount":"number","passwordRequireActiveDirectoryComplexity":"boolean","passwordRequirementsDescription":"string","realm":"string","requireUserPresence":"boolean","signInHelpText":"string","userPrincipalName":"string"}},"iosManagedAppProtection":{"base":"targetedManagedAppProtection","properties":{"allowWidgetContentSync":"boolean","allowedIosDeviceModels":"string","appActionIfAccountIsClockedOut":"enum:managedAppRemediationAction","appActionIfIosDeviceModelNotAllowed":"enum:managedAppRemediationAction","appDataEncryptionType":"enum:managedAppDataEncryptionType","apps":"array:object:managedMobileApp","customBrowserProtocol":"string","customDialerAppProtocol":"string","deployedAppCount":"number","deploymentSummary":"object:managedAppPolicyDeploymentSummary","disableProtectionOfManagedOutboundOpenInData":"boolean","exemptedAppProtocols":"array:object:keyValuePair","exemptedUniversalLinks":"array:string","faceIdBlocked":"boolean","filterOpenInToOnlyManagedApps":"boolean","genmojiConfigurationState":"enum:genmojiIosManagedAppConfigurationState","managedUniversalLinks":"array:string","messagingRedirectAppUrlScheme":"string","minimumRequiredSdkVersion":"string","minimumWarningSdkVersion":"string","minimumWipeSdkVersion":"string","protectInboundDataFromUnknownSources":"boolean","screenCaptureConfigurationState":"enum:screenCaptureIosManagedAppConfigurationState","thirdPartyKeyboardsBlocked":"boolean","writingToolsConfigurationState":"enum:writingToolsIosManagedAppConfigurationState"}},"iosMobileAppIdentifier":{"base":"mobileAppIdentifier","properties":{"bundleId":"string"}},"iosNetworkUsageRule":{"properties":{"cellularDataBlockWhenRoaming":"boolean","cellularDataBlocked":"boolean","managedApps":"array:object:appListItem"}},"iosNotificationSettings":{"properties":{"alertType":"enum:iosNotificationAlertType","appName":"string","badgesEnabled":"boolean","bundleID":"string","enabled":"boolean","previewVisibility":"enum:iosNotificationPreviewVisibility","publisher":"string","showInNotificationCenter":"boolean","showOnLockScreen":"boolean","soundsEnabled":"boolean"}},"iosPkcsCertificateProfile":{"base":"iosCertificateProfileBase","properties":{"certificateStore":"enum:certificateStore","certificateTemplateName":"string","certificationAuthority":"string","certificationAuthorityName":"string","customSubjectAlternativeNames":"array:object:customSubjectAlternativeName","managedDeviceCertificateStates":"array:object:managedDeviceCertificateState","subjectAlternativeNameFormatString":"string","subjectNameFormatString":"string"}},"iosRedirectSingleSignOnExtension":{"base":"iosSingleSignOnExtension","properties":{"configurations":"array:object:keyTypedValuePair","extensionIdentifier":"string","teamIdentifier":"string","urlPrefixes":"array:string"}},"iosScepCertificateProfile":{"base":"iosCertificateProfileBase","properties":{"certificateStore":"enum:certificateStore","customSubjectAlternativeNames":"array:object:customSubjectAlternativeName","extendedKeyUsages":"array:object:extendedKeyUsage","keySize":"enum:keySize","keyUsage":"enum:keyUsages","managedDeviceCertificateStates":"array:object:managedDeviceCertificateState","rootCertificate":"object:iosTrustedRootCertificate","scepServerUrls":"array:string","subjectAlternativeNameFormatString":"string","subjectNameFormatString":"string"}},"iosSingleSignOnExtension":{"base":"singleSignOnExtension","properties":{}},"iosSingleSignOnSettings":{"properties":{"allowedAppsList":"array:object:appListItem","allowedUrls":"array:string","displayName":"string","kerberosPrincipalName":"string","kerberosRealm":"string"}},"iosTrustedRootCertificate":{"base":"deviceConfiguration","properties":{"certFileName":"string","trustedRootCertificate":"string"}},"iosUpdateConfiguration":{"base":"deviceConfiguration","properties":{"activeHoursEnd":"string","activeHoursStart":"string","customUpdateTimeWindows":"array:object:customUpdateTimeWindow","desiredOsVersion":"string","enforcedSoftwareUpdateDelayInDays":"number","isEnabled":"boolean","scheduledInstallDays":"array:enum:dayOfWeek","updateScheduleType":"enum:iosSoftwareUpdateScheduleType","utcTimeOffsetInMinutes":"number"}},"iosVpnConfiguration":{"base":"appleVpnConfiguration","properties":{"cloudName":"string","derivedCredentialSettings":"object:deviceManagementDerivedCredentialSettings","excludeList":"array:string","identityCertificate":"object:iosCertificateProfileBase","microsoftTunnelSiteId":"string","strictEnforcement":"boolean","targetedMobileApps":"array:object:appListItem","userDomain":"string"}},"iosVpnSecurityAssociationParameters":{"properties":{"lifetimeInMinutes":"number","securityDiffieHellmanGroup":"number","securityEncryptionAlgorithm":"enum:vpnEncryptionAlgorithmType","securityIntegrityAlgorithm":"enum:vpnIntegrityAlgorithmType"}},"iosWebContentFilterAutoFilter":{"base":"iosWebContentFilterBase","properties":{"allowedUrls":"array:string","blockedUrls":"array:string"}},"iosWebContentFilterBase":{"properties":{}},"iosWebContentFilterSpecificWebsitesAccess":{"base":"iosWebContentFilterBase","properties":{"specificWebsitesOnly":"array:object:iosBookmark","websiteList":"array:object:iosBookmark"}},"iosWiFiConfiguration":{"base":"deviceConfiguration","properties":{"connectAutomatically":"boolean","connectWhenNetworkNameIsHidden":"boolean","disableMacAddressRandomization":"boolean","networkName":"string","preSharedKey":"string","proxyAutomaticConfigurationUrl":"string","proxyManualAddress":"string","proxyManualPort":"number","proxySettings":"enum:wiFiProxySetting","ssid":"string","wiFiSecurityType":"enum:wiFiSecurityType"}},"iosWiredNetworkConfiguration":{"base":"deviceConfiguration","properties":{"authenticationMethod":"enum:wiredNetworkAuthenticationMethod","eapFastConfiguration":"enum:eapFastConfiguration","eapType":"enum:iosWiredNetworkEapType","identityCertificateForClientAuthentication":"object:iosCertificateProfileBase","networkInterface":"enum:wiredNetworkInterface","networkName":"string","nonEapAuthenticationMethodForEapTtls":"enum:nonEapAuthenticationMethodForEapTtlsType","outerIdentityPrivacyMaskValue":"string","rootCertificateForServerValidation":"object:iosTrustedRootCertificate","trustedServerCertificateNames":"array:string"}},"iosikEv2VpnConfiguration":{"base":"iosVpnConfiguration","properties":{"allowDefaultChildSecurityAssociationParameters":"boolean","allowDefaultSecurityAssociationParameters":"boolean","alwaysOnConfiguration":"object:appleVpnAlwaysOnConfiguration","childSecurityAssociationParameters":"object:iosVpnSecurityAssociationParameters","clientAuthenticationType":"enum:vpnClientAuthenticationType","deadPeerDetectionRate":"enum:vpnDeadPeerDetectionRate","disableMobilityAndMultihoming":"boolean","disableRedirect":"boolean","enableAlwaysOnConfiguration":"boolean","enableCertificateRevocationCheck":"boolean","enableEAP":"boolean","enablePerfectForwardSecrecy":"boolean","enableUseInternalSubnetAttributes":"boolean","localIdentifier":"enum:vpnLocalIdentifier","mtuSizeInBytes":"number","remoteIdentifier":"string","securityAssociationParameters":"object:iosVpnSecurityAssociationParameters","serverCertificateCommonName":"string","serverCertificateIssuerCommonName":"string","serverCertificateType":"enum:vpnServerCertificateType","sharedSecret":"string","tlsMaximumVersion":"string","tlsMinimumVersion":"string"}},"ipNamedLocation":{"base":"namedLocation","properties":{"ipRanges":"array:object:ipRange","isTrusted":"boolean"}},"ipRange":{"properties":{}},"kerberosSingleSignOnExtension":{"base":"singleSignOnExtension","properties":{"activeDirectorySiteCode":"string","blockActiveDirectorySiteAutoDiscovery":"boolean","blockAutomaticLogin":"boolean","cacheName":"string","credentialBundleIdAccessControlList":"array:string","domainRealms":"array:string","domains":"array:string","isDefaultRealm":"boolean","passwordBlockModification":"boolean","passwordChangeUrl":"string","passwordEnableLocalSync":"boolean","passwordExpirationDays":"number","passwordExpirationNotificationDays":"number","passwordMinimumAgeDays":"number","passwordMinimumLength":"number","passwordPreviousPasswordBlockCount":"number","passwordRequireActiveDirectoryComplexity":"boolean","passwordRequirementsDescription":"string","realm":"string","requireUserPresence":"boolean","userPrincipalName":"string"}},"keyBooleanValuePair":{"base":"keyTypedValuePair","properties":{"value":"boolean"}},"keyIntegerValuePair":{"base":"keyTypedValuePair","properties":{"value":"number"}},"keyRealValuePair":{"base":"keyTypedValuePair","properties":{"value":"number"}},"keyStringValuePair":{"base":"keyTypedValuePair","properties":{"value":"string"}},"keyTypedValuePair":{"properties":{"key":"string"}},"keyValue":{"properties":{"key":"string","value":"string"}},"keyValuePair":{"properties":{"name":"string","value":"string"}},"macAppIdentifier":{"base":"mobileAppIdentifier","properties":{"bundleId":"string"}},"macOSAppleEventReceiver":{"properties":{"allowed":"boolean","codeRequirement":"string","identifier":"string","identifierType":"enum:macOSProcessIdentifierType"}},"macOSAssociatedDomainsItem":{"properties":{"applicationIdentifier":"string","directDownloadsEnabled":"boolean","domains":"array:string"}},"macOSAzureAdSingleSignOnExtension":{"base":"macOSSingleSignOnExtension","properties":{"bundleIdAccessControlList":"array:string","configurations":"array:object:keyTypedValuePair","enableSharedDeviceMode":"boolean"}},"macOSCertificateProfileBase":{"base":"deviceConfiguration","properties":{"certificateValidityPeriodScale":"enum:certificateValidityPeriodScale","certificateValidityPeriodValue":"number","renewalThresholdPercentage":"number","subjectAlternativeNameType":"enum:subjectAlternativeNameType","subjectNameFormat":"enum:appleSubjectNameFormat"}},"macOSCompliancePolicy":{"base":"deviceCompliancePolicy","properties":{"advancedThreatProtectionRequiredSecurityLevel":"enum:deviceThreatProtectionLevel","deviceThreatProtectionEnabled":"boolean","deviceThreatProtectionRequiredSecurityLevel":"enum:deviceThreatProtectionLevel","firewallBlockAllIncoming":"boolean","firewallEnableStealthMode":"boolean","firewallEnabled":"boolean","gatekeeperAllowedAppSource":"enum:macOSGatekeeperAppSources","osMaximumBuildVersion":"string","osMaximumVersion":"string","osMinimumBuildVersion":"string","osMinimumVersion":"string","passwordBlockSimple":"boolean","passwordExpirationDays":"number","passwordMinimumCharacterSetCount":"number","passwordMinimumLength":"number","passwordMinutesOfInactivityBeforeLock":"number","passwordPreviousPasswordBlockCount":"number","passwordRequired":"boolean","passwordRequiredType":"enum:requiredPasswordType","storageRequireEncryption":"boolean","systemIntegrityProtectionEnabled":"boolean"}},"macOSCredentialSingleSignOnExtension":{"base":"macOSSingleSignOnExtension","properties":{"configurations":"array:object:keyTypedValuePair","domains":"array:string","extensionIdentifier":"string","realm":"string","teamIdentifier":"string"}},"macOSCustomAppConfiguration":{"base":"deviceConfiguration","properties":{"bundleId":"string","configurationXml":"string","fileName":"string"}},"macOSCustomConfiguration":{"base":"deviceConfiguration","properties":{"deploymentChannel":"enum:appleDeploymentChannel","payload":"string","payloadFileName":"string","payloadName":"string"}},"macOSDeviceFeaturesConfiguration":{"base":"appleDeviceFeaturesConfigurationBase","properties":{"adminShowHostInfo":"boolean","appAssociatedDomains":"array:object:macOSAssociatedDomainsItem","associatedDomains":"array:object:keyValuePair","authorizedUsersListHidden":"boolean","authorizedUsersListHideAdminUsers":"boolean","authorizedUsersListHideLocalUsers":"boolean","authorizedUsersListHideMobileAccounts":"boolean","authorizedUsersListIncludeNetworkUsers":"boolean","authorizedUsersListShowOtherManagedUsers":"boolean","autoLaunchItems":"array:object:macOSLaunchItem","consoleAccessDisabled":"boolean","contentCachingBlockDeletion":"boolean","contentCachingClientListenRanges":"array:object:ipRange","contentCachingClientPolicy":"enum:macOSContentCachingClientPolicy","contentCachingDataPath":"string","contentCachingDisableConnectionSharing":"boolean","contentCachingEnabled":"boolean","contentCachingForceConnectionSharing":"boolean","contentCachingKeepAwake":"boolean","contentCachingLogClientIdentities":"boolean","contentCachingMaxSizeBytes":"number","contentCachingParentSelectionPolicy":"enum:macOSContentCachingParentSelectionPolicy","contentCachingParents":"array:string","contentCachingPeerFilterRanges":"array:object:ipRange","contentCachingPeerListenRanges":"array:object:ipRange","contentCachingPeerPolicy":"enum:macOSContentCachingPeerPolicy","contentCachingPort":"number","contentCachingPublicRanges":"array:object:ipRange","contentCachingShowAlerts":"boolean","contentCachingType":"enum:macOSContentCachingType","logOutDisabledWhileLoggedIn":"boolean","loginWindowText":"string","macOSSingleSignOnExtension":"object:macOSSingleSignOnExtension","powerOffDisabledWhileLoggedIn":"boolean","restartDisabled":"boolean","restartDisabledWhileLoggedIn":"boolean","screenLockDisableImmediate":"boolean","shutDownDisabled":"boolean","shutDownDisabledWhileLoggedIn":"boolean","singleSignOnExtension":"object:singleSignOnExtension","singleSignOnExtensionPkinitCertificate":"object:macOSCertificateProfileBase","sleepDisabled":"boolean"}},"macOSEndpointProtectionConfiguration":{"base":"deviceConfiguration","properties":{"advancedThreatProtectionAutomaticSampleSubmission":"enum:enablement","advancedThreatProtectionCloudDelivered":"enum:enablement","advancedThreatProtectionDiagnosticDataCollection":"enum:enablement","advancedThreatProtectionExcludedExtensions":"array:string","advancedThreatProtectionExcludedFiles":"array:string","advancedThreatProtectionExcludedFolders":"array:string","advancedThreatProtectionExcludedProcesses":"array:string","advancedThreatProtectionRealTime":"enum:enablement","fileVaultAllowDeferralUntilSignOut":"boolean","fileVaultDisablePromptAtSignOut":"boolean","fileVaultEnabled":"boolean","fileVaultHidePersonalRecoveryKey":"boolean","fileVaultInstitutionalRecoveryKeyCertificate":"string","fileVaultInstitutionalRecoveryKeyCertificateFileName":"string","fileVaultNumberOfTimesUserCanIgnore":"number","fileVaultPersonalRecoveryKeyHelpMessage":"string","fileVaultPersonalRecoveryKeyRotationInMonths":"number","fileVaultSelectedRecoveryKeyTypes":"enum:macOSFileVaultRecoveryKeyTypes","firewallApplications":"array:object:macOSFirewallApplication","firewallBlockAllIncoming":"boolean","firewallEnableStealthMode":"boolean","firewallEnabled":"boolean","gatekeeperAllowedAppSource":"enum:macOSGatekeeperAppSources","gatekeeperBlockOverride":"boolean"}},"macOSEnterpriseWiFiConfiguration":{"base":"macOSWiFiConfiguration","properties":{"authenticationMethod":"enum:wiFiAuthenticationMethod","eapFastConfiguration":"enum:eapFastConfiguration","eapType":"enum:eapType","identityCertificateForClientAuthentication":"object:macOSCertificateProfileBase","innerAuthenticationProtocolForEapTtls":"enum:nonEapAuthenticationMethodForEapTtlsType","outerIdentityPrivacyTemporaryValue":"string","rootCertificateForServerValidation":"object:macOSTrustedRootCertificate","rootCertificatesForServerValidation":"array:object:macOSTrustedRootCertificate","trustedServerCertificateNames":"array:string"}},"macOSExtensionsConfiguration":{"base":"deviceConfiguration","properties":{"kernelExtensionAllowedTeamIdentifiers":"array:string","kernelExtensionOverridesAllowed":"boolean","kernelExtensionsAllowed":"array:object:macOSKernelExtension","systemExtensionsAllowed":"array:object:macOSSystemExtension","systemExtensionsAllowedTeamIdentifiers":"array:string","systemExtensionsAllowedTypes":"array:object:macOSSystemExtensionTypeMapping","systemExtensionsBlockOverride":"boolean"}},"macOSFirewallApplication":{"properties":{"allowsIncomingConnections":"boolean","bundleId":"string"}},"macOSGeneralDeviceConfiguration":{"base":"deviceConfiguration","properties":{"activationLockWhenSupervisedAllowed":"boolean","addingGameCenterFriendsBlocked":"boolean","airDropBlocked":"boolean","appleWatchBlockAutoUnlock":"boolean","cameraBlocked":"boolean","classroomAppBlockRemoteScreenObservation":"boolean","classroomAppForceUnpromptedScreenObservation":"boolean","classroomForceAutomaticallyJoinClasses":"boolean","classroomForceRequestPermissionToLeaveClasses":"boolean","classroomForceUnpromptedAppAndDeviceLock":"boolean","compliantAppListType":"enum:appListType","compliantAppsList":"array:object:appListItem","contentCachingBlocked":"boolean","definitionLookupBlocked":"boolean","emailInDomainSuffixes":"array:string","eraseContentAndSettingsBlocked":"boolean","gameCenterBlocked":"boolean","iCloudBlockActivityContinuation":"boolean","iCloudBlockAddressBook":"boolean","iCloudBlockBookmarks":"boolean","iCloudBlockCalendar":"boolean","iCloudBlockDocumentSync":"boolean","iCloudBlockMail":"boolean","iCloudBlockNotes":"boolean","iCloudBlockPhotoLibrary":"boolean","iCloudBlockReminders":"boolean","iCloudDesktopAndDocumentsBlocked":"boolean","iCloudPrivateRelayBlocked":"boolean","iTunesBlockFileSharing":"boolean","iTunesBlockMusicService":"boolean","keyboardBlockDictation":"boolean","keychainBlockCloudSync":"boolean","multiplayerGamingBlocked":"boolean","passwordBlockAirDropSharing":"boolean","passwordBlockAutoFill":"boolean","passwordBlockFingerprintUnlock":"boolean","passwordBlockModification":"boolean","passwordBlockProximityRequests":"boolean","passwordBlockSimple":"boolean","passwordExpirationDays":"number","passwordMaximumAttemptCount":"number","passwordMinimumCharacterSetCount":"number","passwordMinimumLength":"number","passwordMinutesOfInactivityBeforeLock":"number","passwordMinutesOfInactivityBeforeScreenTimeout":"number","passwordMinutesUntilFailedLoginReset":"number","passwordPreviousPasswordBlockCount":"number","passwordRequired":"boolean","passwordRequiredType":"enum:requiredPasswordType","privacyAccessControls":"array:object:macOSPrivacyAccessControlItem","safariBlockAutofill":"boolean","screenCaptureBlocked":"boolean","softwareUpdateMajorOSDeferredInstallDelayInDays":"number","softwareUpdateMinorOSDeferredInstallDelayInDays":"number","softwareUpdateNonOSDeferredInstallDelayInDays":"number","softwareUpdatesEnforcedDelayInDays":"number","spotlightBlockInternetResults":"boolean","touchIdTimeoutInHours":"number","updateDelayPolicy":"enum:macOSSoftwareUpdateDelayPolicy","wallpaperModificationBlocked":"boolean"}},"macOSImportedPFXCertificateProfile":{"base":"macOSCertificateProfileBase","properties":{"deploymentChannel":"enum:appleDeploymentChannel","intendedPurpose":"enum:intendedPurpose","managedDeviceCertificateStates":"array:object:managedDeviceCertificateState"}},"macOSKerberosSingleSignOnExtension":{"base":"macOSSingleSignOnExtension","properties":{"activeDirectorySiteCode":"string","blockActiveDirectorySiteAutoDiscovery":"boolean","blockAutomaticLogin":"boolean","cacheName":"string","credentialBundleIdAccessControlList":"array:string","credentialsCacheMonitored":"boolean","domainRealms":"array:string","domains":"array:string","isDefaultRealm":"boolean","kerberosAppsInBundleIdACLIncluded":"boolean","managedAppsInBundleIdACLIncluded":"boolean","modeCredentialUsed":"string","passwordBlockModification":"boolean","passwordChangeUrl":"string","passwordEnableLocalSync":"boolean","passwordExpirationDays":"number","passwordExpirationNotificationDays":"number","passwordMinimumAgeDays":"number","passwordMinimumLength":"number","passwordPreviousPasswordBlockCount":"number","passwordRequireActiveDirectoryComplexity":"boolean","passwordRequirementsDescription":"string","preferredKDCs":"array:string","realm":"string","requireUserPresence":"boolean","signInHelpText":"string","tlsForLDAPRequired":"boolean","userPrincipalName":"string","userSetupDelayed":"boolean","usernameLabelCustom":"string"}},"macOSKernelExtension":{"properties":{"bundleId":"string","teamIdentifier":"string"}},"macOSLaunchItem":{"properties":{"hide":"boolean","path":"string"}},"macOSPkcsCertificateProfile":{"base":"macOSCertificateProfileBase","properties":{"allowAllAppsAccess":"boolean","certificateStore":"enum:certificateStore","certificateTemplateName":"string","certificationAuthority":"string","certificationAuthorityName":"string","customSubjectAlternativeNames":"array:object:customSubjectAlternativeName","deploymentChannel":"enum:appleDeploymentChannel","managedDeviceCertificateStates":"array:object:managedDeviceCertificateState","subjectAlternativeNameFormatString":"string","subjectNameFormatString":"string"}},"macOSPrivacyAccessControlItem":{"properties":{"accessibility":"enum:enablement","addressBook":"enum:enablement","appleEventsAllowedReceivers":"array:object:macOSAppleEventReceiver","blockCamera":"boolean","blockListenEvent":"boolean","blockMicrophone":"boolean","blockScreenCapture":"boolean","calendar":"enum:enablement","codeRequirement":"string","displayName":"string","fileProviderPresence":"enum:enablement","identifier":"string","identifierType":"enum:macOSProcessIdentifierType","mediaLibrary":"enum:enablement","photos":"enum:enablement","postEvent":"enum:enablement","reminders":"enum:enablement","speechRecognition":"enum:enablement","staticCodeValidation":"boolean","systemPolicyAllFiles":"enum:enablement","systemPolicyDesktopFolder":"enum:enablement","systemPolicyDocumentsFolder":"enum:enablement","systemPolicyDownloadsFolder":"enum:enablement","systemPolicyNetworkVolumes":"enum:enablement","systemPolicyRemovableVolumes":"enum:enablement","systemPolicySystemAdminFiles":"enum:enablement"}},"macOSRedirectSingleSignOnExtension":{"base":"macOSSingleSignOnExtension","properties":{"configurations":"array:object:keyTypedValuePair","extensionIdentifier":"string","teamIdentifier":"string","urlPrefixes":"array:string"}},"macOSScepCertificateProfile":{"base":"macOSCertificateProfileBase","properties":{"allowAllAppsAccess":"boolean","certificateStore":"enum:certificateStore","customSubjectAlternativeNames":"array:object:customSubjectAlternativeName","deploymentChannel":"enum:appleDeploymentChannel","extendedKeyUsages":"array:object:extendedKeyUsage","hashAlgorithm":"enum:hashAlgorithms","keySize":"enum:keySize","keyUsage":"enum:keyUsages","managedDeviceCertificateStates":"array:object:managedDeviceCertificateState","rootCertificate":"object:macOSTrustedRootCertificate","scepServerUrls":"array:string","subjectAlternativeNameFormatString":"string","subjectNameFormatString":"string"}},"macOSSingleSignOnExtension":{"base":"singleSignOnExtension","properties":{}},"macOSSoftwareUpdateConfiguration":{"base":"deviceConfiguration","properties":{"allOtherUpdateBehavior":"enum:macOSSoftwareUpdateBehavior","configDataUpdateBehavior":"enum:macOSSoftwareUpdateBehavior","criticalUpdateBehavior":"enum:macOSSoftwareUpdateBehavior","customUpdateTimeWindows":"array:object:customUpdateTimeWindow","firmwareUpdateBehavior":"enum:macOSSoftwareUpdateBehavior","maxUserDeferralsCount":"number","priority":"enum:macOSPriority","updateScheduleType":"enum:macOSSoftwareUpdateScheduleType","updateTimeWindowUtcOffsetInMinutes":"number"}},"macOSSystemExtension":{"properties":{"bundleId":"string","teamIdentifier":"string"}},"macOSSystemExtensionTypeMapping":{"properties":{"allowedTypes":"enum:macOSSystemExtensionType","teamIdentifier":"string"}},"macOSTrustedRootCertificate":{"base":"deviceConfiguration","properties":{"certFileName":"string","deploymentChannel":"enum:appleDeploymentChannel","trustedRootCertificate":"string"}},"macOSVpnConfiguration":{"base":"appleVpnConfiguration","properties":{"deploymentChannel":"enum:appleDeploymentChannel","identityCertificate":"object:macOSCertificateProfileBase"}},"macOSWiFiConfiguration":{"base":"deviceConfiguration","properties":{"connectAutomatically":"boolean","connectWhenNetworkNameIsHidden":"boolean","deploymentChannel":"enum:appleDeploymentChannel","networkName":"string","preSharedKey":"string","proxyAutomaticConfigurationUrl":"string","proxyManualAddress":"string","proxyManualPort":"number","proxySettings":"enum:wiFiProxySetting","ssid":"string","wiFiSecurityType":"enum:wiFiSecurityType"}},"macOSWiredNetworkConfiguration":{"base":"deviceConfiguration","properties":{"authenticationMethod":"enum:wiFiAuthenticationMethod","deploymentChannel":"enum:appleDeploymentChannel","eapFastConfiguration":"enum:eapFastConfiguration","eapType":"enum:eapType","enableOuterIdentityPrivacy":"string","identityCertificateForClientAuthentication":"object:macOSCertificateProfileBase","networkInterface":"enum:wiredNetworkInterface","networkName":"string","nonEapAuthenticationMethodForEapTtls":"enum:nonEapAuthenticationMethodForEapTtlsType","rootCertificateForServerValidation":"object:macOSTrustedRootCertificate","trustedServerCertificateNames":"array:string"}},"managedAppPolicy":{"base":"entity","properties":{"createdDateTime":"string","description":"string","displayName":"string","lastModifiedDateTime":"string","roleScopeTagIds":"array:string","version":"string"}},"managedAppPolicyDeploymentSummary":{"base":"entity","properties":{"configurationDeployedUserCount":"number","configurationDeploymentSummaryPerApp":"array:object:managedAppPolicyDeploymentSummaryPerApp","displayName":"string","lastRefreshTime":"string","version":"string"}},"managedAppPolicyDeploymentSummaryPerApp":{"properties":{"configurationAppliedUserCount":"number","mobileAppIdentifier":"object:mobileAppIdentifier"}},"managedAppProtection":{"base":"managedAppPolicy","properties":{"allowedDataIngestionLocations":"array:enum:managedAppDataIngestionLocation","allowedDataStorageLocations":"array:enum:managedAppDataStorageLocation","allowedInboundDataTransferSources":"enum:managedAppDataTransferLevel","allowedOutboundClipboardSharingExceptionLength":"number","allowedOutboundClipboardSharingLevel":"enum:managedAppClipboardSharingLevel","allowedOutboundDataTransferDestinations":"enum:managedAppDataTransferLevel","appActionIfDeviceComplianceRequired":"enum:managedAppRemediationAction","appActionIfMaximumPinRetriesExceeded":"enum:managedAppRemediationAction","appActionIfUnableToAuthenticateUser":"enum:managedAppRemediationAction","blockDataIngestionIntoOrganizationDocuments":"boolean","contactSyncBlocked":"boolean","dataBackupBlocked":"boolean","deviceComplianceRequired":"boolean","dialerRestrictionLevel":"enum:managedAppPhoneNumberRedirectLevel","disableAppPinIfDevicePinIsSet":"boolean","fingerprintBlocked":"boolean","gracePeriodToBlockAppsDuringOffClockHours":"string","managedBrowser":"enum:managedBrowserType","managedBrowserToOpenLinksRequired":"boolean","maximumAllowedDeviceThreatLevel":"enum:managedAppDeviceThreatLevel","maximumPinRetries":"number","maximumRequiredOsVersion":"string","maximumWarningOsVersion":"string","maximumWipeOsVersion":"string","minimumPinLength":"number","minimumRequiredAppVersion":"string","minimumRequiredOsVersion":"string","minimumWarningAppVersion":"string","minimumWarningOsVersion":"string","minimumWipeAppVersion":"string","minimumWipeOsVersion":"string","mobileThreatDefensePartnerPriority":"enum:mobileThreatDefensePartnerPriority","mobileThreatDefenseRemediationAction":"enum:managedAppRemediationAction","notificationRestriction":"enum:managedAppNotificationRestriction","organizationalCredentialsRequired":"boolean","periodBeforePinReset":"string","periodOfflineBeforeAccessCheck":"string","periodOfflineBeforeWipeIsEnforced":"string","periodOnlineBeforeAccessCheck":"string","pinCharacterSet":"enum:managedAppPinCharacterSet","pinRequired":"boolean","pinRequiredInsteadOfBiometricTimeout":"string","previousPinBlockCount":"number","printBlocked":"boolean","protectedMessagingRedirectAppType":"enum:messagingRedirectAppType","saveAsBlocked":"boolean","simplePinBlocked":"boolean"}},"managedDeviceCertificateState":{"base":"entity","properties":{"certificateEnhancedKeyUsage":"string","certificateErrorCode":"number","certificateExpirationDateTime":"string","certificateIssuanceDateTime":"string","certificateIssuanceState":"enum:certificateIssuanceStates","certificateIssuer":"string","certificateKeyLength":"number","certificateKeyStorageProvider":"enum:keyStorageProviderOption","certificateKeyUsage":"enum:keyUsages","certificateLastIssuanceStateChangedDateTime":"string","certificateProfileDisplayName":"string","certificateRevokeStatus":"enum:certificateRevocationStatus","certificateSerialNumber":"string","certificateSubjectAlternativeNameFormat":"enum:subjectAlternativeNameType","certificateSubjectAlternativeNameFormatString":"string","certificateSubjectNameFormat":"enum:subjectNameFormat","certificateSubjectNameFormatString":"string","certificateThumbprint":"string","certificateValidityPeriod":"number","certificateValidityPeriodUnits":"enum:certificateValidityPeriodScale","deviceDisplayName":"string","devicePlatform":"enum:devicePlatformType","lastCertificateStateChangeDateTime":"string","userDisplayName":"string"}},"managedMobileApp":{"base":"entity","properties":{"mobileAppIdentifier":"object:mobileAppIdentifier","version":"string"}},"mediaContentRatingAustralia":{"properties":{"movieRating":"enum:ratingAustraliaMoviesType","tvRating":"enum:ratingAustraliaTelevisionType"}},"mediaContentRatingCanada":{"properties":{"movieRating":"enum:ratingCanadaMoviesType","tvRating":"enum:ratingCanadaTelevisionType"}},"mediaContentRatingFrance":{"properties":{"movieRating":"enum:ratingFranceMoviesType","tvRating":"enum:ratingFranceTelevisionType"}},"mediaContentRatingGermany":{"properties":{"movieRating":"enum:ratingGermanyMoviesType","tvRating":"enum:ratingGermanyTelevisionType"}},"mediaContentRatingIreland":{"properties":{"movieRating":"enum:ratingIrelandMoviesType","tvRating":"enum:ratingIrelandTelevisionType"}},"mediaContentRatingJapan":{"properties":{"movieRating":"enum:ratingJapanMoviesType","tvRating":"enum:ratingJapanTelevisionType"}},"mediaContentRatingNewZealand":{"properties":{"movieRating":"enum:ratingNewZealandMoviesType","tvRating":"enum:ratingNewZealandTelevisionType"}},"mediaContentRatingUnitedKingdom":{"properties":{"movieRating":"enum:ratingUnitedKingdomMoviesType","tvRating":"enum:ratingUnitedKingdomTelevisionType"}},"mediaContentRatingUnitedStates":{"properties":{"movieRating":"enum:ratingUnitedStatesMoviesType","tvRating":"enum:ratingUnitedStatesTelevisionType"}},"microsoftAuthenticatorAuthenticationMethodConfiguration":{"base":"authenticationMethodConfiguration","properties":{"featureSettings":"object:microsoftAuthenticatorFeatureSettings","includeTargets":"array:object:microsoftAuthenticatorAuthenticationMethodTarget","isSoftwareOathEnabled":"boolean"}},"microsoftAuthenticatorAuthenticationMethodTarget":{"base":"authenticationMethodTarget","properties":{"authenticationMode":"enum:microsoftAuthenticatorAuthenticationMode"}},"microsoftAuthenticatorFeatureSettings":{"properties":{"companionAppAllowedState":"object:authenticationMethodFeatureConfiguration","displayAppInformationRequiredState":"object:authenticationMethodFeatureConfiguration","displayLocationInformationRequiredState":"object:authenticationMethodFeatureConfiguration","numberMatchingRequiredState":"object:authenticationMethodFeatureConfiguration"}},"microsoftAuthenticatorPlatformSettings":{"properties":{"enforceAppPIN":"object:enforceAppPIN"}},"mimeContent":{"properties":{"type":"string","value":"string"}},"mobileAppIdentifier":{"properties":{}},"namedLocation":{"base":"policyDeletableItem","properties":{"createdDateTime":"string","displayName":"string","id":"string","modifiedDateTime":"string"}},"numberRange":{"properties":{"lowerNumber":"number","upperNumber":"number"}},"omaSetting":{"properties":{"description":"string","displayName":"string","isEncrypted":"boolean","omaUri":"string","secretReferenceValueId":"string"}},"omaSettingBase64":{"base":"omaSetting","properties":{"fileName":"string","value":"string"}},"omaSettingBoolean":{"base":"omaSetting","properties":{"value":"boolean"}},"omaSettingDateTime":{"base":"omaSetting","properties":{"value":"string"}},"omaSettingFloatingPoint":{"base":"omaSetting","properties":{"value":"number"}},"omaSettingInteger":{"base":"omaSetting","properties":{"isReadOnly":"boolean","value":"number"}},"omaSettingString":{"base":"omaSetting","properties":{"value":"string"}},"omaSettingStringXml":{"base":"omaSetting","properties":{"fileName":"string","value":"string"}},"openIdConnectSetting":{"properties":{"clientId":"string","discoveryUrl":"string"}},"operatingSystemVersionRange":{"properties":{"description":"string","highestVersion":"string","lowestVersion":"string"}},"outOfBoxExperienceSetting":{"properties":{"deviceUsageType":"enum:windowsDeviceUsageType","escapeLinkHidden":"boolean","eulaHidden":"boolean","keyboardSelectionPageSkipped":"boolean","privacySettingsHidden":"boolean","userType":"enum:windowsUserType"}},"outOfBoxExperienceSettings":{"properties":{"deviceUsageType":"enum:windowsDeviceUsageType","hideEULA":"boolean","hideEscapeLink":"boolean","hidePrivacySettings":"boolean","skipKeyboardSelectionPage":"boolean","userType":"enum:windowsUserType"}},"passkeyAuthenticationMethodTarget":{"base":"authenticationMethodTarget","properties":{}},"payloadByFilter":{"properties":{"assignmentFilterType":"enum:deviceAndAppManagementAssignmentFilterType","groupId":"string","payloadId":"string","payloadType":"enum:associatedAssignmentPayloadType"}},"payloadCompatibleAssignmentFilter":{"base":"deviceAndAppManagementAssignmentFilter","properties":{"payloadType":"enum:assignmentFilterPayloadType"}},"permissionGrantConditionSet":{"base":"entity","properties":{"certifiedClientApplicationsOnly":"boolean","clientApplicationIds":"array:string","clientApplicationPublisherIds":"array:string","clientApplicationTenantIds":"array:string","clientApplicationsFromVerifiedPublisherOnly":"boolean","permissionClassification":"string","permissionType":"enum:permissionType","permissions":"array:string","resourceApplication":"string","scopeSensitivityLabels":"object:scopeSensitivityLabels"}},"permissionGrantPolicy":{"base":"policyBase","properties":{"excludes":"array:object:permissionGrantConditionSet","includeAllPreApprovedApplications":"boolean","includes":"array:object:permissionGrantConditionSet","resourceScopeType":"enum:resourceScopeType"}},"persistentBrowserSessionControl":{"base":"conditionalAccessSessionControl","properties":{"mode":"enum:persistentBrowserSessionMode"}},"policyBase":{"base":"directoryObject","properties":{"description":"string","displayName":"string"}},"policyDeletableItem":{"properties":{"deletedDateTime":"string"}},"privateLinkNamedLocation":{"base":"namedLocation","properties":{"isTrusted":"boolean","privateLinkResourcePolicyIds":"array:string"}},"proxiedDomain":{"properties":{"ipAddressOrFQDN":"string","proxy":"string"}},"qrCodePinAuthenticationMethodConfiguration":{"base":"authenticationMethodConfiguration","properties":{"includeTargets":"array:object:authenticationMethodTarget","pinLength":"number","standardQRCodeLifetimeInDays":"number"}},"redirectSingleSignOnExtension":{"base":"singleSignOnExtension","properties":{"configurations":"array:object:keyTypedValuePair","extensionIdentifier":"string","teamIdentifier":"string","urlPrefixes":"array:string"}},"registrationEnforcement":{"properties":{"authenticationMethodsRegistrationCampaign":"object:authenticationMethodsRegistrationCampaign"}},"reportSuspiciousActivitySettings":{"properties":{"includeTarget":"object:includeTarget","state":"enum:advancedConfigState","voiceReportingCode":"number"}},"roleScopeTag":{"base":"entity","properties":{"assignments":"array:object:roleScopeTagAutoAssignment","description":"string","displayName":"string","isBuiltIn":"boolean"}},"roleScopeTagAutoAssignment":{"base":"entity","properties":{"target":"object:deviceAndAppManagementAssignmentTarget"}},"scopeSensitivityLabels":{"properties":{"labelKind":"enum:labelKind"}},"secureSignInSessionControl":{"base":"conditionalAccessSessionControl","properties":{}},"serviceTagNamedLocation":{"base":"namedLocation","properties":{"isTrusted":"boolean","serviceTags":"array:string"}},"settingStateDeviceSummary":{"base":"entity","properties":{"compliantDeviceCount":"number","conflictDeviceCount":"number","errorDeviceCount":"number","instancePath":"string","nonCompliantDeviceCount":"number","notApplicableDeviceCount":"number","remediatedDeviceCount":"number","settingName":"string","unknownDeviceCount":"number"}},"sharedPCAccountManagerPolicy":{"properties":{"accountDeletionPolicy":"enum:sharedPCAccountDeletionPolicyType","cacheAccountsAboveDiskFreePercentage":"number","inactiveThresholdDays":"number","removeAccountsBelowDiskFreePercentage":"number"}},"sharedPCConfiguration":{"base":"deviceConfiguration","properties":{"accountManagerPolicy":"object:sharedPCAccountManagerPolicy","allowLocalStorage":"boolean","allowedAccounts":"enum:sharedPCAllowedAccountType","disableAccountManager":"boolean","disableEduPolicies":"boolean","disablePowerPolicies":"boolean","disableSignInOnResume":"boolean","enabled":"boolean","fastFirstSignIn":"enum:enablement","idleTimeBeforeSleepInSeconds":"number","kioskAppDisplayName":"string","kioskAppUserModelId":"string","localStorage":"enum:enablement","maintenanceStartTime":"string","setAccountManager":"enum:enablement","setEduPolicies":"enum:enablement","setPowerPolicies":"enum:enablement","signInOnResume":"enum:enablement"}},"sharepointSettings":{"base":"entity","properties":{"allowedDomainGuidsForSyncApp":"array:string","availableManagedPathsForSiteCreation":"array:string","deletedUserPersonalSiteRetentionPeriodInDays":"number","excludedFileExtensionsForSyncApp":"array:string","idleSessionSignOut":"object:idleSessionSignOut","imageTaggingOption":"enum:imageTaggingChoice","isCommentingOnSitePagesEnabled":"boolean","isFileActivityNotificationEnabled":"boolean","isLegacyAuthProtocolsEnabled":"boolean","isLoopEnabled":"boolean","isMacSyncAppEnabled":"boolean","isRequireAcceptingUserToMatchInvitedUserEnabled":"boolean","isResharingByExternalUsersEnabled":"boolean","isSharePointMobileNotificationEnabled":"boolean","isSharePointNewsfeedEnabled":"boolean","isSiteCreationEnabled":"boolean","isSiteCreationUIEnabled":"boolean","isSitePagesCreationEnabled":"boolean","isSitesStorageLimitAutomatic":"boolean","isSyncButtonHiddenOnPersonalSite":"boolean","isUnmanagedSyncAppForTenantRestricted":"boolean","personalSiteDefaultStorageLimitInMB":"number","sharingAllowedDomainList":"array:string","sharingBlockedDomainList":"array:string","sharingCapability":"enum:sharingCapabilities","sharingDomainRestrictionMode":"enum:sharingDomainRestrictionMode","siteCreationDefaultManagedPath":"string","siteCreationDefaultStorageLimitInMB":"number","tenantDefaultTimezone":"string"}},"signInFrequencySessionControl":{"base":"conditionalAccessSessionControl","properties":{"authenticationType":"enum:signInFrequencyAuthenticationType","frequencyInterval":"enum:signInFrequencyInterval","type":"enum:signinFrequencyType","value":"number"}},"singleSignOnExtension":{"properties":{}},"smsAuthenticationMethodConfiguration":{"base":"authenticationMethodConfiguration","properties":{"includeTargets":"array:object:smsAuthenticationMethodTarget"}},"smsAuthenticationMethodTarget":{"base":"authenticationMethodTarget","properties":{"isUsableForSignIn":"boolean"}},"softwareOathAuthenticationMethodConfiguration":{"base":"authenticationMethodConfiguration","properties":{"includeTargets":"array:object:authenticationMethodTarget"}},"specifiedCaptiveNetworkPlugins":{"properties":{"allowedBundleIdentifiers":"array:string"}},"systemCredentialPreferences":{"properties":{"excludeTargets":"array:object:excludeTarget","includeTargets":"array:object:includeTarget","state":"enum:advancedConfigState"}},"targetedManagedAppPolicyAssignment":{"base":"entity","properties":{"source":"enum:deviceAndAppManagementAssignmentSource","sourceId":"string","target":"object:deviceAndAppManagementAssignmentTarget"}},"targetedManagedAppProtection":{"base":"managedAppProtection","properties":{"appGroupType":"enum:targetedManagedAppGroupType","assignments":"array:object:targetedManagedAppPolicyAssignment","isAssigned":"boolean","targetedAppManagementLevels":"enum:appManagementLevel"}},"teamsAppSettings":{"base":"entity","properties":{"allowUserRequestsForAppAccess":"boolean","customAppSettings":"object:customAppSettings","isChatResourceSpecificConsentEnabled":"boolean","isUserPersonalScopeResourceSpecificConsentEnabled":"boolean"}},"temporaryAccessPassAuthenticationMethodConfiguration":{"base":"authenticationMethodConfiguration","properties":{"defaultLength":"number","defaultLifetimeInMinutes":"number","includeTargets":"array:object:authenticationMethodTarget","isUsableOnce":"boolean","maximumLifetimeInMinutes":"number","minimumLifetimeInMinutes":"number"}},"unifiedRoleDefinition":{"base":"entity","properties":{"allowedPrincipalTypes":"enum:allowedRolePrincipalTypes","description":"string","displayName":"string","inheritsPermissionsFrom":"array:object:unifiedRoleDefinition","isBuiltIn":"boolean","isEnabled":"boolean","isPrivileged":"boolean","resourceScopes":"array:string","rolePermissions":"array:object:unifiedRolePermission","templateId":"string","version":"string"}},"unifiedRolePermission":{"properties":{"allowedResourceActions":"array:string","condition":"string","excludedResourceActions":"array:string"}},"unsupportedDeviceConfiguration":{"base":"deviceConfiguration","properties":{"details":"array:object:unsupportedDeviceConfigurationDetail","originalEntityTypeName":"string"}},"unsupportedDeviceConfigurationDetail":{"properties":{"message":"string","propertyName":"string"}},"voiceAuthenticationMethodConfiguration":{"base":"authenticationMethodConfiguration","properties":{"includeTargets":"array:object:voiceAuthenticationMethodTarget","isOfficePhoneAllowed":"boolean"}},"voiceAuthenticationMethodTarget":{"base":"authenticationMethodTarget","properties":{}},"vpnConfiguration":{"base":"deviceConfiguration","properties":{"authenticationMethod":"enum:vpnAuthenticationMethod","connectionName":"string","realm":"string","role":"string","servers":"array:object:vpnServer"}},"vpnDnsRule":{"properties":{"autoTrigger":"boolean","name":"string","persistent":"boolean","proxyServerUri":"string","servers":"array:string"}},"vpnOnDemandRule":{"properties":{"action":"enum:vpnOnDemandRuleConnectionAction","dnsSearchDomains":"array:string","dnsServerAddressMatch":"array:string","domainAction":"enum:vpnOnDemandRuleConnectionDomainAction","domains":"array:string","interfaceTypeMatch":"enum:vpnOnDemandRuleInterfaceTypeMatch","probeRequiredUrl":"string","probeUrl":"string","ssids":"array:string"}},"vpnProxyServer":{"properties":{"address":"string","automaticConfigurationScriptUrl":"string","port":"number"}},"vpnRoute":{"properties":{"destinationPrefix":"string","prefixSize":"number"}},"vpnServer":{"properties":{"address":"string","description":"string","isDefaultServer":"boolean"}},"vpnTrafficRule":{"properties":{"appId":"string","appType":"enum:vpnTrafficRuleAppType","claims":"string","localAddressRanges":"array:object:iPv4Range","localPortRanges":"array:object:numberRange","name":"string","protocols":"number","remoteAddressRanges":"array:object:iPv4Range","remotePortRanges":"array:object:numberRange","routingPolicyType":"enum:vpnTrafficRuleRoutingPolicyType","vpnTrafficDirection":"enum:vpnTrafficDirection"}},"whatIfAnalysisResult":{"base":"conditionalAccessPolicy","properties":{"analysisReasons":"enum:whatIfAnalysisReasons","policyApplies":"boolean"}},"windows10AppsForceUpdateSchedule":{"properties":{"recurrence":"enum:windows10AppsUpdateRecurrence","runImmediatelyIfAfterStartDateTime":"boolean","startDateTime":"string"}},"windows10AssociatedApps":{"properties":{"appType":"enum:windows10AppType","identifier":"string"}},"windows10CertificateProfileBase":{"base":"windowsCertificateProfileBase","properties":{}},"windows10CompliancePolicy":{"base":"deviceCompliancePolicy","properties":{"activeFirewallRequired":"boolean","antiSpywareRequired":"boolean","antivirusRequired":"boolean","bitLockerEnabled":"boolean","codeIntegrityEnabled":"boolean","configurationManagerComplianceRequired":"boolean","defenderEnabled":"boolean","defenderVersion":"string","deviceCompliancePolicyScript":"object:deviceCompliancePolicyScript","deviceThreatProtectionEnabled":"boolean","deviceThreatProtectionRequiredSecurityLevel":"enum:deviceThreatProtectionLevel","earlyLaunchAntiMalwareDriverEnabled":"boolean","firmwareProtectionEnabled":"boolean","kernelDmaProtectionEnabled":"boolean","memoryIntegrityEnabled":"boolean","mobileOsMaximumVersion":"string","mobileOsMinimumVersion":"string","osMaximumVersion":"string","osMinimumVersion":"string","passwordBlockSimple":"boolean","passwordExpirationDays":"number","passwordMinimumCharacterSetCount":"number","passwordMinimumLength":"number","passwordMinutesOfInactivityBeforeLock":"number","passwordPreviousPasswordBlockCount":"number","passwordRequired":"boolean","passwordRequiredToUnlockFromIdle":"boolean","passwordRequiredType":"enum:requiredPasswordType","requireHealthyDeviceReport":"boolean","rtpEnabled":"boolean","secureBootEnabled":"boolean","signatureOutOfDate":"boolean","storageRequireEncryption":"boolean","tpmRequired":"boolean","validOperatingSystemBuildRanges":"array:object:operatingSystemVersionRange","virtualizationBasedSecurityEnabled":"boolean","wslDistributions":"array:object:wslDistributionConfiguration"}},"windows10CustomConfiguration":{"base":"deviceConfiguration","properties":{"omaSettings":"array:object:omaSetting"}},"windows10DeviceFirmwareConfigurationInterface":{"base":"deviceConfiguration","properties":{"bluetooth":"enum:enablement","bootFromBuiltInNetworkAdapters":"enum:enablement","bootFromExternalMedia":"enum:enablement","cameras":"enum:enablement","changeUefiSettingsPermission":"enum:changeUefiSettingsPermission","frontCamera":"enum:enablement","infraredCamera":"enum:enablement","microphone":"enum:enablement","microphonesAndSpeakers":"enum:enablement","nearFieldCommunication":"enum:enablement","radios":"enum:enablement","rearCamera":"enum:enablement","sdCard":"enum:enablement","simultaneousMultiThreading":"enum:enablement","usbTypeAPort":"enum:enablement","virtualizationOfCpuAndIO":"enum:enablement","wakeOnLAN":"enum:enablement","wakeOnPower":"enum:enablement","wiFi":"enum:enablement","windowsPlatformBinaryTable":"enum:enablement","wirelessWideAreaNetwork":"enum:enablement"}},"windows10EasEmailProfileConfiguration":{"base":"easEmailProfileConfigurationBase","properties":{"accountName":"string","durationOfEmailToSync":"enum:emailSyncDuration","emailAddressSource":"enum:userEmailSource","emailSyncSchedule":"enum:emailSyncSchedule","hostName":"string","requireSsl":"boolean","syncCalendar":"boolean","syncContacts":"boolean","syncTasks":"boolean"}},"windows10EndpointProtectionConfiguration":{"base":"deviceConfiguration","properties":{"appLockerApplicationControl":"enum:appLockerApplicationControlType","applicationGuardAllowCameraMicrophoneRedirection":"boolean","applicationGuardAllowFileSaveOnHost":"boolean","applicationGuardAllowPersistence":"boolean","applicationGuardAllowPrintToLocalPrinters":"boolean","applicationGuardAllowPrintToNetworkPrinters":"boolean","applicationGuardAllowPrintToPDF":"boolean","applicationGuardAllowPrintToXPS":"boolean","applicationGuardAllowVirtualGPU":"boolean","applicationGuardBlockClipboardSharing":"enum:applicationGuardBlockClipboardSharingType","applicationGuardBlockFileTransfer":"enum:applicationGuardBlockFileTransferType","applicationGuardBlockNonEnterpriseContent":"boolean","applicationGuardCertificateThumbprints":"array:string","applicationGuardEnabled":"boolean","applicationGuardEnabledOptions":"enum:applicationGuardEnabledOptions","applicationGuardForceAuditing":"boolean","bitLockerAllowStandardUserEncryption":"boolean","bitLockerDisableWarningForOtherDiskEncryption":"boolean","bitLockerEnableStorageCardEncryptionOnMobile":"boolean","bitLockerEncryptDevice":"boolean","bitLockerFixedDrivePolicy":"object:bitLockerFixedDrivePolicy","bitLockerRecoveryPasswordRotation":"enum:bitLockerRecoveryPasswordRotationType","bitLockerRemovableDrivePolicy":"object:bitLockerRemovableDrivePolicy","bitLockerSystemDrivePolicy":"object:bitLockerSystemDrivePolicy","defenderAdditionalGuardedFolders":"array:string","defenderAdobeReaderLaunchChildProcess":"enum:defenderProtectionType","defenderAdvancedRansomewareProtectionType":"enum:defenderProtectionType","defenderAllowBehaviorMonitoring":"boolean","defenderAllowCloudProtection":"boolean","defenderAllowEndUserAccess":"boolean","defenderAllowIntrusionPreventionSystem":"boolean","defenderAllowOnAccessProtection":"boolean","defenderAllowRealTimeMonitoring":"boolean","defenderAllowScanArchiveFiles":"boolean","defenderAllowScanDownloads":"boolean","defenderAllowScanNetworkFiles":"boolean","defenderAllowScanRemovableDrivesDuringFullScan":"boolean","defenderAllowScanScriptsLoadedInInternetExplorer":"boolean","defenderAttackSurfaceReductionExcludedPaths":"array:string","defenderBlockEndUserAccess":"boolean","defenderBlockPersistenceThroughWmiType":"enum:defenderAttackSurfaceType","defenderCheckForSignaturesBeforeRunningScan":"boolean","defenderCloudBlockLevel":"enum:defenderCloudBlockLevelType","defenderCloudExtendedTimeoutInSeconds":"number","defenderDaysBeforeDeletingQuarantinedMalware":"number","defenderDetectedMalwareActions":"object:defenderDetectedMalwareActions","defenderDisableBehaviorMonitoring":"boolean","defenderDisableCatchupFullScan":"boolean","defenderDisableCatchupQuickScan":"boolean","defenderDisableCloudProtection":"boolean","defenderDisableIntrusionPreventionSystem":"boolean","defenderDisableOnAccessProtection":"boolean","defenderDisableRealTimeMonitoring":"boolean","defenderDisableScanArchiveFiles":"boolean","defenderDisableScanDownloads":"boolean","defenderDisableScanNetworkFiles":"boolean","defenderDisableScanRemovableDrivesDuringFullScan":"boolean","defenderDisableScanScriptsLoadedInInternetExplorer":"boolean","defenderEmailContentExecution":"enum:defenderProtectionType","defenderEmailContentExecutionType":"enum:defenderAttackSurfaceType","defenderEnableLowCpuPriority":"boolean","defenderEnableScanIncomingMail":"boolean","defenderEnableScanMappedNetworkDrivesDuringFullScan":"boolean","defenderExploitProtectionXml":"string","defenderExploitProtectionXmlFileName":"string","defenderFileExtensionsToExclude":"array:string","defenderFilesAndFoldersToExclude":"array:string","defenderGuardMyFoldersType":"enum:folderProtectionType","defenderGuardedFoldersAllowedAppPaths":"array:string","defenderNetworkProtectionType":"enum:defenderProtectionType","defenderOfficeAppsExecutableContentCreationOrLaunch":"enum:defenderProtectionType","defenderOfficeAppsExecutableContentCreationOrLaunchType":"enum:defenderAttackSurfaceType","defenderOfficeAppsLaunchChildProcess":"enum:defenderProtectionType","defenderOfficeAppsLaunchChildProcessType":"enum:defenderAttackSurfaceType","defenderOfficeAppsOtherProcessInjection":"enum:defenderProtectionType","defenderOfficeAppsOtherProcessInjectionType":"enum:defenderAttackSurfaceType","defenderOfficeCommunicationAppsLaunchChildProcess":"enum:defenderProtectionType","defenderOfficeMacroCodeAllowWin32Imports":"enum:defenderProtectionType","defenderOfficeMacroCodeAllowWin32ImportsType":"enum:defenderAttackSurfaceType","defenderPotentiallyUnwantedAppAction":"enum:defenderProtectionType","defenderPreventCredentialStealingType":"enum:defenderProtectionType","defenderProcessCreation":"enum:defenderProtectionType","defenderProcessCreationType":"enum:defenderAttackSurfaceType","defenderProcessesToExclude":"array:string","defenderScanDirection":"enum:defenderRealtimeScanDirection","defenderScanMaxCpuPercentage":"number","defenderScanType":"enum:defenderScanType","defenderScheduledQuickScanTime":"string","defenderScheduledScanDay":"enum:weeklySchedule","defenderScheduledScanTime":"string","defenderScriptDownloadedPayloadExecution":"enum:defenderProtectionType","defenderScriptDownloadedPayloadExecutionType":"enum:defenderAttackSurfaceType","defenderScriptObfuscatedMacroCode":"enum:defenderProtectionType","defenderScriptObfuscatedMacroCodeType":"enum:defenderAttackSurfaceType","defenderSecurityCenterBlockExploitProtectionOverride":"boolean","defenderSecurityCenterDisableAccountUI":"boolean","defenderSecurityCenterDisableAppBrowserUI":"boolean","defenderSecurityCenterDisableClearTpmUI":"boolean","defenderSecurityCenterDisableFamilyUI":"boolean","defenderSecurityCenterDisableHardwareUI":"boolean","defenderSecurityCenterDisableHealthUI":"boolean","defenderSecurityCenterDisableNetworkUI":"boolean","defenderSecurityCenterDisableNotificationAreaUI":"boolean","defenderSecurityCenterDisableRansomwareUI":"boolean","defenderSecurityCenterDisableSecureBootUI":"boolean","defenderSecurityCenterDisableTroubleshootingUI":"boolean","defenderSecurityCenterDisableVirusUI":"boolean","defenderSecurityCenterDisableVulnerableTpmFirmwareUpdateUI":"boolean","defenderSecurityCenterHelpEmail":"string","defenderSecurityCenterHelpPhone":"string","defenderSecurityCenterHelpURL":"string","defenderSecurityCenterITContactDisplay":"enum:defenderSecurityCenterITContactDisplayType","defenderSecurityCenterNotificationsFromApp":"enum:defenderSecurityCenterNotificationsFromAppType","defenderSecurityCenterOrganizationDisplayName":"string","defenderSignatureUpdateIntervalInHours":"number","defenderSubmitSamplesConsentType":"enum:defenderSubmitSamplesConsentType","defenderUntrustedExecutable":"enum:defenderProtectionType","defenderUntrustedExecutableType":"enum:defenderAttackSurfaceType","defenderUntrustedUSBProcess":"enum:defenderProtectionType","defenderUntrustedUSBProcessType":"enum:defenderAttackSurfaceType","deviceGuardEnableSecureBootWithDMA":"boolean","deviceGuardEnableVirtualizationBasedSecurity":"boolean","deviceGuardLaunchSystemGuard":"enum:enablement","deviceGuardLocalSystemAuthorityCredentialGuardSettings":"enum:deviceGuardLocalSystemAuthorityCredentialGuardType","deviceGuardSecureBootWithDMA":"enum:secureBootWithDMAType","dmaGuardDeviceEnumerationPolicy":"enum:dmaGuardDeviceEnumerationPolicyType","firewallBlockStatefulFTP":"boolean","firewallCertificateRevocationListCheckMethod":"enum:firewallCertificateRevocationListCheckMethodType","firewallIPSecExemptionsAllowDHCP":"boolean","firewallIPSecExemptionsAllowICMP":"boolean","firewallIPSecExemptionsAllowNeighborDiscovery":"boolean","firewallIPSecExemptionsAllowRouterDiscovery":"boolean","firewallIPSecExemptionsNone":"boolean","firewallIdleTimeoutForSecurityAssociationInSeconds":"number","firewallMergeKeyingModuleSettings":"boolean","firewallPacketQueueingMethod":"enum:firewallPacketQueueingMethodType","firewallPreSharedKeyEncodingMethod":"enum:firewallPreSharedKeyEncodingMethodType","firewallProfileDomain":"object:windowsFirewallNetworkProfile","firewallProfilePrivate":"object:windowsFirewallNetworkProfile","firewallProfilePublic":"object:windowsFirewallNetworkProfile","firewallRules":"array:object:windowsFirewallRule","lanManagerAuthenticationLevel":"enum:lanManagerAuthenticationLevel","lanManagerWorkstationDisableInsecureGuestLogons":"boolean","localSecurityOptionsAdministratorAccountName":"string","localSecurityOptionsAdministratorElevationPromptBehavior":"enum:localSecurityOptionsAdministratorElevationPromptBehaviorType","localSecurityOptionsAllowAnonymousEnumerationOfSAMAccountsAndShares":"boolean","localSecurityOptionsAllowPKU2UAuthenticationRequests":"boolean","localSecurityOptionsAllowRemoteCallsToSecurityAccountsManager":"string","localSecurityOptionsAllowRemoteCallsToSecurityAccountsManagerHelperBool":"boolean","localSecurityOptionsAllowSystemToBeShutDownWithoutHavingToLogOn":"boolean","localSecurityOptionsAllowUIAccessApplicationElevation":"boolean","localSecurityOptionsAllowUIAccessApplicationsForSecureLocations":"boolean","localSecurityOptionsAllowUndockWithoutHavingToLogon":"boolean","localSecurityOptionsBlockMicrosoftAccounts":"boolean","localSecurityOptionsBlockRemoteLogonWithBlankPassword":"boolean","localSecurityOptionsBlockRemoteOpticalDriveAccess":"boolean","localSecurityOptionsBlockUsersInstallingPrinterDrivers":"boolean","localSecurityOptionsClearVirtualMemoryPageFile":"boolean","localSecurityOptionsClientDigitallySignCommunicationsAlways":"boolean","localSecurityOptionsClientSendUnencryptedPasswordToThirdPartySMBServers":"boolean","localSecurityOptionsDetectApplicationInstallationsAndPromptForElevation":"boolean","localSecurityOptionsDisableAdministratorAccount":"boolean","localSecurityOptionsDisableClientDigitallySignCommunicationsIfServerAgrees":"boolean","localSecurityOptionsDisableGuestAccount":"boolean","localSecurityOptionsDisableServerDigitallySignCommunicationsAlways":"boolean","localSecurityOptionsDisableServerDigitallySignCommunicationsIfClientAgrees":"boolean","localSecurityOptionsDoNotAllowAnonymousEnumerationOfSAMAccounts":"boolean","localSecurityOptionsDoNotRequireCtrlAltDel":"boolean","localSecurityOptionsDoNotStoreLANManagerHashValueOnNextPasswordChange":"boolean","localSecurityOptionsFormatAndEjectOfRemovableMediaAllowedUser":"enum:localSecurityOptionsFormatAndEjectOfRemovableMediaAllowedUserType","localSecurityOptionsGuestAccountName":"string","localSecurityOptionsHideLastSignedInUser":"boolean","localSecurityOptionsHideUsernameAtSignIn":"boolean","localSecurityOptionsInformationDisplayedOnLockScreen":"enum:localSecurityOptionsInformationDisplayedOnLockScreenType","localSecurityOptionsInformationShownOnLockScreen":"enum:localSecurityOptionsInformationShownOnLockScreenType","localSecurityOptionsLogOnMessageText":"string","localSecurityOptionsLogOnMessageTitle":"string","localSecurityOptionsMachineInactivityLimit":"number","localSecurityOptionsMachineInactivityLimitInMinutes":"number","localSecurityOptionsMinimumSessionSecurityForNtlmSspBasedClients":"enum:localSecurityOptionsMinimumSessionSecurity","localSecurityOptionsMinimumSessionSecurityForNtlmSspBasedServers":"enum:localSecurityOptionsMinimumSessionSecurity","localSecurityOptionsOnlyElevateSignedExecutables":"boolean","localSecurityOptionsRestrictAnonymousAccessToNamedPipesAndShares":"boolean","localSecurityOptionsSmartCardRemovalBehavior":"enum:localSecurityOptionsSmartCardRemovalBehaviorType","localSecurityOptionsStandardUserElevationPromptBehavior":"enum:localSecurityOptionsStandardUserElevationPromptBehaviorType","localSecurityOptionsSwitchToSecureDesktopWhenPromptingForElevation":"boolean","localSecurityOptionsUseAdminApprovalMode":"boolean","localSecurityOptionsUseAdminApprovalModeForAdministrators":"boolean","localSecurityOptionsVirtualizeFileAndRegistryWriteFailuresToPerUserLocations":"boolean","smartScreenBlockOverrideForFiles":"boolean","smartScreenEnableInShell":"boolean","userRightsAccessCredentialManagerAsTrustedCaller":"object:deviceManagementUserRightsSetting","userRightsActAsPartOfTheOperatingSystem":"object:deviceManagementUserRightsSetting","userRightsAllowAccessFromNetwork":"object:deviceManagementUserRightsSetting","userRightsBackupData":"object:deviceManagementUserRightsSetting","userRightsBlockAccessFromNetwork":"object:deviceManagementUserRightsSetting","userRightsChangeSystemTime":"object:deviceManagementUserRightsSetting","userRightsCreateGlobalObjects":"object:deviceManagementUserRightsSetting","userRightsCreatePageFile":"object:deviceManagementUserRightsSetting","userRightsCreatePermanentSharedObjects":"object:deviceManagementUserRightsSetting","userRightsCreateSymbolicLinks":"object:deviceManagementUserRightsSetting","userRightsCreateToken":"object:deviceManagementUserRightsSetting","userRightsDebugPrograms":"object:deviceManagementUserRightsSetting","userRightsDelegation":"object:deviceManagementUserRightsSetting","userRightsDenyLocalLogOn":"object:deviceManagementUserRightsSetting","userRightsGenerateSecurityAudits":"object:deviceManagementUserRightsSetting","userRightsImpersonateClient":"object:deviceManagementUserRightsSetting","userRightsIncreaseSchedulingPriority":"object:deviceManagementUserRightsSetting","userRightsLoadUnloadDrivers":"object:deviceManagementUserRightsSetting","userRightsLocalLogOn":"object:deviceManagementUserRightsSetting","userRightsLockMemory":"object:deviceManagementUserRightsSetting","userRightsManageAuditingAndSecurityLogs":"object:deviceManagementUserRightsSetting","userRightsManageVolumes":"object:deviceManagementUserRightsSetting","userRightsModifyFirmwareEnvironment":"object:deviceManagementUserRightsSetting","userRightsModifyObjectLabels":"object:deviceManagementUserRightsSetting","userRightsProfileSingleProcess":"object:deviceManagementUserRightsSetting","userRightsRemoteDesktopServicesLogOn":"object:deviceManagementUserRightsSetting","userRightsRemoteShutdown":"object:deviceManagementUserRightsSetting","userRightsRestoreData":"object:deviceManagementUserRightsSetting","userRightsTakeOwnership":"object:deviceManagementUserRightsSetting","windowsDefenderTamperProtection":"enum:windowsDefenderTamperProtectionOptions","xboxServicesAccessoryManagementServiceStartupMode":"enum:serviceStartType","xboxServicesEnableXboxGameSaveTask":"boolean","xboxServicesLiveAuthManagerServiceStartupMode":"enum:serviceStartType","xboxServicesLiveGameSaveServiceStartupMode":"enum:serviceStartType","xboxServicesLiveNetworkingServiceStartupMode":"enum:serviceStartType"}},"windows10EnrollmentCompletionPageConfiguration":{"base":"deviceEnrollmentConfiguration","properties":{"allowDeviceResetOnInstallFailure":"boolean","allowDeviceUseOnInstallFailure":"boolean","allowLogCollectionOnInstallFailure":"boolean","allowNonBlockingAppInstallation":"boolean","blockDeviceSetupRetryByUser":"boolean","customErrorMessage":"string","disableUserStatusTrackingAfterFirstUser":"boolean","installProgressTimeoutInMinutes":"number","installQualityUpdates":"boolean","selectedMobileAppIds":"array:string","showInstallationProgress":"boolean","trackInstallProgressForAutopilotOnly":"boolean"}},"windows10EnterpriseModernAppManagementConfiguration":{"base":"deviceConfiguration","properties":{"uninstallBuiltInApps":"boolean"}},"windows10GeneralConfiguration":{"base":"deviceConfiguration","properties":{"accountsBlockAddingNonMicrosoftAccountEmail":"boolean","activateAppsWithVoice":"enum:enablement","antiTheftModeBlocked":"boolean","appManagementMSIAllowUserControlOverInstall":"boolean","appManagementMSIAlwaysInstallWithElevatedPrivileges":"boolean","appManagementPackageFamilyNamesToLaunchAfterLogOn":"array:string","appsAllowTrustedAppsSideloading":"enum:stateManagementSetting","appsBlockWindowsStoreOriginatedApps":"boolean","authenticationAllowSecondaryDevice":"boolean","authenticationPreferredAzureADTenantDomainName":"string","authenticationWebSignIn":"enum:enablement","bluetoothAllowedServices":"array:string","bluetoothBlockAdvertising":"boolean","bluetoothBlockDiscoverableMode":"boolean","bluetoothBlockPrePairing":"boolean","bluetoothBlockPromptedProximalConnections":"boolean","bluetoothBlocked":"boolean","cameraBlocked":"boolean","cellularBlockDataWhenRoaming":"boolean","cellularBlockVpn":"boolean","cellularBlockVpnWhenRoaming":"boolean","cellularData":"enum:configurationUsage","certificatesBlockManualRootCertificateInstallation":"boolean","configureTimeZone":"string","connectedDevicesServiceBlocked":"boolean","copyPasteBlocked":"boolean","cortanaBlocked":"boolean","cryptographyAllowFipsAlgorithmPolicy":"boolean","dataProtectionBlockDirectMemoryAccess":"boolean","defenderBlockEndUserAccess":"boolean","defenderBlockOnAccessProtection":"boolean","defenderCloudBlockLevel":"enum:defenderCloudBlockLevelType","defenderCloudExtendedTimeout":"number","defenderCloudExtendedTimeoutInSeconds":"number","defenderDaysBeforeDeletingQuarantinedMalware":"number","defenderDetectedMalwareActions":"object:defenderDetectedMalwareActions","defenderDisableCatchupFullScan":"boolean","defenderDisableCatchupQuickScan":"boolean","defenderFileExtensionsToExclude":"array:string","defenderFilesAndFoldersToExclude":"array:string","defenderMonitorFileActivity":"enum:defenderMonitorFileActivity","defenderPotentiallyUnwantedAppAction":"enum:defenderPotentiallyUnwantedAppAction","defenderPotentiallyUnwantedAppActionSetting":"enum:defenderProtectionType","defenderProcessesToExclude":"array:string","defenderPromptForSampleSubmission":"enum:defenderPromptForSampleSubmission","defenderRequireBehaviorMonitoring":"boolean","defenderRequireCloudProtection":"boolean","defenderRequireNetworkInspectionSystem":"boolean","defenderRequireRealTimeMonitoring":"boolean","defenderScanArchiveFiles":"boolean","defenderScanDownloads":"boolean","defenderScanIncomingMail":"boolean","defenderScanMappedNetworkDrivesDuringFullScan":"boolean","defenderScanMaxCpu":"number","defenderScanNetworkFiles":"boolean","defenderScanRemovableDrivesDuringFullScan":"boolean","defenderScanScriptsLoadedInInternetExplorer":"boolean","defenderScanType":"enum:defenderScanType","defenderScheduleScanEnableLowCpuPriority":"boolean","defenderScheduledQuickScanTime":"string","defenderScheduledScanTime":"string","defenderSignatureUpdateIntervalInHours":"number","defenderSubmitSamplesConsentType":"enum:defenderSubmitSamplesConsentType","defenderSystemScanSchedule":"enum:weeklySchedule","developerUnlockSetting":"enum:stateManagementSetting","deviceManagementBlockFactoryResetOnMobile":"boolean","deviceManagementBlockManualUnenroll":"boolean","diagnosticsDataSubmissionMode":"enum:diagnosticDataSubmissionMode","displayAppListWithGdiDPIScalingTurnedOff":"array:string","displayAppListWithGdiDPIScalingTurnedOn":"array:string","edgeAllowStartPagesModification":"boolean","edgeBlockAccessToAboutFlags":"boolean","edgeBlockAddressBarDropdown":"boolean","edgeBlockAutofill":"boolean","edgeBlockCompatibilityList":"boolean","edgeBlockDeveloperTools":"boolean","edgeBlockEditFavorites":"boolean","edgeBlockExtensions":"boolean","edgeBlockFullScreenMode":"boolean","edgeBlockInPrivateBrowsing":"boolean","edgeBlockJavaScript":"boolean","edgeBlockLiveTileDataCollection":"boolean","edgeBlockPasswordManager":"boolean","edgeBlockPopups":"boolean","edgeBlockPrelaunch":"boolean","edgeBlockPrinting":"boolean","edgeBlockSavingHistory":"boolean","edgeBlockSearchEngineCustomization":"boolean","edgeBlockSearchSuggestions":"boolean","edgeBlockSendingDoNotTrackHeader":"boolean","edgeBlockSendingIntranetTrafficToInternetExplorer":"boolean","edgeBlockSideloadingExtensions":"boolean","edgeBlockTabPreloading":"boolean","edgeBlockWebContentOnNewTabPage":"boolean","edgeBlocked":"boolean","edgeClearBrowsingDataOnExit":"boolean","edgeCookiePolicy":"enum:edgeCookiePolicy","edgeDisableFirstRunPage":"boolean","edgeEnterpriseModeSiteListLocation":"string","edgeFavoritesBarVisibility":"enum:visibilitySetting","edgeFavoritesListLocation":"string","edgeFirstRunUrl":"string","edgeHomeButtonConfiguration":"object:edgeHomeButtonConfiguration","edgeHomeButtonConfigurationEnabled":"boolean","edgeHomepageUrls":"array:string","edgeKioskModeRestriction":"enum:edgeKioskModeRestrictionType","edgeKioskResetAfterIdleTimeInMinutes":"number","edgeNewTabPageURL":"string","edgeOpensWith":"enum:edgeOpenOptions","edgePreventCertificateErrorOverride":"boolean","edgeRequireSmartScreen":"boolean","edgeRequiredExtensionPackageFamilyNames":"array:string","edgeSearchEngine":"object:edgeSearchEngineBase","edgeSendIntranetTrafficToInternetExplorer":"boolean","edgeShowMessageWhenOpeningInternetExplorerSites":"enum:internetExplorerMessageSetting","edgeSyncFavoritesWithInternetExplorer":"boolean","edgeTelemetryForMicrosoft365Analytics":"enum:edgeTelemetryMode","enableAutomaticRedeployment":"boolean","energySaverOnBatteryThresholdPercentage":"number","energySaverPluggedInThresholdPercentage":"number","enterpriseCloudPrintDiscoveryEndPoint":"string","enterpriseCloudPrintDiscoveryMaxLimit":"number","enterpriseCloudPrintMopriaDiscoveryResourceIdentifier":"string","enterpriseCloudPrintOAuthAuthority":"string","enterpriseCloudPrintOAuthClientIdentifier":"string","enterpriseCloudPrintResourceIdentifier":"string","experienceBlockDeviceDiscovery":"boolean","experienceBlockErrorDialogWhenNoSIM":"boolean","experienceBlockTaskSwitcher":"boolean","experienceDoNotSyncBrowserSettings":"enum:browserSyncSetting","findMyFiles":"enum:enablement","gameDvrBlocked":"boolean","inkWorkspaceAccess":"enum:inkAccessSetting","inkWorkspaceAccessState":"enum:stateManagementSetting","inkWorkspaceBlockSuggestedApps":"boolean","internetSharingBlocked":"boolean","locationServicesBlocked":"boolean","lockScreenActivateAppsWithVoice":"enum:enablement","lockScreenAllowTimeoutConfiguration":"boolean","lockScreenBlockActionCenterNotifications":"boolean","lockScreenBlockCortana":"boolean","lockScreenBlockToastNotifications":"boolean","lockScreenTimeoutInSeconds":"number","logonBlockFastUserSwitching":"boolean","messagingBlockMMS":"boolean","messagingBlockRichCommunicationServices":"boolean","messagingBlockSync":"boolean","microsoftAccountBlockSettingsSync":"boolean","microsoftAccountBlocked":"boolean","microsoftAccountSignInAssistantSettings":"enum:signInAssistantOptions","networkProxyApplySettingsDeviceWide":"boolean","networkProxyAutomaticConfigurationUrl":"string","networkProxyDisableAutoDetect":"boolean","networkProxyServer":"object:windows10NetworkProxyServer","nfcBlocked":"boolean","oneDriveDisableFileSync":"boolean","passwordBlockSimple":"boolean","passwordExpirationDays":"number","passwordMinimumAgeInDays":"number","passwordMinimumCharacterSetCount":"number","passwordMinimumLength":"number","passwordMinutesOfInactivityBeforeScreenTimeout":"number","passwordPreviousPasswordBlockCount":"number","passwordRequireWhenResumeFromIdleState":"boolean","passwordRequired":"boolean","passwordRequiredType":"enum:requiredPasswordType","passwordSignInFailureCountBeforeFactoryReset":"number","personalizationDesktopImageUrl":"string","personalizationLockScreenImageUrl":"string","powerButtonActionOnBattery":"enum:powerActionType","powerButtonActionPluggedIn":"enum:powerActionType","powerHybridSleepOnBattery":"enum:enablement","powerHybridSleepPluggedIn":"enum:enablement","powerLidCloseActionOnBattery":"enum:powerActionType","powerLidCloseActionPluggedIn":"enum:powerActionType","powerSleepButtonActionOnBattery":"enum:powerActionType","powerSleepButtonActionPluggedIn":"enum:powerActionType","printerBlockAddition":"boolean","printerDefaultName":"string","printerNames":"array:string","privacyAccessControls":"array:object:windowsPrivacyDataAccessControlItem","privacyAdvertisingId":"enum:stateManagementSetting","privacyAutoAcceptPairingAndConsentPrompts":"boolean","privacyBlockActivityFeed":"boolean","privacyBlockInputPersonalization":"boolean","privacyBlockPublishUserActivities":"boolean","privacyDisableLaunchExperience":"boolean","resetProtectionModeBlocked":"boolean","safeSearchFilter":"enum:safeSearchFilterType","screenCaptureBlocked":"boolean","searchBlockDiacritics":"boolean","searchBlockWebResults":"boolean","searchDisableAutoLanguageDetection":"boolean","searchDisableIndexerBackoff":"boolean","searchDisableIndexingEncryptedItems":"boolean","searchDisableIndexingRemovableDrive":"boolean","searchDisableLocation":"boolean","searchDisableUseLocation":"boolean","searchEnableAutomaticIndexSizeManangement":"boolean","searchEnableRemoteQueries":"boolean","securityBlockAzureADJoinedDevicesAutoEncryption":"boolean","settingsBlockAccountsPage":"boolean","settingsBlockAddProvisioningPackage":"boolean","settingsBlockAppsPage":"boolean","settingsBlockChangeLanguage":"boolean","settingsBlockChangePowerSleep":"boolean","settingsBlockChangeRegion":"boolean","settingsBlockChangeSystemTime":"boolean","settingsBlockDevicesPage":"boolean","settingsBlockEaseOfAccessPage":"boolean","settingsBlockEditDeviceName":"boolean","settingsBlockGamingPage":"boolean","settingsBlockNetworkInternetPage":"boolean","settingsBlockPersonalizationPage":"boolean","settingsBlockPrivacyPage":"boolean","settingsBlockRemoveProvisioningPackage":"boolean","settingsBlockSettingsApp":"boolean","settingsBlockSystemPage":"boolean","settingsBlockTimeLanguagePage":"boolean","settingsBlockUpdateSecurityPage":"boolean","sharedUserAppDataAllowed":"boolean","smartScreenAppInstallControl":"enum:appInstallControlType","smartScreenBlockPromptOverride":"boolean","smartScreenBlockPromptOverrideForFiles":"boolean","smartScreenEnableAppInstallControl":"boolean","startBlockUnpinningAppsFromTaskbar":"boolean","startMenuAppListVisibility":"enum:windowsStartMenuAppListVisibilityType","startMenuHideChangeAccountSettings":"boolean","startMenuHideFrequentlyUsedApps":"boolean","startMenuHideHibernate":"boolean","startMenuHideLock":"boolean","startMenuHidePowerButton":"boolean","startMenuHideRecentJumpLists":"boolean","startMenuHideRecentlyAddedApps":"boolean","startMenuHideRestartOptions":"boolean","startMenuHideShutDown":"boolean","startMenuHideSignOut":"boolean","startMenuHideSleep":"boolean","startMenuHideSwitchAccount":"boolean","startMenuHideUserTile":"boolean","startMenuLayoutEdgeAssetsXml":"string","startMenuLayoutXml":"string","startMenuMode":"enum:windowsStartMenuModeType","startMenuPinnedFolderDocuments":"enum:visibilitySetting","startMenuPinnedFolderDownloads":"enum:visibilitySetting","startMenuPinnedFolderFileExplorer":"enum:visibilitySetting","startMenuPinnedFolderHomeGroup":"enum:visibilitySetting","startMenuPinnedFolderMusic":"enum:visibilitySetting","startMenuPinnedFolderNetwork":"enum:visibilitySetting","startMenuPinnedFolderPersonalFolder":"enum:visibilitySetting","startMenuPinnedFolderPictures":"enum:visibilitySetting","startMenuPinnedFolderSettings":"enum:visibilitySetting","startMenuPinnedFolderVideos":"enum:visibilitySetting","storageBlockRemovableStorage":"boolean","storageRequireMobileDeviceEncryption":"boolean","storageRestrictAppDataToSystemVolume":"boolean","storageRestrictAppInstallToSystemVolume":"boolean","systemTelemetryProxyServer":"string","taskManagerBlockEndTask":"boolean","tenantLockdownRequireNetworkDuringOutOfBoxExperience":"boolean","uninstallBuiltInApps":"boolean","usbBlocked":"boolean","voiceRecordingBlocked":"boolean","webRtcBlockLocalhostIpAddress":"boolean","wiFiBlockAutomaticConnectHotspots":"boolean","wiFiBlockManualConfiguration":"boolean","wiFiBlocked":"boolean","wiFiScanInterval":"number","windows10AppsForceUpdateSchedule":"object:windows10AppsForceUpdateSchedule","windowsSpotlightBlockConsumerSpecificFeatures":"boolean","windowsSpotlightBlockOnActionCenter":"boolean","windowsSpotlightBlockTailoredExperiences":"boolean","windowsSpotlightBlockThirdPartyNotifications":"boolean","windowsSpotlightBlockWelcomeExperience":"boolean","windowsSpotlightBlockWindowsTips":"boolean","windowsSpotlightBlocked":"boolean","windowsSpotlightConfigureOnLockScreen":"enum:windowsSpotlightEnablementSettings","windowsStoreBlockAutoUpdate":"boolean","windowsStoreBlocked":"boolean","windowsStoreEnablePrivateStoreOnly":"boolean","wirelessDisplayBlockProjectionToThisDevice":"boolean","wirelessDisplayBlockUserInputFromReceiver":"boolean","wirelessDisplayRequirePinForPairing":"boolean"}},"windows10ImportedPFXCertificateProfile":{"base":"windowsCertificateProfileBase","properties":{"intendedPurpose":"enum:intendedPurpose","managedDeviceCertificateStates":"array:object:managedDeviceCertificateState"}},"windows10MobileCompliancePolicy":{"base":"deviceCompliancePolicy","properties":{"activeFirewallRequired":"boolean","bitLockerEnabled":"boolean","codeIntegrityEnabled":"boolean","earlyLaunchAntiMalwareDriverEnabled":"boolean","osMaximumVersion":"string","osMinimumVersion":"string","passwordBlockSimple":"boolean","passwordExpirationDays":"number","passwordMinimumCharacterSetCount":"number","passwordMinimumLength":"number","passwordMinutesOfInactivityBeforeLock":"number","passwordPreviousPasswordBlockCount":"number","passwordRequireToUnlockFromIdle":"boolean","passwordRequired":"boolean","passwordRequiredType":"enum:requiredPasswordType","secureBootEnabled":"boolean","storageRequireEncryption":"boolean","validOperatingSystemBuildRanges":"array:object:operatingSystemVersionRange"}},"windows10NetworkBoundaryConfiguration":{"base":"deviceConfiguration","properties":{"windowsNetworkIsolationPolicy":"object:windowsNetworkIsolationPolicy"}},"windows10NetworkProxyServer":{"properties":{"address":"string","exceptions":"array:string","useForLocalAddresses":"boolean"}},"windows10PFXImportCertificateProfile":{"base":"deviceConfiguration","properties":{"keyStorageProvider":"enum:keyStorageProviderOption"}},"windows10PkcsCertificateProfile":{"base":"windows10CertificateProfileBase","properties":{"certificateStore":"enum:certificateStore","certificateTemplateName":"string","certificationAuthority":"string","certificationAuthorityName":"string","customSubjectAlternativeNames":"array:object:customSubjectAlternativeName","extendedKeyUsages":"array:object:extendedKeyUsage","managedDeviceCertificateStates":"array:object:managedDeviceCertificateState","subjectAlternativeNameFormatString":"string","subjectNameFormatString":"string"}},"windows10SecureAssessmentConfiguration":{"base":"deviceConfiguration","properties":{"allowPrinting":"boolean","allowScreenCapture":"boolean","allowTextSuggestion":"boolean","assessmentAppUserModelId":"string","configurationAccount":"string","configurationAccountType":"enum:secureAssessmentAccountType","launchUri":"string","localGuestAccountName":"string"}},"windows10TeamGeneralConfiguration":{"base":"deviceConfiguration","properties":{"azureOperationalInsightsBlockTelemetry":"boolean","azureOperationalInsightsWorkspaceId":"string","azureOperationalInsightsWorkspaceKey":"string","connectAppBlockAutoLaunch":"boolean","maintenanceWindowBlocked":"boolean","maintenanceWindowDurationInHours":"number","maintenanceWindowStartTime":"string","miracastBlocked":"boolean","miracastChannel":"enum:miracastChannel","miracastRequirePin":"boolean","settingsBlockMyMeetingsAndFiles":"boolean","settingsBlockSessionResume":"boolean","settingsBlockSigninSuggestions":"boolean","settingsDefaultVolume":"number","settingsScreenTimeoutInMinutes":"number","settingsSessionTimeoutInMinutes":"number","settingsSleepTimeoutInMinutes":"number","welcomeScreenBackgroundImageUrl":"string","welcomeScreenBlockAutomaticWakeUp":"boolean","welcomeScreenMeetingInformation":"enum:welcomeScreenMeetingInformation"}},"windows10VpnConfiguration":{"base":"windowsVpnConfiguration","properties":{"associatedApps":"array:object:windows10AssociatedApps","authenticationMethod":"enum:windows10VpnAuthenticationMethod","connectionType":"enum:windows10VpnConnectionType","cryptographySuite":"object:cryptographySuite","dnsRules":"array:object:vpnDnsRule","dnsSuffixes":"array:string","eapXml":"string","enableAlwaysOn":"boolean","enableConditionalAccess":"boolean","enableDeviceTunnel":"boolean","enableDnsRegistration":"boolean","enableSingleSignOnWithAlternateCertificate":"boolean","enableSplitTunneling":"boolean","identityCertificate":"object:windowsCertificateProfileBase","microsoftTunnelSiteId":"string","onlyAssociatedAppsCanUseConnection":"boolean","profileTarget":"enum:windows10VpnProfileTarget","proxyServer":"object:windows10VpnProxyServer","rememberUserCredentials":"boolean","routes":"array:object:vpnRoute","singleSignOnEku":"object:extendedKeyUsage","singleSignOnIssuerHash":"string","trafficRules":"array:object:vpnTrafficRule","trustedNetworkDomains":"array:string","windowsInformationProtectionDomain":"string"}},"windows10VpnProxyServer":{"base":"vpnProxyServer","properties":{"bypassProxyServerForLocalAddress":"boolean"}},"windows81CertificateProfileBase":{"base":"windowsCertificateProfileBase","properties":{"customSubjectAlternativeNames":"array:object:customSubjectAlternativeName","extendedKeyUsages":"array:object:extendedKeyUsage"}},"windows81CompliancePolicy":{"base":"deviceCompliancePolicy","properties":{"osMaximumVersion":"string","osMinimumVersion":"string","passwordBlockSimple":"boolean","passwordExpirationDays":"number","passwordMinimumCharacterSetCount":"number","passwordMinimumLength":"number","passwordMinutesOfInactivityBeforeLock":"number","passwordPreviousPasswordBlockCount":"number","passwordRequired":"boolean","passwordRequiredType":"enum:requiredPasswordType","storageRequireEncryption":"boolean"}},"windows81GeneralConfiguration":{"base":"deviceConfiguration","properties":{"accountsBlockAddingNonMicrosoftAccountEmail":"boolean","applyOnlyToWindows81":"boolean","browserBlockAutofill":"boolean","browserBlockAutomaticDetectionOfIntranetSites":"boolean","browserBlockEnterpriseModeAccess":"boolean","browserBlockJavaScript":"boolean","browserBlockPlugins":"boolean","browserBlockPopups":"boolean","browserBlockSendingDoNotTrackHeader":"boolean","browserBlockSingleWordEntryOnIntranetSites":"boolean","browserEnterpriseModeSiteListLocation":"string","browserInternetSecurityLevel":"enum:internetSiteSecurityLevel","browserIntranetSecurityLevel":"enum:siteSecurityLevel","browserLoggingReportLocation":"string","browserRequireFirewall":"boolean","browserRequireFraudWarning":"boolean","browserRequireHighSecurityForRestrictedSites":"boolean","browserRequireSmartScreen":"boolean","browserTrustedSitesSecurityLevel":"enum:siteSecurityLevel","cellularBlockDataRoaming":"boolean","diagnosticsBlockDataSubmission":"boolean","minimumAutoInstallClassification":"enum:updateClassification","passwordBlockPicturePasswordAndPin":"boolean","passwordExpirationDays":"number","passwordMinimumCharacterSetCount":"number","passwordMinimumLength":"number","passwordMinutesOfInactivityBeforeScreenTimeout":"number","passwordPreviousPasswordBlockCount":"number","passwordRequiredType":"enum:requiredPasswordType","passwordSignInFailureCountBeforeFactoryReset":"number","storageRequireDeviceEncryption":"boolean","updatesMinimumAutoInstallClassification":"enum:updateClassification","updatesRequireAutomaticUpdates":"boolean","userAccountControlSettings":"enum:windowsUserAccountControlSettings","workFoldersUrl":"string"}},"windows81SCEPCertificateProfile":{"base":"windows81CertificateProfileBase","properties":{"certificateStore":"enum:certificateStore","hashAlgorithm":"enum:hashAlgorithms","keySize":"enum:keySize","keyUsage":"enum:keyUsages","managedDeviceCertificateStates":"array:object:managedDeviceCertificateState","rootCertificate":"object:windows81TrustedRootCertificate","scepServerUrls":"array:string","subjectAlternativeNameFormatString":"string","subjectNameFormatString":"string"}},"windows81TrustedRootCertificate":{"base":"deviceConfiguration","properties":{"certFileName":"string","destinationStore":"enum:certificateDestinationStore","trustedRootCertificate":"string"}},"windows81VpnConfiguration":{"base":"windowsVpnConfiguration","properties":{"applyOnlyToWindows81":"boolean","connectionType":"enum:windowsVpnConnectionType","enableSplitTunneling":"boolean","loginGroupOrDomain":"string","proxyServer":"object:windows81VpnProxyServer"}},"windows81VpnProxyServer":{"base":"vpnProxyServer","properties":{"automaticallyDetectProxySettings":"boolean","bypassProxyServerForLocalAddress":"boolean"}},"windows81WifiImportConfiguration":{"base":"deviceConfiguration","properties":{"payload":"string","payloadFileName":"string","profileName":"string"}},"windowsAppIdentifier":{"base":"mobileAppIdentifier","properties":{"windowsAppId":"string"}},"windowsAutopilotDeploymentProfile":{"base":"entity","properties":{"assignedDevices":"array:object:windowsAutopilotDeviceIdentity","assignments":"array:object:windowsAutopilotDeploymentProfileAssignment","createdDateTime":"string","description":"string","deviceNameTemplate":"string","deviceType":"enum:windowsAutopilotDeviceType","displayName":"string","enableWhiteGlove":"boolean","enrollmentStatusScreenSettings":"object:windowsEnrollmentStatusScreenSettings","extractHardwareHash":"boolean","hardwareHashExtractionEnabled":"boolean","language":"string","lastModifiedDateTime":"string","locale":"string","managementServiceAppId":"string","outOfBoxExperienceSetting":"object:outOfBoxExperienceSetting","outOfBoxExperienceSettings":"object:outOfBoxExperienceSettings","preprovisioningAllowed":"boolean","roleScopeTagIds":"array:string"}},"windowsAutopilotDeploymentProfileAssignment":{"base":"entity","properties":{"source":"enum:deviceAndAppManagementAssignmentSource","sourceId":"string","target":"object:deviceAndAppManagementAssignmentTarget"}},"windowsAutopilotDeviceIdentity":{"base":"entity","properties":{"addressableUserName":"string","azureActiveDirectoryDeviceId":"string","azureAdDeviceId":"string","deploymentProfile":"object:windowsAutopilotDeploymentProfile","deploymentProfileAssignedDateTime":"string","deploymentProfileAssignmentDetailedStatus":"enum:windowsAutopilotProfileAssignmentDetailedStatus","deploymentProfileAssignmentStatus":"enum:windowsAutopilotProfileAssignmentStatus","deviceAccountPassword":"string","deviceAccountUpn":"string","deviceFriendlyName":"string","displayName":"string","enrollmentState":"enum:enrollmentState","groupTag":"string","intendedDeploymentProfile":"object:windowsAutopilotDeploymentProfile","lastContactedDateTime":"string","managedDeviceId":"string","manufacturer":"string","model":"string","productKey":"string","purchaseOrderIdentifier":"string","remediationState":"enum:windowsAutopilotDeviceRemediationState","remediationStateLastModifiedDateTime":"string","resourceName":"string","serialNumber":"string","skuNumber":"string","systemFamily":"string","userPrincipalName":"string","userlessEnrollmentStatus":"enum:windowsAutopilotUserlessEnrollmentStatus"}},"windowsCertificateProfileBase":{"base":"deviceConfiguration","properties":{"certificateValidityPeriodScale":"enum:certificateValidityPeriodScale","certificateValidityPeriodValue":"number","keyStorageProvider":"enum:keyStorageProviderOption","renewalThresholdPercentage":"number","subjectAlternativeNameType":"enum:subjectAlternativeNameType","subjectNameFormat":"enum:subjectNameFormat"}},"windowsDefenderAdvancedThreatProtectionConfiguration":{"base":"deviceConfiguration","properties":{"advancedThreatProtectionAutoPopulateOnboardingBlob":"boolean","advancedThreatProtectionOffboardingBlob":"string","advancedThreatProtectionOffboardingFilename":"string","advancedThreatProtectionOnboardingBlob":"string","advancedThreatProtectionOnboardingFilename":"string","allowSampleSharing":"boolean","enableExpeditedTelemetryReporting":"boolean"}},"windowsDeliveryOptimizationConfiguration":{"base":"deviceConfiguration","properties":{"backgroundDownloadFromHttpDelayInSeconds":"number","bandwidthMode":"object:deliveryOptimizationBandwidth","cacheServerBackgroundDownloadFallbackToHttpDelayInSeconds":"number","cacheServerForegroundDownloadFallbackToHttpDelayInSeconds":"number","cacheServerHostNames":"array:string","deliveryOptimizationMode":"enum:windowsDeliveryOptimizationMode","foregroundDownloadFromHttpDelayInSeconds":"number","groupIdSource":"object:deliveryOptimizationGroupIdSource","maximumCacheAgeInDays":"number","maximumCacheSize":"object:deliveryOptimizationMaxCacheSize","minimumBatteryPercentageAllowedToUpload":"number","minimumDiskSizeAllowedToPeerInGigabytes":"number","minimumFileSizeToCacheInMegabytes":"number","minimumRamAllowedToPeerInGigabytes":"number","modifyCacheLocation":"string","restrictPeerSelectionBy":"enum:deliveryOptimizationRestrictPeerSelectionByOptions","vpnPeerCaching":"enum:enablement"}},"windowsDomainJoinConfiguration":{"base":"deviceConfiguration","properties":{"activeDirectoryDomainName":"string","computerNameStaticPrefix":"string","computerNameSuffixRandomCharCount":"number","networkAccessConfigurations":"array:object:deviceConfiguration","organizationalUnit":"string"}},"windowsEnrollmentStatusScreenSettings":{"properties":{"allowDeviceUseBeforeProfileAndAppInstallComplete":"boolean","allowDeviceUseOnInstallFailure":"boolean","allowLogCollectionOnInstallFailure":"boolean","blockDeviceSetupRetryByUser":"boolean","customErrorMessage":"string","hideInstallationProgress":"boolean","installProgressTimeoutInMinutes":"number"}},"windowsFirewallNetworkProfile":{"properties":{"authorizedApplicationRulesFromGroupPolicyMerged":"boolean","authorizedApplicationRulesFromGroupPolicyNotMerged":"boolean","connectionSecurityRulesFromGroupPolicyMerged":"boolean","connectionSecurityRulesFromGroupPolicyNotMerged":"boolean","firewallEnabled":"enum:stateManagementSetting","globalPortRulesFromGroupPolicyMerged":"boolean","globalPortRulesFromGroupPolicyNotMerged":"boolean","inboundConnectionsBlocked":"boolean","inboundConnectionsRequired":"boolean","inboundNotificationsBlocked":"boolean","inboundNotificationsRequired":"boolean","incomingTrafficBlocked":"boolean","incomingTrafficRequired":"boolean","outboundConnectionsBlocked":"boolean","outboundConnectionsRequired":"boolean","policyRulesFromGroupPolicyMerged":"boolean","policyRulesFromGroupPolicyNotMerged":"boolean","securedPacketExemptionAllowed":"boolean","securedPacketExemptionBlocked":"boolean","stealthModeBlocked":"boolean","stealthModeRequired":"boolean","unicastResponsesToMulticastBroadcastsBlocked":"boolean","unicastResponsesToMulticastBroadcastsRequired":"boolean"}},"windowsFirewallRule":{"properties":{"action":"enum:stateManagementSetting","description":"string","displayName":"string","edgeTraversal":"enum:stateManagementSetting","filePath":"string","interfaceTypes":"enum:windowsFirewallRuleInterfaceTypes","localAddressRanges":"array:string","localPortRanges":"array:string","localUserAuthorizations":"string","packageFamilyName":"string","profileTypes":"enum:windowsFirewallRuleNetworkProfileTypes","protocol":"number","remoteAddressRanges":"array:string","remotePortRanges":"array:string","serviceName":"string","trafficDirection":"enum:windowsFirewallRuleTrafficDirectionType"}},"windowsHealthMonitoringConfiguration":{"base":"deviceConfiguration","properties":{"allowDeviceHealthMonitoring":"enum:enablement","configDeviceHealthMonitoringCustomScope":"string","configDeviceHealthMonitoringScope":"enum:windowsHealthMonitoringScope"}},"windowsIdentityProtectionConfiguration":{"base":"deviceConfiguration","properties":{"enhancedAntiSpoofingForFacialFeaturesEnabled":"boolean","pinExpirationInDays":"number","pinLowercaseCharactersUsage":"enum:configurationUsage","pinMaximumLength":"number","pinMinimumLength":"number","pinPreviousBlockCount":"number","pinRecoveryEnabled":"boolean","pinSpecialCharactersUsage":"enum:configurationUsage","pinUppercaseCharactersUsage":"enum:configurationUsage","securityDeviceRequired":"boolean","unlockWithBiometricsEnabled":"boolean","useCertificatesForOnPremisesAuthEnabled":"boolean","useSecurityKeyForSignin":"boolean","windowsHelloForBusinessBlocked":"boolean"}},"windowsKioskActiveDirectoryGroup":{"base":"windowsKioskUser","properties":{"groupName":"string"}},"windowsKioskAppBase":{"properties":{"appType":"enum:windowsKioskAppType","autoLaunch":"boolean","name":"string","startLayoutTileSize":"enum:windowsAppStartLayoutTileSize"}},"windowsKioskAppConfiguration":{"properties":{}},"windowsKioskAutologon":{"base":"windowsKioskUser","properties":{}},"windowsKioskAzureADGroup":{"base":"windowsKioskUser","properties":{"displayName":"string","groupId":"string"}},"windowsKioskAzureADUser":{"base":"windowsKioskUser","properties":{"userId":"string","userPrincipalName":"string"}},"windowsKioskConfiguration":{"base":"deviceConfiguration","properties":{"edgeKioskEnablePublicBrowsing":"boolean","kioskBrowserBlockedURLs":"array:string","kioskBrowserBlockedUrlExceptions":"array:string","kioskBrowserDefaultUrl":"string","kioskBrowserEnableEndSessionButton":"boolean","kioskBrowserEnableHomeButton":"boolean","kioskBrowserEnableNavigationButtons":"boolean","kioskBrowserRestartOnIdleTimeInMinutes":"number","kioskProfiles":"array:object:windowsKioskProfile","windowsKioskForceUpdateSchedule":"object:windowsKioskForceUpdateSchedule"}},"windowsKioskDesktopApp":{"base":"windowsKioskAppBase","properties":{"desktopApplicationId":"string","desktopApplicationLinkPath":"string","path":"string"}},"windowsKioskForceUpdateSchedule":{"properties":{"dayofMonth":"number","dayofWeek":"enum:dayOfWeek","recurrence":"enum:windows10AppsUpdateRecurrence","runImmediatelyIfAfterStartDateTime":"boolean","startDateTime":"string"}},"windowsKioskLocalGroup":{"base":"windowsKioskUser","properties":{"groupName":"string"}},"windowsKioskLocalUser":{"base":"windowsKioskUser","properties":{"userName":"string"}},"windowsKioskMultipleApps":{"base":"windowsKioskAppConfiguration","properties":{"allowAccessToDownloadsFolder":"boolean","apps":"array:object:windowsKioskAppBase","disallowDesktopApps":"boolean","showTaskBar":"boolean","startMenuLayoutXml":"string"}},"windowsKioskProfile":{"properties":{"appConfiguration":"object:windowsKioskAppConfiguration","profileId":"string","profileName":"string","userAccountsConfiguration":"array:object:windowsKioskUser"}},"windowsKioskSingleUWPApp":{"base":"windowsKioskAppConfiguration","properties":{"uwpApp":"object:windowsKioskUWPApp"}},"windowsKioskSingleWin32App":{"base":"windowsKioskAppConfiguration","properties":{"win32App":"object:windowsKioskWin32App"}},"windowsKioskUWPApp":{"base":"windowsKioskAppBase","properties":{"appId":"string","appUserModelId":"string","containedAppId":"string"}},"windowsKioskUser":{"properties":{}},"windowsKioskVisitor":{"base":"windowsKioskUser","properties":{}},"windowsKioskWin32App":{"base":"windowsKioskAppBase","properties":{"classicAppPath":"string","edgeKiosk":"string","edgeKioskIdleTimeoutMinutes":"number","edgeKioskType":"enum:windowsEdgeKioskType","edgeNoFirstRun":"boolean"}},"windowsNetworkIsolationPolicy":{"properties":{"enterpriseCloudResources":"array:object:proxiedDomain","enterpriseIPRanges":"array:object:ipRange","enterpriseIPRangesAreAuthoritative":"boolean","enterpriseInternalProxyServers":"array:string","enterpriseNetworkDomainNames":"array:string","enterpriseProxyServers":"array:string","enterpriseProxyServersAreAuthoritative":"boolean","neutralDomainResources":"array:string"}},"windowsPhone81CertificateProfileBase":{"base":"deviceConfiguration","properties":{"certificateValidityPeriodScale":"enum:certificateValidityPeriodScale","certificateValidityPeriodValue":"number","extendedKeyUsages":"array:object:extendedKeyUsage","keyStorageProvider":"enum:keyStorageProviderOption","renewalThresholdPercentage":"number","subjectAlternativeNameType":"enum:subjectAlternativeNameType","subjectNameFormat":"enum:subjectNameFormat"}},"windowsPhone81CompliancePolicy":{"base":"deviceCompliancePolicy","properties":{"osMaximumVersion":"string","osMinimumVersion":"string","passwordBlockSimple":"boolean","passwordExpirationDays":"number","passwordMinimumCharacterSetCount":"number","passwordMinimumLength":"number","passwordMinutesOfInactivityBeforeLock":"number","passwordPreviousPasswordBlockCount":"number","passwordRequired":"boolean","passwordRequiredType":"enum:requiredPasswordType","storageRequireEncryption":"boolean"}},"windowsPhone81CustomConfiguration":{"base":"deviceConfiguration","properties":{"omaSettings":"array:object:omaSetting"}},"windowsPhone81GeneralConfiguration":{"base":"deviceConfiguration","properties":{"applyOnlyToWindowsPhone81":"boolean","appsBlockCopyPaste":"boolean","bluetoothBlocked":"boolean","cameraBlocked":"boolean","cellularBlockWifiTethering":"boolean","compliantAppListType":"enum:appListType","compliantAppsList":"array:object:appListItem","diagnosticDataBlockSubmission":"boolean","emailBlockAddingAccounts":"boolean","locationServicesBlocked":"boolean","microsoftAccountBlocked":"boolean","nfcBlocked":"boolean","passwordBlockSimple":"boolean","passwordExpirationDays":"number","passwordMinimumCharacterSetCount":"number","passwordMinimumLength":"number","passwordMinutesOfInactivityBeforeScreenTimeout":"number","passwordPreviousPasswordBlockCount":"number","passwordRequired":"boolean","passwordRequiredType":"enum:requiredPasswordType","passwordSignInFailureCountBeforeFactoryReset":"number","screenCaptureBlocked":"boolean","storageBlockRemovableStorage":"boolean","storageRequireEncryption":"boolean","webBrowserBlocked":"boolean","wifiBlockAutomaticConnectHotspots":"boolean","wifiBlockHotspotReporting":"boolean","wifiBlocked":"boolean","windowsStoreBlocked":"boolean"}},"windowsPhone81ImportedPFXCertificateProfile":{"base":"windowsCertificateProfileBase","properties":{"intendedPurpose":"enum:intendedPurpose","managedDeviceCertificateStates":"array:object:managedDeviceCertificateState"}},"windowsPhone81SCEPCertificateProfile":{"base":"windowsPhone81CertificateProfileBase","properties":{"hashAlgorithm":"enum:hashAlgorithms","keySize":"enum:keySize","keyUsage":"enum:keyUsages","managedDeviceCertificateStates":"array:object:managedDeviceCertificateState","rootCertificate":"object:windowsPhone81TrustedRootCertificate","scepServerUrls":"array:string","subjectAlternativeNameFormatString":"string","subjectNameFormatString":"string"}},"windowsPhone81TrustedRootCertificate":{"base":"deviceConfiguration","properties":{"certFileName":"string","trustedRootCertificate":"string"}},"windowsPhone81VpnConfiguration":{"base":"windows81VpnConfiguration","properties":{"authenticationMethod":"enum:vpnAuthenticationMethod","bypassVpnOnCompanyWifi":"boolean","bypassVpnOnHomeWifi":"boolean","dnsSuffixSearchList":"array:string","identityCertificate":"object:windowsPhone81CertificateProfileBase","rememberUserCredentials":"boolean"}},"windowsPhoneEASEmailProfileConfiguration":{"base":"easEmailProfileConfigurationBase","properties":{"accountName":"string","applyOnlyToWindowsPhone81":"boolean","durationOfEmailToSync":"enum:emailSyncDuration","emailAddressSource":"enum:userEmailSource","emailSyncSchedule":"enum:emailSyncSchedule","hostName":"string","requireSsl":"boolean","syncCalendar":"boolean","syncContacts":"boolean","syncTasks":"boolean"}},"windowsPrivacyDataAccessControlItem":{"base":"entity","properties":{"accessLevel":"enum:windowsPrivacyDataAccessLevel","appDisplayName":"string","appPackageFamilyName":"string","dataCategory":"enum:windowsPrivacyDataCategory"}},"windowsRestoreDeviceEnrollmentConfiguration":{"base":"deviceEnrollmentConfiguration","properties":{"state":"enum:enablement"}},"windowsUpdateActiveHoursInstall":{"base":"windowsUpdateInstallScheduleType","properties":{"activeHoursEnd":"string","activeHoursStart":"string"}},"windowsUpdateForBusinessConfiguration":{"base":"deviceConfiguration","properties":{"allowWindows11Upgrade":"boolean","autoRestartNotificationDismissal":"enum:autoRestartNotificationDismissalMethod","automaticUpdateMode":"enum:automaticUpdateMode","businessReadyUpdatesOnly":"enum:windowsUpdateType","deadlineForFeatureUpdatesInDays":"number","deadlineForQualityUpdatesInDays":"number","deadlineGracePeriodInDays":"number","deliveryOptimizationMode":"enum:windowsDeliveryOptimizationMode","driversExcluded":"boolean","engagedRestartDeadlineInDays":"number","engagedRestartSnoozeScheduleInDays":"number","engagedRestartTransitionScheduleInDays":"number","featureUpdatesDeferralPeriodInDays":"number","featureUpdatesPauseExpiryDateTime":"string","featureUpdatesPauseStartDate":"string","featureUpdatesPaused":"boolean","featureUpdatesRollbackStartDateTime":"string","featureUpdatesRollbackWindowInDays":"number","featureUpdatesWillBeRolledBack":"boolean","installationSchedule":"object:windowsUpdateInstallScheduleType","microsoftUpdateServiceAllowed":"boolean","postponeRebootUntilAfterDeadline":"boolean","prereleaseFeatures":"enum:prereleaseFeatures","qualityUpdatesDeferralPeriodInDays":"number","qualityUpdatesPauseExpiryDateTime":"string","qualityUpdatesPauseStartDate":"string","qualityUpdatesPaused":"boolean","qualityUpdatesRollbackStartDateTime":"string","qualityUpdatesWillBeRolledBack":"boolean","scheduleImminentRestartWarningInMinutes":"number","scheduleRestartWarningInHours":"number","skipChecksBeforeRestart":"boolean","updateNotificationLevel":"enum:windowsUpdateNotificationDisplayOption","updateWeeks":"enum:windowsUpdateForBusinessUpdateWeeks","userPauseAccess":"enum:enablement","userWindowsUpdateScanAccess":"enum:enablement"}},"windowsUpdateInstallScheduleType":{"properties":{}},"windowsUpdateScheduledInstall":{"base":"windowsUpdateInstallScheduleType","properties":{"scheduledInstallDay":"enum:weeklySchedule","scheduledInstallTime":"string"}},"windowsVpnConfiguration":{"base":"deviceConfiguration","properties":{"connectionName":"string","customXml":"string","servers":"array:object:vpnServer"}},"windowsWifiConfiguration":{"base":"deviceConfiguration","properties":{"connectAutomatically":"boolean","connectToPreferredNetwork":"boolean","connectWhenNetworkNameIsHidden":"boolean","forceFIPSCompliance":"boolean","meteredConnectionLimit":"enum:meteredConnectionLimitType","networkName":"string","preSharedKey":"string","proxyAutomaticConfigurationUrl":"string","proxyManualAddress":"string","proxyManualPort":"number","proxySetting":"enum:wiFiProxySetting","ssid":"string","wifiSecurityType":"enum:wiFiSecurityType"}},"windowsWifiEnterpriseEAPConfiguration":{"base":"windowsWifiConfiguration","properties":{"authenticationMethod":"enum:wiFiAuthenticationMethod","authenticationPeriodInSeconds":"number","authenticationRetryDelayPeriodInSeconds":"number","authenticationType":"enum:wifiAuthenticationType","cacheCredentials":"boolean","disableUserPromptForServerValidation":"boolean","eapType":"enum:eapType","eapolStartPeriodInSeconds":"number","enablePairwiseMasterKeyCaching":"boolean","enablePreAuthentication":"boolean","identityCertificateForClientAuthentication":"object:windowsCertificateProfileBase","innerAuthenticationProtocolForEAPTTLS":"enum:nonEapAuthenticationMethodForEapTtlsType","maximumAuthenticationFailures":"number","maximumAuthenticationTimeoutInSeconds":"number","maximumEAPOLStartMessages":"number","maximumNumberOfPairwiseMasterKeysInCache":"number","maximumPairwiseMasterKeyCacheTimeInMinutes":"number","maximumPreAuthenticationAttempts":"number","networkSingleSignOn":"enum:networkSingleSignOnType","outerIdentityPrivacyTemporaryValue":"string","performServerValidation":"boolean","promptForAdditionalAuthenticationCredentials":"boolean","requireCryptographicBinding":"boolean","rootCertificateForClientValidation":"object:windows81TrustedRootCertificate","rootCertificatesForServerValidation":"array:object:windows81TrustedRootCertificate","trustedServerCertificateNames":"array:string","userBasedVirtualLan":"boolean"}},"windowsWiredNetworkConfiguration":{"base":"deviceConfiguration","properties":{"authenticationBlockPeriodInMinutes":"number","authenticationMethod":"enum:wiredNetworkAuthenticationMethod","authenticationPeriodInSeconds":"number","authenticationRetryDelayPeriodInSeconds":"number","authenticationType":"enum:wiredNetworkAuthenticationType","cacheCredentials":"boolean","disableUserPromptForServerValidation":"boolean","eapType":"enum:eapType","eapolStartPeriodInSeconds":"number","enforce8021X":"boolean","forceFIPSCompliance":"boolean","identityCertificateForClientAuthentication":"object:windowsCertificateProfileBase","innerAuthenticationProtocolForEAPTTLS":"enum:nonEapAuthenticationMethodForEapTtlsType","maximumAuthenticationFailures":"number","maximumEAPOLStartMessages":"number","outerIdentityPrivacyTemporaryValue":"string","performServerValidation":"boolean","requireCryptographicBinding":"boolean","rootCertificateForClientValidation":"object:windows81TrustedRootCertificate","rootCertificatesForServerValidation":"array:object:windows81TrustedRootCertificate","secondaryAuthenticationMethod":"enum:wiredNetworkAuthenticationMethod","secondaryIdentityCertificateForClientAuthentication":"object:windowsCertificateProfileBase","secondaryRootCertificateForClientValidation":"object:windows81TrustedRootCertificate","trustedServerCertificateNames":"array:string"}},"wslDistributionConfiguration":{"properties":{"distribution":"string","maximumOSVersion":"string","minimumOSVersion":"string"}},"x509CertificateAuthenticationMethodConfiguration":{"base":"authenticationMethodConfiguration","properties":{"authenticationModeConfiguration":"object:x509CertificateAuthenticationModeConfiguration","certificateAuthorityScopes":"array:object:x509CertificateAuthorityScope","certificateUserBindings":"array:object:x509CertificateUserBinding","includeTargets":"array:object:authenticationMethodTarget","issuerHintsConfiguration":"object:x509CertificateIssuerHintsConfiguration"}},"x509CertificateAuthenticationModeConfiguration":{"properties":{"rules":"array:object:x509CertificateRule","x509CertificateAuthenticationDefaultMode":"enum:x509CertificateAuthenticationMode","x509CertificateDefaultRequiredAffinityLevel":"enum:x509CertificateAffinityLevel"}},"x509CertificateAuthorityScope":{"properties":{"includeTargets":"array:object:includeTarget","publicKeyInfrastructureIdentifier":"string","subjectKeyIdentifier":"string"}},"x509CertificateCombinationConfiguration":{"base":"authenticationCombinationConfiguration","properties":{"allowedIssuerSkis":"array:string","allowedPolicyOIDs":"array:string"}},"x509CertificateIssuerHintsConfiguration":{"properties":{"state":"enum:x509CertificateIssuerHintsState"}},"x509CertificateRule":{"properties":{"identifier":"string","issuerSubjectIdentifier":"string","policyOidIdentifier":"string","x509CertificateAuthenticationMode":"enum:x509CertificateAuthenticationMode","x509CertificateRequiredAffinityLevel":"enum:x509CertificateAffinityLevel","x509CertificateRuleType":"enum:x509CertificateRuleType"}},"x509CertificateUserBinding":{"properties":{"priority":"number","trustAffinityLevel":"enum:x509CertificateAffinityLevel","userProperty":"string","x509CertificateField":"string"}}}},"v1.0":{"enums":{"advancedConfigState":["default","enabled","disabled","unknownFutureValue"],"allowInvitesFrom":["none","adminsAndGuestInviters","adminsGuestInvitersAndAllMembers","everyone","unknownFutureValue"],"authenticationMethodModes":["password","voice","hardwareOath","softwareOath","sms","fido2","windowsHelloForBusiness","microsoftAuthenticatorPush","deviceBasedPush","temporaryAccessPassOneTime","temporaryAccessPassMultiUse","email","x509CertificateSingleFactor","x509CertificateMultiFactor","federatedSingleFactor","federatedMultiFactor","unknownFutureValue"],"authenticationMethodState":["enabled","disabled"],"authenticationMethodTargetType":["user","group","unknownFutureValue"],"authenticationMethodsPolicyMigrationState":["preMigration","migrationInProgress","migrationComplete","unknownFutureValue"],"authenticationStrengthPolicyType":["builtIn","custom","unknownFutureValue"],"authenticationStrengthRequirements":["none","mfa","unknownFutureValue"],"b2bIdentityProvidersType":["azureActiveDirectory","externalFederation","socialIdentityProviders","emailOneTimePasscode","microsoftAccount","defaultConfiguredIdp","unknownFutureValue"],"cloudAppSecuritySessionControlType":["mcasConfigured","monitorOnly","blockDownloads","unknownFutureValue"],"conditionalAccessClientApp":["all","browser","mobileAppsAndDesktopClients","exchangeActiveSync","easSupported","other","unknownFutureValue"],"conditionalAccessDevicePlatform":["android","iOS","windows","windowsPhone","macOS","all","unknownFutureValue","linux"],"conditionalAccessExternalTenantsMembershipKind":["all","enumerated","unknownFutureValue"],"conditionalAccessGrantControl":["block","mfa","compliantDevice","domainJoinedDevice","approvedApplication","compliantApplication","passwordChange","unknownFutureValue"],"conditionalAccessGuestOrExternalUserTypes":["none","internalGuest","b2bCollaborationGuest","b2bCollaborationMember","b2bDirectConnectUser","otherExternalUser","serviceProvider","unknownFutureValue"],"conditionalAccessInsiderRiskLevels":["minor","moderate","elevated","unknownFutureValue"],"conditionalAccessPolicyState":["enabled","disabled","enabledForReportingButNotEnforced"],"conditionalAccessTransferMethods":["none","deviceCodeFlow","authenticationTransfer","unknownFutureValue"],"countryLookupMethodType":["clientIpAddress","authenticatorAppGps","unknownFutureValue"],"crossTenantAccessPolicyTargetConfigurationAccessType":["allowed","blocked","unknownFutureValue"],"crossTenantAccessPolicyTargetType":["user","group","application","unknownFutureValue"],"externalEmailOtpState":["default","enabled","disabled","unknownFutureValue"],"featureTargetType":["group","administrativeUnit","role","unknownFutureValue"],"fido2RestrictionEnforcementType":["allow","block","unknownFutureValue"],"filterMode":["include","exclude"],"imageTaggingChoice":["disabled","basic","enhanced","unknownFutureValue"],"microsoftAuthenticatorAuthenticationMode":["deviceBasedPush","push","any"],"permissionType":["delegatedUserConsentable","delegated","application"],"persistentBrowserSessionMode":["always","never"],"riskLevel":["low","medium","high","hidden","none","unknownFutureValue"],"sharingCapabilities":["disabled","externalUserSharingOnly","externalUserAndGuestSharing","existingExternalUserSharingOnly","unknownFutureValue"],"sharingDomainRestrictionMode":["none","allowList","blockList","unknownFutureValue"],"signInFrequencyAuthenticationType":["primaryAndSecondaryAuthentication","secondaryAuthentication","unknownFutureValue"],"signInFrequencyInterval":["timeBased","everyTime","unknownFutureValue"],"signinFrequencyType":["days","hours"],"whatIfAnalysisReasons":["notSet","notEnoughInformation","invalidCondition","users","workloadIdentities","application","userActions","authenticationContext","devicePlatform","devices","clientApps","location","signInRisk","emptyPolicy","invalidPolicy","policyNotEnabled","userRisk","time","insiderRisk","authenticationFlow","unknownFutureValue"],"x509CertificateAffinityLevel":["low","high","unknownFutureValue"],"x509CertificateAuthenticationMode":["x509CertificateSingleFactor","x509CertificateMultiFactor","unknownFutureValue"],"x509CertificateCRLValidationConfigurationState":["disabled","enabled","unknownFutureValue"],"x509CertificateRuleType":["issuerSubject","policyOID","unknownFutureValue","issuerSubjectAndPolicyOID"]},"types":{"accessReviewReviewerScope":{"properties":{"query":"string","queryRoot":"string","queryType":"string"}},"adminConsentRequestPolicy":{"base":"entity","properties":{"isEnabled":"boolean","notifyReviewers":"boolean","remindersEnabled":"boolean","requestDurationInDays":"number","reviewers":"array:object:accessReviewReviewerScope","version":"number"}},"applicationEnforcedRestrictionsSessionControl":{"base":"conditionalAccessSessionControl","properties":{}},"authenticationCombinationConfiguration":{"base":"entity","properties":{"appliesToCombinations":"array:enum:authenticationMethodModes"}},"authenticationMethodConfiguration":{"base":"entity","properties":{"excludeTargets":"array:object:excludeTarget","state":"enum:authenticationMethodState"}},"authenticationMethodFeatureConfiguration":{"properties":{"excludeTarget":"object:featureTarget","includeTarget":"object:featureTarget","state":"enum:advancedConfigState"}},"authenticationMethodTarget":{"base":"entity","properties":{"isRegistrationRequired":"boolean","targetType":"enum:authenticationMethodTargetType"}},"authenticationMethodsPolicy":{"base":"entity","properties":{"authenticationMethodConfigurations":"array:object:authenticationMethodConfiguration","description":"string","displayName":"string","lastModifiedDateTime":"string","policyMigrationState":"enum:authenticationMethodsPolicyMigrationState","policyVersion":"string","reconfirmationInDays":"number","registrationEnforcement":"object:registrationEnforcement"}},"authenticationMethodsRegistrationCampaign":{"properties":{"excludeTargets":"array:object:excludeTarget","includeTargets":"array:object:authenticationMethodsRegistrationCampaignIncludeTarget","snoozeDurationInDays":"number","state":"enum:advancedConfigState"}},"authenticationMethodsRegistrationCampaignIncludeTarget":{"properties":{"id":"string","targetType":"enum:authenticationMethodTargetType","targetedAuthenticationMethod":"string"}},"authenticationStrengthPolicy":{"base":"entity","properties":{"allowedCombinations":"array:enum:authenticationMethodModes","combinationConfigurations":"array:object:authenticationCombinationConfiguration","createdDateTime":"string","description":"string","displayName":"string","modifiedDateTime":"string","policyType":"enum:authenticationStrengthPolicyType","requirementsSatisfied":"enum:authenticationStrengthRequirements"}},"authorizationPolicy":{"base":"policyBase","properties":{"allowEmailVerifiedUsersToJoinOrganization":"boolean","allowInvitesFrom":"enum:allowInvitesFrom","allowUserConsentForRiskyApps":"boolean","allowedToSignUpEmailBasedSubscriptions":"boolean","allowedToUseSSPR":"boolean","blockMsolPowerShell":"boolean","defaultUserRolePermissions":"object:defaultUserRolePermissions","guestUserRoleId":"string"}},"cloudAppSecuritySessionControl":{"base":"conditionalAccessSessionControl","properties":{"cloudAppSecurityType":"enum:cloudAppSecuritySessionControlType"}},"conditionalAccessAllExternalTenants":{"base":"conditionalAccessExternalTenants","properties":{}},"conditionalAccessApplications":{"properties":{"applicationFilter":"object:conditionalAccessFilter","excludeApplications":"array:string","includeApplications":"array:string","includeAuthenticationContextClassReferences":"array:string","includeUserActions":"array:string"}},"conditionalAccessAuthenticationFlows":{"properties":{"transferMethods":"enum:conditionalAccessTransferMethods"}},"conditionalAccessClientApplications":{"properties":{"excludeServicePrincipals":"array:string","includeServicePrincipals":"array:string","servicePrincipalFilter":"object:conditionalAccessFilter"}},"conditionalAccessConditionSet":{"properties":{"applications":"object:conditionalAccessApplications","authenticationFlows":"object:conditionalAccessAuthenticationFlows","clientAppTypes":"array:enum:conditionalAccessClientApp","clientApplications":"object:conditionalAccessClientApplications","devices":"object:conditionalAccessDevices","insiderRiskLevels":"enum:conditionalAccessInsiderRiskLevels","locations":"object:conditionalAccessLocations","platforms":"object:conditionalAccessPlatforms","servicePrincipalRiskLevels":"array:enum:riskLevel","signInRiskLevels":"array:enum:riskLevel","userRiskLevels":"array:enum:riskLevel","users":"object:conditionalAccessUsers"}},"conditionalAccessDevices":{"properties":{"deviceFilter":"object:conditionalAccessFilter"}},"conditionalAccessEnumeratedExternalTenants":{"base":"conditionalAccessExternalTenants","properties":{"members":"array:string"}},"conditionalAccessExternalTenants":{"properties":{"membershipKind":"enum:conditionalAccessExternalTenantsMembershipKind"}},"conditionalAccessFilter":{"properties":{"mode":"enum:filterMode","rule":"string"}},"conditionalAccessGrantControls":{"properties":{"authenticationStrength":"object:authenticationStrengthPolicy","builtInControls":"array:enum:conditionalAccessGrantControl","customAuthenticationFactors":"array:string","operator":"string","termsOfUse":"array:string"}},"conditionalAccessGuestsOrExternalUsers":{"properties":{"externalTenants":"object:conditionalAccessExternalTenants","guestOrExternalUserTypes":"enum:conditionalAccessGuestOrExternalUserTypes"}},"conditionalAccessLocations":{"properties":{"excludeLocations":"array:string","includeLocations":"array:string"}},"conditionalAccessPlatforms":{"properties":{"excludePlatforms":"array:enum:conditionalAccessDevicePlatform","includePlatforms":"array:enum:conditionalAccessDevicePlatform"}},"conditionalAccessPolicy":{"base":"entity","properties":{"conditions":"object:conditionalAccessConditionSet","createdDateTime":"string","description":"string","displayName":"string","grantControls":"object:conditionalAccessGrantControls","modifiedDateTime":"string","sessionControls":"object:conditionalAccessSessionControls","state":"enum:conditionalAccessPolicyState","templateId":"string"}},"conditionalAccessSessionControl":{"properties":{"isEnabled":"boolean"}},"conditionalAccessSessionControls":{"properties":{"applicationEnforcedRestrictions":"object:applicationEnforcedRestrictionsSessionControl","cloudAppSecurity":"object:cloudAppSecuritySessionControl","disableResilienceDefaults":"boolean","persistentBrowser":"object:persistentBrowserSessionControl","secureSignInSession":"object:secureSignInSessionControl","signInFrequency":"object:signInFrequencySessionControl"}},"conditionalAccessUsers":{"properties":{"excludeGroups":"array:string","excludeGuestsOrExternalUsers":"object:conditionalAccessGuestsOrExternalUsers","excludeRoles":"array:string","excludeUsers":"array:string","includeGroups":"array:string","includeGuestsOrExternalUsers":"object:conditionalAccessGuestsOrExternalUsers","includeRoles":"array:string","includeUsers":"array:string"}},"countryNamedLocation":{"base":"namedLocation","properties":{"countriesAndRegions":"array:string","countryLookupMethod":"enum:countryLookupMethodType","includeUnknownCountriesAndRegions":"boolean"}},"crossTenantAccessPolicyB2BSetting":{"properties":{"applications":"object:crossTenantAccessPolicyTargetConfiguration","usersAndGroups":"object:crossTenantAccessPolicyTargetConfiguration"}},"crossTenantAccessPolicyConfigurationDefault":{"base":"entity","properties":{"automaticUserConsentSettings":"object:inboundOutboundPolicyConfiguration","b2bCollaborationInbound":"object:crossTenantAccessPolicyB2BSetting","b2bCollaborationOutbound":"object:crossTenantAccessPolicyB2BSetting","b2bDirectConnectInbound":"object:crossTenantAccessPolicyB2BSetting","b2bDirectConnectOutbound":"object:crossTenantAccessPolicyB2BSetting","inboundTrust":"object:crossTenantAccessPolicyInboundTrust","invitationRedemptionIdentityProviderConfiguration":"object:defaultInvitationRedemptionIdentityProviderConfiguration","isServiceDefault":"boolean","tenantRestrictions":"object:crossTenantAccessPolicyTenantRestrictions"}},"crossTenantAccessPolicyConfigurationPartner":{"properties":{"automaticUserConsentSettings":"object:inboundOutboundPolicyConfiguration","b2bCollaborationInbound":"object:crossTenantAccessPolicyB2BSetting","b2bCollaborationOutbound":"object:crossTenantAccessPolicyB2BSetting","b2bDirectConnectInbound":"object:crossTenantAccessPolicyB2BSetting","b2bDirectConnectOutbound":"object:crossTenantAccessPolicyB2BSetting","identitySynchronization":"object:crossTenantIdentitySyncPolicyPartner","inboundTrust":"object:crossTenantAccessPolicyInboundTrust","isInMultiTenantOrganization":"boolean","isServiceProvider":"boolean","tenantId":"string","tenantRestrictions":"object:crossTenantAccessPolicyTenantRestrictions"}},"crossTenantAccessPolicyInboundTrust":{"properties":{"isCompliantDeviceAccepted":"boolean","isHybridAzureADJoinedDeviceAccepted":"boolean","isMfaAccepted":"boolean"}},"crossTenantAccessPolicyTarget":{"properties":{"target":"string","targetType":"enum:crossTenantAccessPolicyTargetType"}},"crossTenantAccessPolicyTargetConfiguration":{"properties":{"accessType":"enum:crossTenantAccessPolicyTargetConfigurationAccessType","targets":"array:object:crossTenantAccessPolicyTarget"}},"crossTenantAccessPolicyTenantRestrictions":{"base":"crossTenantAccessPolicyB2BSetting","properties":{"devices":"object:devicesFilter"}},"crossTenantIdentitySyncPolicyPartner":{"properties":{"displayName":"string","tenantId":"string","userSyncInbound":"object:crossTenantUserSyncInbound"}},"crossTenantUserSyncInbound":{"properties":{"isSyncAllowed":"boolean"}},"defaultInvitationRedemptionIdentityProviderConfiguration":{"base":"invitationRedemptionIdentityProviderConfiguration","properties":{}},"defaultUserRolePermissions":{"properties":{"allowedToCreateApps":"boolean","allowedToCreateSecurityGroups":"boolean","allowedToCreateTenants":"boolean","allowedToReadBitlockerKeysForOwnedDevice":"boolean","allowedToReadOtherUsers":"boolean","permissionGrantPoliciesAssigned":"array:string"}},"devicesFilter":{"properties":{"mode":"enum:crossTenantAccessPolicyTargetConfigurationAccessType","rule":"string"}},"directoryObject":{"base":"entity","properties":{"deletedDateTime":"string"}},"emailAuthenticationMethodConfiguration":{"base":"authenticationMethodConfiguration","properties":{"allowExternalIdToUseEmailOtp":"enum:externalEmailOtpState","includeTargets":"array:object:authenticationMethodTarget"}},"entity":{"properties":{"id":"string"}},"excludeTarget":{"properties":{"id":"string","targetType":"enum:authenticationMethodTargetType"}},"featureTarget":{"properties":{"id":"string","targetType":"enum:featureTargetType"}},"fido2AuthenticationMethodConfiguration":{"base":"authenticationMethodConfiguration","properties":{"includeTargets":"array:object:authenticationMethodTarget","isAttestationEnforced":"boolean","isSelfServiceRegistrationAllowed":"boolean","keyRestrictions":"object:fido2KeyRestrictions"}},"fido2CombinationConfiguration":{"base":"authenticationCombinationConfiguration","properties":{"allowedAAGUIDs":"array:string"}},"fido2KeyRestrictions":{"properties":{"aaGuids":"array:string","enforcementType":"enum:fido2RestrictionEnforcementType","isEnforced":"boolean"}},"groupSetting":{"base":"entity","properties":{"displayName":"string","templateId":"string","values":"array:object:settingValue"}},"iPv4CidrRange":{"base":"ipRange","properties":{"cidrAddress":"string"}},"iPv4Range":{"base":"ipRange","properties":{"lowerAddress":"string","upperAddress":"string"}},"iPv6CidrRange":{"base":"ipRange","properties":{"cidrAddress":"string"}},"iPv6Range":{"base":"ipRange","properties":{"lowerAddress":"string","upperAddress":"string"}},"identitySecurityDefaultsEnforcementPolicy":{"base":"policyBase","properties":{"isEnabled":"boolean"}},"idleSessionSignOut":{"properties":{"isEnabled":"boolean","signOutAfterInSeconds":"number","warnAfterInSeconds":"number"}},"inboundOutboundPolicyConfiguration":{"properties":{"inboundAllowed":"boolean","outboundAllowed":"boolean"}},"invitationRedemptionIdentityProviderConfiguration":{"properties":{"fallbackIdentityProvider":"enum:b2bIdentityProvidersType","primaryIdentityProviderPrecedenceOrder":"array:enum:b2bIdentityProvidersType"}},"ipNamedLocation":{"base":"namedLocation","properties":{"ipRanges":"array:object:ipRange","isTrusted":"boolean"}},"ipRange":{"properties":{}},"microsoftAuthenticatorAuthenticationMethodConfiguration":{"base":"authenticationMethodConfiguration","properties":{"featureSettings":"object:microsoftAuthenticatorFeatureSettings","includeTargets":"array:object:microsoftAuthenticatorAuthenticationMethodTarget","isSoftwareOathEnabled":"boolean"}},"microsoftAuthenticatorAuthenticationMethodTarget":{"base":"authenticationMethodTarget","properties":{"authenticationMode":"enum:microsoftAuthenticatorAuthenticationMode"}},"microsoftAuthenticatorFeatureSettings":{"properties":{"displayAppInformationRequiredState":"object:authenticationMethodFeatureConfiguration","displayLocationInformationRequiredState":"object:authenticationMethodFeatureConfiguration"}},"namedLocation":{"base":"entity","properties":{"createdDateTime":"string","displayName":"string","modifiedDateTime":"string"}},"permissionGrantConditionSet":{"base":"entity","properties":{"clientApplicationIds":"array:string","clientApplicationPublisherIds":"array:string","clientApplicationTenantIds":"array:string","clientApplicationsFromVerifiedPublisherOnly":"boolean","permissionClassification":"string","permissionType":"enum:permissionType","permissions":"array:string","resourceApplication":"string"}},"permissionGrantPolicy":{"base":"policyBase","properties":{"excludes":"array:object:permissionGrantConditionSet","includes":"array:object:permissionGrantConditionSet"}},"persistentBrowserSessionControl":{"base":"conditionalAccessSessionControl","properties":{"mode":"enum:persistentBrowserSessionMode"}},"policyBase":{"base":"directoryObject","properties":{"description":"string","displayName":"string"}},"registrationEnforcement":{"properties":{"authenticationMethodsRegistrationCampaign":"object:authenticationMethodsRegistrationCampaign"}},"secureSignInSessionControl":{"base":"conditionalAccessSessionControl","properties":{}},"settingValue":{"properties":{"name":"string","value":"string"}},"sharepointSettings":{"base":"entity","properties":{"allowedDomainGuidsForSyncApp":"array:string","availableManagedPathsForSiteCreation":"array:string","deletedUserPersonalSiteRetentionPeriodInDays":"number","excludedFileExtensionsForSyncApp":"array:string","idleSessionSignOut":"object:idleSessionSignOut","imageTaggingOption":"enum:imageTaggingChoice","isCommentingOnSitePagesEnabled":"boolean","isFileActivityNotificationEnabled":"boolean","isLegacyAuthProtocolsEnabled":"boolean","isLoopEnabled":"boolean","isMacSyncAppEnabled":"boolean","isRequireAcceptingUserToMatchInvitedUserEnabled":"boolean","isResharingByExternalUsersEnabled":"boolean","isSharePointMobileNotificationEnabled":"boolean","isSharePointNewsfeedEnabled":"boolean","isSiteCreationEnabled":"boolean","isSiteCreationUIEnabled":"boolean","isSitePagesCreationEnabled":"boolean","isSitesStorageLimitAutomatic":"boolean","isSyncButtonHiddenOnPersonalSite":"boolean","isUnmanagedSyncAppForTenantRestricted":"boolean","personalSiteDefaultStorageLimitInMB":"number","sharingAllowedDomainList":"array:string","sharingBlockedDomainList":"array:string","sharingCapability":"enum:sharingCapabilities","sharingDomainRestrictionMode":"enum:sharingDomainRestrictionMode","siteCreationDefaultManagedPath":"string","siteCreationDefaultStorageLimitInMB":"number","tenantDefaultTimezone":"string"}},"signInFrequencySessionControl":{"base":"conditionalAccessSessionControl","properties":{"authenticationType":"enum:signInFrequencyAuthenticationType","frequencyInterval":"enum:signInFrequencyInterval","type":"enum:signinFrequencyType","value":"number"}},"smsAuthenticationMethodConfiguration":{"base":"authenticationMethodConfiguration","properties":{"includeTargets":"array:object:smsAuthenticationMethodTarget"}},"smsAuthenticationMethodTarget":{"base":"authenticationMethodTarget","properties":{"isUsableForSignIn":"boolean"}},"softwareOathAuthenticationMethodConfiguration":{"base":"authenticationMethodConfiguration","properties":{"includeTargets":"array:object:authenticationMethodTarget"}},"teamsAppSettings":{"base":"entity","properties":{"allowUserRequestsForAppAccess":"boolean","isUserPersonalScopeResourceSpecificConsentEnabled":"boolean"}},"temporaryAccessPassAuthenticationMethodConfiguration":{"base":"authenticationMethodConfiguration","properties":{"defaultLength":"number","defaultLifetimeInMinutes":"number","includeTargets":"array:object:authenticationMethodTarget","isUsableOnce":"boolean","maximumLifetimeInMinutes":"number","minimumLifetimeInMinutes":"number"}},"unifiedRoleDefinition":{"base":"entity","properties":{"description":"string","displayName":"string","inheritsPermissionsFrom":"array:object:unifiedRoleDefinition","isBuiltIn":"boolean","isEnabled":"boolean","resourceScopes":"array:string","rolePermissions":"array:object:unifiedRolePermission","templateId":"string","version":"string"}},"unifiedRolePermission":{"properties":{"allowedResourceActions":"array:string","condition":"string","excludedResourceActions":"array:string"}},"voiceAuthenticationMethodConfiguration":{"base":"authenticationMethodConfiguration","properties":{"includeTargets":"array:object:authenticationMethodTarget","isOfficePhoneAllowed":"boolean"}},"whatIfAnalysisResult":{"base":"conditionalAccessPolicy","properties":{"analysisReasons":"enum:whatIfAnalysisReasons","policyApplies":"boolean"}},"x509CertificateAuthenticationMethodConfiguration":{"base":"authenticationMethodConfiguration","properties":{"authenticationModeConfiguration":"object:x509CertificateAuthenticationModeConfiguration","certificateUserBindings":"array:object:x509CertificateUserBinding","crlValidationConfiguration":"object:x509CertificateCRLValidationConfiguration","includeTargets":"array:object:authenticationMethodTarget"}},"x509CertificateAuthenticationModeConfiguration":{"properties":{"rules":"array:object:x509CertificateRule","x509CertificateAuthenticationDefaultMode":"enum:x509CertificateAuthenticationMode","x509CertificateDefaultRequiredAffinityLevel":"enum:x509CertificateAffinityLevel"}},"x509CertificateCRLValidationConfiguration":{"properties":{"exemptedCertificateAuthoritiesSubjectKeyIdentifiers":"array:string","state":"enum:x509CertificateCRLValidationConfigurationState"}},"x509CertificateCombinationConfiguration":{"base":"authenticationCombinationConfiguration","properties":{"allowedIssuerSkis":"array:string","allowedPolicyOIDs":"array:string"}},"x509CertificateRule":{"properties":{"identifier":"string","issuerSubjectIdentifier":"string","policyOidIdentifier":"string","x509CertificateAuthenticationMode":"enum:x509CertificateAuthenticationMode","x509CertificateRequiredAffinityLevel":"enum:x509CertificateAffinityLevel","x509CertificateRuleType":"enum:x509CertificateRuleType"}},"x509CertificateUserBinding":{"properties":{"priority":"number","trustAffinityLevel":"enum:x509CertificateAffinityLevel","userProperty":"string","x509CertificateField":"string"}}}}}}');
+;// CONCATENATED MODULE: ./src/resources/graphSchema.ts
+
+const GRAPH_PREFIX = 'microsoft.graph.';
+class GraphSchema {
+    api;
+    version;
+    resolved = new Map();
+    children = new Map();
+    constructor(api, version) {
+        this.api = api;
+        this.version = version;
+        for (const [name, type] of Object.entries(version.types)) {
+            if (type.base === undefined)
+                continue;
+            const list = this.children.get(type.base) ?? [];
+            list.push(name);
+            this.children.set(type.base, list);
+        }
+    }
+    has(name) {
+        return Object.prototype.hasOwnProperty.call(this.version.types, name);
+    }
+    type(name) {
+        const cached = this.resolved.get(name);
+        if (cached)
+            return cached;
+        if (!this.has(name))
+            return undefined;
+        const own = this.version.types[name];
+        const properties = new Map();
+        const base = own.base !== undefined ? this.type(own.base) : undefined;
+        if (base)
+            for (const [key, kind] of base.properties)
+                properties.set(key, kind);
+        for (const [key, kind] of Object.entries(own.properties))
+            properties.set(key, kind);
+        const derived = [];
+        const walk = (n) => {
+            for (const child of this.children.get(n) ?? []) {
+                derived.push(child);
+                walk(child);
+            }
+        };
+        walk(name);
+        derived.sort();
+        const type = { name, ...(own.base !== undefined ? { base: own.base } : {}), properties, derived };
+        this.resolved.set(name, type);
+        return type;
+    }
+    /** The values of a string enum, undefined when unknown */
+    enumValues(name) {
+        return Object.prototype.hasOwnProperty.call(this.version.enums, name) ? this.version.enums[name] : undefined;
+    }
+    /** True when `name` is `ancestor` or derives from it */
+    isA(name, ancestor) {
+        for (let t = this.type(name); t; t = t.base !== undefined ? this.type(t.base) : undefined) {
+            if (t.name === ancestor)
+                return true;
+        }
+        return false;
+    }
+}
+const graphSchema_schemas = new Map();
+/** The Graph types of one api version (v1.0 or beta) */
+function graphSchema(api) {
+    let schema = graphSchema_schemas.get(api);
+    if (!schema) {
+        schema = new GraphSchema(api, graphSchema_namespaceObject.e4[api]);
+        graphSchema_schemas.set(api, schema);
+    }
+    return schema;
+}
+/** 'microsoft.graph.namedLocation', '#microsoft.graph.namedLocation' -> 'namedLocation' */
+function graphTypeName(odataType) {
+    const bare = odataType.startsWith('#') ? odataType.slice(1) : odataType;
+    return bare.startsWith(GRAPH_PREFIX) ? bare.slice(GRAPH_PREFIX.length) : bare;
+}
+/** 'conditions.users.includeGroups[1]' */
+function graphSchema_formatPath(path) {
+    let out = '';
+    for (const segment of path)
+        out += typeof segment === 'number' ? `[${segment}]` : out === '' ? segment : `.${segment}`;
+    return out;
+}
+/** An annotation ('@odata.type', 'assignments@odata.context'): not a property, never checked as one. */
+function isAnnotation(key) {
+    return key.includes('@');
+}
+/**
+ * The problems of `object` (a file's content) against its definition's Graph type, in the order of
+ * the object's keys. A definition without graphType, or one the schema does not describe, is not
+ * checked (no problems).
+ *
+ * A v1.0 definition falls back on the beta description: Graph's v1.0 endpoints return properties,
+ * types and enum values that only beta describes (a new authentication method, a new condition),
+ * and a file holds what Graph returned.
+ */
+function checkObject(def, object) {
+    if (!def.graphType)
+        return [];
+    const schemas = def.api === 'v1.0' ? [graphSchema('v1.0'), graphSchema('beta')] : [graphSchema('beta')];
+    const root = graphTypeName(def.graphType);
+    const first = schemas.find((s) => s.has(root));
+    if (!first)
+        return [];
+    const issues = [];
+    new Checker(schemas, issues, def).object(object, root, [], first);
+    return issues;
+}
+class Checker {
+    schemas;
+    issues;
+    def;
+    constructor(schemas, issues, def) {
+        this.schemas = schemas;
+        this.issues = issues;
+        this.def = def;
+    }
+    /** The definition's documentation page when `declared` is its own type */
+    docsOf(declared) {
+        return declared === graphTypeName(this.def.graphType ?? '') ? this.def.docs : undefined;
+    }
+    /** The schemas from `schema` on: the one in use, then the fallbacks after it. */
+    from(schema) {
+        const i = this.schemas.indexOf(schema);
+        return i < 0 ? [schema] : this.schemas.slice(i);
+    }
+    value(value, kind, path, owner, schema) {
+        if (value === null || value === undefined || kind === 'any')
+            return;
+        if (kind.startsWith('array:')) {
+            if (!Array.isArray(value))
+                return this.wrongKind(value, kind, path, owner);
+            const element = kind.slice('array:'.length);
+            value.forEach((item, i) => this.value(item, element, [...path, i], owner, schema));
+            return;
+        }
+        if (kind.startsWith('object:')) {
+            if (typeof value !== 'object' || Array.isArray(value))
+                return this.wrongKind(value, kind, path, owner);
+            const type = kind.slice('object:'.length);
+            // A type the schema does not describe is not checked inside.
+            if (schema.has(type))
+                this.object(value, type, path, schema);
+            return;
+        }
+        if (kind.startsWith('enum:')) {
+            if (typeof value !== 'string')
+                return this.wrongKind(value, kind, path, owner);
+            return this.enumValue(value, kind.slice('enum:'.length), path, owner, schema);
+        }
+        if (typeof value !== kind)
+            this.wrongKind(value, kind, path, owner);
+    }
+    /** An object whose declared type is `declared`; its @odata.type, when there is one, picks the type. */
+    object(value, declared, path, schema) {
+        const odataType = value['@odata.type'];
+        const chain = [];
+        if (typeof odataType === 'string' && odataType !== '') {
+            const name = graphTypeName(odataType);
+            const found = this.from(schema).filter((s) => s.has(name) && s.has(declared) && s.isA(name, declared));
+            if (found.length === 0) {
+                this.unknownType(odataType, declared, path, schema);
+                return;
+            }
+            for (const s of found)
+                chain.push({ schema: s, types: [s.type(name)] });
+        }
+        else if (odataType !== undefined && odataType !== null) {
+            this.issues.push({
+                kind: 'wrong-kind',
+                path: [...path, '@odata.type'],
+                message: `${label([...path, '@odata.type'])} should be a string, not ${graphSchema_describe(odataType)}`,
+                fix: `Write the type as a string, e.g. "#${GRAPH_PREFIX}${declared}".`,
+            });
+            return;
+        }
+        else {
+            // No @odata.type: the object may be of the declared type or of any type derived from it.
+            for (const s of this.from(schema)) {
+                const type = s.type(declared);
+                if (type)
+                    chain.push({ schema: s, types: [type, ...type.derived.map((d) => s.type(d))] });
+            }
+        }
+        const shown = chain[0].types[0].name;
+        for (const key of Object.keys(value)) {
+            if (isAnnotation(key))
+                continue;
+            const item = value[key];
+            // The first schema that declares the property decides its kind.
+            const declaring = chain
+                .map(({ schema: s, types }) => ({ s, kinds: [...new Set(types.flatMap((t) => (t.properties.has(key) ? [t.properties.get(key)] : [])))] }))
+                .find((c) => c.kinds.length > 0);
+            if (!declaring) {
+                this.unknownProperty(key, shown, chain, declared, path);
+                continue;
+            }
+            // Several candidate types may declare it differently: any of their kinds will do.
+            const kind = declaring.kinds.find((k) => this.fits(item, k)) ?? declaring.kinds[0];
+            this.value(item, kind, [...path, key], shown, declaring.s);
+        }
+    }
+    /** True when the value is of the kind at the top (the content is checked on its own). */
+    fits(value, kind) {
+        if (value === null || kind === 'any')
+            return true;
+        if (kind.startsWith('array:'))
+            return Array.isArray(value);
+        if (kind.startsWith('object:'))
+            return typeof value === 'object' && !Array.isArray(value);
+        if (kind.startsWith('enum:'))
+            return typeof value === 'string';
+        return typeof value === kind;
+    }
+    /** The declared type and every type derived from it, in any of the schemas from `schema` on */
+    family(declared, schema) {
+        const names = new Set();
+        for (const s of this.from(schema)) {
+            const type = s.type(declared);
+            if (type)
+                for (const n of [declared, ...type.derived])
+                    names.add(n);
+        }
+        return [...names].sort();
+    }
+    unknownType(odataType, declared, path, schema) {
+        const family = this.family(declared, schema).map((n) => `#${GRAPH_PREFIX}${n}`);
+        const suggestion = didYouMean(odataType.startsWith('#') ? odataType : `#${odataType}`, family);
+        const where = path.length === 0 ? '' : ` at ${graphSchema_formatPath(path)}`;
+        // A large family (deviceConfiguration has well over a hundred types) is named by its closest members.
+        const docs = this.docsOf(declared);
+        const listed = family.length <= 30 ? family.join(', ') : `${nearest(odataType, family, 10).join(', ')}, ... (${family.length} types in all${docs ? `; see ${docs}` : ''})`;
+        this.issues.push({
+            kind: 'unknown-type',
+            path: [...path, '@odata.type'],
+            message: `@odata.type "${odataType}"${where} is not a type of ${declared}${suggestion ? `; did you mean "${suggestion}"?` : ''}`,
+            fix: `${suggestion ? `Change it to "${suggestion}", or to another type of ${declared}` : `Use one of the types of ${declared}`}: ${listed}.`,
+        });
+    }
+    unknownProperty(key, shown, chain, declared, path) {
+        const known = new Set(chain.flatMap(({ types }) => types.flatMap((t) => [...t.properties.keys()])));
+        const suggestion = didYouMean(key, known);
+        let fix;
+        if (suggestion)
+            fix = `Rename "${key}" to "${suggestion}", or remove it.`;
+        else {
+            // Declared by another type of the same family: the @odata.type is probably the mistake.
+            const candidates = new Set(chain.flatMap(({ types }) => types.map((t) => t.name)));
+            const schema = chain[0].schema;
+            const owners = this.family(declared, schema).filter((n) => !candidates.has(n) && this.from(schema).some((s) => s.type(n)?.properties.has(key)));
+            fix = owners.length
+                ? `"${key}" is a property of ${owners.slice(0, 3).join(', ')}${owners.length > 3 ? ', ...' : ''}, not of ${shown}: check the object's @odata.type, or remove "${key}".`
+                : `Remove "${key}", or correct its name: it must be one of ${shown}'s properties${this.docsOf(declared) ? ` (see ${this.docsOf(declared)})` : ''}.`;
+        }
+        this.issues.push({
+            kind: 'unknown-property',
+            path: [...path, key],
+            message: `${label([...path, key])} is not a property of ${shown}${suggestion ? `; did you mean "${suggestion}"?` : ''}`,
+            fix,
+        });
+    }
+    wrongKind(value, kind, path, owner) {
+        this.issues.push({
+            kind: 'wrong-kind',
+            path,
+            message: `${label(path)} should be ${describeKind(kind)}, not ${graphSchema_describe(value)}`,
+            fix: kindFix(value, kind, path, owner),
+        });
+    }
+    enumValue(value, enumName, path, owner, schema) {
+        const values = [...new Set(this.from(schema).flatMap((s) => s.enumValues(enumName) ?? []))];
+        if (values.length === 0)
+            return;
+        // Flag enums are written as one string, their members separated by commas ("a,b").
+        const wrong = value.split(',').map((p) => p.trim()).filter((p) => !values.includes(p));
+        if (wrong.length === 0)
+            return;
+        const first = wrong[0];
+        const suggestion = didYouMean(first, values);
+        const listed = values.length <= 40 ? values.join(', ') : `${nearest(first, values, 15).join(', ')}, ...`;
+        this.issues.push({
+            kind: 'unknown-value',
+            path,
+            message: `${label(path)} has the value "${first}", which is not one of ${enumName}'s values${suggestion ? `; did you mean "${suggestion}"?` : ''}`,
+            fix: suggestion ? `Change "${first}" to "${suggestion}".` : `Use one of: ${listed} (the values Graph has for ${owner}.${lastKey(path)}).`,
+        });
+    }
+}
+function lastKey(path) {
+    for (let i = path.length - 1; i >= 0; i--)
+        if (typeof path[i] === 'string')
+            return path[i];
+    return '';
+}
+function label(path) {
+    return `property "${graphSchema_formatPath(path)}"`;
+}
+function graphSchema_describe(value) {
+    if (value === null)
+        return 'null';
+    if (Array.isArray(value))
+        return 'an array';
+    if (typeof value === 'object')
+        return 'an object';
+    return `a ${typeof value}`;
+}
+function describeKind(kind) {
+    if (kind.startsWith('array:')) {
+        const element = kind.slice('array:'.length);
+        return `an array${element === 'any' ? '' : ` of ${plural(element)}`}`;
+    }
+    if (kind.startsWith('object:'))
+        return `an object (${kind.slice('object:'.length)})`;
+    if (kind.startsWith('enum:'))
+        return `a string (one of ${kind.slice('enum:'.length)}'s values)`;
+    if (kind === 'number')
+        return 'a number';
+    if (kind === 'boolean')
+        return 'a boolean';
+    return `a ${kind}`;
+}
+function plural(kind) {
+    if (kind.startsWith('array:'))
+        return 'arrays';
+    if (kind.startsWith('object:'))
+        return `objects (${kind.slice('object:'.length)})`;
+    if (kind.startsWith('enum:'))
+        return `strings (${kind.slice('enum:'.length)} values)`;
+    return `${kind}s`;
+}
+function kindFix(value, kind, path, owner) {
+    const name = lastKey(path);
+    if (kind === 'number' && typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))) {
+        return `Write the number without quotes: ${Number(value)}.`;
+    }
+    if (kind === 'boolean' && typeof value === 'string' && /^(true|false)$/i.test(value.trim())) {
+        return `Write ${value.trim().toLowerCase()} without quotes.`;
+    }
+    if (kind.startsWith('array:') && !Array.isArray(value)) {
+        return `Put the value in a list: [${JSON.stringify(value)}], or [] for none.`;
+    }
+    if ((kind === 'string' || kind.startsWith('enum:')) && (typeof value === 'number' || typeof value === 'boolean')) {
+        return `Write the value in quotes: "${String(value)}".`;
+    }
+    if (kind === 'boolean')
+        return `Write true or false, without quotes (${owner}.${name} is a boolean).`;
+    if (kind === 'number')
+        return `Write a number, without quotes (${owner}.${name} is a number).`;
+    if (kind.startsWith('object:'))
+        return `Write an object, { ... }, with the properties of ${kind.slice('object:'.length)} (compare with the last backup of the object).`;
+    return `Give ${owner}.${name} ${describeKind(kind)}, as in the last backup of the object.`;
+}
+// ---------------------------------------------------------------------------------------------
+// Did you mean
+/** Optimal string alignment distance (Levenshtein with adjacent transpositions). */
+function graphSchema_editDistance(a, b) {
+    const rows = a.length + 1;
+    const cols = b.length + 1;
+    const d = new Array(rows * cols).fill(0);
+    for (let i = 0; i < rows; i++)
+        d[i * cols] = i;
+    for (let j = 0; j < cols; j++)
+        d[j] = j;
+    for (let i = 1; i < rows; i++) {
+        for (let j = 1; j < cols; j++) {
+            const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+            let best = Math.min(d[(i - 1) * cols + j] + 1, d[i * cols + j - 1] + 1, d[(i - 1) * cols + j - 1] + cost);
+            if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+                best = Math.min(best, d[(i - 2) * cols + j - 2] + 1);
+            d[i * cols + j] = best;
+        }
+    }
+    return d[rows * cols - 1];
+}
+/**
+ * The candidate `word` most likely meant: the same word in another case, else the closest within a
+ * few edits (about one per three letters, at most three). Ties go to the first in sorted order.
+ */
+function didYouMean(word, candidates) {
+    const list = [...candidates].sort();
+    const lower = word.toLowerCase();
+    const sameCase = list.find((c) => c.toLowerCase() === lower);
+    if (sameCase !== undefined)
+        return sameCase === word ? undefined : sameCase;
+    const limit = Math.max(1, Math.min(3, Math.floor(word.length / 3)));
+    let best;
+    let bestDistance = Number.POSITIVE_INFINITY;
+    for (const candidate of list) {
+        if (Math.abs(candidate.length - word.length) > limit)
+            continue;
+        const distance = graphSchema_editDistance(lower, candidate.toLowerCase());
+        if (distance < bestDistance) {
+            best = candidate;
+            bestDistance = distance;
+        }
+    }
+    return bestDistance <= limit ? best : undefined;
+}
+/** The `count` candidates closest to `word`, closest first. */
+function nearest(word, candidates, count) {
+    const lower = word.toLowerCase();
+    return candidates
+        .map((c) => ({ c, d: graphSchema_editDistance(lower, c.toLowerCase()) }))
+        .sort((x, y) => x.d - y.d || (x.c < y.c ? -1 : x.c > y.c ? 1 : 0))
+        .slice(0, count)
+        .map((x) => x.c);
+}
+
+;// CONCATENATED MODULE: ./src/engine/jsonPositions.ts
+
+/**
+ * Where each value of a JSON text is, to point a person at the line of a property: a path such as
+ * ['conditions', 'users', 'includeGroups', 1] -> the offset of the member's key ("includeGroups":)
+ * or, for an array element, of the element. Only for text that JSON.parse accepts; a repeated key
+ * is found where JSON.parse takes its value from (the last one).
+ */
+class JsonPositions {
+    text;
+    offsets = new Map();
+    constructor(text) {
+        this.text = text;
+        new Scanner(text, this.offsets).document();
+    }
+    /** Line and column (1-based) of the path, or of the nearest enclosing value that is found */
+    locate(path) {
+        for (let n = path.length; n > 0; n--) {
+            const offset = this.offsets.get(key(path.slice(0, n)));
+            if (offset !== undefined)
+                return lineAndColumn(this.text, offset);
+        }
+        return undefined;
+    }
+}
+const key = (path) => JSON.stringify(path);
+class Scanner {
+    text;
+    offsets;
+    i = 0;
+    constructor(text, offsets) {
+        this.text = text;
+        this.offsets = offsets;
+    }
+    document() {
+        if (this.text.charCodeAt(0) === 0xfeff)
+            this.i = 1;
+        try {
+            this.value([]);
+        }
+        catch {
+            // Not JSON after all: whatever was found is kept, the rest has no position.
+        }
+    }
+    space() {
+        for (;;) {
+            const c = this.text.charCodeAt(this.i);
+            if (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d)
+                this.i++;
+            else
+                return;
+        }
+    }
+    expect(char) {
+        if (this.text[this.i] !== char)
+            throw new Error(`expected ${char} at ${this.i}`);
+        this.i++;
+    }
+    string() {
+        const start = this.i;
+        this.expect('"');
+        while (this.i < this.text.length && this.text[this.i] !== '"')
+            this.i += this.text[this.i] === '\\' ? 2 : 1;
+        this.expect('"');
+        return JSON.parse(this.text.slice(start, this.i));
+    }
+    value(path) {
+        this.space();
+        const c = this.text[this.i];
+        if (c === '{') {
+            this.i++;
+            this.space();
+            if (this.text[this.i] === '}') {
+                this.i++;
+                return;
+            }
+            for (;;) {
+                this.space();
+                const at = this.i;
+                const name = this.string();
+                this.space();
+                this.expect(':');
+                const member = [...path, name];
+                this.offsets.set(key(member), at);
+                this.value(member);
+                this.space();
+                if (this.text[this.i] === ',') {
+                    this.i++;
+                    continue;
+                }
+                this.expect('}');
+                return;
+            }
+        }
+        if (c === '[') {
+            this.i++;
+            this.space();
+            if (this.text[this.i] === ']') {
+                this.i++;
+                return;
+            }
+            for (let n = 0;; n++) {
+                this.space();
+                const element = [...path, n];
+                this.offsets.set(key(element), this.i);
+                this.value(element);
+                this.space();
+                if (this.text[this.i] === ',') {
+                    this.i++;
+                    continue;
+                }
+                this.expect(']');
+                return;
+            }
+        }
+        if (c === '"') {
+            this.string();
+            return;
+        }
+        const start = this.i;
+        while (this.i < this.text.length && !',]} \t\r\n'.includes(this.text[this.i]))
+            this.i++;
+        if (this.i === start)
+            throw new Error(`unexpected ${c ?? 'end'} at ${this.i}`);
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/engine/validate.ts
+
+
 
 
 
@@ -79680,8 +80269,10 @@ function notes(t) {
 
 /**
  * Check a tenant's desired files without touching the tenant: files that do not parse or sit in the
- * wrong folder, duplicate names, references to names that do not exist, and deletes beyond the
- * delete guard compared with the tenant as last backed up (the id map), when there is one.
+ * wrong folder, properties that are not what Graph has for the type (a misspelt name, an unknown
+ * @odata.type, a string where Graph has a number, ...), duplicate names, references to names that
+ * do not exist, and deletes beyond the delete guard compared with the tenant as last backed up (the
+ * id map), when there is one.
  */
 async function validateTenant(root, tenant, idMapFile) {
     const desired = await readDesired(root, tenant);
@@ -79694,6 +80285,7 @@ async function validateTenant(root, tenant, idMapFile) {
         message: e.message.startsWith(`${e.file}`) ? e.message.slice(e.file.length).replace(/^(:\d+)*:\s*/, '') : e.message,
         fix: e.fix,
     }));
+    problems.push(...(await checkSchemas(root, tenant, desired.tree)));
     // Reconciled against itself nothing changes, so what remains are the desired tree's own errors.
     const { plan } = reconcile({
         tenantName: tenant.name,
@@ -79743,6 +80335,47 @@ async function validate_readIdMap(file) {
         if (e.code === 'ENOENT')
             return undefined;
         throw e;
+    }
+}
+/**
+ * Every object against its type's Graph schema (src/resources/graphSchema.ts). Types whose files
+ * have errors are not in the tree and are not checked further. The line is found in the file's
+ * text, which is read only for a file with a problem.
+ */
+async function checkSchemas(root, tenant, tree) {
+    const problems = [];
+    for (const def of tenant.types) {
+        const entries = tree[def.type];
+        if (!entries || !def.graphType)
+            continue;
+        const folder = typeFolder(tenant.name, def);
+        for (const entry of entries) {
+            const issues = checkObject(def, entry.object);
+            if (issues.length === 0)
+                continue;
+            const file = `${folder}/${entry.file}.json`;
+            const positions = await readPositions((0,external_node_path_namespaceObject.join)(root, file));
+            for (const issue of issues) {
+                const at = positions?.locate(issue.path);
+                problems.push({
+                    code: 'FILE_INVALID',
+                    file,
+                    ...(at ? { line: at.line, column: at.column } : {}),
+                    message: issue.message,
+                    fix: issue.fix,
+                });
+            }
+        }
+    }
+    return problems;
+}
+async function readPositions(file) {
+    try {
+        return new JsonPositions(await (0,promises_namespaceObject.readFile)(file, 'utf8'));
+    }
+    catch {
+        // The file was read a moment ago; without its text the problem is still reported, without a line.
+        return undefined;
     }
 }
 
@@ -80256,14 +80889,14 @@ class References {
         return toFileObject(def, raw, (target, id) => this.nameOf(target, id, mode)).object;
     }
     nameOf(target, id, mode) {
-        if (catalogue_findLookup(target))
+        if (findLookup(target))
             return this.lookupNames.get(target)?.get(id);
         return this.state.name(target, id, mode);
     }
     /** Reads the names of the directory objects the object refers to that are not known yet */
     async loadLookupNames(def, obj) {
         for (const [target, ids] of collectReferencedIds(def, obj)) {
-            const lookup = catalogue_findLookup(target);
+            const lookup = findLookup(target);
             if (!lookup)
                 continue;
             const known = this.namesFor(target);
@@ -80310,7 +80943,7 @@ class References {
         };
     }
     async resolveOne(target, name) {
-        const lookup = catalogue_findLookup(target);
+        const lookup = findLookup(target);
         if (lookup) {
             let cache = this.lookupIds.get(target);
             if (!cache)
@@ -80324,7 +80957,7 @@ class References {
             }
             return r;
         }
-        const def = catalogue_findResource(target);
+        const def = findResource(target);
         if (!def)
             return { reason: `'${target}' is not a known type` };
         const status = this.state.readStatus(target);
@@ -80480,7 +81113,7 @@ async function applyPlan(options) {
                 else if (e instanceof RecordWriteError)
                     throw e.cause;
                 else
-                    outcome = { result: 'failed', error: writeError(catalogue_findResource(item.type) ?? fallbackDef, fileOf(tenant, item), e, undefined) };
+                    outcome = { result: 'failed', error: writeError(findResource(item.type) ?? fallbackDef, fileOf(tenant, item), e, undefined) };
             }
             rec.result = outcome.result;
             if (outcome.error)
@@ -80521,12 +81154,12 @@ function applyOrder(items) {
 function typesToRead(items) {
     const wanted = new Set();
     for (const item of items) {
-        const def = catalogue_findResource(item.type);
+        const def = findResource(item.type);
         if (!def)
             continue;
         wanted.add(def.type);
         for (const ref of def.references)
-            if (catalogue_findResource(ref.target))
+            if (findResource(ref.target))
                 wanted.add(ref.target);
     }
     return catalogue_resources.filter((r) => wanted.has(r.type));
@@ -80548,7 +81181,7 @@ function sha256(text) {
     return (0,external_node_crypto_.createHash)('sha256').update(text, 'utf8').digest('hex');
 }
 function fileOf(tenant, item) {
-    const def = catalogue_findResource(item.type);
+    const def = findResource(item.type);
     return def ? `${typeFolder(tenant.name, def)}/${item.file}.json` : `${item.type}/${item.file}.json`;
 }
 const fallbackDef = { permissions: { read: '', write: undefined } };
@@ -80561,7 +81194,7 @@ class RecordWriteError extends Error {
 }
 async function applyItem(ctx, item, rec) {
     const file = fileOf(ctx.tenant, item);
-    const def = catalogue_findResource(item.type);
+    const def = findResource(item.type);
     const notSupported = (message, fix) => new ItemStop('failed', deployError('WRITE_NOT_SUPPORTED', `${file}: ${message}`, fix));
     if (!def)
         throw notSupported(`'${item.type}' is not a type tenant-sync knows`, 'Remove the file or move it to the folder of a known type.');
@@ -80973,6 +81606,8 @@ const exitCodes = {
     changes: 4,
     /** validate: problems were found */
     invalid: 5,
+    /** Pending admin consent: a permission the configuration needs is not granted (the link is printed) */
+    consent: 6,
 };
 const usage = `Usage: tenant-sync <command> [options]
 
@@ -80997,8 +81632,8 @@ Options:
 
 Credentials come from the environment variables that tenant-sync.yml names (auth.secret-env,
 auth.certificate-env). Exit codes: 0 done (plan: no changes), 1 failed, 2 bad command line or
-configuration, 3 done but some types could not be read, 4 plan: there are changes, 5 validate:
-problems found.`;
+configuration, 3 done but some types could not be read (Partially successful), 4 plan: there
+are changes, 5 validate: problems found, 6 Pending admin consent (the consent link is printed).`;
 async function run(argv, log) {
     let parsed;
     try {
@@ -81059,10 +81694,32 @@ async function backupCommand(values, log) {
     }
     const config = await loadConfig(values.config, process.env);
     const tenant = selectTenant(config, values.tenant);
-    const graph = await connect({ tenant, log, sources: { env: process.env } });
-    const report = await backupTenant({ tenant, root: values.dir, graph, log });
-    log.info(values.json ? JSON.stringify(report, null, 2) : formatBackupSummary(report));
-    return report.totals.failedTypes > 0 ? exitCodes.partial : exitCodes.ok;
+    const run = await syncBackup({
+        tenant,
+        root: values.dir,
+        log,
+        sources: { env: process.env },
+        onStatus: (status) => {
+            if (!values.json)
+                log.progress(`${tenant.name}: ${status}`);
+        },
+    });
+    if (run.report)
+        log.info(values.json ? JSON.stringify({ status: run.final, ...run.report }, null, 2) : formatBackupSummary(run.report));
+    if (run.error && run.final !== 'Pending admin consent')
+        return reportError(run.error, log);
+    if (!values.json)
+        log.info(`${tenant.name}: ${run.final}`);
+    switch (run.final) {
+        case 'Idle':
+            return exitCodes.ok;
+        case 'Pending admin consent':
+            if (run.error)
+                reportError(run.error, log);
+            return exitCodes.consent;
+        default:
+            return exitCodes.partial;
+    }
 }
 async function planCommand(values, log) {
     if (!values.tenant) {
@@ -81103,7 +81760,16 @@ async function applyCommand(values, log) {
     }
     const config = await loadConfig(values.config, process.env);
     const tenant = selectTenant(config, plan.tenant);
-    const graph = await connect({ tenant, log, sources: { env: process.env } });
+    const connection = await connectTenant({ tenant, log, sources: { env: process.env } });
+    // Nothing is written while a permission the configuration needs is not granted.
+    try {
+        assertWritable(connection, tenant.name);
+    }
+    catch (e) {
+        connection.close();
+        throw e;
+    }
+    const graph = connection.app;
     const recordFile = values.record ?? `deploy-${plan.tenant}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
     const record = await applyPlan({
         plan,
@@ -81112,7 +81778,7 @@ async function applyCommand(values, log) {
         log,
         recordFile,
         approval: { kind: 'cli', reference: `${values.plan} (plan ${planHash(plan).slice(0, 12)})`, approvedBy: (0,external_node_os_namespaceObject.userInfo)().username },
-    });
+    }).finally(() => connection.close());
     if (values.json)
         log.info(JSON.stringify(record, null, 2));
     else {
@@ -81146,6 +81812,8 @@ async function validateCommand(values, log) {
 function reportError(e, log) {
     if (isTenantSyncError(e)) {
         log.error(`${e.message}\n  Fix: ${e.fix}\n  (${e.code}, see ${e.docs})`, e.location);
+        if (e.code === 'PERMISSIONS_NOT_GRANTED' || e.code === 'AUTH_CONSENT_MISSING')
+            return exitCodes.consent;
         return e.code === 'USAGE' || e.code === 'FILE_INVALID' || e.code.startsWith('CONFIG_') || e.code.startsWith('CREDENTIAL_') ? exitCodes.usage : exitCodes.failed;
     }
     log.error(`unexpected error: ${e?.stack ?? String(e)}`);

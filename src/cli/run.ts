@@ -2,9 +2,9 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { loadConfig, selectTenant } from '../config/load.js';
-import { backupTenant } from '../engine/backup.js';
-import { connect } from '../engine/connect.js';
+import { assertWritable, connect, connectTenant } from '../engine/connect.js';
 import { planTenant } from '../engine/plan.js';
+import { syncBackup } from '../engine/sync.js';
 import { formatBackupSummary } from '../engine/summary.js';
 import { validateTenant } from '../engine/validate.js';
 import { applyPlan } from '../deploy/index.js';
@@ -22,6 +22,8 @@ export const exitCodes = {
   changes: 4,
   /** validate: problems were found */
   invalid: 5,
+  /** Pending admin consent: a permission the configuration needs is not granted (the link is printed) */
+  consent: 6,
 } as const;
 
 const usage = `Usage: tenant-sync <command> [options]
@@ -47,8 +49,8 @@ Options:
 
 Credentials come from the environment variables that tenant-sync.yml names (auth.secret-env,
 auth.certificate-env). Exit codes: 0 done (plan: no changes), 1 failed, 2 bad command line or
-configuration, 3 done but some types could not be read, 4 plan: there are changes, 5 validate:
-problems found.`;
+configuration, 3 done but some types could not be read (Partially successful), 4 plan: there
+are changes, 5 validate: problems found, 6 Pending admin consent (the consent link is printed).`;
 
 export async function run(argv: string[], log?: Logger): Promise<number> {
   let parsed;
@@ -109,10 +111,27 @@ async function backupCommand(values: { tenant?: string; config: string; dir: str
   }
   const config = await loadConfig(values.config, process.env);
   const tenant = selectTenant(config, values.tenant);
-  const graph = await connect({ tenant, log, sources: { env: process.env } });
-  const report = await backupTenant({ tenant, root: values.dir, graph, log });
-  log.info(values.json ? JSON.stringify(report, null, 2) : formatBackupSummary(report));
-  return report.totals.failedTypes > 0 ? exitCodes.partial : exitCodes.ok;
+  const run = await syncBackup({
+    tenant,
+    root: values.dir,
+    log,
+    sources: { env: process.env },
+    onStatus: (status) => {
+      if (!values.json) log.progress(`${tenant.name}: ${status}`);
+    },
+  });
+  if (run.report) log.info(values.json ? JSON.stringify({ status: run.final, ...run.report }, null, 2) : formatBackupSummary(run.report));
+  if (run.error && run.final !== 'Pending admin consent') return reportError(run.error, log);
+  if (!values.json) log.info(`${tenant.name}: ${run.final}`);
+  switch (run.final) {
+    case 'Idle':
+      return exitCodes.ok;
+    case 'Pending admin consent':
+      if (run.error) reportError(run.error, log);
+      return exitCodes.consent;
+    default:
+      return exitCodes.partial;
+  }
 }
 
 async function planCommand(values: { tenant?: string; config: string; dir: string; json: boolean; out?: string }, log: Logger): Promise<number> {
@@ -157,7 +176,15 @@ async function applyCommand(
   }
   const config = await loadConfig(values.config, process.env);
   const tenant = selectTenant(config, plan.tenant);
-  const graph = await connect({ tenant, log, sources: { env: process.env } });
+  const connection = await connectTenant({ tenant, log, sources: { env: process.env } });
+  // Nothing is written while a permission the configuration needs is not granted.
+  try {
+    assertWritable(connection, tenant.name);
+  } catch (e) {
+    connection.close();
+    throw e;
+  }
+  const graph = connection.app;
   const recordFile = values.record ?? `deploy-${plan.tenant}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
   const record = await applyPlan({
     plan,
@@ -166,7 +193,7 @@ async function applyCommand(
     log,
     recordFile,
     approval: { kind: 'cli', reference: `${values.plan} (plan ${planHash(plan).slice(0, 12)})`, approvedBy: userInfo().username },
-  });
+  }).finally(() => connection.close());
   if (values.json) log.info(JSON.stringify(record, null, 2));
   else {
     for (const item of record.items) {
@@ -196,6 +223,7 @@ async function validateCommand(values: { tenant?: string; config: string; dir: s
 function reportError(e: unknown, log: Logger): number {
   if (isTenantSyncError(e)) {
     log.error(`${e.message}\n  Fix: ${e.fix}\n  (${e.code}, see ${e.docs})`, e.location);
+    if (e.code === 'PERMISSIONS_NOT_GRANTED' || e.code === 'AUTH_CONSENT_MISSING') return exitCodes.consent;
     return e.code === 'USAGE' || e.code === 'FILE_INVALID' || e.code.startsWith('CONFIG_') || e.code.startsWith('CREDENTIAL_') ? exitCodes.usage : exitCodes.failed;
   }
   log.error(`unexpected error: ${(e as Error)?.stack ?? String(e)}`);

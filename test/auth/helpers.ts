@@ -2,11 +2,9 @@ import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig, type TenantConfig } from '../../src/config/load.js';
-import { backupTenant, type BackupReport } from '../../src/engine/backup.js';
-import { connectTenant, type TenantConnection } from '../../src/engine/connect.js';
-import { isTenantSyncError, type TenantSyncError } from '../../src/errors/index.js';
+import { syncBackup, type SyncRun as EngineSyncRun } from '../../src/engine/sync.js';
 import { createMemoryLogger, type Logger } from '../../src/log/index.js';
-import { createStatusTracker, finalStatus, type StatusDetails, type SyncStatus } from '../../src/status/index.js';
+import type { StatusDetails, SyncStatus } from '../../src/status/index.js';
 import type { CredentialSources } from '../../src/auth/credentials.js';
 import type { Simulator } from '../simulator/index.js';
 import { configText, simEnv } from '../backup/helpers.js';
@@ -39,19 +37,12 @@ ${options.timeoutMinutes === undefined ? '' : `      timeout-minutes: ${options.
   return parseConfig(configText(sim, delegated + (options.extra ?? '')), 'tenant-sync.yml', simEnv(sim)).tenants[0]!;
 }
 
-export interface SyncRun {
-  statuses: SyncStatus[];
-  details: { status: SyncStatus; details: StatusDetails }[];
-  final: SyncStatus;
-  report?: BackupReport;
-  connection?: TenantConnection;
-  error?: TenantSyncError;
+export interface SyncRun extends EngineSyncRun {
   log: string[];
 }
 
 /**
- * One sync of a tenant as the entry points run it: Starting, In progress, the connection (which may
- * pass through Pending authentication), the backup, and the final status from the outcome.
+ * One sync of a tenant as the entry points run it (src/engine/sync.ts), against the simulator.
  * onStatus is where the test plays the person (approve or refuse the device code).
  */
 export async function runSync(
@@ -67,44 +58,14 @@ export async function runSync(
   } = {},
 ): Promise<SyncRun> {
   const memory = createMemoryLogger();
-  const logger = options.logger ?? memory;
-  const tracker = createStatusTracker('Not run', async (status, details) => {
-    await options.onStatus?.(status, details);
+  const run = await syncBackup({
+    tenant,
+    root,
+    log: options.logger ?? memory,
+    sources: { env: options.env ?? simEnv(sim), ...options.sources },
+    onStatus: options.onStatus,
   });
-  await tracker.move('Starting');
-  await tracker.move('In progress');
-  let connection: TenantConnection | undefined;
-  let report: BackupReport | undefined;
-  let error: TenantSyncError | undefined;
-  try {
-    connection = await connectTenant({
-      tenant,
-      log: logger,
-      sources: { env: options.env ?? simEnv(sim), ...options.sources },
-      onStatus: tracker.move,
-    });
-    report = await backupTenant({ tenant, root, graph: connection.app, log: logger, delegated: connection.delegated });
-  } catch (e) {
-    if (!isTenantSyncError(e)) throw e;
-    error = e;
-  } finally {
-    connection?.close();
-  }
-  const final = finalStatus({
-    error: error && { code: error.code, message: error.message },
-    consentPending: connection?.consent.pending,
-    failedTypes: report?.totals.failedTypes,
-  });
-  await tracker.move(final, error ? { error: { code: error.code, message: error.message, docs: error.docs } } : {});
-  return {
-    statuses: tracker.history.map((h) => h.status),
-    details: [...tracker.history],
-    final,
-    report,
-    connection,
-    error,
-    log: memory.lines,
-  };
+  return { ...run, log: memory.lines };
 }
 
 /** Approve (or refuse) the device code as soon as the sync shows it */

@@ -76,14 +76,27 @@ describe('tenant-sync backup (the bundled CLI in its own process)', () => {
     expect(result.stdout).not.toContain('PRIVATE KEY');
   });
 
-  it('exits 3 and names the permission when a type cannot be read', async () => {
+  it('a permission not granted: Pending admin consent (exit 6) with the consent link; the type is reported, its files kept', async () => {
     const root = await tempRepo();
     await writeConfig(root, sim);
     sim.setScenario({ appRoles: sim.scenario.appRoles.filter((r) => !r.startsWith('RoleManagement.')) });
     const result = await run(['backup', '--tenant', 'contoso'], root);
-    expect(result.code).toBe(3);
+    expect(result.code).toBe(6);
     expect(result.stdout).toMatch(/FAILED\s+entra\/directoryRoleDefinitions/);
     expect(result.stdout).toContain('grant the application permission RoleManagement.Read.Directory and admin consent');
+    expect(result.stderr).toContain('PERMISSIONS_NOT_GRANTED');
+    expect(result.stderr).toContain(`${sim.loginUrl}/${sim.tenantId}/v2.0/adminconsent?client_id=${sim.apps.secret.clientId}`);
+    expect(result.stdout).toContain('contoso: Pending admin consent');
+  });
+
+  it('a type whose reads fail: Partially successful (exit 3), its files kept', async () => {
+    const root = await tempRepo();
+    await writeConfig(root, sim);
+    sim.faults.add({ kind: 'failType', type: 'groupSettings', status: 500 });
+    const result = await run(['backup', '--tenant', 'contoso'], root);
+    expect(result.code).toBe(3);
+    expect(result.stdout).toMatch(/FAILED\s+entra\/groupSettings/);
+    expect(result.stdout).toContain('contoso: Partially successful');
   });
 
   it('a rejected secret: exit 1, AADSTS7000215 explained, the secret never printed', async () => {
