@@ -80,11 +80,11 @@ tenants:
   console.log(indent(r.output.split('\n').slice(-3).join('\n')));
   console.log(indent(commit('Backup of contoso: changes made in the tenant')));
 
-  step(5, 'A permission is withdrawn: that type is reported, its files are kept');
+  step(5, 'A permission is withdrawn: Pending admin consent with the consent link; the type is reported, its files are kept');
   sim.setScenario({ appRoles: sim.scenario.appRoles.filter((p) => !p.startsWith('SharePointTenantSettings')) });
   r = await runCli(['backup', '--tenant', 'contoso']);
-  console.log(indent(r.output.split('\n').filter((l) => /FAILED|sharePoint|grant|types backed up/.test(l)).join('\n')));
-  console.log(indent(`exit code ${r.code} (3: done, but some types could not be read)`));
+  console.log(indent(r.output.split('\n').filter((l) => /FAILED|SharePoint|grants them|types backed up|Pending admin consent/.test(l)).join('\n')));
+  console.log(indent(`exit code ${r.code} (6: Pending admin consent)`));
   console.log(indent(commit('Backup of contoso')));
 
   step(6, 'Graph throttling at the documented limits');
