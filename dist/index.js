@@ -45248,7 +45248,7 @@ var summary_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _
 };
 
 
-const { access, appendFile, writeFile: summary_writeFile } = external_fs_namespaceObject.promises;
+const { access, appendFile, writeFile } = external_fs_namespaceObject.promises;
 const SUMMARY_ENV_VAR = 'GITHUB_STEP_SUMMARY';
 const SUMMARY_DOCS_URL = 'https://docs.github.com/actions/using-workflows/workflow-commands-for-github-actions#adding-a-job-summary';
 class Summary {
@@ -45309,7 +45309,7 @@ class Summary {
         return summary_awaiter(this, void 0, void 0, function* () {
             const overwrite = !!(options === null || options === void 0 ? void 0 : options.overwrite);
             const filePath = yield this.filePath();
-            const writeFunc = overwrite ? summary_writeFile : appendFile;
+            const writeFunc = overwrite ? writeFile : appendFile;
             yield writeFunc(filePath, this._buffer, { encoding: 'utf8' });
             return this.emptyBuffer();
         });
@@ -45515,7 +45515,7 @@ const _summary = new Summary();
  * @deprecated use `core.summary`
  */
 const markdownSummary = (/* unused pure expression or super */ null && (_summary));
-const summary = (/* unused pure expression or super */ null && (_summary));
+const summary = _summary;
 //# sourceMappingURL=summary.js.map
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/path-utils.js
 
@@ -45571,7 +45571,7 @@ var io_util_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _
 };
 
 
-const { chmod: io_util_chmod, copyFile, lstat, mkdir: io_util_mkdir, open: io_util_open, readdir, rename: io_util_rename, rm, rmdir, stat, symlink, unlink } = external_fs_namespaceObject.promises;
+const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir, rename, rm, rmdir, stat, symlink, unlink } = external_fs_namespaceObject.promises;
 // export const {open} = 'fs'
 const IS_WINDOWS = process.platform === 'win32';
 /**
@@ -47120,7 +47120,7 @@ const errorCatalogue = {
     INTERNAL: 'Unexpected internal error',
 };
 const errors_docsBaseUrl = 'https://github.com/tenant-sync/tenant-sync/blob/main/docs/troubleshooting';
-function errors_troubleshootingUrl(code) {
+function troubleshootingUrl(code) {
     return `${errors_docsBaseUrl}/${code}.md`;
 }
 class errors_TenantSyncError extends Error {
@@ -47136,7 +47136,7 @@ class errors_TenantSyncError extends Error {
         this.location = options?.location;
     }
     get docs() {
-        return errors_troubleshootingUrl(this.code);
+        return troubleshootingUrl(this.code);
     }
     /** file:line:column: message. Fix. (code, docs) */
     describe() {
@@ -57912,10 +57912,10 @@ const lookups = [
 const catalogue_resources = [...entraResources, ...intuneResources, ...sharepointResources, ...teamsResources];
 const byType = new Map(catalogue_resources.map((r) => [r.type, r]));
 const lookupByType = new Map(lookups.map((l) => [l.type, l]));
-function catalogue_findResource(type) {
+function findResource(type) {
     return byType.get(type);
 }
-function catalogue_findLookup(type) {
+function findLookup(type) {
     return lookupByType.get(type);
 }
 
@@ -58254,6 +58254,142 @@ function position(doc, lc, path) {
         return {};
     const p = lc.linePos(offset);
     return { line: p.line, column: p.col };
+}
+
+;// CONCATENATED MODULE: ./src/status/index.ts
+
+
+/**
+ * The sync statuses, exactly as the design names them. Machine-readable output (JSON, check-run
+ * external ids, outputs) uses these English names; what a person reads can be French.
+ */
+const syncStatusSchema = schemas_enum([
+    'Not run',
+    'Starting',
+    'In progress',
+    'Pending authentication',
+    'Pending approval',
+    'Idle',
+    'Partially successful',
+    'New error',
+    'Pending admin consent',
+]);
+const syncStatuses = syncStatusSchema.options;
+const languageSchema = schemas_enum(['en', 'fr']);
+/** The names of the product's French documentation */
+const frenchStatusNames = {
+    'Not run': 'Non exécuté',
+    Starting: 'Démarrage',
+    'In progress': 'En cours',
+    'Pending authentication': 'Authentification en attente',
+    'Pending approval': 'Approbation en attente',
+    Idle: 'Inactif',
+    'Partially successful': 'Partiellement réussi',
+    'New error': 'Nouvelle erreur',
+    'Pending admin consent': 'Consentement administrateur en attente',
+};
+function statusName(status, language = 'en') {
+    return language === 'fr' ? frenchStatusNames[status] : status;
+}
+// ------------------------------------------------------------------------------------------------
+// Check runs (GitHub's check run status and conclusion values)
+const checkRunStatusSchema = schemas_enum(['queued', 'in_progress', 'completed']);
+const checkRunConclusionSchema = schemas_enum(['action_required', 'cancelled', 'failure', 'neutral', 'success', 'skipped', 'stale', 'timed_out']);
+/** The design's table: the check run of each status (none for Not run) */
+const checkRuns = {
+    'Not run': undefined,
+    Starting: { status: 'queued' },
+    'In progress': { status: 'in_progress' },
+    'Pending authentication': { status: 'in_progress' },
+    'Pending approval': { status: 'completed', conclusion: 'action_required' },
+    Idle: { status: 'completed', conclusion: 'success' },
+    'Partially successful': { status: 'completed', conclusion: 'neutral' },
+    'New error': { status: 'completed', conclusion: 'failure' },
+    'Pending admin consent': { status: 'completed', conclusion: 'action_required' },
+};
+function checkRunFor(status) {
+    const state = checkRuns[status];
+    return state && { ...state };
+}
+function errorDetails(error) {
+    return { code: error.code, message: error.message, docs: troubleshootingUrl(error.code) };
+}
+// ------------------------------------------------------------------------------------------------
+// The legal moves
+/** The statuses a sync ends in; the next sync starts from any of them */
+const finalStatuses = ['Pending approval', 'Idle', 'Partially successful', 'New error', 'Pending admin consent'];
+const transitions = {
+    'Not run': ['Starting'],
+    Starting: ['In progress', 'New error', 'Pending admin consent'],
+    // Waiting for a person and reading or writing both happen under In progress' watch.
+    'In progress': ['In progress', 'Pending authentication', ...finalStatuses],
+    // The person signed in (or the wait ended: the application's part goes on), or the run died.
+    'Pending authentication': ['Pending authentication', 'In progress', 'New error'],
+    'Pending approval': ['Starting'],
+    Idle: ['Starting'],
+    'Partially successful': ['Starting'],
+    'New error': ['Starting'],
+    'Pending admin consent': ['Starting'],
+};
+function canTransition(from, to) {
+    return transitions[from].includes(to);
+}
+function nextStatuses(from) {
+    return transitions[from];
+}
+class IllegalTransitionError extends Error {
+    from;
+    to;
+    constructor(from, to) {
+        super(`a sync cannot move from "${from}" to "${to}" (allowed: ${transitions[from].join(', ')})`);
+        this.from = from;
+        this.to = to;
+        this.name = 'IllegalTransitionError';
+    }
+}
+/** The status after a move; throws IllegalTransitionError for a move the design does not allow */
+function transition(from, to) {
+    if (!canTransition(from, to))
+        throw new IllegalTransitionError(from, to);
+    return to;
+}
+/**
+ * Holds a tenant's status through a run, refuses illegal moves, and tells the listener (log, job
+ * summary, check run, dashboard) about every move. `move` has the StatusListener's signature, so
+ * it can be handed to the engine as its onStatus callback.
+ */
+function createStatusTracker(initial = 'Not run', listener) {
+    let current = initial;
+    const history = [{ status: initial, details: {} }];
+    return {
+        get current() {
+            return current;
+        },
+        history,
+        async move(to, details = {}) {
+            current = transition(current, to);
+            history.push({ status: to, details });
+            await listener?.(to, details);
+        },
+    };
+}
+/** Error codes that mean "an administrator must grant consent", not "the sync is broken" */
+const consentCodes = ['AUTH_CONSENT_MISSING', 'PERMISSIONS_NOT_GRANTED'];
+/**
+ * The final status of a sync. A fatal error is New error, unless it is missing consent; missing
+ * consent comes before partial failures (it is their cause and what a person must do first), and a
+ * partial failure before waiting changes.
+ */
+function finalStatus(outcome) {
+    if (outcome.error)
+        return consentCodes.includes(outcome.error.code) ? 'Pending admin consent' : 'New error';
+    if (outcome.consentPending)
+        return 'Pending admin consent';
+    if ((outcome.failedTypes ?? 0) > 0)
+        return 'Partially successful';
+    if (outcome.pendingApproval)
+        return 'Pending approval';
+    return 'Idle';
 }
 
 ;// CONCATENATED MODULE: ./src/snapshot/util.ts
@@ -59758,7 +59894,7 @@ async function backup_readSnapshot(options) {
     const referencedTypes = new Set(enabled.flatMap((d) => d.references.map((r) => r.target)));
     const nameOnly = [...referencedTypes]
         .filter((t) => !enabled.some((d) => d.type === t))
-        .map((t) => catalogue_findResource(t))
+        .map((t) => findResource(t))
         .filter((d) => d !== undefined);
     // Types only a signed-in user can read go through the user's client; without one they fail
     // (and keep their files) with the reason the user sign-in gave.
@@ -59793,7 +59929,7 @@ async function backup_readSnapshot(options) {
             continue;
         for (const obj of read.objects) {
             for (const [target, ids] of collectReferencedIds(def, obj)) {
-                if (!catalogue_findLookup(target))
+                if (!findLookup(target))
                     continue;
                 const set = lookupIds.get(target) ?? new Set();
                 ids.forEach((id) => set.add(id));
@@ -59803,7 +59939,7 @@ async function backup_readSnapshot(options) {
     }
     const failedLookups = new Map();
     await Promise.all([...lookupIds].map(async ([target, ids]) => {
-        const lookup = catalogue_findLookup(target);
+        const lookup = findLookup(target);
         const result = await readLookupNames(graph, lookup, [...ids].sort());
         if (result.error)
             failedLookups.set(target, { message: result.error.message, permission: lookup.permissions.read });
@@ -59830,7 +59966,7 @@ async function backup_readSnapshot(options) {
         // Names of referenced objects must be known, or the files would hold ids that look like changes.
         const blocker = def.references
             .map((r) => r.target)
-            .find((t) => failedLookups.has(t) || reads.get(t)?.status === 'failed' || (catalogue_findResource(t) !== undefined && !reads.has(t)));
+            .find((t) => failedLookups.has(t) || reads.get(t)?.status === 'failed' || (findResource(t) !== undefined && !reads.has(t)));
         if (blocker) {
             const lookupFailure = failedLookups.get(blocker);
             return {
@@ -59839,7 +59975,7 @@ async function backup_readSnapshot(options) {
                 error: {
                     code: lookupFailure ? 'GRAPH_PERMISSION' : 'GRAPH_READ_FAILED',
                     message: `names of the ${blocker} it refers to could not be read${lookupFailure ? `: ${lookupFailure.message}` : ''}`,
-                    permission: lookupFailure?.permission ?? catalogue_findResource(blocker)?.permissions.read,
+                    permission: lookupFailure?.permission ?? findResource(blocker)?.permissions.read,
                 },
             };
         }
@@ -60299,14 +60435,14 @@ const EncodingTypes = {
 /**
  * Log message level.
  */
-var Logger_LogLevel;
+var LogLevel;
 (function (LogLevel) {
     LogLevel[LogLevel["Error"] = 0] = "Error";
     LogLevel[LogLevel["Warning"] = 1] = "Warning";
     LogLevel[LogLevel["Info"] = 2] = "Info";
     LogLevel[LogLevel["Verbose"] = 3] = "Verbose";
     LogLevel[LogLevel["Trace"] = 4] = "Trace";
-})(Logger_LogLevel || (Logger_LogLevel = {}));
+})(LogLevel || (LogLevel = {}));
 // Shared cache state for better minification - using Map's insertion order for LRU
 const CACHE_CAPACITY = 50;
 const MAX_LOGS_PER_CORRELATION = 500;
@@ -60405,7 +60541,7 @@ function getMessageHash(str) {
 class Logger_Logger {
     constructor(loggerOptions, packageName, packageVersion) {
         // Current log level, defaults to info.
-        this.level = Logger_LogLevel.Info;
+        this.level = LogLevel.Info;
         const defaultLoggerCallback = () => {
             return;
         };
@@ -60416,7 +60552,7 @@ class Logger_Logger {
         this.level =
             typeof setLoggerOptions.logLevel === "number"
                 ? setLoggerOptions.logLevel
-                : Logger_LogLevel.Info;
+                : LogLevel.Info;
         this.packageName = packageName || "";
         this.packageVersion = packageVersion || "";
     }
@@ -60426,7 +60562,7 @@ class Logger_Logger {
                 // allow users to not set loggerCallback
             },
             piiLoggingEnabled: false,
-            logLevel: Logger_LogLevel.Info,
+            logLevel: LogLevel.Info,
         };
     }
     /**
@@ -60461,7 +60597,7 @@ class Logger_Logger {
         const timestamp = new Date().toUTCString();
         // Add correlationId to logs if set, correlationId provided on log messages take precedence
         const logHeader = `[${timestamp}] : [${correlationId}]`;
-        const log = `${logHeader} : ${this.packageName}@${this.packageVersion} : ${Logger_LogLevel[options.logLevel]} - ${logMessage}`;
+        const log = `${logHeader} : ${this.packageName}@${this.packageVersion} : ${LogLevel[options.logLevel]} - ${logMessage}`;
         this.executeCallback(options.logLevel, log, options.containsPii || false);
     }
     /**
@@ -60477,7 +60613,7 @@ class Logger_Logger {
      */
     error(message, correlationId) {
         this.logMessage(message, {
-            logLevel: Logger_LogLevel.Error,
+            logLevel: LogLevel.Error,
             containsPii: false,
             correlationId: correlationId,
         });
@@ -60487,7 +60623,7 @@ class Logger_Logger {
      */
     errorPii(message, correlationId) {
         this.logMessage(message, {
-            logLevel: Logger_LogLevel.Error,
+            logLevel: LogLevel.Error,
             containsPii: true,
             correlationId: correlationId,
         });
@@ -60497,7 +60633,7 @@ class Logger_Logger {
      */
     warning(message, correlationId) {
         this.logMessage(message, {
-            logLevel: Logger_LogLevel.Warning,
+            logLevel: LogLevel.Warning,
             containsPii: false,
             correlationId: correlationId,
         });
@@ -60507,7 +60643,7 @@ class Logger_Logger {
      */
     warningPii(message, correlationId) {
         this.logMessage(message, {
-            logLevel: Logger_LogLevel.Warning,
+            logLevel: LogLevel.Warning,
             containsPii: true,
             correlationId: correlationId,
         });
@@ -60517,7 +60653,7 @@ class Logger_Logger {
      */
     info(message, correlationId) {
         this.logMessage(message, {
-            logLevel: Logger_LogLevel.Info,
+            logLevel: LogLevel.Info,
             containsPii: false,
             correlationId: correlationId,
         });
@@ -60527,7 +60663,7 @@ class Logger_Logger {
      */
     infoPii(message, correlationId) {
         this.logMessage(message, {
-            logLevel: Logger_LogLevel.Info,
+            logLevel: LogLevel.Info,
             containsPii: true,
             correlationId: correlationId,
         });
@@ -60537,7 +60673,7 @@ class Logger_Logger {
      */
     verbose(message, correlationId) {
         this.logMessage(message, {
-            logLevel: Logger_LogLevel.Verbose,
+            logLevel: LogLevel.Verbose,
             containsPii: false,
             correlationId: correlationId,
         });
@@ -60547,7 +60683,7 @@ class Logger_Logger {
      */
     verbosePii(message, correlationId) {
         this.logMessage(message, {
-            logLevel: Logger_LogLevel.Verbose,
+            logLevel: LogLevel.Verbose,
             containsPii: true,
             correlationId: correlationId,
         });
@@ -60557,7 +60693,7 @@ class Logger_Logger {
      */
     trace(message, correlationId) {
         this.logMessage(message, {
-            logLevel: Logger_LogLevel.Trace,
+            logLevel: LogLevel.Trace,
             containsPii: false,
             correlationId: correlationId,
         });
@@ -60567,7 +60703,7 @@ class Logger_Logger {
      */
     tracePii(message, correlationId) {
         this.logMessage(message, {
-            logLevel: Logger_LogLevel.Trace,
+            logLevel: LogLevel.Trace,
             containsPii: true,
             correlationId: correlationId,
         });
@@ -66555,7 +66691,7 @@ const DEFAULT_LOGGER_IMPLEMENTATION = {
         // allow users to not set loggerCallback
     },
     piiLoggingEnabled: false,
-    logLevel: Logger_LogLevel.Info,
+    logLevel: LogLevel.Info,
     correlationId: "",
 };
 const DEFAULT_NETWORK_IMPLEMENTATION = {
@@ -69324,7 +69460,7 @@ const DEFAULT_LOGGER_OPTIONS = {
         // allow users to not set logger call back
     },
     piiLoggingEnabled: false,
-    logLevel: Logger_LogLevel.Info,
+    logLevel: LogLevel.Info,
 };
 const Configuration_DEFAULT_SYSTEM_OPTIONS = {
     loggerOptions: DEFAULT_LOGGER_OPTIONS,
@@ -72467,7 +72603,7 @@ class DeviceCodeClient extends BaseClient {
  * are not trusted to safely store application secrets, and therefore can only request tokens in the name of an user.
  * @public
  */
-class PublicClientApplication_PublicClientApplication extends ClientApplication {
+class PublicClientApplication extends ClientApplication {
     /**
      * Important attributes in the Configuration object for auth are:
      * - clientID: the application ID of your application. You can obtain one by registering your application with our Application registration portal.
@@ -75394,142 +75530,6 @@ const dist_ResponseMode = ResponseMode;
 
 //# sourceMappingURL=index.mjs.map
 
-;// CONCATENATED MODULE: ./src/status/index.ts
-
-
-/**
- * The sync statuses, exactly as the design names them. Machine-readable output (JSON, check-run
- * external ids, outputs) uses these English names; what a person reads can be French.
- */
-const syncStatusSchema = schemas_enum([
-    'Not run',
-    'Starting',
-    'In progress',
-    'Pending authentication',
-    'Pending approval',
-    'Idle',
-    'Partially successful',
-    'New error',
-    'Pending admin consent',
-]);
-const syncStatuses = syncStatusSchema.options;
-const languageSchema = schemas_enum(['en', 'fr']);
-/** The names of the product's French documentation */
-const frenchStatusNames = {
-    'Not run': 'Non exécuté',
-    Starting: 'Démarrage',
-    'In progress': 'En cours',
-    'Pending authentication': 'Authentification en attente',
-    'Pending approval': 'Approbation en attente',
-    Idle: 'Inactif',
-    'Partially successful': 'Partiellement réussi',
-    'New error': 'Nouvelle erreur',
-    'Pending admin consent': 'Consentement administrateur en attente',
-};
-function statusName(status, language = 'en') {
-    return language === 'fr' ? frenchStatusNames[status] : status;
-}
-// ------------------------------------------------------------------------------------------------
-// Check runs (GitHub's check run status and conclusion values)
-const checkRunStatusSchema = schemas_enum(['queued', 'in_progress', 'completed']);
-const checkRunConclusionSchema = schemas_enum(['action_required', 'cancelled', 'failure', 'neutral', 'success', 'skipped', 'stale', 'timed_out']);
-/** The design's table: the check run of each status (none for Not run) */
-const checkRuns = {
-    'Not run': undefined,
-    Starting: { status: 'queued' },
-    'In progress': { status: 'in_progress' },
-    'Pending authentication': { status: 'in_progress' },
-    'Pending approval': { status: 'completed', conclusion: 'action_required' },
-    Idle: { status: 'completed', conclusion: 'success' },
-    'Partially successful': { status: 'completed', conclusion: 'neutral' },
-    'New error': { status: 'completed', conclusion: 'failure' },
-    'Pending admin consent': { status: 'completed', conclusion: 'action_required' },
-};
-function checkRunFor(status) {
-    const state = checkRuns[status];
-    return state && { ...state };
-}
-function status_errorDetails(error) {
-    return { code: error.code, message: error.message, docs: troubleshootingUrl(error.code) };
-}
-// ------------------------------------------------------------------------------------------------
-// The legal moves
-/** The statuses a sync ends in; the next sync starts from any of them */
-const finalStatuses = ['Pending approval', 'Idle', 'Partially successful', 'New error', 'Pending admin consent'];
-const transitions = {
-    'Not run': ['Starting'],
-    Starting: ['In progress', 'New error', 'Pending admin consent'],
-    // Waiting for a person and reading or writing both happen under In progress' watch.
-    'In progress': ['In progress', 'Pending authentication', ...finalStatuses],
-    // The person signed in (or the wait ended: the application's part goes on), or the run died.
-    'Pending authentication': ['Pending authentication', 'In progress', 'New error'],
-    'Pending approval': ['Starting'],
-    Idle: ['Starting'],
-    'Partially successful': ['Starting'],
-    'New error': ['Starting'],
-    'Pending admin consent': ['Starting'],
-};
-function canTransition(from, to) {
-    return transitions[from].includes(to);
-}
-function nextStatuses(from) {
-    return transitions[from];
-}
-class IllegalTransitionError extends Error {
-    from;
-    to;
-    constructor(from, to) {
-        super(`a sync cannot move from "${from}" to "${to}" (allowed: ${transitions[from].join(', ')})`);
-        this.from = from;
-        this.to = to;
-        this.name = 'IllegalTransitionError';
-    }
-}
-/** The status after a move; throws IllegalTransitionError for a move the design does not allow */
-function transition(from, to) {
-    if (!canTransition(from, to))
-        throw new IllegalTransitionError(from, to);
-    return to;
-}
-/**
- * Holds a tenant's status through a run, refuses illegal moves, and tells the listener (log, job
- * summary, check run, dashboard) about every move. `move` has the StatusListener's signature, so
- * it can be handed to the engine as its onStatus callback.
- */
-function createStatusTracker(initial = 'Not run', listener) {
-    let current = initial;
-    const history = [{ status: initial, details: {} }];
-    return {
-        get current() {
-            return current;
-        },
-        history,
-        async move(to, details = {}) {
-            current = transition(current, to);
-            history.push({ status: to, details });
-            await listener?.(to, details);
-        },
-    };
-}
-/** Error codes that mean "an administrator must grant consent", not "the sync is broken" */
-const consentCodes = (/* unused pure expression or super */ null && (['AUTH_CONSENT_MISSING', 'PERMISSIONS_NOT_GRANTED']));
-/**
- * The final status of a sync. A fatal error is New error, unless it is missing consent; missing
- * consent comes before partial failures (it is their cause and what a person must do first), and a
- * partial failure before waiting changes.
- */
-function finalStatus(outcome) {
-    if (outcome.error)
-        return consentCodes.includes(outcome.error.code) ? 'Pending admin consent' : 'New error';
-    if (outcome.consentPending)
-        return 'Pending admin consent';
-    if ((outcome.failedTypes ?? 0) > 0)
-        return 'Partially successful';
-    if (outcome.pendingApproval)
-        return 'Pending approval';
-    return 'Idle';
-}
-
 ;// CONCATENATED MODULE: ./src/auth/errors.ts
 
 /** AADSTS codes from Microsoft Entra's error code reference, mapped to what the person should do */
@@ -75633,17 +75633,17 @@ const aadsts = {
     },
 };
 /** The AADSTS number of an MSAL error: errorNo for server errors, else the first AADSTS in the text */
-function errors_aadstsCode(error) {
+function aadstsCode(error) {
     const e = error;
     if (e?.errorNo)
         return String(e.errorNo);
     const text = `${e?.errorMessage ?? ''} ${e?.message ?? ''}`;
     return text.match(/AADSTS(\d+)/)?.[1];
 }
-function errors_authErrorFromMsal(error, context) {
+function authErrorFromMsal(error, context) {
     if (error instanceof errors_TenantSyncError)
         return error;
-    const number = errors_aadstsCode(error);
+    const number = aadstsCode(error);
     const mapping = number ? aadsts[number] : undefined;
     if (mapping)
         return new errors_TenantSyncError(mapping.code, mapping.message(context), mapping.fix(context), { cause: error });
@@ -75653,34 +75653,6 @@ function errors_authErrorFromMsal(error, context) {
     return new errors_TenantSyncError('AUTH_FAILED', `sign-in for application ${context.clientId} in tenant ${context.tenantId} failed: ${e?.errorCode ? `${e.errorCode}: ` : ''}${detail}`, network
         ? 'Check the cloud and authority-host in tenant-sync.yml and that the runner reaches the sign-in host over HTTPS (a private CA must be trusted through NODE_EXTRA_CA_CERTS).'
         : 'Check the application (client) id, the tenant id and the credential; the AADSTS code in the message is explained in Microsoft Entra\'s error reference.', { cause: error });
-}
-
-;// CONCATENATED MODULE: ./src/auth/federated.ts
-
-
-/** MSAL's clientAssertion: a fresh OIDC token per token request, masked before anything can print it */
-function federatedClientAssertion(getAssertion, log) {
-    return async () => {
-        const assertion = await getAssertion();
-        log.secret(assertion);
-        return assertion;
-    };
-}
-/**
- * GitHub's OIDC token through the Actions toolkit (ACTIONS_ID_TOKEN_REQUEST_URL and _TOKEN, set
- * when the job has "permissions: id-token: write").
- */
-function githubIdTokenSource(env = process.env, log) {
-    return async (audience) => {
-        if (!env['ACTIONS_ID_TOKEN_REQUEST_URL'] || !env['ACTIONS_ID_TOKEN_REQUEST_TOKEN']) {
-            throw new TenantSyncError('CREDENTIAL_MISSING', 'this job cannot request a GitHub OIDC token for the federated credential', 'Add "permissions: id-token: write" to the job (or workflow), or use auth.method certificate or secret.');
-        }
-        // The request token lets anyone mint OIDC tokens for this job while it runs.
-        log?.secret(env['ACTIONS_ID_TOKEN_REQUEST_TOKEN']);
-        const token = await core.getIDToken(audience);
-        log?.secret(token);
-        return token;
-    };
 }
 
 ;// CONCATENATED MODULE: ./src/auth/network.ts
@@ -75698,7 +75670,7 @@ const requestSecretFields = ['client_secret', 'client_assertion', 'refresh_token
  *   OAuth error ("invalid_grant"); the AADSTS number that says why (53003 Conditional Access,
  *   50076 MFA, 70019 expiry) is in the body's error_codes, which this keeps.
  */
-class network_SignInNetworkClient {
+class SignInNetworkClient {
     log;
     last;
     lastFailure;
@@ -75787,13 +75759,41 @@ function causeText(e) {
     return cause ? ` (${cause.code ?? ''}${cause.code && cause.message ? ' ' : ''}${cause.message ?? ''})` : '';
 }
 /** The AADSTS number of an error body (error_codes, or the description's AADSTSnnn) */
-function network_aadstsOfBody(body) {
+function aadstsOfBody(body) {
     if (!body)
         return undefined;
     const first = body.error_codes?.[0];
     if (first !== undefined)
         return String(first);
     return body.error_description?.match(/AADSTS(\d+)/)?.[1];
+}
+
+;// CONCATENATED MODULE: ./src/auth/federated.ts
+
+
+/** MSAL's clientAssertion: a fresh OIDC token per token request, masked before anything can print it */
+function federatedClientAssertion(getAssertion, log) {
+    return async () => {
+        const assertion = await getAssertion();
+        log.secret(assertion);
+        return assertion;
+    };
+}
+/**
+ * GitHub's OIDC token through the Actions toolkit (ACTIONS_ID_TOKEN_REQUEST_URL and _TOKEN, set
+ * when the job has "permissions: id-token: write").
+ */
+function githubIdTokenSource(env = process.env, log) {
+    return async (audience) => {
+        if (!env['ACTIONS_ID_TOKEN_REQUEST_URL'] || !env['ACTIONS_ID_TOKEN_REQUEST_TOKEN']) {
+            throw new TenantSyncError('CREDENTIAL_MISSING', 'this job cannot request a GitHub OIDC token for the federated credential', 'Add "permissions: id-token: write" to the job (or workflow), or use auth.method certificate or secret.');
+        }
+        // The request token lets anyone mint OIDC tokens for this job while it runs.
+        log?.secret(env['ACTIONS_ID_TOKEN_REQUEST_TOKEN']);
+        const token = await core.getIDToken(audience);
+        log?.secret(token);
+        return token;
+    };
 }
 
 ;// CONCATENATED MODULE: ./src/auth/servicePrincipal.ts
@@ -75862,10 +75862,10 @@ function createServicePrincipalTokenProvider(options) {
     const app = new ConfidentialClientApplication({
         auth,
         system: {
-            networkClient: new network_SignInNetworkClient(log),
+            networkClient: new SignInNetworkClient(log),
             loggerOptions: {
                 piiLoggingEnabled: false,
-                logLevel: Logger_LogLevel.Warning,
+                logLevel: LogLevel.Warning,
                 loggerCallback: (_level, message) => log.debug(`msal: ${message}`),
             },
         },
@@ -75883,7 +75883,7 @@ function createServicePrincipalTokenProvider(options) {
             return result.accessToken;
         }
         catch (e) {
-            throw errors_authErrorFromMsal(e, {
+            throw authErrorFromMsal(e, {
                 tenantId: options.tenantId,
                 clientId: options.clientId,
                 credential: credential.kind,
@@ -75903,11 +75903,11 @@ function createServicePrincipalTokenProvider(options) {
         }
         return pending;
     });
-    provider.roles = async () => servicePrincipal_rolesOf(await provider());
+    provider.roles = async () => rolesOf(await provider());
     return provider;
 }
 /** Application permissions (`roles`) or delegated scopes (`scp`) carried by an access token */
-function servicePrincipal_rolesOf(accessToken) {
+function rolesOf(accessToken) {
     const payload = accessToken.split('.')[1];
     if (!payload)
         return [];
@@ -75936,7 +75936,7 @@ const userAuthenticationMessages = {
 const expiredGrant = new Set(['70008', '700082', '50173', '70000', '9002313', '700084', '70043']);
 /** AADSTS numbers a new sign-in would not cure */
 const blocking = new Set(['53003', '50076', '50079', '65001', '50158', '53000', '53001', '50105', '50057', '50053', '50126']);
-function deviceCode_createMsalDelegatedSignIn(options) {
+function createMsalDelegatedSignIn(options) {
     const { log } = options;
     const network = new SignInNetworkClient(log);
     const app = new PublicClientApplication({
@@ -75966,7 +75966,7 @@ function deviceCode_createMsalDelegatedSignIn(options) {
     let account;
     const toToken = (result) => {
         if (!result?.accessToken)
-            throw new TenantSyncError('AUTH_FAILED', 'the sign-in returned no access token', 'Sync again; if it persists, see the sign-in logs of the sync account.');
+            throw new errors_TenantSyncError('AUTH_FAILED', 'the sign-in returned no access token', 'Sync again; if it persists, see the sign-in logs of the sync account.');
         log.secret(result.accessToken);
         if (result.account)
             account = result.account;
@@ -76046,13 +76046,13 @@ function deviceCode_createMsalDelegatedSignIn(options) {
                     throw promptError;
                 if (winner === 'timeout') {
                     request.cancel = true;
-                    throw new TenantSyncError('AUTH_DEVICE_CODE_TIMEOUT', userAuthenticationMessages.timeout, `Nobody completed the device-code sign-in within ${formatMinutes(timeoutMs)}. Start a sync again, open the URL shown in the job summary, enter the code and sign in as the sync account (delegated.timeout-minutes sets how long a sync waits).`);
+                    throw new errors_TenantSyncError('AUTH_DEVICE_CODE_TIMEOUT', userAuthenticationMessages.timeout, `Nobody completed the device-code sign-in within ${formatMinutes(timeoutMs)}. Start a sync again, open the URL shown in the job summary, enter the code and sign in as the sync account (delegated.timeout-minutes sets how long a sync waits).`);
                 }
                 return toToken(winner);
             }
             catch (e) {
                 request.cancel = true;
-                if (e instanceof TenantSyncError)
+                if (e instanceof errors_TenantSyncError)
                     throw e;
                 throw delegatedError(e, failureCode(e), context);
             }
@@ -76064,7 +76064,7 @@ function deviceCode_createMsalDelegatedSignIn(options) {
         async refresh() {
             const token = await silent(true);
             if (!token) {
-                throw new TenantSyncError('AUTH_REFRESH_EXPIRED', 'the delegated sign-in ended during the sync', 'Sync again and complete the device-code sign-in.');
+                throw new errors_TenantSyncError('AUTH_REFRESH_EXPIRED', 'the delegated sign-in ended during the sync', 'Sync again and complete the device-code sign-in.');
             }
             return token;
         },
@@ -76078,15 +76078,15 @@ function formatMinutes(ms) {
 }
 /** A delegated sign-in failure as the person reads it: the product's wording where there is one */
 function delegatedError(error, code, context) {
-    if (error instanceof TenantSyncError)
+    if (error instanceof errors_TenantSyncError)
         return error;
     const msalCode = error?.errorCode;
     if (code === '70019' || msalCode === 'device_code_expired' || msalCode === 'user_timeout_reached') {
-        return new TenantSyncError('AUTH_DEVICE_CODE_TIMEOUT', userAuthenticationMessages.timeout, 'The device code expired before the sign-in was completed. Start a sync again, open the URL shown in the job summary, enter the code and sign in as the sync account.', { cause: error });
+        return new errors_TenantSyncError('AUTH_DEVICE_CODE_TIMEOUT', userAuthenticationMessages.timeout, 'The device code expired before the sign-in was completed. Start a sync again, open the URL shown in the job summary, enter the code and sign in as the sync account.', { cause: error });
     }
     if (code === '53003' || code === '50076' || code === '50079') {
         const errorCode = code === '53003' ? 'AUTH_CONDITIONAL_ACCESS' : 'AUTH_MFA_REQUIRED';
-        return new TenantSyncError(errorCode, userAuthenticationMessages.blocked, `Microsoft Entra refused the sync account's sign-in with AADSTS${code}. In the sign-in logs, open that sign-in, find the policy on its Conditional Access tab, and exclude the sync account from it.`, { cause: error });
+        return new errors_TenantSyncError(errorCode, userAuthenticationMessages.blocked, `Microsoft Entra refused the sync account's sign-in with AADSTS${code}. In the sign-in logs, open that sign-in, find the policy on its Conditional Access tab, and exclude the sync account from it.`, { cause: error });
     }
     if (code && !aadstsCode(error)) {
         // MSAL's device-code polling kept only the OAuth error: map the AADSTS number the body carried.
@@ -76102,7 +76102,7 @@ function delegatedError(error, code, context) {
  * completed or refused, it moves back to In progress too (the application's part goes on) and the
  * outcome carries the error the delegated types fail with.
  */
-async function deviceCode_signInDelegated(options) {
+async function signInDelegated(options) {
     const { signIn, log } = options;
     const who = options.tenant ? `${options.tenant}: ` : '';
     try {
@@ -76146,14 +76146,14 @@ async function deviceCode_signInDelegated(options) {
     }
 }
 function asTenantSyncError(e) {
-    if (e instanceof TenantSyncError)
+    if (e instanceof errors_TenantSyncError)
         return e;
-    return new TenantSyncError('AUTH_FAILED', `the delegated sign-in failed: ${e?.message ?? String(e)}`, 'Sync again; if it persists, see the sign-in logs of the sync account.', {
+    return new errors_TenantSyncError('AUTH_FAILED', `the delegated sign-in failed: ${e?.message ?? String(e)}`, 'Sync again; if it persists, see the sign-in logs of the sync account.', {
         cause: e,
     });
 }
 /** Graph's token provider over a delegated sign-in: the token until 5 minutes before expiry, then a refresh */
-function deviceCode_delegatedTokenProvider(signIn, first) {
+function delegatedTokenProvider(signIn, first) {
     let current = first;
     let pending;
     return async (opts) => {
@@ -76174,7 +76174,7 @@ function deviceCode_delegatedTokenProvider(signIn, first) {
 
 ;// CONCATENATED MODULE: ./src/auth/permissions.ts
 
-function permissions_neededPermissions(tenant, resolve = findResource) {
+function neededPermissions(tenant, resolve = findResource) {
     const needed = new Map();
     const add = (permission, kind, access, by) => {
         const key = `${kind}|${permission.toLowerCase()}|${access}`;
@@ -76224,7 +76224,7 @@ function isGranted(permission, granted) {
         return true;
     return (includedBy[p] ?? []).some((s) => have.has(s));
 }
-function permissions_missingPermissions(needed, granted) {
+function missingPermissions(needed, granted) {
     return needed
         .filter((n) => {
         const have = n.kind === 'application' ? granted.application : granted.delegated;
@@ -76247,11 +76247,11 @@ function adminConsentUrl(target) {
     });
     return `${target.host.replace(/\/+$/, '')}/${encodeURIComponent(target.tenantId)}/v2.0/adminconsent?${params.toString()}`;
 }
-function permissions_tenantConsentUrl(tenant, clientId = tenant.clientId) {
+function tenantConsentUrl(tenant, clientId = tenant.clientId) {
     return adminConsentUrl({ host: tenant.adminConsentHost, authorityHost: tenant.authorityHost, tenantId: tenant.tenantId, clientId, graphEndpoint: tenant.graphEndpoint });
 }
 /** One line per missing permission, for logs and summaries */
-function permissions_describeMissing(missing) {
+function describeMissing(missing) {
     return missing.map((m) => `${m.permission} (${m.kind === 'application' ? 'application' : 'delegated'} permission, ${m.access}) for ${m.neededBy.join(', ')}`);
 }
 
@@ -76283,17 +76283,17 @@ const VERSION = 1;
 const SCRYPT = { N: 2 ** 15, r: 8, p: 1, maxmem: 96 * 1024 * 1024 };
 const MIN_KEY_LENGTH = 32;
 function scrypt(secret, salt) {
-    return new Promise((resolvePromise, reject) => scryptCallback(secret, salt, 32, SCRYPT, (err, key) => (err ? reject(err) : resolvePromise(key))));
+    return new Promise((resolvePromise, reject) => (0,external_node_crypto_.scrypt)(secret, salt, 32, SCRYPT, (err, key) => (err ? reject(err) : resolvePromise(key))));
 }
 /** What the ciphertext is bound to: the tenant and the application the sign-in belongs to */
-function tokenCache_cacheBinding(tenantId, clientId) {
+function cacheBinding(tenantId, clientId) {
     return `${TOKEN_CACHE_FORMAT}:v${VERSION}:${tenantId.toLowerCase()}:${clientId.toLowerCase()}`;
 }
 async function encryptTokenCache(plaintext, secret, binding) {
-    const salt = randomBytes(16);
-    const iv = randomBytes(12);
+    const salt = (0,external_node_crypto_.randomBytes)(16);
+    const iv = (0,external_node_crypto_.randomBytes)(12);
     const key = await scrypt(secret, salt);
-    const cipher = createCipheriv('aes-256-gcm', key, iv);
+    const cipher = (0,external_node_crypto_.createCipheriv)('aes-256-gcm', key, iv);
     cipher.setAAD(Buffer.from(binding, 'utf8'));
     const data = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
     const file = {
@@ -76321,7 +76321,7 @@ async function decryptTokenCache(text, secret, binding) {
         throw new Error('the file is not a tenant-sync token cache of a known version');
     }
     const key = await scrypt(secret, Buffer.from(file.salt, 'base64'));
-    const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(file.iv, 'base64'));
+    const decipher = (0,external_node_crypto_.createDecipheriv)('aes-256-gcm', key, Buffer.from(file.iv, 'base64'));
     decipher.setAAD(Buffer.from(binding, 'utf8'));
     decipher.setAuthTag(Buffer.from(file.tag, 'base64'));
     try {
@@ -76356,25 +76356,25 @@ function persistedForm(serialized) {
 }
 /** The git working tree a path is inside, if any */
 function enclosingRepository(path) {
-    let dir = dirname(resolve(path));
-    const { root } = parse(dir);
+    let dir = (0,external_node_path_namespaceObject.dirname)((0,external_node_path_namespaceObject.resolve)(path));
+    const { root } = (0,external_node_path_namespaceObject.parse)(dir);
     for (;;) {
-        if (existsSync(join(dir, '.git')))
+        if ((0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.join)(dir, '.git')))
             return dir;
         if (dir === root)
             return undefined;
-        dir = dirname(dir);
+        dir = (0,external_node_path_namespaceObject.dirname)(dir);
     }
 }
 /** Checks the key and the file's place before anything is read or written */
 function checkTokenCacheSettings(options) {
     const name = options.secretName ?? 'the cache key variable';
     if (options.secret.length < MIN_KEY_LENGTH) {
-        throw new TenantSyncError('CREDENTIAL_INVALID', `${name} is too short to protect the stored sign-in: at least ${MIN_KEY_LENGTH} characters are needed`, `Put a random value in ${name}, e.g. the output of "openssl rand -base64 32", as a repository or environment secret.`);
+        throw new errors_TenantSyncError('CREDENTIAL_INVALID', `${name} is too short to protect the stored sign-in: at least ${MIN_KEY_LENGTH} characters are needed`, `Put a random value in ${name}, e.g. the output of "openssl rand -base64 32", as a repository or environment secret.`);
     }
     const repository = enclosingRepository(options.file);
     if (repository) {
-        throw new TenantSyncError('CONFIG_INVALID', `delegated.cache-file ${options.file} is inside the git repository ${repository}: the stored sign-in must never be committed`, 'Set delegated.cache-file to a path outside the repository (default ~/.cache/tenant-sync/{tenant}.token-cache), and keep it between runs with the Actions cache.');
+        throw new errors_TenantSyncError('CONFIG_INVALID', `delegated.cache-file ${options.file} is inside the git repository ${repository}: the stored sign-in must never be committed`, 'Set delegated.cache-file to a path outside the repository (default ~/.cache/tenant-sync/{tenant}.token-cache), and keep it between runs with the Actions cache.');
     }
 }
 /**
@@ -76383,7 +76383,7 @@ function checkTokenCacheSettings(options) {
  * cache before each silent request). A file that cannot be decrypted is reported (loadProblem) and
  * treated as no stored sign-in, so the sync falls back to device code instead of failing.
  */
-function tokenCache_createEncryptedCachePlugin(options) {
+function createEncryptedCachePlugin(options) {
     const { log } = options;
     log.secret(options.secret);
     checkTokenCacheSettings(options);
@@ -76396,7 +76396,7 @@ function tokenCache_createEncryptedCachePlugin(options) {
         readDone = true;
         let text;
         try {
-            text = await readFile(options.file, 'utf8');
+            text = await (0,promises_namespaceObject.readFile)(options.file, 'utf8');
         }
         catch (e) {
             if (e.code === 'ENOENT')
@@ -76437,17 +76437,17 @@ function tokenCache_createEncryptedCachePlugin(options) {
             cacheSecrets(serialized).forEach((s) => log.secret(s));
             current = serialized;
             const text = await encryptTokenCache(persistedForm(serialized), options.secret, options.binding);
-            await mkdir(dirname(options.file), { recursive: true, mode: 0o700 });
+            await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)(options.file), { recursive: true, mode: 0o700 });
             const tmp = `${options.file}.${process.pid}.tmp`;
-            await writeFile(tmp, text, { mode: 0o600 });
-            await chmod(tmp, 0o600);
-            await rename(tmp, options.file);
+            await (0,promises_namespaceObject.writeFile)(tmp, text, { mode: 0o600 });
+            await (0,promises_namespaceObject.chmod)(tmp, 0o600);
+            await (0,promises_namespaceObject.rename)(tmp, options.file);
             writes++;
         },
     };
 }
 function unreadable(file, why) {
-    return new TenantSyncError('AUTH_CACHE_UNREADABLE', `the stored delegated sign-in in ${file} cannot be used: ${why}`, 'Nothing to do if the key was changed on purpose: complete the device-code sign-in and it is stored again. Otherwise restore the key (delegated.cache-key-env) that the file was written with.');
+    return new errors_TenantSyncError('AUTH_CACHE_UNREADABLE', `the stored delegated sign-in in ${file} cannot be used: ${why}`, 'Nothing to do if the key was changed on purpose: complete the device-code sign-in and it is stored again. Otherwise restore the key (delegated.cache-key-env) that the file was written with.');
 }
 /** Reads and decrypts a cache file (tests, diagnostics); undefined when there is none */
 async function readTokenCacheFile(file, secret, binding) {
@@ -77922,9 +77922,9 @@ async function signInApplication(options) {
         graphEndpoint: tenant.graphEndpoint,
         credential,
         log,
-        adminConsentUrl: permissions_tenantConsentUrl(tenant),
+        adminConsentUrl: tenantConsentUrl(tenant),
     });
-    const roles = servicePrincipal_rolesOf(await token());
+    const roles = rolesOf(await token());
     return { app: graphClient(options, token), roles };
 }
 async function signInUser(options) {
@@ -77934,7 +77934,7 @@ async function signInUser(options) {
     if (!signIn) {
         const secret = options.sources.env[settings.cacheKeyEnv];
         if (!secret) {
-            throw new TenantSyncError('CREDENTIAL_MISSING', `${settings.cacheKeyEnv} is not set: tenant "${tenant.name}" keeps its delegated sign-in encrypted with the key in it`, `Create a random key ("openssl rand -base64 32"), store it as a secret and pass it as env: ${settings.cacheKeyEnv}: \${{ secrets.${settings.cacheKeyEnv} }}; or turn delegated sign-in off.`);
+            throw new errors_TenantSyncError('CREDENTIAL_MISSING', `${settings.cacheKeyEnv} is not set: tenant "${tenant.name}" keeps its delegated sign-in encrypted with the key in it`, `Create a random key ("openssl rand -base64 32"), store it as a secret and pass it as env: ${settings.cacheKeyEnv}: \${{ secrets.${settings.cacheKeyEnv} }}; or turn delegated sign-in off.`);
         }
         const cache = createEncryptedCachePlugin({
             file: settings.cacheFile,
@@ -77963,6 +77963,90 @@ async function signInUser(options) {
         scopes: outcome.token.scopes,
         prompted: outcome.prompted,
     };
+}
+
+;// CONCATENATED MODULE: ./src/engine/sync.ts
+
+
+
+
+/**
+ * The backup part of a sync, with its statuses: Starting, In progress, the connection (which may pass
+ * through Pending authentication), the backup, then the final status from the outcome (Idle,
+ * Partially successful, Pending admin consent, New error). A TenantSyncError ends in New error (or
+ * Pending admin consent) and is returned, not thrown; anything else is a bug and is thrown.
+ */
+async function syncBackup(options) {
+    const { tenant, root, log } = options;
+    const tracker = createStatusTracker('Not run', async (status, details) => {
+        await options.onStatus?.(status, details);
+    });
+    await tracker.move('Starting');
+    await tracker.move('In progress');
+    let connection;
+    let report;
+    let error;
+    try {
+        connection = await connectTenant({
+            tenant,
+            log,
+            sources: options.sources,
+            onStatus: tracker.move,
+            graph: options.graph,
+            delegatedSignIn: options.delegatedSignIn,
+        });
+        report = await backupTenant({ tenant, root, graph: connection.app, log, delegated: connection.delegated });
+    }
+    catch (e) {
+        if (!isTenantSyncError(e))
+            throw e;
+        error = e;
+    }
+    finally {
+        connection?.close();
+    }
+    const final = finalStatus({
+        error: error && { code: error.code, message: error.message },
+        consentPending: connection?.consent.pending,
+        failedTypes: report?.totals.failedTypes,
+    });
+    await tracker.move(final, error ? { error: { code: error.code, message: error.message, docs: error.docs } } : {});
+    return { statuses: tracker.history.map((h) => h.status), details: [...tracker.history], final, report, connection, error };
+}
+
+;// CONCATENATED MODULE: ./src/main/jobSummary.ts
+
+/** The job summary of one tenant's sync: status, what to do about it, and the backup table */
+function syncSummaryMarkdown(tenant, run, links = {}) {
+    const lines = [`### ${tenant.name}: ${statusName(run.final, tenant.language)}`, ''];
+    const device = run.details.find((d) => d.details.deviceCode)?.details.deviceCode;
+    if (device) {
+        lines.push(`Sign-in was requested: at ${device.verificationUri} enter the code \`${device.userCode}\` (valid until ${device.waitUntil}).`, '');
+    }
+    const consent = run.details.find((d) => d.details.consent)?.details.consent ?? (run.connection?.consent.pending ? run.connection.consent : undefined);
+    if (consent) {
+        lines.push(`Permissions the configuration needs are not granted: ${consent.missing.map((m) => `\`${m.permission}\` (${m.kind})`).join(', ')}.`, `An administrator grants them here: [admin consent](${consent.url})${consent.delegatedUrl ? `, and for the delegated client: [admin consent](${consent.delegatedUrl})` : ''}. Nothing is written to the tenant until then.`, '');
+    }
+    if (run.error) {
+        lines.push('```', `${run.error.code}: ${run.error.message}`, `Fix: ${run.error.fix}`, '```', `[Troubleshooting: ${run.error.code}](${run.error.docs})`, '');
+    }
+    const report = run.report;
+    if (report) {
+        lines.push('| type | status | objects | files written | removed | note |', '|---|---|---:|---:|---:|---|');
+        for (const t of report.types) {
+            const note = t.status === 'failed' ? `${t.error?.code ?? ''}: ${escapeCell(t.error?.message ?? '')}${t.error?.permission ? ` (needs \`${t.error.permission}\`)` : ''}` : '';
+            lines.push(`| ${t.workload}/${t.type} | ${t.status} | ${t.objects} | ${t.written.length} | ${t.deleted.length} | ${note} |`);
+        }
+        const g = report.graph;
+        lines.push('', `${report.totals.objects} objects, ${report.totals.written} files written, ${report.totals.deleted} removed; ` +
+            `${g.graphRequests} Graph requests (${g.requests} HTTP), ${g.retries} retries, ${g.throttled} throttled; ${(report.durationMs / 1000).toFixed(1)} s.`);
+    }
+    if (links.run)
+        lines.push('', `[View job](${links.run})`);
+    return `${lines.join('\n')}\n`;
+}
+function escapeCell(text) {
+    return text.replace(/\|/g, '\\|').replace(/\n/g, ' ').slice(0, 300);
 }
 
 ;// CONCATENATED MODULE: ./src/engine/summary.ts
@@ -80461,6 +80545,7 @@ function readInputs(get = (n) => getInput(n)) {
 
 
 
+
 /** The Actions toolkit as the engine's logger: secrets masked by the runner, errors as annotations */
 function actionsLogger(workspace = process.env.GITHUB_WORKSPACE ?? process.cwd()) {
     // Annotations name files relative to the repository root, or GitHub does not attach them.
@@ -80513,15 +80598,29 @@ async function runAction(env = process.env) {
             }
             case 'backup': {
                 const tenants = inputs.tenant ? [selectTenant(config, inputs.tenant)] : config.tenants;
-                let failed = 0;
+                const runUrl = env.GITHUB_RUN_ID ? `${env.GITHUB_SERVER_URL ?? 'https://github.com'}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}` : undefined;
+                const finals = [];
                 for (const tenant of tenants) {
-                    const graph = await connect({ tenant, log, sources: { env, getIdToken: (aud) => githubIdToken(env, aud) } });
-                    const report = await backupTenant({ tenant, root, graph, log });
-                    log.info(formatBackupSummary(report));
-                    failed += report.totals.failedTypes;
+                    const run = await syncBackup({
+                        tenant,
+                        root,
+                        log,
+                        sources: { env, getIdToken: (aud) => githubIdToken(env, aud) },
+                        onStatus: (status, details) => {
+                            log.info(`${tenant.name}: ${statusName(status, tenant.language)}${details.message ? ` - ${details.message}` : ''}`);
+                        },
+                    });
+                    if (run.report)
+                        log.info(formatBackupSummary(run.report));
+                    if (run.error)
+                        log.error(`${run.error.message} Fix: ${run.error.fix} (${run.error.code}, see ${run.error.docs})`, run.error.location);
+                    await summary.addRaw(syncSummaryMarkdown(tenant, run, { run: runUrl })).write();
+                    finals.push(`${tenant.name}: ${run.final}`);
+                    setOutput(`status-${tenant.name}`, run.final);
                 }
-                if (failed > 0)
-                    setFailed(`${failed} type(s) could not be read; their files were left as they were`);
+                const notIdle = finals.filter((f) => !f.endsWith(': Idle'));
+                if (notIdle.length > 0)
+                    setFailed(notIdle.join('; '));
                 return;
             }
             case 'validate': {

@@ -18,9 +18,26 @@ const rateLimits = input.pacing
   ? Object.fromEntries(Object.entries(documentedRateLimits ?? {}).map(([b, l]) => [b, { requests: l!.requests, perMs: l!.perMs / input.timeScale }]))
   : {};
 const log = createMemoryLogger();
-const graph = await connect({ tenant, log, sources: { env }, graph: { rateLimits, maxBackoffMs: 60_000 / input.timeScale } });
+// BENCH_TRACE=1: a timeline on stderr (requests per interval, CPU, progress lines), to see where a backup waits.
+const trace = process.env.BENCH_TRACE === '1';
+const t0 = performance.now();
+if (trace) {
+  let last = 0;
+  let lastCpu = process.cpuUsage();
+  log.progress = (m: string) => m && process.stderr.write(`${((performance.now() - t0) / 1000).toFixed(2)} ${m}\n`);
+  setInterval(() => {
+    const n = (graph as { stats: { graphRequests: number } } | undefined)?.stats.graphRequests ?? 0;
+    const cpu = process.cpuUsage(lastCpu);
+    lastCpu = process.cpuUsage();
+    process.stderr.write(`${((performance.now() - t0) / 1000).toFixed(2)} +${n - last} req cpu ${((cpu.user + cpu.system) / 1000 / 250 * 100).toFixed(0)}%\n`);
+    last = n;
+  }, 250).unref();
+}
+let graph: Awaited<ReturnType<typeof connect>> | undefined;
+graph = await connect({ tenant, log, sources: { env }, graph: { rateLimits, maxBackoffMs: 60_000 / input.timeScale } });
 const started = performance.now();
 const report = await backupTenant({ tenant, root: input.root, graph, log });
+if (trace) process.stderr.write(`${((performance.now() - t0) / 1000).toFixed(2)} done\n`);
 const wallMs = performance.now() - started;
 (graph as { close?: () => void }).close?.();
 process.stdout.write(

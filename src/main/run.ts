@@ -1,8 +1,9 @@
 import * as core from '@actions/core';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { loadConfig, selectTenant } from '../config/load.js';
-import { backupTenant } from '../engine/backup.js';
-import { connect } from '../engine/connect.js';
+import { syncBackup } from '../engine/sync.js';
+import { statusName } from '../status/index.js';
+import { syncSummaryMarkdown } from './jobSummary.js';
 import { formatBackupSummary } from '../engine/summary.js';
 import { validateTenant } from '../engine/validate.js';
 import { isTenantSyncError, TenantSyncError } from '../errors/index.js';
@@ -68,14 +69,26 @@ export async function runAction(env: NodeJS.ProcessEnv = process.env): Promise<v
       }
       case 'backup': {
         const tenants = inputs.tenant ? [selectTenant(config, inputs.tenant)] : config.tenants;
-        let failed = 0;
+        const runUrl = env.GITHUB_RUN_ID ? `${env.GITHUB_SERVER_URL ?? 'https://github.com'}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}` : undefined;
+        const finals: string[] = [];
         for (const tenant of tenants) {
-          const graph = await connect({ tenant, log, sources: { env, getIdToken: (aud) => githubIdToken(env, aud) } });
-          const report = await backupTenant({ tenant, root, graph, log });
-          log.info(formatBackupSummary(report));
-          failed += report.totals.failedTypes;
+          const run = await syncBackup({
+            tenant,
+            root,
+            log,
+            sources: { env, getIdToken: (aud) => githubIdToken(env, aud) },
+            onStatus: (status, details) => {
+              log.info(`${tenant.name}: ${statusName(status, tenant.language)}${details.message ? ` - ${details.message}` : ''}`);
+            },
+          });
+          if (run.report) log.info(formatBackupSummary(run.report));
+          if (run.error) log.error(`${run.error.message} Fix: ${run.error.fix} (${run.error.code}, see ${run.error.docs})`, run.error.location);
+          await core.summary.addRaw(syncSummaryMarkdown(tenant, run, { run: runUrl })).write();
+          finals.push(`${tenant.name}: ${run.final}`);
+          core.setOutput(`status-${tenant.name}`, run.final);
         }
-        if (failed > 0) core.setFailed(`${failed} type(s) could not be read; their files were left as they were`);
+        const notIdle = finals.filter((f) => !f.endsWith(': Idle'));
+        if (notIdle.length > 0) core.setFailed(notIdle.join('; '));
         return;
       }
       case 'validate': {

@@ -70,3 +70,57 @@ describe('the action (dist/index.js)', () => {
     expect(result.stdout).toContain('input \\"command\\" is not valid'.replace(/\\"/g, '"'));
   });
 });
+
+describe('the action syncs a tenant against the simulator (backup)', () => {
+  it('Starting, In progress, Pending authentication (code in the log and job summary), In progress, Idle; secrets never printed', async () => {
+    const { startSimulator } = await import('../simulator/index.js');
+    const { configText, simEnv } = await import('../backup/helpers.js');
+    const { mkdtemp } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const sim = await startSimulator({ throttling: false, deviceCode: { intervalSeconds: 1 } });
+    try {
+      const root = await tempRepo();
+      const cacheDir = await mkdtemp(join(tmpdir(), 'tenant-sync-cache-'));
+      await writeFile(
+        join(root, 'tenant-sync.yml'),
+        configText(sim, `    delegated:\n      enabled: true\n      timeout-minutes: 1\n      cache-file: ${join(cacheDir, 'contoso.cache')}\n`),
+      );
+      const summary = join(root, 'summary.md');
+      await writeFile(summary, '');
+      const cacheKey = 'cache-key-canary-0123456789abcdefghijklmnopqrstuvwxyz';
+      const running = runAction(
+        root,
+        { command: 'backup' },
+        {
+          ...simEnv(sim),
+          NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS ?? '',
+          GITHUB_STEP_SUMMARY: summary,
+          GITHUB_WORKSPACE: root,
+          TENANT_SYNC_TOKEN_CACHE_KEY: cacheKey,
+        },
+      );
+      const pending = await sim.deviceCodes.waitForPending(30_000);
+      sim.deviceCodes.approve({ userCode: pending.userCode });
+      const result = await running;
+      expect(result.code, result.stdout).toBe(0);
+      const statuses = [...result.stdout.matchAll(/^contoso: (Starting|In progress|Pending authentication|Idle)/gm)].map((m) => m[1]);
+      expect(statuses).toEqual(['Starting', 'In progress', 'Pending authentication', 'In progress', 'Idle']);
+      expect(result.stdout).toContain(pending.userCode);
+      const text = await readFile(summary, 'utf8');
+      expect(text).toContain('### contoso: Idle');
+      expect(text).toContain(`enter the code \`${pending.userCode}\``);
+      expect(text).toMatch(/\| teams\/teamsAppSettings \| backed-up \| 1 \|/);
+      expect(result.output).toMatch(/status-contoso<<ghadelimiter_[\w-]+\nIdle\n/);
+      // The runner consumes ::add-mask:: lines and masks those values everywhere else: every secret
+      // must be registered that way, and appear in no other line.
+      const shown = result.stdout.split('\n').filter((l) => !l.startsWith('::add-mask::')).join('\n');
+      for (const secret of [sim.apps.secret.clientSecret, cacheKey]) {
+        expect(result.stdout).toContain(`::add-mask::${secret}`);
+        expect(shown).not.toContain(secret);
+        expect(text).not.toContain(secret);
+      }
+    } finally {
+      await sim.close();
+    }
+  });
+});
