@@ -108,105 +108,163 @@ export async function readSnapshot(options: {
   });
 
   const toRead = [...enabled, ...nameOnly].filter((def) => clientFor(def) !== undefined);
+
+  // A pipeline per type: as soon as a type's list, details and children are in, the directory
+  // objects it refers to are looked up (their own throttle budget) and it is rendered to files,
+  // while the other types are still being read. The Intune budget is never left idle waiting for
+  // a phase to end, and the rendering (CPU) runs in the time the reads wait for their window.
+  // A type's raw objects are dropped once it is rendered; only its id -> name map is kept.
   let done = 0;
   log.progress(`${tenant.name}: reading 0/${toRead.length} types`);
-  const reads = new Map<string, TypeRead>(
-    await Promise.all(
-      toRead.map(async (def) => {
-        const read = await readType(clientFor(def)!, def);
+  const reads = new Map<string, Promise<TypeRead>>();
+  for (const def of toRead) {
+    reads.set(
+      def.type,
+      readType(clientFor(def)!, def).then((read) => {
         done++;
         log.progress(`${tenant.name}: reading ${done}/${toRead.length} types, ${graph.stats.graphRequests} requests`);
-        return [def.type, read] as const;
+        return read;
       }),
-    ),
-  );
+    );
+  }
+  const readStatus = new Map<string, TypeRead['status']>();
 
-  // id -> name of every object read, per catalogue type
+  // id -> name of every object read, per catalogue type; and of the directory objects looked up
   const namesByType = new Map<string, Map<string, string>>();
-  for (const read of reads.values()) {
-    if (read.status !== 'read') continue;
-    namesByType.set(read.def.type, new Map(read.objects.map((o) => [String(o[read.def.key]), objectName(read.def, o)])));
+  const namesReady = new Map<string, Promise<void>>();
+  for (const [type, read] of reads) {
+    namesReady.set(
+      type,
+      read.then((r) => {
+        readStatus.set(type, r.status);
+        if (r.status !== 'read') return;
+        namesByType.set(type, new Map(r.objects.map((o) => [String(o[r.def.key]), objectName(r.def, o)])));
+        // A type read for its names only keeps nothing else.
+        if (!enabled.some((d) => d.type === type)) r.objects = [];
+      }),
+    );
   }
 
-  // Directory objects (groups, users) referenced by what was read, looked up by id.
-  const lookupIds = new Map<string, Set<string>>();
-  for (const def of enabled) {
-    const read = reads.get(def.type);
-    if (read?.status !== 'read') continue;
-    for (const obj of read.objects) {
+  // Directory objects (groups, users) referenced by what was read, looked up by id, each id once.
+  const failedLookups = new Map<string, { message: string; permission: string }>();
+  const requested = new Map<string, Set<string>>();
+  const inFlight = new Map<string, Promise<void>[]>();
+  const lookUp = (def: ResourceDefinition, objects: readonly RawObject[]): Promise<unknown>[] => {
+    const wanted = new Map<string, string[]>();
+    for (const obj of objects) {
       for (const [target, ids] of collectReferencedIds(def, obj)) {
         if (!findLookup(target)) continue;
-        const set = lookupIds.get(target) ?? new Set<string>();
-        ids.forEach((id) => set.add(id));
-        lookupIds.set(target, set);
+        let seen = requested.get(target);
+        if (!seen) requested.set(target, (seen = new Set()));
+        let fresh = wanted.get(target);
+        for (const id of ids) {
+          if (seen.has(id)) continue;
+          seen.add(id);
+          if (!fresh) wanted.set(target, (fresh = []));
+          fresh.push(id);
+        }
       }
     }
-  }
-  const failedLookups = new Map<string, { message: string; permission: string }>();
-  await Promise.all(
-    [...lookupIds].map(async ([target, ids]) => {
+    const pending: Promise<unknown>[] = [];
+    for (const [target, ids] of wanted) {
       const lookup = findLookup(target)!;
-      const result = await readLookupNames(graph, lookup, [...ids].sort());
-      if (result.error) failedLookups.set(target, { message: result.error.message, permission: lookup.permissions.read });
-      else namesByType.set(target, result.names);
-    }),
-  );
-
-  const types: TypeSnapshot[] = enabled.map((def): TypeSnapshot => {
-    const read = reads.get(def.type);
-    if (!read) return { def, status: 'failed', error: withoutUser(def) };
-    if (read.status === 'failed') {
-      return {
-        def,
-        status: 'failed',
-        error: {
-          code: read.error.isPermission ? 'GRAPH_PERMISSION' : 'GRAPH_READ_FAILED',
-          message: read.error.message,
-          permission: read.permission,
-          status: read.error.status,
-          requestId: read.error.requestId,
-        },
-      };
+      let names = namesByType.get(target);
+      if (!names) namesByType.set(target, (names = new Map()));
+      const into = names;
+      const call = readLookupNames(graph, lookup, ids.sort()).then((result) => {
+        if (result.error) failedLookups.set(target, { message: result.error.message, permission: lookup.permissions.read });
+        for (const [id, name] of result.names) into.set(id, name);
+      });
+      inFlight.set(target, [...(inFlight.get(target) ?? []), call]);
+      pending.push(call);
     }
-    // Names of referenced objects must be known, or the files would hold ids that look like changes.
+    // Ids another type asked for first are in flight there: wait for those calls too.
+    for (const target of new Set(def.references.map((r) => r.target))) pending.push(...(inFlight.get(target) ?? []));
+    return pending;
+  };
+  const failure = (def: ResourceDefinition, read: TypeRead & { status: 'failed' }): TypeSnapshot => ({
+    def,
+    status: 'failed',
+    error: {
+      code: read.error.isPermission ? 'GRAPH_PERMISSION' : 'GRAPH_READ_FAILED',
+      message: read.error.message,
+      permission: read.permission,
+      status: read.error.status,
+      requestId: read.error.requestId,
+    },
+  });
+
+  /** Names of referenced objects must be known, or the files would hold ids that look like changes */
+  const blockerOf = (def: ResourceDefinition): TypeSnapshot | undefined => {
     const blocker = def.references
       .map((r) => r.target)
-      .find((t) => failedLookups.has(t) || reads.get(t)?.status === 'failed' || (findResource(t) !== undefined && !reads.has(t)));
-    if (blocker) {
-      const lookupFailure = failedLookups.get(blocker);
-      return {
-        def,
-        status: 'failed',
-        error: {
-          code: lookupFailure ? 'GRAPH_PERMISSION' : 'GRAPH_READ_FAILED',
-          message: `names of the ${blocker} it refers to could not be read${lookupFailure ? `: ${lookupFailure.message}` : ''}`,
-          permission: lookupFailure?.permission ?? findResource(blocker)?.permissions.read,
-        },
-      };
-    }
-    const named = read.objects.map((raw) => ({ id: String(raw[def.key] ?? objectName(def, raw)), name: objectName(def, raw), raw }));
-    const { fileNames, duplicates } = assignFileNames(named.map(({ id, name }) => ({ id, name })));
-    const files = new Map<string, string>();
-    const unresolved: TypeReport['unresolved'] = [];
-    const ids: Record<string, string> = {};
-    for (const { id, raw } of named) {
-      const fileName = fileNames.get(id)!;
-      const replaced = toFileObject(def, raw, (target, refId) => namesByType.get(target)?.get(refId));
-      for (const u of replaced.unresolved) unresolved.push({ file: `${fileName}.json`, path: u.path, target: u.target, id: u.id });
-      files.set(`${fileName}.json`, renderJson(replaced.object));
-      ids[fileName] = id;
-    }
+      .find((t) => failedLookups.has(t) || readStatus.get(t) === 'failed' || (findResource(t) !== undefined && !reads.has(t)));
+    if (!blocker) return undefined;
+    const lookupFailure = failedLookups.get(blocker);
     return {
       def,
-      status: 'read',
-      files,
-      ids: sortRecord(ids),
-      duplicates: duplicates.map((d) => ({ name: d.name, files: d.ids.map((id) => `${fileNames.get(id)}.json`) })),
-      unresolved,
+      status: 'failed',
+      error: {
+        code: lookupFailure ? 'GRAPH_PERMISSION' : 'GRAPH_READ_FAILED',
+        message: `names of the ${blocker} it refers to could not be read${lookupFailure ? `: ${lookupFailure.message}` : ''}`,
+        permission: lookupFailure?.permission ?? findResource(blocker)?.permissions.read,
+      },
     };
-  });
+  };
+
+  const snapshotOf = async (def: ResourceDefinition): Promise<TypeSnapshot> => {
+    const pendingRead = reads.get(def.type);
+    if (!pendingRead) return { def, status: 'failed', error: withoutUser(def) };
+    const read = await pendingRead;
+    if (read.status === 'failed') return failure(def, read);
+    const waits: Promise<unknown>[] = lookUp(def, read.objects);
+    for (const target of new Set(def.references.map((r) => r.target))) {
+      const ready = namesReady.get(target);
+      if (ready) waits.push(ready);
+    }
+    await Promise.all(waits);
+    await namesReady.get(def.type);
+    const blocked = blockerOf(def);
+    if (blocked) return blocked;
+    const snapshot = await renderType(def, read.objects, namesByType);
+    read.objects = []; // rendered: only the files are kept
+    return snapshot;
+  };
+
+  const rendered = await Promise.all(enabled.map((def) => snapshotOf(def)));
+  // A lookup that failed after a type was rendered fails that type too: every type that refers to
+  // a target whose names could not all be read fails, whatever the order the reads finished in.
+  const types = rendered.map((t) => (t.status === 'read' ? (blockerOf(t.def) ?? t) : t));
   log.progress('');
   return { tenant: tenant.name, startedAt, types };
+}
+
+/** Objects rendered between two turns of the event loop: rendering must not hold up the paced sends */
+const RENDER_SLICE = 64;
+
+/** One type's objects as the files a backup writes: file names, references by name */
+async function renderType(def: ResourceDefinition, objects: readonly RawObject[], namesByType: ReadonlyMap<string, ReadonlyMap<string, string>>): Promise<TypeSnapshot> {
+  const named = objects.map((raw) => ({ id: String(raw[def.key] ?? objectName(def, raw)), name: objectName(def, raw), raw }));
+  const { fileNames, duplicates } = assignFileNames(named.map(({ id, name }) => ({ id, name })));
+  const files = new Map<string, string>();
+  const unresolved: TypeReport['unresolved'] = [];
+  const ids: Record<string, string> = {};
+  for (const [i, { id, raw }] of named.entries()) {
+    if (i > 0 && i % RENDER_SLICE === 0) await new Promise((resolve) => setImmediate(resolve));
+    const fileName = fileNames.get(id)!;
+    const replaced = toFileObject(def, raw, (target, refId) => namesByType.get(target)?.get(refId));
+    for (const u of replaced.unresolved) unresolved.push({ file: `${fileName}.json`, path: u.path, target: u.target, id: u.id });
+    files.set(`${fileName}.json`, renderJson(replaced.object));
+    ids[fileName] = id;
+  }
+  return {
+    def,
+    status: 'read',
+    files,
+    ids: sortRecord(ids),
+    duplicates: duplicates.map((d) => ({ name: d.name, files: d.ids.map((id) => `${fileNames.get(id)}.json`) })),
+    unresolved,
+  };
 }
 
 /**

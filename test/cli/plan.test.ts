@@ -53,6 +53,26 @@ describe('tenant-sync plan and validate (the bundled CLI)', () => {
     expect(sim.writes()).toHaveLength(0);
   });
 
+  it('plan: a type that cannot be read is left out: no creates, no deletes, whatever its files say', async () => {
+    const root = await tempRepo();
+    await writeConfig(root, sim);
+    await run(['backup', '--tenant', 'contoso'], root);
+    const folder = join(root, 'tenants', 'contoso', 'intune', 'deviceConfigurations');
+    await rm(join(folder, 'Windows custom OMA-URI.json'));
+    await writeFile(join(folder, 'Extra.json'), JSON.stringify({ '@odata.type': '#microsoft.graph.iosGeneralDeviceConfiguration', displayName: 'Extra' }));
+    sim.faults.add({ kind: 'failType', type: 'deviceConfigurations', status: 500 });
+    try {
+      const result = await run(['plan', '--tenant', 'contoso', '--json'], root);
+      const plan = parsePlan(JSON.parse(result.stdout));
+      expect(plan.items.filter((i) => i.type === 'deviceConfigurations')).toEqual([]);
+      expect(plan.skippedTypes.map((t) => t.type)).toContain('deviceConfigurations');
+      expect(result.stderr).toContain('deviceConfigurations could not be read and is left out of the plan');
+      expect(sim.writes()).toHaveLength(0);
+    } finally {
+      sim.faults.clear();
+    }
+  });
+
   it('validate: duplicate names and a missing reference, each with its file', async () => {
     const root = await tempRepo();
     await writeConfig(root, sim);

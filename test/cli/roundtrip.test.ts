@@ -37,7 +37,7 @@ async function edit(root: string, path: string, change: (o: Obj) => Obj | void, 
 }
 
 describe('round trip through the CLI: back up, edit, plan, apply, back up again', () => {
-  it('deploys edits to ten types and the next backup gives back exactly the edited files', async () => {
+  it('deploys edits to nine types (ten objects) and the next backup gives back exactly the edited files', async () => {
     const root = await tempRepo();
     await writeConfig(root, sim);
     expect((await run(['backup', '--tenant', 'contoso'], root)).code).toBe(0);
@@ -97,6 +97,7 @@ describe('round trip through the CLI: back up, edit, plan, apply, back up again'
     expect(record.items.every((i) => i.result === 'applied')).toBe(true);
     // Exactly the writes the record lists: one per object plus /assign and action calls.
     const writes = sim.writes();
+    if (process.env.TENANT_SYNC_PRINT_FIGURES) console.log(`round trip: ${parsed.items.length} planned objects over ${types.size} types, ${writes.length} writes`);
     expect(writes.map((w) => `${w.method} ${w.path}`).sort()).toEqual(record.items.flatMap((i) => i.requests.map((r) => `${r.method} ${r.path}`)).sort());
     expect(writes.filter((w) => !/\/(assign|updateAllowedCombinations|targetApps|setPriority)$/.test(w.path))).toHaveLength(parsed.items.length);
     expect(writes.some((w) => w.method === 'PUT' && w.path.includes('/configurationPolicies/'))).toBe(true);
