@@ -1,15 +1,11 @@
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { cli, runCli } from './runCli.js';
 import { startSimulator, type Simulator } from '../simulator/index.js';
 import { configText, simEnv, tempRepo, writeConfig } from '../backup/helpers.js';
 
-/** The shipped bundle, run as a user runs it (npm test checks first that it is current with src/) */
-const cli = resolve('dist/cli/index.js');
-const exec = promisify(execFile);
 
 let sim: Simulator;
 let initialScenario: Simulator['scenario'];
@@ -25,23 +21,7 @@ beforeEach(() => {
   sim.setScenario(structuredClone(initialScenario));
 });
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function run(args: string[], cwd: string, env: Record<string, string | undefined> = simEnv(sim)): Promise<Result> {
-  // Only what a user's shell would have: PATH, the CA trust, and the variables given.
-  const base = { PATH: process.env.PATH, NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS, HOME: process.env.HOME };
-  try {
-    const { stdout, stderr } = await exec(process.execPath, [cli, ...args], { cwd, env: { ...base, ...env }, timeout: 60_000 });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof err.code === 'number' ? err.code : -1, stdout: err.stdout ?? '', stderr: err.stderr ?? '' };
-  }
-}
+const run = (args: string[], cwd: string, env: Record<string, string | undefined> = simEnv(sim)) => runCli(args, cwd, env);
 
 describe('tenant-sync backup (the bundled CLI in its own process)', () => {
   it('backs up the tenant, prints the summary, and a rerun writes nothing', async () => {

@@ -1,29 +1,18 @@
-import { execFile } from 'node:child_process';
 import { readFile, rm, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parsePlan } from '../../src/reconcile/index.js';
+import { runCli } from './runCli.js';
 import { startSimulator, type Simulator } from '../simulator/index.js';
 import { simEnv, tempRepo, writeConfig } from '../backup/helpers.js';
 
-const cli = resolve('dist/cli/index.js');
 let sim: Simulator;
 beforeAll(async () => {
   sim = await startSimulator({ throttling: false });
 });
 afterAll(async () => sim?.close());
 
-async function run(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env = { PATH: process.env.PATH, NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS, ...simEnv(sim) };
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [cli, ...args], { cwd, env, timeout: 60_000 });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof err.code === 'number' ? err.code : -1, stdout: err.stdout ?? '', stderr: err.stderr ?? '' };
-  }
-}
+const run = (args: string[], cwd: string, env: Record<string, string | undefined> = simEnv(sim)) => runCli(args, cwd, env);
 
 const caFolder = join('tenants', 'contoso', 'entra', 'conditionalAccessPolicies');
 
