@@ -33,14 +33,17 @@ export function gitEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 
 export function runGit(args: string[], options: { cwd?: string; input?: string | Buffer; env?: Record<string, string> } = {}): Promise<GitResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn('git', args, { cwd: options.cwd, env: gitEnv(options.env), stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn('git', args, { cwd: options.cwd, env: gitEnv(options.env), stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
-    child.stdout.on('data', (d: Buffer) => out.push(d));
-    child.stderr.on('data', (d: Buffer) => err.push(d));
+    child.stdout?.on('data', (d: Buffer) => out.push(d));
+    child.stderr?.on('data', (d: Buffer) => err.push(d));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code: code ?? 1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }));
-    child.stdin.end(options.input ?? '');
+    if (child.stdin) {
+      child.stdin.on('error', () => undefined); // git may exit before reading all of it
+      child.stdin.end(options.input);
+    }
   });
 }
 
@@ -298,7 +301,7 @@ export class BareRepo {
     const r = await this.tryGit(['merge-tree', '--write-tree', '--no-messages', baseSha, headSha]);
     if (r.code !== 0) return undefined;
     const tree = (r.stdout.split('\n')[0] ?? '').trim();
-    const env = author ? { GIT_AUTHOR_NAME: author.name, GIT_AUTHOR_EMAIL: author.email } : {};
+    const env: Record<string, string> = author ? { GIT_AUTHOR_NAME: author.name, GIT_AUTHOR_EMAIL: author.email } : {};
     if (method === 'rebase') {
       if (await this.isAncestor(baseSha, headSha)) return headSha;
       const commits = await this.revList(headSha, baseSha);
@@ -403,6 +406,7 @@ export async function serveGitHttp(repo: BareRepo, req: IncomingMessage, res: Se
       } else res.end();
       resolve();
     });
+    child.stdin.on('error', () => undefined);
     req.pipe(child.stdin);
   });
 }

@@ -35,6 +35,8 @@ export interface Operation {
   responses: Record<string, Obj>;
   segments: string[];
   literalCount: number;
+  /** The operation's page on docs.github.com (documentation_url of error bodies). */
+  docsUrl: string;
 }
 
 export interface Spec {
@@ -125,7 +127,8 @@ export function loadSpec(): Spec {
         requestBody,
         responses,
         segments,
-        literalCount: segments.filter((s) => !s.startsWith('{')).length,
+        literalCount: segments.filter((s) => !s.includes('{')).length,
+        docsUrl: isObj(op['externalDocs']) && typeof op['externalDocs']['url'] === 'string' ? op['externalDocs']['url'] : 'https://docs.github.com/rest',
       });
     }
   }
@@ -153,29 +156,54 @@ export function matchOperation(method: string, rawPath: string): MatchedOperatio
 }
 
 /** Path parameters that may hold slashes when a client does not encode them. */
-const MULTI_SEGMENT = ['ref', 'branch', 'commit_sha', 'basehead', 'path'];
+const MULTI_SEGMENT = ['ref', 'branch', 'commit_sha', 'basehead', 'path', 'head'];
+
+const segmentRegexes = new Map<string, { re: RegExp; names: string[] }>();
+
+/** A template segment as a regular expression: `{base}...{head}` → /^(.+?)\.\.\.(.+)$/ */
+function segmentRegex(segment: string): { re: RegExp; names: string[] } {
+  let r = segmentRegexes.get(segment);
+  if (!r) {
+    const names: string[] = [];
+    const source = segment.replace(/\{([^}]+)\}|([^{]+)/g, (_m, name: string | undefined, literal: string | undefined) => {
+      if (name) {
+        names.push(name);
+        return '(.+?)';
+      }
+      return (literal ?? '').replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    });
+    r = { re: new RegExp(`^${source}$`), names };
+    segmentRegexes.set(segment, r);
+  }
+  return r;
+}
 
 function matchSegments(op: Operation, segments: string[]): Record<string, string> | undefined {
   const t = op.segments;
   const params: Record<string, string> = {};
   const last = t[t.length - 1] ?? '';
-  const lastName = last.startsWith('{') ? last.slice(1, -1) : undefined;
-  const multi =
-    lastName !== undefined &&
-    op.parameters.some((p) => p.in === 'path' && p.name === lastName && (p['x-multi-segment'] === true || MULTI_SEGMENT.includes(lastName)));
+  const lastNames = last.includes('{') ? segmentRegex(last).names : [];
+  const multi = lastNames.some((n) => MULTI_SEGMENT.includes(n) || op.parameters.some((p) => p.in === 'path' && p.name === n && p['x-multi-segment'] === true));
   if (segments.length !== t.length && !(multi && segments.length > t.length)) return undefined;
   for (let i = 0; i < t.length; i++) {
     const ts = t[i] as string;
     const isLast = i === t.length - 1;
     const seg = isLast && multi ? segments.slice(i).join('/') : segments[i];
     if (seg === undefined || seg === '') return undefined;
-    if (ts.startsWith('{')) {
+    if (!ts.includes('{')) {
+      if (ts !== seg) return undefined;
+      continue;
+    }
+    const { re, names } = segmentRegex(ts);
+    const m = re.exec(seg);
+    if (!m) return undefined;
+    for (let j = 0; j < names.length; j++) {
       try {
-        params[ts.slice(1, -1)] = decodeURIComponent(seg);
+        params[names[j] as string] = decodeURIComponent(m[j + 1] ?? '');
       } catch {
         return undefined;
       }
-    } else if (ts !== seg) return undefined;
+    }
   }
   return params;
 }
