@@ -1,16 +1,18 @@
 // npm run bench: backups of generated tenants against the simulator with Graph's documented
-// throttling on, measured against the throttle-bound ideal. Prints a table per size and writes
-// bench/results.json. Sizes: BENCH_SIZES=seeded,1000,10000 (default).
+// throttling on, measured against the throttle-bound ideal; a no-change resync; a deploy of 500
+// changes; the same backup by a naive client; plan over 50,000 objects. Prints a table per size and
+// writes bench/results.json. Sizes: BENCH_SIZES=1000,10000,50000 (default; 'seeded' for the fixtures).
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { resources } from '../src/resources/catalogue.js';
 import { startSimulator, type Simulator } from '../test/simulator/index.js';
 
 const timeScale = Number(process.env.BENCH_TIME_SCALE ?? 10);
-const sizes = (process.env.BENCH_SIZES ?? 'seeded,1000,10000').split(',');
+const sizes = (process.env.BENCH_SIZES ?? '1000,10000,50000').split(',');
 const latencyMs = Number(process.env.BENCH_LATENCY_MS ?? 40);
 
 interface Measured {
@@ -19,7 +21,7 @@ interface Measured {
   failedTypes: number;
   written: number;
   deleted: number;
-  graph: { requests: number; graphRequests: number; batchedItems: number; retries: number; throttled: number };
+  graph: { requests: number; graphRequests: number; batchedItems: number; retries: number; throttled: number; failures: number };
   peakRssMb: number;
   cpuS: number;
   simCpuS?: number;
@@ -36,6 +38,48 @@ async function backup(sim: Simulator, root: string, pacing = true): Promise<Meas
   if (process.env.BENCH_TRACE === '1') process.stderr.write(stderr);
   const c = process.cpuUsage(simCpu);
   return { ...(JSON.parse(out) as Measured), simCpuS: (c.user + c.system) / 1e6 };
+}
+
+const run = promisify(execFile);
+const deployChanges = Number(process.env.BENCH_DEPLOY_CHANGES ?? 500);
+/** Sizes above this read details and children for a sample of the objects in the naive run (1 in 10) */
+const naiveFullUpTo = Number(process.env.BENCH_NAIVE_FULL_UP_TO ?? 10_000);
+
+interface Deployed {
+  changes: number;
+  wallMs: number;
+  status: string;
+  writes: number;
+  counts: Record<string, number>;
+  graph: { throttled: number; requests: number; graphRequests: number };
+  peakRssMb: number;
+}
+async function deploy(sim: Simulator, root: string): Promise<Deployed & { intuneWrites: number; writeSpanMs: number; sim429: number }> {
+  sim.clearWrites();
+  const before = sim.counters().throttled;
+  const { stdout } = await run(
+    process.execPath,
+    ['--import', 'tsx', 'scripts/bench-deploy.ts', JSON.stringify({ tenantId: sim.tenantId, clientId: sim.apps.secret.clientId, secret: sim.apps.secret.clientSecret, root, timeScale, changes: deployChanges })],
+    { env: { ...process.env, ...sim.env() }, maxBuffer: 64 * 1024 * 1024 },
+  );
+  const writes = sim.writes();
+  const intune = writes.filter((w) => resources.find((r) => r.type === w.type)?.throttle === 'intune');
+  const times = writes.map((w) => Number(new Date(w.time as unknown as string)));
+  return {
+    ...(JSON.parse(stdout) as Deployed),
+    intuneWrites: intune.length,
+    writeSpanMs: times.length > 1 ? Math.max(...times) - Math.min(...times) : 0,
+    sim429: sim.counters().throttled - before,
+  };
+}
+
+async function naive(sim: Simulator, sample: number): Promise<{ wallMs: number; measuredMs: number; requests: number; throttled: number; objects: number; sample: number }> {
+  const { stdout } = await run(
+    process.execPath,
+    ['--import', 'tsx', 'scripts/bench-naive.ts', JSON.stringify({ graphUrl: sim.graphUrl, token: sim.issueAccessToken(), timeScale, sample })],
+    { env: { ...process.env, ...sim.env() }, maxBuffer: 16 * 1024 * 1024 },
+  );
+  return JSON.parse(stdout) as { wallMs: number; measuredMs: number; requests: number; throttled: number; objects: number; sample: number };
 }
 
 /** Fewest Graph requests a complete backup needs: list pages, detail reads, child pages, name look-ups */
@@ -85,6 +129,7 @@ function lowerBound(sim: Simulator): { requests: number; idealMs: number } {
 }
 
 const results: Record<string, unknown>[] = [];
+const benchStarted = performance.now();
 console.log(`tenant-sync bench: simulator clock x${timeScale} (documented limits and Retry-After scaled by 1/${timeScale}), latency ${latencyMs} ms per request (scaled), Node ${process.version}`);
 for (const size of sizes) {
   const sim = await startSimulator({
@@ -98,6 +143,10 @@ for (const size of sizes) {
     const bound = lowerBound(sim);
     const first = await backup(sim, root);
     const again = await backup(sim, root);
+    const naiveRun = await naive(sim, Number(size) > naiveFullUpTo ? 10 : 1);
+    const deployed = await deploy(sim, root);
+    // The write-limit ideal: Intune's 100 writes per 20 s (scaled) for the Intune writes the deploy made.
+    const writeIdealMs = ((deployed.intuneWrites / 100) * 20_000) / timeScale;
     const row = {
       size,
       objects: first.objects,
@@ -108,21 +157,62 @@ for (const size of sizes) {
         graphRequests: first.graph.graphRequests,
         throttled: first.graph.throttled,
         retries: first.graph.retries,
+        failures: first.graph.failures,
         peakRssMb: first.peakRssMb,
         cpuS: first.cpuS,
+        simulatorCpuS: first.simCpuS,
         requestsOverLowerBound: first.graph.graphRequests / bound.requests,
         idealOverWall: bound.idealMs / first.wallMs,
         lowerBoundRequests: bound.requests,
         idealS: bound.idealMs / 1000,
       },
       resync: { graphRequests: again.graph.graphRequests, filesWritten: again.written, filesDeleted: again.deleted, wallS: again.wallMs / 1000 },
+      deploy: {
+        changes: deployed.changes,
+        status: deployed.status,
+        writes: deployed.writes,
+        intuneWrites: deployed.intuneWrites,
+        throttled: deployed.graph.throttled,
+        wallS: deployed.wallMs / 1000,
+        writeSpanS: deployed.writeSpanMs / 1000,
+        writeIdealS: writeIdealMs / 1000,
+        wallOverIdeal: deployed.wallMs / writeIdealMs,
+        counts: deployed.counts,
+      },
+      naive: {
+        wallS: naiveRun.wallMs / 1000,
+        measuredS: naiveRun.measuredMs / 1000,
+        sampled: naiveRun.sample > 1 ? `details and children of 1 object in ${naiveRun.sample}, extrapolated` : false,
+        requests: naiveRun.requests,
+        throttled: naiveRun.throttled,
+        speedUp: naiveRun.wallMs / first.wallMs,
+      },
     };
     results.push(row);
     const b = row.backup;
-    console.log(`\n${size === 'seeded' ? 'seeded tenant' : `${size} objects`}: ${row.objects} objects backed up, ${row.failedTypes} failed types`);
-    console.log(`  backup   wall ${b.wallS.toFixed(2)} s | ${b.graphRequests} Graph requests in ${b.httpRequests} HTTP | 429s ${b.throttled} | retries ${b.retries} | peak RSS ${b.peakRssMb.toFixed(0)} MB | CPU ${b.cpuS.toFixed(1)} s (simulator ${first.simCpuS?.toFixed(1)} s)`);
-    console.log(`           requests / lower bound ${b.requestsOverLowerBound.toFixed(3)} (${b.lowerBoundRequests}) | throttle-bound ideal ${b.idealS.toFixed(2)} s / wall = ${b.idealOverWall.toFixed(2)}`);
-    console.log(`  resync   wall ${row.resync.wallS.toFixed(2)} s | ${row.resync.graphRequests} Graph requests | files written ${row.resync.filesWritten}, removed ${row.resync.filesDeleted}`);
+    const d = row.deploy;
+    const n = row.naive;
+    const f = (x: number, digits = 2) => x.toFixed(digits);
+    const table: [string, string, string][] = [
+      ['backup', 'wall', `${f(b.wallS)} s (${row.objects} objects, ${row.failedTypes} failed types, ${b.failures} failed reads)`],
+      ['', 'requests', `${b.graphRequests} Graph requests in ${b.httpRequests} HTTP`],
+      ['', '429s / retries', `${b.throttled} / ${b.retries}`],
+      ['', 'peak RSS', `${f(b.peakRssMb, 0)} MB (CPU ${f(b.cpuS, 1)} s; simulator ${f(b.simulatorCpuS ?? 0, 1)} s)`],
+      ['', 'requests / lower bound', `${f(b.requestsOverLowerBound, 3)} (lower bound ${b.lowerBoundRequests})`],
+      ['', 'ideal / wall', `${f(b.idealOverWall)} (throttle-bound ideal ${f(b.idealS)} s)`],
+      ['resync', 'requests', `${row.resync.graphRequests}`],
+      ['', 'files written', `${row.resync.filesWritten} (removed ${row.resync.filesDeleted})`],
+      ['', 'wall', `${f(row.resync.wallS)} s`],
+      ['deploy', 'changes / writes', `${d.changes} / ${d.writes} (${d.intuneWrites} Intune; ${d.status}: ${d.counts.applied ?? 0} applied)`],
+      ['', '429s', `${d.throttled}`],
+      ['', 'wall / write ideal', `${f(d.wallOverIdeal)} (${f(d.wallS)} s / ${f(d.writeIdealS)} s; first to last write ${f(d.writeSpanS)} s)`],
+      ['naive', 'wall', `${f(n.wallS)} s${n.sampled ? ` (sampled: ${n.sampled}; measured ${f(n.measuredS)} s)` : ''}, ${n.requests} requests, ${n.throttled} 429s`],
+      ['', 'speed-up', `${f(n.speedUp, 1)}x`],
+    ];
+    console.log(`\n${size === 'seeded' ? 'seeded tenant' : `${size} objects`}`);
+    const w0 = Math.max(...table.map((r) => r[0].length));
+    const w1 = Math.max(...table.map((r) => r[1].length));
+    for (const [a, c, v] of table) console.log(`  ${a.padEnd(w0)} | ${c.padEnd(w1)} | ${v}`);
   } finally {
     await sim.close();
   }
@@ -138,4 +228,4 @@ results.push({ size: `plan-${planObjects}`, plan: planResult });
 
 mkdirSync('bench', { recursive: true });
 writeFileSync(join('bench', 'results.json'), `${JSON.stringify({ timeScale, latencyMs, node: process.version, date: new Date().toISOString(), results }, null, 2)}\n`);
-console.log('\nwrote bench/results.json');
+console.log(`\nwrote bench/results.json (whole run ${((performance.now() - benchStarted) / 60_000).toFixed(1)} min)`);

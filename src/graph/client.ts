@@ -52,6 +52,7 @@ export function createGraphClient(options: GraphClientOptions, internals: GraphC
     }
   };
   const rate = new RateLimiter(options.rateLimits ?? {}, clock, internals.rateLimitMarginMs);
+  const writeRate = options.writeRateLimits ? new RateLimiter(options.writeRateLimits, clock, internals.rateLimitMarginMs) : undefined;
   const context: ExecutorContext = {
     clock,
     wallNow: internals.wallNow ?? Date.now,
@@ -62,6 +63,7 @@ export function createGraphClient(options: GraphClientOptions, internals: GraphC
       maxBackoffMs: options.maxBackoffMs ?? DEFAULT_MAX_BACKOFF_MS,
     },
     rate,
+    writeRate,
     stats,
     emit,
     signal: options.signal,

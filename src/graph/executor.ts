@@ -19,6 +19,8 @@ export interface ExecutorContext {
   random: () => number;
   policy: RetryPolicy;
   rate: RateLimiter;
+  /** Write limits per bucket (writes take a permit here and one of `rate`) */
+  writeRate?: RateLimiter;
   stats: GraphStats;
   emit: (event: GraphEvent) => void;
   signal?: AbortSignal;
@@ -153,12 +155,21 @@ export class Executor {
   private async attempt(call: Call, token: string, payload: Buffer | undefined, safe: boolean, reserved: Permit | undefined): Promise<Attempt> {
     const { o } = this;
     const permits = call.batchItems ?? 1;
-    const permit = reserved ?? (await o.rate.acquire(call.bucket, permits, o.signal));
+    const isWrite = call.method !== 'GET' && call.batchItems === undefined;
+    const writePermit = isWrite && o.writeRate ? await o.writeRate.acquire(call.bucket, 1, o.signal) : undefined;
+    let permit: Permit;
+    try {
+      permit = reserved ?? (await o.rate.acquire(call.bucket, permits, o.signal));
+    } catch (error) {
+      writePermit?.release();
+      throw error;
+    }
     let release: () => void;
     try {
       release = await o.slots.acquire(o.signal);
     } catch (error) {
       permit.release();
+      writePermit?.release();
       throw error;
     }
     const clientRequestId = randomUUID();
@@ -169,6 +180,7 @@ export class Executor {
     const onWrite = (): void => {
       written = true;
       permit.commit();
+      writePermit?.commit();
     };
     try {
       o.stats.requests++;
@@ -212,7 +224,10 @@ export class Executor {
       throw error;
     } finally {
       // Never connected: Graph did not see it, the permit goes back.
-      if (!written) permit.release();
+      if (!written) {
+        permit.release();
+        writePermit?.release();
+      }
       release();
     }
   }

@@ -100,6 +100,11 @@ export interface GraphClientOptions {
   maxBackoffMs?: number;
   /** Pace each bucket to Graph's documented limit instead of discovering it through 429s */
   rateLimits?: Partial<Record<ThrottleBucket, { requests: number; perMs: number }>>;
+  /**
+   * Pace each bucket's writes (POST, PATCH, PUT, DELETE; not $batch envelopes of GETs) to Graph's
+   * documented write limit, e.g. Intune 100 writes per 20 s; writes count against rateLimits too
+   */
+  writeRateLimits?: Partial<Record<ThrottleBucket, { requests: number; perMs: number }>>;
   userAgent?: string;
   signal?: AbortSignal;
   /** Progress and retry notices; never carries a token */
