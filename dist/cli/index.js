@@ -75520,13 +75520,23 @@ class Executor {
     async attempt(call, token, payload, safe, reserved) {
         const { o } = this;
         const permits = call.batchItems ?? 1;
-        const permit = reserved ?? (await o.rate.acquire(call.bucket, permits, o.signal));
+        const isWrite = call.method !== 'GET' && call.batchItems === undefined;
+        const writePermit = isWrite && o.writeRate ? await o.writeRate.acquire(call.bucket, 1, o.signal) : undefined;
+        let permit;
+        try {
+            permit = reserved ?? (await o.rate.acquire(call.bucket, permits, o.signal));
+        }
+        catch (error) {
+            writePermit?.release();
+            throw error;
+        }
         let release;
         try {
             release = await o.slots.acquire(o.signal);
         }
         catch (error) {
             permit.release();
+            writePermit?.release();
             throw error;
         }
         const clientRequestId = (0,external_node_crypto_.randomUUID)();
@@ -75537,6 +75547,7 @@ class Executor {
         const onWrite = () => {
             written = true;
             permit.commit();
+            writePermit?.commit();
         };
         try {
             o.stats.requests++;
@@ -75585,8 +75596,10 @@ class Executor {
         }
         finally {
             // Never connected: Graph did not see it, the permit goes back.
-            if (!written)
+            if (!written) {
                 permit.release();
+                writePermit?.release();
+            }
             release();
         }
     }
@@ -75948,6 +75961,7 @@ function createGraphClient(options, internals = {}) {
         }
     };
     const rate = new RateLimiter(options.rateLimits ?? {}, clock, internals.rateLimitMarginMs);
+    const writeRate = options.writeRateLimits ? new RateLimiter(options.writeRateLimits, clock, internals.rateLimitMarginMs) : undefined;
     const context = {
         clock,
         wallNow: internals.wallNow ?? Date.now,
@@ -75958,6 +75972,7 @@ function createGraphClient(options, internals = {}) {
             maxBackoffMs: options.maxBackoffMs ?? DEFAULT_MAX_BACKOFF_MS,
         },
         rate,
+        writeRate,
         stats,
         emit,
         signal: options.signal,
@@ -76062,6 +76077,10 @@ const documentedRateLimits = {
     conditionalAccess: { requests: 1, perMs: 1_000 },
     intune: { requests: 1_000, perMs: 20_000 },
 };
+/** Intune's documented write limit: 100 POST/PATCH/PUT/DELETE per 20 seconds per app */
+const documentedWriteRateLimits = {
+    intune: { requests: 100, perMs: 20_000 },
+};
 /**
  * The service principal's Graph client for a tenant. Signs in once up front, so that a refused
  * credential stops the run with its own error (AADSTS code, what to do) instead of failing every
@@ -76142,6 +76161,7 @@ function graphClient(options, token) {
         token,
         concurrency: tenant.concurrency,
         rateLimits: documentedRateLimits,
+        writeRateLimits: documentedWriteRateLimits,
         userAgent: 'tenant-sync',
         onEvent: (e) => {
             if (e.kind === 'retry')
@@ -78780,6 +78800,8 @@ function checkFileName(name) {
         throw new Error(`writeTypeFolder: '${name}' is not a file name ending in '${FILE_EXTENSION}'`);
     }
 }
+/** Files read or written at once in one folder */
+const FILE_CONCURRENCY = 16;
 /**
  * Makes the folder of one type hold exactly `files` (file name with '.json' -> content):
  * - a file whose bytes are already right is not touched (no write, mtime unchanged), so backing up
@@ -78829,11 +78851,23 @@ async function writeTypeFolder(dir, files) {
     // .json entries on disk (regular files and links; a folder named x.json is not ours to delete)
     const onDisk = new Set(entries.filter((e) => isJsonName(e.name) && (e.isFile() || e.isSymbolicLink())).map((e) => e.name));
     const regular = new Set(entries.filter((e) => e.isFile()).map((e) => e.name));
+    // Names on disk by their case-folded key, built once: a lookup per wanted file, not a scan.
+    const byFold = new Map();
+    for (const n of onDisk) {
+        const key = fileNameFoldKey(n);
+        const list = byFold.get(key);
+        if (list)
+            list.push(n);
+        else
+            byFold.set(key, [n]);
+    }
     const result = { written: [], deleted: [], unchanged: 0 };
-    for (const name of wanted) {
+    // Wanted names have distinct fold keys, so each one's work touches its own files only and
+    // several can go at once; each file is still written through a temp file, fsync and rename.
+    const one = async (name) => {
         const target = external_node_path_namespaceObject.join(dir, name);
         let exact = regular.has(name);
-        for (const variant of [...onDisk].filter((n) => n !== name && fileNameFoldKey(n) === fileNameFoldKey(name))) {
+        for (const variant of (byFold.get(fileNameFoldKey(name)) ?? []).filter((n) => n !== name)) {
             onDisk.delete(variant);
             if (variant.normalize('NFC') === name.normalize('NFC') && (await sameFile(external_node_path_namespaceObject.join(dir, variant), target))) {
                 // A file system that stores names in another Unicode form (HFS+ keeps NFD): same name.
@@ -78847,11 +78881,18 @@ async function writeTypeFolder(dir, files) {
         const data = Buffer.from(files.get(name), 'utf8');
         if (exact && (await readIfExists(target))?.equals(data)) {
             result.unchanged++;
-            continue;
+            return;
         }
         await writeAtomically(dir, name, data);
         result.written.push(name);
-    }
+    };
+    let next = 0;
+    const worker = async () => {
+        while (next < wanted.length)
+            await one(wanted[next++]);
+    };
+    await Promise.all(Array.from({ length: Math.min(FILE_CONCURRENCY, wanted.length) }, worker));
+    result.written.sort(util_compareCodePoints);
     for (const stale of onDisk) {
         await (0,promises_namespaceObject.rm)(external_node_path_namespaceObject.join(dir, stale), { force: true });
         result.deleted.push(stale);
@@ -79383,103 +79424,166 @@ async function readSnapshot(options) {
             : `only a signed-in user can read ${def.type} (delegated ${def.permissions.read}), and no delegated sign-in was made (delegated.enabled in tenant-sync.yml)`,
     });
     const toRead = [...enabled, ...nameOnly].filter((def) => clientFor(def) !== undefined);
+    // A pipeline per type: as soon as a type's list, details and children are in, the directory
+    // objects it refers to are looked up (their own throttle budget) and it is rendered to files,
+    // while the other types are still being read. The Intune budget is never left idle waiting for
+    // a phase to end, and the rendering (CPU) runs in the time the reads wait for their window.
+    // A type's raw objects are dropped once it is rendered; only its id -> name map is kept.
     let done = 0;
     log.progress(`${tenant.name}: reading 0/${toRead.length} types`);
-    const reads = new Map(await Promise.all(toRead.map(async (def) => {
-        const read = await readTenant_readType(clientFor(def), def);
-        done++;
-        log.progress(`${tenant.name}: reading ${done}/${toRead.length} types, ${graph.stats.graphRequests} requests`);
-        return [def.type, read];
-    })));
-    // id -> name of every object read, per catalogue type
-    const namesByType = new Map();
-    for (const read of reads.values()) {
-        if (read.status !== 'read')
-            continue;
-        namesByType.set(read.def.type, new Map(read.objects.map((o) => [String(o[read.def.key]), backup_objectName(read.def, o)])));
+    const reads = new Map();
+    for (const def of toRead) {
+        reads.set(def.type, readTenant_readType(clientFor(def), def).then((read) => {
+            done++;
+            log.progress(`${tenant.name}: reading ${done}/${toRead.length} types, ${graph.stats.graphRequests} requests`);
+            return read;
+        }));
     }
-    // Directory objects (groups, users) referenced by what was read, looked up by id.
-    const lookupIds = new Map();
-    for (const def of enabled) {
-        const read = reads.get(def.type);
-        if (read?.status !== 'read')
-            continue;
-        for (const obj of read.objects) {
+    const readStatus = new Map();
+    // id -> name of every object read, per catalogue type; and of the directory objects looked up
+    const namesByType = new Map();
+    const namesReady = new Map();
+    for (const [type, read] of reads) {
+        namesReady.set(type, read.then((r) => {
+            readStatus.set(type, r.status);
+            if (r.status !== 'read')
+                return;
+            namesByType.set(type, new Map(r.objects.map((o) => [String(o[r.def.key]), backup_objectName(r.def, o)])));
+            // A type read for its names only keeps nothing else.
+            if (!enabled.some((d) => d.type === type))
+                r.objects = [];
+        }));
+    }
+    // Directory objects (groups, users) referenced by what was read, looked up by id, each id once.
+    const failedLookups = new Map();
+    const requested = new Map();
+    const inFlight = new Map();
+    const lookUp = (def, objects) => {
+        const wanted = new Map();
+        for (const obj of objects) {
             for (const [target, ids] of collectReferencedIds(def, obj)) {
                 if (!findLookup(target))
                     continue;
-                const set = lookupIds.get(target) ?? new Set();
-                ids.forEach((id) => set.add(id));
-                lookupIds.set(target, set);
+                let seen = requested.get(target);
+                if (!seen)
+                    requested.set(target, (seen = new Set()));
+                let fresh = wanted.get(target);
+                for (const id of ids) {
+                    if (seen.has(id))
+                        continue;
+                    seen.add(id);
+                    if (!fresh)
+                        wanted.set(target, (fresh = []));
+                    fresh.push(id);
+                }
             }
         }
-    }
-    const failedLookups = new Map();
-    await Promise.all([...lookupIds].map(async ([target, ids]) => {
-        const lookup = findLookup(target);
-        const result = await readLookupNames(graph, lookup, [...ids].sort());
-        if (result.error)
-            failedLookups.set(target, { message: result.error.message, permission: lookup.permissions.read });
-        else
-            namesByType.set(target, result.names);
-    }));
-    const types = enabled.map((def) => {
-        const read = reads.get(def.type);
-        if (!read)
-            return { def, status: 'failed', error: withoutUser(def) };
-        if (read.status === 'failed') {
-            return {
-                def,
-                status: 'failed',
-                error: {
-                    code: read.error.isPermission ? 'GRAPH_PERMISSION' : 'GRAPH_READ_FAILED',
-                    message: read.error.message,
-                    permission: read.permission,
-                    status: read.error.status,
-                    requestId: read.error.requestId,
-                },
-            };
+        const pending = [];
+        for (const [target, ids] of wanted) {
+            const lookup = findLookup(target);
+            let names = namesByType.get(target);
+            if (!names)
+                namesByType.set(target, (names = new Map()));
+            const into = names;
+            const call = readLookupNames(graph, lookup, ids.sort()).then((result) => {
+                if (result.error)
+                    failedLookups.set(target, { message: result.error.message, permission: lookup.permissions.read });
+                for (const [id, name] of result.names)
+                    into.set(id, name);
+            });
+            inFlight.set(target, [...(inFlight.get(target) ?? []), call]);
+            pending.push(call);
         }
-        // Names of referenced objects must be known, or the files would hold ids that look like changes.
+        // Ids another type asked for first are in flight there: wait for those calls too.
+        for (const target of new Set(def.references.map((r) => r.target)))
+            pending.push(...(inFlight.get(target) ?? []));
+        return pending;
+    };
+    const failure = (def, read) => ({
+        def,
+        status: 'failed',
+        error: {
+            code: read.error.isPermission ? 'GRAPH_PERMISSION' : 'GRAPH_READ_FAILED',
+            message: read.error.message,
+            permission: read.permission,
+            status: read.error.status,
+            requestId: read.error.requestId,
+        },
+    });
+    /** Names of referenced objects must be known, or the files would hold ids that look like changes */
+    const blockerOf = (def) => {
         const blocker = def.references
             .map((r) => r.target)
-            .find((t) => failedLookups.has(t) || reads.get(t)?.status === 'failed' || (findResource(t) !== undefined && !reads.has(t)));
-        if (blocker) {
-            const lookupFailure = failedLookups.get(blocker);
-            return {
-                def,
-                status: 'failed',
-                error: {
-                    code: lookupFailure ? 'GRAPH_PERMISSION' : 'GRAPH_READ_FAILED',
-                    message: `names of the ${blocker} it refers to could not be read${lookupFailure ? `: ${lookupFailure.message}` : ''}`,
-                    permission: lookupFailure?.permission ?? findResource(blocker)?.permissions.read,
-                },
-            };
-        }
-        const named = read.objects.map((raw) => ({ id: String(raw[def.key] ?? backup_objectName(def, raw)), name: backup_objectName(def, raw), raw }));
-        const { fileNames, duplicates } = naming_assignFileNames(named.map(({ id, name }) => ({ id, name })));
-        const files = new Map();
-        const unresolved = [];
-        const ids = {};
-        for (const { id, raw } of named) {
-            const fileName = fileNames.get(id);
-            const replaced = toFileObject(def, raw, (target, refId) => namesByType.get(target)?.get(refId));
-            for (const u of replaced.unresolved)
-                unresolved.push({ file: `${fileName}.json`, path: u.path, target: u.target, id: u.id });
-            files.set(`${fileName}.json`, normalise_renderJson(replaced.object));
-            ids[fileName] = id;
-        }
+            .find((t) => failedLookups.has(t) || readStatus.get(t) === 'failed' || (findResource(t) !== undefined && !reads.has(t)));
+        if (!blocker)
+            return undefined;
+        const lookupFailure = failedLookups.get(blocker);
         return {
             def,
-            status: 'read',
-            files,
-            ids: sortRecord(ids),
-            duplicates: duplicates.map((d) => ({ name: d.name, files: d.ids.map((id) => `${fileNames.get(id)}.json`) })),
-            unresolved,
+            status: 'failed',
+            error: {
+                code: lookupFailure ? 'GRAPH_PERMISSION' : 'GRAPH_READ_FAILED',
+                message: `names of the ${blocker} it refers to could not be read${lookupFailure ? `: ${lookupFailure.message}` : ''}`,
+                permission: lookupFailure?.permission ?? findResource(blocker)?.permissions.read,
+            },
         };
-    });
+    };
+    const snapshotOf = async (def) => {
+        const pendingRead = reads.get(def.type);
+        if (!pendingRead)
+            return { def, status: 'failed', error: withoutUser(def) };
+        const read = await pendingRead;
+        if (read.status === 'failed')
+            return failure(def, read);
+        const waits = lookUp(def, read.objects);
+        for (const target of new Set(def.references.map((r) => r.target))) {
+            const ready = namesReady.get(target);
+            if (ready)
+                waits.push(ready);
+        }
+        await Promise.all(waits);
+        await namesReady.get(def.type);
+        const blocked = blockerOf(def);
+        if (blocked)
+            return blocked;
+        const snapshot = await renderType(def, read.objects, namesByType);
+        read.objects = []; // rendered: only the files are kept
+        return snapshot;
+    };
+    const rendered = await Promise.all(enabled.map((def) => snapshotOf(def)));
+    // A lookup that failed after a type was rendered fails that type too: every type that refers to
+    // a target whose names could not all be read fails, whatever the order the reads finished in.
+    const types = rendered.map((t) => (t.status === 'read' ? (blockerOf(t.def) ?? t) : t));
     log.progress('');
     return { tenant: tenant.name, startedAt, types };
+}
+/** Objects rendered between two turns of the event loop: rendering must not hold up the paced sends */
+const RENDER_SLICE = 64;
+/** One type's objects as the files a backup writes: file names, references by name */
+async function renderType(def, objects, namesByType) {
+    const named = objects.map((raw) => ({ id: String(raw[def.key] ?? backup_objectName(def, raw)), name: backup_objectName(def, raw), raw }));
+    const { fileNames, duplicates } = naming_assignFileNames(named.map(({ id, name }) => ({ id, name })));
+    const files = new Map();
+    const unresolved = [];
+    const ids = {};
+    for (const [i, { id, raw }] of named.entries()) {
+        if (i > 0 && i % RENDER_SLICE === 0)
+            await new Promise((resolve) => setImmediate(resolve));
+        const fileName = fileNames.get(id);
+        const replaced = toFileObject(def, raw, (target, refId) => namesByType.get(target)?.get(refId));
+        for (const u of replaced.unresolved)
+            unresolved.push({ file: `${fileName}.json`, path: u.path, target: u.target, id: u.id });
+        files.set(`${fileName}.json`, normalise_renderJson(replaced.object));
+        ids[fileName] = id;
+    }
+    return {
+        def,
+        status: 'read',
+        files,
+        ids: sortRecord(ids),
+        duplicates: duplicates.map((d) => ({ name: d.name, files: d.ids.map((id) => `${fileNames.get(id)}.json`) })),
+        unresolved,
+    };
 }
 /**
  * Back up a tenant into files. A type that cannot be read keeps its files exactly as they were and its

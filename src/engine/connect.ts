@@ -20,6 +20,11 @@ export const documentedRateLimits: GraphClientOptions['rateLimits'] = {
   intune: { requests: 1_000, perMs: 20_000 },
 };
 
+/** Intune's documented write limit: 100 POST/PATCH/PUT/DELETE per 20 seconds per app */
+export const documentedWriteRateLimits: GraphClientOptions['writeRateLimits'] = {
+  intune: { requests: 100, perMs: 20_000 },
+};
+
 export interface ConnectOptions {
   tenant: TenantConfig;
   log: Logger;
@@ -150,6 +155,7 @@ function graphClient(options: ConnectOptions, token: TokenProvider): ClosableGra
     token,
     concurrency: tenant.concurrency,
     rateLimits: documentedRateLimits,
+    writeRateLimits: documentedWriteRateLimits,
     userAgent: 'tenant-sync',
     onEvent: (e) => {
       if (e.kind === 'retry') log.debug(`retry ${e.attempt} of ${e.method} ${e.url} after ${e.status ?? e.code}, waiting ${e.waitMs} ms`);

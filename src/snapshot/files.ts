@@ -37,6 +37,9 @@ function checkFileName(name: string): void {
   }
 }
 
+/** Files read or written at once in one folder */
+const FILE_CONCURRENCY = 16;
+
 /**
  * Makes the folder of one type hold exactly `files` (file name with '.json' -> content):
  * - a file whose bytes are already right is not touched (no write, mtime unchanged), so backing up
@@ -87,11 +90,22 @@ export async function writeTypeFolder(dir: string, files: ReadonlyMap<string, st
   );
   const regular = new Set(entries.filter((e) => e.isFile()).map((e) => e.name));
 
+  // Names on disk by their case-folded key, built once: a lookup per wanted file, not a scan.
+  const byFold = new Map<string, string[]>();
+  for (const n of onDisk) {
+    const key = fileNameFoldKey(n);
+    const list = byFold.get(key);
+    if (list) list.push(n);
+    else byFold.set(key, [n]);
+  }
+
   const result: WriteTypeFolderResult = { written: [], deleted: [], unchanged: 0 };
-  for (const name of wanted) {
+  // Wanted names have distinct fold keys, so each one's work touches its own files only and
+  // several can go at once; each file is still written through a temp file, fsync and rename.
+  const one = async (name: string): Promise<void> => {
     const target = path.join(dir, name);
     let exact = regular.has(name);
-    for (const variant of [...onDisk].filter((n) => n !== name && fileNameFoldKey(n) === fileNameFoldKey(name))) {
+    for (const variant of (byFold.get(fileNameFoldKey(name)) ?? []).filter((n) => n !== name)) {
       onDisk.delete(variant);
       if (variant.normalize('NFC') === name.normalize('NFC') && (await sameFile(path.join(dir, variant), target))) {
         // A file system that stores names in another Unicode form (HFS+ keeps NFD): same name.
@@ -105,11 +119,17 @@ export async function writeTypeFolder(dir: string, files: ReadonlyMap<string, st
     const data = Buffer.from(files.get(name)!, 'utf8');
     if (exact && (await readIfExists(target))?.equals(data)) {
       result.unchanged++;
-      continue;
+      return;
     }
     await writeAtomically(dir, name, data);
     result.written.push(name);
-  }
+  };
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < wanted.length) await one(wanted[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(FILE_CONCURRENCY, wanted.length) }, worker));
+  result.written.sort(compareCodePoints);
   for (const stale of onDisk) {
     await rm(path.join(dir, stale), { force: true });
     result.deleted.push(stale);
