@@ -59908,7 +59908,7 @@ async function readLookupNames(graph, lookup, ids) {
  * named is failed rather than written with ids.
  */
 async function backup_readSnapshot(options) {
-    const { tenant, graph, log, delegated } = options;
+    const { tenant, graph, log, delegated, onType } = options;
     const startedAt = new Date().toISOString();
     const enabled = tenant.types;
     // Types that enabled types reference but are not enabled themselves are read for their names only.
@@ -60053,10 +60053,18 @@ async function backup_readSnapshot(options) {
         read.objects = []; // rendered: only the files are kept
         return snapshot;
     };
-    const rendered = await Promise.all(enabled.map((def) => snapshotOf(def)));
-    // A lookup that failed after a type was rendered fails that type too: every type that refers to
-    // a target whose names could not all be read fails, whatever the order the reads finished in.
-    const types = rendered.map((t) => (t.status === 'read' ? (blockerOf(t.def) ?? t) : t));
+    const handOff = async (def) => {
+        const snapshot = await snapshotOf(def);
+        if (!onType)
+            return snapshot;
+        await onType(snapshot);
+        return snapshot.status === 'read' ? { ...snapshot, files: new Map() } : snapshot;
+    };
+    const rendered = await Promise.all(enabled.map((def) => handOff(def)));
+    // Without onType, a lookup that failed after a type was rendered fails that type too: every type
+    // that refers to a target whose names could not all be read fails, whatever the order the reads
+    // finished in. (A type handed to onType had every one of its own references named.)
+    const types = onType ? rendered : rendered.map((t) => (t.status === 'read' ? (blockerOf(t.def) ?? t) : t));
     log.progress('');
     return { tenant: tenant.name, startedAt, types };
 }
@@ -60095,21 +60103,21 @@ async function renderType(def, objects, namesByType) {
 async function backupTenant(options) {
     const { tenant, root, graph, log } = options;
     const started = Date.now();
-    const snapshot = await backup_readSnapshot({ tenant, graph, log, delegated: options.delegated });
     const previousIds = await readIdMap(metaDir(options));
     const idMap = {};
-    const reports = [];
-    for (const type of snapshot.types) {
+    const reports = new Map();
+    // Each type is written as soon as it is rendered, while the others are still being read.
+    const write = async (type) => {
         const { def } = type;
         const base = { type: def.type, workload: def.workload, title: def.title };
         if (type.status === 'failed') {
             idMap[def.type] = previousIds[def.type] ?? {};
-            reports.push({ ...base, objects: 0, written: [], deleted: [], unchanged: 0, duplicates: [], unresolved: [], status: 'failed', error: type.error });
-            continue;
+            reports.set(def.type, { ...base, objects: 0, written: [], deleted: [], unchanged: 0, duplicates: [], unresolved: [], status: 'failed', error: type.error });
+            return;
         }
         idMap[def.type] = type.ids;
         const result = await writeTypeFolder((0,external_node_path_namespaceObject.join)(root, typeFolder(tenant.name, def)), type.files);
-        reports.push({
+        reports.set(def.type, {
             ...base,
             status: 'backed-up',
             objects: type.files.size,
@@ -60119,20 +60127,23 @@ async function backupTenant(options) {
             duplicates: type.duplicates,
             unresolved: type.unresolved,
         });
-    }
+    };
+    const snapshot = await backup_readSnapshot({ tenant, graph, log, delegated: options.delegated, onType: write });
+    // Reports in the catalogue's order, whatever order the types finished in
+    const ordered = snapshot.types.map((t) => reports.get(t.def.type));
     await writeIdMap(metaDir(options), idMap);
     const totals = {
-        types: reports.length,
-        failedTypes: reports.filter((r) => r.status === 'failed').length,
-        objects: reports.reduce((n, r) => n + r.objects, 0),
-        written: reports.reduce((n, r) => n + r.written.length, 0),
-        deleted: reports.reduce((n, r) => n + r.deleted.length, 0),
+        types: ordered.length,
+        failedTypes: ordered.filter((r) => r.status === 'failed').length,
+        objects: ordered.reduce((n, r) => n + r.objects, 0),
+        written: ordered.reduce((n, r) => n + r.written.length, 0),
+        deleted: ordered.reduce((n, r) => n + r.deleted.length, 0),
     };
     return {
         tenant: tenant.name,
         startedAt: snapshot.startedAt,
         durationMs: Date.now() - started,
-        types: reports,
+        types: ordered,
         totals,
         graph: { ...graph.stats },
         idMap,

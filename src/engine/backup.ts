@@ -83,8 +83,15 @@ export async function readSnapshot(options: {
   graph: GraphClient;
   log: Logger;
   delegated?: DelegatedConnection;
+  /**
+   * Called with each type as soon as it is rendered (or has failed), while other types are still
+   * being read: a backup writes it to disk at once. Such a type is final: its references were all
+   * named when it was rendered. After the call its files are dropped from memory (the snapshot keeps
+   * its ids, duplicates and unresolved references), so a large tenant is never held whole.
+   */
+  onType?: (type: TypeSnapshot) => Promise<void>;
 }): Promise<TenantSnapshot> {
-  const { tenant, graph, log, delegated } = options;
+  const { tenant, graph, log, delegated, onType } = options;
   const startedAt = new Date().toISOString();
   const enabled = tenant.types;
 
@@ -231,10 +238,17 @@ export async function readSnapshot(options: {
     return snapshot;
   };
 
-  const rendered = await Promise.all(enabled.map((def) => snapshotOf(def)));
-  // A lookup that failed after a type was rendered fails that type too: every type that refers to
-  // a target whose names could not all be read fails, whatever the order the reads finished in.
-  const types = rendered.map((t) => (t.status === 'read' ? (blockerOf(t.def) ?? t) : t));
+  const handOff = async (def: ResourceDefinition): Promise<TypeSnapshot> => {
+    const snapshot = await snapshotOf(def);
+    if (!onType) return snapshot;
+    await onType(snapshot);
+    return snapshot.status === 'read' ? { ...snapshot, files: new Map() } : snapshot;
+  };
+  const rendered = await Promise.all(enabled.map((def) => handOff(def)));
+  // Without onType, a lookup that failed after a type was rendered fails that type too: every type
+  // that refers to a target whose names could not all be read fails, whatever the order the reads
+  // finished in. (A type handed to onType had every one of its own references named.)
+  const types = onType ? rendered : rendered.map((t) => (t.status === 'read' ? (blockerOf(t.def) ?? t) : t));
   log.progress('');
   return { tenant: tenant.name, startedAt, types };
 }
@@ -274,22 +288,22 @@ async function renderType(def: ResourceDefinition, objects: readonly RawObject[]
 export async function backupTenant(options: BackupOptions): Promise<BackupReport> {
   const { tenant, root, graph, log } = options;
   const started = Date.now();
-  const snapshot = await readSnapshot({ tenant, graph, log, delegated: options.delegated });
   const previousIds = await readIdMap(metaDir(options));
   const idMap: Record<string, Record<string, string>> = {};
-  const reports: TypeReport[] = [];
+  const reports = new Map<string, TypeReport>();
 
-  for (const type of snapshot.types) {
+  // Each type is written as soon as it is rendered, while the others are still being read.
+  const write = async (type: TypeSnapshot): Promise<void> => {
     const { def } = type;
     const base = { type: def.type, workload: def.workload, title: def.title };
     if (type.status === 'failed') {
       idMap[def.type] = previousIds[def.type] ?? {};
-      reports.push({ ...base, objects: 0, written: [], deleted: [], unchanged: 0, duplicates: [], unresolved: [], status: 'failed', error: type.error });
-      continue;
+      reports.set(def.type, { ...base, objects: 0, written: [], deleted: [], unchanged: 0, duplicates: [], unresolved: [], status: 'failed', error: type.error });
+      return;
     }
     idMap[def.type] = type.ids;
     const result = await writeTypeFolder(join(root, typeFolder(tenant.name, def)), type.files);
-    reports.push({
+    reports.set(def.type, {
       ...base,
       status: 'backed-up',
       objects: type.files.size,
@@ -299,21 +313,23 @@ export async function backupTenant(options: BackupOptions): Promise<BackupReport
       duplicates: type.duplicates,
       unresolved: type.unresolved,
     });
-  }
-
+  };
+  const snapshot = await readSnapshot({ tenant, graph, log, delegated: options.delegated, onType: write });
+  // Reports in the catalogue's order, whatever order the types finished in
+  const ordered = snapshot.types.map((t) => reports.get(t.def.type)!);
   await writeIdMap(metaDir(options), idMap);
   const totals = {
-    types: reports.length,
-    failedTypes: reports.filter((r) => r.status === 'failed').length,
-    objects: reports.reduce((n, r) => n + r.objects, 0),
-    written: reports.reduce((n, r) => n + r.written.length, 0),
-    deleted: reports.reduce((n, r) => n + r.deleted.length, 0),
+    types: ordered.length,
+    failedTypes: ordered.filter((r) => r.status === 'failed').length,
+    objects: ordered.reduce((n, r) => n + r.objects, 0),
+    written: ordered.reduce((n, r) => n + r.written.length, 0),
+    deleted: ordered.reduce((n, r) => n + r.deleted.length, 0),
   };
   return {
     tenant: tenant.name,
     startedAt: snapshot.startedAt,
     durationMs: Date.now() - started,
-    types: reports,
+    types: ordered,
     totals,
     graph: { ...graph.stats },
     idMap,
