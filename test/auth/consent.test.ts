@@ -13,16 +13,13 @@ import { simEnv, tempRepo, tenantFor } from '../backup/helpers.js';
 import { CACHE_KEY_ENV, cacheKey, delegatedTenant, person, readTree, runSync, tempDir } from './helpers.js';
 
 let sim: Simulator;
-let initialScenario: Simulator['scenario'];
 
 beforeAll(async () => {
   sim = await startSimulator({ throttling: false, deviceCode: { intervalSeconds: 1 } });
-  initialScenario = structuredClone(sim.scenario);
 });
 afterAll(async () => sim?.close());
 beforeEach(() => {
   sim.reset();
-  sim.setScenario(structuredClone(initialScenario));
 });
 
 describe('Pending admin consent', () => {

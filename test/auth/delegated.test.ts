@@ -15,16 +15,13 @@ import { simEnv, tempRepo } from '../backup/helpers.js';
 import { CACHE_KEY_ENV, cacheKey, delegatedTenant, person, readTree, runSync, teamsFile, tempDir } from './helpers.js';
 
 let sim: Simulator;
-let initialScenario: Simulator['scenario'];
 
 beforeAll(async () => {
   sim = await startSimulator({ throttling: false, deviceCode: { intervalSeconds: 1 } });
-  initialScenario = structuredClone(sim.scenario);
 });
 afterAll(async () => sim?.close());
 beforeEach(() => {
   sim.reset();
-  sim.setScenario(structuredClone(initialScenario));
 });
 
 async function setup(timeoutMinutes?: number) {

@@ -16,12 +16,10 @@ import { startSimulator, type Simulator } from '../simulator/index.js';
 import { configText, simEnv } from '../backup/helpers.js';
 
 let sim: Simulator;
-let initialScenario: Simulator['scenario'];
 const savedEnv: Record<string, string | undefined> = {};
 
 beforeAll(async () => {
   sim = await startSimulator({ throttling: false, tenant: false });
-  initialScenario = structuredClone(sim.scenario);
   // What the runner sets for a job with "permissions: id-token: write", pointing at the simulated issuer.
   for (const [k, v] of Object.entries({ ACTIONS_ID_TOKEN_REQUEST_URL: sim.github.requestUrl, ACTIONS_ID_TOKEN_REQUEST_TOKEN: sim.github.requestToken })) {
     savedEnv[k] = process.env[k];
@@ -37,7 +35,6 @@ afterAll(async () => {
 });
 beforeEach(() => {
   sim.reset();
-  sim.setScenario(structuredClone(initialScenario));
 });
 
 const federatedCredentials = () => sim.apps.certificate.federatedCredentials;

@@ -10,18 +10,15 @@ import { runBackup, snapshotTree, tempRepo } from './helpers.js';
 const resources = catalogue.filter((r) => !r.delegatedOnly);
 
 let sim: Simulator;
-let initialScenario: Simulator['scenario'];
 
 beforeAll(async () => {
   sim = await startSimulator({ throttling: false });
-  initialScenario = structuredClone(sim.scenario);
 });
 afterAll(async () => {
   await sim?.close();
 });
 beforeEach(() => {
   sim.reset();
-  sim.setScenario(structuredClone(initialScenario));
 });
 
 const jsonFiles = (tree: Map<string, unknown>, def: (typeof resources)[number]) =>

@@ -8,17 +8,14 @@ import { configText, simEnv, tempRepo, writeConfig } from '../backup/helpers.js'
 
 
 let sim: Simulator;
-let initialScenario: Simulator['scenario'];
 
 beforeAll(async () => {
   expect(existsSync(cli), 'dist/cli/index.js exists (npm run build)').toBe(true);
   sim = await startSimulator({ throttling: false });
-  initialScenario = structuredClone(sim.scenario);
 });
 afterAll(async () => sim?.close());
 beforeEach(() => {
   sim.reset();
-  sim.setScenario(structuredClone(initialScenario));
 });
 
 const run = (args: string[], cwd: string, env: Record<string, string | undefined> = simEnv(sim)) => runCli(args, cwd, env);

@@ -25,18 +25,15 @@ import {
 } from './helpers.js';
 
 let sim: Simulator;
-let initialScenario: Simulator['scenario'];
 
 beforeAll(async () => {
   sim = await startSimulator({ throttling: false });
-  initialScenario = structuredClone(sim.scenario);
 });
 afterAll(async () => {
   await sim?.close();
 });
 beforeEach(() => {
   sim.reset();
-  sim.setScenario(structuredClone(initialScenario));
 });
 
 const CA = 'conditionalAccessPolicies';

@@ -310,8 +310,12 @@ export class Simulator {
   readonly core: SimCore;
 
   /** @internal use startSimulator() */
+  /** The scenario the simulator started with, which reset() puts back */
+  private readonly initialScenario: Scenario;
+
   constructor(core: SimCore) {
     this.core = core;
+    this.initialScenario = structuredClone(core.scenario);
   }
 
   // ----------------------------------------------------------------------------------- endpoints
@@ -441,6 +445,8 @@ export class Simulator {
 
   /** Tenant back to its initial objects; counters, writes, faults and throttling windows cleared. */
   reset(): void {
+    this.core.scenario = structuredClone(this.initialScenario);
+    this.core.throttler.configure(this.core.scenario.throttling, this.core.scenario.timeScale);
     this.core.tenant.load(this.core.initialData);
     this.resetCounters();
     this.clearWrites();
