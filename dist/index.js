@@ -47066,12 +47066,6 @@ function getIDToken(aud) {
 //# sourceMappingURL=core.js.map
 ;// CONCATENATED MODULE: external "node:path"
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
-;// CONCATENATED MODULE: external "node:fs/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
-;// CONCATENATED MODULE: external "node:os"
-const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
-// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
-var dist = __nccwpck_require__(8815);
 ;// CONCATENATED MODULE: ./src/errors/index.ts
 /**
  * Every error a person can meet carries a stable code, says what to do, and has a page under
@@ -47177,6 +47171,40 @@ function editDistance(a, b) {
     return row[b.length];
 }
 
+;// CONCATENATED MODULE: ./src/auth/federated.ts
+
+
+/** MSAL's clientAssertion: a fresh OIDC token per token request, masked before anything can print it */
+function federatedClientAssertion(getAssertion, log) {
+    return async () => {
+        const assertion = await getAssertion();
+        log.secret(assertion);
+        return assertion;
+    };
+}
+/**
+ * GitHub's OIDC token through the Actions toolkit (ACTIONS_ID_TOKEN_REQUEST_URL and _TOKEN, set
+ * when the job has "permissions: id-token: write").
+ */
+function githubIdTokenSource(env = process.env, log) {
+    return async (audience) => {
+        if (!env['ACTIONS_ID_TOKEN_REQUEST_URL'] || !env['ACTIONS_ID_TOKEN_REQUEST_TOKEN']) {
+            throw new errors_TenantSyncError('CREDENTIAL_MISSING', 'this job cannot request a GitHub OIDC token for the federated credential', 'Add "permissions: id-token: write" to the job (or workflow), or use auth.method certificate or secret.');
+        }
+        // The request token lets anyone mint OIDC tokens for this job while it runs.
+        log?.secret(env['ACTIONS_ID_TOKEN_REQUEST_TOKEN']);
+        const token = await getIDToken(audience);
+        log?.secret(token);
+        return token;
+    };
+}
+
+;// CONCATENATED MODULE: external "node:fs/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
+var dist = __nccwpck_require__(8815);
 ;// CONCATENATED MODULE: ./node_modules/zod/v4/core/util.js
 
 // functions
@@ -59798,6 +59826,1729 @@ function toFileObject(def, raw, nameOf) {
 
 
 
+;// CONCATENATED MODULE: ./src/reconcile/canonical.ts
+
+
+/**
+ * The bytes renderJson (snapshot/normalise.ts) gives for a value, without its deep copy: the same
+ * indentation, keys sorted by code point, undefined properties left out, undefined array elements
+ * and non-finite numbers as null, toJSON honoured. Every planned object and the whole plan are
+ * hashed through here, so it must be fast, also for a plan of 50,000 objects: the text is fed to
+ * the hash in chunks instead of being built as one string. A property test holds it equal to
+ * renderJson. Values must not be circular.
+ */
+function canonicalJson(value) {
+    let text = '';
+    emit(value, (chunk) => {
+        text += chunk;
+    });
+    return text;
+}
+/** sha256 (hex) of canonicalJson(value), i.e. of the bytes of the file that holds it */
+function canonicalHash(value) {
+    const hash = (0,external_node_crypto_.createHash)('sha256');
+    let buffer = '';
+    emit(value, (chunk) => {
+        buffer += chunk;
+        if (buffer.length >= 1 << 16) {
+            hash.update(buffer, 'utf8');
+            buffer = '';
+        }
+    });
+    hash.update(buffer, 'utf8');
+    return hash.digest('hex');
+}
+function emit(value, write) {
+    if (!canonical_render(value, '', write))
+        write('null');
+    write('\n');
+}
+const NEEDS_CODE_POINT_SORT = /[\ud800-\uffff]/;
+function sortedKeys(obj) {
+    const keys = Object.keys(obj).sort();
+    // UTF-16 order is code point order unless surrogates meet U+E000..U+FFFF.
+    for (const key of keys)
+        if (NEEDS_CODE_POINT_SORT.test(key))
+            return keys.sort(util_compareCodePoints);
+    return keys;
+}
+/** Leaves out what JSON leaves out of an object (undefined, functions, symbols) */
+function isOmitted(value) {
+    const type = typeof value;
+    if (type === 'undefined' || type === 'function' || type === 'symbol')
+        return true;
+    if (type !== 'object' || value === null)
+        return false;
+    const toJSON = value.toJSON;
+    return typeof toJSON === 'function' && isOmitted(toJSON.call(value));
+}
+/** false: nothing written, the value is left out */
+function canonical_render(value, indent, write) {
+    switch (typeof value) {
+        case 'string':
+            write(JSON.stringify(value));
+            return true;
+        case 'number':
+            write(Number.isFinite(value) ? JSON.stringify(value) : 'null');
+            return true;
+        case 'boolean':
+            write(value ? 'true' : 'false');
+            return true;
+        case 'undefined':
+        case 'function':
+        case 'symbol':
+            return false;
+        case 'bigint':
+            throw new TypeError('a BigInt cannot be written as JSON');
+        default:
+            break;
+    }
+    if (value === null) {
+        write('null');
+        return true;
+    }
+    const toJSON = value.toJSON;
+    if (typeof toJSON === 'function')
+        return canonical_render(toJSON.call(value), indent, write);
+    const inner = `${indent}  `;
+    if (Array.isArray(value)) {
+        if (value.length === 0) {
+            write('[]');
+            return true;
+        }
+        write('[\n');
+        for (let i = 0; i < value.length; i++) {
+            write(i > 0 ? `,\n${inner}` : inner);
+            if (!canonical_render(value[i], inner, write))
+                write('null');
+        }
+        write(`\n${indent}]`);
+        return true;
+    }
+    const obj = value;
+    let first = true;
+    for (const key of sortedKeys(obj)) {
+        const item = obj[key];
+        if (isOmitted(item))
+            continue;
+        write(`${first ? '{\n' : ',\n'}${inner}${JSON.stringify(key)}: `);
+        first = false;
+        canonical_render(item, inner, write);
+    }
+    write(first ? '{}' : `\n${indent}}`);
+    return true;
+}
+
+;// CONCATENATED MODULE: ./src/reconcile/diff.ts
+/**
+ * Deep equality and a property-level diff of JSON values, for plans a person reads. Pure.
+ *
+ * - Objects are compared key by key (key order never matters); a property that exists on one side
+ *   only is 'added' or 'removed'; an added or removed object is spelled out leaf by leaf, so a new
+ *   policy reads as 'conditions.users.includeGroups' rather than one long 'conditions' value.
+ * - Arrays of primitives (['All'], group names, ...) are values: one row with the whole array.
+ * - Arrays holding objects (assignments, settings) are compared element by element after the
+ *   common start and end are set aside: one inserted or removed element is one 'added' or
+ *   'removed' row at its index; the same number of differing elements are compared index-wise;
+ *   anything else is one row with the whole array.
+ * - Properties holding `undefined` count as absent (as in JSON).
+ */
+
+function diff_isPlainObject(value) {
+    return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+function definedKeys(obj) {
+    return Object.keys(obj).filter((k) => obj[k] !== undefined);
+}
+/** Structural equality of JSON values; key order is ignored, undefined properties are absent. */
+function deepEqual(a, b) {
+    if (a === b)
+        return true;
+    if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) {
+        // NaN never occurs in JSON; numbers compare by value.
+        return false;
+    }
+    if (Array.isArray(a)) {
+        if (!Array.isArray(b) || a.length !== b.length)
+            return false;
+        for (let i = 0; i < a.length; i++)
+            if (!deepEqual(a[i], b[i]))
+                return false;
+        return true;
+    }
+    if (Array.isArray(b))
+        return false;
+    const ao = a;
+    const bo = b;
+    let count = 0;
+    for (const key in ao) {
+        if (!Object.prototype.hasOwnProperty.call(ao, key))
+            continue;
+        const av = ao[key];
+        if (av === undefined)
+            continue;
+        count++;
+        if (!Object.prototype.hasOwnProperty.call(bo, key) || !deepEqual(av, bo[key]))
+            return false;
+    }
+    let other = 0;
+    for (const key in bo) {
+        if (Object.prototype.hasOwnProperty.call(bo, key) && bo[key] !== undefined)
+            other++;
+    }
+    return count === other;
+}
+const PLAIN_KEY = /^[A-Za-z0-9_@$#-][\w@$#.:-]*$/;
+/** Path of a property under `parent`; keys that would read ambiguously are quoted: a["b c"]. */
+function joinKey(parent, key) {
+    if (!PLAIN_KEY.test(key))
+        return `${parent}[${JSON.stringify(key)}]`;
+    return parent === '' ? key : `${parent}.${key}`;
+}
+function joinIndex(parent, index) {
+    return `${parent}[${index}]`;
+}
+/** The property changes that turn `before` into `after`, in a stable order (keys by code point). */
+function diffValues(before, after) {
+    const out = [];
+    diff(before, after, '', out);
+    return out;
+}
+/**
+ * The changes between two objects, either of which may be missing (null): a create lists every
+ * property as added, a delete every property as removed.
+ */
+function diffObjects(before, after) {
+    return diffValues(before ?? {}, after ?? {});
+}
+function diff(before, after, path, out) {
+    if (deepEqual(before, after))
+        return;
+    if (diff_isPlainObject(before) && diff_isPlainObject(after)) {
+        const keys = new Set([...definedKeys(before), ...definedKeys(after)]);
+        for (const key of [...keys].sort(util_compareCodePoints)) {
+            const b = before[key];
+            const a = after[key];
+            const p = joinKey(path, key);
+            if (b === undefined)
+                added(a, p, out);
+            else if (a === undefined)
+                removed(b, p, out);
+            else
+                diff(b, a, p, out);
+        }
+        return;
+    }
+    if (Array.isArray(before) && Array.isArray(after) && (before.some(isStructured) || after.some(isStructured))) {
+        diffArrays(before, after, path, out);
+        return;
+    }
+    out.push({ path, kind: 'changed', before, after });
+}
+function isStructured(value) {
+    return typeof value === 'object' && value !== null;
+}
+function added(value, path, out) {
+    if (diff_isPlainObject(value) && definedKeys(value).length > 0) {
+        for (const key of definedKeys(value).sort(util_compareCodePoints))
+            added(value[key], joinKey(path, key), out);
+        return;
+    }
+    out.push({ path, kind: 'added', after: value });
+}
+function removed(value, path, out) {
+    if (diff_isPlainObject(value) && definedKeys(value).length > 0) {
+        for (const key of definedKeys(value).sort(util_compareCodePoints))
+            removed(value[key], joinKey(path, key), out);
+        return;
+    }
+    out.push({ path, kind: 'removed', before: value });
+}
+function diffArrays(before, after, path, out) {
+    const shorter = Math.min(before.length, after.length);
+    let start = 0;
+    while (start < shorter && deepEqual(before[start], after[start]))
+        start++;
+    let end = 0;
+    while (end < shorter - start &&
+        deepEqual(before[before.length - 1 - end], after[after.length - 1 - end])) {
+        end++;
+    }
+    const removedCount = before.length - start - end;
+    const addedCount = after.length - start - end;
+    if (removedCount === addedCount) {
+        for (let i = start; i < start + removedCount; i++)
+            diff(before[i], after[i], joinIndex(path, i), out);
+    }
+    else if (removedCount === 0) {
+        for (let i = start; i < start + addedCount; i++)
+            out.push({ path: joinIndex(path, i), kind: 'added', after: after[i] });
+    }
+    else if (addedCount === 0) {
+        for (let i = start; i < start + removedCount; i++) {
+            out.push({ path: joinIndex(path, i), kind: 'removed', before: before[i] });
+        }
+    }
+    else {
+        out.push({ path, kind: 'changed', before, after });
+    }
+}
+
+;// CONCATENATED MODULE: ./src/reconcile/messages.ts
+const messages_messages = {
+    // Header and counts
+    'plan.title': 'tenant-sync plan for {tenant}',
+    'plan.intro': 'Merging this pull request deploys exactly the changes below to the tenant; each object is checked first against the version it was planned from. Closing it rejects them. Closing it with the label `tenant-sync:revert` also resets the repository to the tenant\u2019s state for these objects.',
+    'plan.empty': 'Nothing to change in the tenant.',
+    'plan.skipped': 'Not compared this time, nothing is proposed for them: {types}.',
+    'plan.hash': 'Plan {hash}',
+    'plan.artifact': 'The complete plan is in the `{artifact}` artifact.',
+    'plan.truncated': 'This description was cut to stay within GitHub\u2019s size limit; the complete plan is in the `{artifact}` artifact.',
+    'counts.creates': 'Creates',
+    'counts.updates': 'Updates',
+    'counts.deletes': 'Deletes',
+    'counts.conflicts': 'Conflicts',
+    'counts.errors': 'Errors',
+    'counts.held': 'Held deletes',
+    'counts.drift': 'Drift',
+    // Sections
+    'section.errors': 'Errors',
+    'section.conflicts': 'Conflicts',
+    'section.held': 'Deletes held back',
+    'section.drift': 'Changes made in the tenant',
+    'section.more': '\u2026 and {count} more; see the `{artifact}` artifact.',
+    'section.omitted': '{count} entries left out to keep this description within GitHub\u2019s size limit; see the `{artifact}` artifact.',
+    // Per type
+    'type.summary': '{title}: {creates} to create, {updates} to update, {deletes} to delete',
+    'type.namesOnly': 'Property details left out to keep this description within GitHub\u2019s size limit; see the `{artifact}` artifact.',
+    'type.countsOnly': 'The list of objects is left out to keep this description within GitHub\u2019s size limit; see the `{artifact}` artifact.',
+    // Items
+    'action.create': 'Create',
+    'action.update': 'Update',
+    'action.delete': 'Delete',
+    'item.renamed': 'renamed from {previous}',
+    'item.remediation': 'puts back the repository\u2019s version of a change made in the tenant (drift policy remediate)',
+    'item.deleteWarning': '**This object will be deleted from the tenant.**',
+    'item.noChanges': 'No property changes.',
+    'table.property': 'property',
+    'table.before': 'before',
+    'table.after': 'after',
+    'value.absent': '\u2014',
+    'value.truncated': '\u2026 ({length} characters, see the `{artifact}` artifact)',
+    'value.root': '(object)',
+    // Conflicts
+    'conflict.both-changed': 'Changed in the tenant and in the repository, differently.',
+    'conflict.changed-in-tenant-deleted-in-repo': 'Changed in the tenant, deleted in the repository.',
+    'conflict.deleted-in-tenant-changed-in-repo': 'Deleted in the tenant, changed in the repository.',
+    'conflict.created-in-both': 'Created in the tenant and in the repository, differently.',
+    'conflict.name-taken': 'The repository gives it the name of another object in the tenant.',
+    'conflict.fix': 'Decide which version is right: make the file in the repository equal to the tenant\u2019s version to keep the tenant\u2019s, or change the object in the tenant back to the last recorded version to keep the repository\u2019s.',
+    'conflict.tenantChanges': 'In the tenant',
+    'conflict.repoChanges': 'In the repository',
+    // Drift
+    'drift.changed': 'changed in the tenant',
+    'drift.created': 'created in the tenant',
+    'drift.deleted': 'deleted in the tenant',
+    'drift.adopt': 'Taken into the repository (drift policy adopt).',
+    'drift.remediate': 'Proposed above to be put back to the repository\u2019s version (drift policy remediate).',
+    'drift.report': 'Reported only (drift policy report): neither the repository nor the tenant is changed.',
+    // Errors
+    'side.desired': 'repository',
+    'side.tenant': 'tenant',
+    'error.duplicate-name': '{count} objects of {title} in the {side} are named {name}: {files}.',
+    'error.duplicate-name.fix': 'Give each object its own name (in the tenant, or in the repository files); until then nothing is planned for objects with this name.',
+    'error.missing-reference': '{file} refers at {path} to {value} ({targetTitle}), which is not in the repository.',
+    'error.missing-reference.fix': 'Correct the name, or add the object it names; until then the object is not planned.',
+    'error.ambiguous-reference': '{file} refers at {path} to {value} ({targetTitle}), a name that several objects share.',
+    'error.ambiguous-reference.fix': 'Give those objects distinct names; until then the object is not planned.',
+    'error.still-referenced': '{title} {name} is deleted in the repository but still referred to by {referrers}.',
+    'error.still-referenced.fix': 'Remove the references first, or keep the object.',
+    'error.read-only': '{title} {name} is built-in, cannot be changed.',
+    'error.read-only.fix': 'Restore the file to the tenant\u2019s version (built-in objects follow the tenant).',
+    'error.not-writable': '{title} cannot be changed by tenant-sync; {name} differs from the tenant.',
+    'error.not-writable.fix': 'Restore the file to the tenant\u2019s version, and make the change in the tenant itself.',
+    'error.cannot-create': '{title} {name} cannot be created by tenant-sync.',
+    'error.cannot-create.fix': 'Create the object in the tenant, or remove the file.',
+    'error.cannot-delete': '{title} {name} cannot be deleted by tenant-sync.',
+    'error.cannot-delete.fix': 'Restore the file, or delete the object in the tenant itself.',
+    // Delete guard
+    'held.message': 'The plan would delete {count} of the {total} {title} in the tenant, more than the delete guard allows ({limit}: the larger of delete-guard.min-count {minCount} and delete-guard.max-share {share}%). All {count} deletes of this type are held back.',
+    'held.fix': 'If these deletes are intended, set delete-guard.allow: true (or raise delete-guard.max-share or delete-guard.min-count) for this tenant in tenant-sync.yml and sync again; otherwise restore the deleted files.',
+};
+/** The text of `key` with its `{placeholders}` filled; unknown placeholders stay as written. */
+function messages_format(key, params = {}, catalogue = messages_messages) {
+    return catalogue[key].replace(/\{(\w+)\}/g, (whole, name) => Object.prototype.hasOwnProperty.call(params, name) ? String(params[name]) : whole);
+}
+/** Plain text (plan.json, logs): names and referenced values in quotes. */
+const plainText = (key, value) => typeof value === 'string' && (key === 'name' || key === 'value') ? `\u2018${value}\u2019` : String(value);
+function decorateAll(params, decorate) {
+    const out = {};
+    for (const [key, value] of Object.entries(params))
+        out[key] = decorate(key, value);
+    return out;
+}
+/** The message and fix of a plan error, from its kind and params (see PlanError). */
+function messages_errorTexts(kind, side, params, catalogue = messages_messages, decorate = plainText) {
+    const all = { ...decorateAll(params, decorate), side: messages_format(`side.${side}`, {}, catalogue) };
+    return { message: messages_format(`error.${kind}`, all, catalogue), fix: messages_format(`error.${kind}.fix`, all, catalogue) };
+}
+/** The message and fix of deletes held back by the delete guard. */
+function messages_heldTexts(params, catalogue = messages_messages, decorate = plainText) {
+    const all = decorateAll(params, decorate);
+    return { message: messages_format('held.message', all, catalogue), fix: messages_format('held.fix', all, catalogue) };
+}
+
+;// CONCATENATED MODULE: ./src/reconcile/plan.ts
+
+
+/**
+ * The plan: what an approval would write to the tenant, as data. It is stored as plan.json (an
+ * artifact, and what `apply` deploys from) and rendered as the approval pull request's body
+ * (markdown.ts). Everything in it is deterministic: the same three trees give the same bytes and
+ * the same planHash, so a rerun with nothing new changes nothing.
+ */
+const PLAN_VERSION = 1;
+const jsonObjectSchema = record(schemas_string(), unknown());
+const sha256Schema = schemas_string().regex(/^[0-9a-f]{64}$/, 'a SHA-256 in lower-case hex');
+const propertyChangeSchema = object({
+    /** 'conditions.users.includeGroups', 'assignments[2].target'; see diff.ts */
+    path: schemas_string(),
+    kind: schemas_enum(['added', 'removed', 'changed']),
+    /** Absent when added */
+    before: unknown().optional(),
+    /** Absent when removed */
+    after: unknown().optional(),
+});
+const driftPolicySchema = schemas_enum(['adopt', 'remediate', 'report']);
+const itemCommon = {
+    /** 'repository': the default branch changed it; 'remediation': puts back a change made in the tenant */
+    origin: schemas_enum(['repository', 'remediation']),
+    type: schemas_string(),
+    /** The object's display name (def.nameField) after the change; its name in the tenant for deletes */
+    name: schemas_string(),
+    /** The file (without .json) in the repository; for deletes the file it had on the state branch */
+    file: schemas_string(),
+    /** Its property changes, tenant (before) -> desired (after) */
+    changes: array(propertyChangeSchema),
+};
+const planItemSchema = discriminatedUnion('action', [
+    object({
+        action: literal('create'),
+        ...itemCommon,
+        /** Nothing in the tenant yet */
+        id: schemas_null(),
+        tenantFile: schemas_null(),
+        /** null: the object must still be absent when the plan is applied */
+        tenantHash: schemas_null(),
+        before: schemas_null(),
+        after: jsonObjectSchema,
+    }),
+    object({
+        action: literal('update'),
+        ...itemCommon,
+        /** The tenant's name when the change renames the object */
+        previousName: schemas_string().optional(),
+        /** The tenant's id (from the id map); null when the map does not know it */
+        id: schemas_string().nullable(),
+        /** The object's file on the state branch */
+        tenantFile: schemas_string(),
+        /** sha256 of renderJson(before): the tenant's version the change was planned against */
+        tenantHash: sha256Schema,
+        before: jsonObjectSchema,
+        after: jsonObjectSchema,
+    }),
+    object({
+        action: literal('delete'),
+        ...itemCommon,
+        id: schemas_string().nullable(),
+        tenantFile: schemas_string(),
+        tenantHash: sha256Schema,
+        before: jsonObjectSchema,
+        after: schemas_null(),
+    }),
+]);
+const conflictKindSchema = schemas_enum([
+    'both-changed',
+    'changed-in-tenant-deleted-in-repo',
+    'deleted-in-tenant-changed-in-repo',
+    'created-in-both',
+    'name-taken',
+]);
+const filesSchema = object({
+    base: schemas_string().nullable(),
+    tenant: schemas_string().nullable(),
+    desired: schemas_string().nullable(),
+});
+const conflictSchema = object({
+    kind: conflictKindSchema,
+    type: schemas_string(),
+    name: schemas_string(),
+    files: filesSchema,
+    id: schemas_string().nullable(),
+    /** sha256 of the tenant's version, null when the tenant has none */
+    tenantHash: sha256Schema.nullable(),
+    /** last recorded -> tenant (or repository -> tenant when nothing was recorded) */
+    tenantChanges: array(propertyChangeSchema),
+    /** last recorded -> repository (or tenant -> repository when nothing was recorded) */
+    repoChanges: array(propertyChangeSchema),
+    message: schemas_string(),
+    fix: schemas_string(),
+});
+const planErrorKindSchema = schemas_enum([
+    'duplicate-name',
+    'missing-reference',
+    'ambiguous-reference',
+    'still-referenced',
+    'read-only',
+    'not-writable',
+    'cannot-create',
+    'cannot-delete',
+]);
+/** Stable codes; each has (or is to get) a page docs/troubleshooting/<code>.md */
+const planErrorCodeSchema = schemas_enum(['DUPLICATE_NAME', 'REFERENCE_UNRESOLVED', 'READ_ONLY_OBJECT', 'WRITE_NOT_SUPPORTED']);
+const planErrorSchema = object({
+    code: planErrorCodeSchema,
+    kind: planErrorKindSchema,
+    type: schemas_string(),
+    /** The object's display name, when the error is about one object */
+    name: schemas_string().nullable(),
+    /** Files (without .json) concerned */
+    files: array(schemas_string()),
+    /** Where the files are: desired (the default branch) or tenant (the state branch) */
+    side: schemas_enum(['desired', 'tenant']),
+    /** The values the message is made from (messages.ts), to render it in another language */
+    params: record(schemas_string(), union([schemas_string(), schemas_number()])),
+    message: schemas_string(),
+    fix: schemas_string(),
+});
+const heldDeletesSchema = object({
+    code: literal('DELETE_GUARD'),
+    type: schemas_string(),
+    /** Deletes planned for the type */
+    count: schemas_int().min(0),
+    /** The most the guard allows: max(min-count, floor(max-share * tenantObjects)) */
+    limit: schemas_int().min(0),
+    /** Objects of the type in the tenant */
+    tenantObjects: schemas_int().min(0),
+    maxShare: schemas_number(),
+    minCount: schemas_int().min(0),
+    params: record(schemas_string(), union([schemas_string(), schemas_number()])),
+    message: schemas_string(),
+    fix: schemas_string(),
+    /** The deletes held back, as they would have been planned */
+    items: array(planItemSchema),
+});
+const driftEntrySchema = object({
+    type: schemas_string(),
+    name: schemas_string(),
+    kind: schemas_enum(['changed', 'created', 'deleted']),
+    /** What the drift policy did with it */
+    action: driftPolicySchema,
+    /** The file in the repository (desired), null when the repository has none */
+    file: schemas_string().nullable(),
+    /** The file on the state branch, null when the tenant has none */
+    tenantFile: schemas_string().nullable(),
+    /** last recorded -> tenant */
+    changes: array(propertyChangeSchema),
+});
+const planCountsSchema = object({
+    creates: schemas_int().min(0),
+    updates: schemas_int().min(0),
+    deletes: schemas_int().min(0),
+    conflicts: schemas_int().min(0),
+    errors: schemas_int().min(0),
+    /** Deletes held back by the delete guard (objects, not types) */
+    held: schemas_int().min(0),
+    drift: schemas_int().min(0),
+    unchanged: schemas_int().min(0),
+});
+const planTypeSchema = object({
+    type: schemas_string(),
+    title: schemas_string(),
+    workload: schemas_string(),
+    /** Objects of the type in the tenant */
+    tenantObjects: schemas_int().min(0),
+});
+const planSchema = object({
+    version: literal(PLAN_VERSION),
+    tenant: schemas_string(),
+    driftPolicy: driftPolicySchema,
+    /** Types compared, in dependency order */
+    types: array(planTypeSchema),
+    /** Types left out of the comparison (read failed, invalid files): nothing is planned for them */
+    skippedTypes: array(object({ type: schemas_string(), title: schemas_string() })),
+    counts: planCountsSchema,
+    /** What approval writes: per type in dependency order, then create, update, delete, then by name */
+    items: array(planItemSchema),
+    conflicts: array(conflictSchema),
+    errors: array(planErrorSchema),
+    held: array(heldDeletesSchema),
+    drift: array(driftEntrySchema),
+});
+/**
+ * sha256 of the bytes a file holding `object` has (renderJson, snapshot/normalise.ts): how a
+ * tenant's version is pinned. Deploy hashes the object it reads back the same way.
+ */
+function objectHash(object) {
+    return canonicalHash(object);
+}
+/** A stable hash of the whole plan (sorted keys; the same for a plan read back from plan.json). */
+function plan_planHash(plan) {
+    return objectHash(plan);
+}
+/** Reads plan.json back; throws a ZodError naming what is wrong. */
+function parsePlan(value) {
+    return planSchema.parse(value);
+}
+/** Nothing for a person to review: no write, no conflict, no error, no held delete. */
+function isEmptyPlan(plan) {
+    return plan.items.length === 0 && plan.conflicts.length === 0 && plan.errors.length === 0 && plan.held.length === 0;
+}
+
+;// CONCATENATED MODULE: ./src/reconcile/tree.ts
+
+
+/**
+ * What reconcile compares: three trees of one tenant, each type -> its objects exactly as the
+ * files hold them (normalised, references by name).
+ *
+ * - A type that is not a key of the tenant tree or of the desired tree is treated as not read and
+ *   left out of the comparison (never as empty: that would plan deletes). Pass an empty list for a
+ *   type that was read and has no objects.
+ * - A type missing from base simply has no recorded history (first sync).
+ */
+const treeEntrySchema = object({
+    /** The file name without '.json' (not a path) */
+    file: schemas_string().min(1),
+    object: record(schemas_string(), unknown()),
+});
+/** type -> entries */
+const treeSchema = record(schemas_string(), array(treeEntrySchema));
+/** type -> file name (without .json) -> id in the tenant, as the backup records it */
+const idMapSchema = record(schemas_string(), record(schemas_string(), schemas_string()));
+/**
+ * The tree of a tenant folder read with readTenantTree: files become bare file names. Types with
+ * errors in their files (`invalidTypes`) are left out, so reconcile does not compare them; pass
+ * them in `unreadTypes` too, to name them in the plan.
+ */
+function treeFromTenantTree(tree) {
+    const out = {};
+    for (const [type, files] of tree.objects) {
+        if (tree.invalidTypes.has(type))
+            continue;
+        out[type] = files.map(({ file, object }) => ({ file: tree_baseName(file), object }));
+    }
+    return out;
+}
+/** 'tenants/contoso/entra/namedLocations/HQ.json' -> 'HQ' */
+function tree_baseName(path) {
+    const name = path.slice(path.lastIndexOf('/') + 1);
+    return name.toLowerCase().endsWith(FILE_EXTENSION) ? name.slice(0, -FILE_EXTENSION.length) : name;
+}
+function tree_hasOwn(obj, key) {
+    return Object.prototype.hasOwnProperty.call(obj, key);
+}
+/** tree[type], or undefined when the type is not a key of the tree (never a prototype property) */
+function entriesOf(tree, type) {
+    return tree_hasOwn(tree, type) ? tree[type] : undefined;
+}
+function idOf(map, type, file) {
+    if (!map || !tree_hasOwn(map, type))
+        return undefined;
+    const files = map[type];
+    return tree_hasOwn(files, file) ? files[file] : undefined;
+}
+
+;// CONCATENATED MODULE: ./src/reconcile/reconcile.ts
+
+
+
+
+
+
+
+
+
+
+const NO_INTENT = { kind: 'none' };
+function reconcile_reconcile(input) {
+    const policy = input.drift ?? 'adopt';
+    const guard = deleteGuardSchema.parse(input.deleteGuard ?? {});
+    const unread = new Set(input.unreadTypes ?? []);
+    const baseIds = input.baseIdMap ?? input.idMap;
+    const states = [];
+    const skippedTypes = [];
+    const seen = new Set();
+    for (const def of input.defs) {
+        if (seen.has(def.type))
+            continue;
+        seen.add(def.type);
+        const tenantList = entriesOf(input.tenant, def.type);
+        const desiredList = entriesOf(input.desired, def.type);
+        if (unread.has(def.type) || tenantList === undefined || desiredList === undefined) {
+            skippedTypes.push({ type: def.type, title: def.title });
+            continue;
+        }
+        const B = toEntries(def, entriesOf(input.base, def.type) ?? [], baseIds);
+        const T = toEntries(def, tenantList, input.idMap);
+        const D = toEntries(def, desiredList, undefined);
+        states.push(compareType(def, B, T, D, policy));
+    }
+    const byType = new Map(states.map((s) => [s.def.type, s]));
+    checkReferences(states, byType);
+    for (const state of states)
+        checkWrites(state);
+    for (const state of states)
+        reconcile_settle(state);
+    for (const state of states)
+        if (state.def.kind === 'collection')
+            checkNameCollisions(state);
+    // Plan items, then the delete guard
+    const items = [];
+    const held = [];
+    for (const state of states) {
+        const typeItems = state.recs.flatMap((r) => (r.item ? [r.item] : []));
+        typeItems.sort(compareItems);
+        const deletes = typeItems.filter((i) => i.action === 'delete');
+        const limit = Math.max(guard['min-count'], Math.floor(guard['max-share'] * state.tenantCount + 1e-9));
+        if (!guard.allow && deletes.length > limit) {
+            for (const rec of state.recs)
+                if (rec.item?.action === 'delete')
+                    rec.held = true;
+            const params = {
+                count: deletes.length,
+                total: state.tenantCount,
+                title: state.def.title,
+                type: state.def.type,
+                limit,
+                minCount: guard['min-count'],
+                share: Math.round(guard['max-share'] * 10000) / 100,
+            };
+            held.push({
+                code: 'DELETE_GUARD',
+                type: state.def.type,
+                count: deletes.length,
+                limit,
+                tenantObjects: state.tenantCount,
+                maxShare: guard['max-share'],
+                minCount: guard['min-count'],
+                params,
+                ...messages_heldTexts(params),
+                items: deletes,
+            });
+            items.push(...typeItems.filter((i) => i.action !== 'delete'));
+        }
+        else {
+            items.push(...typeItems);
+        }
+    }
+    const errors = [];
+    const conflicts = [];
+    const drift = [];
+    const objects = [];
+    const adoption = [];
+    const adoptionWrites = [];
+    let unchanged = 0;
+    for (const state of states) {
+        errors.push(...state.errors.sort(compareErrors));
+        for (const rec of state.recs) {
+            if (!rec.tenant && !rec.desired)
+                continue;
+            const name = recName(rec);
+            if (rec.classification === 'unchanged')
+                unchanged++;
+            if (rec.classification === 'conflict')
+                conflicts.push(conflictOf(state.def, rec, name));
+            if (isDrift(rec.classification))
+                drift.push(driftOf(state.def, rec, name, policy));
+            objects.push({
+                type: state.def.type,
+                name,
+                classification: rec.classification,
+                conflict: rec.conflict,
+                files: { base: rec.base?.file ?? null, tenant: rec.tenant?.file ?? null, desired: rec.desired?.file ?? null },
+                id: rec.tenant?.id ?? null,
+                planned: rec.item?.action ?? null,
+                held: rec.held,
+                adopted: rec.intent.kind === 'adopt',
+            });
+        }
+        const ops = adoptionOf(state);
+        adoption.push(...ops.filter((o) => o.object === null));
+        adoptionWrites.push(...ops.filter((o) => o.object !== null));
+    }
+    adoption.push(...adoptionWrites);
+    const count = (action) => items.filter((i) => i.action === action).length;
+    const plan = {
+        version: PLAN_VERSION,
+        tenant: input.tenantName,
+        driftPolicy: policy,
+        types: states.map((s) => ({ type: s.def.type, title: s.def.title, workload: s.def.workload, tenantObjects: s.tenantCount })),
+        skippedTypes,
+        counts: {
+            creates: count('create'),
+            updates: count('update'),
+            deletes: count('delete'),
+            conflicts: conflicts.length,
+            errors: errors.length,
+            held: held.reduce((n, h) => n + h.count, 0),
+            drift: drift.length,
+            unchanged,
+        },
+        items,
+        conflicts,
+        errors,
+        held,
+        drift,
+    };
+    return { plan, objects, adoption };
+}
+// ---------------------------------------------------------------------------------------------
+// Entries and matching
+function nameOf(def, object, file) {
+    if (def.kind === 'singleton')
+        return def.singletonName ?? def.title;
+    const value = object[def.nameField];
+    if (typeof value === 'string' && value !== '')
+        return value;
+    if (typeof value === 'number' || typeof value === 'boolean')
+        return String(value);
+    return file;
+}
+function toEntries(def, list, ids) {
+    const entries = list.map(({ file, object }) => ({
+        file,
+        object,
+        name: nameOf(def, object, file),
+        id: idOf(ids, def.type, file),
+    }));
+    // Input order never matters; ties (the same file twice, which a tree should not hold) by content.
+    return entries.sort((a, b) => util_compareCodePoints(a.file, b.file) ||
+        util_compareCodePoints(a.name, b.name) ||
+        util_compareCodePoints(canonicalJson(a.object), canonicalJson(b.object)));
+}
+function countNames(entries) {
+    const counts = new Map();
+    for (const e of entries)
+        counts.set(e.name, (counts.get(e.name) ?? 0) + 1);
+    return counts;
+}
+/** name -> the entry, for names that occur exactly once */
+function uniqueByName(entries) {
+    const counts = countNames(entries);
+    const out = new Map();
+    for (const e of entries)
+        if (counts.get(e.name) === 1)
+            out.set(e.name, e);
+    return out;
+}
+const NO_ERRORS = [];
+function newRec(base, tenant, desired) {
+    return {
+        base,
+        tenant,
+        desired,
+        excluded: false,
+        classification: 'unchanged',
+        conflict: null,
+        intent: NO_INTENT,
+        errors: NO_ERRORS,
+        item: undefined,
+        held: false,
+    };
+}
+function compareType(def, B, T, D, policy) {
+    const recs = [];
+    const recOfBase = new Map();
+    const tenantNames = countNames(T);
+    const desiredNames = countNames(D);
+    // 1. tenant <-> base by id
+    const baseById = new Map();
+    for (const b of B)
+        if (b.id !== undefined && !baseById.has(b.id))
+            baseById.set(b.id, b);
+    const unmatchedT = [];
+    for (const t of T) {
+        const b = t.id === undefined ? undefined : baseById.get(t.id);
+        if (b && !recOfBase.has(b)) {
+            const rec = newRec(b, t, undefined);
+            recOfBase.set(b, rec);
+            recs.push(rec);
+        }
+        else
+            unmatchedT.push(t);
+    }
+    // 2. by name, among what is left
+    const freeBase = uniqueByName(B.filter((b) => !recOfBase.has(b)));
+    for (const t of unmatchedT) {
+        const b = tenantNames.get(t.name) === 1 ? freeBase.get(t.name) : undefined;
+        if (b && !recOfBase.has(b)) {
+            const rec = newRec(b, t, undefined);
+            recOfBase.set(b, rec);
+            recs.push(rec);
+        }
+        else
+            recs.push(newRec(undefined, t, undefined));
+    }
+    for (const b of B) {
+        if (recOfBase.has(b))
+            continue;
+        const rec = newRec(b, undefined, undefined);
+        recOfBase.set(b, rec);
+        recs.push(rec);
+    }
+    // 3. desired <-> base by name, then by file
+    const baseByName = uniqueByName(B);
+    const baseByFile = new Map();
+    for (const b of B)
+        if (!baseByFile.has(b.file))
+            baseByFile.set(b.file, b);
+    let left = [];
+    for (const d of D) {
+        const b = desiredNames.get(d.name) === 1 ? baseByName.get(d.name) : undefined;
+        const rec = b && recOfBase.get(b);
+        if (rec && !rec.desired)
+            rec.desired = d;
+        else
+            left.push(d);
+    }
+    left = left.filter((d) => {
+        const b = baseByFile.get(d.file);
+        const rec = b && recOfBase.get(b);
+        if (rec && !rec.desired) {
+            rec.desired = d;
+            return false;
+        }
+        return true;
+    });
+    // 4. desired <-> objects new in the tenant, by name only: without a recorded version, a shared
+    // file name is no evidence that two differently named objects are one.
+    const tenantOnlyByName = new Map();
+    for (const r of recs) {
+        if (!r.base && r.tenant && tenantNames.get(r.tenant.name) === 1)
+            tenantOnlyByName.set(r.tenant.name, r);
+    }
+    for (const d of left) {
+        const rec = desiredNames.get(d.name) === 1 ? tenantOnlyByName.get(d.name) : undefined;
+        if (rec && !rec.desired)
+            rec.desired = d;
+        else
+            recs.push(newRec(undefined, undefined, d));
+    }
+    // Duplicate names: errors, and every object carrying such a name on any side is left out.
+    const errors = [];
+    const excludedNames = new Set();
+    for (const [side, entries, counts] of [
+        ['tenant', T, tenantNames],
+        ['desired', D, desiredNames],
+    ]) {
+        for (const [name, n] of counts) {
+            if (n < 2)
+                continue;
+            excludedNames.add(name);
+            const files = entries.filter((e) => e.name === name).map((e) => e.file);
+            errors.push(makeError('duplicate-name', def, name, files, side, {
+                count: n,
+                title: def.title,
+                name,
+                files: files.map((f) => `${f}.json`).join(', '),
+            }));
+        }
+    }
+    for (const rec of recs) {
+        if (excludedNames.size > 0 &&
+            ((rec.base && excludedNames.has(rec.base.name)) ||
+                (rec.tenant && excludedNames.has(rec.tenant.name)) ||
+                (rec.desired && excludedNames.has(rec.desired.name)))) {
+            rec.excluded = true;
+            rec.classification = 'error';
+        }
+        else
+            classify(rec, policy);
+    }
+    recs.sort((a, b) => util_compareCodePoints(recName(a), recName(b)) || util_compareCodePoints(recFile(a), recFile(b)));
+    return { def, recs, tenantCount: T.length, errors, desiredNames };
+}
+function recName(rec) {
+    return (rec.desired ?? rec.tenant ?? rec.base).name;
+}
+function recFile(rec) {
+    return (rec.desired ?? rec.tenant ?? rec.base).file;
+}
+// ---------------------------------------------------------------------------------------------
+// Classification
+/** Intents, made once: classify runs for every object. */
+const ADOPT = { kind: 'adopt' };
+const INTENTS = {
+    repository: {
+        create: { kind: 'write', action: 'create', origin: 'repository' },
+        update: { kind: 'write', action: 'update', origin: 'repository' },
+        delete: { kind: 'write', action: 'delete', origin: 'repository' },
+    },
+    remediation: {
+        create: { kind: 'write', action: 'create', origin: 'remediation' },
+        update: { kind: 'write', action: 'update', origin: 'remediation' },
+        delete: { kind: 'write', action: 'delete', origin: 'remediation' },
+    },
+};
+function driftIntent(policy, action) {
+    return policy === 'adopt' ? ADOPT : policy === 'remediate' ? INTENTS.remediation[action] : NO_INTENT;
+}
+function setState(rec, classification, intent, conflict) {
+    rec.classification = classification;
+    rec.intent = intent;
+    rec.conflict = conflict;
+}
+function classify(rec, policy) {
+    const { base: b, tenant: t, desired: d } = rec;
+    if (b && t && d) {
+        const tenantSame = deepEqual(t.object, b.object);
+        const desiredSame = deepEqual(d.object, b.object);
+        if (tenantSame && desiredSame)
+            setState(rec, 'unchanged', NO_INTENT, null);
+        else if (desiredSame)
+            setState(rec, 'drift', driftIntent(policy, 'update'), null);
+        else if (tenantSame)
+            setState(rec, 'change', INTENTS.repository.update, null);
+        else if (deepEqual(t.object, d.object))
+            setState(rec, 'unchanged', NO_INTENT, null);
+        else
+            setState(rec, 'conflict', NO_INTENT, 'both-changed');
+    }
+    else if (b && d) {
+        if (deepEqual(d.object, b.object))
+            setState(rec, 'deleted-in-tenant', driftIntent(policy, 'create'), null);
+        else
+            setState(rec, 'conflict', NO_INTENT, 'deleted-in-tenant-changed-in-repo');
+    }
+    else if (b && t) {
+        if (deepEqual(t.object, b.object))
+            setState(rec, 'deleted-in-repo', INTENTS.repository.delete, null);
+        else
+            setState(rec, 'conflict', NO_INTENT, 'changed-in-tenant-deleted-in-repo');
+    }
+    else if (t && d) {
+        if (deepEqual(t.object, d.object))
+            setState(rec, 'unchanged', NO_INTENT, null);
+        else
+            setState(rec, 'conflict', NO_INTENT, 'created-in-both');
+    }
+    else if (t) {
+        setState(rec, 'created-in-tenant', driftIntent(policy, 'delete'), null);
+    }
+    else if (d) {
+        setState(rec, 'created-in-repo', INTENTS.repository.create, null);
+    }
+    else {
+        setState(rec, 'unchanged', NO_INTENT, null);
+    }
+}
+function isDrift(c) {
+    return c === 'drift' || c === 'created-in-tenant' || c === 'deleted-in-tenant';
+}
+// ---------------------------------------------------------------------------------------------
+// Checks
+const CODES = {
+    'duplicate-name': 'DUPLICATE_NAME',
+    'missing-reference': 'REFERENCE_UNRESOLVED',
+    'ambiguous-reference': 'REFERENCE_UNRESOLVED',
+    'still-referenced': 'REFERENCE_UNRESOLVED',
+    'read-only': 'READ_ONLY_OBJECT',
+    'not-writable': 'WRITE_NOT_SUPPORTED',
+    'cannot-create': 'WRITE_NOT_SUPPORTED',
+    'cannot-delete': 'WRITE_NOT_SUPPORTED',
+};
+function makeError(kind, def, name, files, side, params) {
+    return { code: CODES[kind], kind, type: def.type, name, files, side, params, ...messages_errorTexts(kind, side, params) };
+}
+function fail(state, rec, error) {
+    if (rec.errors === NO_ERRORS)
+        rec.errors = [];
+    rec.errors.push(error);
+    state.errors.push(error);
+}
+/**
+ * References by name in the desired objects must name exactly one object of the target type in the
+ * desired tree. Targets that are not compared here (lookups such as groups and users, types not
+ * enabled or not read) cannot be checked and are skipped. An object deleted in the repository that
+ * desired objects still name is an error too.
+ */
+function checkReferences(states, byType) {
+    /** target type -> missing name -> referrers */
+    const missing = new Map();
+    for (const state of states) {
+        const refs = state.def.references
+            .filter((r) => byType.has(r.target))
+            .map((ref) => ({ ref, tokens: parsePath(ref.path), keywords: new Set(ref.keywords) }));
+        if (refs.length === 0)
+            continue;
+        for (const rec of state.recs) {
+            const d = rec.desired;
+            if (!d || rec.excluded)
+                continue;
+            for (const { ref, tokens, keywords } of refs) {
+                const target = byType.get(ref.target);
+                for (const visit of resolvePath(d.object, tokens)) {
+                    const value = visit.kind === 'property' ? visit.container[visit.key] : visit.container[visit.index];
+                    if (typeof value !== 'string' || keywords.has(value))
+                        continue;
+                    const n = target.desiredNames.get(value) ?? 0;
+                    if (n === 1)
+                        continue;
+                    fail(state, rec, makeError(n === 0 ? 'missing-reference' : 'ambiguous-reference', state.def, d.name, [d.file], 'desired', {
+                        file: `${d.file}.json`,
+                        path: visit.at,
+                        target: ref.target,
+                        targetTitle: target.def.title,
+                        value,
+                        title: state.def.title,
+                        name: d.name,
+                    }));
+                    if (n === 0) {
+                        let names = missing.get(ref.target);
+                        if (!names)
+                            missing.set(ref.target, (names = new Map()));
+                        const referrers = names.get(value) ?? [];
+                        referrers.push(`${state.def.title} \u2018${d.name}\u2019`);
+                        names.set(value, referrers);
+                    }
+                }
+            }
+        }
+    }
+    for (const [type, names] of missing) {
+        const state = byType.get(type);
+        for (const rec of state.recs) {
+            if (rec.excluded || !rec.tenant || rec.intent.kind !== 'write' || rec.intent.action !== 'delete')
+                continue;
+            const referrers = names.get(rec.tenant.name);
+            if (!referrers)
+                continue;
+            const unique = [...new Set(referrers)].sort(util_compareCodePoints);
+            fail(state, rec, makeError('still-referenced', state.def, rec.tenant.name, [rec.tenant.file], 'desired', {
+                title: state.def.title,
+                name: rec.tenant.name,
+                referrers: unique.join(', '),
+            }));
+        }
+    }
+}
+/** Built-in objects and types or operations Graph does not offer are never planned for write. */
+function checkWrites(state) {
+    const { def } = state;
+    for (const rec of state.recs) {
+        if (rec.excluded || rec.intent.kind !== 'write')
+            continue;
+        const { action } = rec.intent;
+        const name = recName(rec);
+        const files = [...new Set([rec.desired?.file, rec.tenant?.file].filter((f) => f !== undefined))];
+        const params = { title: def.title, name, type: def.type };
+        const readOnly = [rec.tenant, rec.desired, rec.base].some((e) => e !== undefined && isReadOnlyObject(def, e.object));
+        if (readOnly)
+            fail(state, rec, makeError('read-only', def, name, files, 'desired', params));
+        else if (!def.write)
+            fail(state, rec, makeError('not-writable', def, name, files, 'desired', params));
+        else if (action === 'create' && (def.kind === 'singleton' || !def.write.create)) {
+            fail(state, rec, makeError('cannot-create', def, name, files, 'desired', params));
+        }
+        else if (action === 'delete' && (def.kind === 'singleton' || !def.write.delete)) {
+            fail(state, rec, makeError('cannot-delete', def, name, files, 'desired', params));
+        }
+    }
+}
+/** Objects with errors take no action; the others get their plan item. */
+function reconcile_settle(state) {
+    for (const rec of state.recs) {
+        if (rec.excluded)
+            continue;
+        if (rec.errors.length > 0) {
+            rec.classification = 'error';
+            rec.intent = NO_INTENT;
+            rec.conflict = null;
+            continue;
+        }
+        if (rec.intent.kind === 'write')
+            rec.item = itemOf(state.def, rec, rec.intent.action, rec.intent.origin);
+    }
+}
+/**
+ * A create or rename must not give an object a name another object of the type keeps in the
+ * tenant: such a write becomes a conflict. Repeated until stable (dropping a rename keeps the old
+ * name, which may in turn be wanted by another rename).
+ */
+function checkNameCollisions(state) {
+    const introduces = (rec) => rec.item !== undefined &&
+        (rec.item.action === 'create' || (rec.item.action === 'update' && rec.desired.name !== rec.tenant.name));
+    for (;;) {
+        const holders = new Map();
+        for (const rec of state.recs) {
+            const name = rec.item?.action === 'delete' ? undefined : rec.item ? rec.desired.name : rec.tenant?.name;
+            if (name === undefined)
+                continue;
+            const list = holders.get(name);
+            if (list)
+                list.push(rec);
+            else
+                holders.set(name, [rec]);
+        }
+        let changed = false;
+        for (const list of holders.values()) {
+            if (list.length < 2)
+                continue;
+            for (const rec of list) {
+                if (!introduces(rec))
+                    continue;
+                rec.item = undefined;
+                rec.intent = NO_INTENT;
+                rec.classification = 'conflict';
+                rec.conflict = 'name-taken';
+                changed = true;
+            }
+        }
+        if (!changed)
+            return;
+    }
+}
+// ---------------------------------------------------------------------------------------------
+// Output
+function itemOf(def, rec, action, origin) {
+    const t = rec.tenant;
+    const d = rec.desired;
+    if (action === 'create') {
+        return {
+            action,
+            origin,
+            type: def.type,
+            name: d.name,
+            file: d.file,
+            changes: diffObjects(null, d.object),
+            id: null,
+            tenantFile: null,
+            tenantHash: null,
+            before: null,
+            after: d.object,
+        };
+    }
+    if (action === 'update') {
+        return {
+            action,
+            origin,
+            type: def.type,
+            name: d.name,
+            ...(t.name !== d.name ? { previousName: t.name } : {}),
+            file: d.file,
+            changes: diffObjects(t.object, d.object),
+            id: t.id ?? null,
+            tenantFile: t.file,
+            tenantHash: objectHash(t.object),
+            before: t.object,
+            after: d.object,
+        };
+    }
+    return {
+        action,
+        origin,
+        type: def.type,
+        name: t.name,
+        file: t.file,
+        changes: diffObjects(t.object, null),
+        id: t.id ?? null,
+        tenantFile: t.file,
+        tenantHash: objectHash(t.object),
+        before: t.object,
+        after: null,
+    };
+}
+const ACTION_ORDER = { create: 0, update: 1, delete: 2 };
+function compareItems(a, b) {
+    return ACTION_ORDER[a.action] - ACTION_ORDER[b.action] || util_compareCodePoints(a.name, b.name) || util_compareCodePoints(a.file, b.file);
+}
+function compareErrors(a, b) {
+    return (util_compareCodePoints(a.name ?? '', b.name ?? '') ||
+        util_compareCodePoints(a.kind, b.kind) ||
+        util_compareCodePoints(a.side, b.side) ||
+        util_compareCodePoints(a.files.join('\n'), b.files.join('\n')) ||
+        util_compareCodePoints(a.message, b.message));
+}
+function conflictOf(def, rec, name) {
+    const { base: b, tenant: t, desired: d } = rec;
+    const kind = rec.conflict;
+    let tenantChanges = [];
+    let repoChanges = [];
+    if (kind === 'name-taken') {
+        repoChanges = diffObjects(t?.object ?? null, d.object);
+    }
+    else if (b) {
+        if (t)
+            tenantChanges = diffObjects(b.object, t.object);
+        if (d)
+            repoChanges = diffObjects(b.object, d.object);
+    }
+    else if (t && d) {
+        repoChanges = diffObjects(t.object, d.object);
+    }
+    return {
+        kind,
+        type: def.type,
+        name,
+        files: { base: b?.file ?? null, tenant: t?.file ?? null, desired: d?.file ?? null },
+        id: t?.id ?? null,
+        tenantHash: t ? objectHash(t.object) : null,
+        tenantChanges,
+        repoChanges,
+        message: messages_format(`conflict.${kind}`),
+        fix: messages_format('conflict.fix'),
+    };
+}
+function driftOf(def, rec, name, policy) {
+    const kind = rec.classification === 'drift' ? 'changed' : rec.classification === 'created-in-tenant' ? 'created' : 'deleted';
+    return {
+        type: def.type,
+        name,
+        kind,
+        action: policy,
+        file: rec.desired?.file ?? null,
+        tenantFile: rec.tenant?.file ?? null,
+        changes: kind === 'changed' ? diffObjects(rec.base.object, rec.tenant.object) : [],
+    };
+}
+/**
+ * The default branch takes the tenant's version of adopted objects: the tenant's file is written
+ * and the repository's file removed when it is another one. A file name that another object in the
+ * repository already uses (even only in case) gets a '~hash' suffix instead.
+ */
+function adoptionOf(state) {
+    const { def } = state;
+    const adopted = state.recs.filter((r) => r.intent.kind === 'adopt');
+    if (adopted.length === 0)
+        return [];
+    const removals = [];
+    const writes = [];
+    const occupied = new Map();
+    for (const rec of state.recs)
+        if (rec.desired)
+            occupied.set(fileNameFoldKey(rec.desired.file), rec);
+    for (const rec of adopted) {
+        const d = rec.desired;
+        const t = rec.tenant;
+        if (d && (!t || d.file !== t.file)) {
+            removals.push({ type: def.type, name: d.name, file: d.file, object: null });
+            occupied.delete(fileNameFoldKey(d.file));
+        }
+    }
+    for (const rec of adopted) {
+        const t = rec.tenant;
+        if (!t)
+            continue;
+        let file = t.file;
+        for (let round = 0;; round++) {
+            const holder = occupied.get(fileNameFoldKey(file));
+            if (holder === undefined || holder === rec)
+                break;
+            file = `${truncateUtf8(t.file, MAX_FILE_NAME_BYTES - 9)}~${shortHash(`${t.name}\n${round}`)}`;
+        }
+        occupied.set(fileNameFoldKey(file), rec);
+        writes.push({ type: def.type, name: t.name, file, object: t.object });
+    }
+    const byFile = (a, b) => util_compareCodePoints(a.file, b.file);
+    return [...removals.sort(byFile), ...writes.sort(byFile)];
+}
+/**
+ * The desired tree after the adoption: removals first, then writes. Pure; types the adoption does
+ * not touch keep their lists.
+ */
+function applyAdoption(desired, adoption) {
+    const out = { ...desired };
+    const touched = new Map();
+    const listOf = (type) => {
+        let files = touched.get(type);
+        if (!files) {
+            files = new Map((hasOwn(out, type) ? out[type] : []).map((e) => [e.file, e]));
+            touched.set(type, files);
+        }
+        return files;
+    };
+    for (const op of adoption)
+        if (op.object === null)
+            listOf(op.type).delete(op.file);
+    for (const op of adoption)
+        if (op.object !== null)
+            listOf(op.type).set(op.file, { file: op.file, object: op.object });
+    for (const [type, files] of touched) {
+        out[type] = [...files.values()].sort((a, b) => compareCodePoints(a.file, b.file));
+    }
+    return out;
+}
+
+;// CONCATENATED MODULE: ./src/reconcile/markdown.ts
+
+
+
+/**
+ * The plan as the body of the approval pull request (and the job summary). Counts come first,
+ * then errors, conflicts and held deletes, then the changes per type (catalogue title, in
+ * dependency order), each object property by property, then the drift report.
+ *
+ * GitHub refuses a pull request body over 65,536 characters. The body aims at 60,000 (a margin for
+ * what other code adds around it) and degrades step by step until it fits: per-type sections are
+ * folded into <details>; then the largest type loses its property tables (names only), then its
+ * list (counts only); then the drift, conflict and error lists are shortened. Counts always stay,
+ * and the full plan is always in the plan.json artifact. Every label comes from messages.ts.
+ */
+const GITHUB_BODY_LIMIT = 65_536;
+const MARKDOWN_TARGET_LENGTH = 60_000;
+/** Inline JSON longer than this is cut in a table cell. */
+const MAX_VALUE_LENGTH = 160;
+const ICONS = { create: '\u2795', update: '\u270f\ufe0f', delete: '\u274c' };
+function markdown_renderPlanMarkdown(plan, options = {}) {
+    const catalogue = options.catalogue ?? messages;
+    const maxLength = options.maxLength ?? MARKDOWN_TARGET_LENGTH;
+    const ctx = {
+        t: (key, params) => format(key, params, catalogue),
+        catalogue,
+        artifact: options.artifact ?? 'plan.json',
+        titles: new Map(plan.types.map((t) => [t.type, t.title])),
+    };
+    for (const s of plan.skippedTypes)
+        ctx.titles.set(s.type, s.title);
+    const head = renderHead(plan, ctx);
+    const foot = `\n---\n<sub>${escapeText(ctx.t('plan.hash', { hash: options.planHash ?? planHash(plan) }))} \u00b7 ${ctx.t('plan.artifact', { artifact: ctx.artifact })}</sub>\n`;
+    const sections = [];
+    const add = (levels, rank, foldable = false) => {
+        sections.push({ levels, level: 0, text: levels[0](), rank, foldable });
+    };
+    if (plan.errors.length > 0)
+        add(errorLevels(plan.errors, ctx), 1);
+    if (plan.conflicts.length > 0)
+        add(conflictLevels(plan.conflicts, ctx), 2);
+    if (plan.held.length > 0)
+        add(heldLevels(plan.held, ctx), 0);
+    for (const [type, items] of groupByType(plan))
+        add(typeLevels(type, items, ctx), 10, true);
+    if (plan.drift.length > 0)
+        add(driftLevels(plan.drift, plan, ctx), 10);
+    const total = () => head.length + foot.length + sections.reduce((n, s) => n + s.text.length + 1, 0);
+    const degrade = (s) => {
+        s.level++;
+        s.text = s.levels[s.level]();
+    };
+    if (total() > maxLength) {
+        // Fold every type section first (level 1 is the folded full section).
+        for (const s of sections)
+            if (s.foldable && s.level === 0)
+                degrade(s);
+    }
+    while (total() > maxLength) {
+        const candidates = sections.filter((s) => s.level < s.levels.length - 1);
+        if (candidates.length === 0)
+            break;
+        const topRank = Math.max(...candidates.map((s) => s.rank));
+        const pick = candidates
+            .filter((s) => s.rank === topRank)
+            .reduce((a, b) => (b.text.length > a.text.length ? b : a));
+        degrade(pick);
+    }
+    // Give back room the steps above left unused: sections in order of importance (errors,
+    // conflicts, held deletes, then the types, then drift) take a more detailed level while it fits.
+    const folded = sections.some((s) => s.foldable && s.level > 0);
+    const byImportance = [...sections].sort((x, y) => importance(x) - importance(y));
+    for (let changed = true; changed;) {
+        changed = false;
+        for (const s of byImportance) {
+            const floor = s.foldable && folded ? 1 : 0;
+            if (s.level <= floor)
+                continue;
+            const text = s.levels[s.level - 1]();
+            if (total() - s.text.length + text.length > maxLength)
+                continue;
+            s.level--;
+            s.text = text;
+            changed = true;
+        }
+    }
+    let body = head + sections.map((s) => `${s.text}\n`).join('') + foot;
+    if (body.length > maxLength) {
+        // Last resort, unreachable with the levels above unless maxLength is tiny.
+        const note = `\n\n${ctx.t('plan.truncated', { artifact: ctx.artifact })}\n`;
+        const room = Math.max(0, maxLength - note.length);
+        const cut = body.lastIndexOf('\n', room);
+        body = `${body.slice(0, cut > 0 ? cut : room)}${note}`.slice(0, maxLength);
+    }
+    return body;
+}
+/** Errors first, then conflicts, held deletes, the types, drift */
+function importance(s) {
+    return s.rank === 1 ? 0 : s.rank === 2 ? 1 : s.rank === 0 ? 2 : s.foldable ? 3 : 4;
+}
+// ---------------------------------------------------------------------------------------------
+// Head
+function renderHead(plan, ctx) {
+    const { t } = ctx;
+    const c = plan.counts;
+    const cols = [
+        ['counts.creates', c.creates],
+        ['counts.updates', c.updates],
+        ['counts.deletes', c.deletes],
+        ['counts.conflicts', c.conflicts],
+        ['counts.errors', c.errors],
+        ['counts.held', c.held],
+        ['counts.drift', c.drift],
+    ];
+    const lines = [
+        `## ${escapeText(t('plan.title', { tenant: plan.tenant }))}`,
+        '',
+        `| ${cols.map(([k]) => t(k)).join(' | ')} |`,
+        `|${cols.map(() => '---:').join('|')}|`,
+        `| ${cols.map(([, n]) => String(n)).join(' | ')} |`,
+        '',
+    ];
+    if (plan.items.length > 0)
+        lines.push(t('plan.intro'), '');
+    else
+        lines.push(t('plan.empty'), '');
+    if (plan.skippedTypes.length > 0) {
+        lines.push(t('plan.skipped', { types: plan.skippedTypes.map((s) => escapeText(s.title)).join(', ') }), '');
+    }
+    return `${lines.join('\n')}\n`;
+}
+// ---------------------------------------------------------------------------------------------
+// Errors, conflicts, held deletes, drift
+function markdownDecorate(ctx) {
+    return (key, value) => {
+        if (typeof value === 'number')
+            return String(value);
+        if (key === 'title' || key === 'targetTitle' || key === 'side' || key === 'referrers')
+            return escapeText(value);
+        return code(value);
+    };
+}
+function errorLine(e, ctx) {
+    const { message, fix } = errorTexts(e.kind, e.side, e.params, ctx.catalogue, markdownDecorate(ctx));
+    return `- **${escapeText(ctx.titles.get(e.type) ?? e.type)}** \u00b7 ${message} ${fix} ${codeLink(e.code)}`;
+}
+/** The stable code, linked to its troubleshooting page */
+function codeLink(code) {
+    return `<sub>([${code}](${docsBaseUrl}/${code}.md))</sub>`;
+}
+function limited(list, max, line, ctx) {
+    const lines = list.slice(0, max).map(line);
+    if (list.length > max)
+        lines.push(`- ${ctx.t('section.more', { count: list.length - max, artifact: ctx.artifact })}`);
+    return lines;
+}
+function heading(key, count, ctx) {
+    return `### ${ctx.t(key)} (${count})\n\n`;
+}
+function omitted(count, ctx) {
+    return `${ctx.t('section.omitted', { count, artifact: ctx.artifact })}\n`;
+}
+function errorLevels(errors, ctx) {
+    const h = heading('section.errors', errors.length, ctx);
+    const list = (max) => () => `${h}${limited(errors, max, (e) => errorLine(e, ctx), ctx).join('\n')}\n`;
+    return [list(Infinity), list(300), list(100), list(20), () => `${h}${omitted(errors.length, ctx)}`];
+}
+function conflictTitle(c, ctx) {
+    return `**${escapeText(ctx.titles.get(c.type) ?? c.type)}** \u00b7 ${code(c.name)}`;
+}
+function conflictLevels(conflicts, ctx) {
+    const h = heading('section.conflicts', conflicts.length, ctx);
+    const line = (c) => `- ${conflictTitle(c, ctx)}: ${ctx.t(`conflict.${c.kind}`)}`;
+    const full = () => {
+        const parts = conflicts.map((c) => {
+            let text = `${line(c)}\n`;
+            if (c.tenantChanges.length > 0)
+                text += `\n  ${ctx.t('conflict.tenantChanges')}:\n\n${indent(changeTable(c.tenantChanges, ctx))}`;
+            if (c.repoChanges.length > 0)
+                text += `\n  ${ctx.t('conflict.repoChanges')}:\n\n${indent(changeTable(c.repoChanges, ctx))}`;
+            return text;
+        });
+        return `${h}${ctx.t('conflict.fix')}\n\n${parts.join('\n')}`;
+    };
+    const list = (max) => () => `${h}${ctx.t('conflict.fix')}\n\n${limited(conflicts, max, line, ctx).join('\n')}\n`;
+    return [full, list(Infinity), list(300), list(50), () => `${h}${omitted(conflicts.length, ctx)}`];
+}
+function heldLevels(held, ctx) {
+    const total = held.reduce((n, h) => n + h.count, 0);
+    const h = heading('section.held', total, ctx);
+    const entry = (x, names) => {
+        const { message, fix } = heldTexts(x.params, ctx.catalogue, markdownDecorate(ctx));
+        const lines = [`- **${escapeText(ctx.titles.get(x.type) ?? x.type)}**: ${message} ${fix} ${codeLink(x.code)}`];
+        if (names > 0)
+            lines.push(...limited(x.items, names, (i) => `  - ${code(i.name)}`, ctx).map((l) => (l.startsWith('  ') ? l : `  ${l}`)));
+        return lines.join('\n');
+    };
+    const render = (names) => () => `${h}${held.map((x) => entry(x, names)).join('\n')}\n`;
+    return [render(Infinity), render(20), render(0)];
+}
+function driftLevels(drift, plan, ctx) {
+    const h = heading('section.drift', drift.length, ctx);
+    const intro = `${ctx.t(`drift.${plan.driftPolicy}`)}\n\n`;
+    const line = (d) => {
+        const title = escapeText(ctx.titles.get(d.type) ?? d.type);
+        const paths = d.changes.length > 0 ? ` (${d.changes.slice(0, 8).map((c) => code(c.path || ctx.t('value.root'))).join(', ')}${d.changes.length > 8 ? ', \u2026' : ''})` : '';
+        return `- **${title}** \u00b7 ${code(d.name)}: ${ctx.t(`drift.${d.kind}`)}${paths}`;
+    };
+    const list = (max) => () => `${h}${intro}${limited(drift, max, line, ctx).join('\n')}\n`;
+    return [list(Infinity), list(1000), list(300), list(50), () => `${h}${intro}${omitted(drift.length, ctx)}`];
+}
+// ---------------------------------------------------------------------------------------------
+// Changes per type
+function groupByType(plan) {
+    const groups = new Map();
+    for (const t of plan.types)
+        groups.set(t.type, []);
+    for (const item of plan.items) {
+        const list = groups.get(item.type);
+        if (list)
+            list.push(item);
+        else
+            groups.set(item.type, [item]);
+    }
+    return [...groups].filter(([, items]) => items.length > 0);
+}
+/** Deletes first (what a reviewer must not miss), then creates, then updates; by name within each. */
+const SHOWN_ORDER = { delete: 0, create: 1, update: 2 };
+function typeLevels(type, planned, ctx) {
+    const items = [...planned].sort((a, b) => SHOWN_ORDER[a.action] - SHOWN_ORDER[b.action]);
+    const title = ctx.titles.get(type) ?? type;
+    const n = (action) => items.filter((i) => i.action === action).length;
+    const summary = ctx.t('type.summary', { title, creates: n('create'), updates: n('update'), deletes: n('delete') });
+    const open = `<details><summary>${escapeHtml(summary)}</summary>\n\n`;
+    const close = '</details>\n';
+    const heading = `### ${escapeText(title)}\n\n${escapeText(summary)}\n\n`;
+    const full = once(() => items.map((i) => renderItem(i, ctx)).join('\n'));
+    const names = (max) => `${ctx.t('type.namesOnly', { artifact: ctx.artifact })}\n\n${limited(items, max, (i) => `- ${actionLabel(i, ctx)} ${code(i.name)}`, ctx).join('\n')}\n`;
+    return [
+        () => `${heading}${full()}`,
+        () => `${open}${full()}\n${close}`,
+        () => `${open}${names(Infinity)}\n${close}`,
+        () => `${open}${names(1000)}\n${close}`,
+        () => `${open}${names(300)}\n${close}`,
+        () => `${open}${names(100)}\n${close}`,
+        () => `${heading}${ctx.t('type.countsOnly', { artifact: ctx.artifact })}\n`,
+    ];
+}
+function once(make) {
+    let value;
+    return () => (value ??= make());
+}
+function actionLabel(item, ctx) {
+    const label = ctx.t(`action.${item.action}`);
+    return `${ICONS[item.action]} ${item.action === 'delete' ? `**${label}**` : label}`;
+}
+function renderItem(item, ctx) {
+    const lines = [`#### ${actionLabel(item, ctx)} ${code(item.name)}`, ''];
+    const notes = [];
+    if (item.action === 'update' && item.previousName !== undefined) {
+        notes.push(ctx.t('item.renamed', { previous: code(item.previousName) }));
+    }
+    if (item.origin === 'remediation')
+        notes.push(ctx.t('item.remediation'));
+    if (notes.length > 0)
+        lines.push(`_${notes.join('; ')}_`, '');
+    if (item.action === 'delete')
+        lines.push(ctx.t('item.deleteWarning'), '');
+    if (item.changes.length > 0)
+        lines.push(changeTable(item.changes, ctx));
+    else
+        lines.push(ctx.t('item.noChanges'), '');
+    return lines.join('\n');
+}
+function changeTable(changes, ctx) {
+    const rows = changes.map((c) => `| ${code(c.path || ctx.t('value.root'), true)} | ${cell(c.kind === 'added' ? undefined : c.before, ctx)} | ${cell(c.kind === 'removed' ? undefined : c.after, ctx)} |`);
+    return `| ${ctx.t('table.property')} | ${ctx.t('table.before')} | ${ctx.t('table.after')} |\n|---|---|---|\n${rows.join('\n')}\n`;
+}
+function cell(value, ctx) {
+    if (value === undefined)
+        return ctx.t('value.absent');
+    const json = JSON.stringify(value) ?? 'null';
+    if (json.length <= MAX_VALUE_LENGTH)
+        return code(json, true);
+    let cut = json.slice(0, MAX_VALUE_LENGTH);
+    // Never end on the first half of a surrogate pair.
+    if (/[\ud800-\udbff]$/.test(cut))
+        cut = cut.slice(0, -1);
+    return `${code(`${cut}\u2026`, true)} ${escapeText(ctx.t('value.truncated', { length: json.length, artifact: ctx.artifact }))}`;
+}
+function indent(text) {
+    return text
+        .split('\n')
+        .map((l) => (l === '' ? l : `  ${l}`))
+        .join('\n');
+}
+// ---------------------------------------------------------------------------------------------
+// Escaping
+/**
+ * An inline code span holding `text` literally: the fence is one backtick longer than the longest
+ * run inside, padded when the text starts or ends with a backtick; line breaks become spaces.
+ * In a table cell, pipes are escaped (GitHub removes the backslash inside code spans too).
+ */
+function code(text, inTable = false) {
+    let body = text.replace(/[\r\n]+/g, ' ');
+    if (inTable)
+        body = body.replace(/\|/g, '\\|');
+    let longest = 0;
+    for (const run of body.match(/`+/g) ?? [])
+        longest = Math.max(longest, run.length);
+    const fence = '`'.repeat(longest + 1);
+    const pad = body.startsWith('`') || body.endsWith('`') || body === '' ? ' ' : '';
+    return `${fence}${pad}${body}${pad}${fence}`;
+}
+/**
+ * Text shown as is: Markdown punctuation backslash-escaped, '@' kept from becoming a mention, line
+ * breaks become spaces. Backticks in messages.ts texts are meant as code and kept.
+ */
+function escapeText(text) {
+    return text.replace(/[\r\n]+/g, ' ').replace(/([\\*_[\]<>#~|])/g, '\\$1').replace(/@/g, '@\u200b');
+}
+function escapeHtml(text) {
+    return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/[\r\n]+/g, ' ');
+}
+
+;// CONCATENATED MODULE: ./src/reconcile/index.ts
+/**
+ * The reconcile module: the three-way comparison of base (state branch), tenant (just read) and
+ * desired (default branch), and the plan an approval pull request shows and `apply` deploys.
+ * Pure: no I/O, no Graph.
+ */
+
+
+
+
+
+
+
+;// CONCATENATED MODULE: ./src/engine/idMap.ts
+
+
+
+
+/** Where a tenant's id map (type -> file name -> id) is kept, next to its files */
+function idMapFile(root, tenant) {
+    return (0,external_node_path_namespaceObject.join)(root, '.tenant-sync', tenant, 'ids.json');
+}
+/** The recorded id map; undefined when none was written yet */
+async function readIdMap(file) {
+    try {
+        return idMapSchema.parse(JSON.parse(await (0,promises_namespaceObject.readFile)(file, 'utf8')));
+    }
+    catch (e) {
+        if (e.code === 'ENOENT')
+            return undefined;
+        throw e;
+    }
+}
+/** Writes the id map with sorted keys, and only when it changed (a no-change backup writes nothing) */
+async function writeIdMap(file, idMap) {
+    const text = normalise_renderJson(idMap);
+    const current = await (0,promises_namespaceObject.readFile)(file, 'utf8').catch(() => undefined);
+    if (current === text)
+        return;
+    await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)(file), { recursive: true });
+    await (0,promises_namespaceObject.writeFile)(`${file}.tmp`, text);
+    await (0,promises_namespaceObject.rename)(`${file}.tmp`, file);
+}
+
 ;// CONCATENATED MODULE: ./src/graph/types.ts
 class GraphError extends Error {
     status;
@@ -60103,7 +61854,7 @@ async function renderType(def, objects, namesByType) {
 async function backupTenant(options) {
     const { tenant, root, graph, log } = options;
     const started = Date.now();
-    const previousIds = await readIdMap(metaDir(options));
+    const previousIds = (await readIdMap(metaFile(options))) ?? {};
     const idMap = {};
     const reports = new Map();
     // Each type is written as soon as it is rendered, while the others are still being read.
@@ -60131,7 +61882,7 @@ async function backupTenant(options) {
     const snapshot = await backup_readSnapshot({ tenant, graph, log, delegated: options.delegated, onType: write });
     // Reports in the catalogue's order, whatever order the types finished in
     const ordered = snapshot.types.map((t) => reports.get(t.def.type));
-    await writeIdMap(metaDir(options), idMap);
+    await writeIdMap(metaFile(options), idMap);
     const totals = {
         types: ordered.length,
         failedTypes: ordered.filter((r) => r.status === 'failed').length,
@@ -60155,28 +61906,8 @@ function backup_objectName(def, raw) {
     const value = raw[def.nameField];
     return typeof value === 'string' && value.trim() !== '' ? value : String(raw[def.key] ?? 'unnamed');
 }
-function metaDir(options) {
-    return options.metaDir ?? (0,external_node_path_namespaceObject.join)(options.root, '.tenant-sync', options.tenant.name);
-}
-async function readIdMap(dir) {
-    try {
-        return JSON.parse(await (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.join)(dir, 'ids.json'), 'utf8'));
-    }
-    catch (e) {
-        if (e.code === 'ENOENT')
-            return {};
-        throw e;
-    }
-}
-async function writeIdMap(dir, idMap) {
-    const file = (0,external_node_path_namespaceObject.join)(dir, 'ids.json');
-    const text = normalise_renderJson(sortRecord(idMap));
-    const current = await (0,promises_namespaceObject.readFile)(file, 'utf8').catch(() => undefined);
-    if (current === text)
-        return;
-    await (0,promises_namespaceObject.mkdir)(dir, { recursive: true });
-    await (0,promises_namespaceObject.writeFile)(`${file}.tmp`, text);
-    await (0,promises_namespaceObject.rename)(`${file}.tmp`, file);
+function metaFile(options) {
+    return options.metaDir ? (0,external_node_path_namespaceObject.join)(options.metaDir, 'ids.json') : idMapFile(options.root, options.tenant.name);
 }
 function sortRecord(record) {
     return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
@@ -75863,34 +77594,6 @@ function aadstsOfBody(body) {
     return body.error_description?.match(/AADSTS(\d+)/)?.[1];
 }
 
-;// CONCATENATED MODULE: ./src/auth/federated.ts
-
-
-/** MSAL's clientAssertion: a fresh OIDC token per token request, masked before anything can print it */
-function federatedClientAssertion(getAssertion, log) {
-    return async () => {
-        const assertion = await getAssertion();
-        log.secret(assertion);
-        return assertion;
-    };
-}
-/**
- * GitHub's OIDC token through the Actions toolkit (ACTIONS_ID_TOKEN_REQUEST_URL and _TOKEN, set
- * when the job has "permissions: id-token: write").
- */
-function githubIdTokenSource(env = process.env, log) {
-    return async (audience) => {
-        if (!env['ACTIONS_ID_TOKEN_REQUEST_URL'] || !env['ACTIONS_ID_TOKEN_REQUEST_TOKEN']) {
-            throw new TenantSyncError('CREDENTIAL_MISSING', 'this job cannot request a GitHub OIDC token for the federated credential', 'Add "permissions: id-token: write" to the job (or workflow), or use auth.method certificate or secret.');
-        }
-        // The request token lets anyone mint OIDC tokens for this job while it runs.
-        log?.secret(env['ACTIONS_ID_TOKEN_REQUEST_TOKEN']);
-        const token = await core.getIDToken(audience);
-        log?.secret(token);
-        return token;
-    };
-}
-
 ;// CONCATENATED MODULE: ./src/auth/servicePrincipal.ts
 
 
@@ -78213,1698 +79916,6 @@ function notes(t) {
     return n.join(', ');
 }
 
-;// CONCATENATED MODULE: ./src/reconcile/canonical.ts
-
-
-/**
- * The bytes renderJson (snapshot/normalise.ts) gives for a value, without its deep copy: the same
- * indentation, keys sorted by code point, undefined properties left out, undefined array elements
- * and non-finite numbers as null, toJSON honoured. Every planned object and the whole plan are
- * hashed through here, so it must be fast, also for a plan of 50,000 objects: the text is fed to
- * the hash in chunks instead of being built as one string. A property test holds it equal to
- * renderJson. Values must not be circular.
- */
-function canonicalJson(value) {
-    let text = '';
-    emit(value, (chunk) => {
-        text += chunk;
-    });
-    return text;
-}
-/** sha256 (hex) of canonicalJson(value), i.e. of the bytes of the file that holds it */
-function canonicalHash(value) {
-    const hash = (0,external_node_crypto_.createHash)('sha256');
-    let buffer = '';
-    emit(value, (chunk) => {
-        buffer += chunk;
-        if (buffer.length >= 1 << 16) {
-            hash.update(buffer, 'utf8');
-            buffer = '';
-        }
-    });
-    hash.update(buffer, 'utf8');
-    return hash.digest('hex');
-}
-function emit(value, write) {
-    if (!canonical_render(value, '', write))
-        write('null');
-    write('\n');
-}
-const NEEDS_CODE_POINT_SORT = /[\ud800-\uffff]/;
-function sortedKeys(obj) {
-    const keys = Object.keys(obj).sort();
-    // UTF-16 order is code point order unless surrogates meet U+E000..U+FFFF.
-    for (const key of keys)
-        if (NEEDS_CODE_POINT_SORT.test(key))
-            return keys.sort(util_compareCodePoints);
-    return keys;
-}
-/** Leaves out what JSON leaves out of an object (undefined, functions, symbols) */
-function isOmitted(value) {
-    const type = typeof value;
-    if (type === 'undefined' || type === 'function' || type === 'symbol')
-        return true;
-    if (type !== 'object' || value === null)
-        return false;
-    const toJSON = value.toJSON;
-    return typeof toJSON === 'function' && isOmitted(toJSON.call(value));
-}
-/** false: nothing written, the value is left out */
-function canonical_render(value, indent, write) {
-    switch (typeof value) {
-        case 'string':
-            write(JSON.stringify(value));
-            return true;
-        case 'number':
-            write(Number.isFinite(value) ? JSON.stringify(value) : 'null');
-            return true;
-        case 'boolean':
-            write(value ? 'true' : 'false');
-            return true;
-        case 'undefined':
-        case 'function':
-        case 'symbol':
-            return false;
-        case 'bigint':
-            throw new TypeError('a BigInt cannot be written as JSON');
-        default:
-            break;
-    }
-    if (value === null) {
-        write('null');
-        return true;
-    }
-    const toJSON = value.toJSON;
-    if (typeof toJSON === 'function')
-        return canonical_render(toJSON.call(value), indent, write);
-    const inner = `${indent}  `;
-    if (Array.isArray(value)) {
-        if (value.length === 0) {
-            write('[]');
-            return true;
-        }
-        write('[\n');
-        for (let i = 0; i < value.length; i++) {
-            write(i > 0 ? `,\n${inner}` : inner);
-            if (!canonical_render(value[i], inner, write))
-                write('null');
-        }
-        write(`\n${indent}]`);
-        return true;
-    }
-    const obj = value;
-    let first = true;
-    for (const key of sortedKeys(obj)) {
-        const item = obj[key];
-        if (isOmitted(item))
-            continue;
-        write(`${first ? '{\n' : ',\n'}${inner}${JSON.stringify(key)}: `);
-        first = false;
-        canonical_render(item, inner, write);
-    }
-    write(first ? '{}' : `\n${indent}}`);
-    return true;
-}
-
-;// CONCATENATED MODULE: ./src/reconcile/diff.ts
-/**
- * Deep equality and a property-level diff of JSON values, for plans a person reads. Pure.
- *
- * - Objects are compared key by key (key order never matters); a property that exists on one side
- *   only is 'added' or 'removed'; an added or removed object is spelled out leaf by leaf, so a new
- *   policy reads as 'conditions.users.includeGroups' rather than one long 'conditions' value.
- * - Arrays of primitives (['All'], group names, ...) are values: one row with the whole array.
- * - Arrays holding objects (assignments, settings) are compared element by element after the
- *   common start and end are set aside: one inserted or removed element is one 'added' or
- *   'removed' row at its index; the same number of differing elements are compared index-wise;
- *   anything else is one row with the whole array.
- * - Properties holding `undefined` count as absent (as in JSON).
- */
-
-function diff_isPlainObject(value) {
-    return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-function definedKeys(obj) {
-    return Object.keys(obj).filter((k) => obj[k] !== undefined);
-}
-/** Structural equality of JSON values; key order is ignored, undefined properties are absent. */
-function deepEqual(a, b) {
-    if (a === b)
-        return true;
-    if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) {
-        // NaN never occurs in JSON; numbers compare by value.
-        return false;
-    }
-    if (Array.isArray(a)) {
-        if (!Array.isArray(b) || a.length !== b.length)
-            return false;
-        for (let i = 0; i < a.length; i++)
-            if (!deepEqual(a[i], b[i]))
-                return false;
-        return true;
-    }
-    if (Array.isArray(b))
-        return false;
-    const ao = a;
-    const bo = b;
-    let count = 0;
-    for (const key in ao) {
-        if (!Object.prototype.hasOwnProperty.call(ao, key))
-            continue;
-        const av = ao[key];
-        if (av === undefined)
-            continue;
-        count++;
-        if (!Object.prototype.hasOwnProperty.call(bo, key) || !deepEqual(av, bo[key]))
-            return false;
-    }
-    let other = 0;
-    for (const key in bo) {
-        if (Object.prototype.hasOwnProperty.call(bo, key) && bo[key] !== undefined)
-            other++;
-    }
-    return count === other;
-}
-const PLAIN_KEY = /^[A-Za-z0-9_@$#-][\w@$#.:-]*$/;
-/** Path of a property under `parent`; keys that would read ambiguously are quoted: a["b c"]. */
-function joinKey(parent, key) {
-    if (!PLAIN_KEY.test(key))
-        return `${parent}[${JSON.stringify(key)}]`;
-    return parent === '' ? key : `${parent}.${key}`;
-}
-function joinIndex(parent, index) {
-    return `${parent}[${index}]`;
-}
-/** The property changes that turn `before` into `after`, in a stable order (keys by code point). */
-function diffValues(before, after) {
-    const out = [];
-    diff(before, after, '', out);
-    return out;
-}
-/**
- * The changes between two objects, either of which may be missing (null): a create lists every
- * property as added, a delete every property as removed.
- */
-function diffObjects(before, after) {
-    return diffValues(before ?? {}, after ?? {});
-}
-function diff(before, after, path, out) {
-    if (deepEqual(before, after))
-        return;
-    if (diff_isPlainObject(before) && diff_isPlainObject(after)) {
-        const keys = new Set([...definedKeys(before), ...definedKeys(after)]);
-        for (const key of [...keys].sort(util_compareCodePoints)) {
-            const b = before[key];
-            const a = after[key];
-            const p = joinKey(path, key);
-            if (b === undefined)
-                added(a, p, out);
-            else if (a === undefined)
-                removed(b, p, out);
-            else
-                diff(b, a, p, out);
-        }
-        return;
-    }
-    if (Array.isArray(before) && Array.isArray(after) && (before.some(isStructured) || after.some(isStructured))) {
-        diffArrays(before, after, path, out);
-        return;
-    }
-    out.push({ path, kind: 'changed', before, after });
-}
-function isStructured(value) {
-    return typeof value === 'object' && value !== null;
-}
-function added(value, path, out) {
-    if (diff_isPlainObject(value) && definedKeys(value).length > 0) {
-        for (const key of definedKeys(value).sort(util_compareCodePoints))
-            added(value[key], joinKey(path, key), out);
-        return;
-    }
-    out.push({ path, kind: 'added', after: value });
-}
-function removed(value, path, out) {
-    if (diff_isPlainObject(value) && definedKeys(value).length > 0) {
-        for (const key of definedKeys(value).sort(util_compareCodePoints))
-            removed(value[key], joinKey(path, key), out);
-        return;
-    }
-    out.push({ path, kind: 'removed', before: value });
-}
-function diffArrays(before, after, path, out) {
-    const shorter = Math.min(before.length, after.length);
-    let start = 0;
-    while (start < shorter && deepEqual(before[start], after[start]))
-        start++;
-    let end = 0;
-    while (end < shorter - start &&
-        deepEqual(before[before.length - 1 - end], after[after.length - 1 - end])) {
-        end++;
-    }
-    const removedCount = before.length - start - end;
-    const addedCount = after.length - start - end;
-    if (removedCount === addedCount) {
-        for (let i = start; i < start + removedCount; i++)
-            diff(before[i], after[i], joinIndex(path, i), out);
-    }
-    else if (removedCount === 0) {
-        for (let i = start; i < start + addedCount; i++)
-            out.push({ path: joinIndex(path, i), kind: 'added', after: after[i] });
-    }
-    else if (addedCount === 0) {
-        for (let i = start; i < start + removedCount; i++) {
-            out.push({ path: joinIndex(path, i), kind: 'removed', before: before[i] });
-        }
-    }
-    else {
-        out.push({ path, kind: 'changed', before, after });
-    }
-}
-
-;// CONCATENATED MODULE: ./src/reconcile/messages.ts
-const messages_messages = {
-    // Header and counts
-    'plan.title': 'tenant-sync plan for {tenant}',
-    'plan.intro': 'Merging this pull request deploys exactly the changes below to the tenant; each object is checked first against the version it was planned from. Closing it rejects them. Closing it with the label `tenant-sync:revert` also resets the repository to the tenant\u2019s state for these objects.',
-    'plan.empty': 'Nothing to change in the tenant.',
-    'plan.skipped': 'Not compared this time, nothing is proposed for them: {types}.',
-    'plan.hash': 'Plan {hash}',
-    'plan.artifact': 'The complete plan is in the `{artifact}` artifact.',
-    'plan.truncated': 'This description was cut to stay within GitHub\u2019s size limit; the complete plan is in the `{artifact}` artifact.',
-    'counts.creates': 'Creates',
-    'counts.updates': 'Updates',
-    'counts.deletes': 'Deletes',
-    'counts.conflicts': 'Conflicts',
-    'counts.errors': 'Errors',
-    'counts.held': 'Held deletes',
-    'counts.drift': 'Drift',
-    // Sections
-    'section.errors': 'Errors',
-    'section.conflicts': 'Conflicts',
-    'section.held': 'Deletes held back',
-    'section.drift': 'Changes made in the tenant',
-    'section.more': '\u2026 and {count} more; see the `{artifact}` artifact.',
-    'section.omitted': '{count} entries left out to keep this description within GitHub\u2019s size limit; see the `{artifact}` artifact.',
-    // Per type
-    'type.summary': '{title}: {creates} to create, {updates} to update, {deletes} to delete',
-    'type.namesOnly': 'Property details left out to keep this description within GitHub\u2019s size limit; see the `{artifact}` artifact.',
-    'type.countsOnly': 'The list of objects is left out to keep this description within GitHub\u2019s size limit; see the `{artifact}` artifact.',
-    // Items
-    'action.create': 'Create',
-    'action.update': 'Update',
-    'action.delete': 'Delete',
-    'item.renamed': 'renamed from {previous}',
-    'item.remediation': 'puts back the repository\u2019s version of a change made in the tenant (drift policy remediate)',
-    'item.deleteWarning': '**This object will be deleted from the tenant.**',
-    'item.noChanges': 'No property changes.',
-    'table.property': 'property',
-    'table.before': 'before',
-    'table.after': 'after',
-    'value.absent': '\u2014',
-    'value.truncated': '\u2026 ({length} characters, see the `{artifact}` artifact)',
-    'value.root': '(object)',
-    // Conflicts
-    'conflict.both-changed': 'Changed in the tenant and in the repository, differently.',
-    'conflict.changed-in-tenant-deleted-in-repo': 'Changed in the tenant, deleted in the repository.',
-    'conflict.deleted-in-tenant-changed-in-repo': 'Deleted in the tenant, changed in the repository.',
-    'conflict.created-in-both': 'Created in the tenant and in the repository, differently.',
-    'conflict.name-taken': 'The repository gives it the name of another object in the tenant.',
-    'conflict.fix': 'Decide which version is right: make the file in the repository equal to the tenant\u2019s version to keep the tenant\u2019s, or change the object in the tenant back to the last recorded version to keep the repository\u2019s.',
-    'conflict.tenantChanges': 'In the tenant',
-    'conflict.repoChanges': 'In the repository',
-    // Drift
-    'drift.changed': 'changed in the tenant',
-    'drift.created': 'created in the tenant',
-    'drift.deleted': 'deleted in the tenant',
-    'drift.adopt': 'Taken into the repository (drift policy adopt).',
-    'drift.remediate': 'Proposed above to be put back to the repository\u2019s version (drift policy remediate).',
-    'drift.report': 'Reported only (drift policy report): neither the repository nor the tenant is changed.',
-    // Errors
-    'side.desired': 'repository',
-    'side.tenant': 'tenant',
-    'error.duplicate-name': '{count} objects of {title} in the {side} are named {name}: {files}.',
-    'error.duplicate-name.fix': 'Give each object its own name (in the tenant, or in the repository files); until then nothing is planned for objects with this name.',
-    'error.missing-reference': '{file} refers at {path} to {value} ({targetTitle}), which is not in the repository.',
-    'error.missing-reference.fix': 'Correct the name, or add the object it names; until then the object is not planned.',
-    'error.ambiguous-reference': '{file} refers at {path} to {value} ({targetTitle}), a name that several objects share.',
-    'error.ambiguous-reference.fix': 'Give those objects distinct names; until then the object is not planned.',
-    'error.still-referenced': '{title} {name} is deleted in the repository but still referred to by {referrers}.',
-    'error.still-referenced.fix': 'Remove the references first, or keep the object.',
-    'error.read-only': '{title} {name} is built-in, cannot be changed.',
-    'error.read-only.fix': 'Restore the file to the tenant\u2019s version (built-in objects follow the tenant).',
-    'error.not-writable': '{title} cannot be changed by tenant-sync; {name} differs from the tenant.',
-    'error.not-writable.fix': 'Restore the file to the tenant\u2019s version, and make the change in the tenant itself.',
-    'error.cannot-create': '{title} {name} cannot be created by tenant-sync.',
-    'error.cannot-create.fix': 'Create the object in the tenant, or remove the file.',
-    'error.cannot-delete': '{title} {name} cannot be deleted by tenant-sync.',
-    'error.cannot-delete.fix': 'Restore the file, or delete the object in the tenant itself.',
-    // Delete guard
-    'held.message': 'The plan would delete {count} of the {total} {title} in the tenant, more than the delete guard allows ({limit}: the larger of delete-guard.min-count {minCount} and delete-guard.max-share {share}%). All {count} deletes of this type are held back.',
-    'held.fix': 'If these deletes are intended, set delete-guard.allow: true (or raise delete-guard.max-share or delete-guard.min-count) for this tenant in tenant-sync.yml and sync again; otherwise restore the deleted files.',
-};
-/** The text of `key` with its `{placeholders}` filled; unknown placeholders stay as written. */
-function messages_format(key, params = {}, catalogue = messages_messages) {
-    return catalogue[key].replace(/\{(\w+)\}/g, (whole, name) => Object.prototype.hasOwnProperty.call(params, name) ? String(params[name]) : whole);
-}
-/** Plain text (plan.json, logs): names and referenced values in quotes. */
-const plainText = (key, value) => typeof value === 'string' && (key === 'name' || key === 'value') ? `\u2018${value}\u2019` : String(value);
-function decorateAll(params, decorate) {
-    const out = {};
-    for (const [key, value] of Object.entries(params))
-        out[key] = decorate(key, value);
-    return out;
-}
-/** The message and fix of a plan error, from its kind and params (see PlanError). */
-function messages_errorTexts(kind, side, params, catalogue = messages_messages, decorate = plainText) {
-    const all = { ...decorateAll(params, decorate), side: messages_format(`side.${side}`, {}, catalogue) };
-    return { message: messages_format(`error.${kind}`, all, catalogue), fix: messages_format(`error.${kind}.fix`, all, catalogue) };
-}
-/** The message and fix of deletes held back by the delete guard. */
-function messages_heldTexts(params, catalogue = messages_messages, decorate = plainText) {
-    const all = decorateAll(params, decorate);
-    return { message: messages_format('held.message', all, catalogue), fix: messages_format('held.fix', all, catalogue) };
-}
-
-;// CONCATENATED MODULE: ./src/reconcile/plan.ts
-
-
-/**
- * The plan: what an approval would write to the tenant, as data. It is stored as plan.json (an
- * artifact, and what `apply` deploys from) and rendered as the approval pull request's body
- * (markdown.ts). Everything in it is deterministic: the same three trees give the same bytes and
- * the same planHash, so a rerun with nothing new changes nothing.
- */
-const PLAN_VERSION = 1;
-const jsonObjectSchema = record(schemas_string(), unknown());
-const sha256Schema = schemas_string().regex(/^[0-9a-f]{64}$/, 'a SHA-256 in lower-case hex');
-const propertyChangeSchema = object({
-    /** 'conditions.users.includeGroups', 'assignments[2].target'; see diff.ts */
-    path: schemas_string(),
-    kind: schemas_enum(['added', 'removed', 'changed']),
-    /** Absent when added */
-    before: unknown().optional(),
-    /** Absent when removed */
-    after: unknown().optional(),
-});
-const driftPolicySchema = schemas_enum(['adopt', 'remediate', 'report']);
-const itemCommon = {
-    /** 'repository': the default branch changed it; 'remediation': puts back a change made in the tenant */
-    origin: schemas_enum(['repository', 'remediation']),
-    type: schemas_string(),
-    /** The object's display name (def.nameField) after the change; its name in the tenant for deletes */
-    name: schemas_string(),
-    /** The file (without .json) in the repository; for deletes the file it had on the state branch */
-    file: schemas_string(),
-    /** Its property changes, tenant (before) -> desired (after) */
-    changes: array(propertyChangeSchema),
-};
-const planItemSchema = discriminatedUnion('action', [
-    object({
-        action: literal('create'),
-        ...itemCommon,
-        /** Nothing in the tenant yet */
-        id: schemas_null(),
-        tenantFile: schemas_null(),
-        /** null: the object must still be absent when the plan is applied */
-        tenantHash: schemas_null(),
-        before: schemas_null(),
-        after: jsonObjectSchema,
-    }),
-    object({
-        action: literal('update'),
-        ...itemCommon,
-        /** The tenant's name when the change renames the object */
-        previousName: schemas_string().optional(),
-        /** The tenant's id (from the id map); null when the map does not know it */
-        id: schemas_string().nullable(),
-        /** The object's file on the state branch */
-        tenantFile: schemas_string(),
-        /** sha256 of renderJson(before): the tenant's version the change was planned against */
-        tenantHash: sha256Schema,
-        before: jsonObjectSchema,
-        after: jsonObjectSchema,
-    }),
-    object({
-        action: literal('delete'),
-        ...itemCommon,
-        id: schemas_string().nullable(),
-        tenantFile: schemas_string(),
-        tenantHash: sha256Schema,
-        before: jsonObjectSchema,
-        after: schemas_null(),
-    }),
-]);
-const conflictKindSchema = schemas_enum([
-    'both-changed',
-    'changed-in-tenant-deleted-in-repo',
-    'deleted-in-tenant-changed-in-repo',
-    'created-in-both',
-    'name-taken',
-]);
-const filesSchema = object({
-    base: schemas_string().nullable(),
-    tenant: schemas_string().nullable(),
-    desired: schemas_string().nullable(),
-});
-const conflictSchema = object({
-    kind: conflictKindSchema,
-    type: schemas_string(),
-    name: schemas_string(),
-    files: filesSchema,
-    id: schemas_string().nullable(),
-    /** sha256 of the tenant's version, null when the tenant has none */
-    tenantHash: sha256Schema.nullable(),
-    /** last recorded -> tenant (or repository -> tenant when nothing was recorded) */
-    tenantChanges: array(propertyChangeSchema),
-    /** last recorded -> repository (or tenant -> repository when nothing was recorded) */
-    repoChanges: array(propertyChangeSchema),
-    message: schemas_string(),
-    fix: schemas_string(),
-});
-const planErrorKindSchema = schemas_enum([
-    'duplicate-name',
-    'missing-reference',
-    'ambiguous-reference',
-    'still-referenced',
-    'read-only',
-    'not-writable',
-    'cannot-create',
-    'cannot-delete',
-]);
-/** Stable codes; each has (or is to get) a page docs/troubleshooting/<code>.md */
-const planErrorCodeSchema = schemas_enum(['DUPLICATE_NAME', 'REFERENCE_UNRESOLVED', 'READ_ONLY_OBJECT', 'WRITE_NOT_SUPPORTED']);
-const planErrorSchema = object({
-    code: planErrorCodeSchema,
-    kind: planErrorKindSchema,
-    type: schemas_string(),
-    /** The object's display name, when the error is about one object */
-    name: schemas_string().nullable(),
-    /** Files (without .json) concerned */
-    files: array(schemas_string()),
-    /** Where the files are: desired (the default branch) or tenant (the state branch) */
-    side: schemas_enum(['desired', 'tenant']),
-    /** The values the message is made from (messages.ts), to render it in another language */
-    params: record(schemas_string(), union([schemas_string(), schemas_number()])),
-    message: schemas_string(),
-    fix: schemas_string(),
-});
-const heldDeletesSchema = object({
-    code: literal('DELETE_GUARD'),
-    type: schemas_string(),
-    /** Deletes planned for the type */
-    count: schemas_int().min(0),
-    /** The most the guard allows: max(min-count, floor(max-share * tenantObjects)) */
-    limit: schemas_int().min(0),
-    /** Objects of the type in the tenant */
-    tenantObjects: schemas_int().min(0),
-    maxShare: schemas_number(),
-    minCount: schemas_int().min(0),
-    params: record(schemas_string(), union([schemas_string(), schemas_number()])),
-    message: schemas_string(),
-    fix: schemas_string(),
-    /** The deletes held back, as they would have been planned */
-    items: array(planItemSchema),
-});
-const driftEntrySchema = object({
-    type: schemas_string(),
-    name: schemas_string(),
-    kind: schemas_enum(['changed', 'created', 'deleted']),
-    /** What the drift policy did with it */
-    action: driftPolicySchema,
-    /** The file in the repository (desired), null when the repository has none */
-    file: schemas_string().nullable(),
-    /** The file on the state branch, null when the tenant has none */
-    tenantFile: schemas_string().nullable(),
-    /** last recorded -> tenant */
-    changes: array(propertyChangeSchema),
-});
-const planCountsSchema = object({
-    creates: schemas_int().min(0),
-    updates: schemas_int().min(0),
-    deletes: schemas_int().min(0),
-    conflicts: schemas_int().min(0),
-    errors: schemas_int().min(0),
-    /** Deletes held back by the delete guard (objects, not types) */
-    held: schemas_int().min(0),
-    drift: schemas_int().min(0),
-    unchanged: schemas_int().min(0),
-});
-const planTypeSchema = object({
-    type: schemas_string(),
-    title: schemas_string(),
-    workload: schemas_string(),
-    /** Objects of the type in the tenant */
-    tenantObjects: schemas_int().min(0),
-});
-const planSchema = object({
-    version: literal(PLAN_VERSION),
-    tenant: schemas_string(),
-    driftPolicy: driftPolicySchema,
-    /** Types compared, in dependency order */
-    types: array(planTypeSchema),
-    /** Types left out of the comparison (read failed, invalid files): nothing is planned for them */
-    skippedTypes: array(object({ type: schemas_string(), title: schemas_string() })),
-    counts: planCountsSchema,
-    /** What approval writes: per type in dependency order, then create, update, delete, then by name */
-    items: array(planItemSchema),
-    conflicts: array(conflictSchema),
-    errors: array(planErrorSchema),
-    held: array(heldDeletesSchema),
-    drift: array(driftEntrySchema),
-});
-/**
- * sha256 of the bytes a file holding `object` has (renderJson, snapshot/normalise.ts): how a
- * tenant's version is pinned. Deploy hashes the object it reads back the same way.
- */
-function objectHash(object) {
-    return canonicalHash(object);
-}
-/** A stable hash of the whole plan (sorted keys; the same for a plan read back from plan.json). */
-function plan_planHash(plan) {
-    return objectHash(plan);
-}
-/** Reads plan.json back; throws a ZodError naming what is wrong. */
-function parsePlan(value) {
-    return planSchema.parse(value);
-}
-/** Nothing for a person to review: no write, no conflict, no error, no held delete. */
-function isEmptyPlan(plan) {
-    return plan.items.length === 0 && plan.conflicts.length === 0 && plan.errors.length === 0 && plan.held.length === 0;
-}
-
-;// CONCATENATED MODULE: ./src/reconcile/tree.ts
-
-
-/**
- * What reconcile compares: three trees of one tenant, each type -> its objects exactly as the
- * files hold them (normalised, references by name).
- *
- * - A type that is not a key of the tenant tree or of the desired tree is treated as not read and
- *   left out of the comparison (never as empty: that would plan deletes). Pass an empty list for a
- *   type that was read and has no objects.
- * - A type missing from base simply has no recorded history (first sync).
- */
-const treeEntrySchema = object({
-    /** The file name without '.json' (not a path) */
-    file: schemas_string().min(1),
-    object: record(schemas_string(), unknown()),
-});
-/** type -> entries */
-const treeSchema = record(schemas_string(), array(treeEntrySchema));
-/** type -> file name (without .json) -> id in the tenant, as the backup records it */
-const idMapSchema = record(schemas_string(), record(schemas_string(), schemas_string()));
-/**
- * The tree of a tenant folder read with readTenantTree: files become bare file names. Types with
- * errors in their files (`invalidTypes`) are left out, so reconcile does not compare them; pass
- * them in `unreadTypes` too, to name them in the plan.
- */
-function treeFromTenantTree(tree) {
-    const out = {};
-    for (const [type, files] of tree.objects) {
-        if (tree.invalidTypes.has(type))
-            continue;
-        out[type] = files.map(({ file, object }) => ({ file: tree_baseName(file), object }));
-    }
-    return out;
-}
-/** 'tenants/contoso/entra/namedLocations/HQ.json' -> 'HQ' */
-function tree_baseName(path) {
-    const name = path.slice(path.lastIndexOf('/') + 1);
-    return name.toLowerCase().endsWith(FILE_EXTENSION) ? name.slice(0, -FILE_EXTENSION.length) : name;
-}
-function tree_hasOwn(obj, key) {
-    return Object.prototype.hasOwnProperty.call(obj, key);
-}
-/** tree[type], or undefined when the type is not a key of the tree (never a prototype property) */
-function entriesOf(tree, type) {
-    return tree_hasOwn(tree, type) ? tree[type] : undefined;
-}
-function idOf(map, type, file) {
-    if (!map || !tree_hasOwn(map, type))
-        return undefined;
-    const files = map[type];
-    return tree_hasOwn(files, file) ? files[file] : undefined;
-}
-
-;// CONCATENATED MODULE: ./src/reconcile/reconcile.ts
-
-
-
-
-
-
-
-
-
-
-const NO_INTENT = { kind: 'none' };
-function reconcile_reconcile(input) {
-    const policy = input.drift ?? 'adopt';
-    const guard = deleteGuardSchema.parse(input.deleteGuard ?? {});
-    const unread = new Set(input.unreadTypes ?? []);
-    const baseIds = input.baseIdMap ?? input.idMap;
-    const states = [];
-    const skippedTypes = [];
-    const seen = new Set();
-    for (const def of input.defs) {
-        if (seen.has(def.type))
-            continue;
-        seen.add(def.type);
-        const tenantList = entriesOf(input.tenant, def.type);
-        const desiredList = entriesOf(input.desired, def.type);
-        if (unread.has(def.type) || tenantList === undefined || desiredList === undefined) {
-            skippedTypes.push({ type: def.type, title: def.title });
-            continue;
-        }
-        const B = toEntries(def, entriesOf(input.base, def.type) ?? [], baseIds);
-        const T = toEntries(def, tenantList, input.idMap);
-        const D = toEntries(def, desiredList, undefined);
-        states.push(compareType(def, B, T, D, policy));
-    }
-    const byType = new Map(states.map((s) => [s.def.type, s]));
-    checkReferences(states, byType);
-    for (const state of states)
-        checkWrites(state);
-    for (const state of states)
-        reconcile_settle(state);
-    for (const state of states)
-        if (state.def.kind === 'collection')
-            checkNameCollisions(state);
-    // Plan items, then the delete guard
-    const items = [];
-    const held = [];
-    for (const state of states) {
-        const typeItems = state.recs.flatMap((r) => (r.item ? [r.item] : []));
-        typeItems.sort(compareItems);
-        const deletes = typeItems.filter((i) => i.action === 'delete');
-        const limit = Math.max(guard['min-count'], Math.floor(guard['max-share'] * state.tenantCount + 1e-9));
-        if (!guard.allow && deletes.length > limit) {
-            for (const rec of state.recs)
-                if (rec.item?.action === 'delete')
-                    rec.held = true;
-            const params = {
-                count: deletes.length,
-                total: state.tenantCount,
-                title: state.def.title,
-                type: state.def.type,
-                limit,
-                minCount: guard['min-count'],
-                share: Math.round(guard['max-share'] * 10000) / 100,
-            };
-            held.push({
-                code: 'DELETE_GUARD',
-                type: state.def.type,
-                count: deletes.length,
-                limit,
-                tenantObjects: state.tenantCount,
-                maxShare: guard['max-share'],
-                minCount: guard['min-count'],
-                params,
-                ...messages_heldTexts(params),
-                items: deletes,
-            });
-            items.push(...typeItems.filter((i) => i.action !== 'delete'));
-        }
-        else {
-            items.push(...typeItems);
-        }
-    }
-    const errors = [];
-    const conflicts = [];
-    const drift = [];
-    const objects = [];
-    const adoption = [];
-    const adoptionWrites = [];
-    let unchanged = 0;
-    for (const state of states) {
-        errors.push(...state.errors.sort(compareErrors));
-        for (const rec of state.recs) {
-            if (!rec.tenant && !rec.desired)
-                continue;
-            const name = recName(rec);
-            if (rec.classification === 'unchanged')
-                unchanged++;
-            if (rec.classification === 'conflict')
-                conflicts.push(conflictOf(state.def, rec, name));
-            if (isDrift(rec.classification))
-                drift.push(driftOf(state.def, rec, name, policy));
-            objects.push({
-                type: state.def.type,
-                name,
-                classification: rec.classification,
-                conflict: rec.conflict,
-                files: { base: rec.base?.file ?? null, tenant: rec.tenant?.file ?? null, desired: rec.desired?.file ?? null },
-                id: rec.tenant?.id ?? null,
-                planned: rec.item?.action ?? null,
-                held: rec.held,
-                adopted: rec.intent.kind === 'adopt',
-            });
-        }
-        const ops = adoptionOf(state);
-        adoption.push(...ops.filter((o) => o.object === null));
-        adoptionWrites.push(...ops.filter((o) => o.object !== null));
-    }
-    adoption.push(...adoptionWrites);
-    const count = (action) => items.filter((i) => i.action === action).length;
-    const plan = {
-        version: PLAN_VERSION,
-        tenant: input.tenantName,
-        driftPolicy: policy,
-        types: states.map((s) => ({ type: s.def.type, title: s.def.title, workload: s.def.workload, tenantObjects: s.tenantCount })),
-        skippedTypes,
-        counts: {
-            creates: count('create'),
-            updates: count('update'),
-            deletes: count('delete'),
-            conflicts: conflicts.length,
-            errors: errors.length,
-            held: held.reduce((n, h) => n + h.count, 0),
-            drift: drift.length,
-            unchanged,
-        },
-        items,
-        conflicts,
-        errors,
-        held,
-        drift,
-    };
-    return { plan, objects, adoption };
-}
-// ---------------------------------------------------------------------------------------------
-// Entries and matching
-function nameOf(def, object, file) {
-    if (def.kind === 'singleton')
-        return def.singletonName ?? def.title;
-    const value = object[def.nameField];
-    if (typeof value === 'string' && value !== '')
-        return value;
-    if (typeof value === 'number' || typeof value === 'boolean')
-        return String(value);
-    return file;
-}
-function toEntries(def, list, ids) {
-    const entries = list.map(({ file, object }) => ({
-        file,
-        object,
-        name: nameOf(def, object, file),
-        id: idOf(ids, def.type, file),
-    }));
-    // Input order never matters; ties (the same file twice, which a tree should not hold) by content.
-    return entries.sort((a, b) => util_compareCodePoints(a.file, b.file) ||
-        util_compareCodePoints(a.name, b.name) ||
-        util_compareCodePoints(canonicalJson(a.object), canonicalJson(b.object)));
-}
-function countNames(entries) {
-    const counts = new Map();
-    for (const e of entries)
-        counts.set(e.name, (counts.get(e.name) ?? 0) + 1);
-    return counts;
-}
-/** name -> the entry, for names that occur exactly once */
-function uniqueByName(entries) {
-    const counts = countNames(entries);
-    const out = new Map();
-    for (const e of entries)
-        if (counts.get(e.name) === 1)
-            out.set(e.name, e);
-    return out;
-}
-const NO_ERRORS = [];
-function newRec(base, tenant, desired) {
-    return {
-        base,
-        tenant,
-        desired,
-        excluded: false,
-        classification: 'unchanged',
-        conflict: null,
-        intent: NO_INTENT,
-        errors: NO_ERRORS,
-        item: undefined,
-        held: false,
-    };
-}
-function compareType(def, B, T, D, policy) {
-    const recs = [];
-    const recOfBase = new Map();
-    const tenantNames = countNames(T);
-    const desiredNames = countNames(D);
-    // 1. tenant <-> base by id
-    const baseById = new Map();
-    for (const b of B)
-        if (b.id !== undefined && !baseById.has(b.id))
-            baseById.set(b.id, b);
-    const unmatchedT = [];
-    for (const t of T) {
-        const b = t.id === undefined ? undefined : baseById.get(t.id);
-        if (b && !recOfBase.has(b)) {
-            const rec = newRec(b, t, undefined);
-            recOfBase.set(b, rec);
-            recs.push(rec);
-        }
-        else
-            unmatchedT.push(t);
-    }
-    // 2. by name, among what is left
-    const freeBase = uniqueByName(B.filter((b) => !recOfBase.has(b)));
-    for (const t of unmatchedT) {
-        const b = tenantNames.get(t.name) === 1 ? freeBase.get(t.name) : undefined;
-        if (b && !recOfBase.has(b)) {
-            const rec = newRec(b, t, undefined);
-            recOfBase.set(b, rec);
-            recs.push(rec);
-        }
-        else
-            recs.push(newRec(undefined, t, undefined));
-    }
-    for (const b of B) {
-        if (recOfBase.has(b))
-            continue;
-        const rec = newRec(b, undefined, undefined);
-        recOfBase.set(b, rec);
-        recs.push(rec);
-    }
-    // 3. desired <-> base by name, then by file
-    const baseByName = uniqueByName(B);
-    const baseByFile = new Map();
-    for (const b of B)
-        if (!baseByFile.has(b.file))
-            baseByFile.set(b.file, b);
-    let left = [];
-    for (const d of D) {
-        const b = desiredNames.get(d.name) === 1 ? baseByName.get(d.name) : undefined;
-        const rec = b && recOfBase.get(b);
-        if (rec && !rec.desired)
-            rec.desired = d;
-        else
-            left.push(d);
-    }
-    left = left.filter((d) => {
-        const b = baseByFile.get(d.file);
-        const rec = b && recOfBase.get(b);
-        if (rec && !rec.desired) {
-            rec.desired = d;
-            return false;
-        }
-        return true;
-    });
-    // 4. desired <-> objects new in the tenant, by name only: without a recorded version, a shared
-    // file name is no evidence that two differently named objects are one.
-    const tenantOnlyByName = new Map();
-    for (const r of recs) {
-        if (!r.base && r.tenant && tenantNames.get(r.tenant.name) === 1)
-            tenantOnlyByName.set(r.tenant.name, r);
-    }
-    for (const d of left) {
-        const rec = desiredNames.get(d.name) === 1 ? tenantOnlyByName.get(d.name) : undefined;
-        if (rec && !rec.desired)
-            rec.desired = d;
-        else
-            recs.push(newRec(undefined, undefined, d));
-    }
-    // Duplicate names: errors, and every object carrying such a name on any side is left out.
-    const errors = [];
-    const excludedNames = new Set();
-    for (const [side, entries, counts] of [
-        ['tenant', T, tenantNames],
-        ['desired', D, desiredNames],
-    ]) {
-        for (const [name, n] of counts) {
-            if (n < 2)
-                continue;
-            excludedNames.add(name);
-            const files = entries.filter((e) => e.name === name).map((e) => e.file);
-            errors.push(makeError('duplicate-name', def, name, files, side, {
-                count: n,
-                title: def.title,
-                name,
-                files: files.map((f) => `${f}.json`).join(', '),
-            }));
-        }
-    }
-    for (const rec of recs) {
-        if (excludedNames.size > 0 &&
-            ((rec.base && excludedNames.has(rec.base.name)) ||
-                (rec.tenant && excludedNames.has(rec.tenant.name)) ||
-                (rec.desired && excludedNames.has(rec.desired.name)))) {
-            rec.excluded = true;
-            rec.classification = 'error';
-        }
-        else
-            classify(rec, policy);
-    }
-    recs.sort((a, b) => util_compareCodePoints(recName(a), recName(b)) || util_compareCodePoints(recFile(a), recFile(b)));
-    return { def, recs, tenantCount: T.length, errors, desiredNames };
-}
-function recName(rec) {
-    return (rec.desired ?? rec.tenant ?? rec.base).name;
-}
-function recFile(rec) {
-    return (rec.desired ?? rec.tenant ?? rec.base).file;
-}
-// ---------------------------------------------------------------------------------------------
-// Classification
-/** Intents, made once: classify runs for every object. */
-const ADOPT = { kind: 'adopt' };
-const INTENTS = {
-    repository: {
-        create: { kind: 'write', action: 'create', origin: 'repository' },
-        update: { kind: 'write', action: 'update', origin: 'repository' },
-        delete: { kind: 'write', action: 'delete', origin: 'repository' },
-    },
-    remediation: {
-        create: { kind: 'write', action: 'create', origin: 'remediation' },
-        update: { kind: 'write', action: 'update', origin: 'remediation' },
-        delete: { kind: 'write', action: 'delete', origin: 'remediation' },
-    },
-};
-function driftIntent(policy, action) {
-    return policy === 'adopt' ? ADOPT : policy === 'remediate' ? INTENTS.remediation[action] : NO_INTENT;
-}
-function setState(rec, classification, intent, conflict) {
-    rec.classification = classification;
-    rec.intent = intent;
-    rec.conflict = conflict;
-}
-function classify(rec, policy) {
-    const { base: b, tenant: t, desired: d } = rec;
-    if (b && t && d) {
-        const tenantSame = deepEqual(t.object, b.object);
-        const desiredSame = deepEqual(d.object, b.object);
-        if (tenantSame && desiredSame)
-            setState(rec, 'unchanged', NO_INTENT, null);
-        else if (desiredSame)
-            setState(rec, 'drift', driftIntent(policy, 'update'), null);
-        else if (tenantSame)
-            setState(rec, 'change', INTENTS.repository.update, null);
-        else if (deepEqual(t.object, d.object))
-            setState(rec, 'unchanged', NO_INTENT, null);
-        else
-            setState(rec, 'conflict', NO_INTENT, 'both-changed');
-    }
-    else if (b && d) {
-        if (deepEqual(d.object, b.object))
-            setState(rec, 'deleted-in-tenant', driftIntent(policy, 'create'), null);
-        else
-            setState(rec, 'conflict', NO_INTENT, 'deleted-in-tenant-changed-in-repo');
-    }
-    else if (b && t) {
-        if (deepEqual(t.object, b.object))
-            setState(rec, 'deleted-in-repo', INTENTS.repository.delete, null);
-        else
-            setState(rec, 'conflict', NO_INTENT, 'changed-in-tenant-deleted-in-repo');
-    }
-    else if (t && d) {
-        if (deepEqual(t.object, d.object))
-            setState(rec, 'unchanged', NO_INTENT, null);
-        else
-            setState(rec, 'conflict', NO_INTENT, 'created-in-both');
-    }
-    else if (t) {
-        setState(rec, 'created-in-tenant', driftIntent(policy, 'delete'), null);
-    }
-    else if (d) {
-        setState(rec, 'created-in-repo', INTENTS.repository.create, null);
-    }
-    else {
-        setState(rec, 'unchanged', NO_INTENT, null);
-    }
-}
-function isDrift(c) {
-    return c === 'drift' || c === 'created-in-tenant' || c === 'deleted-in-tenant';
-}
-// ---------------------------------------------------------------------------------------------
-// Checks
-const CODES = {
-    'duplicate-name': 'DUPLICATE_NAME',
-    'missing-reference': 'REFERENCE_UNRESOLVED',
-    'ambiguous-reference': 'REFERENCE_UNRESOLVED',
-    'still-referenced': 'REFERENCE_UNRESOLVED',
-    'read-only': 'READ_ONLY_OBJECT',
-    'not-writable': 'WRITE_NOT_SUPPORTED',
-    'cannot-create': 'WRITE_NOT_SUPPORTED',
-    'cannot-delete': 'WRITE_NOT_SUPPORTED',
-};
-function makeError(kind, def, name, files, side, params) {
-    return { code: CODES[kind], kind, type: def.type, name, files, side, params, ...messages_errorTexts(kind, side, params) };
-}
-function fail(state, rec, error) {
-    if (rec.errors === NO_ERRORS)
-        rec.errors = [];
-    rec.errors.push(error);
-    state.errors.push(error);
-}
-/**
- * References by name in the desired objects must name exactly one object of the target type in the
- * desired tree. Targets that are not compared here (lookups such as groups and users, types not
- * enabled or not read) cannot be checked and are skipped. An object deleted in the repository that
- * desired objects still name is an error too.
- */
-function checkReferences(states, byType) {
-    /** target type -> missing name -> referrers */
-    const missing = new Map();
-    for (const state of states) {
-        const refs = state.def.references
-            .filter((r) => byType.has(r.target))
-            .map((ref) => ({ ref, tokens: parsePath(ref.path), keywords: new Set(ref.keywords) }));
-        if (refs.length === 0)
-            continue;
-        for (const rec of state.recs) {
-            const d = rec.desired;
-            if (!d || rec.excluded)
-                continue;
-            for (const { ref, tokens, keywords } of refs) {
-                const target = byType.get(ref.target);
-                for (const visit of resolvePath(d.object, tokens)) {
-                    const value = visit.kind === 'property' ? visit.container[visit.key] : visit.container[visit.index];
-                    if (typeof value !== 'string' || keywords.has(value))
-                        continue;
-                    const n = target.desiredNames.get(value) ?? 0;
-                    if (n === 1)
-                        continue;
-                    fail(state, rec, makeError(n === 0 ? 'missing-reference' : 'ambiguous-reference', state.def, d.name, [d.file], 'desired', {
-                        file: `${d.file}.json`,
-                        path: visit.at,
-                        target: ref.target,
-                        targetTitle: target.def.title,
-                        value,
-                        title: state.def.title,
-                        name: d.name,
-                    }));
-                    if (n === 0) {
-                        let names = missing.get(ref.target);
-                        if (!names)
-                            missing.set(ref.target, (names = new Map()));
-                        const referrers = names.get(value) ?? [];
-                        referrers.push(`${state.def.title} \u2018${d.name}\u2019`);
-                        names.set(value, referrers);
-                    }
-                }
-            }
-        }
-    }
-    for (const [type, names] of missing) {
-        const state = byType.get(type);
-        for (const rec of state.recs) {
-            if (rec.excluded || !rec.tenant || rec.intent.kind !== 'write' || rec.intent.action !== 'delete')
-                continue;
-            const referrers = names.get(rec.tenant.name);
-            if (!referrers)
-                continue;
-            const unique = [...new Set(referrers)].sort(util_compareCodePoints);
-            fail(state, rec, makeError('still-referenced', state.def, rec.tenant.name, [rec.tenant.file], 'desired', {
-                title: state.def.title,
-                name: rec.tenant.name,
-                referrers: unique.join(', '),
-            }));
-        }
-    }
-}
-/** Built-in objects and types or operations Graph does not offer are never planned for write. */
-function checkWrites(state) {
-    const { def } = state;
-    for (const rec of state.recs) {
-        if (rec.excluded || rec.intent.kind !== 'write')
-            continue;
-        const { action } = rec.intent;
-        const name = recName(rec);
-        const files = [...new Set([rec.desired?.file, rec.tenant?.file].filter((f) => f !== undefined))];
-        const params = { title: def.title, name, type: def.type };
-        const readOnly = [rec.tenant, rec.desired, rec.base].some((e) => e !== undefined && isReadOnlyObject(def, e.object));
-        if (readOnly)
-            fail(state, rec, makeError('read-only', def, name, files, 'desired', params));
-        else if (!def.write)
-            fail(state, rec, makeError('not-writable', def, name, files, 'desired', params));
-        else if (action === 'create' && (def.kind === 'singleton' || !def.write.create)) {
-            fail(state, rec, makeError('cannot-create', def, name, files, 'desired', params));
-        }
-        else if (action === 'delete' && (def.kind === 'singleton' || !def.write.delete)) {
-            fail(state, rec, makeError('cannot-delete', def, name, files, 'desired', params));
-        }
-    }
-}
-/** Objects with errors take no action; the others get their plan item. */
-function reconcile_settle(state) {
-    for (const rec of state.recs) {
-        if (rec.excluded)
-            continue;
-        if (rec.errors.length > 0) {
-            rec.classification = 'error';
-            rec.intent = NO_INTENT;
-            rec.conflict = null;
-            continue;
-        }
-        if (rec.intent.kind === 'write')
-            rec.item = itemOf(state.def, rec, rec.intent.action, rec.intent.origin);
-    }
-}
-/**
- * A create or rename must not give an object a name another object of the type keeps in the
- * tenant: such a write becomes a conflict. Repeated until stable (dropping a rename keeps the old
- * name, which may in turn be wanted by another rename).
- */
-function checkNameCollisions(state) {
-    const introduces = (rec) => rec.item !== undefined &&
-        (rec.item.action === 'create' || (rec.item.action === 'update' && rec.desired.name !== rec.tenant.name));
-    for (;;) {
-        const holders = new Map();
-        for (const rec of state.recs) {
-            const name = rec.item?.action === 'delete' ? undefined : rec.item ? rec.desired.name : rec.tenant?.name;
-            if (name === undefined)
-                continue;
-            const list = holders.get(name);
-            if (list)
-                list.push(rec);
-            else
-                holders.set(name, [rec]);
-        }
-        let changed = false;
-        for (const list of holders.values()) {
-            if (list.length < 2)
-                continue;
-            for (const rec of list) {
-                if (!introduces(rec))
-                    continue;
-                rec.item = undefined;
-                rec.intent = NO_INTENT;
-                rec.classification = 'conflict';
-                rec.conflict = 'name-taken';
-                changed = true;
-            }
-        }
-        if (!changed)
-            return;
-    }
-}
-// ---------------------------------------------------------------------------------------------
-// Output
-function itemOf(def, rec, action, origin) {
-    const t = rec.tenant;
-    const d = rec.desired;
-    if (action === 'create') {
-        return {
-            action,
-            origin,
-            type: def.type,
-            name: d.name,
-            file: d.file,
-            changes: diffObjects(null, d.object),
-            id: null,
-            tenantFile: null,
-            tenantHash: null,
-            before: null,
-            after: d.object,
-        };
-    }
-    if (action === 'update') {
-        return {
-            action,
-            origin,
-            type: def.type,
-            name: d.name,
-            ...(t.name !== d.name ? { previousName: t.name } : {}),
-            file: d.file,
-            changes: diffObjects(t.object, d.object),
-            id: t.id ?? null,
-            tenantFile: t.file,
-            tenantHash: objectHash(t.object),
-            before: t.object,
-            after: d.object,
-        };
-    }
-    return {
-        action,
-        origin,
-        type: def.type,
-        name: t.name,
-        file: t.file,
-        changes: diffObjects(t.object, null),
-        id: t.id ?? null,
-        tenantFile: t.file,
-        tenantHash: objectHash(t.object),
-        before: t.object,
-        after: null,
-    };
-}
-const ACTION_ORDER = { create: 0, update: 1, delete: 2 };
-function compareItems(a, b) {
-    return ACTION_ORDER[a.action] - ACTION_ORDER[b.action] || util_compareCodePoints(a.name, b.name) || util_compareCodePoints(a.file, b.file);
-}
-function compareErrors(a, b) {
-    return (util_compareCodePoints(a.name ?? '', b.name ?? '') ||
-        util_compareCodePoints(a.kind, b.kind) ||
-        util_compareCodePoints(a.side, b.side) ||
-        util_compareCodePoints(a.files.join('\n'), b.files.join('\n')) ||
-        util_compareCodePoints(a.message, b.message));
-}
-function conflictOf(def, rec, name) {
-    const { base: b, tenant: t, desired: d } = rec;
-    const kind = rec.conflict;
-    let tenantChanges = [];
-    let repoChanges = [];
-    if (kind === 'name-taken') {
-        repoChanges = diffObjects(t?.object ?? null, d.object);
-    }
-    else if (b) {
-        if (t)
-            tenantChanges = diffObjects(b.object, t.object);
-        if (d)
-            repoChanges = diffObjects(b.object, d.object);
-    }
-    else if (t && d) {
-        repoChanges = diffObjects(t.object, d.object);
-    }
-    return {
-        kind,
-        type: def.type,
-        name,
-        files: { base: b?.file ?? null, tenant: t?.file ?? null, desired: d?.file ?? null },
-        id: t?.id ?? null,
-        tenantHash: t ? objectHash(t.object) : null,
-        tenantChanges,
-        repoChanges,
-        message: messages_format(`conflict.${kind}`),
-        fix: messages_format('conflict.fix'),
-    };
-}
-function driftOf(def, rec, name, policy) {
-    const kind = rec.classification === 'drift' ? 'changed' : rec.classification === 'created-in-tenant' ? 'created' : 'deleted';
-    return {
-        type: def.type,
-        name,
-        kind,
-        action: policy,
-        file: rec.desired?.file ?? null,
-        tenantFile: rec.tenant?.file ?? null,
-        changes: kind === 'changed' ? diffObjects(rec.base.object, rec.tenant.object) : [],
-    };
-}
-/**
- * The default branch takes the tenant's version of adopted objects: the tenant's file is written
- * and the repository's file removed when it is another one. A file name that another object in the
- * repository already uses (even only in case) gets a '~hash' suffix instead.
- */
-function adoptionOf(state) {
-    const { def } = state;
-    const adopted = state.recs.filter((r) => r.intent.kind === 'adopt');
-    if (adopted.length === 0)
-        return [];
-    const removals = [];
-    const writes = [];
-    const occupied = new Map();
-    for (const rec of state.recs)
-        if (rec.desired)
-            occupied.set(fileNameFoldKey(rec.desired.file), rec);
-    for (const rec of adopted) {
-        const d = rec.desired;
-        const t = rec.tenant;
-        if (d && (!t || d.file !== t.file)) {
-            removals.push({ type: def.type, name: d.name, file: d.file, object: null });
-            occupied.delete(fileNameFoldKey(d.file));
-        }
-    }
-    for (const rec of adopted) {
-        const t = rec.tenant;
-        if (!t)
-            continue;
-        let file = t.file;
-        for (let round = 0;; round++) {
-            const holder = occupied.get(fileNameFoldKey(file));
-            if (holder === undefined || holder === rec)
-                break;
-            file = `${truncateUtf8(t.file, MAX_FILE_NAME_BYTES - 9)}~${shortHash(`${t.name}\n${round}`)}`;
-        }
-        occupied.set(fileNameFoldKey(file), rec);
-        writes.push({ type: def.type, name: t.name, file, object: t.object });
-    }
-    const byFile = (a, b) => util_compareCodePoints(a.file, b.file);
-    return [...removals.sort(byFile), ...writes.sort(byFile)];
-}
-/**
- * The desired tree after the adoption: removals first, then writes. Pure; types the adoption does
- * not touch keep their lists.
- */
-function applyAdoption(desired, adoption) {
-    const out = { ...desired };
-    const touched = new Map();
-    const listOf = (type) => {
-        let files = touched.get(type);
-        if (!files) {
-            files = new Map((hasOwn(out, type) ? out[type] : []).map((e) => [e.file, e]));
-            touched.set(type, files);
-        }
-        return files;
-    };
-    for (const op of adoption)
-        if (op.object === null)
-            listOf(op.type).delete(op.file);
-    for (const op of adoption)
-        if (op.object !== null)
-            listOf(op.type).set(op.file, { file: op.file, object: op.object });
-    for (const [type, files] of touched) {
-        out[type] = [...files.values()].sort((a, b) => compareCodePoints(a.file, b.file));
-    }
-    return out;
-}
-
-;// CONCATENATED MODULE: ./src/reconcile/markdown.ts
-
-
-
-/**
- * The plan as the body of the approval pull request (and the job summary). Counts come first,
- * then errors, conflicts and held deletes, then the changes per type (catalogue title, in
- * dependency order), each object property by property, then the drift report.
- *
- * GitHub refuses a pull request body over 65,536 characters. The body aims at 60,000 (a margin for
- * what other code adds around it) and degrades step by step until it fits: per-type sections are
- * folded into <details>; then the largest type loses its property tables (names only), then its
- * list (counts only); then the drift, conflict and error lists are shortened. Counts always stay,
- * and the full plan is always in the plan.json artifact. Every label comes from messages.ts.
- */
-const GITHUB_BODY_LIMIT = 65_536;
-const MARKDOWN_TARGET_LENGTH = 60_000;
-/** Inline JSON longer than this is cut in a table cell. */
-const MAX_VALUE_LENGTH = 160;
-const ICONS = { create: '\u2795', update: '\u270f\ufe0f', delete: '\u274c' };
-function markdown_renderPlanMarkdown(plan, options = {}) {
-    const catalogue = options.catalogue ?? messages;
-    const maxLength = options.maxLength ?? MARKDOWN_TARGET_LENGTH;
-    const ctx = {
-        t: (key, params) => format(key, params, catalogue),
-        catalogue,
-        artifact: options.artifact ?? 'plan.json',
-        titles: new Map(plan.types.map((t) => [t.type, t.title])),
-    };
-    for (const s of plan.skippedTypes)
-        ctx.titles.set(s.type, s.title);
-    const head = renderHead(plan, ctx);
-    const foot = `\n---\n<sub>${escapeText(ctx.t('plan.hash', { hash: options.planHash ?? planHash(plan) }))} \u00b7 ${ctx.t('plan.artifact', { artifact: ctx.artifact })}</sub>\n`;
-    const sections = [];
-    const add = (levels, rank, foldable = false) => {
-        sections.push({ levels, level: 0, text: levels[0](), rank, foldable });
-    };
-    if (plan.errors.length > 0)
-        add(errorLevels(plan.errors, ctx), 1);
-    if (plan.conflicts.length > 0)
-        add(conflictLevels(plan.conflicts, ctx), 2);
-    if (plan.held.length > 0)
-        add(heldLevels(plan.held, ctx), 0);
-    for (const [type, items] of groupByType(plan))
-        add(typeLevels(type, items, ctx), 10, true);
-    if (plan.drift.length > 0)
-        add(driftLevels(plan.drift, plan, ctx), 10);
-    const total = () => head.length + foot.length + sections.reduce((n, s) => n + s.text.length + 1, 0);
-    const degrade = (s) => {
-        s.level++;
-        s.text = s.levels[s.level]();
-    };
-    if (total() > maxLength) {
-        // Fold every type section first (level 1 is the folded full section).
-        for (const s of sections)
-            if (s.foldable && s.level === 0)
-                degrade(s);
-    }
-    while (total() > maxLength) {
-        const candidates = sections.filter((s) => s.level < s.levels.length - 1);
-        if (candidates.length === 0)
-            break;
-        const topRank = Math.max(...candidates.map((s) => s.rank));
-        const pick = candidates
-            .filter((s) => s.rank === topRank)
-            .reduce((a, b) => (b.text.length > a.text.length ? b : a));
-        degrade(pick);
-    }
-    // Give back room the steps above left unused: sections in order of importance (errors,
-    // conflicts, held deletes, then the types, then drift) take a more detailed level while it fits.
-    const folded = sections.some((s) => s.foldable && s.level > 0);
-    const byImportance = [...sections].sort((x, y) => importance(x) - importance(y));
-    for (let changed = true; changed;) {
-        changed = false;
-        for (const s of byImportance) {
-            const floor = s.foldable && folded ? 1 : 0;
-            if (s.level <= floor)
-                continue;
-            const text = s.levels[s.level - 1]();
-            if (total() - s.text.length + text.length > maxLength)
-                continue;
-            s.level--;
-            s.text = text;
-            changed = true;
-        }
-    }
-    let body = head + sections.map((s) => `${s.text}\n`).join('') + foot;
-    if (body.length > maxLength) {
-        // Last resort, unreachable with the levels above unless maxLength is tiny.
-        const note = `\n\n${ctx.t('plan.truncated', { artifact: ctx.artifact })}\n`;
-        const room = Math.max(0, maxLength - note.length);
-        const cut = body.lastIndexOf('\n', room);
-        body = `${body.slice(0, cut > 0 ? cut : room)}${note}`.slice(0, maxLength);
-    }
-    return body;
-}
-/** Errors first, then conflicts, held deletes, the types, drift */
-function importance(s) {
-    return s.rank === 1 ? 0 : s.rank === 2 ? 1 : s.rank === 0 ? 2 : s.foldable ? 3 : 4;
-}
-// ---------------------------------------------------------------------------------------------
-// Head
-function renderHead(plan, ctx) {
-    const { t } = ctx;
-    const c = plan.counts;
-    const cols = [
-        ['counts.creates', c.creates],
-        ['counts.updates', c.updates],
-        ['counts.deletes', c.deletes],
-        ['counts.conflicts', c.conflicts],
-        ['counts.errors', c.errors],
-        ['counts.held', c.held],
-        ['counts.drift', c.drift],
-    ];
-    const lines = [
-        `## ${escapeText(t('plan.title', { tenant: plan.tenant }))}`,
-        '',
-        `| ${cols.map(([k]) => t(k)).join(' | ')} |`,
-        `|${cols.map(() => '---:').join('|')}|`,
-        `| ${cols.map(([, n]) => String(n)).join(' | ')} |`,
-        '',
-    ];
-    if (plan.items.length > 0)
-        lines.push(t('plan.intro'), '');
-    else
-        lines.push(t('plan.empty'), '');
-    if (plan.skippedTypes.length > 0) {
-        lines.push(t('plan.skipped', { types: plan.skippedTypes.map((s) => escapeText(s.title)).join(', ') }), '');
-    }
-    return `${lines.join('\n')}\n`;
-}
-// ---------------------------------------------------------------------------------------------
-// Errors, conflicts, held deletes, drift
-function markdownDecorate(ctx) {
-    return (key, value) => {
-        if (typeof value === 'number')
-            return String(value);
-        if (key === 'title' || key === 'targetTitle' || key === 'side' || key === 'referrers')
-            return escapeText(value);
-        return code(value);
-    };
-}
-function errorLine(e, ctx) {
-    const { message, fix } = errorTexts(e.kind, e.side, e.params, ctx.catalogue, markdownDecorate(ctx));
-    return `- **${escapeText(ctx.titles.get(e.type) ?? e.type)}** \u00b7 ${message} ${fix} ${codeLink(e.code)}`;
-}
-/** The stable code, linked to its troubleshooting page */
-function codeLink(code) {
-    return `<sub>([${code}](${docsBaseUrl}/${code}.md))</sub>`;
-}
-function limited(list, max, line, ctx) {
-    const lines = list.slice(0, max).map(line);
-    if (list.length > max)
-        lines.push(`- ${ctx.t('section.more', { count: list.length - max, artifact: ctx.artifact })}`);
-    return lines;
-}
-function heading(key, count, ctx) {
-    return `### ${ctx.t(key)} (${count})\n\n`;
-}
-function omitted(count, ctx) {
-    return `${ctx.t('section.omitted', { count, artifact: ctx.artifact })}\n`;
-}
-function errorLevels(errors, ctx) {
-    const h = heading('section.errors', errors.length, ctx);
-    const list = (max) => () => `${h}${limited(errors, max, (e) => errorLine(e, ctx), ctx).join('\n')}\n`;
-    return [list(Infinity), list(300), list(100), list(20), () => `${h}${omitted(errors.length, ctx)}`];
-}
-function conflictTitle(c, ctx) {
-    return `**${escapeText(ctx.titles.get(c.type) ?? c.type)}** \u00b7 ${code(c.name)}`;
-}
-function conflictLevels(conflicts, ctx) {
-    const h = heading('section.conflicts', conflicts.length, ctx);
-    const line = (c) => `- ${conflictTitle(c, ctx)}: ${ctx.t(`conflict.${c.kind}`)}`;
-    const full = () => {
-        const parts = conflicts.map((c) => {
-            let text = `${line(c)}\n`;
-            if (c.tenantChanges.length > 0)
-                text += `\n  ${ctx.t('conflict.tenantChanges')}:\n\n${indent(changeTable(c.tenantChanges, ctx))}`;
-            if (c.repoChanges.length > 0)
-                text += `\n  ${ctx.t('conflict.repoChanges')}:\n\n${indent(changeTable(c.repoChanges, ctx))}`;
-            return text;
-        });
-        return `${h}${ctx.t('conflict.fix')}\n\n${parts.join('\n')}`;
-    };
-    const list = (max) => () => `${h}${ctx.t('conflict.fix')}\n\n${limited(conflicts, max, line, ctx).join('\n')}\n`;
-    return [full, list(Infinity), list(300), list(50), () => `${h}${omitted(conflicts.length, ctx)}`];
-}
-function heldLevels(held, ctx) {
-    const total = held.reduce((n, h) => n + h.count, 0);
-    const h = heading('section.held', total, ctx);
-    const entry = (x, names) => {
-        const { message, fix } = heldTexts(x.params, ctx.catalogue, markdownDecorate(ctx));
-        const lines = [`- **${escapeText(ctx.titles.get(x.type) ?? x.type)}**: ${message} ${fix} ${codeLink(x.code)}`];
-        if (names > 0)
-            lines.push(...limited(x.items, names, (i) => `  - ${code(i.name)}`, ctx).map((l) => (l.startsWith('  ') ? l : `  ${l}`)));
-        return lines.join('\n');
-    };
-    const render = (names) => () => `${h}${held.map((x) => entry(x, names)).join('\n')}\n`;
-    return [render(Infinity), render(20), render(0)];
-}
-function driftLevels(drift, plan, ctx) {
-    const h = heading('section.drift', drift.length, ctx);
-    const intro = `${ctx.t(`drift.${plan.driftPolicy}`)}\n\n`;
-    const line = (d) => {
-        const title = escapeText(ctx.titles.get(d.type) ?? d.type);
-        const paths = d.changes.length > 0 ? ` (${d.changes.slice(0, 8).map((c) => code(c.path || ctx.t('value.root'))).join(', ')}${d.changes.length > 8 ? ', \u2026' : ''})` : '';
-        return `- **${title}** \u00b7 ${code(d.name)}: ${ctx.t(`drift.${d.kind}`)}${paths}`;
-    };
-    const list = (max) => () => `${h}${intro}${limited(drift, max, line, ctx).join('\n')}\n`;
-    return [list(Infinity), list(1000), list(300), list(50), () => `${h}${intro}${omitted(drift.length, ctx)}`];
-}
-// ---------------------------------------------------------------------------------------------
-// Changes per type
-function groupByType(plan) {
-    const groups = new Map();
-    for (const t of plan.types)
-        groups.set(t.type, []);
-    for (const item of plan.items) {
-        const list = groups.get(item.type);
-        if (list)
-            list.push(item);
-        else
-            groups.set(item.type, [item]);
-    }
-    return [...groups].filter(([, items]) => items.length > 0);
-}
-/** Deletes first (what a reviewer must not miss), then creates, then updates; by name within each. */
-const SHOWN_ORDER = { delete: 0, create: 1, update: 2 };
-function typeLevels(type, planned, ctx) {
-    const items = [...planned].sort((a, b) => SHOWN_ORDER[a.action] - SHOWN_ORDER[b.action]);
-    const title = ctx.titles.get(type) ?? type;
-    const n = (action) => items.filter((i) => i.action === action).length;
-    const summary = ctx.t('type.summary', { title, creates: n('create'), updates: n('update'), deletes: n('delete') });
-    const open = `<details><summary>${escapeHtml(summary)}</summary>\n\n`;
-    const close = '</details>\n';
-    const heading = `### ${escapeText(title)}\n\n${escapeText(summary)}\n\n`;
-    const full = once(() => items.map((i) => renderItem(i, ctx)).join('\n'));
-    const names = (max) => `${ctx.t('type.namesOnly', { artifact: ctx.artifact })}\n\n${limited(items, max, (i) => `- ${actionLabel(i, ctx)} ${code(i.name)}`, ctx).join('\n')}\n`;
-    return [
-        () => `${heading}${full()}`,
-        () => `${open}${full()}\n${close}`,
-        () => `${open}${names(Infinity)}\n${close}`,
-        () => `${open}${names(1000)}\n${close}`,
-        () => `${open}${names(300)}\n${close}`,
-        () => `${open}${names(100)}\n${close}`,
-        () => `${heading}${ctx.t('type.countsOnly', { artifact: ctx.artifact })}\n`,
-    ];
-}
-function once(make) {
-    let value;
-    return () => (value ??= make());
-}
-function actionLabel(item, ctx) {
-    const label = ctx.t(`action.${item.action}`);
-    return `${ICONS[item.action]} ${item.action === 'delete' ? `**${label}**` : label}`;
-}
-function renderItem(item, ctx) {
-    const lines = [`#### ${actionLabel(item, ctx)} ${code(item.name)}`, ''];
-    const notes = [];
-    if (item.action === 'update' && item.previousName !== undefined) {
-        notes.push(ctx.t('item.renamed', { previous: code(item.previousName) }));
-    }
-    if (item.origin === 'remediation')
-        notes.push(ctx.t('item.remediation'));
-    if (notes.length > 0)
-        lines.push(`_${notes.join('; ')}_`, '');
-    if (item.action === 'delete')
-        lines.push(ctx.t('item.deleteWarning'), '');
-    if (item.changes.length > 0)
-        lines.push(changeTable(item.changes, ctx));
-    else
-        lines.push(ctx.t('item.noChanges'), '');
-    return lines.join('\n');
-}
-function changeTable(changes, ctx) {
-    const rows = changes.map((c) => `| ${code(c.path || ctx.t('value.root'), true)} | ${cell(c.kind === 'added' ? undefined : c.before, ctx)} | ${cell(c.kind === 'removed' ? undefined : c.after, ctx)} |`);
-    return `| ${ctx.t('table.property')} | ${ctx.t('table.before')} | ${ctx.t('table.after')} |\n|---|---|---|\n${rows.join('\n')}\n`;
-}
-function cell(value, ctx) {
-    if (value === undefined)
-        return ctx.t('value.absent');
-    const json = JSON.stringify(value) ?? 'null';
-    if (json.length <= MAX_VALUE_LENGTH)
-        return code(json, true);
-    let cut = json.slice(0, MAX_VALUE_LENGTH);
-    // Never end on the first half of a surrogate pair.
-    if (/[\ud800-\udbff]$/.test(cut))
-        cut = cut.slice(0, -1);
-    return `${code(`${cut}\u2026`, true)} ${escapeText(ctx.t('value.truncated', { length: json.length, artifact: ctx.artifact }))}`;
-}
-function indent(text) {
-    return text
-        .split('\n')
-        .map((l) => (l === '' ? l : `  ${l}`))
-        .join('\n');
-}
-// ---------------------------------------------------------------------------------------------
-// Escaping
-/**
- * An inline code span holding `text` literally: the fence is one backtick longer than the longest
- * run inside, padded when the text starts or ends with a backtick; line breaks become spaces.
- * In a table cell, pipes are escaped (GitHub removes the backslash inside code spans too).
- */
-function code(text, inTable = false) {
-    let body = text.replace(/[\r\n]+/g, ' ');
-    if (inTable)
-        body = body.replace(/\|/g, '\\|');
-    let longest = 0;
-    for (const run of body.match(/`+/g) ?? [])
-        longest = Math.max(longest, run.length);
-    const fence = '`'.repeat(longest + 1);
-    const pad = body.startsWith('`') || body.endsWith('`') || body === '' ? ' ' : '';
-    return `${fence}${pad}${body}${pad}${fence}`;
-}
-/**
- * Text shown as is: Markdown punctuation backslash-escaped, '@' kept from becoming a mention, line
- * breaks become spaces. Backticks in messages.ts texts are meant as code and kept.
- */
-function escapeText(text) {
-    return text.replace(/[\r\n]+/g, ' ').replace(/([\\*_[\]<>#~|])/g, '\\$1').replace(/@/g, '@\u200b');
-}
-function escapeHtml(text) {
-    return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/[\r\n]+/g, ' ');
-}
-
-;// CONCATENATED MODULE: ./src/reconcile/index.ts
-/**
- * The reconcile module: the three-way comparison of base (state branch), tenant (just read) and
- * desired (default branch), and the plan an approval pull request shows and `apply` deploys.
- * Pure: no I/O, no Graph.
- */
-
-
-
-
-
-
-
 ;// CONCATENATED MODULE: ./src/resources/generated/graphSchema.json
 const graphSchema_namespaceObject = /*#__PURE__*/JSON.parse('{"e4":{"beta":{"enums":{"advancedConfigState":["default","enabled","disabled","unknownFutureValue"],"allowInvitesFrom":["none","adminsAndGuestInviters","adminsGuestInvitersAndAllMembers","everyone","unknownFutureValue"],"allowedRolePrincipalTypes":["user","servicePrincipal","group","unknownFutureValue"],"androidDeviceOwnerAppAutoUpdatePolicyType":["notConfigured","userChoice","never","wiFiOnly","always"],"androidDeviceOwnerBatteryPluggedMode":["notConfigured","ac","usb","wireless"],"androidDeviceOwnerCertificateAccessType":["userApproval","specificApps","unknownFutureValue"],"androidDeviceOwnerCrossProfileDataSharing":["notConfigured","crossProfileDataSharingBlocked","dataSharingFromWorkToPersonalBlocked","crossProfileDataSharingAllowed","unkownFutureValue"],"androidDeviceOwnerDefaultAppPermissionPolicyType":["deviceDefault","prompt","autoGrant","autoDeny"],"androidDeviceOwnerDelegatedAppScopeType":["unspecified","certificateInstall","captureNetworkActivityLog","captureSecurityLog","unknownFutureValue"],"androidDeviceOwnerEnrollmentProfileType":["notConfigured","dedicatedDevice","fullyManaged"],"androidDeviceOwnerKioskCustomizationStatusBar":["notConfigured","notificationsAndSystemInfoEnabled","systemInfoOnly"],"androidDeviceOwnerKioskCustomizationSystemNavigation":["notConfigured","navigationEnabled","homeButtonOnly"],"androidDeviceOwnerKioskModeFolderIcon":["notConfigured","darkSquare","darkCircle","lightSquare","lightCircle"],"androidDeviceOwnerKioskModeIconSize":["notConfigured","smallest","small","regular","large","largest"],"androidDeviceOwnerKioskModeScreenOrientation":["notConfigured","portrait","landscape","autoRotate"],"androidDeviceOwnerLocationMode":["notConfigured","disabled","unknownFutureValue"],"androidDeviceOwnerPlayStoreMode":["notConfigured","allowList","blockList"],"androidDeviceOwnerRequiredPasswordType":["deviceDefault","required","numeric","numericComplex","alphabetic","alphanumeric","alphanumericWithSymbols","lowSecurityBiometric","customPassword"],"androidDeviceOwnerRequiredPasswordUnlock":["deviceDefault","daily","unkownFutureValue"],"androidDeviceOwnerSystemUpdateInstallType":["deviceDefault","postpone","windowed","automatic"],"androidDeviceOwnerVirtualHomeButtonType":["notConfigured","swipeUp","floating"],"androidDeviceOwnerWiFiSecurityType":["open","wep","wpaPersonal","wpaEnterprise"],"androidEapType":["eapTls","eapTtls","peap"],"androidForWorkCrossProfileDataSharingType":["deviceDefault","preventAny","allowPersonalToWork","noRestrictions"],"androidForWorkDefaultAppPermissionPolicyType":["deviceDefault","prompt","autoGrant","autoDeny"],"androidForWorkRequiredPasswordType":["deviceDefault","lowSecurityBiometric","required","atLeastNumeric","numericComplex","atLeastAlphabetic","atLeastAlphanumeric","alphanumericWithSymbols"],"androidForWorkVpnConnectionType":["ciscoAnyConnect","pulseSecure","f5EdgeClient","dellSonicWallMobileConnect","checkPointCapsuleVpn","citrix"],"androidKeyguardFeature":["notConfigured","camera","notifications","unredactedNotifications","trustAgents","fingerprint","remoteInput","allFeatures","face","iris","biometrics"],"androidManagedAppSafetyNetAppsVerificationType":["none","enabled"],"androidManagedAppSafetyNetDeviceAttestationType":["none","basicIntegrity","basicIntegrityAndDeviceCertification"],"androidManagedAppSafetyNetEvaluationType":["basic","hardwareBacked"],"androidRequiredPasswordComplexity":["none","low","medium","high"],"androidRequiredPasswordType":["deviceDefault","alphabetic","alphanumeric","alphanumericWithSymbols","lowSecurityBiometric","numeric","numericComplex","any"],"androidSafetyNetEvaluationType":["basic","hardwareBacked"],"androidUsernameSource":["username","userPrincipalName","samAccountName","primarySmtpAddress"],"androidVpnConnectionType":["ciscoAnyConnect","pulseSecure","f5EdgeClient","dellSonicWallMobileConnect","checkPointCapsuleVpn","citrix","microsoftTunnel","netMotionMobility","microsoftProtect"],"androidWiFiSecurityType":["open","wpaEnterprise","wpa2Enterprise","wep","wpaPersonal","unknownFutureValue"],"androidWorkProfileAccountUse":["allowAllExceptGoogleAccounts","blockAll","allowAll","unknownFutureValue"],"androidWorkProfileCrossProfileDataSharingType":["deviceDefault","preventAny","allowPersonalToWork","noRestrictions"],"androidWorkProfileDefaultAppPermissionPolicyType":["deviceDefault","prompt","autoGrant","autoDeny"],"androidWorkProfileRequiredPasswordType":["deviceDefault","lowSecurityBiometric","required","atLeastNumeric","numericComplex","atLeastAlphabetic","atLeastAlphanumeric","alphanumericWithSymbols"],"androidWorkProfileVpnConnectionType":["ciscoAnyConnect","pulseSecure","f5EdgeClient","dellSonicWallMobileConnect","checkPointCapsuleVpn","citrix","paloAltoGlobalProtect","microsoftTunnel","netMotionMobility","microsoftProtect"],"aospDeviceOwnerWiFiSecurityType":["open","wep","wpaPersonal","wpaEnterprise"],"appDevelopmentPlatforms":["developerPortal","unknownFutureValue"],"appInstallControlType":["notConfigured","anywhere","storeOnly","recommendations","preferStore"],"appListType":["none","appsInListCompliant","appsNotInListCompliant"],"appLockerApplicationControlType":["notConfigured","enforceComponentsAndStoreApps","auditComponentsAndStoreApps","enforceComponentsStoreAppsAndSmartlocker","auditComponentsStoreAppsAndSmartlocker"],"appManagementLevel":["unspecified","unmanaged","mdm","androidEnterprise","androidEnterpriseDedicatedDevicesWithAzureAdSharedMode","androidOpenSourceProjectUserAssociated","androidOpenSourceProjectUserless","unknownFutureValue"],"appleDeploymentChannel":["deviceChannel","userChannel","unknownFutureValue"],"appleSubjectNameFormat":["commonName","commonNameAsEmail","custom","commonNameIncludingEmail","commonNameAsIMEI","commonNameAsSerialNumber"],"appleVpnConnectionType":["ciscoAnyConnect","pulseSecure","f5EdgeClient","dellSonicWallMobileConnect","checkPointCapsuleVpn","customVpn","ciscoIPSec","citrix","ciscoAnyConnectV2","paloAltoGlobalProtect","zscalerPrivateAccess","f5Access2018","citrixSso","paloAltoGlobalProtectV2","ikEv2","alwaysOn","microsoftTunnel","netMotionMobility","microsoftProtect"],"applicationGuardBlockClipboardSharingType":["notConfigured","blockBoth","blockHostToContainer","blockContainerToHost","blockNone"],"applicationGuardBlockFileTransferType":["notConfigured","blockImageAndTextFile","blockImageFile","blockNone","blockTextFile"],"applicationGuardEnabledOptions":["notConfigured","enabledForEdge","enabledForOffice","enabledForEdgeAndOffice"],"assignmentFilterManagementType":["devices","apps","unknownFutureValue"],"assignmentFilterPayloadType":["notSet","enrollmentRestrictions"],"associatedAssignmentPayloadType":["unknown","deviceConfigurationAndCompliance","application","androidEnterpriseApp","enrollmentConfiguration","groupPolicyConfiguration","zeroTouchDeploymentDeviceConfigProfile","androidEnterpriseConfiguration","deviceFirmwareConfigurationInterfacePolicy","resourceAccessPolicy","win32app","deviceManagmentConfigurationAndCompliancePolicy"],"authenticationMethodModes":["password","voice","hardwareOath","softwareOath","sms","fido2","windowsHelloForBusiness","microsoftAuthenticatorPush","deviceBasedPush","temporaryAccessPassOneTime","temporaryAccessPassMultiUse","email","x509CertificateSingleFactor","x509CertificateMultiFactor","federatedSingleFactor","federatedMultiFactor","unknownFutureValue","qrCodePin"],"authenticationMethodState":["enabled","disabled"],"authenticationMethodTargetType":["user","group","unknownFutureValue"],"authenticationMethodsPolicyMigrationState":["preMigration","migrationInProgress","migrationComplete","unknownFutureValue"],"authenticationStrengthPolicyType":["builtIn","custom","unknownFutureValue"],"authenticationStrengthRequirements":["none","mfa","unknownFutureValue"],"authenticationTransformConstant":["md5_96","sha1_96","sha_256_128","aes128Gcm","aes192Gcm","aes256Gcm"],"autoRestartNotificationDismissalMethod":["notConfigured","automatic","user","unknownFutureValue"],"automaticUpdateMode":["userDefined","notifyDownload","autoInstallAtMaintenanceTime","autoInstallAndRebootAtMaintenanceTime","autoInstallAndRebootAtScheduledTime","autoInstallAndRebootWithoutEndUserControl","windowsDefault"],"b2bIdentityProvidersType":["azureActiveDirectory","externalFederation","socialIdentityProviders","emailOneTimePasscode","microsoftAccount","defaultConfiguredIdp","unknownFutureValue"],"bitLockerEncryptionMethod":["aesCbc128","aesCbc256","xtsAes128","xtsAes256"],"bitLockerRecoveryInformationType":["passwordAndKey","passwordOnly"],"bitLockerRecoveryPasswordRotationType":["notConfigured","disabled","enabledForAzureAd","enabledForAzureAdAndHybrid"],"browserSyncSetting":["notConfigured","blockedWithUserOverride","blocked"],"certificateDestinationStore":["computerCertStoreRoot","computerCertStoreIntermediate","userCertStoreIntermediate"],"certificateIssuanceStates":["unknown","challengeIssued","challengeIssueFailed","requestCreationFailed","requestSubmitFailed","challengeValidationSucceeded","challengeValidationFailed","issueFailed","issuePending","issued","responseProcessingFailed","responsePending","enrollmentSucceeded","enrollmentNotNeeded","revoked","removedFromCollection","renewVerified","installFailed","installed","deleteFailed","deleted","renewalRequested","requested"],"certificateRevocationStatus":["none","pending","issued","failed","revoked"],"certificateStore":["user","machine"],"certificateValidityPeriodScale":["days","months","years"],"changeUefiSettingsPermission":["notConfiguredOnly","none"],"cloudAppSecuritySessionControlType":["mcasConfigured","monitorOnly","blockDownloads","unknownFutureValue"],"complianceStatus":["unknown","notApplicable","compliant","remediated","nonCompliant","error","conflict","notAssigned"],"compliantNetworkType":["allTenantCompliantNetworks","unknownFutureValue"],"conditionalAccessClientApp":["all","browser","mobileAppsAndDesktopClients","exchangeActiveSync","easSupported","other","unknownFutureValue"],"conditionalAccessDevicePlatform":["android","iOS","windows","windowsPhone","macOS","all","unknownFutureValue","linux"],"conditionalAccessExternalTenantsMembershipKind":["all","enumerated","unknownFutureValue"],"conditionalAccessGrantControl":["block","mfa","compliantDevice","domainJoinedDevice","approvedApplication","compliantApplication","passwordChange","unknownFutureValue"],"conditionalAccessGuestOrExternalUserTypes":["none","internalGuest","b2bCollaborationGuest","b2bCollaborationMember","b2bDirectConnectUser","otherExternalUser","serviceProvider","unknownFutureValue"],"conditionalAccessInsiderRiskLevels":["minor","moderate","elevated","unknownFutureValue"],"conditionalAccessPolicyState":["enabled","disabled","enabledForReportingButNotEnforced"],"conditionalAccessTransferMethods":["none","deviceCodeFlow","authenticationTransfer","unknownFutureValue"],"configurationUsage":["blocked","required","allowed","notConfigured"],"continuousAccessEvaluationMode":["strictEnforcement","disabled","unknownFutureValue","strictLocation"],"countryLookupMethodType":["clientIpAddress","authenticatorAppGps","unknownFutureValue"],"crossTenantAccessPolicyTargetConfigurationAccessType":["allowed","blocked","unknownFutureValue"],"crossTenantAccessPolicyTargetType":["user","group","application","unknownFutureValue"],"dayOfWeek":["sunday","monday","tuesday","wednesday","thursday","friday","saturday"],"defenderAttackSurfaceType":["userDefined","block","auditMode","warn","disable"],"defenderCloudBlockLevelType":["notConfigured","high","highPlus","zeroTolerance"],"defenderMonitorFileActivity":["userDefined","disable","monitorAllFiles","monitorIncomingFilesOnly","monitorOutgoingFilesOnly"],"defenderPotentiallyUnwantedAppAction":["deviceDefault","block","audit"],"defenderPromptForSampleSubmission":["userDefined","alwaysPrompt","promptBeforeSendingPersonalData","neverSendData","sendAllDataWithoutPrompting"],"defenderProtectionType":["userDefined","enable","auditMode","warn","notConfigured"],"defenderRealtimeScanDirection":["monitorAllFiles","monitorIncomingFilesOnly","monitorOutgoingFilesOnly"],"defenderScanType":["userDefined","disabled","quick","full"],"defenderSecurityCenterITContactDisplayType":["notConfigured","displayInAppAndInNotifications","displayOnlyInApp","displayOnlyInNotifications"],"defenderSecurityCenterNotificationsFromAppType":["notConfigured","blockNoncriticalNotifications","blockAllNotifications"],"defenderSubmitSamplesConsentType":["sendSafeSamplesAutomatically","alwaysPrompt","neverSend","sendAllSamplesAutomatically"],"defenderThreatAction":["deviceDefault","clean","quarantine","remove","allow","userDefined","block"],"deliveryOptimizationGroupIdOptionsType":["notConfigured","adSite","authenticatedDomainSid","dhcpUserOption","dnsSuffix"],"deliveryOptimizationRestrictPeerSelectionByOptions":["notConfigured","subnetMask"],"deviceAndAppManagementAssignmentFilterType":["none","include","exclude"],"deviceAndAppManagementAssignmentSource":["direct","policySets"],"deviceComplianceActionType":["noAction","notification","block","retire","wipe","removeResourceAccessProfiles","pushNotification","remoteLock"],"deviceConfigAssignmentIntent":["apply","remove"],"deviceEnrollmentConfigurationType":["unknown","limit","platformRestrictions","windowsHelloForBusiness","defaultLimit","defaultPlatformRestrictions","defaultWindowsHelloForBusiness","defaultWindows10EnrollmentCompletionPageConfiguration","windows10EnrollmentCompletionPageConfiguration","deviceComanagementAuthorityConfiguration","singlePlatformRestriction","unknownFutureValue","enrollmentNotificationsConfiguration","windowsRestore"],"deviceGuardLocalSystemAuthorityCredentialGuardType":["notConfigured","enableWithUEFILock","enableWithoutUEFILock","disable"],"deviceManagementApplicabilityRuleType":["include","exclude"],"deviceManagementCertificationAuthority":["notConfigured","microsoft","digiCert"],"deviceManagementConfigurationAppleApplicabilityConstraint":["notSupported","deviceChannel","userChannel","requireSupervised","requireDepEnrolled","requireUserApproved","allowUserEnrollment","unknownFutureValue"],"deviceManagementConfigurationAppleApplicabilityDeviceType":["none","ios","sharediPad","macOS","unknownFutureValue"],"deviceManagementConfigurationAzureAdTrustType":["none","azureAdJoined","addWorkAccount","mdmOnly"],"deviceManagementConfigurationControlType":["default","dropdown","smallTextBox","largeTextBox","toggle","multiheaderGrid","contextPane","unknownFutureValue"],"deviceManagementConfigurationDeviceMode":["none","kiosk"],"deviceManagementConfigurationPlatforms":["none","android","iOS","macOS","windows10X","windows10","linux","unknownFutureValue","androidEnterprise","aosp","visionOS","tvOS"],"deviceManagementConfigurationSecretSettingValueState":["invalid","notEncrypted","encryptedValueToken"],"deviceManagementConfigurationSettingAccessTypes":["none","add","copy","delete","get","replace","execute"],"deviceManagementConfigurationSettingRiskLevel":["low","medium","high"],"deviceManagementConfigurationSettingUsage":["none","configuration","compliance","reusableSetting","unknownFutureValue"],"deviceManagementConfigurationSettingVisibility":["none","settingsCatalog","template","unknownFutureValue"],"deviceManagementConfigurationStringFormat":["none","email","guid","ip","base64","url","version","xml","date","time","binary","regEx","json","dateTime","surfaceHub","bashScript","unknownFutureValue"],"deviceManagementConfigurationTechnologies":["none","mdm","windows10XManagement","configManager","intuneManagementExtension","thirdParty","documentGateway","appleRemoteManagement","microsoftSense","exchangeOnline","mobileApplicationManagement","linuxMdm","enrollment","endpointPrivilegeManagement","unknownFutureValue","windowsOsRecovery","android"],"deviceManagementConfigurationTemplateFamily":["none","endpointSecurityAntivirus","endpointSecurityDiskEncryption","endpointSecurityFirewall","endpointSecurityEndpointDetectionAndResponse","endpointSecurityAttackSurfaceReduction","endpointSecurityAccountProtection","endpointSecurityApplicationControl","endpointSecurityEndpointPrivilegeManagement","enrollmentConfiguration","appQuietTime","baseline","unknownFutureValue","deviceConfigurationScripts","deviceConfigurationPolicies","windowsOsRecoveryPolicies","companyPortal"],"deviceManagementConfigurationWindowsSkus":["unknown","windowsHome","windowsProfessional","windowsEnterprise","windowsEducation","windowsMobile","windowsMobileEnterprise","windowsTeamSurface","iot","iotEnterprise","holoLens","holoLensEnterprise","holographicForBusiness","windowsMultiSession","surfaceHub"],"deviceManagementDerivedCredentialIssuer":["intercede","entrustDatacard","purebred","xTec"],"deviceManagementDerivedCredentialNotificationType":["none","companyPortal","email"],"devicePlatformType":["android","androidForWork","iOS","macOS","windowsPhone81","windows81AndLater","windows10AndLater","androidWorkProfile","unknown","androidAOSP","androidMobileApplicationManagement","iOSMobileApplicationManagement","unknownFutureValue","windowsMobileApplicationManagement"],"deviceThreatProtectionLevel":["unavailable","secured","low","medium","high","notSet"],"diagnosticDataSubmissionMode":["userDefined","none","basic","enhanced","full"],"diffieHellmanGroup":["group1","group2","group14","ecp256","ecp384","group24"],"dmaGuardDeviceEnumerationPolicyType":["deviceDefault","blockAll","allowAll"],"domainNameSource":["fullDomainName","netBiosDomainName"],"eapFastConfiguration":["noProtectedAccessCredential","useProtectedAccessCredential","useProtectedAccessCredentialAndProvision","useProtectedAccessCredentialAndProvisionAnonymously"],"eapType":["eapTls","leap","eapSim","eapTtls","peap","eapFast","teap"],"easAuthenticationMethod":["usernameAndPassword","certificate","derivedCredential"],"easServices":["none","calendars","contacts","email","notes","reminders"],"edgeCookiePolicy":["userDefined","allow","blockThirdParty","blockAll"],"edgeKioskModeRestrictionType":["notConfigured","digitalSignage","normalMode","publicBrowsingSingleApp","publicBrowsingMultiApp"],"edgeOpenOptions":["notConfigured","startPage","newTabPage","previousPages","specificPages"],"edgeSearchEngineType":["default","bing"],"edgeTelemetryMode":["notConfigured","intranet","internet","intranetAndInternet"],"editionUpgradeLicenseType":["productKey","licenseFile","notConfigured"],"emailCertificateType":["none","certificate","derivedCredential"],"emailSyncDuration":["userDefined","oneDay","threeDays","oneWeek","twoWeeks","oneMonth","unlimited"],"emailSyncSchedule":["userDefined","asMessagesArrive","manual","fifteenMinutes","thirtyMinutes","sixtyMinutes","basedOnMyUsage"],"enablement":["notConfigured","enabled","disabled"],"enrollmentNotificationBrandingOptions":["none","includeCompanyLogo","includeCompanyName","includeContactInformation","includeCompanyPortalLink","includeDeviceDetails","unknownFutureValue"],"enrollmentNotificationTemplateType":["email","push","unknownFutureValue"],"enrollmentRestrictionPlatformType":["allPlatforms","ios","windows","windowsPhone","android","androidForWork","mac","linux","unknownFutureValue"],"enrollmentState":["unknown","enrolled","pendingReset","failed","notContacted","blocked"],"externalEmailOtpState":["default","enabled","disabled","unknownFutureValue"],"featureTargetType":["group","administrativeUnit","role","unknownFutureValue"],"fido2RestrictionEnforcementType":["allow","block","unknownFutureValue"],"filterMode":["include","exclude"],"firewallCertificateRevocationListCheckMethodType":["deviceDefault","none","attempt","require"],"firewallPacketQueueingMethodType":["deviceDefault","disabled","queueInbound","queueOutbound","queueBoth"],"firewallPreSharedKeyEncodingMethodType":["deviceDefault","none","utF8"],"folderProtectionType":["userDefined","enable","auditMode","blockDiskModification","auditDiskModification"],"genmojiIosManagedAppConfigurationState":["notBlocked","blocked","unknownFutureValue"],"hashAlgorithms":["sha1","sha2"],"imageTaggingChoice":["disabled","basic","enhanced","unknownFutureValue"],"inkAccessSetting":["notConfigured","enabled","disabled"],"intendedPurpose":["unassigned","smimeEncryption","smimeSigning","vpn","wifi"],"internetExplorerMessageSetting":["notConfigured","disabled","enabled","keepGoing"],"internetSiteSecurityLevel":["userDefined","medium","mediumHigh","high"],"iosKioskModeAppType":["notConfigured","appStoreApp","managedApp","builtInApp"],"iosNotificationAlertType":["deviceDefault","banner","modal","none"],"iosNotificationPreviewVisibility":["notConfigured","alwaysShow","hideWhenLocked","neverShow"],"iosSoftwareUpdateScheduleType":["updateOutsideOfActiveHours","alwaysUpdate","updateDuringTimeWindows","updateOutsideOfTimeWindows"],"iosWallpaperDisplayLocation":["notConfigured","lockScreen","homeScreen","lockAndHomeScreens"],"iosWiredNetworkEapType":["eapTls","eapTtls","peap","eapFast","eapAka","unknownFutureValue"],"keySize":["size1024","size2048","size4096"],"keyStorageProviderOption":["useTpmKspOtherwiseUseSoftwareKsp","useTpmKspOtherwiseFail","usePassportForWorkKspOtherwiseFail","useSoftwareKsp"],"keyUsages":["keyEncipherment","digitalSignature"],"kioskModeManagedHomeScreenPinComplexity":["notConfigured","simple","complex"],"kioskModeType":["notConfigured","singleAppMode","multiAppMode"],"labelKind":["all","enumerated","unknownFutureValue"],"lanManagerAuthenticationLevel":["lmAndNltm","lmNtlmAndNtlmV2","lmAndNtlmOnly","lmAndNtlmV2","lmNtlmV2AndNotLm","lmNtlmV2AndNotLmOrNtm"],"localSecurityOptionsAdministratorElevationPromptBehaviorType":["notConfigured","elevateWithoutPrompting","promptForCredentialsOnTheSecureDesktop","promptForConsentOnTheSecureDesktop","promptForCredentials","promptForConsent","promptForConsentForNonWindowsBinaries"],"localSecurityOptionsFormatAndEjectOfRemovableMediaAllowedUserType":["notConfigured","administrators","administratorsAndPowerUsers","administratorsAndInteractiveUsers"],"localSecurityOptionsInformationDisplayedOnLockScreenType":["notConfigured","administrators","administratorsAndPowerUsers","administratorsAndInteractiveUsers"],"localSecurityOptionsInformationShownOnLockScreenType":["notConfigured","userDisplayNameDomainUser","userDisplayNameOnly","doNotDisplayUser"],"localSecurityOptionsMinimumSessionSecurity":["none","requireNtmlV2SessionSecurity","require128BitEncryption","ntlmV2And128BitEncryption"],"localSecurityOptionsSmartCardRemovalBehaviorType":["noAction","lockWorkstation","forceLogoff","disconnectRemoteDesktopSession"],"localSecurityOptionsStandardUserElevationPromptBehaviorType":["notConfigured","automaticallyDenyElevationRequests","promptForCredentialsOnTheSecureDesktop","promptForCredentials"],"macAddressRandomizationMode":["automatic","hardware","unknownFutureValue"],"macOSContentCachingClientPolicy":["notConfigured","clientsInLocalNetwork","clientsWithSamePublicIpAddress","clientsInCustomLocalNetworks","clientsInCustomLocalNetworksWithFallback"],"macOSContentCachingParentSelectionPolicy":["notConfigured","roundRobin","firstAvailable","urlPathHash","random","stickyAvailable"],"macOSContentCachingPeerPolicy":["notConfigured","peersInLocalNetwork","peersWithSamePublicIpAddress","peersInCustomLocalNetworks"],"macOSContentCachingType":["notConfigured","userContentOnly","sharedContentOnly"],"macOSFileVaultRecoveryKeyTypes":["notConfigured","institutionalRecoveryKey","personalRecoveryKey"],"macOSGatekeeperAppSources":["notConfigured","macAppStore","macAppStoreAndIdentifiedDevelopers","anywhere"],"macOSPriority":["low","high","unknownFutureValue"],"macOSProcessIdentifierType":["bundleID","path"],"macOSSoftwareUpdateBehavior":["notConfigured","default","downloadOnly","installASAP","notifyOnly","installLater"],"macOSSoftwareUpdateDelayPolicy":["none","delayOSUpdateVisibility","delayAppUpdateVisibility","unknownFutureValue","delayMajorOsUpdateVisibility"],"macOSSoftwareUpdateScheduleType":["alwaysUpdate","updateDuringTimeWindows","updateOutsideOfTimeWindows"],"macOSSystemExtensionType":["driverExtensionsAllowed","networkExtensionsAllowed","endpointSecurityExtensionsAllowed"],"managedAppClipboardSharingLevel":["allApps","managedAppsWithPasteIn","managedApps","blocked"],"managedAppDataEncryptionType":["useDeviceSettings","afterDeviceRestart","whenDeviceLockedExceptOpenFiles","whenDeviceLocked"],"managedAppDataIngestionLocation":["oneDriveForBusiness","sharePoint","camera","photoLibrary"],"managedAppDataStorageLocation":["oneDriveForBusiness","sharePoint","box","localStorage","photoLibrary","iManage","egnyte","unknownFutureValue"],"managedAppDataTransferLevel":["allApps","managedApps","none"],"managedAppDeviceThreatLevel":["notConfigured","secured","low","medium","high"],"managedAppNotificationRestriction":["allow","blockOrganizationalData","block"],"managedAppPhoneNumberRedirectLevel":["allApps","managedApps","customApp","blocked"],"managedAppPinCharacterSet":["numeric","alphanumericAndSymbol"],"managedAppRemediationAction":["block","wipe","warn","blockWhenSettingIsSupported"],"managedBrowserType":["notConfigured","microsoftEdge"],"messagingRedirectAppType":["anyApp","anyManagedApp","specificApps","blocked"],"meteredConnectionLimitType":["unrestricted","fixed","variable"],"microsoftAuthenticatorAuthenticationMode":["deviceBasedPush","push","any"],"microsoftLauncherDockPresence":["notConfigured","show","hide","disabled"],"microsoftLauncherSearchBarPlacement":["notConfigured","top","bottom","hide"],"miracastChannel":["userDefined","one","two","three","four","five","six","seven","eight","nine","ten","eleven","thirtySix","forty","fortyFour","fortyEight","oneHundredFortyNine","oneHundredFiftyThree","oneHundredFiftySeven","oneHundredSixtyOne","oneHundredSixtyFive"],"mobileThreatDefensePartnerPriority":["defenderOverThirdPartyPartner","thirdPartyPartnerOverDefender","unknownFutureValue"],"networkSingleSignOnType":["disabled","prelogon","postlogon"],"nonEapAuthenticationMethodForEapTtlsType":["unencryptedPassword","challengeHandshakeAuthenticationProtocol","microsoftChap","microsoftChapVersionTwo"],"nonEapAuthenticationMethodForPeap":["none","microsoftChapVersionTwo"],"perfectForwardSecrecyGroup":["pfs1","pfs2","pfs2048","ecp256","ecp384","pfsMM","pfs24"],"permissionType":["application","delegated","delegatedUserConsentable"],"persistentBrowserSessionMode":["always","never"],"personalProfilePersonalPlayStoreMode":["notConfigured","blockedApps","allowedApps"],"powerActionType":["notConfigured","noAction","sleep","hibernate","shutdown"],"prereleaseFeatures":["userDefined","settingsOnly","settingsAndExperimentations","notAllowed"],"ratingAppsType":["allAllowed","allBlocked","agesAbove4","agesAbove9","agesAbove12","agesAbove17"],"ratingAustraliaMoviesType":["allAllowed","allBlocked","general","parentalGuidance","mature","agesAbove15","agesAbove18"],"ratingAustraliaTelevisionType":["allAllowed","allBlocked","preschoolers","children","general","parentalGuidance","mature","agesAbove15","agesAbove15AdultViolence"],"ratingCanadaMoviesType":["allAllowed","allBlocked","general","parentalGuidance","agesAbove14","agesAbove18","restricted"],"ratingCanadaTelevisionType":["allAllowed","allBlocked","children","childrenAbove8","general","parentalGuidance","agesAbove14","agesAbove18"],"ratingFranceMoviesType":["allAllowed","allBlocked","agesAbove10","agesAbove12","agesAbove16","agesAbove18"],"ratingFranceTelevisionType":["allAllowed","allBlocked","agesAbove10","agesAbove12","agesAbove16","agesAbove18"],"ratingGermanyMoviesType":["allAllowed","allBlocked","general","agesAbove6","agesAbove12","agesAbove16","adults"],"ratingGermanyTelevisionType":["allAllowed","allBlocked","general","agesAbove6","agesAbove12","agesAbove16","adults"],"ratingIrelandMoviesType":["allAllowed","allBlocked","general","parentalGuidance","agesAbove12","agesAbove15","agesAbove16","adults"],"ratingIrelandTelevisionType":["allAllowed","allBlocked","general","children","youngAdults","parentalSupervision","mature"],"ratingJapanMoviesType":["allAllowed","allBlocked","general","parentalGuidance","agesAbove15","agesAbove18"],"ratingJapanTelevisionType":["allAllowed","allBlocked","explicitAllowed"],"ratingNewZealandMoviesType":["allAllowed","allBlocked","general","parentalGuidance","mature","agesAbove13","agesAbove15","agesAbove16","agesAbove18","restricted","agesAbove16Restricted"],"ratingNewZealandTelevisionType":["allAllowed","allBlocked","general","parentalGuidance","adults"],"ratingUnitedKingdomMoviesType":["allAllowed","allBlocked","general","universalChildren","parentalGuidance","agesAbove12Video","agesAbove12Cinema","agesAbove15","adults"],"ratingUnitedKingdomTelevisionType":["allAllowed","allBlocked","caution"],"ratingUnitedStatesMoviesType":["allAllowed","allBlocked","general","parentalGuidance","parentalGuidance13","restricted","adults"],"ratingUnitedStatesTelevisionType":["allAllowed","allBlocked","childrenAll","childrenAbove7","general","parentalGuidance","childrenAbove14","adults"],"requiredPasswordType":["deviceDefault","alphanumeric","numeric"],"resourceScopeType":["group","chat","tenant","unknownFutureValue","team"],"riskLevel":["low","medium","high","hidden","none","unknownFutureValue"],"safeSearchFilterType":["userDefined","strict","moderate"],"screenCaptureIosManagedAppConfigurationState":["notBlocked","blocked","unknownFutureValue"],"secureAssessmentAccountType":["azureADAccount","domainAccount","localAccount","localGuestAccount"],"secureBootWithDMAType":["notConfigured","withoutDMA","withDMA"],"serviceStartType":["manual","automatic","disabled"],"sharedPCAccountDeletionPolicyType":["immediate","diskSpaceThreshold","diskSpaceThresholdOrInactiveThreshold"],"sharedPCAllowedAccountType":["notConfigured","guest","domain"],"sharingCapabilities":["disabled","externalUserSharingOnly","externalUserAndGuestSharing","existingExternalUserSharingOnly","unknownFutureValue"],"sharingDomainRestrictionMode":["none","allowList","blockList","unknownFutureValue"],"signInAssistantOptions":["notConfigured","disabled"],"signInFrequencyAuthenticationType":["primaryAndSecondaryAuthentication","secondaryAuthentication","unknownFutureValue"],"signInFrequencyInterval":["timeBased","everyTime","unknownFutureValue"],"signinFrequencyType":["days","hours"],"siteSecurityLevel":["userDefined","low","mediumLow","medium","mediumHigh","high"],"stateManagementSetting":["notConfigured","blocked","allowed"],"subjectAlternativeNameType":["none","emailAddress","userPrincipalName","customAzureADAttribute","domainNameService","universalResourceIdentifier"],"subjectNameFormat":["commonName","commonNameIncludingEmail","commonNameAsEmail","custom","commonNameAsIMEI","commonNameAsSerialNumber","commonNameAsAadDeviceId","commonNameAsIntuneDeviceId","commonNameAsDurableDeviceId"],"targetedManagedAppGroupType":["selectedPublicApps","allCoreMicrosoftApps","allMicrosoftApps","allApps"],"updateClassification":["userDefined","recommendedAndImportant","important","none"],"userEmailSource":["userPrincipalName","primarySmtpAddress"],"usernameSource":["userPrincipalName","primarySmtpAddress","samAccountName"],"visibilitySetting":["notConfigured","hide","show"],"vpnAuthenticationMethod":["certificate","usernameAndPassword","sharedSecret","derivedCredential","azureAD"],"vpnClientAuthenticationType":["userAuthentication","deviceAuthentication"],"vpnDeadPeerDetectionRate":["medium","none","low","high"],"vpnEncryptionAlgorithmType":["aes256","des","tripleDes","aes128","aes128Gcm","aes256Gcm","aes192","aes192Gcm","chaCha20Poly1305"],"vpnIntegrityAlgorithmType":["sha2_256","sha1_96","sha1_160","sha2_384","sha2_512","md5"],"vpnLocalIdentifier":["deviceFQDN","empty","clientCertificateSubjectName"],"vpnOnDemandRuleConnectionAction":["connect","evaluateConnection","ignore","disconnect"],"vpnOnDemandRuleConnectionDomainAction":["connectIfNeeded","neverConnect"],"vpnOnDemandRuleInterfaceTypeMatch":["notConfigured","ethernet","wiFi","cellular"],"vpnProviderType":["notConfigured","appProxy","packetTunnel"],"vpnServerCertificateType":["rsa","ecdsa256","ecdsa384","ecdsa521"],"vpnServiceExceptionAction":["forceTrafficViaVPN","allowTrafficOutside","dropTraffic"],"vpnTrafficDirection":["outbound","inbound","unknownFutureValue"],"vpnTrafficRuleAppType":["none","desktop","universal"],"vpnTrafficRuleRoutingPolicyType":["none","splitTunnel","forceTunnel"],"vpnTunnelConfigurationType":["wifiAndCellular","cellular","wifi"],"webBrowserCookieSettings":["browserDefault","blockAlways","allowCurrentWebSite","allowFromWebsitesVisited","allowAlways"],"weeklySchedule":["userDefined","everyday","sunday","monday","tuesday","wednesday","thursday","friday","saturday","noScheduledScan"],"welcomeScreenMeetingInformation":["userDefined","showOrganizerAndTimeOnly","showOrganizerAndTimeAndSubject"],"whatIfAnalysisReasons":["notSet","notEnoughInformation","invalidCondition","users","workloadIdentities","application","userActions","authenticationContext","devicePlatform","devices","clientApps","location","signInRisk","emptyPolicy","invalidPolicy","policyNotEnabled","userRisk","time","insiderRisk","authenticationFlow","unknownFutureValue"],"wiFiAuthenticationMethod":["certificate","usernameAndPassword","derivedCredential"],"wiFiProxySetting":["none","manual","automatic","unknownFutureValue"],"wiFiSecurityType":["open","wpaPersonal","wpaEnterprise","wep","wpa2Personal","wpa2Enterprise"],"wifiAuthenticationType":["none","user","machine","machineOrUser","guest"],"windows10AppType":["desktop","universal"],"windows10AppsUpdateRecurrence":["none","daily","weekly","monthly"],"windows10DeviceModeType":["standardConfiguration","sModeConfiguration"],"windows10EditionType":["windows10Enterprise","windows10EnterpriseN","windows10Education","windows10EducationN","windows10MobileEnterprise","windows10HolographicEnterprise","windows10Professional","windows10ProfessionalN","windows10ProfessionalEducation","windows10ProfessionalEducationN","windows10ProfessionalWorkstation","windows10ProfessionalWorkstationN","notConfigured","windows10Home","windows10HomeChina","windows10HomeN","windows10HomeSingleLanguage","windows10Mobile","windows10IoTCore","windows10IoTCoreCommercial"],"windows10VpnAuthenticationMethod":["certificate","usernameAndPassword","customEapXml","derivedCredential"],"windows10VpnConnectionType":["pulseSecure","f5EdgeClient","dellSonicWallMobileConnect","checkPointCapsuleVpn","automatic","ikEv2","l2tp","pptp","citrix","paloAltoGlobalProtect","ciscoAnyConnect","unknownFutureValue","microsoftTunnel"],"windows10VpnProfileTarget":["user","device","autoPilotDevice"],"windowsAppStartLayoutTileSize":["hidden","small","medium","wide","large"],"windowsAutopilotDeviceRemediationState":["unknown","noRemediationRequired","automaticRemediationRequired","manualRemediationRequired","unknownFutureValue"],"windowsAutopilotDeviceType":["windowsPc","holoLens","surfaceHub2","surfaceHub2S","virtualMachine","unknownFutureValue"],"windowsAutopilotProfileAssignmentDetailedStatus":["none","hardwareRequirementsNotMet","surfaceHubProfileNotSupported","holoLensProfileNotSupported","windowsPcProfileNotSupported","surfaceHub2SProfileNotSupported","unknownFutureValue"],"windowsAutopilotProfileAssignmentStatus":["unknown","assignedInSync","assignedOutOfSync","assignedUnkownSyncState","notAssigned","pending","failed"],"windowsAutopilotUserlessEnrollmentStatus":["unknown","allowed","blocked","unknownFutureValue"],"windowsDefenderTamperProtectionOptions":["notConfigured","enable","disable"],"windowsDeliveryOptimizationMode":["userDefined","httpOnly","httpWithPeeringNat","httpWithPeeringPrivateGroup","httpWithInternetPeering","simpleDownload","bypassMode"],"windowsDeviceUsageType":["singleUser","shared","unknownFutureValue"],"windowsEdgeKioskType":["publicBrowsing","fullScreen"],"windowsFirewallRuleInterfaceTypes":["notConfigured","remoteAccess","wireless","lan"],"windowsFirewallRuleNetworkProfileTypes":["notConfigured","domain","private","public"],"windowsFirewallRuleTrafficDirectionType":["notConfigured","out","in"],"windowsHealthMonitoringScope":["undefined","healthMonitoring","bootPerformance","windowsUpdates","privilegeManagement"],"windowsHelloForBusinessPinUsage":["allowed","required","disallowed"],"windowsKioskAppType":["unknown","store","desktop","aumId"],"windowsPrivacyDataAccessLevel":["notConfigured","forceAllow","forceDeny","userInControl"],"windowsPrivacyDataCategory":["notConfigured","accountInfo","appsRunInBackground","calendar","callHistory","camera","contacts","diagnosticsInfo","email","location","messaging","microphone","motion","notifications","phone","radios","tasks","syncWithDevices","trustedDevices"],"windowsSModeConfiguration":["noRestriction","block","unlock"],"windowsSpotlightEnablementSettings":["notConfigured","disabled","enabled"],"windowsStartMenuAppListVisibilityType":["userDefined","collapse","remove","disableSettingsApp"],"windowsStartMenuModeType":["userDefined","fullScreen","nonFullScreen"],"windowsUpdateForBusinessUpdateWeeks":["userDefined","firstWeek","secondWeek","thirdWeek","fourthWeek","everyWeek","unknownFutureValue"],"windowsUpdateNotificationDisplayOption":["notConfigured","defaultNotifications","restartWarningsOnly","disableAllNotifications","unknownFutureValue"],"windowsUpdateType":["userDefined","all","businessReadyOnly","windowsInsiderBuildFast","windowsInsiderBuildSlow","windowsInsiderBuildRelease"],"windowsUserAccountControlSettings":["userDefined","alwaysNotify","notifyOnAppChanges","notifyOnAppChangesWithoutDimming","neverNotify"],"windowsUserType":["administrator","standard","unknownFutureValue"],"windowsVpnConnectionType":["pulseSecure","f5EdgeClient","dellSonicWallMobileConnect","checkPointCapsuleVpn"],"wiredNetworkAuthenticationMethod":["certificate","usernameAndPassword","derivedCredential","unknownFutureValue"],"wiredNetworkAuthenticationType":["none","user","machine","machineOrUser","guest","unknownFutureValue"],"wiredNetworkInterface":["anyEthernet","firstActiveEthernet","secondActiveEthernet","thirdActiveEthernet","firstEthernet","secondEthernet","thirdEthernet"],"writingToolsIosManagedAppConfigurationState":["notBlocked","blocked","unknownFutureValue"],"x509CertificateAffinityLevel":["low","high","unknownFutureValue"],"x509CertificateAuthenticationMode":["x509CertificateSingleFactor","x509CertificateMultiFactor","unknownFutureValue"],"x509CertificateIssuerHintsState":["disabled","enabled","unknownFutureValue"],"x509CertificateRuleType":["issuerSubject","policyOID","unknownFutureValue","issuerSubjectAndPolicyOID"]},"types":{"accessReviewReviewerScope":{"base":"accessReviewScope","properties":{"query":"string","queryRoot":"string","queryType":"string"}},"accessReviewScope":{"properties":{}},"activeDirectoryWindowsAutopilotDeploymentProfile":{"base":"windowsAutopilotDeploymentProfile","properties":{"domainJoinConfiguration":"object:windowsDomainJoinConfiguration","hybridAzureADJoinSkipConnectivityCheck":"boolean"}},"adminConsentRequestPolicy":{"base":"entity","properties":{"isEnabled":"boolean","notifyReviewers":"boolean","remindersEnabled":"boolean","requestDurationInDays":"number","reviewers":"array:object:accessReviewReviewerScope","version":"number"}},"airPrintDestination":{"properties":{"forceTls":"boolean","ipAddress":"string","port":"number","resourcePath":"string"}},"allDevicesAssignmentTarget":{"base":"deviceAndAppManagementAssignmentTarget","properties":{}},"allLicensedUsersAssignmentTarget":{"base":"deviceAndAppManagementAssignmentTarget","properties":{}},"allScopeSensitivityLabels":{"base":"scopeSensitivityLabels","properties":{}},"androidCertificateProfileBase":{"base":"deviceConfiguration","properties":{"certificateValidityPeriodScale":"enum:certificateValidityPeriodScale","certificateValidityPeriodValue":"number","extendedKeyUsages":"array:object:extendedKeyUsage","renewalThresholdPercentage":"number","rootCertificate":"object:androidTrustedRootCertificate","subjectAlternativeNameType":"enum:subjectAlternativeNameType","subjectNameFormat":"enum:subjectNameFormat"}},"androidCompliancePolicy":{"base":"deviceCompliancePolicy","properties":{"advancedThreatProtectionRequiredSecurityLevel":"enum:deviceThreatProtectionLevel","conditionStatementId":"string","deviceThreatProtectionEnabled":"boolean","deviceThreatProtectionRequiredSecurityLevel":"enum:deviceThreatProtectionLevel","minAndroidSecurityPatchLevel":"string","osMaximumVersion":"string","osMinimumVersion":"string","passwordExpirationDays":"number","passwordMinimumLength":"number","passwordMinutesOfInactivityBeforeLock":"number","passwordPreviousPasswordBlockCount":"number","passwordRequired":"boolean","passwordRequiredType":"enum:androidRequiredPasswordType","passwordSignInFailureCountBeforeFactoryReset":"number","requiredPasswordComplexity":"enum:androidRequiredPasswordComplexity","restrictedApps":"array:object:appListItem","securityBlockDeviceAdministratorManagedDevices":"boolean","securityBlockJailbrokenDevices":"boolean","securityDisableUsbDebugging":"boolean","securityPreventInstallAppsFromUnknownSources":"boolean","securityRequireCompanyPortalAppIntegrity":"boolean","securityRequireGooglePlayServices":"boolean","securityRequireSafetyNetAttestationBasicIntegrity":"boolean","securityRequireSafetyNetAttestationCertifiedDevice":"boolean","securityRequireUpToDateSecurityProviders":"boolean","securityRequireVerifyApps":"boolean","storageRequireEncryption":"boolean"}},"androidCustomConfiguration":{"base":"deviceConfiguration","properties":{"omaSettings":"array:object:omaSetting"}},"androidDeviceOwnerCertificateProfileBase":{"base":"deviceConfiguration","properties":{"certificateValidityPeriodScale":"enum:certificateValidityPeriodScale","certificateValidityPeriodValue":"number","extendedKeyUsages":"array:object:extendedKeyUsage","renewalThresholdPercentage":"number","rootCertificate":"object:androidDeviceOwnerTrustedRootCertificate","subjectAlternativeNameType":"enum:subjectAlternativeNameType","subjectNameFormat":"enum:subjectNameFormat"}},"androidDeviceOwnerCompliancePolicy":{"base":"deviceCompliancePolicy","properties":{"advancedThreatProtectionRequiredSecurityLevel":"enum:deviceThreatProtectionLevel","deviceThreatProtectionEnabled":"boolean","deviceThreatProtectionRequiredSecurityLevel":"enum:deviceThreatProtectionLevel","minAndroidSecurityPatchLevel":"string","osMaximumVersion":"string","osMinimumVersion":"string","passwordExpirationDays":"number","passwordMinimumLength":"number","passwordMinimumLetterCharacters":"number","passwordMinimumLowerCaseCharacters":"number","passwordMinimumNonLetterCharacters":"number","passwordMinimumNumericCharacters":"number","passwordMinimumSymbolCharacters":"number","passwordMinimumUpperCaseCharacters":"number","passwordMinutesOfInactivityBeforeLock":"number","passwordPreviousPasswordCountToBlock":"number","passwordRequired":"boolean","passwordRequiredType":"enum:androidDeviceOwnerRequiredPasswordType","requireNoPendingSystemUpdates":"boolean","securityBlockJailbrokenDevices":"boolean","securityRequireIntuneAppIntegrity":"boolean","securityRequireSafetyNetAttestationBasicIntegrity":"boolean","securityRequireSafetyNetAttestationCertifiedDevice":"boolean","securityRequiredAndroidSafetyNetEvaluationType":"enum:androidSafetyNetEvaluationType","storageRequireEncryption":"boolean"}},"androidDeviceOwnerDelegatedScopeAppSetting":{"properties":{"appDetail":"object:appListItem","appScopes":"array:enum:androidDeviceOwnerDelegatedAppScopeType"}},"androidDeviceOwnerDerivedCredentialAuthenticationConfiguration":{"base":"deviceConfiguration","properties":{"certificateAccessType":"enum:androidDeviceOwnerCertificateAccessType","derivedCredentialSettings":"object:deviceManagementDerivedCredentialSettings","silentCertificateAccessDetails":"array:object:androidDeviceOwnerSilentCertificateAccess"}},"androidDeviceOwnerEnterpriseWiFiConfiguration":{"base":"androidDeviceOwnerWiFiConfiguration","properties":{"authenticationMethod":"enum:wiFiAuthenticationMethod","derivedCredentialSettings":"object:deviceManagementDerivedCredentialSettings","eapType":"enum:androidEapType","identityCertificateForClientAuthentication":"object:androidDeviceOwnerCertificateProfileBase","innerAuthenticationProtocolForEapTtls":"enum:nonEapAuthenticationMethodForEapTtlsType","innerAuthenticationProtocolForPeap":"enum:nonEapAuthenticationMethodForPeap","outerIdentityPrivacyTemporaryValue":"string","rootCertificateForServerValidation":"object:androidDeviceOwnerTrustedRootCertificate","rootCertificatesForServerValidation":"array:object:androidDeviceOwnerTrustedRootCertificate","trustedServerCertificateNames":"array:string"}},"androidDeviceOwnerGeneralDeviceConfiguration":{"base":"deviceConfiguration","properties":{"accountsBlockModification":"boolean","androidDeviceOwnerDelegatedScopeAppSettings":"array:object:androidDeviceOwnerDelegatedScopeAppSetting","appsAllowInstallFromUnknownSources":"boolean","appsAutoUpdatePolicy":"enum:androidDeviceOwnerAppAutoUpdatePolicyType","appsDefaultPermissionPolicy":"enum:androidDeviceOwnerDefaultAppPermissionPolicyType","appsRecommendSkippingFirstUseHints":"boolean","azureAdSharedDeviceDataClearApps":"array:object:appListItem","bluetoothBlockConfiguration":"boolean","bluetoothBlockContactSharing":"boolean","cameraBlocked":"boolean","cellularBlockWiFiTethering":"boolean","certificateCredentialConfigurationDisabled":"boolean","crossProfilePoliciesAllowCopyPaste":"boolean","crossProfilePoliciesAllowDataSharing":"enum:androidDeviceOwnerCrossProfileDataSharing","crossProfilePoliciesShowWorkContactsInPersonalProfile":"boolean","dataRoamingBlocked":"boolean","dateTimeConfigurationBlocked":"boolean","detailedHelpText":"object:androidDeviceOwnerUserFacingMessage","deviceLocationMode":"enum:androidDeviceOwnerLocationMode","deviceOwnerLockScreenMessage":"object:androidDeviceOwnerUserFacingMessage","enrollmentProfile":"enum:androidDeviceOwnerEnrollmentProfileType","factoryResetBlocked":"boolean","factoryResetDeviceAdministratorEmails":"array:string","globalProxy":"object:androidDeviceOwnerGlobalProxy","googleAccountsBlocked":"boolean","kioskCustomizationDeviceSettingsBlocked":"boolean","kioskCustomizationPowerButtonActionsBlocked":"boolean","kioskCustomizationStatusBar":"enum:androidDeviceOwnerKioskCustomizationStatusBar","kioskCustomizationSystemErrorWarnings":"boolean","kioskCustomizationSystemNavigation":"enum:androidDeviceOwnerKioskCustomizationSystemNavigation","kioskModeAppOrderEnabled":"boolean","kioskModeAppPositions":"array:object:androidDeviceOwnerKioskModeAppPositionItem","kioskModeApps":"array:object:appListItem","kioskModeAppsInFolderOrderedByName":"boolean","kioskModeBluetoothConfigurationEnabled":"boolean","kioskModeDebugMenuEasyAccessEnabled":"boolean","kioskModeExitCode":"string","kioskModeFlashlightConfigurationEnabled":"boolean","kioskModeFolderIcon":"enum:androidDeviceOwnerKioskModeFolderIcon","kioskModeGridHeight":"number","kioskModeGridWidth":"number","kioskModeIconSize":"enum:androidDeviceOwnerKioskModeIconSize","kioskModeLockHomeScreen":"boolean","kioskModeManagedFolders":"array:object:androidDeviceOwnerKioskModeManagedFolder","kioskModeManagedHomeScreenAppSettings":"array:object:androidDeviceOwnerKioskModeApp","kioskModeManagedHomeScreenAutoSignout":"boolean","kioskModeManagedHomeScreenInactiveSignOutDelayInSeconds":"number","kioskModeManagedHomeScreenInactiveSignOutNoticeInSeconds":"number","kioskModeManagedHomeScreenPinComplexity":"enum:kioskModeManagedHomeScreenPinComplexity","kioskModeManagedHomeScreenPinRequired":"boolean","kioskModeManagedHomeScreenPinRequiredToResume":"boolean","kioskModeManagedHomeScreenSignInBackground":"string","kioskModeManagedHomeScreenSignInBrandingLogo":"string","kioskModeManagedHomeScreenSignInEnabled":"boolean","kioskModeManagedSettingsEntryDisabled":"boolean","kioskModeMediaVolumeConfigurationEnabled":"boolean","kioskModeScreenOrientation":"enum:androidDeviceOwnerKioskModeScreenOrientation","kioskModeScreenSaverConfigurationEnabled":"boolean","kioskModeScreenSaverDetectMediaDisabled":"boolean","kioskModeScreenSaverDisplayTimeInSeconds":"number","kioskModeScreenSaverImageUrl":"string","kioskModeScreenSaverStartDelayInSeconds":"number","kioskModeShowAppNotificationBadge":"boolean","kioskModeShowDeviceInfo":"boolean","kioskModeUseManagedHomeScreenApp":"enum:kioskModeType","kioskModeVirtualHomeButtonEnabled":"boolean","kioskModeVirtualHomeButtonType":"enum:androidDeviceOwnerVirtualHomeButtonType","kioskModeWallpaperUrl":"string","kioskModeWiFiConfigurationEnabled":"boolean","kioskModeWifiAllowedSsids":"array:string","locateDeviceLostModeEnabled":"boolean","locateDeviceUserlessDisabled":"boolean","microphoneForceMute":"boolean","microsoftLauncherConfigurationEnabled":"boolean","microsoftLauncherCustomWallpaperAllowUserModification":"boolean","microsoftLauncherCustomWallpaperEnabled":"boolean","microsoftLauncherCustomWallpaperImageUrl":"string","microsoftLauncherDockPresenceAllowUserModification":"boolean","microsoftLauncherDockPresenceConfiguration":"enum:microsoftLauncherDockPresence","microsoftLauncherFeedAllowUserModification":"boolean","microsoftLauncherFeedEnabled":"boolean","microsoftLauncherSearchBarPlacementConfiguration":"enum:microsoftLauncherSearchBarPlacement","networkEscapeHatchAllowed":"boolean","nfcBlockOutgoingBeam":"boolean","passwordBlockKeyguard":"boolean","passwordBlockKeyguardFeatures":"array:enum:androidKeyguardFeature","passwordExpirationDays":"number","passwordMinimumLength":"number","passwordMinimumLetterCharacters":"number","passwordMinimumLowerCaseCharacters":"number","passwordMinimumNonLetterCharacters":"number","passwordMinimumNumericCharacters":"number","passwordMinimumSymbolCharacters":"number","passwordMinimumUpperCaseCharacters":"number","passwordMinutesOfInactivityBeforeScreenTimeout":"number","passwordPreviousPasswordCountToBlock":"number","passwordRequireUnlock":"enum:androidDeviceOwnerRequiredPasswordUnlock","passwordRequiredType":"enum:androidDeviceOwnerRequiredPasswordType","passwordSignInFailureCountBeforeFactoryReset":"number","personalProfileAppsAllowInstallFromUnknownSources":"boolean","personalProfileCameraBlocked":"boolean","personalProfilePersonalApplications":"array:object:appListItem","personalProfilePlayStoreMode":"enum:personalProfilePersonalPlayStoreMode","personalProfileScreenCaptureBlocked":"boolean","playStoreMode":"enum:androidDeviceOwnerPlayStoreMode","screenCaptureBlocked":"boolean","securityCommonCriteriaModeEnabled":"boolean","securityDeveloperSettingsEnabled":"boolean","securityRequireVerifyApps":"boolean","shareDeviceLocationDisabled":"boolean","shortHelpText":"object:androidDeviceOwnerUserFacingMessage","statusBarBlocked":"boolean","stayOnModes":"array:enum:androidDeviceOwnerBatteryPluggedMode","storageAllowUsb":"boolean","storageBlockExternalMedia":"boolean","storageBlockUsbFileTransfer":"boolean","systemUpdateFreezePeriods":"array:object:androidDeviceOwnerSystemUpdateFreezePeriod","systemUpdateInstallType":"enum:androidDeviceOwnerSystemUpdateInstallType","systemUpdateWindowEndMinutesAfterMidnight":"number","systemUpdateWindowStartMinutesAfterMidnight":"number","systemWindowsBlocked":"boolean","usersBlockAdd":"boolean","usersBlockRemove":"boolean","volumeBlockAdjustment":"boolean","vpnAlwaysOnLockdownMode":"boolean","vpnAlwaysOnPackageIdentifier":"string","wifiBlockEditConfigurations":"boolean","wifiBlockEditPolicyDefinedConfigurations":"boolean","workProfilePasswordExpirationDays":"number","workProfilePasswordMinimumLength":"number","workProfilePasswordMinimumLetterCharacters":"number","workProfilePasswordMinimumLowerCaseCharacters":"number","workProfilePasswordMinimumNonLetterCharacters":"number","workProfilePasswordMinimumNumericCharacters":"number","workProfilePasswordMinimumSymbolCharacters":"number","workProfilePasswordMinimumUpperCaseCharacters":"number","workProfilePasswordPreviousPasswordCountToBlock":"number","workProfilePasswordRequireUnlock":"enum:androidDeviceOwnerRequiredPasswordUnlock","workProfilePasswordRequiredType":"enum:androidDeviceOwnerRequiredPasswordType","workProfilePasswordSignInFailureCountBeforeFactoryReset":"number"}},"androidDeviceOwnerGlobalProxy":{"properties":{}},"androidDeviceOwnerGlobalProxyAutoConfig":{"base":"androidDeviceOwnerGlobalProxy","properties":{"proxyAutoConfigURL":"string"}},"androidDeviceOwnerGlobalProxyDirect":{"base":"androidDeviceOwnerGlobalProxy","properties":{"excludedHosts":"array:string","host":"string","port":"number"}},"androidDeviceOwnerImportedPFXCertificateProfile":{"base":"androidDeviceOwnerCertificateProfileBase","properties":{"certificateAccessType":"enum:androidDeviceOwnerCertificateAccessType","intendedPurpose":"enum:intendedPurpose","managedDeviceCertificateStates":"array:object:managedDeviceCertificateState","silentCertificateAccessDetails":"array:object:androidDeviceOwnerSilentCertificateAccess"}},"androidDeviceOwnerKioskModeApp":{"base":"androidDeviceOwnerKioskModeFolderItem","properties":{"className":"string","offlineAppAccessEnabled":"boolean","package":"string","preSignInAppAccessEnabled":"boolean"}},"androidDeviceOwnerKioskModeAppPositionItem":{"properties":{"item":"object:androidDeviceOwnerKioskModeHomeScreenItem","position":"number"}},"androidDeviceOwnerKioskModeFolderItem":{"base":"androidDeviceOwnerKioskModeHomeScreenItem","properties":{}},"androidDeviceOwnerKioskModeHomeScreenItem":{"properties":{}},"androidDeviceOwnerKioskModeManagedFolder":{"properties":{"folderIdentifier":"string","folderName":"string","items":"array:object:androidDeviceOwnerKioskModeFolderItem"}},"androidDeviceOwnerKioskModeManagedFolderReference":{"base":"androidDeviceOwnerKioskModeHomeScreenItem","properties":{"folderIdentifier":"string","folderName":"string"}},"androidDeviceOwnerKioskModeWeblink":{"base":"androidDeviceOwnerKioskModeFolderItem","properties":{"label":"string","link":"string"}},"androidDeviceOwnerPkcsCertificateProfile":{"base":"androidDeviceOwnerCertificateProfileBase","properties":{"certificateAccessType":"enum:androidDeviceOwnerCertificateAccessType","certificateStore":"enum:certificateStore","certificateTemplateName":"string","certificationAuthority":"string","certificationAuthorityName":"string","certificationAuthorityType":"enum:deviceManagementCertificationAuthority","customSubjectAlternativeNames":"array:object:customSubjectAlternativeName","managedDeviceCertificateStates":"array:object:managedDeviceCertificateState","silentCertificateAccessDetails":"array:object:androidDeviceOwnerSilentCertificateAccess","subjectAlternativeNameFormatString":"string","subjectNameFormatString":"string"}},"androidDeviceOwnerScepCertificateProfile":{"base":"androidDeviceOwnerCertificateProfileBase","properties":{"certificateAccessType":"enum:androidDeviceOwnerCertificateAccessType","certificateStore":"enum:certificateStore","customSubjectAlternativeNames":"array:object:customSubjectAlternativeName","hashAlgorithm":"enum:hashAlgorithms","keySize":"enum:keySize","keyUsage":"enum:keyUsages","managedDeviceCertificateStates":"array:object:managedDeviceCertificateState","scepServerUrls":"array:string","silentCertificateAccessDetails":"array:object:androidDeviceOwnerSilentCertificateAccess","subjectAlternativeNameFormatString":"string","subjectNameFormatString":"string"}},"androidDeviceOwnerSilentCertificateAccess":{"properties":{"packageId":"string"}},"androidDeviceOwnerSystemUpdateFreezePeriod":{"properties":{"endDay":"number","endMonth":"number","startDay":"number","startMonth":"number"}},"androidDeviceOwnerTrustedRootCertificate":{"base":"deviceConfiguration","properties":{"certFileName":"string","trustedRootCertificate":"string"}},"androidDeviceOwnerUserFacingMessage":{"properties":{"defaultMessage":"string","localizedMessages":"array:object:keyValuePair"}},"androidDeviceOwnerVpnConfiguration":{"base":"vpnConfiguration","properties":{"alwaysOn":"boolean","alwaysOnLockdown":"boolean","connectionType":"enum:androidVpnConnectionType","customData":"array:object:keyValue","customKeyValueData":"array:object:keyValuePair","derivedCredentialSettings":"object:deviceManagementDerivedCredentialSettings","identityCertificate":"object:androidDeviceOwnerCertificateProfileBase","microsoftTunnelSiteId":"string","proxyExclusionList":"array:string","proxyServer":"object:vpnProxyServer","targetedMobileApps":"array:object:appListItem","targetedPackageIds":"array:string"}},"androidDeviceOwnerWiFiConfiguration":{"base":"deviceConfiguration","properties":{"connectAutomatically":"boolean","connectWhenNetworkNameIsHidden":"boolean","macAddressRandomizationMode":"enum:macAddressRandomizationMode","networkName":"string","preSharedKey":"string","preSharedKeyIsSet":"boolean","proxyAutomaticConfigurationUrl":"string","proxyExclusionList":"string","proxyManualAddress":"string","proxyManualPort":"number","proxySettings":"enum:wiFiProxySetting","ssid":"string","wiFiSecurityType":"enum:androidDeviceOwnerWiFiSecurityType"}},"androidEasEmailProfileConfiguration":{"base":"deviceConfiguration","properties":{"accountName":"string","authenticationMethod":"enum:easAuthenticationMethod","customDomainName":"string","durationOfEmailToSync":"enum:emailSyncDuration","emailAddressSource":"enum:userEmailSource","emailSyncSchedule":"enum:emailSyncSchedule","hostName":"string","identityCertificate":"object:androidCertificateProfileBase","requireSmime":"boolean","requireSsl":"boolean","smimeSigningCertificate":"object:androidCertificateProfileBase","syncCalendar":"boolean","syncContacts":"boolean","syncNotes":"boolean","syncTasks":"boolean","userDomainNameSource":"enum:domainNameSource","usernameSource":"enum:androidUsernameSource"}},"androidEnterpriseWiFiConfiguration":{"base":"androidWiFiConfiguration","properties":{"authenticationMethod":"enum:wiFiAuthenticationMethod","eapType":"enum:androidEapType","identityCertificateForClientAuthentication":"object:androidCertificateProfileBase","innerAuthenticationProtocolForEapTtls":"enum:nonEapAuthenticationMethodForEapTtlsType","innerAuthenticationProtocolForPeap":"enum:nonEapAuthenticationMethodForPeap","outerIdentityPrivacyTemporaryValue":"string","passwordFormatString":"string","preSharedKey":"string","rootCertificateForServerValidation":"object:androidTrustedRootCertificate","trustedServerCertificateNames":"array:string","usernameFormatString":"string"}},"androidForWorkCertificateProfileBase":{"base":"deviceConfiguration","properties":{"certificateValidityPeriodScale":"enum:certificateValidityPeriodScale","certificateValidityPeriodValue":"number","extendedKeyUsages":"array:object:extendedKeyUsage","renewalThresholdPercentage":"number","rootCertificate":"object:androidForWorkTrustedRootCertificate","subjectAlternativeNameType":"enum:subjectAlternativeNameType","subjectNameFormat":"enum:subjectNameFormat"}},"androidForWorkCompliancePolicy":{"base":"deviceCompliancePolicy","properties":{"deviceThreatProtectionEnabled":"boolean","deviceThreatProtectionRequiredSecurityLevel":"enum:deviceThreatProtectionLevel","minAndroidSecurityPatchLevel":"string","osMaximumVersion":"string","osMinimumVersion":"string","passwordExpirationDays":"number","passwordMinimumLength":"number","passwordMinutesOfInactivityBeforeLock":"number","passwordPreviousPasswordBlockCount":"number","passwordRequired":"boolean","passwordRequiredType":"enum:androidRequiredPasswordType","passwordSignInFailureCountBeforeFactoryReset":"number","requiredPasswordComplexity":"enum:androidRequiredPasswordComplexity","securityBlockJailbrokenDevices":"boolean","securityDisableUsbDebugging":"boolean","securityPreventInstallAppsFromUnknownSources":"boolean","securityRequireCompanyPortalAppIntegrity":"boolean","securityRequireGooglePlayServices":"boolean","securityRequireSafetyNetAttestationBasicIntegrity":"boolean","securityRequireSafetyNetAttestationCertifiedDevice":"boolean","securityRequireUpToDateSecurityProviders":"boolean","securityRequireVerifyApps":"boolean","securityRequiredAndroidSafetyNetEvaluationType":"enum:androidSafetyNetEvaluationType","storageRequireEncryption":"boolean","workProfileInactiveBeforeScreenLockInMinutes":"number","workProfilePasswordExpirationInDays":"number","workProfilePasswordMinimumLength":"number","workProfilePasswordRequiredType":"enum:androidForWorkRequiredPasswordType","workProfilePreviousPasswordBlockCount":"number","workProfileRequirePassword":"boolean","workProfileRequiredPasswordComplexity":"enum:androidRequiredPasswordComplexity"}},"androidForWorkCustomConfiguration":{"base":"deviceConfiguration","properties":{"omaSettings":"array:object:omaSetting"}},"androidForWorkEasEmailProfileBase":{"base":"deviceConfiguration","properties":{"authenticationMethod":"enum:easAuthenticationMethod","durationOfEmailToSync":"enum:emailSyncDuration","emailAddressSource":"enum:userEmailSource","hostName":"string","identityCertificate":"object:androidForWorkCertificateProfileBase","requireSsl":"boolean","usernameSource":"enum:androidUsernameSource"}},"androidForWorkEnterpriseWiFiConfiguration":{"base":"androidForWorkWiFiConfiguration","properties":{"authenticationMethod":"enum:wiFiAuthenticationMethod","eapType":"enum:androidEapType","identityCertificateForClientAuthentication":"object:androidForWorkCertificateProfileBase","innerAuthenticationProtocolForEapTtls":"enum:nonEapAuthenticationMethodForEapTtlsType","innerAuthenticationProtocolForPeap":"enum:nonEapAuthenticationMethodForPeap","outerIdentityPrivacyTemporaryValue":"string","rootCertificateForServerValidation":"object:androidForWorkTrustedRootCertificate","trustedServerCertificateNames":"array:string"}},"androidForWorkGeneralDeviceConfiguration":{"base":"deviceConfiguration","properties":{"allowedGoogleAccountDomains":"array:string","blockUnifiedPasswordForWorkProfile":"boolean","passwordBlockFaceUnlock":"boolean","passwordBlockFingerprintUnlock":"boolean","passwordBlockIrisUnlock":"boolean","passwordBlockTrustAgents":"boolean","passwordExpirationDays":"number","passwordMinimumLength":"number","passwordMinutesOfInactivityBeforeScreenTimeout":"number","passwordPreviousPasswordBlockCount":"number","passwordRequiredType":"enum:androidForWorkRequiredPasswordType","passwordSignInFailureCountBeforeFactoryReset":"number","requiredPasswordComplexity":"enum:androidRequiredPasswordComplexity","securityRequireVerifyApps":"boolean","vpnAlwaysOnPackageIdentifier":"string","vpnEnableAlwaysOnLockdownMode":"boolean","workProfileAccountUse":"enum:androidWorkProfileAccountUse","workProfileAllowWidgets":"boolean","workProfileBlockAddingAccounts":"boolean","workProfileBlockCamera":"boolean","workProfileBlockCrossProfileCallerId":"boolean","workProfileBlockCrossProfileContactsSearch":"boolean","workProfileBlockCrossProfileCopyPaste":"boolean","workProfileBlockNotificationsWhileDeviceLocked":"boolean","workProfileBlockPersonalAppInstallsFromUnknownSources":"boolean","workProfileBlockScreenCapture":"boolean","workProfileBluetoothEnableContactSharing":"boolean","workProfileDataSharingType":"enum:androidForWorkCrossProfileDataSharingType","workProfileDefaultAppPermissionPolicy":"enum:androidForWorkDefaultAppPermissionPolicyType","workProfilePasswordBlockFaceUnlock":"boolean","workProfilePasswordBlockFingerprintUnlock":"boolean","workProfilePasswordBlockIrisUnlock":"boolean","workProfilePasswordBlockTrustAgents":"boolean","workProfilePasswordExpirationDays":"number","workProfilePasswordMinLetterCharacters":"number","workProfilePasswordMinLowerCaseCharacters":"number","workProfilePasswordMinNonLetterCharacters":"number","workProfilePasswordMinNumericCharacters":"number","workProfilePasswordMinSymbolCharacters":"number","workProfilePasswordMinUpperCaseCharacters":"number","workProfilePasswordMinimumLength":"number","workProfilePasswordMinutesOfInactivityBeforeScreenTimeout":"number","workProfilePasswordPreviousPasswordBlockCount":"number","workProfilePasswordRequiredType":"enum:androidForWorkRequiredPasswordType","workProfilePasswordSignInFailureCountBeforeFactoryReset":"number","workProfileRequirePassword":"boolean","workProfileRequiredPasswordComplexity":"enum:androidRequiredPasswordComplexity"}},"androidForWorkGmailEasConfiguration":{"base":"androidForWorkEasEmailProfileBase","properties":{}},"androidForWorkImportedPFXCertificateProfile":{"base":"androidCertificateProfileBase","properties":{"intendedPurpose":"enum:intendedPurpose","managedDeviceCertificateStates":"array:object:managedDeviceCertificateState"}},"androidForWorkNineWorkEasConfiguration":{"base":"androidForWorkEasEmailProfileBase","properties":{"syncCalendar":"boolean","syncContacts":"boolean","syncTasks":"boolean"}},"androidForWorkPkcsCertificateProfile":{"base":"androidForWorkCertificateProfileBase","properties":{"certificateTemplateName":"string","certificationAuthority":"string","certificationAuthorityName":"string","managedDeviceCertificateStates":"array:object:managedDeviceCertificateState","subjectAlternativeNameFormatString":"string"}},"androidForWorkScepCertificateProfile":{"base":"androidForWorkCertificateProfileBase","properties":{"certificateStore":"enum:certificateStore","customSubjectAlternativeNames":"array:object:customSubjectAlternativeName","hashAlgorithm":"enum:hashAlgorithms","keySize":"enum:keySize","keyUsage":"enum:keyUsages","managedDeviceCertificateStates":"array:object:managedDeviceCertificateState","scepServerUrls":"array:string","subjectAlternativeNameFormatString":"string","subjectNameFormatString":"string"}},"androidForWorkTrustedRootCertificate":{"base":"deviceConfiguration","properties":{"certFileName":"string","trustedRootCertificate":"string"}},"androidForWorkVpnConfiguration":{"base":"deviceConfiguration","properties":{"authenticationMethod":"enum:vpnAuthenticationMethod","connectionName":"string","connectionType":"enum:androidForWorkVpnConnectionType","customData":"array:object:keyValue","customKeyValueData":"array:object:keyValuePair","fingerprint":"string","identityCertificate":"object:androidForWorkCertificateProfileBase","realm":"string","role":"string","servers":"array:object:vpnServer"}},"androidForWorkWiFiConfiguration":{"base":"deviceConfiguration","properties":{"connectAutomatically":"boolean","connectWhenNetworkNameIsHidden":"boolean","networkName":"string","ssid":"string","wiFiSecurityType":"enum:androidWiFiSecurityType"}},"androidFotaDeploymentAssignmentTarget":{"base":"deviceAndAppManagementAssignmentTarget","properties":{"groupId":"string"}},"androidGeneralDeviceConfiguration":{"base":"deviceConfiguration","properties":{"appsBlockClipboardSharing":"boolean","appsBlockCopyPaste":"boolean","appsBlockYouTube":"boolean","appsHideList":"array:object:appListItem","appsInstallAllowList":"array:object:appListItem","appsLaunchBlockList":"array:object:appListItem","bluetoothBlocked":"boolean","cameraBlocked":"boolean","cellularBlockDataRoaming":"boolean","cellularBlockMessaging":"boolean","cellularBlockVoiceRoaming":"boolean","cellularBlockWiFiTethering":"boolean","compliantAppListType":"enum:appListType","compliantAppsList":"array:object:appListItem","dateAndTimeBlockChanges":"boolean","deviceSharingAllowed":"boolean","diagnosticDataBlockSubmission":"boolean","factoryResetBlocked":"boolean","googleAccountBlockAutoSync":"boolean","googlePlayStoreBlocked":"boolean","kioskModeApps":"array:object:appListItem","kioskModeBlockSleepButton":"boolean","kioskModeBlockVolumeButtons":"boolean","locationServicesBlocked":"boolean","nfcBlocked":"boolean","passwordBlockFingerprintUnlock":"boolean","passwordBlockTrustAgents":"boolean","passwordExpirationDays":"number","passwordMinimumLength":"number","passwordMinutesOfInactivityBeforeScreenTimeout":"number","passwordPreviousPasswordBlockCount":"number","passwordRequired":"boolean","passwordRequiredType":"enum:androidRequiredPasswordType","passwordSignInFailureCountBeforeFactoryReset":"number","powerOffBlocked":"boolean","requiredPasswordComplexity":"enum:androidRequiredPasswordComplexity","screenCaptureBlocked":"boolean","securityRequireVerifyApps":"boolean","storageBlockGoogleBackup":"boolean","storageBlockRemovableStorage":"boolean","storageRequireDeviceEncryption":"boolean","storageRequireRemovableStorageEncryption":"boolean","voiceAssistantBlocked":"boolean","voiceDialingBlocked":"boolean","webBrowserBlockAutofill":"boolean","webBrowserBlockJavaScript":"boolean","webBrowserBlockPopups":"boolean","webBrowserBlocked":"boolean","webBrowserCookieSettings":"enum:webBrowserCookieSettings","wiFiBlocked":"boolean"}},"androidImportedPFXCertificateProfile":{"base":"androidCertificateProfileBase","properties":{"intendedPurpose":"enum:intendedPurpose","managedDeviceCertificateStates":"array:object:managedDeviceCertificateState"}},"androidManagedAppProtection":{"base":"targetedManagedAppProtection","properties":{"allowedAndroidDeviceManufacturers":"string","allowedAndroidDeviceModels":"array:string","appActionIfAccountIsClockedOut":"enum:managedAppRemediationAction","appActionIfAndroidDeviceManufacturerNotAllowed":"enum:managedAppRemediationAction","appActionIfAndroidDeviceModelNotAllowed":"enum:managedAppRemediationAction","appActionIfAndroidSafetyNetAppsVerificationFailed":"enum:managedAppRemediationAction","appActionIfAndroidSafetyNetDeviceAttestationFailed":"enum:managedAppRemediationAction","appActionIfDeviceLockNotSet":"enum:managedAppRemediationAction","appActionIfDevicePasscodeComplexityLessThanHigh":"enum:managedAppRemediationAction","appActionIfDevicePasscodeComplexityLessThanLow":"enum:managedAppRemediationAction","appActionIfDevicePasscodeComplexityLessThanMedium":"enum:managedAppRemediationAction","appActionIfSamsungKnoxAttestationRequired":"enum:managedAppRemediationAction","approvedKeyboards":"array:object:keyValuePair","apps":"array:object:managedMobileApp","biometricAuthenticationBlocked":"boolean","blockAfterCompanyPortalUpdateDeferralInDays":"number","connectToVpnOnLaunch":"boolean","customBrowserDisplayName":"string","customBrowserPackageId":"string","customDialerAppDisplayName":"string","customDialerAppPackageId":"string","deployedAppCount":"number","deploymentSummary":"object:managedAppPolicyDeploymentSummary","deviceLockRequired":"boolean","disableAppEncryptionIfDeviceEncryptionIsEnabled":"boolean","encryptAppData":"boolean","exemptedAppPackages":"array:object:keyValuePair","fingerprintAndBiometricEnabled":"boolean","keyboardsRestricted":"boolean","messagingRedirectAppDisplayName":"string","messagingRedirectAppPackageId":"string","minimumRequiredCompanyPortalVersion":"string","minimumRequiredPatchVersion":"string","minimumWarningCompanyPortalVersion":"string","minimumWarningPatchVersion":"string","minimumWipeCompanyPortalVersion":"string","minimumWipePatchVersion":"string","requireClass3Biometrics":"boolean","requirePinAfterBiometricChange":"boolean","requiredAndroidSafetyNetAppsVerificationType":"enum:androidManagedAppSafetyNetAppsVerificationType","requiredAndroidSafetyNetDeviceAttestationType":"enum:androidManagedAppSafetyNetDeviceAttestationType","requiredAndroidSafetyNetEvaluationType":"enum:androidManagedAppSafetyNetEvaluationType","screenCaptureBlocked":"boolean","warnAfterCompanyPortalUpdateDeferralInDays":"number","wipeAfterCompanyPortalUpdateDeferralInDays":"number"}},"androidMobileAppIdentifier":{"base":"mobileAppIdentifier","properties":{"packageId":"string"}},"androidOmaCpConfiguration":{"base":"deviceConfiguration","properties":{"configurationXml":"string"}},"androidPkcsCertificateProfile":{"base":"androidCertificateProfileBase","properties":{"certificateTemplateName":"string","certificationAuthority":"string","certificationAuthorityName":"string","managedDeviceCertificateStates":"array:object:managedDeviceCertificateState","subjectAlternativeNameFormatString":"string"}},"androidScepCertificateProfile":{"base":"androidCertificateProfileBase","properties":{"hashAlgorithm":"enum:hashAlgorithms","keySize":"enum:keySize","keyUsage":"enum:keyUsages","managedDeviceCertificateStates":"array:object:managedDeviceCertificateState","scepServerUrls":"array:string","subjectAlternativeNameFormatString":"string","subjectNameFormatString":"string"}},"androidTrustedRootCertificate":{"base":"deviceConfiguration","properties":{"certFileName":"string","trustedRootCertificate":"string"}},"androidVpnConfiguration":{"base":"deviceConfiguration","properties":{"authenticationMethod":"enum:vpnAuthenticationMethod","connectionName":"string","connectionType":"enum:androidVpnConnectionType","customData":"array:object:keyValue","customKeyValueData":"array:object:keyValuePair","fingerprint":"string","identityCertificate":"object:androidCertificateProfileBase","realm":"string","role":"string","servers":"array:object:vpnServer"}},"androidWiFiConfiguration":{"base":"deviceConfiguration","properties":{"connectAutomatically":"boolean","connectWhenNetworkNameIsHidden":"boolean","networkName":"string","ssid":"string","wiFiSecurityType":"enum:androidWiFiSecurityType"}},"androidWorkProfileCertificateProfileBase":{"base":"deviceConfiguration","properties":{"certificateValidityPeriodScale":"enum:certificateValidityPeriodScale","certificateValidityPeriodValue":"number","extendedKeyUsages":"array:object:extendedKeyUsage","renewalThresholdPercentage":"number","rootCertificate":"object:androidWorkProfileTrustedRootCertificate","subjectAlternativeNameType":"enum:subjectAlternativeNameType","subjectNameFormat":"enum:subjectNameFormat"}},"androidWorkProfileCompliancePolicy":{"base":"deviceCompliancePolicy","properties":{"advancedThreatProtectionRequiredSecurityLevel":"enum:deviceThreatProtectionLevel","deviceThreatProtectionEnabled":"boolean","deviceThreatProtectionRequiredSecurityLevel":"enum:deviceThreatProtectionLevel","minAndroidSecurityPatchLevel":"string","osMaximumVersion":"string","osMinimumVersion":"string","passwordExpirationDays":"number","passwordMinimumLength":"number","passwordMinutesOfInactivityBeforeLock":"number","passwordPreviousPasswordBlockCount":"number","passwordRequired":"boolean","passwordRequiredType":"enum:androidRequiredPasswordType","passwordSignInFailureCountBeforeFactoryReset":"number","requiredPasswordComplexity":"enum:androidRequiredPasswordComplexity","securityBlockJailbrokenDevices":"boolean","securityDisableUsbDebugging":"boolean","securityPreventInstallAppsFromUnknownSources":"boolean","securityRequireCompanyPortalAppIntegrity":"boolean","securityRequireGooglePlayServices":"boolean","securityRequireSafetyNetAttestationBasicIntegrity":"boolean","securityRequireSafetyNetAttestationCertifiedDevice":"boolean","securityRequireUpToDateSecurityProviders":"boolean","securityRequireVerifyApps":"boolean","securityRequiredAndroidSafetyNetEvaluationType":"enum:androidSafetyNetEvaluationType","storageRequireEncryption":"boolean","workProfileInactiveBeforeScreenLockInMinutes":"number","workProfilePasswordExpirationInDays":"number","workProfilePasswordMinimumLength":"number","workProfilePasswordRequiredType":"enum:androidWorkProfileRequiredPasswordType","workProfilePreviousPasswordBlockCount":"number","workProfileRequirePassword":"boolean","workProfileRequiredPasswordComplexity":"enum:androidRequiredPasswordComplexity"}},"androidWorkProfileCustomConfiguration":{"base":"deviceConfiguration","properties":{"omaSettings":"array:object:omaSetting"}},"androidWorkProfileEasEmailProfileBase":{"base":"deviceConfiguration","properties":{"authenticationMethod":"enum:easAuthenticationMethod","durationOfEmailToSync":"enum:emailSyncDuration","emailAddressSource":"enum:userEmailSource","hostName":"string","identityCertificate":"object:androidWorkProfileCertificateProfileBase","requireSsl":"boolean","usernameSource":"enum:androidUsernameSource"}},"androidWorkProfileEnterpriseWiFiConfiguration":{"base":"androidWorkProfileWiFiConfiguration","properties":{"authenticationMethod":"enum:wiFiAuthenticationMethod","eapType":"enum:androidEapType","identityCertificateForClientAuthentication":"object:androidWorkProfileCertificateProfileBase","innerAuthenticationProtocolForEapTtls":"enum:nonEapAuthenticationMethodForEapTtlsType","innerAuthenticationProtocolForPeap":"enum:nonEapAuthenticationMethodForPeap","outerIdentityPrivacyTemporaryValue":"string","rootCertificateForServerValidation":"object:androidWorkProfileTrustedRootCertificate","trustedServerCertificateNames":"array:string"}},"androidWorkProfileGeneralDeviceConfiguration":{"base":"deviceConfiguration","properties":{"allowedGoogleAccountDomains":"array:string","blockUnifiedPasswordForWorkProfile":"boolean","passwordBlockFaceUnlock":"boolean","passwordBlockFingerprintUnlock":"boolean","passwordBlockIrisUnlock":"boolean","passwordBlockTrustAgents":"boolean","passwordExpirationDays":"number","passwordMinimumLength":"number","passwordMinutesOfInactivityBeforeScreenTimeout":"number","passwordPreviousPasswordBlockCount":"number","passwordRequiredType":"enum:androidWorkProfileRequiredPasswordType","passwordSignInFailureCountBeforeFactoryReset":"number","requiredPasswordComplexity":"enum:androidRequiredPasswordComplexity","securityRequireVerifyApps":"boolean","vpnAlwaysOnPackageIdentifier":"string","vpnEnableAlwaysOnLockdownMode":"boolean","workProfileAccountUse":"enum:androidWorkProfileAccountUse","workProfileAllowAppInstallsFromUnknownSources":"boolean","workProfileAllowWidgets":"boolean","workProfileBlockAddingAccounts":"boolean","workProfileBlockCamera":"boolean","workProfileBlockCrossProfileCallerId":"boolean","workProfileBlockCrossProfileContactsSearch":"boolean","workProfileBlockCrossProfileCopyPaste":"boolean","workProfileBlockNotificationsWhileDeviceLocked":"boolean","workProfileBlockPersonalAppInstallsFromUnknownSources":"boolean","workProfileBlockScreenCapture":"boolean","workProfileBluetoothEnableContactSharing":"boolean","workProfileDataSharingType":"enum:androidWorkProfileCrossProfileDataSharingType","workProfileDefaultAppPermissionPolicy":"enum:androidWorkProfileDefaultAppPermissionPolicyType","workProfilePasswordBlockFaceUnlock":"boolean","workProfilePasswordBlockFingerprintUnlock":"boolean","workProfilePasswordBlockIrisUnlock":"boolean","workProfilePasswordBlockTrustAgents":"boolean","workProfilePasswordExpirationDays":"number","workProfilePasswordMinLetterCharacters":"number","workProfilePasswordMinLowerCaseCharacters":"number","workProfilePasswordMinNonLetterCharacters":"number","workProfilePasswordMinNumericCharacters":"number","workProfilePasswordMinSymbolCharacters":"number","workProfilePasswordMinUpperCaseCharacters":"number","workProfilePasswordMinimumLength":"number","workProfilePasswordMinutesOfInactivityBeforeScreenTimeout":"number","workProfilePasswordPreviousPasswordBlockCount":"number","workProfilePasswordRequiredType":"enum:androidWorkProfileRequiredPasswordType","workProfilePasswordSignInFailureCountBeforeFactoryReset":"number","workProfileRequirePassword":"boolean","workProfileRequiredPasswordComplexity":"enum:androidRequiredPasswordComplexity"}},"androidWorkProfileGmailEasConfiguration":{"base":"androidWorkProfileEasEmailProfileBase","properties":{}},"androidWorkProfileNineWorkEasConfiguration":{"base":"androidWorkProfileEasEmailProfileBase","properties":{"syncCalendar":"boolean","syncContacts":"boolean","syncTasks":"boolean"}},"androidWorkProfilePkcsCertificateProfile":{"base":"androidWorkProfileCertificateProfileBase","properties":{"certificateStore":"enum:certificateStore","certificateTemplateName":"string","certificationAuthority":"string","certificationAuthorityName":"string","customSubjectAlternativeNames":"array:object:customSubjectAlternativeName","managedDeviceCertificateStates":"array:object:managedDeviceCertificateState","subjectAlternativeNameFormatString":"string","subjectNameFormatString":"string"}},"androidWorkProfileScepCertificateProfile":{"base":"androidWorkProfileCertificateProfileBase","properties":{"certificateStore":"enum:certificateStore","customSubjectAlternativeNames":"array:object:customSubjectAlternativeName","hashAlgorithm":"enum:hashAlgorithms","keySize":"enum:keySize","keyUsage":"enum:keyUsages","managedDeviceCertificateStates":"array:object:managedDeviceCertificateState","scepServerUrls":"array:string","subjectAlternativeNameFormatString":"string","subjectNameFormatString":"string"}},"androidWorkProfileTrustedRootCertificate":{"base":"deviceConfiguration","properties":{"certFileName":"string","trustedRootCertificate":"string"}},"androidWorkProfileVpnConfiguration":{"base":"deviceConfiguration","properties":{"alwaysOn":"boolean","alwaysOnLockdown":"boolean","authenticationMethod":"enum:vpnAuthenticationMethod","connectionName":"string","connectionType":"enum:androidWorkProfileVpnConnectionType","customData":"array:object:keyValue","customKeyValueData":"array:object:keyValuePair","fingerprint":"string","identityCertificate":"object:androidWorkProfileCertificateProfileBase","microsoftTunnelSiteId":"string","proxyExclusionList":"array:string","proxyServer":"object:vpnProxyServer","realm":"string","role":"string","servers":"array:object:vpnServer","targetedMobileApps":"array:object:appListItem","targetedPackageIds":"array:string"}},"androidWorkProfileWiFiConfiguration":{"base":"deviceConfiguration","properties":{"connectAutomatically":"boolean","connectWhenNetworkNameIsHidden":"boolean","networkName":"string","preSharedKey":"string","preSharedKeyIsSet":"boolean","proxyAutomaticConfigurationUrl":"string","proxySettings":"enum:wiFiProxySetting","ssid":"string","wiFiSecurityType":"enum:androidWiFiSecurityType"}},"aospDeviceOwnerCertificateProfileBase":{"base":"deviceConfiguration","properties":{"certificateValidityPeriodScale":"enum:certificateValidityPeriodScale","certificateValidityPeriodValue":"number","extendedKeyUsages":"array:object:extendedKeyUsage","renewalThresholdPercentage":"number","rootCertificate":"object:aospDeviceOwnerTrustedRootCertificate","subjectAlternativeNameType":"enum:subjectAlternativeNameType","subjectNameFormat":"enum:subjectNameFormat"}},"aospDeviceOwnerCompliancePolicy":{"base":"deviceCompliancePolicy","properties":{"minAndroidSecurityPatchLevel":"string","osMaximumVersion":"string","osMinimumVersion":"string","passwordMinimumLength":"number","passwordMinutesOfInactivityBeforeLock":"number","passwordRequired":"boolean","passwordRequiredType":"enum:androidDeviceOwnerRequiredPasswordType","securityBlockJailbrokenDevices":"boolean","storageRequireEncryption":"boolean"}},"aospDeviceOwnerDeviceConfiguration":{"base":"deviceConfiguration","properties":{"appsBlockInstallFromUnknownSources":"boolean","bluetoothBlockConfiguration":"boolean","bluetoothBlocked":"boolean","cameraBlocked":"boolean","factoryResetBlocked":"boolean","passwordMinimumLength":"number","passwordMinutesOfInactivityBeforeScreenTimeout":"number","passwordRequiredType":"enum:androidDeviceOwnerRequiredPasswordType","passwordSignInFailureCountBeforeFactoryReset":"number","screenCaptureBlocked":"boolean","securityAllowDebuggingFeatures":"boolean","storageBlockExternalMedia":"boolean","storageBlockUsbFileTransfer":"boolean","wifiBlockEditConfigurations":"boolean"}},"aospDeviceOwnerEnterpriseWiFiConfiguration":{"base":"aospDeviceOwnerWiFiConfiguration","properties":{"authenticationMethod":"enum:wiFiAuthenticationMethod","eapType":"enum:androidEapType","identityCertificateForClientAuthentication":"object:aospDeviceOwnerCertificateProfileBase","innerAuthenticationProtocolForEapTtls":"enum:nonEapAuthenticationMethodForEapTtlsType","innerAuthenticationProtocolForPeap":"enum:nonEapAuthenticationMethodForPeap","outerIdentityPrivacyTemporaryValue":"string","rootCertificateForServerValidation":"object:aospDeviceOwnerTrustedRootCertificate","trustedServerCertificateNames":"array:string"}},"aospDeviceOwnerPkcsCertificateProfile":{"base":"aospDeviceOwnerCertificateProfileBase","properties":{"certificateStore":"enum:certificateStore","certificateTemplateName":"string","certificationAuthority":"string","certificationAuthorityName":"string","certificationAuthorityType":"enum:deviceManagementCertificationAuthority","customSubjectAlternativeNames":"array:object:customSubjectAlternativeName","managedDeviceCertificateStates":"array:object:managedDeviceCertificateState","subjectAlternativeNameFormatString":"string","subjectNameFormatString":"string"}},"aospDeviceOwnerScepCertificateProfile":{"base":"aospDeviceOwnerCertificateProfileBase","properties":{"certificateStore":"enum:certificateStore","customSubjectAlternativeNames":"array:object:customSubjectAlternativeName","hashAlgorithm":"enum:hashAlgorithms","keySize":"enum:keySize","keyUsage":"enum:keyUsages","managedDeviceCertificateStates":"array:object:managedDeviceCertificateState","scepServerUrls":"array:string","subjectAlternativeNameFormatString":"string","subjectNameFormatString":"string"}},"aospDeviceOwnerTrustedRootCertificate":{"base":"deviceConfiguration","properties":{"certFileName":"string","trustedRootCertificate":"string"}},"aospDeviceOwnerWiFiConfiguration":{"base":"deviceConfiguration","properties":{"connectAutomatically":"boolean","connectWhenNetworkNameIsHidden":"boolean","networkName":"string","preSharedKey":"string","preSharedKeyIsSet":"boolean","proxyAutomaticConfigurationUrl":"string","proxyExclusionList":"array:string","proxyManualAddress":"string","proxyManualPort":"number","proxySetting":"enum:wiFiProxySetting","ssid":"string","wiFiSecurityType":"enum:aospDeviceOwnerWiFiSecurityType"}},"appListItem":{"properties":{"appId":"string","appStoreUrl":"string","name":"string","publisher":"string"}},"appleAppListItem":{"base":"appListItem","properties":{}},"appleDeviceFeaturesConfigurationBase":{"base":"deviceConfiguration","properties":{"airPrintDestinations":"array:object:airPrintDestination"}},"appleExpeditedCheckinConfigurationBase":{"base":"deviceConfiguration","properties":{"enableExpeditedCheckin":"boolean"}},"appleVpnAlwaysOnConfiguration":{"properties":{"airPrintExceptionAction":"enum:vpnServiceExceptionAction","allowAllCaptiveNetworkPlugins":"boolean","allowCaptiveWebSheet":"boolean","allowedCaptiveNetworkPlugins":"object:specifiedCaptiveNetworkPlugins","cellularExceptionAction":"enum:vpnServiceExceptionAction","natKeepAliveIntervalInSeconds":"number","natKeepAliveOffloadEnable":"boolean","tunnelConfiguration":"enum:vpnTunnelConfigurationType","userToggleEnabled":"boolean","voicemailExceptionAction":"enum:vpnServiceExceptionAction"}},"appleVpnConfiguration":{"base":"deviceConfiguration","properties":{"associatedDomains":"array:string","authenticationMethod":"enum:vpnAuthenticationMethod","connectionName":"string","connectionType":"enum:appleVpnConnectionType","customData":"array:object:keyValue","customKeyValueData":"array:object:keyValuePair","disableOnDemandUserOverride":"boolean","disconnectOnIdle":"boolean","disconnectOnIdleTimerInSeconds":"number","enablePerApp":"boolean","enableSplitTunneling":"boolean","excludedDomains":"array:string","identifier":"string","loginGroupOrDomain":"string","onDemandRules":"array:object:vpnOnDemandRule","optInToDeviceIdSharing":"boolean","providerType":"enum:vpnProviderType","proxyServer":"object:vpnProxyServer","realm":"string","role":"string","safariDomains":"array:string","server":"object:vpnServer"}},"applicationEnforcedRestrictionsSessionControl":{"base":"conditionalAccessSessionControl","properties":{}},"authenticationCombinationConfiguration":{"base":"entity","properties":{"appliesToCombinations":"array:enum:authenticationMethodModes"}},"authenticationMethodConfiguration":{"base":"entity","properties":{"excludeTargets":"array:object:excludeTarget","state":"enum:authenticationMethodState"}},"authenticationMethodFeatureConfiguration":{"properties":{"excludeTarget":"object:featureTarget","includeTarget":"object:featureTarget","state":"enum:advancedConfigState"}},"authenticationMethodTarget":{"base":"entity","properties":{"isRegistrationRequired":"boolean","targetType":"enum:authenticationMethodTargetType"}},"authenticationMethodsPolicy":{"base":"entity","properties":{"authenticationMethodConfigurations":"array:object:authenticationMethodConfiguration","description":"string","displayName":"string","lastModifiedDateTime":"string","microsoftAuthenticatorPlatformSettings":"object:microsoftAuthenticatorPlatformSettings","policyMigrationState":"enum:authenticationMethodsPolicyMigrationState","policyVersion":"string","reconfirmationInDays":"number","registrationEnforcement":"object:registrationEnforcement","reportSuspiciousActivitySettings":"object:reportSuspiciousActivitySettings","systemCredentialPreferences":"object:systemCredentialPreferences"}},"authenticationMethodsRegistrationCampaign":{"properties":{"enforceRegistrationAfterAllowedSnoozes":"boolean","excludeTargets":"array:object:excludeTarget","includeTargets":"array:object:authenticationMethodsRegistrationCampaignIncludeTarget","snoozeDurationInDays":"number","state":"enum:advancedConfigState"}},"authenticationMethodsRegistrationCampaignIncludeTarget":{"properties":{"id":"string","targetType":"enum:authenticationMethodTargetType","targetedAuthenticationMethod":"string"}},"authenticationStrengthPolicy":{"base":"entity","properties":{"allowedCombinations":"array:enum:authenticationMethodModes","combinationConfigurations":"array:object:authenticationCombinationConfiguration","createdDateTime":"string","description":"string","displayName":"string","modifiedDateTime":"string","policyType":"enum:authenticationStrengthPolicyType","requirementsSatisfied":"enum:authenticationStrengthRequirements"}},"authorizationPolicy":{"base":"policyBase","properties":{"allowEmailVerifiedUsersToJoinOrganization":"boolean","allowInvitesFrom":"enum:allowInvitesFrom","allowUserConsentForRiskyApps":"boolean","allowedToSignUpEmailBasedSubscriptions":"boolean","allowedToUseSSPR":"boolean","blockMsolPowerShell":"boolean","defaultUserRoleOverrides":"array:object:defaultUserRoleOverride","defaultUserRolePermissions":"object:defaultUserRolePermissions","enabledPreviewFeatures":"array:string","guestUserRoleId":"string","permissionGrantPolicyIdsAssignedToDefaultUserRole":"array:string"}},"azureADWindowsAutopilotDeploymentProfile":{"base":"windowsAutopilotDeploymentProfile","properties":{}},"bitLockerFixedDrivePolicy":{"properties":{"encryptionMethod":"enum:bitLockerEncryptionMethod","recoveryOptions":"object:bitLockerRecoveryOptions","requireEncryptionForWriteAccess":"boolean"}},"bitLockerRecoveryOptions":{"properties":{"blockDataRecoveryAgent":"boolean","enableBitLockerAfterRecoveryInformationToStore":"boolean","enableRecoveryInformationSaveToStore":"boolean","hideRecoveryOptions":"boolean","recoveryInformationToStore":"enum:bitLockerRecoveryInformationType","recoveryKeyUsage":"enum:configurationUsage","recoveryPasswordUsage":"enum:configurationUsage"}},"bitLockerRemovableDrivePolicy":{"properties":{"blockCrossOrganizationWriteAccess":"boolean","encryptionMethod":"enum:bitLockerEncryptionMethod","requireEncryptionForWriteAccess":"boolean"}},"bitLockerSystemDrivePolicy":{"properties":{"encryptionMethod":"enum:bitLockerEncryptionMethod","minimumPinLength":"number","prebootRecoveryEnableMessageAndUrl":"boolean","prebootRecoveryMessage":"string","prebootRecoveryUrl":"string","recoveryOptions":"object:bitLockerRecoveryOptions","startupAuthenticationBlockWithoutTpmChip":"boolean","startupAuthenticationRequired":"boolean","startupAuthenticationTpmKeyUsage":"enum:configurationUsage","startupAuthenticationTpmPinAndKeyUsage":"enum:configurationUsage","startupAuthenticationTpmPinUsage":"enum:configurationUsage","startupAuthenticationTpmUsage":"enum:configurationUsage"}},"cloudAppSecuritySessionControl":{"base":"conditionalAccessSessionControl","properties":{"cloudAppSecurityType":"enum:cloudAppSecuritySessionControlType"}},"compliantNetworkNamedLocation":{"base":"namedLocation","properties":{"compliantNetworkType":"enum:compliantNetworkType","isTrusted":"boolean"}},"conditionalAccessAllExternalTenants":{"base":"conditionalAccessExternalTenants","properties":{}},"conditionalAccessApplications":{"properties":{"applicationFilter":"object:conditionalAccessFilter","excludeApplications":"array:string","globalSecureAccess":"object:conditionalAccessGlobalSecureAccess","includeApplications":"array:string","includeAuthenticationContextClassReferences":"array:string","includeUserActions":"array:string","networkAccess":"object:conditionalAccessNetworkAccess"}},"conditionalAccessAuthenticationFlows":{"properties":{"transferMethods":"enum:conditionalAccessTransferMethods"}},"conditionalAccessClientApplications":{"properties":{"excludeServicePrincipals":"array:string","includeServicePrincipals":"array:string","servicePrincipalFilter":"object:conditionalAccessFilter"}},"conditionalAccessConditionSet":{"properties":{"applications":"object:conditionalAccessApplications","authenticationFlows":"object:conditionalAccessAuthenticationFlows","clientAppTypes":"array:enum:conditionalAccessClientApp","clientApplications":"object:conditionalAccessClientApplications","deviceStates":"object:conditionalAccessDeviceStates","devices":"object:conditionalAccessDevices","insiderRiskLevels":"enum:conditionalAccessInsiderRiskLevels","locations":"object:conditionalAccessLocations","platforms":"object:conditionalAccessPlatforms","servicePrincipalRiskLevels":"array:enum:riskLevel","signInRiskLevels":"array:enum:riskLevel","userRiskLevels":"array:enum:riskLevel","users":"object:conditionalAccessUsers"}},"conditionalAccessDeviceStates":{"properties":{"excludeStates":"array:string","includeStates":"array:string"}},"conditionalAccessDevices":{"properties":{"deviceFilter":"object:conditionalAccessFilter","excludeDeviceStates":"array:string","excludeDevices":"array:string","includeDeviceStates":"array:string","includeDevices":"array:string"}},"conditionalAccessEnumeratedExternalTenants":{"base":"conditionalAccessExternalTenants","properties":{"members":"array:string"}},"conditionalAccessExternalTenants":{"properties":{"membershipKind":"enum:conditionalAccessExternalTenantsMembershipKind"}},"conditionalAccessFilter":{"properties":{"mode":"enum:filterMode","rule":"string"}},"conditionalAccessGlobalSecureAccess":{"properties":{}},"conditionalAccessGrantControls":{"properties":{"authenticationStrength":"object:authenticationStrengthPolicy","builtInControls":"array:enum:conditionalAccessGrantControl","customAuthenticationFactors":"array:string","operator":"string","termsOfUse":"array:string"}},"conditionalAccessGuestsOrExternalUsers":{"properties":{"externalTenants":"object:conditionalAccessExternalTenants","guestOrExternalUserTypes":"enum:conditionalAccessGuestOrExternalUserTypes"}},"conditionalAccessLocations":{"properties":{"excludeLocations":"array:string","includeLocations":"array:string"}},"conditionalAccessNetworkAccess":{"properties":{}},"conditionalAccessPlatforms":{"properties":{"excludePlatforms":"array:enum:conditionalAccessDevicePlatform","includePlatforms":"array:enum:conditionalAccessDevicePlatform"}},"conditionalAccessPolicy":{"base":"policyDeletableItem","properties":{"conditions":"object:conditionalAccessConditionSet","createdDateTime":"string","description":"string","displayName":"string","grantControls":"object:conditionalAccessGrantControls","id":"string","modifiedDateTime":"string","sessionControls":"object:conditionalAccessSessionControls","state":"enum:conditionalAccessPolicyState"}},"conditionalAccessSessionControl":{"properties":{"isEnabled":"boolean"}},"conditionalAccessSessionControls":{"properties":{"applicationEnforcedRestrictions":"object:applicationEnforcedRestrictionsSessionControl","cloudAppSecurity":"object:cloudAppSecuritySessionControl","continuousAccessEvaluation":"object:continuousAccessEvaluationSessionControl","disableResilienceDefaults":"boolean","globalSecureAccessFilteringProfile":"object:globalSecureAccessFilteringProfileSessionControl","persistentBrowser":"object:persistentBrowserSessionControl","secureSignInSession":"object:secureSignInSessionControl","signInFrequency":"object:signInFrequencySessionControl"}},"conditionalAccessUsers":{"properties":{"excludeGroups":"array:string","excludeGuestsOrExternalUsers":"object:conditionalAccessGuestsOrExternalUsers","excludeRoles":"array:string","excludeUsers":"array:string","includeGroups":"array:string","includeGuestsOrExternalUsers":"object:conditionalAccessGuestsOrExternalUsers","includeRoles":"array:string","includeUsers":"array:string"}},"configurationManagerCollectionAssignmentTarget":{"base":"deviceAndAppManagementAssignmentTarget","properties":{"collectionId":"string"}},"continuousAccessEvaluationSessionControl":{"properties":{"mode":"enum:continuousAccessEvaluationMode"}},"countryNamedLocation":{"base":"namedLocation","properties":{"countriesAndRegions":"array:string","countryLookupMethod":"enum:countryLookupMethodType","includeUnknownCountriesAndRegions":"boolean"}},"credentialSingleSignOnExtension":{"base":"singleSignOnExtension","properties":{"configurations":"array:object:keyTypedValuePair","domains":"array:string","extensionIdentifier":"string","realm":"string","teamIdentifier":"string"}},"crossTenantAccessPolicyB2BSetting":{"properties":{"applications":"object:crossTenantAccessPolicyTargetConfiguration","usersAndGroups":"object:crossTenantAccessPolicyTargetConfiguration"}},"crossTenantAccessPolicyConfigurationDefault":{"base":"entity","properties":{"automaticUserConsentSettings":"object:inboundOutboundPolicyConfiguration","b2bCollaborationInbound":"object:crossTenantAccessPolicyB2BSetting","b2bCollaborationOutbound":"object:crossTenantAccessPolicyB2BSetting","b2bDirectConnectInbound":"object:crossTenantAccessPolicyB2BSetting","b2bDirectConnectOutbound":"object:crossTenantAccessPolicyB2BSetting","inboundTrust":"object:crossTenantAccessPolicyInboundTrust","invitationRedemptionIdentityProviderConfiguration":"object:defaultInvitationRedemptionIdentityProviderConfiguration","isServiceDefault":"boolean","tenantRestrictions":"object:crossTenantAccessPolicyTenantRestrictions"}},"crossTenantAccessPolicyConfigurationPartner":{"base":"policyDeletableItem","properties":{"automaticUserConsentSettings":"object:inboundOutboundPolicyConfiguration","b2bCollaborationInbound":"object:crossTenantAccessPolicyB2BSetting","b2bCollaborationOutbound":"object:crossTenantAccessPolicyB2BSetting","b2bDirectConnectInbound":"object:crossTenantAccessPolicyB2BSetting","b2bDirectConnectOutbound":"object:crossTenantAccessPolicyB2BSetting","identitySynchronization":"object:crossTenantIdentitySyncPolicyPartner","inboundTrust":"object:crossTenantAccessPolicyInboundTrust","isInMultiTenantOrganization":"boolean","isServiceProvider":"boolean","tenantId":"string","tenantRestrictions":"object:crossTenantAccessPolicyTenantRestrictions"}},"crossTenantAccessPolicyInboundTrust":{"properties":{"isCompliantDeviceAccepted":"boolean","isHybridAzureADJoinedDeviceAccepted":"boolean","isMfaAccepted":"boolean"}},"crossTenantAccessPolicyTarget":{"properties":{"target":"string","targetType":"enum:crossTenantAccessPolicyTargetType"}},"crossTenantAccessPolicyTargetConfiguration":{"properties":{"accessType":"enum:crossTenantAccessPolicyTargetConfigurationAccessType","targets":"array:object:crossTenantAccessPolicyTarget"}},"crossTenantAccessPolicyTenantRestrictions":{"base":"crossTenantAccessPolicyB2BSetting","properties":{"devices":"object:devicesFilter"}},"crossTenantIdentitySyncPolicyPartner":{"base":"policyDeletableItem","properties":{"displayName":"string","externalCloudAuthorizedApplicationId":"string","tenantId":"string","userSyncInbound":"object:crossTenantUserSyncInbound"}},"crossTenantUserSyncInbound":{"properties":{"isSyncAllowed":"boolean"}},"cryptographySuite":{"properties":{"authenticationTransformConstants":"enum:authenticationTransformConstant","cipherTransformConstants":"enum:vpnEncryptionAlgorithmType","dhGroup":"enum:diffieHellmanGroup","encryptionMethod":"enum:vpnEncryptionAlgorithmType","integrityCheckMethod":"enum:vpnIntegrityAlgorithmType","pfsGroup":"enum:perfectForwardSecrecyGroup"}},"customAppSettings":{"properties":{"developerToolsForShowingAppUsageMetrics":"enum:appDevelopmentPlatforms"}},"customSubjectAlternativeName":{"properties":{"name":"string","sanType":"enum:subjectAlternativeNameType"}},"customUpdateTimeWindow":{"properties":{"endDay":"enum:dayOfWeek","endTime":"string","startDay":"enum:dayOfWeek","startTime":"string"}},"defaultDeviceCompliancePolicy":{"base":"deviceCompliancePolicy","properties":{}},"defaultInvitationRedemptionIdentityProviderConfiguration":{"base":"invitationRedemptionIdentityProviderConfiguration","properties":{}},"defaultUserRoleOverride":{"base":"entity","properties":{"isDefault":"boolean","rolePermissions":"array:object:unifiedRolePermission"}},"defaultUserRolePermissions":{"properties":{"allowedToCreateApps":"boolean","allowedToCreateSecurityGroups":"boolean","allowedToCreateTenants":"boolean","allowedToReadBitlockerKeysForOwnedDevice":"boolean","allowedToReadOtherUsers":"boolean"}},"defenderDetectedMalwareActions":{"properties":{"highSeverity":"enum:defenderThreatAction","lowSeverity":"enum:defenderThreatAction","moderateSeverity":"enum:defenderThreatAction","severeSeverity":"enum:defenderThreatAction"}},"deliveryOptimizationBandwidth":{"properties":{}},"deliveryOptimizationBandwidthAbsolute":{"base":"deliveryOptimizationBandwidth","properties":{"maximumDownloadBandwidthInKilobytesPerSecond":"number","maximumUploadBandwidthInKilobytesPerSecond":"number"}},"deliveryOptimizationBandwidthBusinessHoursLimit":{"properties":{"bandwidthBeginBusinessHours":"number","bandwidthEndBusinessHours":"number","bandwidthPercentageDuringBusinessHours":"number","bandwidthPercentageOutsideBusinessHours":"number"}},"deliveryOptimizationBandwidthHoursWithPercentage":{"base":"deliveryOptimizationBandwidth","properties":{"bandwidthBackgroundPercentageHours":"object:deliveryOptimizationBandwidthBusinessHoursLimit","bandwidthForegroundPercentageHours":"object:deliveryOptimizationBandwidthBusinessHoursLimit"}},"deliveryOptimizationBandwidthPercentage":{"base":"deliveryOptimizationBandwidth","properties":{"maximumBackgroundBandwidthPercentage":"number","maximumForegroundBandwidthPercentage":"number"}},"deliveryOptimizationGroupIdCustom":{"base":"deliveryOptimizationGroupIdSource","properties":{"groupIdCustom":"string"}},"deliveryOptimizationGroupIdSource":{"properties":{}},"deliveryOptimizationGroupIdSourceOptions":{"base":"deliveryOptimizationGroupIdSource","properties":{"groupIdSourceOption":"enum:deliveryOptimizationGroupIdOptionsType"}},"deliveryOptimizationMaxCacheSize":{"properties":{}},"deliveryOptimizationMaxCacheSizeAbsolute":{"base":"deliveryOptimizationMaxCacheSize","properties":{"maximumCacheSizeInGigabytes":"number"}},"deliveryOptimizationMaxCacheSizePercentage":{"base":"deliveryOptimizationMaxCacheSize","properties":{"maximumCacheSizePercentage":"number"}},"deviceAndAppManagementAssignmentFilter":{"base":"entity","properties":{"assignmentFilterManagementType":"enum:assignmentFilterManagementType","createdDateTime":"string","description":"string","displayName":"string","lastModifiedDateTime":"string","payloads":"array:object:payloadByFilter","platform":"enum:devicePlatformType","roleScopeTags":"array:string","rule":"string"}},"deviceAndAppManagementAssignmentTarget":{"properties":{"deviceAndAppManagementAssignmentFilterId":"string","deviceAndAppManagementAssignmentFilterType":"enum:deviceAndAppManagementAssignmentFilterType"}},"deviceComanagementAuthorityConfiguration":{"base":"deviceEnrollmentConfiguration","properties":{"configurationManagerAgentCommandLineArgument":"string","installConfigurationManagerAgent":"boolean","managedDeviceAuthority":"number"}},"deviceComplianceActionItem":{"base":"entity","properties":{"actionType":"enum:deviceComplianceActionType","gracePeriodHours":"number","notificationMessageCCList":"array:string","notificationTemplateId":"string"}},"deviceComplianceDeviceOverview":{"base":"entity","properties":{"configurationVersion":"number","conflictCount":"number","errorCount":"number","failedCount":"number","lastUpdateDateTime":"string","notApplicableCount":"number","notApplicablePlatformCount":"number","pendingCount":"number","successCount":"number"}},"deviceComplianceDeviceStatus":{"base":"entity","properties":{"complianceGracePeriodExpirationDateTime":"string","deviceDisplayName":"string","deviceModel":"string","lastReportedDateTime":"string","platform":"number","status":"enum:complianceStatus","userName":"string","userPrincipalName":"string"}},"deviceCompliancePolicy":{"base":"entity","properties":{"assignments":"array:object:deviceCompliancePolicyAssignment","createdDateTime":"string","description":"string","deviceSettingStateSummaries":"array:object:settingStateDeviceSummary","deviceStatusOverview":"object:deviceComplianceDeviceOverview","deviceStatuses":"array:object:deviceComplianceDeviceStatus","displayName":"string","lastModifiedDateTime":"string","roleScopeTagIds":"array:string","scheduledActionsForRule":"array:object:deviceComplianceScheduledActionForRule","userStatusOverview":"object:deviceComplianceUserOverview","userStatuses":"array:object:deviceComplianceUserStatus","version":"number"}},"deviceCompliancePolicyAssignment":{"base":"entity","properties":{"source":"enum:deviceAndAppManagementAssignmentSource","sourceId":"string","target":"object:deviceAndAppManagementAssignmentTarget"}},"deviceCompliancePolicyScript":{"properties":{"deviceComplianceScriptId":"string","rulesContent":"string"}},"deviceComplianceScheduledActionForRule":{"base":"entity","properties":{"ruleName":"string","scheduledActionConfigurations":"array:object:deviceComplianceActionItem"}},"deviceComplianceUserOverview":{"base":"entity","properties":{"configurationVersion":"number","conflictCount":"number","errorCount":"number","failedCount":"number","lastUpdateDateTime":"string","notApplicableCount":"number","pendingCount":"number","successCount":"number"}},"deviceComplianceUserStatus":{"base":"entity","properties":{"devicesCount":"number","lastReportedDateTime":"string","status":"enum:complianceStatus","userDisplayName":"string","userPrincipalName":"string"}},"deviceConfiguration":{"base":"entity","properties":{"assignments":"array:object:deviceConfigurationAssignment","createdDateTime":"string","description":"string","deviceManagementApplicabilityRuleDeviceMode":"object:deviceManagementApplicabilityRuleDeviceMode","deviceManagementApplicabilityRuleOsEdition":"object:deviceManagementApplicabilityRuleOsEdition","deviceManagementApplicabilityRuleOsVersion":"object:deviceManagementApplicabilityRuleOsVersion","deviceSettingStateSummaries":"array:object:settingStateDeviceSummary","deviceStatusOverview":"object:deviceConfigurationDeviceOverview","deviceStatuses":"array:object:deviceConfigurationDeviceStatus","displayName":"string","groupAssignments":"array:object:deviceConfigurationGroupAssignment","lastModifiedDateTime":"string","roleScopeTagIds":"array:string","supportsScopeTags":"boolean","userStatusOverview":"object:deviceConfigurationUserOverview","userStatuses":"array:object:deviceConfigurationUserStatus","version":"number"}},"deviceConfigurationAssignment":{"base":"entity","properties":{"intent":"enum:deviceConfigAssignmentIntent","source":"enum:deviceAndAppManagementAssignmentSource","sourceId":"string","target":"object:deviceAndAppManagementAssignmentTarget"}},"deviceConfigurationDeviceOverview":{"base":"entity","properties":{"configurationVersion":"number","conflictCount":"number","errorCount":"number","failedCount":"number","lastUpdateDateTime":"string","notApplicableCount":"number","notApplicablePlatformCount":"number","pendingCount":"number","successCount":"number"}},"deviceConfigurationDeviceStatus":{"base":"entity","properties":{"complianceGracePeriodExpirationDateTime":"string","deviceDisplayName":"string","deviceModel":"string","lastReportedDateTime":"string","platform":"number","status":"enum:complianceStatus","userName":"string","userPrincipalName":"string"}},"deviceConfigurationGroupAssignment":{"base":"entity","properties":{"deviceConfiguration":"object:deviceConfiguration","excludeGroup":"boolean","targetGroupId":"string"}},"deviceConfigurationUserOverview":{"base":"entity","properties":{"configurationVersion":"number","conflictCount":"number","errorCount":"number","failedCount":"number","lastUpdateDateTime":"string","notApplicableCount":"number","pendingCount":"number","successCount":"number"}},"deviceConfigurationUserStatus":{"base":"entity","properties":{"devicesCount":"number","lastReportedDateTime":"string","status":"enum:complianceStatus","userDisplayName":"string","userPrincipalName":"string"}},"deviceEnrollmentConfiguration":{"base":"entity","properties":{"assignments":"array:object:enrollmentConfigurationAssignment","createdDateTime":"string","description":"string","deviceEnrollmentConfigurationType":"enum:deviceEnrollmentConfigurationType","displayName":"string","lastModifiedDateTime":"string","priority":"number","roleScopeTagIds":"array:string","version":"number"}},"deviceEnrollmentLimitConfiguration":{"base":"deviceEnrollmentConfiguration","properties":{"limit":"number"}},"deviceEnrollmentNotificationConfiguration":{"base":"deviceEnrollmentConfiguration","properties":{"brandingOptions":"enum:enrollmentNotificationBrandingOptions","defaultLocale":"string","notificationMessageTemplateId":"string","notificationTemplates":"array:string","platformType":"enum:enrollmentRestrictionPlatformType","templateType":"enum:enrollmentNotificationTemplateType"}},"deviceEnrollmentPlatformRestriction":{"properties":{"blockedManufacturers":"array:string","blockedSkus":"array:string","osMaximumVersion":"string","osMinimumVersion":"string","personalDeviceEnrollmentBlocked":"boolean","platformBlocked":"boolean"}},"deviceEnrollmentPlatformRestrictionConfiguration":{"base":"deviceEnrollmentConfiguration","properties":{"platformRestriction":"object:deviceEnrollmentPlatformRestriction","platformType":"enum:enrollmentRestrictionPlatformType"}},"deviceEnrollmentPlatformRestrictionsConfiguration":{"base":"deviceEnrollmentConfiguration","properties":{"androidForWorkRestriction":"object:deviceEnrollmentPlatformRestriction","androidRestriction":"object:deviceEnrollmentPlatformRestriction","iosRestriction":"object:deviceEnrollmentPlatformRestriction","macOSRestriction":"object:deviceEnrollmentPlatformRestriction","macRestriction":"object:deviceEnrollmentPlatformRestriction","tvosRestriction":"object:deviceEnrollmentPlatformRestriction","visionOSRestriction":"object:deviceEnrollmentPlatformRestriction","windowsHomeSkuRestriction":"object:deviceEnrollmentPlatformRestriction","windowsMobileRestriction":"object:deviceEnrollmentPlatformRestriction","windowsRestriction":"object:deviceEnrollmentPlatformRestriction"}},"deviceEnrollmentWindowsHelloForBusinessConfiguration":{"base":"deviceEnrollmentConfiguration","properties":{"enhancedBiometricsState":"enum:enablement","enhancedSignInSecurity":"number","pinExpirationInDays":"number","pinLowercaseCharactersUsage":"enum:windowsHelloForBusinessPinUsage","pinMaximumLength":"number","pinMinimumLength":"number","pinPreviousBlockCount":"number","pinSpecialCharactersUsage":"enum:windowsHelloForBusinessPinUsage","pinUppercaseCharactersUsage":"enum:windowsHelloForBusinessPinUsage","remotePassportEnabled":"boolean","securityDeviceRequired":"boolean","securityKeyForSignIn":"enum:enablement","state":"enum:enablement","unlockWithBiometricsEnabled":"boolean"}},"deviceManagementApplicabilityRuleDeviceMode":{"properties":{"deviceMode":"enum:windows10DeviceModeType","name":"string","ruleType":"enum:deviceManagementApplicabilityRuleType"}},"deviceManagementApplicabilityRuleOsEdition":{"properties":{"name":"string","osEditionTypes":"array:enum:windows10EditionType","ruleType":"enum:deviceManagementApplicabilityRuleType"}},"deviceManagementApplicabilityRuleOsVersion":{"properties":{"maxOSVersion":"string","minOSVersion":"string","name":"string","ruleType":"enum:deviceManagementApplicabilityRuleType"}},"deviceManagementConfigurationAndroidSettingApplicability":{"base":"deviceManagementConfigurationSettingApplicability","properties":{}},"deviceManagementConfigurationAppleOSSupportedVersions":{"properties":{"includesMaxVersion":"boolean","includesMinVersion":"boolean","maxVersion":"string","minVersion":"string"}},"deviceManagementConfigurationAppleSettingVersionApplicability":{"properties":{"constraints":"enum:deviceManagementConfigurationAppleApplicabilityConstraint","deviceType":"enum:deviceManagementConfigurationAppleApplicabilityDeviceType","supportedVersions":"object:deviceManagementConfigurationAppleOSSupportedVersions"}},"deviceManagementConfigurationApplicationSettingApplicability":{"base":"deviceManagementConfigurationSettingApplicability","properties":{}},"deviceManagementConfigurationChoiceSettingCollectionDefinition":{"base":"deviceManagementConfigurationChoiceSettingDefinition","properties":{"maximumCount":"number","minimumCount":"number"}},"deviceManagementConfigurationChoiceSettingCollectionInstance":{"base":"deviceManagementConfigurationSettingInstance","properties":{"choiceSettingCollectionValue":"array:object:deviceManagementConfigurationChoiceSettingValue"}},"deviceManagementConfigurationChoiceSettingDefinition":{"base":"deviceManagementConfigurationSettingDefinition","properties":{"defaultOptionId":"string","options":"array:object:deviceManagementConfigurationOptionDefinition"}},"deviceManagementConfigurationChoiceSettingInstance":{"base":"deviceManagementConfigurationSettingInstance","properties":{"choiceSettingValue":"object:deviceManagementConfigurationChoiceSettingValue"}},"deviceManagementConfigurationChoiceSettingValue":{"base":"deviceManagementConfigurationSettingValue","properties":{"children":"array:object:deviceManagementConfigurationSettingInstance","value":"string"}},"deviceManagementConfigurationDependentOn":{"properties":{"dependentOn":"string","parentSettingId":"string"}},"deviceManagementConfigurationEdgeSettingApplicability":{"base":"deviceManagementConfigurationSettingApplicability","properties":{}},"deviceManagementConfigurationExchangeOnlineSettingApplicability":{"base":"deviceManagementConfigurationSettingApplicability","properties":{}},"deviceManagementConfigurationFloatSettingValueDefinition":{"base":"deviceManagementConfigurationSettingValueDefinition","properties":{"maximumValue":"number","minimumValue":"number"}},"deviceManagementConfigurationGroupSettingCollectionInstance":{"base":"deviceManagementConfigurationSettingInstance","properties":{"groupSettingCollectionValue":"array:object:deviceManagementConfigurationGroupSettingValue"}},"deviceManagementConfigurationGroupSettingInstance":{"base":"deviceManagementConfigurationSettingInstance","properties":{"groupSettingValue":"object:deviceManagementConfigurationGroupSettingValue"}},"deviceManagementConfigurationGroupSettingValue":{"base":"deviceManagementConfigurationSettingValue","properties":{"children":"array:object:deviceManagementConfigurationSettingInstance"}},"deviceManagementConfigurationIntegerSettingValue":{"base":"deviceManagementConfigurationSimpleSettingValue","properties":{"value":"number"}},"deviceManagementConfigurationIntegerSettingValueDefinition":{"base":"deviceManagementConfigurationSettingValueDefinition","properties":{"maximumValue":"number","minimumValue":"number"}},"deviceManagementConfigurationIosSettingApplicability":{"base":"deviceManagementConfigurationSettingApplicability","properties":{"versionApplicabilities":"array:object:deviceManagementConfigurationAppleSettingVersionApplicability"}},"deviceManagementConfigurationLinuxSettingApplicability":{"base":"deviceManagementConfigurationSettingApplicability","properties":{}},"deviceManagementConfigurationOptionDefinition":{"properties":{"dependedOnBy":"array:object:deviceManagementConfigurationSettingDependedOnBy","dependentOn":"array:object:deviceManagementConfigurationDependentOn","description":"string","displayName":"string","helpText":"string","itemId":"string","name":"string","optionValue":"object:deviceManagementConfigurationSettingValue"}},"deviceManagementConfigurationPolicy":{"base":"entity","properties":{"assignments":"array:object:deviceManagementConfigurationPolicyAssignment","createdDateTime":"string","creationSource":"string","description":"string","disableEntraGroupPolicyAssignment":"boolean","isAssigned":"boolean","lastModifiedDateTime":"string","name":"string","platforms":"enum:deviceManagementConfigurationPlatforms","priorityMetaData":"object:deviceManagementPriorityMetaData","roleScopeTagIds":"array:string","settingCount":"number","settings":"array:object:deviceManagementConfigurationSetting","technologies":"enum:deviceManagementConfigurationTechnologies","templateReference":"object:deviceManagementConfigurationPolicyTemplateReference"}},"deviceManagementConfigurationPolicyAssignment":{"base":"entity","properties":{"source":"enum:deviceAndAppManagementAssignmentSource","sourceId":"string","target":"object:deviceAndAppManagementAssignmentTarget"}},"deviceManagementConfigurationPolicyTemplateReference":{"properties":{"templateDisplayName":"string","templateDisplayVersion":"string","templateFamily":"enum:deviceManagementConfigurationTemplateFamily","templateId":"string"}},"deviceManagementConfigurationRedirectSettingDefinition":{"base":"deviceManagementConfigurationSettingDefinition","properties":{"deepLink":"string","redirectMessage":"string","redirectReason":"string"}},"deviceManagementConfigurationReferenceSettingValue":{"base":"deviceManagementConfigurationStringSettingValue","properties":{"note":"string"}},"deviceManagementConfigurationReferredSettingInformation":{"properties":{"settingDefinitionId":"string"}},"deviceManagementConfigurationSecretSettingValue":{"base":"deviceManagementConfigurationSimpleSettingValue","properties":{"value":"string","valueState":"enum:deviceManagementConfigurationSecretSettingValueState"}},"deviceManagementConfigurationSetting":{"base":"entity","properties":{"settingDefinitions":"array:object:deviceManagementConfigurationSettingDefinition","settingInstance":"object:deviceManagementConfigurationSettingInstance"}},"deviceManagementConfigurationSettingApplicability":{"properties":{"description":"string","deviceMode":"enum:deviceManagementConfigurationDeviceMode","platform":"enum:deviceManagementConfigurationPlatforms","technologies":"enum:deviceManagementConfigurationTechnologies"}},"deviceManagementConfigurationSettingDefinition":{"base":"entity","properties":{"accessTypes":"enum:deviceManagementConfigurationSettingAccessTypes","applicability":"object:deviceManagementConfigurationSettingApplicability","baseUri":"string","categoryId":"string","description":"string","displayName":"string","helpText":"string","infoUrls":"array:string","keywords":"array:string","name":"string","occurrence":"object:deviceManagementConfigurationSettingOccurrence","offsetUri":"string","referredSettingInformationList":"array:object:deviceManagementConfigurationReferredSettingInformation","riskLevel":"enum:deviceManagementConfigurationSettingRiskLevel","rootDefinitionId":"string","settingUsage":"enum:deviceManagementConfigurationSettingUsage","uxBehavior":"enum:deviceManagementConfigurationControlType","version":"string","visibility":"enum:deviceManagementConfigurationSettingVisibility"}},"deviceManagementConfigurationSettingDependedOnBy":{"properties":{"dependedOnBy":"string","required":"boolean"}},"deviceManagementConfigurationSettingGroupCollectionDefinition":{"base":"deviceManagementConfigurationSettingGroupDefinition","properties":{"maximumCount":"number","minimumCount":"number"}},"deviceManagementConfigurationSettingGroupCollectionInstance":{"base":"deviceManagementConfigurationSettingInstance","properties":{}},"deviceManagementConfigurationSettingGroupDefinition":{"base":"deviceManagementConfigurationSettingDefinition","properties":{"childIds":"array:string","dependedOnBy":"array:object:deviceManagementConfigurationSettingDependedOnBy","dependentOn":"array:object:deviceManagementConfigurationDependentOn"}},"deviceManagementConfigurationSettingGroupInstance":{"base":"deviceManagementConfigurationSettingInstance","properties":{}},"deviceManagementConfigurationSettingInstance":{"properties":{"settingDefinitionId":"string","settingInstanceTemplateReference":"object:deviceManagementConfigurationSettingInstanceTemplateReference"}},"deviceManagementConfigurationSettingInstanceTemplateReference":{"properties":{"settingInstanceTemplateId":"string"}},"deviceManagementConfigurationSettingOccurrence":{"properties":{"maxDeviceOccurrence":"number","minDeviceOccurrence":"number"}},"deviceManagementConfigurationSettingValue":{"properties":{"settingValueTemplateReference":"object:deviceManagementConfigurationSettingValueTemplateReference"}},"deviceManagementConfigurationSettingValueDefinition":{"properties":{}},"deviceManagementConfigurationSettingValueTemplateReference":{"properties":{"settingValueTemplateId":"string","useTemplateDefault":"boolean"}},"deviceManagementConfigurationSimpleSettingCollectionDefinition":{"base":"deviceManagementConfigurationSimpleSettingDefinition","properties":{"maximumCount":"number","minimumCount":"number"}},"deviceManagementConfigurationSimpleSettingCollectionInstance":{"base":"deviceManagementConfigurationSettingInstance","properties":{"simpleSettingCollectionValue":"array:object:deviceManagementConfigurationSimpleSettingValue"}},"deviceManagementConfigurationSimpleSettingDefinition":{"base":"deviceManagementConfigurationSettingDefinition","properties":{"defaultValue":"object:deviceManagementConfigurationSettingValue","dependedOnBy":"array:object:deviceManagementConfigurationSettingDependedOnBy","dependentOn":"array:object:deviceManagementConfigurationDependentOn","valueDefinition":"object:deviceManagementConfigurationSettingValueDefinition"}},"deviceManagementConfigurationSimpleSettingInstance":{"base":"deviceManagementConfigurationSettingInstance","properties":{"simpleSettingValue":"object:deviceManagementConfigurationSimpleSettingValue"}},"deviceManagementConfigurationSimpleSettingValue":{"base":"deviceManagementConfigurationSettingValue","properties":{}},"deviceManagementConfigurationStringSettingValue":{"base":"deviceManagementConfigurationSimpleSettingValue","properties":{"value":"string"}},"deviceManagementConfigurationStringSettingValueDefinition":{"base":"deviceManagementConfigurationSettingValueDefinition","properties":{"fileTypes":"array:string","format":"enum:deviceManagementConfigurationStringFormat","inputValidationSchema":"string","isSecret":"boolean","maximumLength":"number","minimumLength":"number"}},"deviceManagementConfigurationWindowsSettingApplicability":{"base":"deviceManagementConfigurationSettingApplicability","properties":{"configurationServiceProviderVersion":"string","maximumSupportedVersion":"string","minimumSupportedVersion":"string","requiredAzureAdTrustType":"enum:deviceManagementConfigurationAzureAdTrustType","requiresAzureAd":"boolean","windowsSkus":"array:enum:deviceManagementConfigurationWindowsSkus"}},"deviceManagementDerivedCredentialSettings":{"base":"entity","properties":{"displayName":"string","helpUrl":"string","issuer":"enum:deviceManagementDerivedCredentialIssuer","notificationType":"enum:deviceManagementDerivedCredentialNotificationType","renewalThresholdPercentage":"number"}},"deviceManagementPriorityMetaData":{"properties":{"priority":"number"}},"deviceManagementUserRightsLocalUserOrGroup":{"properties":{"description":"string","name":"string","securityIdentifier":"string"}},"deviceManagementUserRightsSetting":{"properties":{"localUsersOrGroups":"array:object:deviceManagementUserRightsLocalUserOrGroup","state":"enum:stateManagementSetting"}},"devicesFilter":{"properties":{"mode":"enum:crossTenantAccessPolicyTargetConfigurationAccessType","rule":"string"}},"directoryObject":{"base":"entity","properties":{"deletedDateTime":"string"}},"easEmailProfileConfigurationBase":{"base":"deviceConfiguration","properties":{"customDomainName":"string","userDomainNameSource":"enum:domainNameSource","usernameAADSource":"enum:usernameSource","usernameSource":"enum:userEmailSource"}},"edgeHomeButtonConfiguration":{"properties":{}},"edgeHomeButtonHidden":{"base":"edgeHomeButtonConfiguration","properties":{}},"edgeHomeButtonLoadsStartPage":{"base":"edgeHomeButtonConfiguration","properties":{}},"edgeHomeButtonOpensCustomURL":{"base":"edgeHomeButtonConfiguration","properties":{"homeButtonCustomURL":"string"}},"edgeHomeButtonOpensNewTab":{"base":"edgeHomeButtonConfiguration","properties":{}},"edgeSearchEngine":{"base":"edgeSearchEngineBase","properties":{"edgeSearchEngineType":"enum:edgeSearchEngineType"}},"edgeSearchEngineBase":{"properties":{}},"edgeSearchEngineCustom":{"base":"edgeSearchEngineBase","properties":{"edgeSearchEngineOpenSearchXmlUrl":"string"}},"editionUpgradeConfiguration":{"base":"deviceConfiguration","properties":{"license":"string","licenseType":"enum:editionUpgradeLicenseType","productKey":"string","targetEdition":"enum:windows10EditionType","windowsSMode":"enum:windowsSModeConfiguration"}},"emailAuthenticationMethodConfiguration":{"base":"authenticationMethodConfiguration","properties":{"allowExternalIdToUseEmailOtp":"enum:externalEmailOtpState","includeTargets":"array:object:authenticationMethodTarget"}},"enforceAppPIN":{"properties":{"excludeTargets":"array:object:excludeTarget","includeTargets":"array:object:includeTarget"}},"enrollmentConfigurationAssignment":{"base":"entity","properties":{"source":"enum:deviceAndAppManagementAssignmentSource","sourceId":"string","target":"object:deviceAndAppManagementAssignmentTarget"}},"entity":{"properties":{"id":"string"}},"enumeratedScopeSensitivityLabels":{"base":"scopeSensitivityLabels","properties":{"sensitivityLabels":"array:string"}},"excludeTarget":{"properties":{"id":"string","targetType":"enum:authenticationMethodTargetType"}},"exclusionGroupAssignmentTarget":{"base":"groupAssignmentTarget","properties":{}},"extendedKeyUsage":{"properties":{"name":"string","objectIdentifier":"string"}},"externalAuthenticationMethodConfiguration":{"base":"authenticationMethodConfiguration","properties":{"appId":"string","displayName":"string","includeTargets":"array:object:authenticationMethodTarget","openIdConnectSetting":"object:openIdConnectSetting"}},"featureTarget":{"properties":{"id":"string","targetType":"enum:featureTargetType"}},"fido2AuthenticationMethodConfiguration":{"base":"authenticationMethodConfiguration","properties":{"includeTargets":"array:object:passkeyAuthenticationMethodTarget","isAttestationEnforced":"boolean","isSelfServiceRegistrationAllowed":"boolean","keyRestrictions":"object:fido2KeyRestrictions"}},"fido2CombinationConfiguration":{"base":"authenticationCombinationConfiguration","properties":{"allowedAAGUIDs":"array:string"}},"fido2KeyRestrictions":{"properties":{"aaGuids":"array:string","enforcementType":"enum:fido2RestrictionEnforcementType","isEnforced":"boolean"}},"globalSecureAccessFilteringProfileSessionControl":{"base":"conditionalAccessSessionControl","properties":{"profileId":"string"}},"groupAssignmentTarget":{"base":"deviceAndAppManagementAssignmentTarget","properties":{"groupId":"string"}},"hardwareOathAuthenticationMethodConfiguration":{"base":"authenticationMethodConfiguration","properties":{"includeTargets":"array:object:authenticationMethodTarget"}},"iPv4CidrRange":{"base":"ipRange","properties":{"cidrAddress":"string"}},"iPv4Range":{"base":"ipRange","properties":{"lowerAddress":"string","upperAddress":"string"}},"iPv6CidrRange":{"base":"ipRange","properties":{"cidrAddress":"string"}},"iPv6Range":{"base":"ipRange","properties":{"lowerAddress":"string","upperAddress":"string"}},"identitySecurityDefaultsEnforcementPolicy":{"base":"policyBase","properties":{"isEnabled":"boolean"}},"idleSessionSignOut":{"properties":{"isEnabled":"boolean","signOutAfterInSeconds":"number","warnAfterInSeconds":"number"}},"inboundOutboundPolicyConfiguration":{"properties":{"inboundAllowed":"boolean","outboundAllowed":"boolean"}},"includeTarget":{"properties":{"id":"string","targetType":"enum:authenticationMethodTargetType"}},"invitationRedemptionIdentityProviderConfiguration":{"properties":{"fallbackIdentityProvider":"enum:b2bIdentityProvidersType","primaryIdentityProviderPrecedenceOrder":"array:enum:b2bIdentityProvidersType"}},"iosAzureAdSingleSignOnExtension":{"base":"iosSingleSignOnExtension","properties":{"bundleIdAccessControlList":"array:string","configurations":"array:object:keyTypedValuePair","enableSharedDeviceMode":"boolean"}},"iosBookmark":{"properties":{"bookmarkFolder":"string","displayName":"string","url":"string"}},"iosCertificateProfile":{"base":"deviceConfiguration","properties":{}},"iosCertificateProfileBase":{"base":"iosCertificateProfile","properties":{"certificateValidityPeriodScale":"enum:certificateValidityPeriodScale","certificateValidityPeriodValue":"number","renewalThresholdPercentage":"number","subjectAlternativeNameType":"enum:subjectAlternativeNameType","subjectNameFormat":"enum:appleSubjectNameFormat"}},"iosCompliancePolicy":{"base":"deviceCompliancePolicy","properties":{"advancedThreatProtectionRequiredSecurityLevel":"enum:deviceThreatProtectionLevel","deviceThreatProtectionEnabled":"boolean","deviceThreatProtectionRequiredSecurityLevel":"enum:deviceThreatProtectionLevel","managedEmailProfileRequired":"boolean","osMaximumBuildVersion":"string","osMaximumVersion":"string","osMinimumBuildVersion":"string","osMinimumVersion":"string","passcodeBlockSimple":"boolean","passcodeExpirationDays":"number","passcodeMinimumCharacterSetCount":"number","passcodeMinimumLength":"number","passcodeMinutesOfInactivityBeforeLock":"number","passcodeMinutesOfInactivityBeforeScreenTimeout":"number","passcodePreviousPasscodeBlockCount":"number","passcodeRequired":"boolean","passcodeRequiredType":"enum:requiredPasswordType","restrictedApps":"array:object:appListItem","securityBlockJailbrokenDevices":"boolean"}},"iosCredentialSingleSignOnExtension":{"base":"iosSingleSignOnExtension","properties":{"configurations":"array:object:keyTypedValuePair","domains":"array:string","extensionIdentifier":"string","realm":"string","teamIdentifier":"string"}},"iosCustomConfiguration":{"base":"deviceConfiguration","properties":{"payload":"string","payloadFileName":"string","payloadName":"string"}},"iosDerivedCredentialAuthenticationConfiguration":{"base":"deviceConfiguration","properties":{"derivedCredentialSettings":"object:deviceManagementDerivedCredentialSettings"}},"iosDeviceFeaturesConfiguration":{"base":"appleDeviceFeaturesConfigurationBase","properties":{"assetTagTemplate":"string","contentFilterSettings":"object:iosWebContentFilterBase","homeScreenDockIcons":"array:object:iosHomeScreenItem","homeScreenGridHeight":"number","homeScreenGridWidth":"number","homeScreenPages":"array:object:iosHomeScreenPage","identityCertificateForClientAuthentication":"object:iosCertificateProfileBase","iosSingleSignOnExtension":"object:iosSingleSignOnExtension","lockScreenFootnote":"string","notificationSettings":"array:object:iosNotificationSettings","singleSignOnExtension":"object:singleSignOnExtension","singleSignOnExtensionPkinitCertificate":"object:iosCertificateProfileBase","singleSignOnSettings":"object:iosSingleSignOnSettings","wallpaperDisplayLocation":"enum:iosWallpaperDisplayLocation","wallpaperImage":"object:mimeContent"}},"iosEasEmailProfileConfiguration":{"base":"easEmailProfileConfigurationBase","properties":{"accountName":"string","authenticationMethod":"enum:easAuthenticationMethod","blockMovingMessagesToOtherEmailAccounts":"boolean","blockSendingEmailFromThirdPartyApps":"boolean","blockSyncingRecentlyUsedEmailAddresses":"boolean","derivedCredentialSettings":"object:deviceManagementDerivedCredentialSettings","durationOfEmailToSync":"enum:emailSyncDuration","easServices":"enum:easServices","easServicesUserOverrideEnabled":"boolean","emailAddressSource":"enum:userEmailSource","encryptionCertificateType":"enum:emailCertificateType","hostName":"string","identityCertificate":"object:iosCertificateProfileBase","perAppVPNProfileId":"string","requireSmime":"boolean","requireSsl":"boolean","signingCertificateType":"enum:emailCertificateType","smimeEnablePerMessageSwitch":"boolean","smimeEncryptByDefaultEnabled":"boolean","smimeEncryptByDefaultUserOverrideEnabled":"boolean","smimeEncryptionCertificate":"object:iosCertificateProfile","smimeEncryptionCertificateUserOverrideEnabled":"boolean","smimeSigningCertificate":"object:iosCertificateProfile","smimeSigningCertificateUserOverrideEnabled":"boolean","smimeSigningEnabled":"boolean","smimeSigningUserOverrideEnabled":"boolean","useOAuth":"boolean"}},"iosEduCertificateSettings":{"properties":{"certFileName":"string","certificateTemplateName":"string","certificateValidityPeriodScale":"enum:certificateValidityPeriodScale","certificateValidityPeriodValue":"number","certificationAuthority":"string","certificationAuthorityName":"string","renewalThresholdPercentage":"number","trustedRootCertificate":"string"}},"iosEduDeviceConfiguration":{"base":"deviceConfiguration","properties":{"deviceCertificateSettings":"object:iosEduCertificateSettings","studentCertificateSettings":"object:iosEduCertificateSettings","teacherCertificateSettings":"object:iosEduCertificateSettings"}},"iosEducationDeviceConfiguration":{"base":"deviceConfiguration","properties":{}},"iosEnterpriseWiFiConfiguration":{"base":"iosWiFiConfiguration","properties":{"authenticationMethod":"enum:wiFiAuthenticationMethod","derivedCredentialSettings":"object:deviceManagementDerivedCredentialSettings","eapFastConfiguration":"enum:eapFastConfiguration","eapType":"enum:eapType","identityCertificateForClientAuthentication":"object:iosCertificateProfileBase","innerAuthenticationProtocolForEapTtls":"enum:nonEapAuthenticationMethodForEapTtlsType","outerIdentityPrivacyTemporaryValue":"string","passwordFormatString":"string","rootCertificatesForServerValidation":"array:object:iosTrustedRootCertificate","trustedServerCertificateNames":"array:string","usernameFormatString":"string"}},"iosExpeditedCheckinConfiguration":{"base":"appleExpeditedCheckinConfigurationBase","properties":{}},"iosGeneralDeviceConfiguration":{"base":"deviceConfiguration","properties":{"accountBlockModification":"boolean","activationLockAllowWhenSupervised":"boolean","airDropBlocked":"boolean","airDropForceUnmanagedDropTarget":"boolean","airPlayForcePairingPasswordForOutgoingRequests":"boolean","airPrintBlockCredentialsStorage":"boolean","airPrintBlocked":"boolean","airPrintBlockiBeaconDiscovery":"boolean","airPrintForceTrustedTLS":"boolean","appClipsBlocked":"boolean","appRemovalBlocked":"boolean","appStoreBlockAutomaticDownloads":"boolean","appStoreBlockInAppPurchases":"boolean","appStoreBlockUIAppInstallation":"boolean","appStoreBlocked":"boolean","appStoreRequirePassword":"boolean","appleNewsBlocked":"boolean","applePersonalizedAdsBlocked":"boolean","appleWatchBlockPairing":"boolean","appleWatchForceWristDetection":"boolean","appsSingleAppModeList":"array:object:appListItem","appsVisibilityList":"array:object:appListItem","appsVisibilityListType":"enum:appListType","autoFillForceAuthentication":"boolean","autoUnlockBlocked":"boolean","blockSystemAppRemoval":"boolean","bluetoothBlockModification":"boolean","cameraBlocked":"boolean","cellularBlockDataRoaming":"boolean","cellularBlockGlobalBackgroundFetchWhileRoaming":"boolean","cellularBlockPerAppDataModification":"boolean","cellularBlockPersonalHotspot":"boolean","cellularBlockPersonalHotspotModification":"boolean","cellularBlockPlanModification":"boolean","cellularBlockVoiceRoaming":"boolean","certificatesBlockUntrustedTlsCertificates":"boolean","classroomAppBlockRemoteScreenObservation":"boolean","classroomAppForceUnpromptedScreenObservation":"boolean","classroomForceAutomaticallyJoinClasses":"boolean","classroomForceRequestPermissionToLeaveClasses":"boolean","classroomForceUnpromptedAppAndDeviceLock":"boolean","compliantAppListType":"enum:appListType","compliantAppsList":"array:object:appListItem","configurationProfileBlockChanges":"boolean","contactsAllowManagedToUnmanagedWrite":"boolean","contactsAllowUnmanagedToManagedRead":"boolean","continuousPathKeyboardBlocked":"boolean","dateAndTimeForceSetAutomatically":"boolean","definitionLookupBlocked":"boolean","deviceBlockEnableRestrictions":"boolean","deviceBlockEraseContentAndSettings":"boolean","deviceBlockNameModification":"boolean","diagnosticDataBlockSubmission":"boolean","diagnosticDataBlockSubmissionModification":"boolean","documentsBlockManagedDocumentsInUnmanagedApps":"boolean","documentsBlockUnmanagedDocumentsInManagedApps":"boolean","emailInDomainSuffixes":"array:string","enterpriseAppBlockTrust":"boolean","enterpriseAppBlockTrustModification":"boolean","enterpriseBookBlockBackup":"boolean","enterpriseBookBlockMetadataSync":"boolean","esimBlockModification":"boolean","faceTimeBlocked":"boolean","filesNetworkDriveAccessBlocked":"boolean","filesUsbDriveAccessBlocked":"boolean","findMyDeviceInFindMyAppBlocked":"boolean","findMyFriendsBlocked":"boolean","findMyFriendsInFindMyAppBlocked":"boolean","gameCenterBlocked":"boolean","gamingBlockGameCenterFriends":"boolean","gamingBlockMultiplayer":"boolean","hostPairingBlocked":"boolean","iBooksStoreBlockErotica":"boolean","iBooksStoreBlocked":"boolean","iCloudBlockActivityContinuation":"boolean","iCloudBlockBackup":"boolean","iCloudBlockDocumentSync":"boolean","iCloudBlockManagedAppsSync":"boolean","iCloudBlockPhotoLibrary":"boolean","iCloudBlockPhotoStreamSync":"boolean","iCloudBlockSharedPhotoStream":"boolean","iCloudPrivateRelayBlocked":"boolean","iCloudRequireEncryptedBackup":"boolean","iTunesBlockExplicitContent":"boolean","iTunesBlockMusicService":"boolean","iTunesBlockRadio":"boolean","iTunesBlocked":"boolean","keyboardBlockAutoCorrect":"boolean","keyboardBlockDictation":"boolean","keyboardBlockPredictive":"boolean","keyboardBlockShortcuts":"boolean","keyboardBlockSpellCheck":"boolean","keychainBlockCloudSync":"boolean","kioskModeAllowAssistiveSpeak":"boolean","kioskModeAllowAssistiveTouchSettings":"boolean","kioskModeAllowAutoLock":"boolean","kioskModeAllowColorInversionSettings":"boolean","kioskModeAllowRingerSwitch":"boolean","kioskModeAllowScreenRotation":"boolean","kioskModeAllowSleepButton":"boolean","kioskModeAllowTouchscreen":"boolean","kioskModeAllowVoiceControlModification":"boolean","kioskModeAllowVoiceOverSettings":"boolean","kioskModeAllowVolumeButtons":"boolean","kioskModeAllowZoomSettings":"boolean","kioskModeAppStoreUrl":"string","kioskModeAppType":"enum:iosKioskModeAppType","kioskModeBlockAutoLock":"boolean","kioskModeBlockRingerSwitch":"boolean","kioskModeBlockScreenRotation":"boolean","kioskModeBlockSleepButton":"boolean","kioskModeBlockTouchscreen":"boolean","kioskModeBlockVolumeButtons":"boolean","kioskModeBuiltInAppId":"string","kioskModeEnableVoiceControl":"boolean","kioskModeManagedAppId":"string","kioskModeRequireAssistiveTouch":"boolean","kioskModeRequireColorInversion":"boolean","kioskModeRequireMonoAudio":"boolean","kioskModeRequireVoiceOver":"boolean","kioskModeRequireZoom":"boolean","lockScreenBlockControlCenter":"boolean","lockScreenBlockNotificationView":"boolean","lockScreenBlockPassbook":"boolean","lockScreenBlockTodayView":"boolean","managedPasteboardRequired":"boolean","mediaContentRatingApps":"enum:ratingAppsType","mediaContentRatingAustralia":"object:mediaContentRatingAustralia","mediaContentRatingCanada":"object:mediaContentRatingCanada","mediaContentRatingFrance":"object:mediaContentRatingFrance","mediaContentRatingGermany":"object:mediaContentRatingGermany","mediaContentRatingIreland":"object:mediaContentRatingIreland","mediaContentRatingJapan":"object:mediaContentRatingJapan","mediaContentRatingNewZealand":"object:mediaContentRatingNewZealand","mediaContentRatingUnitedKingdom":"object:mediaContentRatingUnitedKingdom","mediaContentRatingUnitedStates":"object:mediaContentRatingUnitedStates","messagesBlocked":"boolean","networkUsageRules":"array:object:iosNetworkUsageRule","nfcBlocked":"boolean","notificationsBlockSettingsModification":"boolean","onDeviceOnlyDictationForced":"boolean","onDeviceOnlyTranslationForced":"boolean","passcodeBlockFingerprintModification":"boolean","passcodeBlockFingerprintUnlock":"boolean","passcodeBlockModification":"boolean","passcodeBlockSimple":"boolean","passcodeExpirationDays":"number","passcodeMinimumCharacterSetCount":"number","passcodeMinimumLength":"number","passcodeMinutesOfInactivityBeforeLock":"number","passcodeMinutesOfInactivityBeforeScreenTimeout":"number","passcodePreviousPasscodeBlockCount":"number","passcodeRequired":"boolean","passcodeRequiredType":"enum:requiredPasswordType","passcodeSignInFailureCountBeforeWipe":"number","passwordBlockAirDropSharing":"boolean","passwordBlockAutoFill":"boolean","passwordBlockProximityRequests":"boolean","pkiBlockOTAUpdates":"boolean","podcastsBlocked":"boolean","privacyForceLimitAdTracking":"boolean","proximityBlockSetupToNewDevice":"boolean","safariBlockAutofill":"boolean","safariBlockJavaScript":"boolean","safariBlockPopups":"boolean","safariBlocked":"boolean","safariCookieSettings":"enum:webBrowserCookieSettings","safariManagedDomains":"array:string","safariPasswordAutoFillDomains":"array:string","safariRequireFraudWarning":"boolean","screenCaptureBlocked":"boolean","sharedDeviceBlockTemporarySessions":"boolean","siriBlockUserGeneratedContent":"boolean","siriBlocked":"boolean","siriBlockedWhenLocked":"boolean","siriRequireProfanityFilter":"boolean","softwareUpdatesEnforcedDelayInDays":"number","softwareUpdatesForceDelayed":"boolean","spotlightBlockInternetResults":"boolean","unpairedExternalBootToRecoveryAllowed":"boolean","usbRestrictedModeBlocked":"boolean","voiceDialingBlocked":"boolean","vpnBlockCreation":"boolean","wallpaperBlockModification":"boolean","wiFiConnectOnlyToConfiguredNetworks":"boolean","wiFiConnectToAllowedNetworksOnlyForced":"boolean","wifiPowerOnForced":"boolean"}},"iosHomeScreenApp":{"base":"iosHomeScreenItem","properties":{"bundleID":"string","isWebClip":"boolean"}},"iosHomeScreenFolder":{"base":"iosHomeScreenItem","properties":{"pages":"array:object:iosHomeScreenFolderPage"}},"iosHomeScreenFolderPage":{"properties":{"apps":"array:object:iosHomeScreenApp","displayName":"string"}},"iosHomeScreenItem":{"properties":{"displayName":"string"}},"iosHomeScreenPage":{"properties":{"displayName":"string","icons":"array:object:iosHomeScreenItem"}},"iosImportedPFXCertificateProfile":{"base":"iosCertificateProfile","properties":{"intendedPurpose":"enum:intendedPurpose","managedDeviceCertificateStates":"array:object:managedDeviceCertificateState"}},"iosKerberosSingleSignOnExtension":{"base":"iosSingleSignOnExtension","properties":{"activeDirectorySiteCode":"string","blockActiveDirectorySiteAutoDiscovery":"boolean","blockAutomaticLogin":"boolean","cacheName":"string","credentialBundleIdAccessControlList":"array:string","domainRealms":"array:string","domains":"array:string","isDefaultRealm":"boolean","managedAppsInBundleIdACLIncluded":"boolean","passwordBlockModification":"boolean","passwordChangeUrl":"string","passwordEnableLocalSync":"boolean","passwordExpirationDays":"number","passwordExpirationNotificationDays":"number","passwordMinimumAgeDays":"number","passwordMinimumLength":"number","passwordPreviousPasswordBlockCount":"number","passwordRequireActiveDirectoryComplexity":"boolean","passwordRequirementsDescription":"string","realm":"string","requireUserPresence":"boolean","signInHelpText":"string","userPrincipalName":"string"}},"iosManagedAppProtection":{"base":"targetedManagedAppProtection","properties":{"allowWidgetContentSync":"boolean","allowedIosDeviceModels":"string","appActionIfAccountIsClockedOut":"enum:managedAppRemediationAction","appActionIfIosDeviceModelNotAllowed":"enum:managedAppRemediationAction","appDataEncryptionType":"enum:managedAppDataEncryptionType","apps":"array:object:managedMobileApp","customBrowserProtocol":"string","customDialerAppProtocol":"string","deployedAppCount":"number","deploymentSummary":"object:managedAppPolicyDeploymentSummary","disableProtectionOfManagedOutboundOpenInData":"boolean","exemptedAppProtocols":"array:object:keyValuePair","exemptedUniversalLinks":"array:string","faceIdBlocked":"boolean","filterOpenInToOnlyManagedApps":"boolean","genmojiConfigurationState":"enum:genmojiIosManagedAppConfigurationState","managedUniversalLinks":"array:string","messagingRedirectAppUrlScheme":"string","minimumRequiredSdkVersion":"string","minimumWarningSdkVersion":"string","minimumWipeSdkVersion":"string","protectInboundDataFromUnknownSources":"boolean","screenCaptureConfigurationState":"enum:screenCaptureIosManagedAppConfigurationState","thirdPartyKeyboardsBlocked":"boolean","writingToolsConfigurationState":"enum:writingToolsIosManagedAppConfigurationState"}},"iosMobileAppIdentifier":{"base":"mobileAppIdentifier","properties":{"bundleId":"string"}},"iosNetworkUsageRule":{"properties":{"cellularDataBlockWhenRoaming":"boolean","cellularDataBlocked":"boolean","managedApps":"array:object:appListItem"}},"iosNotificationSettings":{"properties":{"alertType":"enum:iosNotificationAlertType","appName":"string","badgesEnabled":"boolean","bundleID":"string","enabled":"boolean","previewVisibility":"enum:iosNotificationPreviewVisibility","publisher":"string","showInNotificationCenter":"boolean","showOnLockScreen":"boolean","soundsEnabled":"boolean"}},"iosPkcsCertificateProfile":{"base":"iosCertificateProfileBase","properties":{"certificateStore":"enum:certificateStore","certificateTemplateName":"string","certificationAuthority":"string","certificationAuthorityName":"string","customSubjectAlternativeNames":"array:object:customSubjectAlternativeName","managedDeviceCertificateStates":"array:object:managedDeviceCertificateState","subjectAlternativeNameFormatString":"string","subjectNameFormatString":"string"}},"iosRedirectSingleSignOnExtension":{"base":"iosSingleSignOnExtension","properties":{"configurations":"array:object:keyTypedValuePair","extensionIdentifier":"string","teamIdentifier":"string","urlPrefixes":"array:string"}},"iosScepCertificateProfile":{"base":"iosCertificateProfileBase","properties":{"certificateStore":"enum:certificateStore","customSubjectAlternativeNames":"array:object:customSubjectAlternativeName","extendedKeyUsages":"array:object:extendedKeyUsage","keySize":"enum:keySize","keyUsage":"enum:keyUsages","managedDeviceCertificateStates":"array:object:managedDeviceCertificateState","rootCertificate":"object:iosTrustedRootCertificate","scepServerUrls":"array:string","subjectAlternativeNameFormatString":"string","subjectNameFormatString":"string"}},"iosSingleSignOnExtension":{"base":"singleSignOnExtension","properties":{}},"iosSingleSignOnSettings":{"properties":{"allowedAppsList":"array:object:appListItem","allowedUrls":"array:string","displayName":"string","kerberosPrincipalName":"string","kerberosRealm":"string"}},"iosTrustedRootCertificate":{"base":"deviceConfiguration","properties":{"certFileName":"string","trustedRootCertificate":"string"}},"iosUpdateConfiguration":{"base":"deviceConfiguration","properties":{"activeHoursEnd":"string","activeHoursStart":"string","customUpdateTimeWindows":"array:object:customUpdateTimeWindow","desiredOsVersion":"string","enforcedSoftwareUpdateDelayInDays":"number","isEnabled":"boolean","scheduledInstallDays":"array:enum:dayOfWeek","updateScheduleType":"enum:iosSoftwareUpdateScheduleType","utcTimeOffsetInMinutes":"number"}},"iosVpnConfiguration":{"base":"appleVpnConfiguration","properties":{"cloudName":"string","derivedCredentialSettings":"object:deviceManagementDerivedCredentialSettings","excludeList":"array:string","identityCertificate":"object:iosCertificateProfileBase","microsoftTunnelSiteId":"string","strictEnforcement":"boolean","targetedMobileApps":"array:object:appListItem","userDomain":"string"}},"iosVpnSecurityAssociationParameters":{"properties":{"lifetimeInMinutes":"number","securityDiffieHellmanGroup":"number","securityEncryptionAlgorithm":"enum:vpnEncryptionAlgorithmType","securityIntegrityAlgorithm":"enum:vpnIntegrityAlgorithmType"}},"iosWebContentFilterAutoFilter":{"base":"iosWebContentFilterBase","properties":{"allowedUrls":"array:string","blockedUrls":"array:string"}},"iosWebContentFilterBase":{"properties":{}},"iosWebContentFilterSpecificWebsitesAccess":{"base":"iosWebContentFilterBase","properties":{"specificWebsitesOnly":"array:object:iosBookmark","websiteList":"array:object:iosBookmark"}},"iosWiFiConfiguration":{"base":"deviceConfiguration","properties":{"connectAutomatically":"boolean","connectWhenNetworkNameIsHidden":"boolean","disableMacAddressRandomization":"boolean","networkName":"string","preSharedKey":"string","proxyAutomaticConfigurationUrl":"string","proxyManualAddress":"string","proxyManualPort":"number","proxySettings":"enum:wiFiProxySetting","ssid":"string","wiFiSecurityType":"enum:wiFiSecurityType"}},"iosWiredNetworkConfiguration":{"base":"deviceConfiguration","properties":{"authenticationMethod":"enum:wiredNetworkAuthenticationMethod","eapFastConfiguration":"enum:eapFastConfiguration","eapType":"enum:iosWiredNetworkEapType","identityCertificateForClientAuthentication":"object:iosCertificateProfileBase","networkInterface":"enum:wiredNetworkInterface","networkName":"string","nonEapAuthenticationMethodForEapTtls":"enum:nonEapAuthenticationMethodForEapTtlsType","outerIdentityPrivacyMaskValue":"string","rootCertificateForServerValidation":"object:iosTrustedRootCertificate","trustedServerCertificateNames":"array:string"}},"iosikEv2VpnConfiguration":{"base":"iosVpnConfiguration","properties":{"allowDefaultChildSecurityAssociationParameters":"boolean","allowDefaultSecurityAssociationParameters":"boolean","alwaysOnConfiguration":"object:appleVpnAlwaysOnConfiguration","childSecurityAssociationParameters":"object:iosVpnSecurityAssociationParameters","clientAuthenticationType":"enum:vpnClientAuthenticationType","deadPeerDetectionRate":"enum:vpnDeadPeerDetectionRate","disableMobilityAndMultihoming":"boolean","disableRedirect":"boolean","enableAlwaysOnConfiguration":"boolean","enableCertificateRevocationCheck":"boolean","enableEAP":"boolean","enablePerfectForwardSecrecy":"boolean","enableUseInternalSubnetAttributes":"boolean","localIdentifier":"enum:vpnLocalIdentifier","mtuSizeInBytes":"number","remoteIdentifier":"string","securityAssociationParameters":"object:iosVpnSecurityAssociationParameters","serverCertificateCommonName":"string","serverCertificateIssuerCommonName":"string","serverCertificateType":"enum:vpnServerCertificateType","sharedSecret":"string","tlsMaximumVersion":"string","tlsMinimumVersion":"string"}},"ipNamedLocation":{"base":"namedLocation","properties":{"ipRanges":"array:object:ipRange","isTrusted":"boolean"}},"ipRange":{"properties":{}},"kerberosSingleSignOnExtension":{"base":"singleSignOnExtension","properties":{"activeDirectorySiteCode":"string","blockActiveDirectorySiteAutoDiscovery":"boolean","blockAutomaticLogin":"boolean","cacheName":"string","credentialBundleIdAccessControlList":"array:string","domainRealms":"array:string","domains":"array:string","isDefaultRealm":"boolean","passwordBlockModification":"boolean","passwordChangeUrl":"string","passwordEnableLocalSync":"boolean","passwordExpirationDays":"number","passwordExpirationNotificationDays":"number","passwordMinimumAgeDays":"number","passwordMinimumLength":"number","passwordPreviousPasswordBlockCount":"number","passwordRequireActiveDirectoryComplexity":"boolean","passwordRequirementsDescription":"string","realm":"string","requireUserPresence":"boolean","userPrincipalName":"string"}},"keyBooleanValuePair":{"base":"keyTypedValuePair","properties":{"value":"boolean"}},"keyIntegerValuePair":{"base":"keyTypedValuePair","properties":{"value":"number"}},"keyRealValuePair":{"base":"keyTypedValuePair","properties":{"value":"number"}},"keyStringValuePair":{"base":"keyTypedValuePair","properties":{"value":"string"}},"keyTypedValuePair":{"properties":{"key":"string"}},"keyValue":{"properties":{"key":"string","value":"string"}},"keyValuePair":{"properties":{"name":"string","value":"string"}},"macAppIdentifier":{"base":"mobileAppIdentifier","properties":{"bundleId":"string"}},"macOSAppleEventReceiver":{"properties":{"allowed":"boolean","codeRequirement":"string","identifier":"string","identifierType":"enum:macOSProcessIdentifierType"}},"macOSAssociatedDomainsItem":{"properties":{"applicationIdentifier":"string","directDownloadsEnabled":"boolean","domains":"array:string"}},"macOSAzureAdSingleSignOnExtension":{"base":"macOSSingleSignOnExtension","properties":{"bundleIdAccessControlList":"array:string","configurations":"array:object:keyTypedValuePair","enableSharedDeviceMode":"boolean"}},"macOSCertificateProfileBase":{"base":"deviceConfiguration","properties":{"certificateValidityPeriodScale":"enum:certificateValidityPeriodScale","certificateValidityPeriodValue":"number","renewalThresholdPercentage":"number","subjectAlternativeNameType":"enum:subjectAlternativeNameType","subjectNameFormat":"enum:appleSubjectNameFormat"}},"macOSCompliancePolicy":{"base":"deviceCompliancePolicy","properties":{"advancedThreatProtectionRequiredSecurityLevel":"enum:deviceThreatProtectionLevel","deviceThreatProtectionEnabled":"boolean","deviceThreatProtectionRequiredSecurityLevel":"enum:deviceThreatProtectionLevel","firewallBlockAllIncoming":"boolean","firewallEnableStealthMode":"boolean","firewallEnabled":"boolean","gatekeeperAllowedAppSource":"enum:macOSGatekeeperAppSources","osMaximumBuildVersion":"string","osMaximumVersion":"string","osMinimumBuildVersion":"string","osMinimumVersion":"string","passwordBlockSimple":"boolean","passwordExpirationDays":"number","passwordMinimumCharacterSetCount":"number","passwordMinimumLength":"number","passwordMinutesOfInactivityBeforeLock":"number","passwordPreviousPasswordBlockCount":"number","passwordRequired":"boolean","passwordRequiredType":"enum:requiredPasswordType","storageRequireEncryption":"boolean","systemIntegrityProtectionEnabled":"boolean"}},"macOSCredentialSingleSignOnExtension":{"base":"macOSSingleSignOnExtension","properties":{"configurations":"array:object:keyTypedValuePair","domains":"array:string","extensionIdentifier":"string","realm":"string","teamIdentifier":"string"}},"macOSCustomAppConfiguration":{"base":"deviceConfiguration","properties":{"bundleId":"string","configurationXml":"string","fileName":"string"}},"macOSCustomConfiguration":{"base":"deviceConfiguration","properties":{"deploymentChannel":"enum:appleDeploymentChannel","payload":"string","payloadFileName":"string","payloadName":"string"}},"macOSDeviceFeaturesConfiguration":{"base":"appleDeviceFeaturesConfigurationBase","properties":{"adminShowHostInfo":"boolean","appAssociatedDomains":"array:object:macOSAssociatedDomainsItem","associatedDomains":"array:object:keyValuePair","authorizedUsersListHidden":"boolean","authorizedUsersListHideAdminUsers":"boolean","authorizedUsersListHideLocalUsers":"boolean","authorizedUsersListHideMobileAccounts":"boolean","authorizedUsersListIncludeNetworkUsers":"boolean","authorizedUsersListShowOtherManagedUsers":"boolean","autoLaunchItems":"array:object:macOSLaunchItem","consoleAccessDisabled":"boolean","contentCachingBlockDeletion":"boolean","contentCachingClientListenRanges":"array:object:ipRange","contentCachingClientPolicy":"enum:macOSContentCachingClientPolicy","contentCachingDataPath":"string","contentCachingDisableConnectionSharing":"boolean","contentCachingEnabled":"boolean","contentCachingForceConnectionSharing":"boolean","contentCachingKeepAwake":"boolean","contentCachingLogClientIdentities":"boolean","contentCachingMaxSizeBytes":"number","contentCachingParentSelectionPolicy":"enum:macOSContentCachingParentSelectionPolicy","contentCachingParents":"array:string","contentCachingPeerFilterRanges":"array:object:ipRange","contentCachingPeerListenRanges":"array:object:ipRange","contentCachingPeerPolicy":"enum:macOSContentCachingPeerPolicy","contentCachingPort":"number","contentCachingPublicRanges":"array:object:ipRange","contentCachingShowAlerts":"boolean","contentCachingType":"enum:macOSContentCachingType","logOutDisabledWhileLoggedIn":"boolean","loginWindowText":"string","macOSSingleSignOnExtension":"object:macOSSingleSignOnExtension","powerOffDisabledWhileLoggedIn":"boolean","restartDisabled":"boolean","restartDisabledWhileLoggedIn":"boolean","screenLockDisableImmediate":"boolean","shutDownDisabled":"boolean","shutDownDisabledWhileLoggedIn":"boolean","singleSignOnExtension":"object:singleSignOnExtension","singleSignOnExtensionPkinitCertificate":"object:macOSCertificateProfileBase","sleepDisabled":"boolean"}},"macOSEndpointProtectionConfiguration":{"base":"deviceConfiguration","properties":{"advancedThreatProtectionAutomaticSampleSubmission":"enum:enablement","advancedThreatProtectionCloudDelivered":"enum:enablement","advancedThreatProtectionDiagnosticDataCollection":"enum:enablement","advancedThreatProtectionExcludedExtensions":"array:string","advancedThreatProtectionExcludedFiles":"array:string","advancedThreatProtectionExcludedFolders":"array:string","advancedThreatProtectionExcludedProcesses":"array:string","advancedThreatProtectionRealTime":"enum:enablement","fileVaultAllowDeferralUntilSignOut":"boolean","fileVaultDisablePromptAtSignOut":"boolean","fileVaultEnabled":"boolean","fileVaultHidePersonalRecoveryKey":"boolean","fileVaultInstitutionalRecoveryKeyCertificate":"string","fileVaultInstitutionalRecoveryKeyCertificateFileName":"string","fileVaultNumberOfTimesUserCanIgnore":"number","fileVaultPersonalRecoveryKeyHelpMessage":"string","fileVaultPersonalRecoveryKeyRotationInMonths":"number","fileVaultSelectedRecoveryKeyTypes":"enum:macOSFileVaultRecoveryKeyTypes","firewallApplications":"array:object:macOSFirewallApplication","firewallBlockAllIncoming":"boolean","firewallEnableStealthMode":"boolean","firewallEnabled":"boolean","gatekeeperAllowedAppSource":"enum:macOSGatekeeperAppSources","gatekeeperBlockOverride":"boolean"}},"macOSEnterpriseWiFiConfiguration":{"base":"macOSWiFiConfiguration","properties":{"authenticationMethod":"enum:wiFiAuthenticationMethod","eapFastConfiguration":"enum:eapFastConfiguration","eapType":"enum:eapType","identityCertificateForClientAuthentication":"object:macOSCertificateProfileBase","innerAuthenticationProtocolForEapTtls":"enum:nonEapAuthenticationMethodForEapTtlsType","outerIdentityPrivacyTemporaryValue":"string","rootCertificateForServerValidation":"object:macOSTrustedRootCertificate","rootCertificatesForServerValidation":"array:object:macOSTrustedRootCertificate","trustedServerCertificateNames":"array:string"}},"macOSExtensionsConfiguration":{"base":"deviceConfiguration","properties":{"kernelExtensionAllowedTeamIdentifiers":"array:string","kernelExtensionOverridesAllowed":"boolean","kernelExtensionsAllowed":"array:object:macOSKernelExtension","systemExtensionsAllowed":"array:object:macOSSystemExtension","systemExtensionsAllowedTeamIdentifiers":"array:string","systemExtensionsAllowedTypes":"array:object:macOSSystemExtensionTypeMapping","systemExtensionsBlockOverride":"boolean"}},"macOSFirewallApplication":{"properties":{"allowsIncomingConnections":"boolean","bundleId":"string"}},"macOSGeneralDeviceConfiguration":{"base":"deviceConfiguration","properties":{"activationLockWhenSupervisedAllowed":"boolean","addingGameCenterFriendsBlocked":"boolean","airDropBlocked":"boolean","appleWatchBlockAutoUnlock":"boolean","cameraBlocked":"boolean","classroomAppBlockRemoteScreenObservation":"boolean","classroomAppForceUnpromptedScreenObservation":"boolean","classroomForceAutomaticallyJoinClasses":"boolean","classroomForceRequestPermissionToLeaveClasses":"boolean","classroomForceUnpromptedAppAndDeviceLock":"boolean","compliantAppListType":"enum:appListType","compliantAppsList":"array:object:appListItem","contentCachingBlocked":"boolean","definitionLookupBlocked":"boolean","emailInDomainSuffixes":"array:string","eraseContentAndSettingsBlocked":"boolean","gameCenterBlocked":"boolean","iCloudBlockActivityContinuation":"boolean","iCloudBlockAddressBook":"boolean","iCloudBlockBookmarks":"boolean","iCloudBlockCalendar":"boolean","iCloudBlockDocumentSync":"boolean","iCloudBlockMail":"boolean","iCloudBlockNotes":"boolean","iCloudBlockPhotoLibrary":"boolean","iCloudBlockReminders":"boolean","iCloudDesktopAndDocumentsBlocked":"boolean","iCloudPrivateRelayBlocked":"boolean","iTunesBlockFileSharing":"boolean","iTunesBlockMusicService":"boolean","keyboardBlockDictation":"boolean","keychainBlockCloudSync":"boolean","multiplayerGamingBlocked":"boolean","passwordBlockAirDropSharing":"boolean","passwordBlockAutoFill":"boolean","passwordBlockFingerprintUnlock":"boolean","passwordBlockModification":"boolean","passwordBlockProximityRequests":"boolean","passwordBlockSimple":"boolean","passwordExpirationDays":"number","passwordMaximumAttemptCount":"number","passwordMinimumCharacterSetCount":"number","passwordMinimumLength":"number","passwordMinutesOfInactivityBeforeLock":"number","passwordMinutesOfInactivityBeforeScreenTimeout":"number","passwordMinutesUntilFailedLoginReset":"number","passwordPreviousPasswordBlockCount":"number","passwordRequired":"boolean","passwordRequiredType":"enum:requiredPasswordType","privacyAccessControls":"array:object:macOSPrivacyAccessControlItem","safariBlockAutofill":"boolean","screenCaptureBlocked":"boolean","softwareUpdateMajorOSDeferredInstallDelayInDays":"number","softwareUpdateMinorOSDeferredInstallDelayInDays":"number","softwareUpdateNonOSDeferredInstallDelayInDays":"number","softwareUpdatesEnforcedDelayInDays":"number","spotlightBlockInternetResults":"boolean","touchIdTimeoutInHours":"number","updateDelayPolicy":"enum:macOSSoftwareUpdateDelayPolicy","wallpaperModificationBlocked":"boolean"}},"macOSImportedPFXCertificateProfile":{"base":"macOSCertificateProfileBase","properties":{"deploymentChannel":"enum:appleDeploymentChannel","intendedPurpose":"enum:intendedPurpose","managedDeviceCertificateStates":"array:object:managedDeviceCertificateState"}},"macOSKerberosSingleSignOnExtension":{"base":"macOSSingleSignOnExtension","properties":{"activeDirectorySiteCode":"string","blockActiveDirectorySiteAutoDiscovery":"boolean","blockAutomaticLogin":"boolean","cacheName":"string","credentialBundleIdAccessControlList":"array:string","credentialsCacheMonitored":"boolean","domainRealms":"array:string","domains":"array:string","isDefaultRealm":"boolean","kerberosAppsInBundleIdACLIncluded":"boolean","managedAppsInBundleIdACLIncluded":"boolean","modeCredentialUsed":"string","passwordBlockModification":"boolean","passwordChangeUrl":"string","passwordEnableLocalSync":"boolean","passwordExpirationDays":"number","passwordExpirationNotificationDays":"number","passwordMinimumAgeDays":"number","passwordMinimumLength":"number","passwordPreviousPasswordBlockCount":"number","passwordRequireActiveDirectoryComplexity":"boolean","passwordRequirementsDescription":"string","preferredKDCs":"array:string","realm":"string","requireUserPresence":"boolean","signInHelpText":"string","tlsForLDAPRequired":"boolean","userPrincipalName":"string","userSetupDelayed":"boolean","usernameLabelCustom":"string"}},"macOSKernelExtension":{"properties":{"bundleId":"string","teamIdentifier":"string"}},"macOSLaunchItem":{"properties":{"hide":"boolean","path":"string"}},"macOSPkcsCertificateProfile":{"base":"macOSCertificateProfileBase","properties":{"allowAllAppsAccess":"boolean","certificateStore":"enum:certificateStore","certificateTemplateName":"string","certificationAuthority":"string","certificationAuthorityName":"string","customSubjectAlternativeNames":"array:object:customSubjectAlternativeName","deploymentChannel":"enum:appleDeploymentChannel","managedDeviceCertificateStates":"array:object:managedDeviceCertificateState","subjectAlternativeNameFormatString":"string","subjectNameFormatString":"string"}},"macOSPrivacyAccessControlItem":{"properties":{"accessibility":"enum:enablement","addressBook":"enum:enablement","appleEventsAllowedReceivers":"array:object:macOSAppleEventReceiver","blockCamera":"boolean","blockListenEvent":"boolean","blockMicrophone":"boolean","blockScreenCapture":"boolean","calendar":"enum:enablement","codeRequirement":"string","displayName":"string","fileProviderPresence":"enum:enablement","identifier":"string","identifierType":"enum:macOSProcessIdentifierType","mediaLibrary":"enum:enablement","photos":"enum:enablement","postEvent":"enum:enablement","reminders":"enum:enablement","speechRecognition":"enum:enablement","staticCodeValidation":"boolean","systemPolicyAllFiles":"enum:enablement","systemPolicyDesktopFolder":"enum:enablement","systemPolicyDocumentsFolder":"enum:enablement","systemPolicyDownloadsFolder":"enum:enablement","systemPolicyNetworkVolumes":"enum:enablement","systemPolicyRemovableVolumes":"enum:enablement","systemPolicySystemAdminFiles":"enum:enablement"}},"macOSRedirectSingleSignOnExtension":{"base":"macOSSingleSignOnExtension","properties":{"configurations":"array:object:keyTypedValuePair","extensionIdentifier":"string","teamIdentifier":"string","urlPrefixes":"array:string"}},"macOSScepCertificateProfile":{"base":"macOSCertificateProfileBase","properties":{"allowAllAppsAccess":"boolean","certificateStore":"enum:certificateStore","customSubjectAlternativeNames":"array:object:customSubjectAlternativeName","deploymentChannel":"enum:appleDeploymentChannel","extendedKeyUsages":"array:object:extendedKeyUsage","hashAlgorithm":"enum:hashAlgorithms","keySize":"enum:keySize","keyUsage":"enum:keyUsages","managedDeviceCertificateStates":"array:object:managedDeviceCertificateState","rootCertificate":"object:macOSTrustedRootCertificate","scepServerUrls":"array:string","subjectAlternativeNameFormatString":"string","subjectNameFormatString":"string"}},"macOSSingleSignOnExtension":{"base":"singleSignOnExtension","properties":{}},"macOSSoftwareUpdateConfiguration":{"base":"deviceConfiguration","properties":{"allOtherUpdateBehavior":"enum:macOSSoftwareUpdateBehavior","configDataUpdateBehavior":"enum:macOSSoftwareUpdateBehavior","criticalUpdateBehavior":"enum:macOSSoftwareUpdateBehavior","customUpdateTimeWindows":"array:object:customUpdateTimeWindow","firmwareUpdateBehavior":"enum:macOSSoftwareUpdateBehavior","maxUserDeferralsCount":"number","priority":"enum:macOSPriority","updateScheduleType":"enum:macOSSoftwareUpdateScheduleType","updateTimeWindowUtcOffsetInMinutes":"number"}},"macOSSystemExtension":{"properties":{"bundleId":"string","teamIdentifier":"string"}},"macOSSystemExtensionTypeMapping":{"properties":{"allowedTypes":"enum:macOSSystemExtensionType","teamIdentifier":"string"}},"macOSTrustedRootCertificate":{"base":"deviceConfiguration","properties":{"certFileName":"string","deploymentChannel":"enum:appleDeploymentChannel","trustedRootCertificate":"string"}},"macOSVpnConfiguration":{"base":"appleVpnConfiguration","properties":{"deploymentChannel":"enum:appleDeploymentChannel","identityCertificate":"object:macOSCertificateProfileBase"}},"macOSWiFiConfiguration":{"base":"deviceConfiguration","properties":{"connectAutomatically":"boolean","connectWhenNetworkNameIsHidden":"boolean","deploymentChannel":"enum:appleDeploymentChannel","networkName":"string","preSharedKey":"string","proxyAutomaticConfigurationUrl":"string","proxyManualAddress":"string","proxyManualPort":"number","proxySettings":"enum:wiFiProxySetting","ssid":"string","wiFiSecurityType":"enum:wiFiSecurityType"}},"macOSWiredNetworkConfiguration":{"base":"deviceConfiguration","properties":{"authenticationMethod":"enum:wiFiAuthenticationMethod","deploymentChannel":"enum:appleDeploymentChannel","eapFastConfiguration":"enum:eapFastConfiguration","eapType":"enum:eapType","enableOuterIdentityPrivacy":"string","identityCertificateForClientAuthentication":"object:macOSCertificateProfileBase","networkInterface":"enum:wiredNetworkInterface","networkName":"string","nonEapAuthenticationMethodForEapTtls":"enum:nonEapAuthenticationMethodForEapTtlsType","rootCertificateForServerValidation":"object:macOSTrustedRootCertificate","trustedServerCertificateNames":"array:string"}},"managedAppPolicy":{"base":"entity","properties":{"createdDateTime":"string","description":"string","displayName":"string","lastModifiedDateTime":"string","roleScopeTagIds":"array:string","version":"string"}},"managedAppPolicyDeploymentSummary":{"base":"entity","properties":{"configurationDeployedUserCount":"number","configurationDeploymentSummaryPerApp":"array:object:managedAppPolicyDeploymentSummaryPerApp","displayName":"string","lastRefreshTime":"string","version":"string"}},"managedAppPolicyDeploymentSummaryPerApp":{"properties":{"configurationAppliedUserCount":"number","mobileAppIdentifier":"object:mobileAppIdentifier"}},"managedAppProtection":{"base":"managedAppPolicy","properties":{"allowedDataIngestionLocations":"array:enum:managedAppDataIngestionLocation","allowedDataStorageLocations":"array:enum:managedAppDataStorageLocation","allowedInboundDataTransferSources":"enum:managedAppDataTransferLevel","allowedOutboundClipboardSharingExceptionLength":"number","allowedOutboundClipboardSharingLevel":"enum:managedAppClipboardSharingLevel","allowedOutboundDataTransferDestinations":"enum:managedAppDataTransferLevel","appActionIfDeviceComplianceRequired":"enum:managedAppRemediationAction","appActionIfMaximumPinRetriesExceeded":"enum:managedAppRemediationAction","appActionIfUnableToAuthenticateUser":"enum:managedAppRemediationAction","blockDataIngestionIntoOrganizationDocuments":"boolean","contactSyncBlocked":"boolean","dataBackupBlocked":"boolean","deviceComplianceRequired":"boolean","dialerRestrictionLevel":"enum:managedAppPhoneNumberRedirectLevel","disableAppPinIfDevicePinIsSet":"boolean","fingerprintBlocked":"boolean","gracePeriodToBlockAppsDuringOffClockHours":"string","managedBrowser":"enum:managedBrowserType","managedBrowserToOpenLinksRequired":"boolean","maximumAllowedDeviceThreatLevel":"enum:managedAppDeviceThreatLevel","maximumPinRetries":"number","maximumRequiredOsVersion":"string","maximumWarningOsVersion":"string","maximumWipeOsVersion":"string","minimumPinLength":"number","minimumRequiredAppVersion":"string","minimumRequiredOsVersion":"string","minimumWarningAppVersion":"string","minimumWarningOsVersion":"string","minimumWipeAppVersion":"string","minimumWipeOsVersion":"string","mobileThreatDefensePartnerPriority":"enum:mobileThreatDefensePartnerPriority","mobileThreatDefenseRemediationAction":"enum:managedAppRemediationAction","notificationRestriction":"enum:managedAppNotificationRestriction","organizationalCredentialsRequired":"boolean","periodBeforePinReset":"string","periodOfflineBeforeAccessCheck":"string","periodOfflineBeforeWipeIsEnforced":"string","periodOnlineBeforeAccessCheck":"string","pinCharacterSet":"enum:managedAppPinCharacterSet","pinRequired":"boolean","pinRequiredInsteadOfBiometricTimeout":"string","previousPinBlockCount":"number","printBlocked":"boolean","protectedMessagingRedirectAppType":"enum:messagingRedirectAppType","saveAsBlocked":"boolean","simplePinBlocked":"boolean"}},"managedDeviceCertificateState":{"base":"entity","properties":{"certificateEnhancedKeyUsage":"string","certificateErrorCode":"number","certificateExpirationDateTime":"string","certificateIssuanceDateTime":"string","certificateIssuanceState":"enum:certificateIssuanceStates","certificateIssuer":"string","certificateKeyLength":"number","certificateKeyStorageProvider":"enum:keyStorageProviderOption","certificateKeyUsage":"enum:keyUsages","certificateLastIssuanceStateChangedDateTime":"string","certificateProfileDisplayName":"string","certificateRevokeStatus":"enum:certificateRevocationStatus","certificateSerialNumber":"string","certificateSubjectAlternativeNameFormat":"enum:subjectAlternativeNameType","certificateSubjectAlternativeNameFormatString":"string","certificateSubjectNameFormat":"enum:subjectNameFormat","certificateSubjectNameFormatString":"string","certificateThumbprint":"string","certificateValidityPeriod":"number","certificateValidityPeriodUnits":"enum:certificateValidityPeriodScale","deviceDisplayName":"string","devicePlatform":"enum:devicePlatformType","lastCertificateStateChangeDateTime":"string","userDisplayName":"string"}},"managedMobileApp":{"base":"entity","properties":{"mobileAppIdentifier":"object:mobileAppIdentifier","version":"string"}},"mediaContentRatingAustralia":{"properties":{"movieRating":"enum:ratingAustraliaMoviesType","tvRating":"enum:ratingAustraliaTelevisionType"}},"mediaContentRatingCanada":{"properties":{"movieRating":"enum:ratingCanadaMoviesType","tvRating":"enum:ratingCanadaTelevisionType"}},"mediaContentRatingFrance":{"properties":{"movieRating":"enum:ratingFranceMoviesType","tvRating":"enum:ratingFranceTelevisionType"}},"mediaContentRatingGermany":{"properties":{"movieRating":"enum:ratingGermanyMoviesType","tvRating":"enum:ratingGermanyTelevisionType"}},"mediaContentRatingIreland":{"properties":{"movieRating":"enum:ratingIrelandMoviesType","tvRating":"enum:ratingIrelandTelevisionType"}},"mediaContentRatingJapan":{"properties":{"movieRating":"enum:ratingJapanMoviesType","tvRating":"enum:ratingJapanTelevisionType"}},"mediaContentRatingNewZealand":{"properties":{"movieRating":"enum:ratingNewZealandMoviesType","tvRating":"enum:ratingNewZealandTelevisionType"}},"mediaContentRatingUnitedKingdom":{"properties":{"movieRating":"enum:ratingUnitedKingdomMoviesType","tvRating":"enum:ratingUnitedKingdomTelevisionType"}},"mediaContentRatingUnitedStates":{"properties":{"movieRating":"enum:ratingUnitedStatesMoviesType","tvRating":"enum:ratingUnitedStatesTelevisionType"}},"microsoftAuthenticatorAuthenticationMethodConfiguration":{"base":"authenticationMethodConfiguration","properties":{"featureSettings":"object:microsoftAuthenticatorFeatureSettings","includeTargets":"array:object:microsoftAuthenticatorAuthenticationMethodTarget","isSoftwareOathEnabled":"boolean"}},"microsoftAuthenticatorAuthenticationMethodTarget":{"base":"authenticationMethodTarget","properties":{"authenticationMode":"enum:microsoftAuthenticatorAuthenticationMode"}},"microsoftAuthenticatorFeatureSettings":{"properties":{"companionAppAllowedState":"object:authenticationMethodFeatureConfiguration","displayAppInformationRequiredState":"object:authenticationMethodFeatureConfiguration","displayLocationInformationRequiredState":"object:authenticationMethodFeatureConfiguration","numberMatchingRequiredState":"object:authenticationMethodFeatureConfiguration"}},"microsoftAuthenticatorPlatformSettings":{"properties":{"enforceAppPIN":"object:enforceAppPIN"}},"mimeContent":{"properties":{"type":"string","value":"string"}},"mobileAppIdentifier":{"properties":{}},"namedLocation":{"base":"policyDeletableItem","properties":{"createdDateTime":"string","displayName":"string","id":"string","modifiedDateTime":"string"}},"numberRange":{"properties":{"lowerNumber":"number","upperNumber":"number"}},"omaSetting":{"properties":{"description":"string","displayName":"string","isEncrypted":"boolean","omaUri":"string","secretReferenceValueId":"string"}},"omaSettingBase64":{"base":"omaSetting","properties":{"fileName":"string","value":"string"}},"omaSettingBoolean":{"base":"omaSetting","properties":{"value":"boolean"}},"omaSettingDateTime":{"base":"omaSetting","properties":{"value":"string"}},"omaSettingFloatingPoint":{"base":"omaSetting","properties":{"value":"number"}},"omaSettingInteger":{"base":"omaSetting","properties":{"isReadOnly":"boolean","value":"number"}},"omaSettingString":{"base":"omaSetting","properties":{"value":"string"}},"omaSettingStringXml":{"base":"omaSetting","properties":{"fileName":"string","value":"string"}},"openIdConnectSetting":{"properties":{"clientId":"string","discoveryUrl":"string"}},"operatingSystemVersionRange":{"properties":{"description":"string","highestVersion":"string","lowestVersion":"string"}},"outOfBoxExperienceSetting":{"properties":{"deviceUsageType":"enum:windowsDeviceUsageType","escapeLinkHidden":"boolean","eulaHidden":"boolean","keyboardSelectionPageSkipped":"boolean","privacySettingsHidden":"boolean","userType":"enum:windowsUserType"}},"outOfBoxExperienceSettings":{"properties":{"deviceUsageType":"enum:windowsDeviceUsageType","hideEULA":"boolean","hideEscapeLink":"boolean","hidePrivacySettings":"boolean","skipKeyboardSelectionPage":"boolean","userType":"enum:windowsUserType"}},"passkeyAuthenticationMethodTarget":{"base":"authenticationMethodTarget","properties":{}},"payloadByFilter":{"properties":{"assignmentFilterType":"enum:deviceAndAppManagementAssignmentFilterType","groupId":"string","payloadId":"string","payloadType":"enum:associatedAssignmentPayloadType"}},"payloadCompatibleAssignmentFilter":{"base":"deviceAndAppManagementAssignmentFilter","properties":{"payloadType":"enum:assignmentFilterPayloadType"}},"permissionGrantConditionSet":{"base":"entity","properties":{"certifiedClientApplicationsOnly":"boolean","clientApplicationIds":"array:string","clientApplicationPublisherIds":"array:string","clientApplicationTenantIds":"array:string","clientApplicationsFromVerifiedPublisherOnly":"boolean","permissionClassification":"string","permissionType":"enum:permissionType","permissions":"array:string","resourceApplication":"string","scopeSensitivityLabels":"object:scopeSensitivityLabels"}},"permissionGrantPolicy":{"base":"policyBase","properties":{"excludes":"array:object:permissionGrantConditionSet","includeAllPreApprovedApplications":"boolean","includes":"array:object:permissionGrantConditionSet","resourceScopeType":"enum:resourceScopeType"}},"persistentBrowserSessionControl":{"base":"conditionalAccessSessionControl","properties":{"mode":"enum:persistentBrowserSessionMode"}},"policyBase":{"base":"directoryObject","properties":{"description":"string","displayName":"string"}},"policyDeletableItem":{"properties":{"deletedDateTime":"string"}},"privateLinkNamedLocation":{"base":"namedLocation","properties":{"isTrusted":"boolean","privateLinkResourcePolicyIds":"array:string"}},"proxiedDomain":{"properties":{"ipAddressOrFQDN":"string","proxy":"string"}},"qrCodePinAuthenticationMethodConfiguration":{"base":"authenticationMethodConfiguration","properties":{"includeTargets":"array:object:authenticationMethodTarget","pinLength":"number","standardQRCodeLifetimeInDays":"number"}},"redirectSingleSignOnExtension":{"base":"singleSignOnExtension","properties":{"configurations":"array:object:keyTypedValuePair","extensionIdentifier":"string","teamIdentifier":"string","urlPrefixes":"array:string"}},"registrationEnforcement":{"properties":{"authenticationMethodsRegistrationCampaign":"object:authenticationMethodsRegistrationCampaign"}},"reportSuspiciousActivitySettings":{"properties":{"includeTarget":"object:includeTarget","state":"enum:advancedConfigState","voiceReportingCode":"number"}},"roleScopeTag":{"base":"entity","properties":{"assignments":"array:object:roleScopeTagAutoAssignment","description":"string","displayName":"string","isBuiltIn":"boolean"}},"roleScopeTagAutoAssignment":{"base":"entity","properties":{"target":"object:deviceAndAppManagementAssignmentTarget"}},"scopeSensitivityLabels":{"properties":{"labelKind":"enum:labelKind"}},"secureSignInSessionControl":{"base":"conditionalAccessSessionControl","properties":{}},"serviceTagNamedLocation":{"base":"namedLocation","properties":{"isTrusted":"boolean","serviceTags":"array:string"}},"settingStateDeviceSummary":{"base":"entity","properties":{"compliantDeviceCount":"number","conflictDeviceCount":"number","errorDeviceCount":"number","instancePath":"string","nonCompliantDeviceCount":"number","notApplicableDeviceCount":"number","remediatedDeviceCount":"number","settingName":"string","unknownDeviceCount":"number"}},"sharedPCAccountManagerPolicy":{"properties":{"accountDeletionPolicy":"enum:sharedPCAccountDeletionPolicyType","cacheAccountsAboveDiskFreePercentage":"number","inactiveThresholdDays":"number","removeAccountsBelowDiskFreePercentage":"number"}},"sharedPCConfiguration":{"base":"deviceConfiguration","properties":{"accountManagerPolicy":"object:sharedPCAccountManagerPolicy","allowLocalStorage":"boolean","allowedAccounts":"enum:sharedPCAllowedAccountType","disableAccountManager":"boolean","disableEduPolicies":"boolean","disablePowerPolicies":"boolean","disableSignInOnResume":"boolean","enabled":"boolean","fastFirstSignIn":"enum:enablement","idleTimeBeforeSleepInSeconds":"number","kioskAppDisplayName":"string","kioskAppUserModelId":"string","localStorage":"enum:enablement","maintenanceStartTime":"string","setAccountManager":"enum:enablement","setEduPolicies":"enum:enablement","setPowerPolicies":"enum:enablement","signInOnResume":"enum:enablement"}},"sharepointSettings":{"base":"entity","properties":{"allowedDomainGuidsForSyncApp":"array:string","availableManagedPathsForSiteCreation":"array:string","deletedUserPersonalSiteRetentionPeriodInDays":"number","excludedFileExtensionsForSyncApp":"array:string","idleSessionSignOut":"object:idleSessionSignOut","imageTaggingOption":"enum:imageTaggingChoice","isCommentingOnSitePagesEnabled":"boolean","isFileActivityNotificationEnabled":"boolean","isLegacyAuthProtocolsEnabled":"boolean","isLoopEnabled":"boolean","isMacSyncAppEnabled":"boolean","isRequireAcceptingUserToMatchInvitedUserEnabled":"boolean","isResharingByExternalUsersEnabled":"boolean","isSharePointMobileNotificationEnabled":"boolean","isSharePointNewsfeedEnabled":"boolean","isSiteCreationEnabled":"boolean","isSiteCreationUIEnabled":"boolean","isSitePagesCreationEnabled":"boolean","isSitesStorageLimitAutomatic":"boolean","isSyncButtonHiddenOnPersonalSite":"boolean","isUnmanagedSyncAppForTenantRestricted":"boolean","personalSiteDefaultStorageLimitInMB":"number","sharingAllowedDomainList":"array:string","sharingBlockedDomainList":"array:string","sharingCapability":"enum:sharingCapabilities","sharingDomainRestrictionMode":"enum:sharingDomainRestrictionMode","siteCreationDefaultManagedPath":"string","siteCreationDefaultStorageLimitInMB":"number","tenantDefaultTimezone":"string"}},"signInFrequencySessionControl":{"base":"conditionalAccessSessionControl","properties":{"authenticationType":"enum:signInFrequencyAuthenticationType","frequencyInterval":"enum:signInFrequencyInterval","type":"enum:signinFrequencyType","value":"number"}},"singleSignOnExtension":{"properties":{}},"smsAuthenticationMethodConfiguration":{"base":"authenticationMethodConfiguration","properties":{"includeTargets":"array:object:smsAuthenticationMethodTarget"}},"smsAuthenticationMethodTarget":{"base":"authenticationMethodTarget","properties":{"isUsableForSignIn":"boolean"}},"softwareOathAuthenticationMethodConfiguration":{"base":"authenticationMethodConfiguration","properties":{"includeTargets":"array:object:authenticationMethodTarget"}},"specifiedCaptiveNetworkPlugins":{"properties":{"allowedBundleIdentifiers":"array:string"}},"systemCredentialPreferences":{"properties":{"excludeTargets":"array:object:excludeTarget","includeTargets":"array:object:includeTarget","state":"enum:advancedConfigState"}},"targetedManagedAppPolicyAssignment":{"base":"entity","properties":{"source":"enum:deviceAndAppManagementAssignmentSource","sourceId":"string","target":"object:deviceAndAppManagementAssignmentTarget"}},"targetedManagedAppProtection":{"base":"managedAppProtection","properties":{"appGroupType":"enum:targetedManagedAppGroupType","assignments":"array:object:targetedManagedAppPolicyAssignment","isAssigned":"boolean","targetedAppManagementLevels":"enum:appManagementLevel"}},"teamsAppSettings":{"base":"entity","properties":{"allowUserRequestsForAppAccess":"boolean","customAppSettings":"object:customAppSettings","isChatResourceSpecificConsentEnabled":"boolean","isUserPersonalScopeResourceSpecificConsentEnabled":"boolean"}},"temporaryAccessPassAuthenticationMethodConfiguration":{"base":"authenticationMethodConfiguration","properties":{"defaultLength":"number","defaultLifetimeInMinutes":"number","includeTargets":"array:object:authenticationMethodTarget","isUsableOnce":"boolean","maximumLifetimeInMinutes":"number","minimumLifetimeInMinutes":"number"}},"unifiedRoleDefinition":{"base":"entity","properties":{"allowedPrincipalTypes":"enum:allowedRolePrincipalTypes","description":"string","displayName":"string","inheritsPermissionsFrom":"array:object:unifiedRoleDefinition","isBuiltIn":"boolean","isEnabled":"boolean","isPrivileged":"boolean","resourceScopes":"array:string","rolePermissions":"array:object:unifiedRolePermission","templateId":"string","version":"string"}},"unifiedRolePermission":{"properties":{"allowedResourceActions":"array:string","condition":"string","excludedResourceActions":"array:string"}},"unsupportedDeviceConfiguration":{"base":"deviceConfiguration","properties":{"details":"array:object:unsupportedDeviceConfigurationDetail","originalEntityTypeName":"string"}},"unsupportedDeviceConfigurationDetail":{"properties":{"message":"string","propertyName":"string"}},"voiceAuthenticationMethodConfiguration":{"base":"authenticationMethodConfiguration","properties":{"includeTargets":"array:object:voiceAuthenticationMethodTarget","isOfficePhoneAllowed":"boolean"}},"voiceAuthenticationMethodTarget":{"base":"authenticationMethodTarget","properties":{}},"vpnConfiguration":{"base":"deviceConfiguration","properties":{"authenticationMethod":"enum:vpnAuthenticationMethod","connectionName":"string","realm":"string","role":"string","servers":"array:object:vpnServer"}},"vpnDnsRule":{"properties":{"autoTrigger":"boolean","name":"string","persistent":"boolean","proxyServerUri":"string","servers":"array:string"}},"vpnOnDemandRule":{"properties":{"action":"enum:vpnOnDemandRuleConnectionAction","dnsSearchDomains":"array:string","dnsServerAddressMatch":"array:string","domainAction":"enum:vpnOnDemandRuleConnectionDomainAction","domains":"array:string","interfaceTypeMatch":"enum:vpnOnDemandRuleInterfaceTypeMatch","probeRequiredUrl":"string","probeUrl":"string","ssids":"array:string"}},"vpnProxyServer":{"properties":{"address":"string","automaticConfigurationScriptUrl":"string","port":"number"}},"vpnRoute":{"properties":{"destinationPrefix":"string","prefixSize":"number"}},"vpnServer":{"properties":{"address":"string","description":"string","isDefaultServer":"boolean"}},"vpnTrafficRule":{"properties":{"appId":"string","appType":"enum:vpnTrafficRuleAppType","claims":"string","localAddressRanges":"array:object:iPv4Range","localPortRanges":"array:object:numberRange","name":"string","protocols":"number","remoteAddressRanges":"array:object:iPv4Range","remotePortRanges":"array:object:numberRange","routingPolicyType":"enum:vpnTrafficRuleRoutingPolicyType","vpnTrafficDirection":"enum:vpnTrafficDirection"}},"whatIfAnalysisResult":{"base":"conditionalAccessPolicy","properties":{"analysisReasons":"enum:whatIfAnalysisReasons","policyApplies":"boolean"}},"windows10AppsForceUpdateSchedule":{"properties":{"recurrence":"enum:windows10AppsUpdateRecurrence","runImmediatelyIfAfterStartDateTime":"boolean","startDateTime":"string"}},"windows10AssociatedApps":{"properties":{"appType":"enum:windows10AppType","identifier":"string"}},"windows10CertificateProfileBase":{"base":"windowsCertificateProfileBase","properties":{}},"windows10CompliancePolicy":{"base":"deviceCompliancePolicy","properties":{"activeFirewallRequired":"boolean","antiSpywareRequired":"boolean","antivirusRequired":"boolean","bitLockerEnabled":"boolean","codeIntegrityEnabled":"boolean","configurationManagerComplianceRequired":"boolean","defenderEnabled":"boolean","defenderVersion":"string","deviceCompliancePolicyScript":"object:deviceCompliancePolicyScript","deviceThreatProtectionEnabled":"boolean","deviceThreatProtectionRequiredSecurityLevel":"enum:deviceThreatProtectionLevel","earlyLaunchAntiMalwareDriverEnabled":"boolean","firmwareProtectionEnabled":"boolean","kernelDmaProtectionEnabled":"boolean","memoryIntegrityEnabled":"boolean","mobileOsMaximumVersion":"string","mobileOsMinimumVersion":"string","osMaximumVersion":"string","osMinimumVersion":"string","passwordBlockSimple":"boolean","passwordExpirationDays":"number","passwordMinimumCharacterSetCount":"number","passwordMinimumLength":"number","passwordMinutesOfInactivityBeforeLock":"number","passwordPreviousPasswordBlockCount":"number","passwordRequired":"boolean","passwordRequiredToUnlockFromIdle":"boolean","passwordRequiredType":"enum:requiredPasswordType","requireHealthyDeviceReport":"boolean","rtpEnabled":"boolean","secureBootEnabled":"boolean","signatureOutOfDate":"boolean","storageRequireEncryption":"boolean","tpmRequired":"boolean","validOperatingSystemBuildRanges":"array:object:operatingSystemVersionRange","virtualizationBasedSecurityEnabled":"boolean","wslDistributions":"array:object:wslDistributionConfiguration"}},"windows10CustomConfiguration":{"base":"deviceConfiguration","properties":{"omaSettings":"array:object:omaSetting"}},"windows10DeviceFirmwareConfigurationInterface":{"base":"deviceConfiguration","properties":{"bluetooth":"enum:enablement","bootFromBuiltInNetworkAdapters":"enum:enablement","bootFromExternalMedia":"enum:enablement","cameras":"enum:enablement","changeUefiSettingsPermission":"enum:changeUefiSettingsPermission","frontCamera":"enum:enablement","infraredCamera":"enum:enablement","microphone":"enum:enablement","microphonesAndSpeakers":"enum:enablement","nearFieldCommunication":"enum:enablement","radios":"enum:enablement","rearCamera":"enum:enablement","sdCard":"enum:enablement","simultaneousMultiThreading":"enum:enablement","usbTypeAPort":"enum:enablement","virtualizationOfCpuAndIO":"enum:enablement","wakeOnLAN":"enum:enablement","wakeOnPower":"enum:enablement","wiFi":"enum:enablement","windowsPlatformBinaryTable":"enum:enablement","wirelessWideAreaNetwork":"enum:enablement"}},"windows10EasEmailProfileConfiguration":{"base":"easEmailProfileConfigurationBase","properties":{"accountName":"string","durationOfEmailToSync":"enum:emailSyncDuration","emailAddressSource":"enum:userEmailSource","emailSyncSchedule":"enum:emailSyncSchedule","hostName":"string","requireSsl":"boolean","syncCalendar":"boolean","syncContacts":"boolean","syncTasks":"boolean"}},"windows10EndpointProtectionConfiguration":{"base":"deviceConfiguration","properties":{"appLockerApplicationControl":"enum:appLockerApplicationControlType","applicationGuardAllowCameraMicrophoneRedirection":"boolean","applicationGuardAllowFileSaveOnHost":"boolean","applicationGuardAllowPersistence":"boolean","applicationGuardAllowPrintToLocalPrinters":"boolean","applicationGuardAllowPrintToNetworkPrinters":"boolean","applicationGuardAllowPrintToPDF":"boolean","applicationGuardAllowPrintToXPS":"boolean","applicationGuardAllowVirtualGPU":"boolean","applicationGuardBlockClipboardSharing":"enum:applicationGuardBlockClipboardSharingType","applicationGuardBlockFileTransfer":"enum:applicationGuardBlockFileTransferType","applicationGuardBlockNonEnterpriseContent":"boolean","applicationGuardCertificateThumbprints":"array:string","applicationGuardEnabled":"boolean","applicationGuardEnabledOptions":"enum:applicationGuardEnabledOptions","applicationGuardForceAuditing":"boolean","bitLockerAllowStandardUserEncryption":"boolean","bitLockerDisableWarningForOtherDiskEncryption":"boolean","bitLockerEnableStorageCardEncryptionOnMobile":"boolean","bitLockerEncryptDevice":"boolean","bitLockerFixedDrivePolicy":"object:bitLockerFixedDrivePolicy","bitLockerRecoveryPasswordRotation":"enum:bitLockerRecoveryPasswordRotationType","bitLockerRemovableDrivePolicy":"object:bitLockerRemovableDrivePolicy","bitLockerSystemDrivePolicy":"object:bitLockerSystemDrivePolicy","defenderAdditionalGuardedFolders":"array:string","defenderAdobeReaderLaunchChildProcess":"enum:defenderProtectionType","defenderAdvancedRansomewareProtectionType":"enum:defenderProtectionType","defenderAllowBehaviorMonitoring":"boolean","defenderAllowCloudProtection":"boolean","defenderAllowEndUserAccess":"boolean","defenderAllowIntrusionPreventionSystem":"boolean","defenderAllowOnAccessProtection":"boolean","defenderAllowRealTimeMonitoring":"boolean","defenderAllowScanArchiveFiles":"boolean","defenderAllowScanDownloads":"boolean","defenderAllowScanNetworkFiles":"boolean","defenderAllowScanRemovableDrivesDuringFullScan":"boolean","defenderAllowScanScriptsLoadedInInternetExplorer":"boolean","defenderAttackSurfaceReductionExcludedPaths":"array:string","defenderBlockEndUserAccess":"boolean","defenderBlockPersistenceThroughWmiType":"enum:defenderAttackSurfaceType","defenderCheckForSignaturesBeforeRunningScan":"boolean","defenderCloudBlockLevel":"enum:defenderCloudBlockLevelType","defenderCloudExtendedTimeoutInSeconds":"number","defenderDaysBeforeDeletingQuarantinedMalware":"number","defenderDetectedMalwareActions":"object:defenderDetectedMalwareActions","defenderDisableBehaviorMonitoring":"boolean","defenderDisableCatchupFullScan":"boolean","defenderDisableCatchupQuickScan":"boolean","defenderDisableCloudProtection":"boolean","defenderDisableIntrusionPreventionSystem":"boolean","defenderDisableOnAccessProtection":"boolean","defenderDisableRealTimeMonitoring":"boolean","defenderDisableScanArchiveFiles":"boolean","defenderDisableScanDownloads":"boolean","defenderDisableScanNetworkFiles":"boolean","defenderDisableScanRemovableDrivesDuringFullScan":"boolean","defenderDisableScanScriptsLoadedInInternetExplorer":"boolean","defenderEmailContentExecution":"enum:defenderProtectionType","defenderEmailContentExecutionType":"enum:defenderAttackSurfaceType","defenderEnableLowCpuPriority":"boolean","defenderEnableScanIncomingMail":"boolean","defenderEnableScanMappedNetworkDrivesDuringFullScan":"boolean","defenderExploitProtectionXml":"string","defenderExploitProtectionXmlFileName":"string","defenderFileExtensionsToExclude":"array:string","defenderFilesAndFoldersToExclude":"array:string","defenderGuardMyFoldersType":"enum:folderProtectionType","defenderGuardedFoldersAllowedAppPaths":"array:string","defenderNetworkProtectionType":"enum:defenderProtectionType","defenderOfficeAppsExecutableContentCreationOrLaunch":"enum:defenderProtectionType","defenderOfficeAppsExecutableContentCreationOrLaunchType":"enum:defenderAttackSurfaceType","defenderOfficeAppsLaunchChildProcess":"enum:defenderProtectionType","defenderOfficeAppsLaunchChildProcessType":"enum:defenderAttackSurfaceType","defenderOfficeAppsOtherProcessInjection":"enum:defenderProtectionType","defenderOfficeAppsOtherProcessInjectionType":"enum:defenderAttackSurfaceType","defenderOfficeCommunicationAppsLaunchChildProcess":"enum:defenderProtectionType","defenderOfficeMacroCodeAllowWin32Imports":"enum:defenderProtectionType","defenderOfficeMacroCodeAllowWin32ImportsType":"enum:defenderAttackSurfaceType","defenderPotentiallyUnwantedAppAction":"enum:defenderProtectionType","defenderPreventCredentialStealingType":"enum:defenderProtectionType","defenderProcessCreation":"enum:defenderProtectionType","defenderProcessCreationType":"enum:defenderAttackSurfaceType","defenderProcessesToExclude":"array:string","defenderScanDirection":"enum:defenderRealtimeScanDirection","defenderScanMaxCpuPercentage":"number","defenderScanType":"enum:defenderScanType","defenderScheduledQuickScanTime":"string","defenderScheduledScanDay":"enum:weeklySchedule","defenderScheduledScanTime":"string","defenderScriptDownloadedPayloadExecution":"enum:defenderProtectionType","defenderScriptDownloadedPayloadExecutionType":"enum:defenderAttackSurfaceType","defenderScriptObfuscatedMacroCode":"enum:defenderProtectionType","defenderScriptObfuscatedMacroCodeType":"enum:defenderAttackSurfaceType","defenderSecurityCenterBlockExploitProtectionOverride":"boolean","defenderSecurityCenterDisableAccountUI":"boolean","defenderSecurityCenterDisableAppBrowserUI":"boolean","defenderSecurityCenterDisableClearTpmUI":"boolean","defenderSecurityCenterDisableFamilyUI":"boolean","defenderSecurityCenterDisableHardwareUI":"boolean","defenderSecurityCenterDisableHealthUI":"boolean","defenderSecurityCenterDisableNetworkUI":"boolean","defenderSecurityCenterDisableNotificationAreaUI":"boolean","defenderSecurityCenterDisableRansomwareUI":"boolean","defenderSecurityCenterDisableSecureBootUI":"boolean","defenderSecurityCenterDisableTroubleshootingUI":"boolean","defenderSecurityCenterDisableVirusUI":"boolean","defenderSecurityCenterDisableVulnerableTpmFirmwareUpdateUI":"boolean","defenderSecurityCenterHelpEmail":"string","defenderSecurityCenterHelpPhone":"string","defenderSecurityCenterHelpURL":"string","defenderSecurityCenterITContactDisplay":"enum:defenderSecurityCenterITContactDisplayType","defenderSecurityCenterNotificationsFromApp":"enum:defenderSecurityCenterNotificationsFromAppType","defenderSecurityCenterOrganizationDisplayName":"string","defenderSignatureUpdateIntervalInHours":"number","defenderSubmitSamplesConsentType":"enum:defenderSubmitSamplesConsentType","defenderUntrustedExecutable":"enum:defenderProtectionType","defenderUntrustedExecutableType":"enum:defenderAttackSurfaceType","defenderUntrustedUSBProcess":"enum:defenderProtectionType","defenderUntrustedUSBProcessType":"enum:defenderAttackSurfaceType","deviceGuardEnableSecureBootWithDMA":"boolean","deviceGuardEnableVirtualizationBasedSecurity":"boolean","deviceGuardLaunchSystemGuard":"enum:enablement","deviceGuardLocalSystemAuthorityCredentialGuardSettings":"enum:deviceGuardLocalSystemAuthorityCredentialGuardType","deviceGuardSecureBootWithDMA":"enum:secureBootWithDMAType","dmaGuardDeviceEnumerationPolicy":"enum:dmaGuardDeviceEnumerationPolicyType","firewallBlockStatefulFTP":"boolean","firewallCertificateRevocationListCheckMethod":"enum:firewallCertificateRevocationListCheckMethodType","firewallIPSecExemptionsAllowDHCP":"boolean","firewallIPSecExemptionsAllowICMP":"boolean","firewallIPSecExemptionsAllowNeighborDiscovery":"boolean","firewallIPSecExemptionsAllowRouterDiscovery":"boolean","firewallIPSecExemptionsNone":"boolean","firewallIdleTimeoutForSecurityAssociationInSeconds":"number","firewallMergeKeyingModuleSettings":"boolean","firewallPacketQueueingMethod":"enum:firewallPacketQueueingMethodType","firewallPreSharedKeyEncodingMethod":"enum:firewallPreSharedKeyEncodingMethodType","firewallProfileDomain":"object:windowsFirewallNetworkProfile","firewallProfilePrivate":"object:windowsFirewallNetworkProfile","firewallProfilePublic":"object:windowsFirewallNetworkProfile","firewallRules":"array:object:windowsFirewallRule","lanManagerAuthenticationLevel":"enum:lanManagerAuthenticationLevel","lanManagerWorkstationDisableInsecureGuestLogons":"boolean","localSecurityOptionsAdministratorAccountName":"string","localSecurityOptionsAdministratorElevationPromptBehavior":"enum:localSecurityOptionsAdministratorElevationPromptBehaviorType","localSecurityOptionsAllowAnonymousEnumerationOfSAMAccountsAndShares":"boolean","localSecurityOptionsAllowPKU2UAuthenticationRequests":"boolean","localSecurityOptionsAllowRemoteCallsToSecurityAccountsManager":"string","localSecurityOptionsAllowRemoteCallsToSecurityAccountsManagerHelperBool":"boolean","localSecurityOptionsAllowSystemToBeShutDownWithoutHavingToLogOn":"boolean","localSecurityOptionsAllowUIAccessApplicationElevation":"boolean","localSecurityOptionsAllowUIAccessApplicationsForSecureLocations":"boolean","localSecurityOptionsAllowUndockWithoutHavingToLogon":"boolean","localSecurityOptionsBlockMicrosoftAccounts":"boolean","localSecurityOptionsBlockRemoteLogonWithBlankPassword":"boolean","localSecurityOptionsBlockRemoteOpticalDriveAccess":"boolean","localSecurityOptionsBlockUsersInstallingPrinterDrivers":"boolean","localSecurityOptionsClearVirtualMemoryPageFile":"boolean","localSecurityOptionsClientDigitallySignCommunicationsAlways":"boolean","localSecurityOptionsClientSendUnencryptedPasswordToThirdPartySMBServers":"boolean","localSecurityOptionsDetectApplicationInstallationsAndPromptForElevation":"boolean","localSecurityOptionsDisableAdministratorAccount":"boolean","localSecurityOptionsDisableClientDigitallySignCommunicationsIfServerAgrees":"boolean","localSecurityOptionsDisableGuestAccount":"boolean","localSecurityOptionsDisableServerDigitallySignCommunicationsAlways":"boolean","localSecurityOptionsDisableServerDigitallySignCommunicationsIfClientAgrees":"boolean","localSecurityOptionsDoNotAllowAnonymousEnumerationOfSAMAccounts":"boolean","localSecurityOptionsDoNotRequireCtrlAltDel":"boolean","localSecurityOptionsDoNotStoreLANManagerHashValueOnNextPasswordChange":"boolean","localSecurityOptionsFormatAndEjectOfRemovableMediaAllowedUser":"enum:localSecurityOptionsFormatAndEjectOfRemovableMediaAllowedUserType","localSecurityOptionsGuestAccountName":"string","localSecurityOptionsHideLastSignedInUser":"boolean","localSecurityOptionsHideUsernameAtSignIn":"boolean","localSecurityOptionsInformationDisplayedOnLockScreen":"enum:localSecurityOptionsInformationDisplayedOnLockScreenType","localSecurityOptionsInformationShownOnLockScreen":"enum:localSecurityOptionsInformationShownOnLockScreenType","localSecurityOptionsLogOnMessageText":"string","localSecurityOptionsLogOnMessageTitle":"string","localSecurityOptionsMachineInactivityLimit":"number","localSecurityOptionsMachineInactivityLimitInMinutes":"number","localSecurityOptionsMinimumSessionSecurityForNtlmSspBasedClients":"enum:localSecurityOptionsMinimumSessionSecurity","localSecurityOptionsMinimumSessionSecurityForNtlmSspBasedServers":"enum:localSecurityOptionsMinimumSessionSecurity","localSecurityOptionsOnlyElevateSignedExecutables":"boolean","localSecurityOptionsRestrictAnonymousAccessToNamedPipesAndShares":"boolean","localSecurityOptionsSmartCardRemovalBehavior":"enum:localSecurityOptionsSmartCardRemovalBehaviorType","localSecurityOptionsStandardUserElevationPromptBehavior":"enum:localSecurityOptionsStandardUserElevationPromptBehaviorType","localSecurityOptionsSwitchToSecureDesktopWhenPromptingForElevation":"boolean","localSecurityOptionsUseAdminApprovalMode":"boolean","localSecurityOptionsUseAdminApprovalModeForAdministrators":"boolean","localSecurityOptionsVirtualizeFileAndRegistryWriteFailuresToPerUserLocations":"boolean","smartScreenBlockOverrideForFiles":"boolean","smartScreenEnableInShell":"boolean","userRightsAccessCredentialManagerAsTrustedCaller":"object:deviceManagementUserRightsSetting","userRightsActAsPartOfTheOperatingSystem":"object:deviceManagementUserRightsSetting","userRightsAllowAccessFromNetwork":"object:deviceManagementUserRightsSetting","userRightsBackupData":"object:deviceManagementUserRightsSetting","userRightsBlockAccessFromNetwork":"object:deviceManagementUserRightsSetting","userRightsChangeSystemTime":"object:deviceManagementUserRightsSetting","userRightsCreateGlobalObjects":"object:deviceManagementUserRightsSetting","userRightsCreatePageFile":"object:deviceManagementUserRightsSetting","userRightsCreatePermanentSharedObjects":"object:deviceManagementUserRightsSetting","userRightsCreateSymbolicLinks":"object:deviceManagementUserRightsSetting","userRightsCreateToken":"object:deviceManagementUserRightsSetting","userRightsDebugPrograms":"object:deviceManagementUserRightsSetting","userRightsDelegation":"object:deviceManagementUserRightsSetting","userRightsDenyLocalLogOn":"object:deviceManagementUserRightsSetting","userRightsGenerateSecurityAudits":"object:deviceManagementUserRightsSetting","userRightsImpersonateClient":"object:deviceManagementUserRightsSetting","userRightsIncreaseSchedulingPriority":"object:deviceManagementUserRightsSetting","userRightsLoadUnloadDrivers":"object:deviceManagementUserRightsSetting","userRightsLocalLogOn":"object:deviceManagementUserRightsSetting","userRightsLockMemory":"object:deviceManagementUserRightsSetting","userRightsManageAuditingAndSecurityLogs":"object:deviceManagementUserRightsSetting","userRightsManageVolumes":"object:deviceManagementUserRightsSetting","userRightsModifyFirmwareEnvironment":"object:deviceManagementUserRightsSetting","userRightsModifyObjectLabels":"object:deviceManagementUserRightsSetting","userRightsProfileSingleProcess":"object:deviceManagementUserRightsSetting","userRightsRemoteDesktopServicesLogOn":"object:deviceManagementUserRightsSetting","userRightsRemoteShutdown":"object:deviceManagementUserRightsSetting","userRightsRestoreData":"object:deviceManagementUserRightsSetting","userRightsTakeOwnership":"object:deviceManagementUserRightsSetting","windowsDefenderTamperProtection":"enum:windowsDefenderTamperProtectionOptions","xboxServicesAccessoryManagementServiceStartupMode":"enum:serviceStartType","xboxServicesEnableXboxGameSaveTask":"boolean","xboxServicesLiveAuthManagerServiceStartupMode":"enum:serviceStartType","xboxServicesLiveGameSaveServiceStartupMode":"enum:serviceStartType","xboxServicesLiveNetworkingServiceStartupMode":"enum:serviceStartType"}},"windows10EnrollmentCompletionPageConfiguration":{"base":"deviceEnrollmentConfiguration","properties":{"allowDeviceResetOnInstallFailure":"boolean","allowDeviceUseOnInstallFailure":"boolean","allowLogCollectionOnInstallFailure":"boolean","allowNonBlockingAppInstallation":"boolean","blockDeviceSetupRetryByUser":"boolean","customErrorMessage":"string","disableUserStatusTrackingAfterFirstUser":"boolean","installProgressTimeoutInMinutes":"number","installQualityUpdates":"boolean","selectedMobileAppIds":"array:string","showInstallationProgress":"boolean","trackInstallProgressForAutopilotOnly":"boolean"}},"windows10EnterpriseModernAppManagementConfiguration":{"base":"deviceConfiguration","properties":{"uninstallBuiltInApps":"boolean"}},"windows10GeneralConfiguration":{"base":"deviceConfiguration","properties":{"accountsBlockAddingNonMicrosoftAccountEmail":"boolean","activateAppsWithVoice":"enum:enablement","antiTheftModeBlocked":"boolean","appManagementMSIAllowUserControlOverInstall":"boolean","appManagementMSIAlwaysInstallWithElevatedPrivileges":"boolean","appManagementPackageFamilyNamesToLaunchAfterLogOn":"array:string","appsAllowTrustedAppsSideloading":"enum:stateManagementSetting","appsBlockWindowsStoreOriginatedApps":"boolean","authenticationAllowSecondaryDevice":"boolean","authenticationPreferredAzureADTenantDomainName":"string","authenticationWebSignIn":"enum:enablement","bluetoothAllowedServices":"array:string","bluetoothBlockAdvertising":"boolean","bluetoothBlockDiscoverableMode":"boolean","bluetoothBlockPrePairing":"boolean","bluetoothBlockPromptedProximalConnections":"boolean","bluetoothBlocked":"boolean","cameraBlocked":"boolean","cellularBlockDataWhenRoaming":"boolean","cellularBlockVpn":"boolean","cellularBlockVpnWhenRoaming":"boolean","cellularData":"enum:configurationUsage","certificatesBlockManualRootCertificateInstallation":"boolean","configureTimeZone":"string","connectedDevicesServiceBlocked":"boolean","copyPasteBlocked":"boolean","cortanaBlocked":"boolean","cryptographyAllowFipsAlgorithmPolicy":"boolean","dataProtectionBlockDirectMemoryAccess":"boolean","defenderBlockEndUserAccess":"boolean","defenderBlockOnAccessProtection":"boolean","defenderCloudBlockLevel":"enum:defenderCloudBlockLevelType","defenderCloudExtendedTimeout":"number","defenderCloudExtendedTimeoutInSeconds":"number","defenderDaysBeforeDeletingQuarantinedMalware":"number","defenderDetectedMalwareActions":"object:defenderDetectedMalwareActions","defenderDisableCatchupFullScan":"boolean","defenderDisableCatchupQuickScan":"boolean","defenderFileExtensionsToExclude":"array:string","defenderFilesAndFoldersToExclude":"array:string","defenderMonitorFileActivity":"enum:defenderMonitorFileActivity","defenderPotentiallyUnwantedAppAction":"enum:defenderPotentiallyUnwantedAppAction","defenderPotentiallyUnwantedAppActionSetting":"enum:defenderProtectionType","defenderProcessesToExclude":"array:string","defenderPromptForSampleSubmission":"enum:defenderPromptForSampleSubmission","defenderRequireBehaviorMonitoring":"boolean","defenderRequireCloudProtection":"boolean","defenderRequireNetworkInspectionSystem":"boolean","defenderRequireRealTimeMonitoring":"boolean","defenderScanArchiveFiles":"boolean","defenderScanDownloads":"boolean","defenderScanIncomingMail":"boolean","defenderScanMappedNetworkDrivesDuringFullScan":"boolean","defenderScanMaxCpu":"number","defenderScanNetworkFiles":"boolean","defenderScanRemovableDrivesDuringFullScan":"boolean","defenderScanScriptsLoadedInInternetExplorer":"boolean","defenderScanType":"enum:defenderScanType","defenderScheduleScanEnableLowCpuPriority":"boolean","defenderScheduledQuickScanTime":"string","defenderScheduledScanTime":"string","defenderSignatureUpdateIntervalInHours":"number","defenderSubmitSamplesConsentType":"enum:defenderSubmitSamplesConsentType","defenderSystemScanSchedule":"enum:weeklySchedule","developerUnlockSetting":"enum:stateManagementSetting","deviceManagementBlockFactoryResetOnMobile":"boolean","deviceManagementBlockManualUnenroll":"boolean","diagnosticsDataSubmissionMode":"enum:diagnosticDataSubmissionMode","displayAppListWithGdiDPIScalingTurnedOff":"array:string","displayAppListWithGdiDPIScalingTurnedOn":"array:string","edgeAllowStartPagesModification":"boolean","edgeBlockAccessToAboutFlags":"boolean","edgeBlockAddressBarDropdown":"boolean","edgeBlockAutofill":"boolean","edgeBlockCompatibilityList":"boolean","edgeBlockDeveloperTools":"boolean","edgeBlockEditFavorites":"boolean","edgeBlockExtensions":"boolean","edgeBlockFullScreenMode":"boolean","edgeBlockInPrivateBrowsing":"boolean","edgeBlockJavaScript":"boolean","edgeBlockLiveTileDataCollection":"boolean","edgeBlockPasswordManager":"boolean","edgeBlockPopups":"boolean","edgeBlockPrelaunch":"boolean","edgeBlockPrinting":"boolean","edgeBlockSavingHistory":"boolean","edgeBlockSearchEngineCustomization":"boolean","edgeBlockSearchSuggestions":"boolean","edgeBlockSendingDoNotTrackHeader":"boolean","edgeBlockSendingIntranetTrafficToInternetExplorer":"boolean","edgeBlockSideloadingExtensions":"boolean","edgeBlockTabPreloading":"boolean","edgeBlockWebContentOnNewTabPage":"boolean","edgeBlocked":"boolean","edgeClearBrowsingDataOnExit":"boolean","edgeCookiePolicy":"enum:edgeCookiePolicy","edgeDisableFirstRunPage":"boolean","edgeEnterpriseModeSiteListLocation":"string","edgeFavoritesBarVisibility":"enum:visibilitySetting","edgeFavoritesListLocation":"string","edgeFirstRunUrl":"string","edgeHomeButtonConfiguration":"object:edgeHomeButtonConfiguration","edgeHomeButtonConfigurationEnabled":"boolean","edgeHomepageUrls":"array:string","edgeKioskModeRestriction":"enum:edgeKioskModeRestrictionType","edgeKioskResetAfterIdleTimeInMinutes":"number","edgeNewTabPageURL":"string","edgeOpensWith":"enum:edgeOpenOptions","edgePreventCertificateErrorOverride":"boolean","edgeRequireSmartScreen":"boolean","edgeRequiredExtensionPackageFamilyNames":"array:string","edgeSearchEngine":"object:edgeSearchEngineBase","edgeSendIntranetTrafficToInternetExplorer":"boolean","edgeShowMessageWhenOpeningInternetExplorerSites":"enum:internetExplorerMessageSetting","edgeSyncFavoritesWithInternetExplorer":"boolean","edgeTelemetryForMicrosoft365Analytics":"enum:edgeTelemetryMode","enableAutomaticRedeployment":"boolean","energySaverOnBatteryThresholdPercentage":"number","energySaverPluggedInThresholdPercentage":"number","enterpriseCloudPrintDiscoveryEndPoint":"string","enterpriseCloudPrintDiscoveryMaxLimit":"number","enterpriseCloudPrintMopriaDiscoveryResourceIdentifier":"string","enterpriseCloudPrintOAuthAuthority":"string","enterpriseCloudPrintOAuthClientIdentifier":"string","enterpriseCloudPrintResourceIdentifier":"string","experienceBlockDeviceDiscovery":"boolean","experienceBlockErrorDialogWhenNoSIM":"boolean","experienceBlockTaskSwitcher":"boolean","experienceDoNotSyncBrowserSettings":"enum:browserSyncSetting","findMyFiles":"enum:enablement","gameDvrBlocked":"boolean","inkWorkspaceAccess":"enum:inkAccessSetting","inkWorkspaceAccessState":"enum:stateManagementSetting","inkWorkspaceBlockSuggestedApps":"boolean","internetSharingBlocked":"boolean","locationServicesBlocked":"boolean","lockScreenActivateAppsWithVoice":"enum:enablement","lockScreenAllowTimeoutConfiguration":"boolean","lockScreenBlockActionCenterNotifications":"boolean","lockScreenBlockCortana":"boolean","lockScreenBlockToastNotifications":"boolean","lockScreenTimeoutInSeconds":"number","logonBlockFastUserSwitching":"boolean","messagingBlockMMS":"boolean","messagingBlockRichCommunicationServices":"boolean","messagingBlockSync":"boolean","microsoftAccountBlockSettingsSync":"boolean","microsoftAccountBlocked":"boolean","microsoftAccountSignInAssistantSettings":"enum:signInAssistantOptions","networkProxyApplySettingsDeviceWide":"boolean","networkProxyAutomaticConfigurationUrl":"string","networkProxyDisableAutoDetect":"boolean","networkProxyServer":"object:windows10NetworkProxyServer","nfcBlocked":"boolean","oneDriveDisableFileSync":"boolean","passwordBlockSimple":"boolean","passwordExpirationDays":"number","passwordMinimumAgeInDays":"number","passwordMinimumCharacterSetCount":"number","passwordMinimumLength":"number","passwordMinutesOfInactivityBeforeScreenTimeout":"number","passwordPreviousPasswordBlockCount":"number","passwordRequireWhenResumeFromIdleState":"boolean","passwordRequired":"boolean","passwordRequiredType":"enum:requiredPasswordType","passwordSignInFailureCountBeforeFactoryReset":"number","personalizationDesktopImageUrl":"string","personalizationLockScreenImageUrl":"string","powerButtonActionOnBattery":"enum:powerActionType","powerButtonActionPluggedIn":"enum:powerActionType","powerHybridSleepOnBattery":"enum:enablement","powerHybridSleepPluggedIn":"enum:enablement","powerLidCloseActionOnBattery":"enum:powerActionType","powerLidCloseActionPluggedIn":"enum:powerActionType","powerSleepButtonActionOnBattery":"enum:powerActionType","powerSleepButtonActionPluggedIn":"enum:powerActionType","printerBlockAddition":"boolean","printerDefaultName":"string","printerNames":"array:string","privacyAccessControls":"array:object:windowsPrivacyDataAccessControlItem","privacyAdvertisingId":"enum:stateManagementSetting","privacyAutoAcceptPairingAndConsentPrompts":"boolean","privacyBlockActivityFeed":"boolean","privacyBlockInputPersonalization":"boolean","privacyBlockPublishUserActivities":"boolean","privacyDisableLaunchExperience":"boolean","resetProtectionModeBlocked":"boolean","safeSearchFilter":"enum:safeSearchFilterType","screenCaptureBlocked":"boolean","searchBlockDiacritics":"boolean","searchBlockWebResults":"boolean","searchDisableAutoLanguageDetection":"boolean","searchDisableIndexerBackoff":"boolean","searchDisableIndexingEncryptedItems":"boolean","searchDisableIndexingRemovableDrive":"boolean","searchDisableLocation":"boolean","searchDisableUseLocation":"boolean","searchEnableAutomaticIndexSizeManangement":"boolean","searchEnableRemoteQueries":"boolean","securityBlockAzureADJoinedDevicesAutoEncryption":"boolean","settingsBlockAccountsPage":"boolean","settingsBlockAddProvisioningPackage":"boolean","settingsBlockAppsPage":"boolean","settingsBlockChangeLanguage":"boolean","settingsBlockChangePowerSleep":"boolean","settingsBlockChangeRegion":"boolean","settingsBlockChangeSystemTime":"boolean","settingsBlockDevicesPage":"boolean","settingsBlockEaseOfAccessPage":"boolean","settingsBlockEditDeviceName":"boolean","settingsBlockGamingPage":"boolean","settingsBlockNetworkInternetPage":"boolean","settingsBlockPersonalizationPage":"boolean","settingsBlockPrivacyPage":"boolean","settingsBlockRemoveProvisioningPackage":"boolean","settingsBlockSettingsApp":"boolean","settingsBlockSystemPage":"boolean","settingsBlockTimeLanguagePage":"boolean","settingsBlockUpdateSecurityPage":"boolean","sharedUserAppDataAllowed":"boolean","smartScreenAppInstallControl":"enum:appInstallControlType","smartScreenBlockPromptOverride":"boolean","smartScreenBlockPromptOverrideForFiles":"boolean","smartScreenEnableAppInstallControl":"boolean","startBlockUnpinningAppsFromTaskbar":"boolean","startMenuAppListVisibility":"enum:windowsStartMenuAppListVisibilityType","startMenuHideChangeAccountSettings":"boolean","startMenuHideFrequentlyUsedApps":"boolean","startMenuHideHibernate":"boolean","startMenuHideLock":"boolean","startMenuHidePowerButton":"boolean","startMenuHideRecentJumpLists":"boolean","startMenuHideRecentlyAddedApps":"boolean","startMenuHideRestartOptions":"boolean","startMenuHideShutDown":"boolean","startMenuHideSignOut":"boolean","startMenuHideSleep":"boolean","startMenuHideSwitchAccount":"boolean","startMenuHideUserTile":"boolean","startMenuLayoutEdgeAssetsXml":"string","startMenuLayoutXml":"string","startMenuMode":"enum:windowsStartMenuModeType","startMenuPinnedFolderDocuments":"enum:visibilitySetting","startMenuPinnedFolderDownloads":"enum:visibilitySetting","startMenuPinnedFolderFileExplorer":"enum:visibilitySetting","startMenuPinnedFolderHomeGroup":"enum:visibilitySetting","startMenuPinnedFolderMusic":"enum:visibilitySetting","startMenuPinnedFolderNetwork":"enum:visibilitySetting","startMenuPinnedFolderPersonalFolder":"enum:visibilitySetting","startMenuPinnedFolderPictures":"enum:visibilitySetting","startMenuPinnedFolderSettings":"enum:visibilitySetting","startMenuPinnedFolderVideos":"enum:visibilitySetting","storageBlockRemovableStorage":"boolean","storageRequireMobileDeviceEncryption":"boolean","storageRestrictAppDataToSystemVolume":"boolean","storageRestrictAppInstallToSystemVolume":"boolean","systemTelemetryProxyServer":"string","taskManagerBlockEndTask":"boolean","tenantLockdownRequireNetworkDuringOutOfBoxExperience":"boolean","uninstallBuiltInApps":"boolean","usbBlocked":"boolean","voiceRecordingBlocked":"boolean","webRtcBlockLocalhostIpAddress":"boolean","wiFiBlockAutomaticConnectHotspots":"boolean","wiFiBlockManualConfiguration":"boolean","wiFiBlocked":"boolean","wiFiScanInterval":"number","windows10AppsForceUpdateSchedule":"object:windows10AppsForceUpdateSchedule","windowsSpotlightBlockConsumerSpecificFeatures":"boolean","windowsSpotlightBlockOnActionCenter":"boolean","windowsSpotlightBlockTailoredExperiences":"boolean","windowsSpotlightBlockThirdPartyNotifications":"boolean","windowsSpotlightBlockWelcomeExperience":"boolean","windowsSpotlightBlockWindowsTips":"boolean","windowsSpotlightBlocked":"boolean","windowsSpotlightConfigureOnLockScreen":"enum:windowsSpotlightEnablementSettings","windowsStoreBlockAutoUpdate":"boolean","windowsStoreBlocked":"boolean","windowsStoreEnablePrivateStoreOnly":"boolean","wirelessDisplayBlockProjectionToThisDevice":"boolean","wirelessDisplayBlockUserInputFromReceiver":"boolean","wirelessDisplayRequirePinForPairing":"boolean"}},"windows10ImportedPFXCertificateProfile":{"base":"windowsCertificateProfileBase","properties":{"intendedPurpose":"enum:intendedPurpose","managedDeviceCertificateStates":"array:object:managedDeviceCertificateState"}},"windows10MobileCompliancePolicy":{"base":"deviceCompliancePolicy","properties":{"activeFirewallRequired":"boolean","bitLockerEnabled":"boolean","codeIntegrityEnabled":"boolean","earlyLaunchAntiMalwareDriverEnabled":"boolean","osMaximumVersion":"string","osMinimumVersion":"string","passwordBlockSimple":"boolean","passwordExpirationDays":"number","passwordMinimumCharacterSetCount":"number","passwordMinimumLength":"number","passwordMinutesOfInactivityBeforeLock":"number","passwordPreviousPasswordBlockCount":"number","passwordRequireToUnlockFromIdle":"boolean","passwordRequired":"boolean","passwordRequiredType":"enum:requiredPasswordType","secureBootEnabled":"boolean","storageRequireEncryption":"boolean","validOperatingSystemBuildRanges":"array:object:operatingSystemVersionRange"}},"windows10NetworkBoundaryConfiguration":{"base":"deviceConfiguration","properties":{"windowsNetworkIsolationPolicy":"object:windowsNetworkIsolationPolicy"}},"windows10NetworkProxyServer":{"properties":{"address":"string","exceptions":"array:string","useForLocalAddresses":"boolean"}},"windows10PFXImportCertificateProfile":{"base":"deviceConfiguration","properties":{"keyStorageProvider":"enum:keyStorageProviderOption"}},"windows10PkcsCertificateProfile":{"base":"windows10CertificateProfileBase","properties":{"certificateStore":"enum:certificateStore","certificateTemplateName":"string","certificationAuthority":"string","certificationAuthorityName":"string","customSubjectAlternativeNames":"array:object:customSubjectAlternativeName","extendedKeyUsages":"array:object:extendedKeyUsage","managedDeviceCertificateStates":"array:object:managedDeviceCertificateState","subjectAlternativeNameFormatString":"string","subjectNameFormatString":"string"}},"windows10SecureAssessmentConfiguration":{"base":"deviceConfiguration","properties":{"allowPrinting":"boolean","allowScreenCapture":"boolean","allowTextSuggestion":"boolean","assessmentAppUserModelId":"string","configurationAccount":"string","configurationAccountType":"enum:secureAssessmentAccountType","launchUri":"string","localGuestAccountName":"string"}},"windows10TeamGeneralConfiguration":{"base":"deviceConfiguration","properties":{"azureOperationalInsightsBlockTelemetry":"boolean","azureOperationalInsightsWorkspaceId":"string","azureOperationalInsightsWorkspaceKey":"string","connectAppBlockAutoLaunch":"boolean","maintenanceWindowBlocked":"boolean","maintenanceWindowDurationInHours":"number","maintenanceWindowStartTime":"string","miracastBlocked":"boolean","miracastChannel":"enum:miracastChannel","miracastRequirePin":"boolean","settingsBlockMyMeetingsAndFiles":"boolean","settingsBlockSessionResume":"boolean","settingsBlockSigninSuggestions":"boolean","settingsDefaultVolume":"number","settingsScreenTimeoutInMinutes":"number","settingsSessionTimeoutInMinutes":"number","settingsSleepTimeoutInMinutes":"number","welcomeScreenBackgroundImageUrl":"string","welcomeScreenBlockAutomaticWakeUp":"boolean","welcomeScreenMeetingInformation":"enum:welcomeScreenMeetingInformation"}},"windows10VpnConfiguration":{"base":"windowsVpnConfiguration","properties":{"associatedApps":"array:object:windows10AssociatedApps","authenticationMethod":"enum:windows10VpnAuthenticationMethod","connectionType":"enum:windows10VpnConnectionType","cryptographySuite":"object:cryptographySuite","dnsRules":"array:object:vpnDnsRule","dnsSuffixes":"array:string","eapXml":"string","enableAlwaysOn":"boolean","enableConditionalAccess":"boolean","enableDeviceTunnel":"boolean","enableDnsRegistration":"boolean","enableSingleSignOnWithAlternateCertificate":"boolean","enableSplitTunneling":"boolean","identityCertificate":"object:windowsCertificateProfileBase","microsoftTunnelSiteId":"string","onlyAssociatedAppsCanUseConnection":"boolean","profileTarget":"enum:windows10VpnProfileTarget","proxyServer":"object:windows10VpnProxyServer","rememberUserCredentials":"boolean","routes":"array:object:vpnRoute","singleSignOnEku":"object:extendedKeyUsage","singleSignOnIssuerHash":"string","trafficRules":"array:object:vpnTrafficRule","trustedNetworkDomains":"array:string","windowsInformationProtectionDomain":"string"}},"windows10VpnProxyServer":{"base":"vpnProxyServer","properties":{"bypassProxyServerForLocalAddress":"boolean"}},"windows81CertificateProfileBase":{"base":"windowsCertificateProfileBase","properties":{"customSubjectAlternativeNames":"array:object:customSubjectAlternativeName","extendedKeyUsages":"array:object:extendedKeyUsage"}},"windows81CompliancePolicy":{"base":"deviceCompliancePolicy","properties":{"osMaximumVersion":"string","osMinimumVersion":"string","passwordBlockSimple":"boolean","passwordExpirationDays":"number","passwordMinimumCharacterSetCount":"number","passwordMinimumLength":"number","passwordMinutesOfInactivityBeforeLock":"number","passwordPreviousPasswordBlockCount":"number","passwordRequired":"boolean","passwordRequiredType":"enum:requiredPasswordType","storageRequireEncryption":"boolean"}},"windows81GeneralConfiguration":{"base":"deviceConfiguration","properties":{"accountsBlockAddingNonMicrosoftAccountEmail":"boolean","applyOnlyToWindows81":"boolean","browserBlockAutofill":"boolean","browserBlockAutomaticDetectionOfIntranetSites":"boolean","browserBlockEnterpriseModeAccess":"boolean","browserBlockJavaScript":"boolean","browserBlockPlugins":"boolean","browserBlockPopups":"boolean","browserBlockSendingDoNotTrackHeader":"boolean","browserBlockSingleWordEntryOnIntranetSites":"boolean","browserEnterpriseModeSiteListLocation":"string","browserInternetSecurityLevel":"enum:internetSiteSecurityLevel","browserIntranetSecurityLevel":"enum:siteSecurityLevel","browserLoggingReportLocation":"string","browserRequireFirewall":"boolean","browserRequireFraudWarning":"boolean","browserRequireHighSecurityForRestrictedSites":"boolean","browserRequireSmartScreen":"boolean","browserTrustedSitesSecurityLevel":"enum:siteSecurityLevel","cellularBlockDataRoaming":"boolean","diagnosticsBlockDataSubmission":"boolean","minimumAutoInstallClassification":"enum:updateClassification","passwordBlockPicturePasswordAndPin":"boolean","passwordExpirationDays":"number","passwordMinimumCharacterSetCount":"number","passwordMinimumLength":"number","passwordMinutesOfInactivityBeforeScreenTimeout":"number","passwordPreviousPasswordBlockCount":"number","passwordRequiredType":"enum:requiredPasswordType","passwordSignInFailureCountBeforeFactoryReset":"number","storageRequireDeviceEncryption":"boolean","updatesMinimumAutoInstallClassification":"enum:updateClassification","updatesRequireAutomaticUpdates":"boolean","userAccountControlSettings":"enum:windowsUserAccountControlSettings","workFoldersUrl":"string"}},"windows81SCEPCertificateProfile":{"base":"windows81CertificateProfileBase","properties":{"certificateStore":"enum:certificateStore","hashAlgorithm":"enum:hashAlgorithms","keySize":"enum:keySize","keyUsage":"enum:keyUsages","managedDeviceCertificateStates":"array:object:managedDeviceCertificateState","rootCertificate":"object:windows81TrustedRootCertificate","scepServerUrls":"array:string","subjectAlternativeNameFormatString":"string","subjectNameFormatString":"string"}},"windows81TrustedRootCertificate":{"base":"deviceConfiguration","properties":{"certFileName":"string","destinationStore":"enum:certificateDestinationStore","trustedRootCertificate":"string"}},"windows81VpnConfiguration":{"base":"windowsVpnConfiguration","properties":{"applyOnlyToWindows81":"boolean","connectionType":"enum:windowsVpnConnectionType","enableSplitTunneling":"boolean","loginGroupOrDomain":"string","proxyServer":"object:windows81VpnProxyServer"}},"windows81VpnProxyServer":{"base":"vpnProxyServer","properties":{"automaticallyDetectProxySettings":"boolean","bypassProxyServerForLocalAddress":"boolean"}},"windows81WifiImportConfiguration":{"base":"deviceConfiguration","properties":{"payload":"string","payloadFileName":"string","profileName":"string"}},"windowsAppIdentifier":{"base":"mobileAppIdentifier","properties":{"windowsAppId":"string"}},"windowsAutopilotDeploymentProfile":{"base":"entity","properties":{"assignedDevices":"array:object:windowsAutopilotDeviceIdentity","assignments":"array:object:windowsAutopilotDeploymentProfileAssignment","createdDateTime":"string","description":"string","deviceNameTemplate":"string","deviceType":"enum:windowsAutopilotDeviceType","displayName":"string","enableWhiteGlove":"boolean","enrollmentStatusScreenSettings":"object:windowsEnrollmentStatusScreenSettings","extractHardwareHash":"boolean","hardwareHashExtractionEnabled":"boolean","language":"string","lastModifiedDateTime":"string","locale":"string","managementServiceAppId":"string","outOfBoxExperienceSetting":"object:outOfBoxExperienceSetting","outOfBoxExperienceSettings":"object:outOfBoxExperienceSettings","preprovisioningAllowed":"boolean","roleScopeTagIds":"array:string"}},"windowsAutopilotDeploymentProfileAssignment":{"base":"entity","properties":{"source":"enum:deviceAndAppManagementAssignmentSource","sourceId":"string","target":"object:deviceAndAppManagementAssignmentTarget"}},"windowsAutopilotDeviceIdentity":{"base":"entity","properties":{"addressableUserName":"string","azureActiveDirectoryDeviceId":"string","azureAdDeviceId":"string","deploymentProfile":"object:windowsAutopilotDeploymentProfile","deploymentProfileAssignedDateTime":"string","deploymentProfileAssignmentDetailedStatus":"enum:windowsAutopilotProfileAssignmentDetailedStatus","deploymentProfileAssignmentStatus":"enum:windowsAutopilotProfileAssignmentStatus","deviceAccountPassword":"string","deviceAccountUpn":"string","deviceFriendlyName":"string","displayName":"string","enrollmentState":"enum:enrollmentState","groupTag":"string","intendedDeploymentProfile":"object:windowsAutopilotDeploymentProfile","lastContactedDateTime":"string","managedDeviceId":"string","manufacturer":"string","model":"string","productKey":"string","purchaseOrderIdentifier":"string","remediationState":"enum:windowsAutopilotDeviceRemediationState","remediationStateLastModifiedDateTime":"string","resourceName":"string","serialNumber":"string","skuNumber":"string","systemFamily":"string","userPrincipalName":"string","userlessEnrollmentStatus":"enum:windowsAutopilotUserlessEnrollmentStatus"}},"windowsCertificateProfileBase":{"base":"deviceConfiguration","properties":{"certificateValidityPeriodScale":"enum:certificateValidityPeriodScale","certificateValidityPeriodValue":"number","keyStorageProvider":"enum:keyStorageProviderOption","renewalThresholdPercentage":"number","subjectAlternativeNameType":"enum:subjectAlternativeNameType","subjectNameFormat":"enum:subjectNameFormat"}},"windowsDefenderAdvancedThreatProtectionConfiguration":{"base":"deviceConfiguration","properties":{"advancedThreatProtectionAutoPopulateOnboardingBlob":"boolean","advancedThreatProtectionOffboardingBlob":"string","advancedThreatProtectionOffboardingFilename":"string","advancedThreatProtectionOnboardingBlob":"string","advancedThreatProtectionOnboardingFilename":"string","allowSampleSharing":"boolean","enableExpeditedTelemetryReporting":"boolean"}},"windowsDeliveryOptimizationConfiguration":{"base":"deviceConfiguration","properties":{"backgroundDownloadFromHttpDelayInSeconds":"number","bandwidthMode":"object:deliveryOptimizationBandwidth","cacheServerBackgroundDownloadFallbackToHttpDelayInSeconds":"number","cacheServerForegroundDownloadFallbackToHttpDelayInSeconds":"number","cacheServerHostNames":"array:string","deliveryOptimizationMode":"enum:windowsDeliveryOptimizationMode","foregroundDownloadFromHttpDelayInSeconds":"number","groupIdSource":"object:deliveryOptimizationGroupIdSource","maximumCacheAgeInDays":"number","maximumCacheSize":"object:deliveryOptimizationMaxCacheSize","minimumBatteryPercentageAllowedToUpload":"number","minimumDiskSizeAllowedToPeerInGigabytes":"number","minimumFileSizeToCacheInMegabytes":"number","minimumRamAllowedToPeerInGigabytes":"number","modifyCacheLocation":"string","restrictPeerSelectionBy":"enum:deliveryOptimizationRestrictPeerSelectionByOptions","vpnPeerCaching":"enum:enablement"}},"windowsDomainJoinConfiguration":{"base":"deviceConfiguration","properties":{"activeDirectoryDomainName":"string","computerNameStaticPrefix":"string","computerNameSuffixRandomCharCount":"number","networkAccessConfigurations":"array:object:deviceConfiguration","organizationalUnit":"string"}},"windowsEnrollmentStatusScreenSettings":{"properties":{"allowDeviceUseBeforeProfileAndAppInstallComplete":"boolean","allowDeviceUseOnInstallFailure":"boolean","allowLogCollectionOnInstallFailure":"boolean","blockDeviceSetupRetryByUser":"boolean","customErrorMessage":"string","hideInstallationProgress":"boolean","installProgressTimeoutInMinutes":"number"}},"windowsFirewallNetworkProfile":{"properties":{"authorizedApplicationRulesFromGroupPolicyMerged":"boolean","authorizedApplicationRulesFromGroupPolicyNotMerged":"boolean","connectionSecurityRulesFromGroupPolicyMerged":"boolean","connectionSecurityRulesFromGroupPolicyNotMerged":"boolean","firewallEnabled":"enum:stateManagementSetting","globalPortRulesFromGroupPolicyMerged":"boolean","globalPortRulesFromGroupPolicyNotMerged":"boolean","inboundConnectionsBlocked":"boolean","inboundConnectionsRequired":"boolean","inboundNotificationsBlocked":"boolean","inboundNotificationsRequired":"boolean","incomingTrafficBlocked":"boolean","incomingTrafficRequired":"boolean","outboundConnectionsBlocked":"boolean","outboundConnectionsRequired":"boolean","policyRulesFromGroupPolicyMerged":"boolean","policyRulesFromGroupPolicyNotMerged":"boolean","securedPacketExemptionAllowed":"boolean","securedPacketExemptionBlocked":"boolean","stealthModeBlocked":"boolean","stealthModeRequired":"boolean","unicastResponsesToMulticastBroadcastsBlocked":"boolean","unicastResponsesToMulticastBroadcastsRequired":"boolean"}},"windowsFirewallRule":{"properties":{"action":"enum:stateManagementSetting","description":"string","displayName":"string","edgeTraversal":"enum:stateManagementSetting","filePath":"string","interfaceTypes":"enum:windowsFirewallRuleInterfaceTypes","localAddressRanges":"array:string","localPortRanges":"array:string","localUserAuthorizations":"string","packageFamilyName":"string","profileTypes":"enum:windowsFirewallRuleNetworkProfileTypes","protocol":"number","remoteAddressRanges":"array:string","remotePortRanges":"array:string","serviceName":"string","trafficDirection":"enum:windowsFirewallRuleTrafficDirectionType"}},"windowsHealthMonitoringConfiguration":{"base":"deviceConfiguration","properties":{"allowDeviceHealthMonitoring":"enum:enablement","configDeviceHealthMonitoringCustomScope":"string","configDeviceHealthMonitoringScope":"enum:windowsHealthMonitoringScope"}},"windowsIdentityProtectionConfiguration":{"base":"deviceConfiguration","properties":{"enhancedAntiSpoofingForFacialFeaturesEnabled":"boolean","pinExpirationInDays":"number","pinLowercaseCharactersUsage":"enum:configurationUsage","pinMaximumLength":"number","pinMinimumLength":"number","pinPreviousBlockCount":"number","pinRecoveryEnabled":"boolean","pinSpecialCharactersUsage":"enum:configurationUsage","pinUppercaseCharactersUsage":"enum:configurationUsage","securityDeviceRequired":"boolean","unlockWithBiometricsEnabled":"boolean","useCertificatesForOnPremisesAuthEnabled":"boolean","useSecurityKeyForSignin":"boolean","windowsHelloForBusinessBlocked":"boolean"}},"windowsKioskActiveDirectoryGroup":{"base":"windowsKioskUser","properties":{"groupName":"string"}},"windowsKioskAppBase":{"properties":{"appType":"enum:windowsKioskAppType","autoLaunch":"boolean","name":"string","startLayoutTileSize":"enum:windowsAppStartLayoutTileSize"}},"windowsKioskAppConfiguration":{"properties":{}},"windowsKioskAutologon":{"base":"windowsKioskUser","properties":{}},"windowsKioskAzureADGroup":{"base":"windowsKioskUser","properties":{"displayName":"string","groupId":"string"}},"windowsKioskAzureADUser":{"base":"windowsKioskUser","properties":{"userId":"string","userPrincipalName":"string"}},"windowsKioskConfiguration":{"base":"deviceConfiguration","properties":{"edgeKioskEnablePublicBrowsing":"boolean","kioskBrowserBlockedURLs":"array:string","kioskBrowserBlockedUrlExceptions":"array:string","kioskBrowserDefaultUrl":"string","kioskBrowserEnableEndSessionButton":"boolean","kioskBrowserEnableHomeButton":"boolean","kioskBrowserEnableNavigationButtons":"boolean","kioskBrowserRestartOnIdleTimeInMinutes":"number","kioskProfiles":"array:object:windowsKioskProfile","windowsKioskForceUpdateSchedule":"object:windowsKioskForceUpdateSchedule"}},"windowsKioskDesktopApp":{"base":"windowsKioskAppBase","properties":{"desktopApplicationId":"string","desktopApplicationLinkPath":"string","path":"string"}},"windowsKioskForceUpdateSchedule":{"properties":{"dayofMonth":"number","dayofWeek":"enum:dayOfWeek","recurrence":"enum:windows10AppsUpdateRecurrence","runImmediatelyIfAfterStartDateTime":"boolean","startDateTime":"string"}},"windowsKioskLocalGroup":{"base":"windowsKioskUser","properties":{"groupName":"string"}},"windowsKioskLocalUser":{"base":"windowsKioskUser","properties":{"userName":"string"}},"windowsKioskMultipleApps":{"base":"windowsKioskAppConfiguration","properties":{"allowAccessToDownloadsFolder":"boolean","apps":"array:object:windowsKioskAppBase","disallowDesktopApps":"boolean","showTaskBar":"boolean","startMenuLayoutXml":"string"}},"windowsKioskProfile":{"properties":{"appConfiguration":"object:windowsKioskAppConfiguration","profileId":"string","profileName":"string","userAccountsConfiguration":"array:object:windowsKioskUser"}},"windowsKioskSingleUWPApp":{"base":"windowsKioskAppConfiguration","properties":{"uwpApp":"object:windowsKioskUWPApp"}},"windowsKioskSingleWin32App":{"base":"windowsKioskAppConfiguration","properties":{"win32App":"object:windowsKioskWin32App"}},"windowsKioskUWPApp":{"base":"windowsKioskAppBase","properties":{"appId":"string","appUserModelId":"string","containedAppId":"string"}},"windowsKioskUser":{"properties":{}},"windowsKioskVisitor":{"base":"windowsKioskUser","properties":{}},"windowsKioskWin32App":{"base":"windowsKioskAppBase","properties":{"classicAppPath":"string","edgeKiosk":"string","edgeKioskIdleTimeoutMinutes":"number","edgeKioskType":"enum:windowsEdgeKioskType","edgeNoFirstRun":"boolean"}},"windowsNetworkIsolationPolicy":{"properties":{"enterpriseCloudResources":"array:object:proxiedDomain","enterpriseIPRanges":"array:object:ipRange","enterpriseIPRangesAreAuthoritative":"boolean","enterpriseInternalProxyServers":"array:string","enterpriseNetworkDomainNames":"array:string","enterpriseProxyServers":"array:string","enterpriseProxyServersAreAuthoritative":"boolean","neutralDomainResources":"array:string"}},"windowsPhone81CertificateProfileBase":{"base":"deviceConfiguration","properties":{"certificateValidityPeriodScale":"enum:certificateValidityPeriodScale","certificateValidityPeriodValue":"number","extendedKeyUsages":"array:object:extendedKeyUsage","keyStorageProvider":"enum:keyStorageProviderOption","renewalThresholdPercentage":"number","subjectAlternativeNameType":"enum:subjectAlternativeNameType","subjectNameFormat":"enum:subjectNameFormat"}},"windowsPhone81CompliancePolicy":{"base":"deviceCompliancePolicy","properties":{"osMaximumVersion":"string","osMinimumVersion":"string","passwordBlockSimple":"boolean","passwordExpirationDays":"number","passwordMinimumCharacterSetCount":"number","passwordMinimumLength":"number","passwordMinutesOfInactivityBeforeLock":"number","passwordPreviousPasswordBlockCount":"number","passwordRequired":"boolean","passwordRequiredType":"enum:requiredPasswordType","storageRequireEncryption":"boolean"}},"windowsPhone81CustomConfiguration":{"base":"deviceConfiguration","properties":{"omaSettings":"array:object:omaSetting"}},"windowsPhone81GeneralConfiguration":{"base":"deviceConfiguration","properties":{"applyOnlyToWindowsPhone81":"boolean","appsBlockCopyPaste":"boolean","bluetoothBlocked":"boolean","cameraBlocked":"boolean","cellularBlockWifiTethering":"boolean","compliantAppListType":"enum:appListType","compliantAppsList":"array:object:appListItem","diagnosticDataBlockSubmission":"boolean","emailBlockAddingAccounts":"boolean","locationServicesBlocked":"boolean","microsoftAccountBlocked":"boolean","nfcBlocked":"boolean","passwordBlockSimple":"boolean","passwordExpirationDays":"number","passwordMinimumCharacterSetCount":"number","passwordMinimumLength":"number","passwordMinutesOfInactivityBeforeScreenTimeout":"number","passwordPreviousPasswordBlockCount":"number","passwordRequired":"boolean","passwordRequiredType":"enum:requiredPasswordType","passwordSignInFailureCountBeforeFactoryReset":"number","screenCaptureBlocked":"boolean","storageBlockRemovableStorage":"boolean","storageRequireEncryption":"boolean","webBrowserBlocked":"boolean","wifiBlockAutomaticConnectHotspots":"boolean","wifiBlockHotspotReporting":"boolean","wifiBlocked":"boolean","windowsStoreBlocked":"boolean"}},"windowsPhone81ImportedPFXCertificateProfile":{"base":"windowsCertificateProfileBase","properties":{"intendedPurpose":"enum:intendedPurpose","managedDeviceCertificateStates":"array:object:managedDeviceCertificateState"}},"windowsPhone81SCEPCertificateProfile":{"base":"windowsPhone81CertificateProfileBase","properties":{"hashAlgorithm":"enum:hashAlgorithms","keySize":"enum:keySize","keyUsage":"enum:keyUsages","managedDeviceCertificateStates":"array:object:managedDeviceCertificateState","rootCertificate":"object:windowsPhone81TrustedRootCertificate","scepServerUrls":"array:string","subjectAlternativeNameFormatString":"string","subjectNameFormatString":"string"}},"windowsPhone81TrustedRootCertificate":{"base":"deviceConfiguration","properties":{"certFileName":"string","trustedRootCertificate":"string"}},"windowsPhone81VpnConfiguration":{"base":"windows81VpnConfiguration","properties":{"authenticationMethod":"enum:vpnAuthenticationMethod","bypassVpnOnCompanyWifi":"boolean","bypassVpnOnHomeWifi":"boolean","dnsSuffixSearchList":"array:string","identityCertificate":"object:windowsPhone81CertificateProfileBase","rememberUserCredentials":"boolean"}},"windowsPhoneEASEmailProfileConfiguration":{"base":"easEmailProfileConfigurationBase","properties":{"accountName":"string","applyOnlyToWindowsPhone81":"boolean","durationOfEmailToSync":"enum:emailSyncDuration","emailAddressSource":"enum:userEmailSource","emailSyncSchedule":"enum:emailSyncSchedule","hostName":"string","requireSsl":"boolean","syncCalendar":"boolean","syncContacts":"boolean","syncTasks":"boolean"}},"windowsPrivacyDataAccessControlItem":{"base":"entity","properties":{"accessLevel":"enum:windowsPrivacyDataAccessLevel","appDisplayName":"string","appPackageFamilyName":"string","dataCategory":"enum:windowsPrivacyDataCategory"}},"windowsRestoreDeviceEnrollmentConfiguration":{"base":"deviceEnrollmentConfiguration","properties":{"state":"enum:enablement"}},"windowsUpdateActiveHoursInstall":{"base":"windowsUpdateInstallScheduleType","properties":{"activeHoursEnd":"string","activeHoursStart":"string"}},"windowsUpdateForBusinessConfiguration":{"base":"deviceConfiguration","properties":{"allowWindows11Upgrade":"boolean","autoRestartNotificationDismissal":"enum:autoRestartNotificationDismissalMethod","automaticUpdateMode":"enum:automaticUpdateMode","businessReadyUpdatesOnly":"enum:windowsUpdateType","deadlineForFeatureUpdatesInDays":"number","deadlineForQualityUpdatesInDays":"number","deadlineGracePeriodInDays":"number","deliveryOptimizationMode":"enum:windowsDeliveryOptimizationMode","driversExcluded":"boolean","engagedRestartDeadlineInDays":"number","engagedRestartSnoozeScheduleInDays":"number","engagedRestartTransitionScheduleInDays":"number","featureUpdatesDeferralPeriodInDays":"number","featureUpdatesPauseExpiryDateTime":"string","featureUpdatesPauseStartDate":"string","featureUpdatesPaused":"boolean","featureUpdatesRollbackStartDateTime":"string","featureUpdatesRollbackWindowInDays":"number","featureUpdatesWillBeRolledBack":"boolean","installationSchedule":"object:windowsUpdateInstallScheduleType","microsoftUpdateServiceAllowed":"boolean","postponeRebootUntilAfterDeadline":"boolean","prereleaseFeatures":"enum:prereleaseFeatures","qualityUpdatesDeferralPeriodInDays":"number","qualityUpdatesPauseExpiryDateTime":"string","qualityUpdatesPauseStartDate":"string","qualityUpdatesPaused":"boolean","qualityUpdatesRollbackStartDateTime":"string","qualityUpdatesWillBeRolledBack":"boolean","scheduleImminentRestartWarningInMinutes":"number","scheduleRestartWarningInHours":"number","skipChecksBeforeRestart":"boolean","updateNotificationLevel":"enum:windowsUpdateNotificationDisplayOption","updateWeeks":"enum:windowsUpdateForBusinessUpdateWeeks","userPauseAccess":"enum:enablement","userWindowsUpdateScanAccess":"enum:enablement"}},"windowsUpdateInstallScheduleType":{"properties":{}},"windowsUpdateScheduledInstall":{"base":"windowsUpdateInstallScheduleType","properties":{"scheduledInstallDay":"enum:weeklySchedule","scheduledInstallTime":"string"}},"windowsVpnConfiguration":{"base":"deviceConfiguration","properties":{"connectionName":"string","customXml":"string","servers":"array:object:vpnServer"}},"windowsWifiConfiguration":{"base":"deviceConfiguration","properties":{"connectAutomatically":"boolean","connectToPreferredNetwork":"boolean","connectWhenNetworkNameIsHidden":"boolean","forceFIPSCompliance":"boolean","meteredConnectionLimit":"enum:meteredConnectionLimitType","networkName":"string","preSharedKey":"string","proxyAutomaticConfigurationUrl":"string","proxyManualAddress":"string","proxyManualPort":"number","proxySetting":"enum:wiFiProxySetting","ssid":"string","wifiSecurityType":"enum:wiFiSecurityType"}},"windowsWifiEnterpriseEAPConfiguration":{"base":"windowsWifiConfiguration","properties":{"authenticationMethod":"enum:wiFiAuthenticationMethod","authenticationPeriodInSeconds":"number","authenticationRetryDelayPeriodInSeconds":"number","authenticationType":"enum:wifiAuthenticationType","cacheCredentials":"boolean","disableUserPromptForServerValidation":"boolean","eapType":"enum:eapType","eapolStartPeriodInSeconds":"number","enablePairwiseMasterKeyCaching":"boolean","enablePreAuthentication":"boolean","identityCertificateForClientAuthentication":"object:windowsCertificateProfileBase","innerAuthenticationProtocolForEAPTTLS":"enum:nonEapAuthenticationMethodForEapTtlsType","maximumAuthenticationFailures":"number","maximumAuthenticationTimeoutInSeconds":"number","maximumEAPOLStartMessages":"number","maximumNumberOfPairwiseMasterKeysInCache":"number","maximumPairwiseMasterKeyCacheTimeInMinutes":"number","maximumPreAuthenticationAttempts":"number","networkSingleSignOn":"enum:networkSingleSignOnType","outerIdentityPrivacyTemporaryValue":"string","performServerValidation":"boolean","promptForAdditionalAuthenticationCredentials":"boolean","requireCryptographicBinding":"boolean","rootCertificateForClientValidation":"object:windows81TrustedRootCertificate","rootCertificatesForServerValidation":"array:object:windows81TrustedRootCertificate","trustedServerCertificateNames":"array:string","userBasedVirtualLan":"boolean"}},"windowsWiredNetworkConfiguration":{"base":"deviceConfiguration","properties":{"authenticationBlockPeriodInMinutes":"number","authenticationMethod":"enum:wiredNetworkAuthenticationMethod","authenticationPeriodInSeconds":"number","authenticationRetryDelayPeriodInSeconds":"number","authenticationType":"enum:wiredNetworkAuthenticationType","cacheCredentials":"boolean","disableUserPromptForServerValidation":"boolean","eapType":"enum:eapType","eapolStartPeriodInSeconds":"number","enforce8021X":"boolean","forceFIPSCompliance":"boolean","identityCertificateForClientAuthentication":"object:windowsCertificateProfileBase","innerAuthenticationProtocolForEAPTTLS":"enum:nonEapAuthenticationMethodForEapTtlsType","maximumAuthenticationFailures":"number","maximumEAPOLStartMessages":"number","outerIdentityPrivacyTemporaryValue":"string","performServerValidation":"boolean","requireCryptographicBinding":"boolean","rootCertificateForClientValidation":"object:windows81TrustedRootCertificate","rootCertificatesForServerValidation":"array:object:windows81TrustedRootCertificate","secondaryAuthenticationMethod":"enum:wiredNetworkAuthenticationMethod","secondaryIdentityCertificateForClientAuthentication":"object:windowsCertificateProfileBase","secondaryRootCertificateForClientValidation":"object:windows81TrustedRootCertificate","trustedServerCertificateNames":"array:string"}},"wslDistributionConfiguration":{"properties":{"distribution":"string","maximumOSVersion":"string","minimumOSVersion":"string"}},"x509CertificateAuthenticationMethodConfiguration":{"base":"authenticationMethodConfiguration","properties":{"authenticationModeConfiguration":"object:x509CertificateAuthenticationModeConfiguration","certificateAuthorityScopes":"array:object:x509CertificateAuthorityScope","certificateUserBindings":"array:object:x509CertificateUserBinding","includeTargets":"array:object:authenticationMethodTarget","issuerHintsConfiguration":"object:x509CertificateIssuerHintsConfiguration"}},"x509CertificateAuthenticationModeConfiguration":{"properties":{"rules":"array:object:x509CertificateRule","x509CertificateAuthenticationDefaultMode":"enum:x509CertificateAuthenticationMode","x509CertificateDefaultRequiredAffinityLevel":"enum:x509CertificateAffinityLevel"}},"x509CertificateAuthorityScope":{"properties":{"includeTargets":"array:object:includeTarget","publicKeyInfrastructureIdentifier":"string","subjectKeyIdentifier":"string"}},"x509CertificateCombinationConfiguration":{"base":"authenticationCombinationConfiguration","properties":{"allowedIssuerSkis":"array:string","allowedPolicyOIDs":"array:string"}},"x509CertificateIssuerHintsConfiguration":{"properties":{"state":"enum:x509CertificateIssuerHintsState"}},"x509CertificateRule":{"properties":{"identifier":"string","issuerSubjectIdentifier":"string","policyOidIdentifier":"string","x509CertificateAuthenticationMode":"enum:x509CertificateAuthenticationMode","x509CertificateRequiredAffinityLevel":"enum:x509CertificateAffinityLevel","x509CertificateRuleType":"enum:x509CertificateRuleType"}},"x509CertificateUserBinding":{"properties":{"priority":"number","trustAffinityLevel":"enum:x509CertificateAffinityLevel","userProperty":"string","x509CertificateField":"string"}}}},"v1.0":{"enums":{"advancedConfigState":["default","enabled","disabled","unknownFutureValue"],"allowInvitesFrom":["none","adminsAndGuestInviters","adminsGuestInvitersAndAllMembers","everyone","unknownFutureValue"],"authenticationMethodModes":["password","voice","hardwareOath","softwareOath","sms","fido2","windowsHelloForBusiness","microsoftAuthenticatorPush","deviceBasedPush","temporaryAccessPassOneTime","temporaryAccessPassMultiUse","email","x509CertificateSingleFactor","x509CertificateMultiFactor","federatedSingleFactor","federatedMultiFactor","unknownFutureValue"],"authenticationMethodState":["enabled","disabled"],"authenticationMethodTargetType":["user","group","unknownFutureValue"],"authenticationMethodsPolicyMigrationState":["preMigration","migrationInProgress","migrationComplete","unknownFutureValue"],"authenticationStrengthPolicyType":["builtIn","custom","unknownFutureValue"],"authenticationStrengthRequirements":["none","mfa","unknownFutureValue"],"b2bIdentityProvidersType":["azureActiveDirectory","externalFederation","socialIdentityProviders","emailOneTimePasscode","microsoftAccount","defaultConfiguredIdp","unknownFutureValue"],"cloudAppSecuritySessionControlType":["mcasConfigured","monitorOnly","blockDownloads","unknownFutureValue"],"conditionalAccessClientApp":["all","browser","mobileAppsAndDesktopClients","exchangeActiveSync","easSupported","other","unknownFutureValue"],"conditionalAccessDevicePlatform":["android","iOS","windows","windowsPhone","macOS","all","unknownFutureValue","linux"],"conditionalAccessExternalTenantsMembershipKind":["all","enumerated","unknownFutureValue"],"conditionalAccessGrantControl":["block","mfa","compliantDevice","domainJoinedDevice","approvedApplication","compliantApplication","passwordChange","unknownFutureValue"],"conditionalAccessGuestOrExternalUserTypes":["none","internalGuest","b2bCollaborationGuest","b2bCollaborationMember","b2bDirectConnectUser","otherExternalUser","serviceProvider","unknownFutureValue"],"conditionalAccessInsiderRiskLevels":["minor","moderate","elevated","unknownFutureValue"],"conditionalAccessPolicyState":["enabled","disabled","enabledForReportingButNotEnforced"],"conditionalAccessTransferMethods":["none","deviceCodeFlow","authenticationTransfer","unknownFutureValue"],"countryLookupMethodType":["clientIpAddress","authenticatorAppGps","unknownFutureValue"],"crossTenantAccessPolicyTargetConfigurationAccessType":["allowed","blocked","unknownFutureValue"],"crossTenantAccessPolicyTargetType":["user","group","application","unknownFutureValue"],"externalEmailOtpState":["default","enabled","disabled","unknownFutureValue"],"featureTargetType":["group","administrativeUnit","role","unknownFutureValue"],"fido2RestrictionEnforcementType":["allow","block","unknownFutureValue"],"filterMode":["include","exclude"],"imageTaggingChoice":["disabled","basic","enhanced","unknownFutureValue"],"microsoftAuthenticatorAuthenticationMode":["deviceBasedPush","push","any"],"permissionType":["delegatedUserConsentable","delegated","application"],"persistentBrowserSessionMode":["always","never"],"riskLevel":["low","medium","high","hidden","none","unknownFutureValue"],"sharingCapabilities":["disabled","externalUserSharingOnly","externalUserAndGuestSharing","existingExternalUserSharingOnly","unknownFutureValue"],"sharingDomainRestrictionMode":["none","allowList","blockList","unknownFutureValue"],"signInFrequencyAuthenticationType":["primaryAndSecondaryAuthentication","secondaryAuthentication","unknownFutureValue"],"signInFrequencyInterval":["timeBased","everyTime","unknownFutureValue"],"signinFrequencyType":["days","hours"],"whatIfAnalysisReasons":["notSet","notEnoughInformation","invalidCondition","users","workloadIdentities","application","userActions","authenticationContext","devicePlatform","devices","clientApps","location","signInRisk","emptyPolicy","invalidPolicy","policyNotEnabled","userRisk","time","insiderRisk","authenticationFlow","unknownFutureValue"],"x509CertificateAffinityLevel":["low","high","unknownFutureValue"],"x509CertificateAuthenticationMode":["x509CertificateSingleFactor","x509CertificateMultiFactor","unknownFutureValue"],"x509CertificateCRLValidationConfigurationState":["disabled","enabled","unknownFutureValue"],"x509CertificateRuleType":["issuerSubject","policyOID","unknownFutureValue","issuerSubjectAndPolicyOID"]},"types":{"accessReviewReviewerScope":{"properties":{"query":"string","queryRoot":"string","queryType":"string"}},"adminConsentRequestPolicy":{"base":"entity","properties":{"isEnabled":"boolean","notifyReviewers":"boolean","remindersEnabled":"boolean","requestDurationInDays":"number","reviewers":"array:object:accessReviewReviewerScope","version":"number"}},"applicationEnforcedRestrictionsSessionControl":{"base":"conditionalAccessSessionControl","properties":{}},"authenticationCombinationConfiguration":{"base":"entity","properties":{"appliesToCombinations":"array:enum:authenticationMethodModes"}},"authenticationMethodConfiguration":{"base":"entity","properties":{"excludeTargets":"array:object:excludeTarget","state":"enum:authenticationMethodState"}},"authenticationMethodFeatureConfiguration":{"properties":{"excludeTarget":"object:featureTarget","includeTarget":"object:featureTarget","state":"enum:advancedConfigState"}},"authenticationMethodTarget":{"base":"entity","properties":{"isRegistrationRequired":"boolean","targetType":"enum:authenticationMethodTargetType"}},"authenticationMethodsPolicy":{"base":"entity","properties":{"authenticationMethodConfigurations":"array:object:authenticationMethodConfiguration","description":"string","displayName":"string","lastModifiedDateTime":"string","policyMigrationState":"enum:authenticationMethodsPolicyMigrationState","policyVersion":"string","reconfirmationInDays":"number","registrationEnforcement":"object:registrationEnforcement"}},"authenticationMethodsRegistrationCampaign":{"properties":{"excludeTargets":"array:object:excludeTarget","includeTargets":"array:object:authenticationMethodsRegistrationCampaignIncludeTarget","snoozeDurationInDays":"number","state":"enum:advancedConfigState"}},"authenticationMethodsRegistrationCampaignIncludeTarget":{"properties":{"id":"string","targetType":"enum:authenticationMethodTargetType","targetedAuthenticationMethod":"string"}},"authenticationStrengthPolicy":{"base":"entity","properties":{"allowedCombinations":"array:enum:authenticationMethodModes","combinationConfigurations":"array:object:authenticationCombinationConfiguration","createdDateTime":"string","description":"string","displayName":"string","modifiedDateTime":"string","policyType":"enum:authenticationStrengthPolicyType","requirementsSatisfied":"enum:authenticationStrengthRequirements"}},"authorizationPolicy":{"base":"policyBase","properties":{"allowEmailVerifiedUsersToJoinOrganization":"boolean","allowInvitesFrom":"enum:allowInvitesFrom","allowUserConsentForRiskyApps":"boolean","allowedToSignUpEmailBasedSubscriptions":"boolean","allowedToUseSSPR":"boolean","blockMsolPowerShell":"boolean","defaultUserRolePermissions":"object:defaultUserRolePermissions","guestUserRoleId":"string"}},"cloudAppSecuritySessionControl":{"base":"conditionalAccessSessionControl","properties":{"cloudAppSecurityType":"enum:cloudAppSecuritySessionControlType"}},"conditionalAccessAllExternalTenants":{"base":"conditionalAccessExternalTenants","properties":{}},"conditionalAccessApplications":{"properties":{"applicationFilter":"object:conditionalAccessFilter","excludeApplications":"array:string","includeApplications":"array:string","includeAuthenticationContextClassReferences":"array:string","includeUserActions":"array:string"}},"conditionalAccessAuthenticationFlows":{"properties":{"transferMethods":"enum:conditionalAccessTransferMethods"}},"conditionalAccessClientApplications":{"properties":{"excludeServicePrincipals":"array:string","includeServicePrincipals":"array:string","servicePrincipalFilter":"object:conditionalAccessFilter"}},"conditionalAccessConditionSet":{"properties":{"applications":"object:conditionalAccessApplications","authenticationFlows":"object:conditionalAccessAuthenticationFlows","clientAppTypes":"array:enum:conditionalAccessClientApp","clientApplications":"object:conditionalAccessClientApplications","devices":"object:conditionalAccessDevices","insiderRiskLevels":"enum:conditionalAccessInsiderRiskLevels","locations":"object:conditionalAccessLocations","platforms":"object:conditionalAccessPlatforms","servicePrincipalRiskLevels":"array:enum:riskLevel","signInRiskLevels":"array:enum:riskLevel","userRiskLevels":"array:enum:riskLevel","users":"object:conditionalAccessUsers"}},"conditionalAccessDevices":{"properties":{"deviceFilter":"object:conditionalAccessFilter"}},"conditionalAccessEnumeratedExternalTenants":{"base":"conditionalAccessExternalTenants","properties":{"members":"array:string"}},"conditionalAccessExternalTenants":{"properties":{"membershipKind":"enum:conditionalAccessExternalTenantsMembershipKind"}},"conditionalAccessFilter":{"properties":{"mode":"enum:filterMode","rule":"string"}},"conditionalAccessGrantControls":{"properties":{"authenticationStrength":"object:authenticationStrengthPolicy","builtInControls":"array:enum:conditionalAccessGrantControl","customAuthenticationFactors":"array:string","operator":"string","termsOfUse":"array:string"}},"conditionalAccessGuestsOrExternalUsers":{"properties":{"externalTenants":"object:conditionalAccessExternalTenants","guestOrExternalUserTypes":"enum:conditionalAccessGuestOrExternalUserTypes"}},"conditionalAccessLocations":{"properties":{"excludeLocations":"array:string","includeLocations":"array:string"}},"conditionalAccessPlatforms":{"properties":{"excludePlatforms":"array:enum:conditionalAccessDevicePlatform","includePlatforms":"array:enum:conditionalAccessDevicePlatform"}},"conditionalAccessPolicy":{"base":"entity","properties":{"conditions":"object:conditionalAccessConditionSet","createdDateTime":"string","description":"string","displayName":"string","grantControls":"object:conditionalAccessGrantControls","modifiedDateTime":"string","sessionControls":"object:conditionalAccessSessionControls","state":"enum:conditionalAccessPolicyState","templateId":"string"}},"conditionalAccessSessionControl":{"properties":{"isEnabled":"boolean"}},"conditionalAccessSessionControls":{"properties":{"applicationEnforcedRestrictions":"object:applicationEnforcedRestrictionsSessionControl","cloudAppSecurity":"object:cloudAppSecuritySessionControl","disableResilienceDefaults":"boolean","persistentBrowser":"object:persistentBrowserSessionControl","secureSignInSession":"object:secureSignInSessionControl","signInFrequency":"object:signInFrequencySessionControl"}},"conditionalAccessUsers":{"properties":{"excludeGroups":"array:string","excludeGuestsOrExternalUsers":"object:conditionalAccessGuestsOrExternalUsers","excludeRoles":"array:string","excludeUsers":"array:string","includeGroups":"array:string","includeGuestsOrExternalUsers":"object:conditionalAccessGuestsOrExternalUsers","includeRoles":"array:string","includeUsers":"array:string"}},"countryNamedLocation":{"base":"namedLocation","properties":{"countriesAndRegions":"array:string","countryLookupMethod":"enum:countryLookupMethodType","includeUnknownCountriesAndRegions":"boolean"}},"crossTenantAccessPolicyB2BSetting":{"properties":{"applications":"object:crossTenantAccessPolicyTargetConfiguration","usersAndGroups":"object:crossTenantAccessPolicyTargetConfiguration"}},"crossTenantAccessPolicyConfigurationDefault":{"base":"entity","properties":{"automaticUserConsentSettings":"object:inboundOutboundPolicyConfiguration","b2bCollaborationInbound":"object:crossTenantAccessPolicyB2BSetting","b2bCollaborationOutbound":"object:crossTenantAccessPolicyB2BSetting","b2bDirectConnectInbound":"object:crossTenantAccessPolicyB2BSetting","b2bDirectConnectOutbound":"object:crossTenantAccessPolicyB2BSetting","inboundTrust":"object:crossTenantAccessPolicyInboundTrust","invitationRedemptionIdentityProviderConfiguration":"object:defaultInvitationRedemptionIdentityProviderConfiguration","isServiceDefault":"boolean","tenantRestrictions":"object:crossTenantAccessPolicyTenantRestrictions"}},"crossTenantAccessPolicyConfigurationPartner":{"properties":{"automaticUserConsentSettings":"object:inboundOutboundPolicyConfiguration","b2bCollaborationInbound":"object:crossTenantAccessPolicyB2BSetting","b2bCollaborationOutbound":"object:crossTenantAccessPolicyB2BSetting","b2bDirectConnectInbound":"object:crossTenantAccessPolicyB2BSetting","b2bDirectConnectOutbound":"object:crossTenantAccessPolicyB2BSetting","identitySynchronization":"object:crossTenantIdentitySyncPolicyPartner","inboundTrust":"object:crossTenantAccessPolicyInboundTrust","isInMultiTenantOrganization":"boolean","isServiceProvider":"boolean","tenantId":"string","tenantRestrictions":"object:crossTenantAccessPolicyTenantRestrictions"}},"crossTenantAccessPolicyInboundTrust":{"properties":{"isCompliantDeviceAccepted":"boolean","isHybridAzureADJoinedDeviceAccepted":"boolean","isMfaAccepted":"boolean"}},"crossTenantAccessPolicyTarget":{"properties":{"target":"string","targetType":"enum:crossTenantAccessPolicyTargetType"}},"crossTenantAccessPolicyTargetConfiguration":{"properties":{"accessType":"enum:crossTenantAccessPolicyTargetConfigurationAccessType","targets":"array:object:crossTenantAccessPolicyTarget"}},"crossTenantAccessPolicyTenantRestrictions":{"base":"crossTenantAccessPolicyB2BSetting","properties":{"devices":"object:devicesFilter"}},"crossTenantIdentitySyncPolicyPartner":{"properties":{"displayName":"string","tenantId":"string","userSyncInbound":"object:crossTenantUserSyncInbound"}},"crossTenantUserSyncInbound":{"properties":{"isSyncAllowed":"boolean"}},"defaultInvitationRedemptionIdentityProviderConfiguration":{"base":"invitationRedemptionIdentityProviderConfiguration","properties":{}},"defaultUserRolePermissions":{"properties":{"allowedToCreateApps":"boolean","allowedToCreateSecurityGroups":"boolean","allowedToCreateTenants":"boolean","allowedToReadBitlockerKeysForOwnedDevice":"boolean","allowedToReadOtherUsers":"boolean","permissionGrantPoliciesAssigned":"array:string"}},"devicesFilter":{"properties":{"mode":"enum:crossTenantAccessPolicyTargetConfigurationAccessType","rule":"string"}},"directoryObject":{"base":"entity","properties":{"deletedDateTime":"string"}},"emailAuthenticationMethodConfiguration":{"base":"authenticationMethodConfiguration","properties":{"allowExternalIdToUseEmailOtp":"enum:externalEmailOtpState","includeTargets":"array:object:authenticationMethodTarget"}},"entity":{"properties":{"id":"string"}},"excludeTarget":{"properties":{"id":"string","targetType":"enum:authenticationMethodTargetType"}},"featureTarget":{"properties":{"id":"string","targetType":"enum:featureTargetType"}},"fido2AuthenticationMethodConfiguration":{"base":"authenticationMethodConfiguration","properties":{"includeTargets":"array:object:authenticationMethodTarget","isAttestationEnforced":"boolean","isSelfServiceRegistrationAllowed":"boolean","keyRestrictions":"object:fido2KeyRestrictions"}},"fido2CombinationConfiguration":{"base":"authenticationCombinationConfiguration","properties":{"allowedAAGUIDs":"array:string"}},"fido2KeyRestrictions":{"properties":{"aaGuids":"array:string","enforcementType":"enum:fido2RestrictionEnforcementType","isEnforced":"boolean"}},"groupSetting":{"base":"entity","properties":{"displayName":"string","templateId":"string","values":"array:object:settingValue"}},"iPv4CidrRange":{"base":"ipRange","properties":{"cidrAddress":"string"}},"iPv4Range":{"base":"ipRange","properties":{"lowerAddress":"string","upperAddress":"string"}},"iPv6CidrRange":{"base":"ipRange","properties":{"cidrAddress":"string"}},"iPv6Range":{"base":"ipRange","properties":{"lowerAddress":"string","upperAddress":"string"}},"identitySecurityDefaultsEnforcementPolicy":{"base":"policyBase","properties":{"isEnabled":"boolean"}},"idleSessionSignOut":{"properties":{"isEnabled":"boolean","signOutAfterInSeconds":"number","warnAfterInSeconds":"number"}},"inboundOutboundPolicyConfiguration":{"properties":{"inboundAllowed":"boolean","outboundAllowed":"boolean"}},"invitationRedemptionIdentityProviderConfiguration":{"properties":{"fallbackIdentityProvider":"enum:b2bIdentityProvidersType","primaryIdentityProviderPrecedenceOrder":"array:enum:b2bIdentityProvidersType"}},"ipNamedLocation":{"base":"namedLocation","properties":{"ipRanges":"array:object:ipRange","isTrusted":"boolean"}},"ipRange":{"properties":{}},"microsoftAuthenticatorAuthenticationMethodConfiguration":{"base":"authenticationMethodConfiguration","properties":{"featureSettings":"object:microsoftAuthenticatorFeatureSettings","includeTargets":"array:object:microsoftAuthenticatorAuthenticationMethodTarget","isSoftwareOathEnabled":"boolean"}},"microsoftAuthenticatorAuthenticationMethodTarget":{"base":"authenticationMethodTarget","properties":{"authenticationMode":"enum:microsoftAuthenticatorAuthenticationMode"}},"microsoftAuthenticatorFeatureSettings":{"properties":{"displayAppInformationRequiredState":"object:authenticationMethodFeatureConfiguration","displayLocationInformationRequiredState":"object:authenticationMethodFeatureConfiguration"}},"namedLocation":{"base":"entity","properties":{"createdDateTime":"string","displayName":"string","modifiedDateTime":"string"}},"permissionGrantConditionSet":{"base":"entity","properties":{"clientApplicationIds":"array:string","clientApplicationPublisherIds":"array:string","clientApplicationTenantIds":"array:string","clientApplicationsFromVerifiedPublisherOnly":"boolean","permissionClassification":"string","permissionType":"enum:permissionType","permissions":"array:string","resourceApplication":"string"}},"permissionGrantPolicy":{"base":"policyBase","properties":{"excludes":"array:object:permissionGrantConditionSet","includes":"array:object:permissionGrantConditionSet"}},"persistentBrowserSessionControl":{"base":"conditionalAccessSessionControl","properties":{"mode":"enum:persistentBrowserSessionMode"}},"policyBase":{"base":"directoryObject","properties":{"description":"string","displayName":"string"}},"registrationEnforcement":{"properties":{"authenticationMethodsRegistrationCampaign":"object:authenticationMethodsRegistrationCampaign"}},"secureSignInSessionControl":{"base":"conditionalAccessSessionControl","properties":{}},"settingValue":{"properties":{"name":"string","value":"string"}},"sharepointSettings":{"base":"entity","properties":{"allowedDomainGuidsForSyncApp":"array:string","availableManagedPathsForSiteCreation":"array:string","deletedUserPersonalSiteRetentionPeriodInDays":"number","excludedFileExtensionsForSyncApp":"array:string","idleSessionSignOut":"object:idleSessionSignOut","imageTaggingOption":"enum:imageTaggingChoice","isCommentingOnSitePagesEnabled":"boolean","isFileActivityNotificationEnabled":"boolean","isLegacyAuthProtocolsEnabled":"boolean","isLoopEnabled":"boolean","isMacSyncAppEnabled":"boolean","isRequireAcceptingUserToMatchInvitedUserEnabled":"boolean","isResharingByExternalUsersEnabled":"boolean","isSharePointMobileNotificationEnabled":"boolean","isSharePointNewsfeedEnabled":"boolean","isSiteCreationEnabled":"boolean","isSiteCreationUIEnabled":"boolean","isSitePagesCreationEnabled":"boolean","isSitesStorageLimitAutomatic":"boolean","isSyncButtonHiddenOnPersonalSite":"boolean","isUnmanagedSyncAppForTenantRestricted":"boolean","personalSiteDefaultStorageLimitInMB":"number","sharingAllowedDomainList":"array:string","sharingBlockedDomainList":"array:string","sharingCapability":"enum:sharingCapabilities","sharingDomainRestrictionMode":"enum:sharingDomainRestrictionMode","siteCreationDefaultManagedPath":"string","siteCreationDefaultStorageLimitInMB":"number","tenantDefaultTimezone":"string"}},"signInFrequencySessionControl":{"base":"conditionalAccessSessionControl","properties":{"authenticationType":"enum:signInFrequencyAuthenticationType","frequencyInterval":"enum:signInFrequencyInterval","type":"enum:signinFrequencyType","value":"number"}},"smsAuthenticationMethodConfiguration":{"base":"authenticationMethodConfiguration","properties":{"includeTargets":"array:object:smsAuthenticationMethodTarget"}},"smsAuthenticationMethodTarget":{"base":"authenticationMethodTarget","properties":{"isUsableForSignIn":"boolean"}},"softwareOathAuthenticationMethodConfiguration":{"base":"authenticationMethodConfiguration","properties":{"includeTargets":"array:object:authenticationMethodTarget"}},"teamsAppSettings":{"base":"entity","properties":{"allowUserRequestsForAppAccess":"boolean","isUserPersonalScopeResourceSpecificConsentEnabled":"boolean"}},"temporaryAccessPassAuthenticationMethodConfiguration":{"base":"authenticationMethodConfiguration","properties":{"defaultLength":"number","defaultLifetimeInMinutes":"number","includeTargets":"array:object:authenticationMethodTarget","isUsableOnce":"boolean","maximumLifetimeInMinutes":"number","minimumLifetimeInMinutes":"number"}},"unifiedRoleDefinition":{"base":"entity","properties":{"description":"string","displayName":"string","inheritsPermissionsFrom":"array:object:unifiedRoleDefinition","isBuiltIn":"boolean","isEnabled":"boolean","resourceScopes":"array:string","rolePermissions":"array:object:unifiedRolePermission","templateId":"string","version":"string"}},"unifiedRolePermission":{"properties":{"allowedResourceActions":"array:string","condition":"string","excludedResourceActions":"array:string"}},"voiceAuthenticationMethodConfiguration":{"base":"authenticationMethodConfiguration","properties":{"includeTargets":"array:object:authenticationMethodTarget","isOfficePhoneAllowed":"boolean"}},"whatIfAnalysisResult":{"base":"conditionalAccessPolicy","properties":{"analysisReasons":"enum:whatIfAnalysisReasons","policyApplies":"boolean"}},"x509CertificateAuthenticationMethodConfiguration":{"base":"authenticationMethodConfiguration","properties":{"authenticationModeConfiguration":"object:x509CertificateAuthenticationModeConfiguration","certificateUserBindings":"array:object:x509CertificateUserBinding","crlValidationConfiguration":"object:x509CertificateCRLValidationConfiguration","includeTargets":"array:object:authenticationMethodTarget"}},"x509CertificateAuthenticationModeConfiguration":{"properties":{"rules":"array:object:x509CertificateRule","x509CertificateAuthenticationDefaultMode":"enum:x509CertificateAuthenticationMode","x509CertificateDefaultRequiredAffinityLevel":"enum:x509CertificateAffinityLevel"}},"x509CertificateCRLValidationConfiguration":{"properties":{"exemptedCertificateAuthoritiesSubjectKeyIdentifiers":"array:string","state":"enum:x509CertificateCRLValidationConfigurationState"}},"x509CertificateCombinationConfiguration":{"base":"authenticationCombinationConfiguration","properties":{"allowedIssuerSkis":"array:string","allowedPolicyOIDs":"array:string"}},"x509CertificateRule":{"properties":{"identifier":"string","issuerSubjectIdentifier":"string","policyOidIdentifier":"string","x509CertificateAuthenticationMode":"enum:x509CertificateAuthenticationMode","x509CertificateRequiredAffinityLevel":"enum:x509CertificateAffinityLevel","x509CertificateRuleType":"enum:x509CertificateRuleType"}},"x509CertificateUserBinding":{"properties":{"priority":"number","trustAffinityLevel":"enum:x509CertificateAffinityLevel","userProperty":"string","x509CertificateField":"string"}}}}}}');
 ;// CONCATENATED MODULE: ./src/resources/graphSchema.ts
@@ -80510,6 +80521,7 @@ async function planTenant(options) {
 
 
 
+
 /**
  * Check a tenant's desired files without touching the tenant: files that do not parse or sit in the
  * wrong folder, properties that are not what Graph has for the type (a misspelt name, an unknown
@@ -80517,7 +80529,7 @@ async function planTenant(options) {
  * do not exist, and deletes beyond the delete guard compared with the tenant as last backed up (the
  * id map), when there is one.
  */
-async function validateTenant(root, tenant, idMapFile) {
+async function validateTenant(root, tenant, recordedIds) {
     const desired = await readDesired(root, tenant);
     const problems = desired.errors.map((e) => ({
         code: e.code,
@@ -80547,7 +80559,7 @@ async function validateTenant(root, tenant, idMapFile) {
             problems.push({ code: error.code, file: file === undefined ? folder : `${folder}/${file}.json`, message: error.message, fix: error.fix });
         }
     }
-    const recorded = await validate_readIdMap(idMapFile ?? (0,external_node_path_namespaceObject.join)(root, '.tenant-sync', tenant.name, 'ids.json'));
+    const recorded = await readIdMap(recordedIds ?? idMapFile(root, tenant.name));
     if (recorded) {
         const guard = tenant.deleteGuard;
         for (const def of tenant.types) {
@@ -80569,16 +80581,6 @@ async function validateTenant(root, tenant, idMapFile) {
         }
     }
     return problems;
-}
-async function validate_readIdMap(file) {
-    try {
-        return idMapSchema.parse(JSON.parse(await (0,promises_namespaceObject.readFile)(file, 'utf8')));
-    }
-    catch (e) {
-        if (e.code === 'ENOENT')
-            return undefined;
-        throw e;
-    }
 }
 /**
  * Every object against its type's Graph schema (src/resources/graphSchema.ts). Types whose files
@@ -80661,6 +80663,7 @@ function readInputs(get = (n) => getInput(n)) {
 
 
 
+
 /** The Actions toolkit as the engine's logger: secrets masked by the runner, errors as annotations */
 function actionsLogger(workspace = process.env.GITHUB_WORKSPACE ?? process.cwd()) {
     // Annotations name files relative to the repository root, or GitHub does not attach them.
@@ -80676,13 +80679,6 @@ function actionsLogger(workspace = process.env.GITHUB_WORKSPACE ?? process.cwd()
         },
         progress: () => { },
     };
-}
-/** GitHub's OIDC token, for a federated credential; the job needs permissions: id-token: write */
-async function githubIdToken(env, audience) {
-    if (!env.ACTIONS_ID_TOKEN_REQUEST_URL) {
-        throw new errors_TenantSyncError('CREDENTIAL_MISSING', 'this job cannot request a GitHub OIDC token for the federated credential', 'Add "permissions: id-token: write" to the job (or workflow), or use auth.method certificate or secret.');
-    }
-    return getIDToken(audience);
 }
 function commandForEvent(eventName) {
     switch (eventName) {
@@ -80720,7 +80716,7 @@ async function runAction(env = process.env) {
                         tenant,
                         root,
                         log,
-                        sources: { env, getIdToken: (aud) => githubIdToken(env, aud) },
+                        sources: { env, getIdToken: githubIdTokenSource(env, log) },
                         onStatus: (status, details) => {
                             log.info(`${tenant.name}: ${statusName(status, tenant.language)}${details.message ? ` - ${details.message}` : ''}`);
                         },

@@ -79319,6 +79319,37 @@ function toFileObject(def, raw, nameOf) {
 
 
 
+;// CONCATENATED MODULE: ./src/engine/idMap.ts
+
+
+
+
+/** Where a tenant's id map (type -> file name -> id) is kept, next to its files */
+function idMapFile(root, tenant) {
+    return (0,external_node_path_namespaceObject.join)(root, '.tenant-sync', tenant, 'ids.json');
+}
+/** The recorded id map; undefined when none was written yet */
+async function readIdMap(file) {
+    try {
+        return idMapSchema.parse(JSON.parse(await (0,promises_namespaceObject.readFile)(file, 'utf8')));
+    }
+    catch (e) {
+        if (e.code === 'ENOENT')
+            return undefined;
+        throw e;
+    }
+}
+/** Writes the id map with sorted keys, and only when it changed (a no-change backup writes nothing) */
+async function writeIdMap(file, idMap) {
+    const text = normalise_renderJson(idMap);
+    const current = await (0,promises_namespaceObject.readFile)(file, 'utf8').catch(() => undefined);
+    if (current === text)
+        return;
+    await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)(file), { recursive: true });
+    await (0,promises_namespaceObject.writeFile)(`${file}.tmp`, text);
+    await (0,promises_namespaceObject.rename)(`${file}.tmp`, file);
+}
+
 ;// CONCATENATED MODULE: ./src/engine/readTenant.ts
 
 function collectionUrl(def, query = {}) {
@@ -79600,7 +79631,7 @@ async function renderType(def, objects, namesByType) {
 async function backupTenant(options) {
     const { tenant, root, graph, log } = options;
     const started = Date.now();
-    const previousIds = await readIdMap(metaDir(options));
+    const previousIds = (await readIdMap(metaFile(options))) ?? {};
     const idMap = {};
     const reports = new Map();
     // Each type is written as soon as it is rendered, while the others are still being read.
@@ -79628,7 +79659,7 @@ async function backupTenant(options) {
     const snapshot = await readSnapshot({ tenant, graph, log, delegated: options.delegated, onType: write });
     // Reports in the catalogue's order, whatever order the types finished in
     const ordered = snapshot.types.map((t) => reports.get(t.def.type));
-    await writeIdMap(metaDir(options), idMap);
+    await writeIdMap(metaFile(options), idMap);
     const totals = {
         types: ordered.length,
         failedTypes: ordered.filter((r) => r.status === 'failed').length,
@@ -79652,28 +79683,8 @@ function backup_objectName(def, raw) {
     const value = raw[def.nameField];
     return typeof value === 'string' && value.trim() !== '' ? value : String(raw[def.key] ?? 'unnamed');
 }
-function metaDir(options) {
-    return options.metaDir ?? (0,external_node_path_namespaceObject.join)(options.root, '.tenant-sync', options.tenant.name);
-}
-async function readIdMap(dir) {
-    try {
-        return JSON.parse(await (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.join)(dir, 'ids.json'), 'utf8'));
-    }
-    catch (e) {
-        if (e.code === 'ENOENT')
-            return {};
-        throw e;
-    }
-}
-async function writeIdMap(dir, idMap) {
-    const file = (0,external_node_path_namespaceObject.join)(dir, 'ids.json');
-    const text = normalise_renderJson(sortRecord(idMap));
-    const current = await (0,promises_namespaceObject.readFile)(file, 'utf8').catch(() => undefined);
-    if (current === text)
-        return;
-    await (0,promises_namespaceObject.mkdir)(dir, { recursive: true });
-    await (0,promises_namespaceObject.writeFile)(`${file}.tmp`, text);
-    await (0,promises_namespaceObject.rename)(`${file}.tmp`, file);
+function metaFile(options) {
+    return options.metaDir ? (0,external_node_path_namespaceObject.join)(options.metaDir, 'ids.json') : idMapFile(options.root, options.tenant.name);
 }
 function sortRecord(record) {
     return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
@@ -80382,6 +80393,7 @@ class Scanner {
 
 
 
+
 /**
  * Check a tenant's desired files without touching the tenant: files that do not parse or sit in the
  * wrong folder, properties that are not what Graph has for the type (a misspelt name, an unknown
@@ -80389,7 +80401,7 @@ class Scanner {
  * do not exist, and deletes beyond the delete guard compared with the tenant as last backed up (the
  * id map), when there is one.
  */
-async function validateTenant(root, tenant, idMapFile) {
+async function validateTenant(root, tenant, recordedIds) {
     const desired = await readDesired(root, tenant);
     const problems = desired.errors.map((e) => ({
         code: e.code,
@@ -80419,7 +80431,7 @@ async function validateTenant(root, tenant, idMapFile) {
             problems.push({ code: error.code, file: file === undefined ? folder : `${folder}/${file}.json`, message: error.message, fix: error.fix });
         }
     }
-    const recorded = await validate_readIdMap(idMapFile ?? (0,external_node_path_namespaceObject.join)(root, '.tenant-sync', tenant.name, 'ids.json'));
+    const recorded = await readIdMap(recordedIds ?? idMapFile(root, tenant.name));
     if (recorded) {
         const guard = tenant.deleteGuard;
         for (const def of tenant.types) {
@@ -80441,16 +80453,6 @@ async function validateTenant(root, tenant, idMapFile) {
         }
     }
     return problems;
-}
-async function validate_readIdMap(file) {
-    try {
-        return idMapSchema.parse(JSON.parse(await (0,promises_namespaceObject.readFile)(file, 'utf8')));
-    }
-    catch (e) {
-        if (e.code === 'ENOENT')
-            return undefined;
-        throw e;
-    }
 }
 /**
  * Every object against its type's Graph schema (src/resources/graphSchema.ts). Types whose files

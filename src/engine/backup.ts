@@ -1,4 +1,3 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TenantConfig } from '../config/load.js';
 import type { GraphClient, GraphStats } from '../graph/types.js';
@@ -14,6 +13,7 @@ import {
   typeFolder,
   writeTypeFolder,
 } from '../snapshot/index.js';
+import { idMapFile, readIdMap, writeIdMap } from './idMap.js';
 import { readLookupNames, readType, type RawObject, type TypeRead } from './readTenant.js';
 
 export interface BackupOptions {
@@ -288,7 +288,7 @@ async function renderType(def: ResourceDefinition, objects: readonly RawObject[]
 export async function backupTenant(options: BackupOptions): Promise<BackupReport> {
   const { tenant, root, graph, log } = options;
   const started = Date.now();
-  const previousIds = await readIdMap(metaDir(options));
+  const previousIds = (await readIdMap(metaFile(options))) ?? {};
   const idMap: Record<string, Record<string, string>> = {};
   const reports = new Map<string, TypeReport>();
 
@@ -317,7 +317,7 @@ export async function backupTenant(options: BackupOptions): Promise<BackupReport
   const snapshot = await readSnapshot({ tenant, graph, log, delegated: options.delegated, onType: write });
   // Reports in the catalogue's order, whatever order the types finished in
   const ordered = snapshot.types.map((t) => reports.get(t.def.type)!);
-  await writeIdMap(metaDir(options), idMap);
+  await writeIdMap(metaFile(options), idMap);
   const totals = {
     types: ordered.length,
     failedTypes: ordered.filter((r) => r.status === 'failed').length,
@@ -342,27 +342,8 @@ export function objectName(def: ResourceDefinition, raw: RawObject): string {
   return typeof value === 'string' && value.trim() !== '' ? value : String(raw[def.key] ?? 'unnamed');
 }
 
-function metaDir(options: BackupOptions): string {
-  return options.metaDir ?? join(options.root, '.tenant-sync', options.tenant.name);
-}
-
-async function readIdMap(dir: string): Promise<Record<string, Record<string, string>>> {
-  try {
-    return JSON.parse(await readFile(join(dir, 'ids.json'), 'utf8')) as Record<string, Record<string, string>>;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return {};
-    throw e;
-  }
-}
-
-async function writeIdMap(dir: string, idMap: Record<string, Record<string, string>>): Promise<void> {
-  const file = join(dir, 'ids.json');
-  const text = renderJson(sortRecord(idMap));
-  const current = await readFile(file, 'utf8').catch(() => undefined);
-  if (current === text) return;
-  await mkdir(dir, { recursive: true });
-  await writeFile(`${file}.tmp`, text);
-  await rename(`${file}.tmp`, file);
+function metaFile(options: BackupOptions): string {
+  return options.metaDir ? join(options.metaDir, 'ids.json') : idMapFile(options.root, options.tenant.name);
 }
 
 function sortRecord<T>(record: Record<string, T>): Record<string, T> {

@@ -1,10 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TenantConfig } from '../config/load.js';
-import { idMapSchema, reconcile, type IdMap, type Tree } from '../reconcile/index.js';
+import { reconcile, type Tree } from '../reconcile/index.js';
 import { checkObject } from '../resources/graphSchema.js';
 import { typeFolder } from '../snapshot/index.js';
 import { JsonPositions } from './jsonPositions.js';
+import { idMapFile, readIdMap } from './idMap.js';
 import { readDesired } from './plan.js';
 
 export interface Problem {
@@ -24,7 +25,7 @@ export interface Problem {
  * do not exist, and deletes beyond the delete guard compared with the tenant as last backed up (the
  * id map), when there is one.
  */
-export async function validateTenant(root: string, tenant: TenantConfig, idMapFile?: string): Promise<Problem[]> {
+export async function validateTenant(root: string, tenant: TenantConfig, recordedIds?: string): Promise<Problem[]> {
   const desired = await readDesired(root, tenant);
   const problems: Problem[] = desired.errors.map((e) => ({
     code: e.code,
@@ -57,7 +58,7 @@ export async function validateTenant(root: string, tenant: TenantConfig, idMapFi
     }
   }
 
-  const recorded = await readIdMap(idMapFile ?? join(root, '.tenant-sync', tenant.name, 'ids.json'));
+  const recorded = await readIdMap(recordedIds ?? idMapFile(root, tenant.name));
   if (recorded) {
     const guard = tenant.deleteGuard;
     for (const def of tenant.types) {
@@ -78,15 +79,6 @@ export async function validateTenant(root: string, tenant: TenantConfig, idMapFi
     }
   }
   return problems;
-}
-
-async function readIdMap(file: string): Promise<IdMap | undefined> {
-  try {
-    return idMapSchema.parse(JSON.parse(await readFile(file, 'utf8')));
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
-  }
 }
 
 /**

@@ -1,5 +1,6 @@
 import * as core from '@actions/core';
 import { isAbsolute, relative, resolve } from 'node:path';
+import { githubIdTokenSource } from '../auth/federated.js';
 import { loadConfig, selectTenant } from '../config/load.js';
 import { syncBackup } from '../engine/sync.js';
 import { statusName } from '../status/index.js';
@@ -25,18 +26,6 @@ export function actionsLogger(workspace = process.env.GITHUB_WORKSPACE ?? proces
     },
     progress: () => {},
   };
-}
-
-/** GitHub's OIDC token, for a federated credential; the job needs permissions: id-token: write */
-async function githubIdToken(env: NodeJS.ProcessEnv, audience: string): Promise<string> {
-  if (!env.ACTIONS_ID_TOKEN_REQUEST_URL) {
-    throw new TenantSyncError(
-      'CREDENTIAL_MISSING',
-      'this job cannot request a GitHub OIDC token for the federated credential',
-      'Add "permissions: id-token: write" to the job (or workflow), or use auth.method certificate or secret.',
-    );
-  }
-  return core.getIDToken(audience);
 }
 
 export function commandForEvent(eventName: string): Command {
@@ -76,7 +65,7 @@ export async function runAction(env: NodeJS.ProcessEnv = process.env): Promise<v
             tenant,
             root,
             log,
-            sources: { env, getIdToken: (aud) => githubIdToken(env, aud) },
+            sources: { env, getIdToken: githubIdTokenSource(env, log) },
             onStatus: (status, details) => {
               log.info(`${tenant.name}: ${statusName(status, tenant.language)}${details.message ? ` - ${details.message}` : ''}`);
             },
