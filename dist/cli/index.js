@@ -44114,6 +44114,9 @@ const errorCatalogue = {
     READ_ONLY_OBJECT: 'A built-in object cannot be changed',
     WRITE_NOT_SUPPORTED: 'Graph cannot make this change to this type',
     FILE_INVALID: 'A file in the repository is not valid',
+    GIT_FAILED: 'A git operation on the repository failed',
+    GITHUB_REQUEST_FAILED: 'GitHub refused or failed a request',
+    APPROVAL_REFUSED: 'A closed pull request cannot be used as an approval',
     USAGE: 'The command line is not valid',
     INTERNAL: 'Unexpected internal error',
 };
@@ -79770,7 +79773,9 @@ async function syncBackup(options) {
     let connection;
     let report;
     let error;
+    let after = {};
     try {
+        await options.prepare?.();
         connection = await connectTenant({
             tenant,
             log,
@@ -79779,7 +79784,11 @@ async function syncBackup(options) {
             graph: options.graph,
             delegatedSignIn: options.delegatedSignIn,
         });
+        await options.beforeBackup?.(connection);
         report = await backupTenant({ tenant, root, graph: connection.app, log, delegated: connection.delegated });
+        if (options.afterBackup)
+            after = await options.afterBackup({ report, connection });
+        error = after.error;
     }
     catch (e) {
         if (!isTenantSyncError(e))
@@ -79792,9 +79801,10 @@ async function syncBackup(options) {
     const final = finalStatus({
         error: error && { code: error.code, message: error.message },
         consentPending: connection?.consent.pending,
-        failedTypes: report?.totals.failedTypes,
+        failedTypes: (report?.totals.failedTypes ?? 0) + (after.partial ? 1 : 0),
+        pendingApproval: after.pendingApproval,
     });
-    await tracker.move(final, error ? { error: { code: error.code, message: error.message, docs: error.docs } } : {});
+    await tracker.move(final, error ? { error: { code: error.code, message: error.message, docs: error.docs } } : (after.details ?? {}));
     return { statuses: tracker.history.map((h) => h.status), details: [...tracker.history], final, report, connection, error };
 }
 
@@ -81696,6 +81706,17 @@ function createMemoryLogger() {
         secret: (v) => {
             registry.add(v);
         },
+    };
+}
+/** Everything logged goes to each logger (the Actions log, and the run's log artifact) */
+function teeLogger(...loggers) {
+    return {
+        info: (m) => loggers.forEach((l) => l.info(m)),
+        warn: (m, at) => loggers.forEach((l) => l.warn(m, at)),
+        error: (m, at) => loggers.forEach((l) => l.error(m, at)),
+        debug: (m) => loggers.forEach((l) => l.debug(m)),
+        secret: (v) => loggers.forEach((l) => l.secret(v)),
+        progress: (m) => loggers.forEach((l) => l.progress(m)),
     };
 }
 

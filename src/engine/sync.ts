@@ -24,6 +24,22 @@ export interface SyncBackupOptions {
   onStatus?: (status: SyncStatus, details: StatusDetails) => void | Promise<void>;
   graph?: ConnectTenantOptions['graph'];
   delegatedSignIn?: ConnectTenantOptions['delegatedSignIn'];
+  /** Runs once In progress, before sign-in (e.g. checking the state branch out into `root`) */
+  prepare?: () => Promise<void>;
+  /** Runs once signed in, before the backup (e.g. applying an approved plan, so the backup records its result) */
+  beforeBackup?: (connection: TenantConnection) => Promise<void>;
+  /** Runs after the backup, before the final status (e.g. commit, reconcile, the approval pull request) */
+  afterBackup?: (backup: { report: BackupReport; connection: TenantConnection }) => Promise<AfterBackup>;
+}
+
+export interface AfterBackup {
+  pendingApproval?: boolean;
+  /** Something besides the backup only partly succeeded (a deploy with failed items) */
+  partial?: boolean;
+  /** Something besides the backup failed (a deploy refused or failed entirely) */
+  error?: TenantSyncError;
+  /** Details of the final status (the pull request's URL) */
+  details?: StatusDetails;
 }
 
 /**
@@ -42,7 +58,9 @@ export async function syncBackup(options: SyncBackupOptions): Promise<SyncRun> {
   let connection: TenantConnection | undefined;
   let report: BackupReport | undefined;
   let error: TenantSyncError | undefined;
+  let after: AfterBackup = {};
   try {
+    await options.prepare?.();
     connection = await connectTenant({
       tenant,
       log,
@@ -51,7 +69,10 @@ export async function syncBackup(options: SyncBackupOptions): Promise<SyncRun> {
       graph: options.graph,
       delegatedSignIn: options.delegatedSignIn,
     });
+    await options.beforeBackup?.(connection);
     report = await backupTenant({ tenant, root, graph: connection.app, log, delegated: connection.delegated });
+    if (options.afterBackup) after = await options.afterBackup({ report, connection });
+    error = after.error;
   } catch (e) {
     if (!isTenantSyncError(e)) throw e;
     error = e;
@@ -61,8 +82,9 @@ export async function syncBackup(options: SyncBackupOptions): Promise<SyncRun> {
   const final = finalStatus({
     error: error && { code: error.code, message: error.message },
     consentPending: connection?.consent.pending,
-    failedTypes: report?.totals.failedTypes,
+    failedTypes: (report?.totals.failedTypes ?? 0) + (after.partial ? 1 : 0),
+    pendingApproval: after.pendingApproval,
   });
-  await tracker.move(final, error ? { error: { code: error.code, message: error.message, docs: error.docs } } : {});
+  await tracker.move(final, error ? { error: { code: error.code, message: error.message, docs: error.docs } } : (after.details ?? {}));
   return { statuses: tracker.history.map((h) => h.status), details: [...tracker.history], final, report, connection, error };
 }

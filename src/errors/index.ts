@@ -41,6 +41,9 @@ export const errorCatalogue = {
   READ_ONLY_OBJECT: 'A built-in object cannot be changed',
   WRITE_NOT_SUPPORTED: 'Graph cannot make this change to this type',
   FILE_INVALID: 'A file in the repository is not valid',
+  GIT_FAILED: 'A git operation on the repository failed',
+  GITHUB_REQUEST_FAILED: 'GitHub refused or failed a request',
+  APPROVAL_REFUSED: 'A closed pull request cannot be used as an approval',
   USAGE: 'The command line is not valid',
   INTERNAL: 'Unexpected internal error',
 } as const;

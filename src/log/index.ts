@@ -102,3 +102,15 @@ export function createMemoryLogger(): Logger & { lines: string[]; registry: Secr
     },
   };
 }
+
+/** Everything logged goes to each logger (the Actions log, and the run's log artifact) */
+export function teeLogger(...loggers: Logger[]): Logger {
+  return {
+    info: (m) => loggers.forEach((l) => l.info(m)),
+    warn: (m, at) => loggers.forEach((l) => l.warn(m, at)),
+    error: (m, at) => loggers.forEach((l) => l.error(m, at)),
+    debug: (m) => loggers.forEach((l) => l.debug(m)),
+    secret: (v) => loggers.forEach((l) => l.secret(v)),
+    progress: (m) => loggers.forEach((l) => l.progress(m)),
+  };
+}

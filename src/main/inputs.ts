@@ -10,6 +10,8 @@ export const inputsSchema = z.object({
   config: z.string().min(1),
   tenant: z.string().optional(),
   workingDirectory: z.string().min(1),
+  /** For the REST API; empty outside GitHub (then only the log and summary report) */
+  token: z.string().optional(),
 });
 export type Inputs = z.infer<typeof inputsSchema>;
 
@@ -20,6 +22,7 @@ export function readInputs(get: (name: string) => string = (n) => core.getInput(
     config: get('config') || 'tenant-sync.yml',
     tenant: get('tenant') || undefined,
     workingDirectory: get('working-directory') || '.',
+    token: get('token') || undefined,
   };
   const parsed = inputsSchema.safeParse(raw);
   if (!parsed.success) {

@@ -1,15 +1,25 @@
 import * as core from '@actions/core';
-import { isAbsolute, relative, resolve } from 'node:path';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { githubIdTokenSource } from '../auth/federated.js';
-import { loadConfig, selectTenant } from '../config/load.js';
-import { syncBackup } from '../engine/sync.js';
-import { statusName } from '../status/index.js';
-import { syncSummaryMarkdown } from './jobSummary.js';
+import { loadConfig, selectTenant, type LoadedConfig, type TenantConfig } from '../config/load.js';
 import { formatBackupSummary } from '../engine/summary.js';
+import { syncBackup } from '../engine/sync.js';
 import { validateTenant } from '../engine/validate.js';
 import { isTenantSyncError, TenantSyncError } from '../errors/index.js';
-import type { Logger } from '../log/index.js';
-import { readInputs, type Command } from './inputs.js';
+import { reviewOf, type Review } from '../github/approvalPullRequest.js';
+import { createRepoContext, type RepoContext } from '../github/context.js';
+import { updateDashboard } from '../github/dashboard.js';
+import { GitRepository } from '../github/git.js';
+import { createMemoryLogger, teeLogger, type Logger } from '../log/index.js';
+import type { Language } from '../status/index.js';
+import { readInputs, type Command, type Inputs } from './inputs.js';
+import { syncSummaryMarkdown } from './jobSummary.js';
+import type { TenantOutcome } from './outcome.js';
+import { createTenantReporter } from './reporter.js';
+import { reviewTenant } from './review.js';
+import { syncTenant } from './sync.js';
 
 /** The Actions toolkit as the engine's logger: secrets masked by the runner, errors as annotations */
 export function actionsLogger(workspace = process.env.GITHUB_WORKSPACE ?? process.cwd()): Logger {
@@ -28,26 +38,58 @@ export function actionsLogger(workspace = process.env.GITHUB_WORKSPACE ?? proces
   };
 }
 
-export function commandForEvent(eventName: string): Command {
-  switch (eventName) {
+export interface GitHubEvent {
+  name: string;
+  payload: Record<string, unknown>;
+}
+
+/**
+ * The command an event asks for. A closed pull request is only a review when it comes from an
+ * approval branch; reviewOf tells apply, reject and revert apart (and refuses look-alikes).
+ */
+export function commandForEvent(event: GitHubEvent): Command | 'none' {
+  switch (event.name) {
     case 'schedule':
     case 'workflow_dispatch':
     case 'push':
       return 'sync';
     case 'pull_request':
-    case 'pull_request_target':
-      return 'validate';
+    case 'pull_request_target': {
+      const action = event.payload.action;
+      if (action === 'closed') return 'apply'; // apply, reject or revert: decided from the pull request
+      if (action === 'opened' || action === 'synchronize' || action === 'reopened' || action === 'edited') return 'validate';
+      return 'none';
+    }
     default:
-      throw new TenantSyncError('USAGE', `no command is chosen for the event "${eventName}"`, 'Set the "command" input of the action.');
+      throw new TenantSyncError('USAGE', `no command is chosen for the event "${event.name}"`, 'Set the "command" input of the action.');
   }
 }
+
+async function readEvent(env: NodeJS.ProcessEnv): Promise<GitHubEvent> {
+  const name = env.GITHUB_EVENT_NAME ?? '';
+  if (!env.GITHUB_EVENT_PATH) return { name, payload: {} };
+  try {
+    return { name, payload: JSON.parse(await readFile(env.GITHUB_EVENT_PATH, 'utf8')) as Record<string, unknown> };
+  } catch {
+    return { name, payload: {} };
+  }
+}
+
+const reviewCommands: readonly Command[] = ['apply', 'reject', 'revert'];
 
 export async function runAction(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const log = actionsLogger();
   try {
     const inputs = readInputs();
-    const command = inputs.command ?? commandForEvent(env.GITHUB_EVENT_NAME ?? '');
+    if (inputs.token) core.setSecret(inputs.token);
+    const event = await readEvent(env);
+    const command = inputs.command ?? commandForEvent(event);
+    if (command === 'none') {
+      log.info(`Nothing to do for ${event.name} ${String(event.payload.action ?? '')}.`);
+      return;
+    }
     const root = resolve(inputs.workingDirectory);
+    if (reviewCommands.includes(command)) return await reviewCommand(command, inputs, root, event, env, log);
     const config = await loadConfig(resolve(root, inputs.config), env);
     switch (command) {
       case 'matrix': {
@@ -56,46 +98,21 @@ export async function runAction(env: NodeJS.ProcessEnv = process.env): Promise<v
         log.info(`tenants: ${names.join(', ')}`);
         return;
       }
-      case 'backup': {
-        const tenants = inputs.tenant ? [selectTenant(config, inputs.tenant)] : config.tenants;
-        const runUrl = env.GITHUB_RUN_ID ? `${env.GITHUB_SERVER_URL ?? 'https://github.com'}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}` : undefined;
-        const finals: string[] = [];
-        for (const tenant of tenants) {
-          const run = await syncBackup({
-            tenant,
-            root,
-            log,
-            sources: { env, getIdToken: githubIdTokenSource(env, log) },
-            onStatus: (status, details) => {
-              log.info(`${tenant.name}: ${statusName(status, tenant.language)}${details.message ? ` - ${details.message}` : ''}`);
-            },
-          });
-          if (run.report) log.info(formatBackupSummary(run.report));
-          if (run.error) log.error(`${run.error.message} Fix: ${run.error.fix} (${run.error.code}, see ${run.error.docs})`, run.error.location);
-          await core.summary.addRaw(syncSummaryMarkdown(tenant, run, { run: runUrl })).write();
-          finals.push(`${tenant.name}: ${run.final}`);
-          core.setOutput(`status-${tenant.name}`, run.final);
-        }
-        const notIdle = finals.filter((f) => !f.endsWith(': Idle'));
-        if (notIdle.length > 0) core.setFailed(notIdle.join('; '));
+      case 'backup':
+        return await backupCommand(config, inputs, root, env, log);
+      case 'validate':
+        return await validateCommand(config, inputs, root, log);
+      case 'status': {
+        const ctx = await repoContext(inputs, env, event);
+        if (!ctx) throw new TenantSyncError('USAGE', 'the status command needs a token and GITHUB_REPOSITORY', 'Run it in a workflow (the `token` input defaults to github.token).');
+        const issue = await updateDashboard(ctx, { tenants: config.tenants, language: dashboardLanguage(config), log });
+        if (issue) log.info(`The dashboard is ${issue.url}`);
         return;
       }
-      case 'validate': {
-        const tenants = inputs.tenant ? [selectTenant(config, inputs.tenant)] : config.tenants;
-        let count = 0;
-        for (const tenant of tenants) {
-          for (const p of await validateTenant(root, tenant)) {
-            count++;
-            // An annotation on the file and line of the pull request
-            log.error(`${p.message} Fix: ${p.fix} (${p.code})`, p);
-          }
-        }
-        if (count > 0) core.setFailed(`${count} problem(s) in the tenants' files; see the annotations`);
-        else log.info(`${tenants.map((t) => t.name).join(', ')}: the files are valid`);
-        return;
-      }
+      case 'sync':
+        return await syncCommand(config, inputs, root, env, event, log);
       default:
-        throw new TenantSyncError('USAGE', `the command "${command}" is not available in this version`, 'Use backup, validate or matrix.');
+        throw new TenantSyncError('USAGE', `the command "${command}" is for the command line`, 'Use sync, apply, reject, revert, status, matrix, validate or backup in a workflow; run plan with npx tenant-sync plan.');
     }
   } catch (e) {
     if (isTenantSyncError(e)) {
@@ -105,4 +122,161 @@ export async function runAction(env: NodeJS.ProcessEnv = process.env): Promise<v
       core.setFailed(`unexpected error: ${(e as Error)?.stack ?? String(e)}`);
     }
   }
+}
+
+function dashboardLanguage(config: LoadedConfig): Language {
+  return config.raw.defaults?.language ?? config.tenants[0]?.language ?? 'en';
+}
+
+function selectedTenants(config: LoadedConfig, inputs: Inputs): TenantConfig[] {
+  return inputs.tenant ? [selectTenant(config, inputs.tenant)] : config.tenants;
+}
+
+/** The repository the run works on; undefined without a token or outside a workflow */
+async function repoContext(inputs: Inputs, env: NodeJS.ProcessEnv, event: GitHubEvent): Promise<RepoContext | undefined> {
+  const token = inputs.token ?? env.GITHUB_TOKEN;
+  if (!token || !env.GITHUB_REPOSITORY) return undefined;
+  core.setSecret(token);
+  const repository = event.payload.repository as { default_branch?: string } | undefined;
+  let defaultBranch = repository?.default_branch;
+  const ctx = createRepoContext({ env, token, defaultBranch: defaultBranch ?? 'main', sha: env.GITHUB_SHA ?? '' });
+  if (!defaultBranch) {
+    try {
+      defaultBranch = (await ctx.octokit.rest.repos.get({ owner: ctx.owner, repo: ctx.repo })).data.default_branch;
+    } catch (e) {
+      throw new TenantSyncError('GITHUB_REQUEST_FAILED', `the repository ${ctx.owner}/${ctx.repo} could not be read: ${(e as Error).message}`, 'Check the `token` input and the workflow permissions (contents: read at least).');
+    }
+  }
+  return { ...ctx, defaultBranch };
+}
+
+async function syncCommand(config: LoadedConfig, inputs: Inputs, root: string, env: NodeJS.ProcessEnv, event: GitHubEvent, log: Logger): Promise<void> {
+  const ctx = await repoContext(inputs, env, event);
+  if (!ctx) throw new TenantSyncError('USAGE', 'sync needs a token and GITHUB_REPOSITORY (it commits, opens pull requests and reports on GitHub)', 'Run it in a workflow, or use the command line locally: npx tenant-sync backup / plan.');
+  const git = new GitRepository(root, log, env);
+  const outcomes: TenantOutcome[] = [];
+  for (const tenant of selectedTenants(config, inputs)) {
+    outcomes.push(
+      await forTenant(config, tenant, ctx, env, log, (tenantLog, onStatus) =>
+        syncTenant({ ctx, git, tenant, log: tenantLog, sources: { env, getIdToken: githubIdTokenSource(env, tenantLog) }, onStatus, tempRoot: env.RUNNER_TEMP }),
+      ),
+    );
+  }
+  concludeStep(outcomes);
+}
+
+/**
+ * apply / reject / revert from a closed pull request. tenant-sync.yml is read from the default
+ * branch (the event's checkout is the state branch's merge, which has no configuration), and the
+ * pull request from the event payload; reviewOf refuses anything but tenant-sync's own.
+ */
+async function reviewCommand(command: Command, inputs: Inputs, root: string, event: GitHubEvent, env: NodeJS.ProcessEnv, log: Logger): Promise<void> {
+  const ctx = await repoContext(inputs, env, event);
+  if (!ctx) throw new TenantSyncError('USAGE', `${command} needs a token and GITHUB_REPOSITORY`, 'Run it in a workflow triggered by pull_request: closed.');
+  const pr = event.payload.pull_request;
+  if (event.payload.action !== 'closed' || !pr) {
+    throw new TenantSyncError('USAGE', `${command} runs on a closed approval pull request, not on "${event.name}${event.payload.action ? ` ${String(event.payload.action)}` : ''}"`, 'Trigger the workflow with pull_request: types: [closed], and leave the command input empty.');
+  }
+  const git = new GitRepository(root, log, env);
+  const config = await configFromDefaultBranch(git, ctx, inputs, env);
+  const review: Review | undefined = reviewOf(ctx, pr, config.tenants.map((t) => t.name));
+  if (!review) {
+    log.info(`#${String((pr as { number?: number }).number)} is not a tenant-sync approval pull request: nothing to do.`);
+    return;
+  }
+  if (inputs.command && inputs.command !== review.kind) {
+    throw new TenantSyncError('APPROVAL_REFUSED', `the command input says ${inputs.command}, but #${review.pr.number} was ${review.kind === 'apply' ? 'merged' : review.kind === 'revert' ? `closed with the revert label` : 'closed without merging'} (${review.kind})`, 'Leave the command input empty on pull_request events: the pull request decides.');
+  }
+  if (inputs.tenant && inputs.tenant !== review.tenant) {
+    log.info(`#${review.pr.number} is about ${review.tenant}; this job is for ${inputs.tenant}: nothing to do.`);
+    return;
+  }
+  const tenant = selectTenant(config, review.tenant);
+  const outcome = await forTenant(config, tenant, ctx, env, log, (tenantLog, onStatus) =>
+    reviewTenant({ ctx, git, tenant, log: tenantLog, sources: { env, getIdToken: githubIdTokenSource(env, tenantLog) }, onStatus, tempRoot: env.RUNNER_TEMP, review }),
+  );
+  concludeStep([outcome]);
+}
+
+async function configFromDefaultBranch(git: GitRepository, ctx: RepoContext, inputs: Inputs, env: NodeJS.ProcessEnv): Promise<LoadedConfig> {
+  const path = join(inputs.workingDirectory === '.' ? '' : relative(await git.out(['rev-parse', '--show-toplevel']), resolve(inputs.workingDirectory)), inputs.config).replace(/\\/g, '/');
+  const tip = await git.fetchBranch(ctx.defaultBranch);
+  const text = tip && (await git.readFile(tip, path));
+  if (text === undefined || !tip) {
+    throw new TenantSyncError('CONFIG_NOT_FOUND', `${path} was not found on ${ctx.defaultBranch}`, `Commit ${path} to ${ctx.defaultBranch}.`);
+  }
+  const dir = await mkdtemp(join(env.RUNNER_TEMP || tmpdir(), 'tenant-sync-config-'));
+  try {
+    const file = join(dir, 'tenant-sync.yml');
+    await writeFile(file, text);
+    return await loadConfig(file, env);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** One tenant's run with its own log (for the artifact) and reporter; whatever happens, the views are updated */
+async function forTenant(
+  config: LoadedConfig,
+  tenant: TenantConfig,
+  ctx: RepoContext,
+  env: NodeJS.ProcessEnv,
+  log: Logger,
+  run: (tenantLog: Logger, onStatus: ReturnType<typeof createTenantReporter>['onStatus']) => Promise<TenantOutcome>,
+): Promise<TenantOutcome> {
+  const memory = createMemoryLogger();
+  const tenantLog = teeLogger(log, memory);
+  const reporter = createTenantReporter({ ctx, tenant, tenants: config.tenants, language: dashboardLanguage(config), log: tenantLog, logLines: () => memory.lines, env });
+  const outcome = await run(tenantLog, reporter.onStatus);
+  if (outcome.report) tenantLog.info(formatBackupSummary(outcome.report));
+  for (const note of outcome.notes) tenantLog.info(`${tenant.name}: ${note}`);
+  if (outcome.error) tenantLog.error(`${tenant.name}: ${outcome.error.message} Fix: ${outcome.error.fix} (${outcome.error.code}, see ${outcome.error.docs})`, outcome.error.location);
+  await reporter.finish(outcome);
+  return outcome;
+}
+
+/** The step fails when a tenant needs someone to act on an error; waiting for approval is a normal end */
+function concludeStep(outcomes: readonly TenantOutcome[]): void {
+  const failing = outcomes.filter((o) => o.final === 'New error' || o.final === 'Pending admin consent');
+  const partial = outcomes.filter((o) => o.final === 'Partially successful');
+  for (const o of partial) core.warning(`${o.tenant.name}: Partially successful${o.error ? ` (${o.error.code})` : ''}; see the job summary.`);
+  if (failing.length > 0) core.setFailed(failing.map((o) => `${o.tenant.name}: ${o.final}${o.error ? ` (${o.error.code})` : ''}`).join('; '));
+}
+
+async function backupCommand(config: LoadedConfig, inputs: Inputs, root: string, env: NodeJS.ProcessEnv, log: Logger): Promise<void> {
+  const runUrl = env.GITHUB_RUN_ID ? `${env.GITHUB_SERVER_URL ?? 'https://github.com'}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}` : undefined;
+  const finals: string[] = [];
+  for (const tenant of selectedTenants(config, inputs)) {
+    const run = await syncBackup({
+      tenant,
+      root,
+      log,
+      sources: { env, getIdToken: githubIdTokenSource(env, log) },
+      onStatus: (status, details) => {
+        log.info(`${tenant.name}: ${status}${details.message ? ` - ${details.message}` : ''}`);
+        if (details.deviceCode) log.info(`${tenant.name}: to sign in, open ${details.deviceCode.verificationUri} and enter the code ${details.deviceCode.userCode} (before ${details.deviceCode.waitUntil})`);
+      },
+    });
+    if (run.report) log.info(formatBackupSummary(run.report));
+    if (run.error) log.error(`${run.error.message} Fix: ${run.error.fix} (${run.error.code}, see ${run.error.docs})`, run.error.location);
+    if (env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(syncSummaryMarkdown(tenant, run, { run: runUrl })).write();
+    finals.push(`${tenant.name}: ${run.final}`);
+    core.setOutput(`status-${tenant.name}`, run.final);
+  }
+  const notIdle = finals.filter((f) => !f.endsWith(': Idle'));
+  if (notIdle.length > 0) core.setFailed(notIdle.join('; '));
+}
+
+async function validateCommand(config: LoadedConfig, inputs: Inputs, root: string, log: Logger): Promise<void> {
+  const tenants = selectedTenants(config, inputs);
+  let count = 0;
+  for (const tenant of tenants) {
+    for (const p of await validateTenant(root, tenant)) {
+      count++;
+      // An annotation on the file and line of the pull request
+      log.error(`${p.message} Fix: ${p.fix} (${p.code})`, p);
+    }
+  }
+  if (count > 0) core.setFailed(`${count} problem(s) in the tenants' files; see the annotations`);
+  else log.info(`${tenants.map((t) => t.name).join(', ')}: the files are valid`);
 }

@@ -1,0 +1,85 @@
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { AdoptionOp, PlanItem } from '../reconcile/index.js';
+import { findResource } from '../resources/catalogue.js';
+import { FILE_EXTENSION, renderJson, typeFolder } from '../snapshot/index.js';
+
+/** 'tenants/<tenant>/<workload>/<type>/<file>.json' of an object, relative to the repository root */
+export function objectPath(tenant: string, type: string, file: string): string {
+  const def = findResource(type);
+  if (!def) throw new Error(`unknown type ${type}`);
+  return `${typeFolder(tenant, def)}/${file}${FILE_EXTENSION}`;
+}
+
+export async function writeRepoFile(root: string, path: string, content: string): Promise<void> {
+  const full = join(root, path);
+  await mkdir(dirname(full), { recursive: true });
+  await writeFile(full, content);
+}
+
+export async function removeRepoFile(root: string, path: string): Promise<void> {
+  await rm(join(root, path), { force: true });
+}
+
+export async function readRepoFile(root: string, path: string): Promise<string | undefined> {
+  try {
+    return await readFile(join(root, path), 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+}
+
+/** The paths an adoption or a plan touches, for checking they did not move under us */
+export function adoptionPaths(tenant: string, ops: readonly AdoptionOp[]): string[] {
+  return ops.map((op) => objectPath(tenant, op.type, op.file));
+}
+
+/** The tenant's changes onto the desired tree (drift policy adopt) */
+export async function writeAdoption(root: string, tenant: string, ops: readonly AdoptionOp[]): Promise<void> {
+  for (const op of ops) {
+    const path = objectPath(tenant, op.type, op.file);
+    if (op.object === null) await removeRepoFile(root, path);
+    else await writeRepoFile(root, path, renderJson(op.object));
+  }
+}
+
+/** The plan's changes onto the tenant's state: what the tenant will hold once the plan is applied */
+export async function writePlanItems(root: string, tenant: string, items: readonly PlanItem[]): Promise<void> {
+  for (const item of items) {
+    if (item.action === 'delete') {
+      await removeRepoFile(root, objectPath(tenant, item.type, item.tenantFile));
+      continue;
+    }
+    if (item.action === 'update' && item.tenantFile !== item.file) await removeRepoFile(root, objectPath(tenant, item.type, item.tenantFile));
+    await writeRepoFile(root, objectPath(tenant, item.type, item.file), renderJson(item.after));
+  }
+}
+
+/**
+ * The plan's objects put back to the tenant's state (revert): each file the plan changes gets the
+ * state branch's version, or is removed when the tenant has no such object.
+ */
+export async function writeTenantVersions(
+  root: string,
+  tenant: string,
+  items: readonly PlanItem[],
+  stateFile: (path: string) => Promise<string | undefined>,
+): Promise<string[]> {
+  const touched: string[] = [];
+  for (const item of items) {
+    const desiredPath = objectPath(tenant, item.type, item.file);
+    if (item.action === 'create') {
+      await removeRepoFile(root, desiredPath);
+      touched.push(desiredPath);
+      continue;
+    }
+    const tenantPath = objectPath(tenant, item.type, item.tenantFile);
+    const content = await stateFile(tenantPath);
+    if (desiredPath !== tenantPath) await removeRepoFile(root, desiredPath);
+    if (content === undefined) await removeRepoFile(root, tenantPath);
+    else await writeRepoFile(root, tenantPath, content);
+    touched.push(desiredPath, tenantPath);
+  }
+  return touched;
+}

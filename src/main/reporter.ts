@@ -1,0 +1,97 @@
+import * as core from '@actions/core';
+import type { TenantConfig } from '../config/load.js';
+import { uploadRunArtifact } from '../github/artifacts.js';
+import { tenantCheckRun, type TenantCheckRun } from '../github/checkRun.js';
+import { runUrl, type RepoContext } from '../github/context.js';
+import { updateDashboard, type DashboardEntry } from '../github/dashboard.js';
+import type { Logger } from '../log/index.js';
+import { renderJson } from '../snapshot/index.js';
+import { finalStatuses, statusName, type Language, type StatusDetails, type SyncStatus } from '../status/index.js';
+import { progressMarkdown, tenantReportMarkdown } from './jobSummary.js';
+import type { TenantOutcome } from './outcome.js';
+
+export interface ReporterOptions {
+  /** Absent outside GitHub (no repository or token): only the log and the job summary */
+  ctx: RepoContext | undefined;
+  tenant: TenantConfig;
+  /** Every tenant of tenant-sync.yml, for the dashboard */
+  tenants: readonly { name: string }[];
+  language: Language;
+  log: Logger;
+  /** The tenant's log so far, for the artifact (already redacted) */
+  logLines: () => string[];
+  env: NodeJS.ProcessEnv;
+}
+
+/**
+ * Shows one tenant's statuses everywhere a person looks: the log as they happen, the check run,
+ * the dashboard (when a sync starts, when it waits for a person, when it ends), and at the end the
+ * artifact, the job summary and the step output. None of these views can fail the sync.
+ */
+export function createTenantReporter(options: ReporterOptions) {
+  const { ctx, tenant, log } = options;
+  const checkRun: TenantCheckRun | undefined = ctx && tenantCheckRun(ctx, tenant.name, log);
+  const name = (s: SyncStatus) => statusName(s, tenant.language);
+  let lastSyncAt: string | undefined;
+
+  const dashboard = async (entry: DashboardEntry) => {
+    if (ctx) await updateDashboard(ctx, { tenants: options.tenants, language: options.language, entry, log });
+  };
+
+  const onStatus = async (status: SyncStatus, details: StatusDetails): Promise<void> => {
+    log.info(`${tenant.name}: ${name(status)}${details.message ? ` - ${details.message}` : ''}`);
+    if (details.deviceCode) {
+      log.info(`${tenant.name}: to sign in, open ${details.deviceCode.verificationUri} and enter the code ${details.deviceCode.userCode} (before ${details.deviceCode.waitUntil})`);
+    }
+    if (finalStatuses.includes(status)) return; // finish() shows the final status with the whole report
+    if (status === 'Starting') lastSyncAt = new Date().toISOString();
+    await checkRun?.update(status, { title: name(status), summary: progressMarkdown(tenant, status, details) });
+    if (status === 'Starting' || status === 'Pending authentication') {
+      await dashboard({ tenant: tenant.name, status, updatedAt: new Date().toISOString(), lastSyncAt, deviceCode: details.deviceCode, message: details.message });
+    }
+  };
+
+  const finish = async (outcome: TenantOutcome): Promise<{ artifactUrl?: string }> => {
+    const pr = outcome.pullRequest;
+    const links = { run: ctx && runUrl(ctx), pullRequest: outcome.final === 'Pending approval' ? pr?.url : undefined };
+    const files: Record<string, string> = {
+      'report.md': tenantReportMarkdown(outcome, links),
+      'report.json': `${JSON.stringify(
+        { tenant: tenant.name, command: outcome.command, status: outcome.final, statuses: outcome.history.map((h) => h.status), error: outcome.error && { code: outcome.error.code, message: outcome.error.message, fix: outcome.error.fix, docs: outcome.error.docs }, notes: outcome.notes, backup: outcome.report, pullRequest: pr },
+        null,
+        2,
+      )}\n`,
+    };
+    if (outcome.plan) {
+      files['plan.json'] = renderJson(outcome.plan);
+      files['plan.md'] = outcome.planMarkdown ?? '';
+    }
+    if (outcome.deploy) files['deploy-record.json'] = `${JSON.stringify(outcome.deploy, null, 2)}\n`;
+    files['log.txt'] = `${options.logLines().join('\n')}\n`;
+    const artifact = ctx ? await uploadRunArtifact(ctx, { name: `tenant-sync-${tenant.name}`, files, log, env: options.env }) : undefined;
+
+    const markdown = tenantReportMarkdown(outcome, { ...links, artifact: artifact?.url });
+    const finalDetails = outcome.history.at(-1)?.details ?? {};
+    await checkRun?.update(outcome.final, {
+      title: outcome.error ? `${name(outcome.final)}: ${outcome.error.code}` : name(outcome.final),
+      summary: markdown,
+      detailsUrl: outcome.final === 'Pending approval' ? pr?.url : undefined,
+    });
+    const consent = outcome.history.find((h) => h.details.consent)?.details.consent;
+    await dashboard({
+      tenant: tenant.name,
+      status: outcome.final,
+      updatedAt: new Date().toISOString(),
+      lastSyncAt: lastSyncAt ?? new Date().toISOString(),
+      pullRequest: outcome.final === 'Pending approval' ? pr : undefined,
+      error: outcome.error && { code: outcome.error.code, message: outcome.error.message, docs: outcome.error.docs },
+      consentUrl: consent?.url,
+      message: finalDetails.message ?? outcome.notes.at(-1),
+    });
+    if (options.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(markdown).write();
+    core.setOutput(`status-${tenant.name}`, outcome.final);
+    return { artifactUrl: artifact?.url };
+  };
+
+  return { onStatus, finish };
+}

@@ -1,0 +1,220 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { applyPlan, type DeployRecord } from '../deploy/index.js';
+import { assertWritable } from '../engine/connect.js';
+import { syncBackup } from '../engine/sync.js';
+import { errorCatalogue, TenantSyncError, type ErrorCode } from '../errors/index.js';
+import { planPath, type Review } from '../github/approvalPullRequest.js';
+import { writeTenantVersions } from '../github/branchFiles.js';
+import { branches, labels } from '../github/context.js';
+import { commitAndPush, redoOnTip, type Worktree } from '../github/git.js';
+import { commentOnPullRequest, deleteBranch, upsertPullRequest } from '../github/pullRequests.js';
+import { parsePlan, planHash, renderPlanMarkdown, type Plan } from '../reconcile/index.js';
+import { removeRepoFile } from '../github/branchFiles.js';
+import { createStatusTracker } from '../status/index.js';
+import type { TenantOutcome } from './outcome.js';
+import type { TenantRunOptions } from './sync.js';
+
+function refused(why: string, fix = 'Approve changes only through the pull request tenant-sync opens; the next sync proposes the change again.'): TenantSyncError {
+  return new TenantSyncError('APPROVAL_REFUSED', why, fix);
+}
+
+/** The plan kept in a commit of the approval branch; its hash must be the one the pull request's body names */
+async function planAt(options: TenantRunOptions, commit: string, expectedHash: string | undefined): Promise<Plan> {
+  const { git, tenant } = options;
+  const text = await git.readFile(commit, planPath(tenant.name));
+  if (text === undefined) throw refused(`the approved commit ${commit.slice(0, 7)} has no ${planPath(tenant.name)}. Nothing was written to the tenant.`);
+  let plan: Plan;
+  try {
+    plan = parsePlan(JSON.parse(text));
+  } catch (e) {
+    throw refused(`${planPath(tenant.name)} in ${commit.slice(0, 7)} is not a valid plan (${(e as Error).message.split('\n')[0]}). Nothing was written to the tenant.`);
+  }
+  if (plan.tenant !== tenant.name) throw refused(`the plan in ${commit.slice(0, 7)} is for ${plan.tenant}, not ${tenant.name}. Nothing was written to the tenant.`);
+  if (expectedHash && planHash(plan) !== expectedHash) {
+    throw refused(`the plan in ${commit.slice(0, 7)} is not the plan the pull request showed (it was changed after tenant-sync made it). Nothing was written to the tenant.`);
+  }
+  return plan;
+}
+
+/** What a reviewer's decision on an approval pull request leads to */
+export async function reviewTenant(options: TenantRunOptions & { review: Review }): Promise<TenantOutcome> {
+  const { review } = options;
+  if (review.kind === 'apply') return applyApproved(options, review);
+  return rejectOrRevert(options, review);
+}
+
+/**
+ * Merge = approve: the merged plan (read from the merge commit on the state branch, checked against
+ * the hash in the pull request) is applied object by object, then the tenant is backed up onto the
+ * state branch so the next sync starts from what the tenant really holds.
+ */
+async function applyApproved(options: TenantRunOptions, review: Extract<Review, { kind: 'apply' }>): Promise<TenantOutcome> {
+  const { ctx, git, tenant, log } = options;
+  const { pr } = review;
+  const work = await mkdtemp(join(options.tempRoot ?? tmpdir(), 'tenant-sync-'));
+  const stateDir = join(work, 'state', 'tree');
+  const worktrees: Worktree[] = [];
+  const notes: string[] = [];
+  let plan: Plan | undefined;
+  let record: DeployRecord | undefined;
+
+  try {
+    const run = await syncBackup({
+      tenant,
+      root: stateDir,
+      log,
+      sources: options.sources,
+      onStatus: options.onStatus,
+      graph: options.graph,
+      prepare: async () => {
+        const stateBranch = branches.state(tenant.name);
+        const stateTip = await git.fetchBranch(stateBranch);
+        const merge = pr.merge_commit_sha;
+        if (!stateTip || !merge || !(await git.isAncestor(merge, stateTip).catch(() => false))) {
+          throw refused(`the merge of #${pr.number} (${merge?.slice(0, 7) ?? 'none'}) is not on ${stateBranch}. Nothing was written to the tenant.`);
+        }
+        plan = await planAt(options, merge, review.marker.planHash);
+        const state = await git.worktreeAt(join(work, 'state'), stateTip);
+        worktrees.push(state);
+        await removeRepoFile(stateDir, planPath(tenant.name));
+      },
+      beforeBackup: async (connection) => {
+        assertWritable(connection, tenant.name);
+        record = await applyPlan({
+          plan: plan!,
+          tenant,
+          graph: connection.app,
+          log,
+          recordFile: join(work, 'deploy-record.json'),
+          approval: { kind: 'pull-request', reference: pr.html_url, approvedBy: pr.merged_by?.login },
+        });
+      },
+      afterBackup: async ({ report }) => {
+        const pushed = await commitAndPush(git, worktrees[0]!, {
+          branch: branches.state(tenant.name),
+          message: `tenant-sync: state of ${tenant.name} after deploying #${pr.number}\n\n${report.totals.written} files written, ${report.totals.deleted} removed\n`,
+        });
+        if (pushed.result === 'pushed') notes.push(`The tenant's state after the deploy was committed to ${branches.state(tenant.name)} (${pushed.commit!.slice(0, 7)}).`);
+        await commentOnPullRequest(ctx, pr.number, deployComment(tenant.name, record!));
+        await deleteBranch(ctx, branches.approve(tenant.name));
+        return { partial: record!.status === 'partial', error: deployFailure(record!) };
+      },
+    });
+    return { tenant, command: 'apply', final: run.final, history: run.details, report: run.report, error: run.error, plan, planMarkdown: plan && renderPlanMarkdown(plan), deploy: record, pullRequest: { number: pr.number, url: pr.html_url }, notes };
+  } finally {
+    for (const w of worktrees) await w.remove();
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+function deployFailure(record: DeployRecord): TenantSyncError | undefined {
+  if (record.status !== 'failed' && record.status !== 'refused') return undefined;
+  const first = record.error ?? record.items.find((i) => i.error)?.error;
+  const code = (first && first.code in errorCatalogue ? first.code : 'DEPLOY_WRITE_FAILED') as ErrorCode;
+  return new TenantSyncError(code, `the approved plan was not applied: ${first?.message ?? record.status}`, first?.fix ?? 'See the deploy record in the run\'s artifacts.');
+}
+
+export function deployComment(tenant: string, record: DeployRecord): string {
+  const c = record.counts;
+  const head =
+    record.status === 'succeeded'
+      ? `Deployed to **${tenant}**: every change of the plan was applied and read back.`
+      : record.status === 'partial'
+        ? `Deployed to **${tenant}** in part: ${c.applied} applied, ${c.failed} failed, ${c.stale} stale, ${c.unverified} unverified.`
+        : `Nothing was deployed to **${tenant}**${record.error ? `: ${record.error.message}` : '.'}`;
+  const lines = [head, ''];
+  if (record.items.length > 0) {
+    lines.push('| result | change | object | note |', '|---|---|---|---|');
+    for (const item of record.items) {
+      const note = item.error ? `${item.error.code}: ${item.error.message}`.replace(/\|/g, '\\|').replace(/\n/g, ' ').slice(0, 300) : '';
+      lines.push(`| ${item.result} | ${item.action} | ${item.type} / ${item.name.replace(/\|/g, '\\|')} | ${note} |`);
+    }
+  }
+  if (record.status !== 'succeeded') lines.push('', 'Objects that were not applied stay on the default branch; the next sync proposes them again.');
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * Close = reject: nothing is written anywhere. Close with the revert label: the default branch gets
+ * the tenant's version of every object in the plan (a commit, or a pull request where the branch
+ * is protected). Neither signs in to the tenant.
+ */
+async function rejectOrRevert(options: TenantRunOptions, review: Extract<Review, { kind: 'reject' | 'revert' }>): Promise<TenantOutcome> {
+  const { ctx, git, tenant } = options;
+  const { pr } = review;
+  const notes: string[] = [];
+  const tracker = createStatusTracker('Not run', options.onStatus);
+  await tracker.move('Starting');
+  await tracker.move('In progress');
+  const worktrees: Worktree[] = [];
+  let plan: Plan | undefined;
+  let error: TenantSyncError | undefined;
+  try {
+    if (pr.labels.some((l) => l.name === 'tenant-sync:outdated')) {
+      notes.push(`#${pr.number} was closed by tenant-sync because nothing awaited approval any more.`);
+    } else if (review.kind === 'reject') {
+      await commentOnPullRequest(
+        ctx,
+        pr.number,
+        `Rejected: nothing was written to **${tenant.name}**. The change stays on ${ctx.defaultBranch}; this plan is not proposed again until the tenant or ${ctx.defaultBranch} changes. To also put ${ctx.defaultBranch} back to the tenant's state, reopen this pull request and close it with the label \`${labels.revert}\`.`,
+      );
+      notes.push(`#${pr.number} was rejected; nothing was written to the tenant.`);
+    } else {
+      plan = await revertPlan(options, review, worktrees, notes);
+    }
+  } catch (e) {
+    if (!(e instanceof TenantSyncError)) throw e;
+    error = e;
+  } finally {
+    for (const w of worktrees) await w.remove();
+  }
+  const final = error ? 'New error' : 'Idle';
+  await tracker.move(final, error ? { error: { code: error.code, message: error.message, docs: error.docs } } : {});
+  return { tenant, command: review.kind, final, history: [...tracker.history], error, plan, planMarkdown: plan && renderPlanMarkdown(plan), pullRequest: { number: pr.number, url: pr.html_url }, notes };
+}
+
+async function revertPlan(options: TenantRunOptions, review: Extract<Review, { kind: 'reject' | 'revert' }>, worktrees: Worktree[], notes: string[]): Promise<Plan> {
+  const { ctx, git, tenant } = options;
+  const { pr } = review;
+  const approveTip = await git.fetchBranch(branches.approve(tenant.name));
+  const head = approveTip === pr.head.sha ? approveTip : await git.fetchRef(`refs/pull/${pr.number}/head`);
+  if (head !== pr.head.sha) throw refused(`the commit of #${pr.number} (${pr.head.sha.slice(0, 7)}) cannot be fetched, so its plan cannot be reverted. Nothing was changed.`, `Revert the files on ${ctx.defaultBranch} by hand, or sync again.`);
+  const plan = await planAt(options, head, review.marker?.planHash);
+  const stateTip = await git.fetchBranch(branches.state(tenant.name));
+  const defaultTip = await git.fetchBranch(ctx.defaultBranch);
+  if (!stateTip || !defaultTip) throw new TenantSyncError('GIT_FAILED', `${stateTip ? ctx.defaultBranch : branches.state(tenant.name)} was not found on the remote`, 'Sync the tenant once before reverting.');
+  const stateFile = (path: string) => git.readFile(stateTip, path);
+  const desired = await git.worktree(defaultTip, options.tempRoot);
+  worktrees.push(desired);
+  const paths = await writeTenantVersions(desired.dir, tenant.name, plan.items, stateFile);
+  const message = `tenant-sync: revert ${tenant.name} to the tenant's state (#${pr.number})\n\n${plan.items.map((i) => `- ${i.type}: ${i.name}`).join('\n')}\n`;
+  const pushed = await commitAndPush(git, desired, {
+    branch: ctx.defaultBranch,
+    message,
+    onRace: redoOnTip(git, defaultTip, paths, worktrees, options.tempRoot, async (dir) => void (await writeTenantVersions(dir, tenant.name, plan.items, stateFile))),
+  });
+  let where: string;
+  if (pushed.result === 'pushed') where = `${ctx.defaultBranch} was put back to the tenant's state for the ${plan.items.length} object(s) of the plan (${pushed.commit!.slice(0, 7)}).`;
+  else if (pushed.result === 'unchanged') where = `${ctx.defaultBranch} already holds the tenant's state for these objects.`;
+  else if (pushed.result === 'protected') {
+    const branch = branches.revert(tenant.name);
+    const remote = await git.fetchBranch(branch);
+    const result = await git.push(pushed.commit!, branch, { force: true, expected: remote });
+    if (result !== 'pushed') throw new TenantSyncError('GIT_FAILED', `could not push ${branch} (${result})`, 'Make sure only one run per tenant runs at a time.');
+    const revertPr = await upsertPullRequest(ctx, {
+      head: branch,
+      base: ctx.defaultBranch,
+      title: `tenant-sync: revert ${tenant.name} to the tenant's state (#${pr.number})`,
+      body: `#${pr.number} was closed with \`${labels.revert}\`. ${ctx.defaultBranch} is protected, so the revert comes as this pull request: merge it to put these objects back to the tenant's state.\n\n${message.split('\n').slice(2).join('\n')}`,
+      labels: [labels.tenant(tenant.name)],
+    });
+    where = `${ctx.defaultBranch} is protected: the revert is proposed in #${revertPr.number}.`;
+  } else {
+    throw new TenantSyncError('GIT_FAILED', `${ctx.defaultBranch} changed the same files while the revert was pushed`, `Close #${pr.number} with ${labels.revert} again once ${ctx.defaultBranch} is quiet, or revert the files by hand.`);
+  }
+  notes.push(where);
+  await commentOnPullRequest(ctx, pr.number, `Rejected and reverted: nothing was written to **${tenant.name}**. ${where}`);
+  return plan;
+}

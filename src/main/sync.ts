@@ -1,0 +1,248 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { CredentialSources } from '../auth/credentials.js';
+import type { TenantConfig } from '../config/load.js';
+import type { ConnectTenantOptions } from '../engine/connect.js';
+import { readDesired } from '../engine/plan.js';
+import { syncBackup, type AfterBackup } from '../engine/sync.js';
+import { TenantSyncError } from '../errors/index.js';
+import { approvalBody, approvalTitle, planPath, readApprovalMarker } from '../github/approvalPullRequest.js';
+import { adoptionPaths, removeRepoFile, writeAdoption, writePlanItems, writeRepoFile } from '../github/branchFiles.js';
+import { branches, labels, type RepoContext } from '../github/context.js';
+import { commitAndPush, redoOnTip, type GitRepository, type Worktree } from '../github/git.js';
+import { closePullRequest, deleteBranch, findOpenPullRequest, lastClosedPullRequest, upsertPullRequest } from '../github/pullRequests.js';
+import type { Logger } from '../log/index.js';
+import { isEmptyPlan, planHash, reconcile, renderPlanMarkdown, treeFromTenantTree, type Plan, type Reconciliation, type Tree } from '../reconcile/index.js';
+import { resources } from '../resources/catalogue.js';
+import { readTenantTree, renderJson } from '../snapshot/index.js';
+import type { StatusListener } from '../status/index.js';
+import type { TenantOutcome } from './outcome.js';
+
+export interface TenantRunOptions {
+  ctx: RepoContext;
+  git: GitRepository;
+  tenant: TenantConfig;
+  log: Logger;
+  sources: CredentialSources;
+  onStatus: StatusListener;
+  tempRoot?: string;
+  graph?: ConnectTenantOptions['graph'];
+}
+
+const OUTDATED_LABEL = 'tenant-sync:outdated';
+
+/**
+ * A sync of one tenant on GitHub: back the tenant up onto its state branch (a commit only when
+ * something changed), reconcile state, tenant and default branch, adopt drift onto the default
+ * branch, and keep the one approval pull request in step with the plan.
+ */
+export async function syncTenant(options: TenantRunOptions): Promise<TenantOutcome> {
+  const { ctx, git, tenant, log } = options;
+  const work = await mkdtemp(join(options.tempRoot ?? tmpdir(), 'tenant-sync-'));
+  const stateDir = join(work, 'state', 'tree');
+  const worktrees: Worktree[] = [];
+  const notes: string[] = [];
+  let state: Worktree | undefined;
+  let baseTree: Tree = {};
+  let plan: Plan | undefined;
+  let pullRequest: TenantOutcome['pullRequest'];
+
+  const prepare = async () => {
+    const stateSha = await git.fetchBranch(branches.state(tenant.name));
+    state = await git.worktreeAt(join(work, 'state'), stateSha);
+    worktrees.push(state);
+    const base = await readTenantTree(stateDir, tenant.name, resources);
+    baseTree = treeFromTenantTree(base);
+    // A plan merged into the state branch belongs to its apply, not to the tenant's state
+    await removeRepoFile(stateDir, planPath(tenant.name));
+    if (!stateSha) notes.push(`First sync: ${branches.state(tenant.name)} is created with the tenant's configuration.`);
+  };
+
+  const afterBackup = async ({ report }: Parameters<NonNullable<Parameters<typeof syncBackup>[0]['afterBackup']>>[0]): Promise<AfterBackup> => {
+    const stateTree = state!;
+    const failed = report.types.filter((t) => t.status === 'failed').map((t) => t.type);
+
+    const stateBranch = branches.state(tenant.name);
+    const pushed = await commitAndPush(git, stateTree, { branch: stateBranch, message: backupMessage(tenant.name, report) });
+    if (pushed.result === 'protected') {
+      throw new TenantSyncError('GIT_FAILED', `${stateBranch} is protected and tenant-sync cannot push its backup`, `Remove the protection (or the ruleset) from tenant-sync/state/* branches: they are tenant-sync's record of the tenant.`);
+    }
+    if (pushed.result === 'gave-up') throw new TenantSyncError('GIT_FAILED', `${stateBranch} kept moving while the backup was pushed`, 'Make sure only one run per tenant runs at a time (a concurrency group per tenant), then sync again.');
+    const stateTip = pushed.commit ?? stateTree.base;
+    notes.push(pushed.result === 'pushed' ? `The backup was committed to ${stateBranch} (${pushed.commit!.slice(0, 7)}).` : `Nothing changed in the tenant: no commit.`);
+
+    const tenantTree = treeFromTenantTree(await readTenantTree(stateDir, tenant.name, resources));
+    const defaultSha = await git.fetchBranch(ctx.defaultBranch);
+    if (!defaultSha) throw new TenantSyncError('GIT_FAILED', `the default branch ${ctx.defaultBranch} was not found on the remote`, 'Check the repository has a default branch with tenant-sync.yml on it.');
+    const desiredTree = await git.worktree(defaultSha, options.tempRoot);
+    worktrees.push(desiredTree);
+    const desired = await readDesired(desiredTree.dir, tenant);
+    for (const e of desired.errors) log.warn(`${e.message} Fix: ${e.fix} (${e.code})`, { file: e.file, line: e.line, column: e.column });
+
+    const reconciliation = reconcile({
+      tenantName: tenant.name,
+      defs: tenant.types,
+      base: baseTree,
+      tenant: tenantTree,
+      desired: desired.tree,
+      unreadTypes: [...failed, ...desired.invalid],
+      idMap: report.idMap,
+      drift: tenant.drift,
+      deleteGuard: tenant.deleteGuard,
+    });
+    plan = reconciliation.plan;
+    await adopt(options, reconciliation, desiredTree, worktrees, notes);
+
+    if (isEmptyPlan(plan)) {
+      await closeApproval(options, notes);
+      return {};
+    }
+    pullRequest = await proposeApproval(options, plan, stateTip, notes);
+    return pullRequest ? { pendingApproval: true, details: { url: pullRequest.url, message: `Changes to ${tenant.name} await approval in #${pullRequest.number}.` } } : {};
+  };
+
+  try {
+    const run = await syncBackup({
+      tenant,
+      root: stateDir,
+      log,
+      sources: options.sources,
+      onStatus: options.onStatus,
+      graph: options.graph,
+      prepare,
+      afterBackup,
+    });
+    return {
+      tenant,
+      command: 'sync',
+      final: run.final,
+      history: run.details,
+      report: run.report,
+      error: run.error,
+      plan,
+      planMarkdown: plan && renderPlanMarkdown(plan),
+      pullRequest,
+      notes,
+    };
+  } finally {
+    for (const w of worktrees) await w.remove();
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+function backupMessage(tenant: string, report: { types: { type: string; written: string[]; deleted: string[]; status: string }[] }): string {
+  const changed = report.types.filter((t) => t.written.length + t.deleted.length > 0);
+  const lines = changed.map((t) => `- ${t.type}: ${t.written.length} written, ${t.deleted.length} removed`);
+  const failed = report.types.filter((t) => t.status === 'failed').map((t) => `- ${t.type}: not read (kept as it was)`);
+  return [`tenant-sync: backup of ${tenant}`, '', ...lines, ...failed, ''].join('\n');
+}
+
+/**
+ * Drift policy adopt: the tenant's changes go onto the default branch. When someone pushed to it
+ * meanwhile, the adoption is redone on their commit only if they did not touch the same files;
+ * when the branch is protected, it goes through a pull request instead.
+ */
+async function adopt(options: TenantRunOptions, reconciliation: Reconciliation, desiredTree: Worktree, worktrees: Worktree[], notes: string[]): Promise<void> {
+  const { ctx, git, tenant, log } = options;
+  const ops = reconciliation.adoption;
+  if (ops.length === 0) return;
+  await writeAdoption(desiredTree.dir, tenant.name, ops);
+  const paths = adoptionPaths(tenant.name, ops);
+  const message = [
+    `tenant-sync: adopt changes made in ${tenant.name}`,
+    '',
+    ...ops.map((op) => `- ${op.type}: ${op.name} (${op.object === null ? 'deleted' : 'changed'} in the tenant)`),
+    '',
+  ].join('\n');
+  const pushed = await commitAndPush(git, desiredTree, {
+    branch: ctx.defaultBranch,
+    message,
+    onRace: redoOnTip(git, desiredTree.base!, paths, worktrees, options.tempRoot, (dir) => writeAdoption(dir, tenant.name, ops)),
+  });
+  if (pushed.result === 'pushed') {
+    notes.push(`${ops.length} change(s) made in the tenant were adopted onto ${ctx.defaultBranch} (${pushed.commit!.slice(0, 7)}).`);
+    await deleteBranch(ctx, branches.adopt(tenant.name));
+    return;
+  }
+  if (pushed.result === 'gave-up') {
+    log.warn(`${tenant.name}: ${ctx.defaultBranch} changed the same files while the tenant's changes were adopted; the next sync adopts them again.`);
+    return;
+  }
+  if (pushed.result === 'protected') {
+    const branch = branches.adopt(tenant.name);
+    const remote = await git.fetchBranch(branch);
+    if (!remote || (await git.treeOf(remote)) !== (await git.treeOf(pushed.commit!))) {
+      const result = await git.push(pushed.commit!, branch, { force: true, expected: remote });
+      if (result !== 'pushed') throw new TenantSyncError('GIT_FAILED', `could not push ${branch} (${result})`, 'Make sure only one run per tenant runs at a time, and that tenant-sync/* branches are not protected.');
+    }
+    const pr = await upsertPullRequest(ctx, {
+      head: branch,
+      base: ctx.defaultBranch,
+      title: `tenant-sync: adopt changes made in ${tenant.name}`,
+      body: `${ctx.defaultBranch} is protected, so the changes made in the tenant come as a pull request. Merge it to keep the repository in step with the tenant.\n\n${message.split('\n').slice(2).join('\n')}`,
+      labels: [labels.tenant(tenant.name)],
+    });
+    notes.push(`${ops.length} change(s) made in the tenant are proposed for ${ctx.defaultBranch} in #${pr.number} (the branch is protected).`);
+  }
+}
+
+/** Nothing pending any more: the open approval pull request is closed, saying why */
+async function closeApproval(options: TenantRunOptions, notes: string[]): Promise<void> {
+  const { ctx, tenant } = options;
+  const open = await findOpenPullRequest(ctx, branches.approve(tenant.name), branches.state(tenant.name));
+  if (!open) return;
+  await closePullRequest(
+    ctx,
+    open.number,
+    `Nothing awaits approval for ${tenant.name} any more: the tenant and ${ctx.defaultBranch} agree. tenant-sync closed this pull request; nothing was written to the tenant.`,
+    OUTDATED_LABEL,
+  );
+  await deleteBranch(ctx, branches.approve(tenant.name));
+  notes.push(`#${open.number} was closed: nothing awaits approval any more.`);
+}
+
+/**
+ * The approval branch is the new state plus the plan's changes and plan.json; it is rebuilt on
+ * every sync and pushed only when its content or base moved (with a lease, so a concurrent update
+ * is never overwritten). A plan a reviewer rejected is not proposed again until it changes.
+ */
+async function proposeApproval(options: TenantRunOptions, plan: Plan, stateTip: string | undefined, notes: string[]): Promise<{ number: number; url: string } | undefined> {
+  const { ctx, git, tenant } = options;
+  const head = branches.approve(tenant.name);
+  const base = branches.state(tenant.name);
+  const hash = planHash(plan);
+  const open = await findOpenPullRequest(ctx, head, base);
+  if (!open) {
+    const last = await lastClosedPullRequest(ctx, head, base);
+    if (last && !last.merged && readApprovalMarker(last.body)?.planHash === hash) {
+      notes.push(`This plan was rejected in #${last.number}; it is not proposed again until the tenant or ${ctx.defaultBranch} changes.`);
+      return undefined;
+    }
+  }
+  const worktree = await git.worktree(stateTip, options.tempRoot);
+  try {
+    await writePlanItems(worktree.dir, tenant.name, plan.items);
+    await writeRepoFile(worktree.dir, planPath(tenant.name), renderJson(plan));
+    const tree = await worktree.tree();
+    const remote = await git.fetchBranch(head);
+    let sha = remote;
+    const upToDate = remote && (await git.treeOf(remote)) === tree && (await git.out(['rev-parse', `${remote}^`]).catch(() => '')) === stateTip;
+    if (!upToDate) {
+      sha = (await worktree.commit(`tenant-sync: plan for ${tenant.name}\n\n${planSummary(plan)}\n`, stateTip))!;
+      const result = await git.push(sha, head, { force: true, expected: remote });
+      if (result !== 'pushed') throw new TenantSyncError('GIT_FAILED', `could not update ${head} (${result})`, 'Make sure only one run per tenant runs at a time, and that tenant-sync/* branches are not protected.');
+    }
+    const body = approvalBody(renderPlanMarkdown(plan), { tenant: tenant.name, planHash: hash, head: sha! });
+    const pr = await upsertPullRequest(ctx, { head, base, title: approvalTitle(tenant.name, plan), body, labels: [labels.tenant(tenant.name), labels.status('Pending approval')] });
+    notes.push(pr.created ? `Opened #${pr.number} for approval.` : upToDate ? `#${pr.number} already shows this plan.` : `Updated #${pr.number} with the new plan.`);
+    return { number: pr.number, url: pr.url };
+  } finally {
+    await worktree.remove();
+  }
+}
+
+function planSummary(plan: Plan): string {
+  const c = plan.counts;
+  return `${c.creates} create, ${c.updates} update, ${c.deletes} delete, ${c.conflicts} conflict(s), ${c.errors} error(s), ${c.held} held`;
+}

@@ -1,0 +1,82 @@
+/**
+ * The action as a team meets it: the bundled dist/index.js run as the runner runs it (INPUT_*,
+ * GITHUB_EVENT_PATH, GITHUB_OUTPUT, GITHUB_STEP_SUMMARY, a checkout of the repository), against
+ * the tenant simulator and the GitHub double.
+ */
+import { execFile } from 'node:child_process';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { configText, simEnv } from '../backup/helpers.js';
+import { runnerEnv, startGitHubDouble, type GitHubDouble, type WorkflowEvent } from '../github/double/index.js';
+import { startSimulator, type Simulator, type SimulatorOptions } from '../simulator/index.js';
+
+const exec = promisify(execFile);
+const action = resolve('dist/index.js');
+
+export interface Lifecycle {
+  sim: Simulator;
+  gh: GitHubDouble;
+  close(): Promise<void>;
+}
+
+export async function startLifecycle(options: { sim?: SimulatorOptions; config?: string; files?: Record<string, string> } = {}): Promise<Lifecycle> {
+  const sim = await startSimulator(options.sim);
+  const gh = await startGitHubDouble({
+    initialFiles: { 'README.md': '# tenant configuration\n', 'tenant-sync.yml': options.config ?? configText(sim), ...options.files },
+  });
+  return {
+    sim,
+    gh,
+    async close() {
+      await gh.close();
+      await sim.close();
+    },
+  };
+}
+
+export interface ActionRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+  summary: string;
+  outputs: Record<string, string>;
+  runId: number;
+}
+
+type Event = WorkflowEvent;
+
+/** Checks the repository out (as actions/checkout does: the event's commit, origin with credentials) and runs the action */
+export async function runAction(lc: Lifecycle, event: Event, inputs: Record<string, string> = {}, extraEnv: Record<string, string> = {}): Promise<ActionRun> {
+  const runner = runnerEnv(lc.gh, event);
+  try {
+    const workspace = runner.workspace;
+    await exec('git', ['clone', '--quiet', '--no-checkout', lc.gh.remoteUrl, workspace]);
+    await exec('git', ['-C', workspace, 'fetch', '--quiet', 'origin', event.sha]).catch(() => undefined);
+    await exec('git', ['-C', workspace, 'checkout', '--quiet', '--detach', event.sha]);
+    const vars = Object.fromEntries(Object.entries({ token: lc.gh.token, ...inputs }).map(([k, v]) => [`INPUT_${k.toUpperCase()}`, v]));
+    const env = { PATH: process.env.PATH, HOME: process.env.HOME, NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS, ...runner.env, ...simEnv(lc.sim), ...vars, ...extraEnv };
+    let code = 0;
+    let stdout = '';
+    let stderr = '';
+    try {
+      ({ stdout, stderr } = await exec(process.execPath, [action], { cwd: workspace, env, maxBuffer: 64 * 1024 * 1024 }));
+    } catch (e) {
+      const err = e as { code: number; stdout: string; stderr: string };
+      ({ code, stdout, stderr } = err);
+    }
+    return { code, stdout, stderr, summary: runner.readSummary(), outputs: runner.readOutputs(), runId: runner.run.id };
+  } finally {
+    runner.cleanup();
+  }
+}
+
+/** The statuses the action logged for a tenant, in order */
+export function statusesOf(run: ActionRun, tenant = 'contoso'): string[] {
+  const prefix = `${tenant}: `;
+  const names = ['Not run', 'Starting', 'In progress', 'Pending authentication', 'Pending approval', 'Idle', 'Partially successful', 'New error', 'Pending admin consent'];
+  return run.stdout
+    .split('\n')
+    .filter((l) => l.startsWith(prefix))
+    .map((l) => l.slice(prefix.length).split(' - ')[0]!)
+    .filter((s) => names.includes(s));
+}
