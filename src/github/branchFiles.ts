@@ -1,6 +1,6 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { AdoptionOp, PlanItem } from '../reconcile/index.js';
+import type { AdoptionOp, Plan, PlanItem } from '../reconcile/index.js';
 import { findResource } from '../resources/catalogue.js';
 import { FILE_EXTENSION, renderJson, typeFolder } from '../snapshot/index.js';
 
@@ -56,30 +56,48 @@ export async function writePlanItems(root: string, tenant: string, items: readon
   }
 }
 
+/** An object a plan is about: its file on the default branch and on the state branch (null: none there) */
+export interface PlannedObject {
+  type: string;
+  file: string | null;
+  tenantFile: string | null;
+}
+
+/** Every object a plan shows: its writes, its held deletes, its conflicts and the objects its errors name */
+export function plannedObjects(plan: Plan): PlannedObject[] {
+  const fromItem = (i: PlanItem): PlannedObject => ({ type: i.type, file: i.action === 'delete' ? null : i.file, tenantFile: i.action === 'create' ? null : i.tenantFile });
+  return [
+    ...plan.items.map(fromItem),
+    ...plan.held.flatMap((h) => h.items.map(fromItem)),
+    ...plan.conflicts.map((c) => ({ type: c.type, file: c.files.desired, tenantFile: c.files.tenant })),
+    ...plan.errors.flatMap((e) => e.files.map((f) => ({ type: e.type, file: f, tenantFile: f }))),
+  ];
+}
+
 /**
- * The plan's objects put back to the tenant's state (revert): each file the plan changes gets the
- * state branch's version, or is removed when the tenant has no such object.
+ * The plan's objects put back to the tenant's state (revert): each object's file gets the state
+ * branch's version, and a desired file the tenant has no object for is removed.
  */
 export async function writeTenantVersions(
   root: string,
   tenant: string,
-  items: readonly PlanItem[],
+  objects: readonly PlannedObject[],
   stateFile: (path: string) => Promise<string | undefined>,
 ): Promise<string[]> {
   const touched: string[] = [];
-  for (const item of items) {
-    const desiredPath = objectPath(tenant, item.type, item.file);
-    if (item.action === 'create') {
+  for (const object of objects) {
+    const desiredPath = object.file === null ? undefined : objectPath(tenant, object.type, object.file);
+    const tenantPath = object.tenantFile === null ? undefined : objectPath(tenant, object.type, object.tenantFile);
+    if (desiredPath && desiredPath !== tenantPath) {
       await removeRepoFile(root, desiredPath);
       touched.push(desiredPath);
-      continue;
     }
-    const tenantPath = objectPath(tenant, item.type, item.tenantFile);
-    const content = await stateFile(tenantPath);
-    if (desiredPath !== tenantPath) await removeRepoFile(root, desiredPath);
-    if (content === undefined) await removeRepoFile(root, tenantPath);
-    else await writeRepoFile(root, tenantPath, content);
-    touched.push(desiredPath, tenantPath);
+    if (tenantPath) {
+      const content = await stateFile(tenantPath);
+      if (content === undefined) await removeRepoFile(root, tenantPath);
+      else await writeRepoFile(root, tenantPath, content);
+      touched.push(tenantPath);
+    }
   }
   return touched;
 }

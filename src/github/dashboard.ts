@@ -91,6 +91,10 @@ const shrinkers: ((e: DashboardEntry) => DashboardEntry)[] = [
     const { message: _, ...rest } = e;
     return { ...rest, ...(e.error ? { error: { ...e.error, message: shorten(e.error.message, 80) } } : {}) };
   },
+  (e) => {
+    const { message: _, ...rest } = e;
+    return { ...rest, ...(e.error ? { error: { ...e.error, message: '' } } : {}) };
+  },
 ];
 
 function compose(names: readonly string[], entries: readonly DashboardEntry[], language: Language, rows: number): string {
@@ -118,7 +122,7 @@ function notes(entry: DashboardEntry, t: Texts): string[] {
   const out: string[] = [];
   if (entry.error) {
     const docs = link(t.troubleshooting, entry.error.docs);
-    out.push(`${code(entry.error.code)}: ${cell(entry.error.message)}${docs ? ` (${docs})` : ''}`);
+    out.push(`${code(entry.error.code)}${entry.error.message ? `: ${cell(entry.error.message)}` : ''}${docs ? ` (${docs})` : ''}`);
   }
   if (entry.deviceCode) {
     const d = entry.deviceCode;

@@ -6,7 +6,7 @@ import { assertWritable } from '../engine/connect.js';
 import { syncBackup } from '../engine/sync.js';
 import { errorCatalogue, TenantSyncError, type ErrorCode } from '../errors/index.js';
 import { planPath, type Review } from '../github/approvalPullRequest.js';
-import { writeTenantVersions } from '../github/branchFiles.js';
+import { plannedObjects, writeTenantVersions } from '../github/branchFiles.js';
 import { branches, labels } from '../github/context.js';
 import { commitAndPush, redoOnTip, type Worktree } from '../github/git.js';
 import { commentOnPullRequest, deleteBranch, upsertPullRequest } from '../github/pullRequests.js';
@@ -188,15 +188,17 @@ async function revertPlan(options: TenantRunOptions, review: Extract<Review, { k
   const stateFile = (path: string) => git.readFile(stateTip, path);
   const desired = await git.worktree(defaultTip, options.tempRoot);
   worktrees.push(desired);
-  const paths = await writeTenantVersions(desired.dir, tenant.name, plan.items, stateFile);
-  const message = `tenant-sync: revert ${tenant.name} to the tenant's state (#${pr.number})\n\n${plan.items.map((i) => `- ${i.type}: ${i.name}`).join('\n')}\n`;
+  const objects = plannedObjects(plan);
+  const paths = await writeTenantVersions(desired.dir, tenant.name, objects, stateFile);
+  const names = [...[...plan.items, ...plan.held.flatMap((h) => h.items), ...plan.conflicts].map((i) => `- ${i.type}: ${i.name}`), ...plan.errors.map((e) => `- ${e.type}: ${e.name ?? e.files.join(', ')}`)];
+  const message = `tenant-sync: revert ${tenant.name} to the tenant's state (#${pr.number})\n\n${names.join('\n')}\n`;
   const pushed = await commitAndPush(git, desired, {
     branch: ctx.defaultBranch,
     message,
-    onRace: redoOnTip(git, defaultTip, paths, worktrees, options.tempRoot, async (dir) => void (await writeTenantVersions(dir, tenant.name, plan.items, stateFile))),
+    onRace: redoOnTip(git, defaultTip, paths, worktrees, options.tempRoot, async (dir) => void (await writeTenantVersions(dir, tenant.name, objects, stateFile))),
   });
   let where: string;
-  if (pushed.result === 'pushed') where = `${ctx.defaultBranch} was put back to the tenant's state for the ${plan.items.length} object(s) of the plan (${pushed.commit!.slice(0, 7)}).`;
+  if (pushed.result === 'pushed') where = `${ctx.defaultBranch} was put back to the tenant's state for the ${objects.length} object(s) of the plan (${pushed.commit!.slice(0, 7)}).`;
   else if (pushed.result === 'unchanged') where = `${ctx.defaultBranch} already holds the tenant's state for these objects.`;
   else if (pushed.result === 'protected') {
     const branch = branches.revert(tenant.name);

@@ -57,7 +57,11 @@ export function commandForEvent(event: GitHubEvent): Command | 'none' {
     case 'pull_request_target': {
       const action = event.payload.action;
       if (action === 'closed') return 'apply'; // apply, reject or revert: decided from the pull request
-      if (action === 'opened' || action === 'synchronize' || action === 'reopened' || action === 'edited') return 'validate';
+      // Only pull requests into the default branch change the desired configuration
+      const base = (event.payload.pull_request as { base?: { ref?: string } } | undefined)?.base?.ref;
+      const defaultBranch = (event.payload.repository as { default_branch?: string } | undefined)?.default_branch;
+      if (base && defaultBranch && base !== defaultBranch) return 'none';
+      if (action === 'opened' || action === 'synchronize' || action === 'reopened') return 'validate';
       return 'none';
     }
     default:

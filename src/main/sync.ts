@@ -52,8 +52,16 @@ export async function syncTenant(options: TenantRunOptions): Promise<TenantOutco
     const stateSha = await git.fetchBranch(branches.state(tenant.name));
     state = await git.worktreeAt(join(work, 'state'), stateSha);
     worktrees.push(state);
-    const base = await readTenantTree(stateDir, tenant.name, resources);
-    baseTree = treeFromTenantTree(base);
+    const baseSha = stateSha && (await lastRecordedState(git, stateSha, planPath(tenant.name)));
+    let baseDir = stateDir;
+    if (baseSha && baseSha !== stateSha) {
+      // A merged approval whose apply never recorded the tenant: the merge holds what was wanted, not what the tenant has
+      const before = await git.worktree(baseSha, options.tempRoot);
+      worktrees.push(before);
+      baseDir = before.dir;
+      notes.push(`${branches.state(tenant.name)} ends in a merged plan that was not applied; the comparison starts from ${baseSha.slice(0, 7)}, the last recorded state.`);
+    }
+    baseTree = treeFromTenantTree(await readTenantTree(baseDir, tenant.name, resources));
     // A plan merged into the state branch belongs to its apply, not to the tenant's state
     await removeRepoFile(stateDir, planPath(tenant.name));
     if (!stateSha) notes.push(`First sync: ${branches.state(tenant.name)} is created with the tenant's configuration.`);
@@ -129,6 +137,16 @@ export async function syncTenant(options: TenantRunOptions): Promise<TenantOutco
     for (const w of worktrees) await w.remove();
     await rm(work, { recursive: true, force: true });
   }
+}
+
+/**
+ * The newest commit on the state branch's first-parent line that records the tenant, i.e. is not
+ * a merged approval (those carry plan.json until the apply commits the tenant's state after it).
+ */
+async function lastRecordedState(git: GitRepository, tip: string, plan: string): Promise<string> {
+  const commits = (await git.out(['rev-list', '--first-parent', '--max-count=50', tip])).split('\n').filter(Boolean);
+  for (const commit of commits) if ((await git.readFile(commit, plan)) === undefined) return commit;
+  return tip;
 }
 
 function backupMessage(tenant: string, report: { types: { type: string; written: string[]; deleted: string[]; status: string }[] }): string {

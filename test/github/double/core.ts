@@ -349,7 +349,8 @@ export class DoubleCore {
       title: rec.title,
       user: this.user(rec.user),
       body: rec.body,
-      labels: rec.labels.map((n) => this.label(n)),
+      // pull-request-simple declares a label's description as a plain string (no null)
+      labels: rec.labels.map((n) => ({ ...this.label(n), description: this.label(n)['description'] ?? '' })),
       milestone: null,
       active_lock_reason: null,
       created_at: rec.created_at,

@@ -276,7 +276,8 @@ export class BareRepo {
     try {
       await this.git(parent ? ['read-tree', parent] : ['read-tree', '--empty'], true, { env });
       for (const [path, content] of Object.entries(files)) {
-        if (content === null) await this.git(['update-index', '--force-remove', path], true, { env });
+        // --force-remove needs a work tree; a zero mode in --index-info removes the entry without one
+        if (content === null) await this.git(['update-index', '--index-info'], true, { env, input: `0 ${'0'.repeat(40)}\t${path}\n` });
         else {
           const blob = (await this.git(['hash-object', '-w', '--stdin'], true, { input: content, env })).trim();
           await this.git(['update-index', '--add', '--cacheinfo', `100644,${blob},${path}`], true, { env });
