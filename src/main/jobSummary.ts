@@ -15,7 +15,7 @@ export interface ReportLinks {
  * deploy, the backup table, and links. The same text is the check run's summary, the job summary
  * and report.md in the artifact.
  */
-export function tenantReportMarkdown(outcome: Pick<TenantOutcome, 'tenant' | 'final' | 'history' | 'report' | 'error' | 'plan' | 'deploy' | 'notes'> & { consent?: StatusDetails['consent'] }, links: ReportLinks = {}): string {
+export function tenantReportMarkdown(outcome: Pick<TenantOutcome, 'tenant' | 'final' | 'history' | 'report' | 'error' | 'plan' | 'deploy' | 'notes' | 'consent'>, links: ReportLinks = {}): string {
   const { tenant } = outcome;
   const lines: string[] = [`### ${tenant.name}: ${statusName(outcome.final, tenant.language)}`, ''];
   const device = outcome.history.find((d) => d.details.deviceCode)?.details.deviceCode;

@@ -18,6 +18,8 @@ export interface TenantOutcome {
   planMarkdown?: string;
   deploy?: DeployRecord;
   pullRequest?: { number: number; url: string };
+  /** Permissions not granted (Pending admin consent) */
+  consent?: StatusDetails['consent'];
   /** Sentences for a person: what happened to branches and pull requests */
   notes: string[];
 }

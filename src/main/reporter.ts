@@ -77,7 +77,7 @@ export function createTenantReporter(options: ReporterOptions) {
       summary: markdown,
       detailsUrl: outcome.final === 'Pending approval' ? pr?.url : undefined,
     });
-    const consent = outcome.history.find((h) => h.details.consent)?.details.consent;
+    const consent = outcome.history.find((h) => h.details.consent)?.details.consent ?? outcome.consent;
     await dashboard({
       tenant: tenant.name,
       status: outcome.final,

@@ -67,7 +67,7 @@ export async function syncTenant(options: TenantRunOptions): Promise<TenantOutco
     if (!stateSha) notes.push(`First sync: ${branches.state(tenant.name)} is created with the tenant's configuration.`);
   };
 
-  const afterBackup = async ({ report }: Parameters<NonNullable<Parameters<typeof syncBackup>[0]['afterBackup']>>[0]): Promise<AfterBackup> => {
+  const afterBackup = async ({ report, connection }: Parameters<NonNullable<Parameters<typeof syncBackup>[0]['afterBackup']>>[0]): Promise<AfterBackup> => {
     const stateTree = state!;
     const failed = report.types.filter((t) => t.status === 'failed').map((t) => t.type);
 
@@ -85,6 +85,7 @@ export async function syncTenant(options: TenantRunOptions): Promise<TenantOutco
     if (!defaultSha) throw new TenantSyncError('GIT_FAILED', `the default branch ${ctx.defaultBranch} was not found on the remote`, 'Check the repository has a default branch with tenant-sync.yml on it.');
     const desiredTree = await git.worktree(defaultSha, options.tempRoot);
     worktrees.push(desiredTree);
+    await overlayPendingAdoption(options, defaultSha, desiredTree, notes);
     const desired = await readDesired(desiredTree.dir, tenant);
     for (const e of desired.errors) log.warn(`${e.message} Fix: ${e.fix} (${e.code})`, { file: e.file, line: e.line, column: e.column });
 
@@ -102,6 +103,11 @@ export async function syncTenant(options: TenantRunOptions): Promise<TenantOutco
     plan = reconciliation.plan;
     await adopt(options, reconciliation, desiredTree, worktrees, notes);
 
+    if (connection.consent.pending) {
+      // Apply would refuse anyway; a reviewer should not be asked to approve what cannot be written
+      if (!isEmptyPlan(plan)) notes.push('Changes are waiting, but nothing is proposed for approval until an administrator grants the missing permissions.');
+      return {};
+    }
     if (isEmptyPlan(plan)) {
       await closeApproval(options, notes);
       return {};
@@ -131,6 +137,7 @@ export async function syncTenant(options: TenantRunOptions): Promise<TenantOutco
       plan,
       planMarkdown: plan && renderPlanMarkdown(plan),
       pullRequest,
+      consent: run.connection?.consent.pending ? run.connection.consent : undefined,
       notes,
     };
   } finally {
@@ -203,6 +210,28 @@ async function adopt(options: TenantRunOptions, reconciliation: Reconciliation, 
     });
     notes.push(`${ops.length} change(s) made in the tenant are proposed for ${ctx.defaultBranch} in #${pr.number} (the branch is protected).`);
   }
+}
+
+/**
+ * Where the default branch is protected, adopted changes wait in a pull request. Until it is
+ * merged they count as part of the desired configuration: otherwise the next sync would see the
+ * tenant's objects missing from the default branch and propose to delete them.
+ */
+async function overlayPendingAdoption(options: TenantRunOptions, defaultSha: string, desiredTree: Worktree, notes: string[]): Promise<void> {
+  const { ctx, git, tenant } = options;
+  const branch = branches.adopt(tenant.name);
+  const open = await findOpenPullRequest(ctx, branch, ctx.defaultBranch);
+  if (!open) return;
+  const tip = await git.fetchBranch(branch);
+  if (!tip) return;
+  const base = await git.out(['merge-base', defaultSha, tip]);
+  const changes = (await git.out(['diff', '--name-status', '--no-renames', '-z', base, tip, '--', `tenants/${tenant.name}/`])).split('\0').filter(Boolean);
+  for (let i = 0; i + 1 < changes.length; i += 2) {
+    const [status, path] = [changes[i]!, changes[i + 1]!];
+    if (status === 'D') await removeRepoFile(desiredTree.dir, path);
+    else await writeRepoFile(desiredTree.dir, path, (await git.readFile(tip, path)) ?? '');
+  }
+  notes.push(`The tenant's changes waiting in #${open.number} (${ctx.defaultBranch} is protected) count as desired until it is merged.`);
 }
 
 /** Nothing pending any more: the open approval pull request is closed, saying why */
