@@ -43,3 +43,17 @@ describe('troubleshooting pages', () => {
     }
   });
 });
+
+describe('the example workflow', () => {
+  it('README.md embeds docs/examples/tenant-sync.yml exactly, and it names the triggers, permissions and concurrency the lifecycle needs', () => {
+    const root = join(dir, '..', '..');
+    const example = readFileSync(join(root, 'docs', 'examples', 'tenant-sync.yml'), 'utf8');
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Use it in a workflow'));
+    const embedded = section.slice(section.indexOf('```yaml\n') + '```yaml\n'.length, section.indexOf('\n```', section.indexOf('```yaml\n')) + 1);
+    expect(embedded).toBe(example);
+    for (const needed of ['schedule:', 'workflow_dispatch:', "'tenants/**'", 'closed', 'contents: write', 'pull-requests: write', 'issues: write', 'checks: write', 'id-token: write', 'cancel-in-progress: false']) {
+      expect(example, needed).toContain(needed);
+    }
+  });
+});
