@@ -126,3 +126,18 @@ export async function deleteBranch(ctx: RepoContext, branch: string): Promise<vo
     if ((e as { status?: number }).status !== 422 && (e as { status?: number }).status !== 404) throw githubError(`deleting ${branch}`, e);
   }
 }
+
+/**
+ * Whether a person may change the repository: admin, maintain or write. Labels and closing are
+ * open to the triage role, so a revert (which commits to the default branch) checks who asked.
+ */
+export async function canWrite(ctx: RepoContext, login: string | undefined): Promise<boolean> {
+  if (!login) return false;
+  try {
+    const { data } = await ctx.octokit.rest.repos.getCollaboratorPermissionLevel({ owner: ctx.owner, repo: ctx.repo, username: login });
+    return data.permission === 'admin' || data.permission === 'write' || (data as { role_name?: string }).role_name === 'maintain';
+  } catch (e) {
+    if ((e as { status?: number }).status === 404) return false;
+    throw githubError(`reading ${login}'s permission`, e);
+  }
+}

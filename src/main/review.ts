@@ -9,7 +9,7 @@ import { planPath, type Review } from '../github/approvalPullRequest.js';
 import { plannedObjects, writeTenantVersions } from '../github/branchFiles.js';
 import { branches, labels } from '../github/context.js';
 import { commitAndPush, redoOnTip, type Worktree } from '../github/git.js';
-import { commentOnPullRequest, deleteBranch, upsertPullRequest } from '../github/pullRequests.js';
+import { canWrite, commentOnPullRequest, deleteBranch, upsertPullRequest } from '../github/pullRequests.js';
 import { parsePlan, planHash, renderPlanMarkdown, type Plan } from '../reconcile/index.js';
 import { removeRepoFile } from '../github/branchFiles.js';
 import { createStatusTracker } from '../status/index.js';
@@ -39,7 +39,7 @@ async function planAt(options: TenantRunOptions, commit: string, expectedHash: s
 }
 
 /** What a reviewer's decision on an approval pull request leads to */
-export async function reviewTenant(options: TenantRunOptions & { review: Review }): Promise<TenantOutcome> {
+export async function reviewTenant(options: TenantRunOptions & { review: Review; sender?: string }): Promise<TenantOutcome> {
   const { review } = options;
   if (review.kind === 'apply') return applyApproved(options, review);
   return rejectOrRevert(options, review);
@@ -53,6 +53,7 @@ export async function reviewTenant(options: TenantRunOptions & { review: Review 
 async function applyApproved(options: TenantRunOptions, review: Extract<Review, { kind: 'apply' }>): Promise<TenantOutcome> {
   const { ctx, git, tenant, log } = options;
   const { pr } = review;
+  const merger = pr.merged_by?.login;
   const work = await mkdtemp(join(options.tempRoot ?? tmpdir(), 'tenant-sync-'));
   const stateDir = join(work, 'state', 'tree');
   const worktrees: Worktree[] = [];
@@ -69,6 +70,7 @@ async function applyApproved(options: TenantRunOptions, review: Extract<Review, 
       onStatus: options.onStatus,
       graph: options.graph,
       prepare: async () => {
+        if (!(await canWrite(ctx, merger))) throw refused(`#${pr.number} was merged by ${merger ?? 'nobody known'}, who has no write access to ${ctx.owner}/${ctx.repo}. Nothing was written to the tenant.`, 'Only people with write access approve changes; check the repository\'s collaborators.');
         const stateBranch = branches.state(tenant.name);
         const stateTip = await git.fetchBranch(stateBranch);
         const merge = pr.merge_commit_sha;
@@ -141,8 +143,8 @@ export function deployComment(tenant: string, record: DeployRecord): string {
  * the tenant's version of every object in the plan (a commit, or a pull request where the branch
  * is protected). Neither signs in to the tenant.
  */
-async function rejectOrRevert(options: TenantRunOptions, review: Extract<Review, { kind: 'reject' | 'revert' }>): Promise<TenantOutcome> {
-  const { ctx, git, tenant } = options;
+async function rejectOrRevert(options: TenantRunOptions & { sender?: string }, review: Extract<Review, { kind: 'reject' | 'revert' }>): Promise<TenantOutcome> {
+  const { ctx, tenant } = options;
   const { pr } = review;
   const notes: string[] = [];
   const tracker = createStatusTracker('Not run', options.onStatus);
@@ -161,6 +163,10 @@ async function rejectOrRevert(options: TenantRunOptions, review: Extract<Review,
         `Rejected: nothing was written to **${tenant.name}**. The change stays on ${ctx.defaultBranch}; this plan is not proposed again until the tenant or ${ctx.defaultBranch} changes. To also put ${ctx.defaultBranch} back to the tenant's state, reopen this pull request and close it with the label \`${labels.revert}\`.`,
       );
       notes.push(`#${pr.number} was rejected; nothing was written to the tenant.`);
+    } else if (!(await canWrite(ctx, options.sender))) {
+      // Closing and labelling are open to the triage role; changing the default branch is not
+      await commentOnPullRequest(ctx, pr.number, `Rejected: nothing was written to **${tenant.name}**. The label \`${labels.revert}\` was not acted on: ${options.sender ?? 'the person who closed this'} has no write access, so ${ctx.defaultBranch} was left as it is.`);
+      notes.push(`#${pr.number} was rejected; the revert was not made because ${options.sender ?? 'the sender'} has no write access.`);
     } else {
       plan = await revertPlan(options, review, worktrees, notes);
     }

@@ -197,7 +197,7 @@ async function reviewCommand(command: Command, inputs: Inputs, root: string, eve
   }
   const tenant = selectTenant(config, review.tenant);
   const outcome = await forTenant(config, tenant, ctx, env, log, (tenantLog, onStatus) =>
-    reviewTenant({ ctx, git, tenant, log: tenantLog, sources: { env, getIdToken: githubIdTokenSource(env, tenantLog) }, onStatus, tempRoot: env.RUNNER_TEMP, review }),
+    reviewTenant({ ctx, git, tenant, log: tenantLog, sources: { env, getIdToken: githubIdTokenSource(env, tenantLog) }, onStatus, tempRoot: env.RUNNER_TEMP, review, sender: (event.payload.sender as { login?: string } | undefined)?.login }),
   );
   concludeStep([outcome]);
 }

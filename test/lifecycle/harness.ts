@@ -22,6 +22,7 @@ export interface Lifecycle {
 export async function startLifecycle(options: { sim?: SimulatorOptions; config?: string; files?: Record<string, string> } = {}): Promise<Lifecycle> {
   const sim = await startSimulator(options.sim);
   const gh = await startGitHubDouble({
+    collaborators: { contoso: 'admin', reviewer: 'write', triager: 'triage' },
     initialFiles: { 'README.md': '# tenant configuration\n', 'tenant-sync.yml': options.config ?? configText(sim), ...options.files },
   });
   return {
@@ -45,8 +46,19 @@ export interface ActionRun {
 
 type Event = WorkflowEvent;
 
+export interface RunActionOptions {
+  /** Called with each chunk of the action's standard output as it arrives (the demo narrates statuses live) */
+  onStdout?: (chunk: string) => void;
+}
+
 /** Checks the repository out (as actions/checkout does: the event's commit, origin with credentials) and runs the action */
-export async function runAction(lc: Lifecycle, event: Event, inputs: Record<string, string> = {}, extraEnv: Record<string, string> = {}): Promise<ActionRun> {
+export async function runAction(
+  lc: Lifecycle,
+  event: Event,
+  inputs: Record<string, string> = {},
+  extraEnv: Record<string, string> = {},
+  options: RunActionOptions = {},
+): Promise<ActionRun> {
   const runner = runnerEnv(lc.gh, event);
   try {
     const workspace = runner.workspace;
@@ -59,7 +71,10 @@ export async function runAction(lc: Lifecycle, event: Event, inputs: Record<stri
     let stdout = '';
     let stderr = '';
     try {
-      ({ stdout, stderr } = await exec(process.execPath, [action], { cwd: workspace, env, maxBuffer: 64 * 1024 * 1024 }));
+      const running = exec(process.execPath, [action], { cwd: workspace, env, maxBuffer: 64 * 1024 * 1024 });
+      const onStdout = options.onStdout;
+      if (onStdout) running.child.stdout?.on('data', (chunk: Buffer | string) => onStdout(String(chunk)));
+      ({ stdout, stderr } = await running);
     } catch (e) {
       const err = e as { code: number; stdout: string; stderr: string };
       ({ code, stdout, stderr } = err);

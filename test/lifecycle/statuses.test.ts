@@ -218,6 +218,20 @@ describe('approvals tenant-sync refuses (nothing is written to the tenant)', () 
     expect(l.gh.problems()).toEqual([]);
   });
 
+  it('a revert label from someone with only the triage role: rejected, main left as it is, nothing written', async () => {
+    lc = await startLifecycle();
+    const l = lc;
+    const { number, path } = await openApproval(l);
+    await l.gh.closePullAsUser(number, { user: 'triager', labels: ['tenant-sync:revert'] });
+    const mainBefore = await l.gh.readFile('main', path);
+    const run = await runAction(l, await pullRequestEvent(l.gh, number, { sender: 'triager' }));
+    expect(statusesOf(run)).toEqual(['Starting', 'In progress', 'Idle']);
+    expect(await l.gh.readFile('main', path)).toBe(mainBefore);
+    expect(l.gh.comments(number).at(-1)!.body).toContain('has no write access');
+    expect(l.sim.writes()).toEqual([]);
+    expect(l.gh.problems()).toEqual([]);
+  });
+
   it('a stale plan: the tenant changed the object after the plan was made; merge applies nothing and says why', async () => {
     lc = await startLifecycle();
     const l = lc;

@@ -218,6 +218,8 @@ function getAjv(): Ajv {
   const a = new Ajv({ strict: false, allErrors: true, validateFormats: true, coerceTypes: false });
   const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: Ajv) => Ajv;
   addFormats(a);
+  // GitHub's own format for "owner/name" (head_repo in pulls/create)
+  a.addFormat('repo.nwo', /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/);
   a.addSchema({ $id: 'gh', components: loadSpec().components });
   ajv = a;
   return a;
