@@ -7,12 +7,14 @@
 // (test/lifecycle/harness.ts). Narrates each step and exits non-zero when a step does not reach the
 // status it should. Leaves the repository, job summaries, dashboard, pull requests and artifacts in
 // demo-output/.
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { pullRequestEvent, pushEvent, scheduleEvent, type WorkflowEvent } from '../test/github/double/index.js';
 import { runAction, startLifecycle, statusesOf, type ActionRun, type Lifecycle } from '../test/lifecycle/harness.js';
 
+const exec = promisify(execFile);
 const out = resolve('demo-output');
 const action = resolve('dist/index.js');
 const TENANT = 'contoso';
@@ -25,13 +27,19 @@ const POLICIES = `tenants/${TENANT}/entra/conditionalAccessPolicies/`;
 const tty = process.stdout.isTTY;
 const bold = (s: string) => (tty ? `\x1b[1m${s}\x1b[0m` : s);
 const dim = (s: string) => (tty ? `\x1b[2m${s}\x1b[0m` : s);
-const step = (n: number, s: string) => console.log(`\n${bold(`── ${n}. ${s}`)}`);
+const step = (n: number, s: string) => console.log(`\n${bold(`── ${n}. ${s}`)} ${process.env.DEMO_T ? ((Date.now() - started) / 1000).toFixed(1) : ""}`);
 const indent = (s: string, by = 3) => s.replace(/^/gm, ' '.repeat(by)).trimEnd();
 const say = (s: string) => console.log(indent(s));
 const excerpt = (text: string, lines: number) => {
-  const all = text.trimEnd().split('\n');
+  const all = text
+    .replace(/<!--[\s\S]*?-->/g, '')
+    .replace(/\n{3,}/g, '\n\n')
+    .trimEnd()
+    .split('\n');
   return all.length <= lines ? all.join('\n') : `${all.slice(0, lines).join('\n')}\n${dim(`… ${all.length - lines} more line(s)`)}`;
 };
+const filesUnder = (dir: string): string[] =>
+  readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(join(dir, e.name)) : [join(dir, e.name)]));
 const short = (sha: string | undefined) => (sha ?? '(none)').slice(0, 7);
 
 class DemoFailure extends Error {}
@@ -57,18 +65,46 @@ const trust = { NODE_EXTRA_CA_CERTS: sim.caCertPath };
 
 const runs: { n: number; slug: string; run: ActionRun }[] = [];
 
-/** Runs the action for one event, printing the tenant's lines (statuses and notes) as they come */
+const STATUSES = ['Not run', 'Starting', 'In progress', 'Pending authentication', 'Pending approval', 'Idle', 'Partially successful', 'New error', 'Pending admin consent'];
+
+/**
+ * Runs the action for one event. The tenant's lines come out as they happen: the statuses chained
+ * on one line (Starting → In progress → …), the action's notes indented below them.
+ */
 async function sync(slug: string, label: string, event: WorkflowEvent, expected: string): Promise<ActionRun> {
-  console.log(dim(`   ▸ ${label}: dist/index.js on ${short(event.sha)}`));
+  console.log(dim(`   ▸ ${label} (${short(event.sha)}): runs dist/index.js`));
   const t0 = Date.now();
   let pending = '';
+  let chain = false;
+  const endChain = () => {
+    if (chain) process.stdout.write('\n');
+    chain = false;
+  };
+  const onLine = (line: string) => {
+    if (!line.startsWith(`${TENANT}: `)) return;
+    const text = line.slice(TENANT.length + 2);
+    const [head, ...rest] = text.split(' - ');
+    if (STATUSES.includes(head!)) {
+      process.stdout.write(chain ? ` → ${bold(head!)}` : `   ${TENANT}: ${bold(head!)}`);
+      chain = true;
+      if (rest.length > 0) {
+        endChain();
+        say(`  ${rest.join(' - ')}`);
+      }
+    } else {
+      endChain();
+      say(`  ${text}`);
+    }
+  };
   const onStdout = (chunk: string) => {
     pending += chunk;
     const lines = pending.split('\n');
     pending = lines.pop() ?? '';
-    for (const line of lines) if (line.startsWith(`${TENANT}: `)) say(`${line}`);
+    lines.forEach(onLine);
   };
   const run = await runAction(lc, event, {}, trust, { onStdout });
+  onLine(pending);
+  endChain();
   runs.push({ n: runs.length + 1, slug, run });
   writeFileSync(join(out, 'summaries', `${runs.length}-${slug}.md`), run.summary);
   const statuses = statusesOf(run, TENANT);
@@ -79,7 +115,7 @@ async function sync(slug: string, label: string, event: WorkflowEvent, expected:
     console.log(indent(log.slice(-25).join('\n'), 6));
   }
   expect(ok, `${label}: expected Starting → In progress → ${expected}, got ${statuses.join(' → ') || 'no status'} (exit code ${run.code})`);
-  say(`${bold(`→ ${expected}`)} ${dim(`(exit code 0, ${((Date.now() - t0) / 1000).toFixed(1)} s, outputs.status-${TENANT} = ${run.outputs[`status-${TENANT}`]})`)}`);
+  say(dim(`✓ ${expected}, as expected: exit code 0, output status-${TENANT}=${run.outputs[`status-${TENANT}`]}, ${((Date.now() - t0) / 1000).toFixed(1)} s`));
   return run;
 }
 
@@ -112,13 +148,11 @@ try {
   step(1, 'Start a simulated Microsoft 365 tenant and a simulated GitHub');
   say(
     [
-      `Tenant "${TENANT}" (${sim.tenantId}): a simulated Microsoft 365 tenant over real HTTPS:`,
-      `  identity platform ${sim.loginUrl} (MSAL sign-in, client credentials) and Microsoft Graph ${sim.graphUrl},`,
-      `  ${sim.state('namedLocations').length} named locations, ${sim.state('conditionalAccessPolicies').length} conditional access policies, Intune profiles, ... (the action trusts its CA through NODE_EXTRA_CA_CERTS)`,
-      `GitHub: a double of GitHub's REST API (${gh.apiUrl}), every request checked against GitHub's OpenAPI`,
-      `  description, with git over smart HTTP on a real repository ${gh.repository} and the Actions artifact service.`,
-      `main holds README.md and tenant-sync.yml. Each run clones it as actions/checkout does and runs the`,
-      `bundled action dist/index.js with the runner's environment (GITHUB_*, INPUT_TOKEN, the event payload).`,
+      `Tenant "${TENANT}": a simulated Microsoft 365 tenant over real HTTPS, with MSAL sign-in (client credentials)`,
+      `  at ${sim.loginUrl} and Microsoft Graph at ${sim.graphUrl}; the action trusts its CA through NODE_EXTRA_CA_CERTS.`,
+      `GitHub: an API double at ${gh.apiUrl}, every request checked against GitHub's OpenAPI description,`,
+      `  git over smart HTTP on a real repository ${gh.repository}, and the Actions artifact service.`,
+      `Each run clones main as actions/checkout does and runs dist/index.js with the runner's environment.`,
     ].join('\n'),
   );
 
@@ -137,11 +171,10 @@ try {
   say(indent((board[0]!.body ?? '').split('\n').filter((l) => l.startsWith('|')).join('\n').replace(/\(http[^)]*\)/g, '(…)'), 2));
   const check = lastCheck(event.sha);
   expect(check?.conclusion === 'success', `check run conclusion ${check?.conclusion}`);
-  say(`Check run "${CHECK}": ${check!.status}, conclusion ${check!.conclusion}`);
+  say(`Check run "${CHECK}": ${check!.status}, conclusion ${check!.conclusion}. Writes to the tenant: ${sim.writes().length}`);
   const artifact = gh.artifacts({ runId: run.runId, name: `tenant-sync-${TENANT}` })[0];
   expect(artifact !== undefined, 'no artifact uploaded');
   say(`Artifact ${artifact!.name} (${artifact!.size} bytes): ${[...artifact!.files().keys()].sort().join(', ')}`);
-  say(`Writes to the tenant: ${sim.writes().length}`);
   expect(sim.writes().length === 0, 'the first sync wrote to the tenant');
 
   step(3, 'Alex trusts the IPv4 named location on main → push → Pending approval');
@@ -152,9 +185,9 @@ try {
   expect(openPulls().length === 1, `expected one open pull request, found ${openPulls().length}`);
   let pr = openPulls()[0]!;
   pullBodies.set(pr.number, pr.body ?? '');
-  say(`Pull request #${pr.number} "${pr.title}"  (${pr.head} → ${pr.base}; labels ${pr.labels.join(', ')})`);
-  say(dim('  its body, the plan:'));
-  say(indent(excerpt(pr.body ?? '', 25), 4));
+  say(`Pull request #${pr.number} "${pr.title}"`);
+  say(dim(`  ${pr.head} → ${pr.base}, labels ${pr.labels.join(', ')}; its body is the plan:`));
+  say(indent(excerpt(pr.body ?? '', 20), 4));
   const pending = lastCheck(event.sha);
   expect(pending?.conclusion === 'action_required', `check run conclusion ${pending?.conclusion}`);
   say(`Check run: conclusion ${pending!.conclusion}, details → ${pending!.details_url?.replace(gh.serverUrl, '')}`);
@@ -185,7 +218,7 @@ try {
   await gh.closePullAsUser(pr.number, { user: 'reviewer' });
   const mainBeforeReject = await gh.resolve('main');
   await sync('reject', `pull_request #${pr.number} closed (not merged)`, await pullRequestEvent(gh, pr.number), 'Idle');
-  say(`Writes to the tenant: ${sim.writes().length}; main unchanged (${short(await gh.resolve('main'))}): the change stays there, not proposed again`);
+  say(`Writes to the tenant: ${sim.writes().length}. main unchanged (${short(await gh.resolve('main'))}): the rejected change stays in the repository`);
   expect(sim.writes().length === 0, 'a rejected plan wrote to the tenant');
   expect((await gh.resolve('main')) === mainBeforeReject, 'reject moved main');
   say(`Comment on #${pr.number}:`);
@@ -203,7 +236,9 @@ try {
   await sync('change-to-revert', 'push to main', await pushEvent(gh, 'main'), 'Pending approval');
   pr = openPulls()[0]!;
   pullBodies.set(pr.number, pr.body ?? '');
-  say(`Pull request #${pr.number} "${pr.title}" (the plan holds this change and the one rejected in step 5)`);
+  const planned = JSON.parse((await gh.readFile(APPROVE, `.tenant-sync/${TENANT}/plan.json`)) ?? '{"items":[]}') as { items: { action: string; type: string; name: string }[] };
+  say(`Pull request #${pr.number} "${pr.title}": ${planned.items.map((i) => `${i.action} ${i.type} "${i.name}"`).join(', ')}`);
+  say(dim('  (a new plan: this change and the one rejected in step 5, still on main)'));
   await gh.closePullAsUser(pr.number, { user: 'reviewer', labels: ['tenant-sync:revert'] });
   await sync('revert', `pull_request #${pr.number} closed with tenant-sync:revert`, await pullRequestEvent(gh, pr.number), 'Idle');
   const putBack = [narrow.path, enable.path].map(async (p) => (await gh.readFile('main', p)) === (await gh.readFile(STATE, p)));
@@ -242,8 +277,9 @@ try {
 
   step(9, 'What it left behind');
   // The repository with every branch, as a plain clone without the (short-lived) credentials
+  // (cloned from the double's bare repository on disk, so no URL with a token is recorded anywhere)
   const repo = join(out, 'repo');
-  execFileSync('git', ['clone', '--quiet', gh.remoteUrl, repo]);
+  await exec('git', ['clone', '--quiet', '--no-hardlinks', gh.bareRepoPath, repo]);
   const local = (...args: string[]) => execFileSync('git', ['-C', repo, ...args], { encoding: 'utf8' }).trimEnd();
   for (const ref of local('for-each-ref', '--format=%(refname:strip=3)', 'refs/remotes/origin').split('\n')) {
     if (ref && ref !== 'HEAD' && ref !== 'main') local('branch', '--quiet', ref, `origin/${ref}`);
@@ -274,6 +310,12 @@ try {
       `${rel('artifacts')}/        each run's artifact (report, plan, log, deploy record)`,
     ].join('\n'),
   );
+  const secrets = [sim.apps.secret.clientSecret, gh.token];
+  const leaks = filesUnder(out)
+    .filter((f) => !f.includes(`${join(out, 'repo', '.git')}`))
+    .filter((f) => secrets.some((secret) => readFileSync(f).includes(secret)));
+  expect(leaks.length === 0, `a secret was found in ${leaks.map((f) => relative(out, f)).join(', ')}`);
+  say(`No secret (the client secret, the GitHub token) in any of these ${filesUnder(out).length} files.`);
   const problems = gh.problems();
   if (problems.length > 0) {
     say(`OpenAPI check: ${problems.length} problem(s):`);

@@ -72,5 +72,5 @@ export async function planTenant(options: { tenant: TenantConfig; root: string; 
     drift: tenant.drift,
     deleteGuard: tenant.deleteGuard,
   });
-  return { reconciliation, markdown: renderPlanMarkdown(reconciliation.plan), desired, snapshot };
+  return { reconciliation, markdown: renderPlanMarkdown(reconciliation.plan, { language: tenant.language }), desired, snapshot };
 }

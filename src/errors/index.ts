@@ -44,6 +44,7 @@ export const errorCatalogue = {
   GIT_FAILED: 'A git operation on the repository failed',
   GITHUB_REQUEST_FAILED: 'GitHub refused or failed a request',
   APPROVAL_REFUSED: 'A closed pull request cannot be used as an approval',
+  SYNC_CANCELLED: 'The run was cancelled before it finished',
   USAGE: 'The command line is not valid',
   INTERNAL: 'Unexpected internal error',
 } as const;

@@ -37,19 +37,26 @@ export function approvalTitle(tenant: string, plan: Plan): string {
   return `tenant-sync: changes to ${tenant} (${parts.join(', ') || 'review'})`;
 }
 
-export function approvalBody(planMarkdown: string, marker: ApprovalMarker): string {
-  return [
-    planMarkdown.trimEnd(),
-    '',
-    '---',
-    `**Merge** this pull request to approve: tenant-sync writes exactly this plan to \`${marker.tenant}\`, checking each object against the tenant first. ` +
-      `**Close** it to reject: nothing is written. **Close it with the label \`${labels.revert}\`** to reject and put the default branch back to the tenant's state for these objects.`,
-    '',
-    'Do not push to this branch: change the default branch instead, and the next sync updates this pull request.',
-    '',
-    `<!-- ${MARKER} ${JSON.stringify(marker)} -->`,
-    '',
-  ].join('\n');
+const approvalTexts = {
+  en: {
+    how: (tenant: string) =>
+      `**Merge** this pull request to approve: tenant-sync writes exactly this plan to \`${tenant}\`, checking each object against the tenant first. ` +
+      `**Close** it to reject: nothing is written. **Close it with the label \`${labels.revert}\`** to reject and put the default branch back to the tenant's state for these objects. ` +
+      'The buttons on the tenant\'s check run do the same.',
+    dont: 'Do not push to this branch: change the default branch instead, and the next sync updates this pull request.',
+  },
+  fr: {
+    how: (tenant: string) =>
+      `**Fusionnez** cette demande de tirage pour approuver : tenant-sync écrit exactement ce plan dans \`${tenant}\`, en vérifiant d'abord chaque objet dans le locataire. ` +
+      `**Fermez-la** pour rejeter : rien n'est écrit. **Fermez-la avec l'étiquette \`${labels.revert}\`** pour rejeter et rétablir la branche par défaut à l'état du locataire pour ces objets. ` +
+      'Les boutons de la vérification du locataire font de même.',
+    dont: "Ne poussez rien sur cette branche : modifiez la branche par défaut, et la synchronisation suivante met à jour cette demande de tirage.",
+  },
+} as const;
+
+export function approvalBody(planMarkdown: string, marker: ApprovalMarker, language: 'en' | 'fr' = 'en'): string {
+  const t = approvalTexts[language];
+  return [planMarkdown.trimEnd(), '', '---', t.how(marker.tenant), '', t.dont, '', `<!-- ${MARKER} ${JSON.stringify(marker)} -->`, ''].join('\n');
 }
 
 export function readApprovalMarker(body: string | null | undefined): ApprovalMarker | undefined {

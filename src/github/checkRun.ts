@@ -10,6 +10,15 @@ export interface CheckRunContent {
   text?: string;
   /** The approval pull request for Pending approval; the run's page otherwise */
   detailsUrl?: string;
+  /** Buttons on the check run (at most 3); none clears them */
+  actions?: CheckRunAction[];
+}
+
+/** GitHub's limits: label ≤ 20, description ≤ 40, identifier ≤ 20 characters */
+export interface CheckRunAction {
+  label: string;
+  description: string;
+  identifier: string;
 }
 
 export interface TenantCheckRun {
@@ -38,6 +47,7 @@ interface KnownRun {
   summary: string | null;
   text: string | null;
   detailsUrl: string | null;
+  actions: string;
 }
 
 /** Statuses that only say "a sync is under way": not worth a new check run on a commit that has a finished one */
@@ -61,6 +71,7 @@ const transient: readonly SyncStatus[] = ['Starting', 'In progress'];
 export function tenantCheckRun(ctx: RepoContext, tenant: string, log: Logger): TenantCheckRun {
   const name = checkRunName(tenant);
   let known: KnownRun | undefined;
+  let sentActions: CheckRunAction[] = [];
   let looked = false;
   let disabled = false;
   /** Whether this object has created or taken over a run yet (its start time is then set) */
@@ -85,6 +96,7 @@ export function tenantCheckRun(ctx: RepoContext, tenant: string, log: Logger): T
       summary: data.output.summary,
       text: data.output.text,
       detailsUrl: data.details_url ?? null,
+      actions: JSON.stringify(sentActions),
     };
   };
 
@@ -115,7 +127,8 @@ export function tenantCheckRun(ctx: RepoContext, tenant: string, log: Logger): T
       ...(content.text !== undefined ? { text: cutForCheckRun(content.text) } : {}),
     };
     const detailsUrl = content.detailsUrl ?? runUrl(ctx);
-    const common = { output, external_id: tenant, ...(detailsUrl ? { details_url: detailsUrl } : {}) };
+    sentActions = (content.actions ?? []).slice(0, 3);
+    const common = { output, external_id: tenant, actions: sentActions, ...(detailsUrl ? { details_url: detailsUrl } : {}) };
     const conclusion: CheckRunConclusion | undefined = state.status === 'completed' ? state.conclusion : undefined;
     const progress = conclusion ? { conclusion, completed_at: now } : { status: state.status };
 
@@ -133,7 +146,8 @@ export function tenantCheckRun(ctx: RepoContext, tenant: string, log: Logger): T
           known.title === output.title &&
           known.summary === output.summary &&
           (output.text === undefined || known.text === output.text) &&
-          (detailsUrl === undefined || known.detailsUrl === detailsUrl);
+          (detailsUrl === undefined || known.detailsUrl === detailsUrl) &&
+          known.actions === JSON.stringify(sentActions);
         if (same) return;
         const { data } = await ctx.octokit.rest.checks.update({ owner: ctx.owner, repo: ctx.repo, check_run_id: known.id, ...common });
         remember(data);
@@ -197,4 +211,29 @@ export function cutForCheckRun(text: string, limit: number = CHECK_RUN_TEXT_LIMI
 function safeSlice(text: string, length: number): string {
   const code = text.charCodeAt(length - 1);
   return text.slice(0, code >= 0xd800 && code <= 0xdbff ? length - 1 : length);
+}
+
+/** What the buttons of a check run ask for; the identifier comes back in check_run requested_action */
+export const checkRunActionIds = ['approve', 'reject', 'revert', 'cancel'] as const;
+export type CheckRunActionId = (typeof checkRunActionIds)[number];
+
+const actionTexts: Record<'en' | 'fr', Record<CheckRunActionId, [label: string, description: string]>> = {
+  en: {
+    approve: ['Approve', 'Merge the approval pull request'],
+    reject: ['Reject', 'Close it; nothing is written'],
+    revert: ['Reject and Revert', 'Close it, reset the repo to the tenant'],
+    cancel: ['Cancel sync', 'Cancel the running workflow run'],
+  },
+  fr: {
+    approve: ['Approuver', 'Fusionner la demande de tirage'],
+    reject: ['Rejeter', "La fermer ; rien n'est écrit"],
+    revert: ['Rejeter et rétablir', 'La fermer et rétablir le dépôt'],
+    cancel: ['Annuler la synchro', "Annuler l'exécution en cours"],
+  },
+};
+
+/** The buttons a status offers: approve / reject / revert while approval is pending, cancel while a sync runs */
+export function actionsFor(status: SyncStatus, language: 'en' | 'fr' = 'en'): CheckRunAction[] {
+  const ids: CheckRunActionId[] = status === 'Pending approval' ? ['approve', 'reject', 'revert'] : status === 'Starting' || status === 'In progress' ? ['cancel'] : [];
+  return ids.map((identifier) => ({ identifier, label: actionTexts[language][identifier][0], description: actionTexts[language][identifier][1] }));
 }

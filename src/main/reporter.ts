@@ -1,7 +1,7 @@
 import * as core from '@actions/core';
 import type { TenantConfig } from '../config/load.js';
 import { uploadRunArtifact } from '../github/artifacts.js';
-import { tenantCheckRun, type TenantCheckRun } from '../github/checkRun.js';
+import { actionsFor, tenantCheckRun, type TenantCheckRun } from '../github/checkRun.js';
 import { runUrl, type RepoContext } from '../github/context.js';
 import { updateDashboard, type DashboardEntry } from '../github/dashboard.js';
 import type { Logger } from '../log/index.js';
@@ -45,7 +45,7 @@ export function createTenantReporter(options: ReporterOptions) {
     }
     if (finalStatuses.includes(status)) return; // finish() shows the final status with the whole report
     if (status === 'Starting') lastSyncAt = new Date().toISOString();
-    await checkRun?.update(status, { title: name(status), summary: progressMarkdown(tenant, status, details) });
+    await checkRun?.update(status, { title: name(status), summary: progressMarkdown(tenant, status, details), actions: actionsFor(status, tenant.language) });
     if (status === 'Starting' || status === 'Pending authentication') {
       await dashboard({ tenant: tenant.name, status, updatedAt: new Date().toISOString(), lastSyncAt, deviceCode: details.deviceCode, message: details.message });
     }
@@ -76,6 +76,7 @@ export function createTenantReporter(options: ReporterOptions) {
       title: outcome.error ? `${name(outcome.final)}: ${outcome.error.code}` : name(outcome.final),
       summary: markdown,
       detailsUrl: outcome.final === 'Pending approval' ? pr?.url : undefined,
+      actions: actionsFor(outcome.final, tenant.language),
     });
     const consent = outcome.history.find((h) => h.details.consent)?.details.consent ?? outcome.consent;
     await dashboard({

@@ -39,7 +39,7 @@ async function planAt(options: TenantRunOptions, commit: string, expectedHash: s
 }
 
 /** What a reviewer's decision on an approval pull request leads to */
-export async function reviewTenant(options: TenantRunOptions & { review: Review; sender?: string }): Promise<TenantOutcome> {
+export async function reviewTenant(options: TenantRunOptions & { review: Review; sender?: string; approvedBy?: string }): Promise<TenantOutcome> {
   const { review } = options;
   if (review.kind === 'apply') return applyApproved(options, review);
   return rejectOrRevert(options, review);
@@ -50,10 +50,11 @@ export async function reviewTenant(options: TenantRunOptions & { review: Review;
  * the hash in the pull request) is applied object by object, then the tenant is backed up onto the
  * state branch so the next sync starts from what the tenant really holds.
  */
-async function applyApproved(options: TenantRunOptions, review: Extract<Review, { kind: 'apply' }>): Promise<TenantOutcome> {
+async function applyApproved(options: TenantRunOptions & { approvedBy?: string }, review: Extract<Review, { kind: 'apply' }>): Promise<TenantOutcome> {
   const { ctx, git, tenant, log } = options;
   const { pr } = review;
-  const merger = pr.merged_by?.login;
+  // The person who merged; or who pressed Approve, when the action merged on their behalf
+  const merger = options.approvedBy ?? pr.merged_by?.login;
   const work = await mkdtemp(join(options.tempRoot ?? tmpdir(), 'tenant-sync-'));
   const stateDir = join(work, 'state', 'tree');
   const worktrees: Worktree[] = [];
@@ -89,8 +90,8 @@ async function applyApproved(options: TenantRunOptions, review: Extract<Review, 
           tenant,
           graph: connection.app,
           log,
-          recordFile: join(work, 'deploy-record.json'),
-          approval: { kind: 'pull-request', reference: pr.html_url, approvedBy: pr.merged_by?.login },
+          recordFile: options.recordFile ?? join(work, 'deploy-record.json'),
+          approval: { kind: 'pull-request', reference: pr.html_url, approvedBy: merger },
         });
       },
       afterBackup: async ({ report }) => {
@@ -104,7 +105,7 @@ async function applyApproved(options: TenantRunOptions, review: Extract<Review, 
         return { partial: record!.status === 'partial', error: deployFailure(record!) };
       },
     });
-    return { tenant, command: 'apply', final: run.final, history: run.details, report: run.report, error: run.error, plan, planMarkdown: plan && renderPlanMarkdown(plan), deploy: record, pullRequest: { number: pr.number, url: pr.html_url }, notes };
+    return { tenant, command: 'apply', final: run.final, history: run.details, report: run.report, error: run.error, plan, planMarkdown: plan && renderPlanMarkdown(plan, { language: tenant.language }), deploy: record, pullRequest: { number: pr.number, url: pr.html_url }, notes };
   } finally {
     for (const w of worktrees) await w.remove();
     await rm(work, { recursive: true, force: true });
@@ -178,7 +179,7 @@ async function rejectOrRevert(options: TenantRunOptions & { sender?: string }, r
   }
   const final = error ? 'New error' : 'Idle';
   await tracker.move(final, error ? { error: { code: error.code, message: error.message, docs: error.docs } } : {});
-  return { tenant, command: review.kind, final, history: [...tracker.history], error, plan, planMarkdown: plan && renderPlanMarkdown(plan), pullRequest: { number: pr.number, url: pr.html_url }, notes };
+  return { tenant, command: review.kind, final, history: [...tracker.history], error, plan, planMarkdown: plan && renderPlanMarkdown(plan, { language: tenant.language }), pullRequest: { number: pr.number, url: pr.html_url }, notes };
 }
 
 async function revertPlan(options: TenantRunOptions, review: Extract<Review, { kind: 'reject' | 'revert' }>, worktrees: Worktree[], notes: string[]): Promise<Plan> {

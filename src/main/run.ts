@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { githubIdTokenSource } from '../auth/federated.js';
 import { loadConfig, selectTenant, type LoadedConfig, type TenantConfig } from '../config/load.js';
+import { readRecordFile } from '../deploy/record.js';
 import { formatBackupSummary } from '../engine/summary.js';
 import { syncBackup } from '../engine/sync.js';
 import { validateTenant } from '../engine/validate.js';
@@ -18,6 +19,7 @@ import { readInputs, type Command, type Inputs } from './inputs.js';
 import { syncSummaryMarkdown } from './jobSummary.js';
 import type { TenantOutcome } from './outcome.js';
 import { createTenantReporter } from './reporter.js';
+import { pressButton } from './checkRunAction.js';
 import { reviewTenant } from './review.js';
 import { syncTenant } from './sync.js';
 
@@ -47,7 +49,7 @@ export interface GitHubEvent {
  * The command an event asks for. A closed pull request is only a review when it comes from an
  * approval branch; reviewOf tells apply, reject and revert apart (and refuses look-alikes).
  */
-export function commandForEvent(event: GitHubEvent): Command | 'none' {
+export function commandForEvent(event: GitHubEvent): Command | 'none' | 'button' {
   switch (event.name) {
     case 'schedule':
     case 'workflow_dispatch':
@@ -64,6 +66,8 @@ export function commandForEvent(event: GitHubEvent): Command | 'none' {
       if (action === 'opened' || action === 'synchronize' || action === 'reopened') return 'validate';
       return 'none';
     }
+    case 'check_run':
+      return event.payload.action === 'requested_action' ? 'button' : 'none';
     default:
       throw new TenantSyncError('USAGE', `no command is chosen for the event "${event.name}"`, 'Set the "command" input of the action.');
   }
@@ -83,6 +87,7 @@ const reviewCommands: readonly Command[] = ['apply', 'reject', 'revert'];
 
 export async function runAction(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const log = actionsLogger();
+  cancelOnSignal(log);
   try {
     const inputs = readInputs();
     if (inputs.token) core.setSecret(inputs.token);
@@ -93,6 +98,7 @@ export async function runAction(env: NodeJS.ProcessEnv = process.env): Promise<v
       return;
     }
     const root = resolve(inputs.workingDirectory);
+    if (command === 'button') return await buttonCommand(inputs, root, event, env, log);
     if (reviewCommands.includes(command)) return await reviewCommand(command, inputs, root, event, env, log);
     const config = await loadConfig(resolve(root, inputs.config), env);
     switch (command) {
@@ -161,7 +167,7 @@ async function syncCommand(config: LoadedConfig, inputs: Inputs, root: string, e
   const outcomes: TenantOutcome[] = [];
   for (const tenant of selectedTenants(config, inputs)) {
     outcomes.push(
-      await forTenant(config, tenant, ctx, env, log, (tenantLog, onStatus) =>
+      await forTenant(config, tenant, ctx, env, log, 'sync', (tenantLog, onStatus) =>
         syncTenant({ ctx, git, tenant, log: tenantLog, sources: { env, getIdToken: githubIdTokenSource(env, tenantLog) }, onStatus, tempRoot: env.RUNNER_TEMP }),
       ),
     );
@@ -183,21 +189,64 @@ async function reviewCommand(command: Command, inputs: Inputs, root: string, eve
   }
   const git = new GitRepository(root, log, env);
   const config = await configFromDefaultBranch(git, ctx, inputs, env);
+  await reviewPullRequest({ ctx, git, config, inputs, env, log, pr, sender: (event.payload.sender as { login?: string } | undefined)?.login, expected: inputs.command });
+}
+
+/** A button pressed on a check run: the same paths as by hand once the pull request is merged or closed */
+async function buttonCommand(inputs: Inputs, root: string, event: GitHubEvent, env: NodeJS.ProcessEnv, log: Logger): Promise<void> {
+  const ctx = await repoContext(inputs, env, event);
+  if (!ctx) throw new TenantSyncError('USAGE', 'a check run action needs a token and GITHUB_REPOSITORY', 'Run it in a workflow triggered by check_run: types: [requested_action].');
+  const git = new GitRepository(root, log, env);
+  const config = await configFromDefaultBranch(git, ctx, inputs, env);
+  const pressed = await pressButton(ctx, config, event.payload, log);
+  if (pressed.kind === 'done') {
+    log.info(pressed.message);
+    return;
+  }
+  const headSha = (event.payload.check_run as { head_sha?: string } | undefined)?.head_sha;
+  await reviewPullRequest({
+    ctx: headSha ? { ...ctx, sha: headSha } : ctx,
+    git,
+    config,
+    inputs,
+    env,
+    log,
+    pr: pressed.pullRequest,
+    sender: (event.payload.sender as { login?: string } | undefined)?.login,
+    expected: pressed.action === 'approve' ? 'apply' : pressed.action,
+    approvedBy: pressed.action === 'approve' ? (event.payload.sender as { login?: string } | undefined)?.login : undefined,
+  });
+}
+
+async function reviewPullRequest(args: {
+  ctx: RepoContext;
+  git: GitRepository;
+  config: LoadedConfig;
+  inputs: Inputs;
+  env: NodeJS.ProcessEnv;
+  log: Logger;
+  pr: unknown;
+  sender: string | undefined;
+  expected: Command | undefined;
+  /** Who pressed Approve (already checked for write access) when the action merged for them */
+  approvedBy?: string;
+}): Promise<void> {
+  const { ctx, git, config, inputs, env, log, pr, sender } = args;
   const review: Review | undefined = reviewOf(ctx, pr, config.tenants.map((t) => t.name));
   if (!review) {
     log.info(`#${String((pr as { number?: number }).number)} is not a tenant-sync approval pull request: nothing to do.`);
     return;
   }
-  if (inputs.command && inputs.command !== review.kind) {
-    throw new TenantSyncError('APPROVAL_REFUSED', `the command input says ${inputs.command}, but #${review.pr.number} was ${review.kind === 'apply' ? 'merged' : review.kind === 'revert' ? `closed with the revert label` : 'closed without merging'} (${review.kind})`, 'Leave the command input empty on pull_request events: the pull request decides.');
+  if (args.expected && args.expected !== review.kind) {
+    throw new TenantSyncError('APPROVAL_REFUSED', `the command input says ${args.expected}, but #${review.pr.number} was ${review.kind === 'apply' ? 'merged' : review.kind === 'revert' ? `closed with the revert label` : 'closed without merging'} (${review.kind})`, 'Leave the command input empty on pull_request events: the pull request decides.');
   }
   if (inputs.tenant && inputs.tenant !== review.tenant) {
     log.info(`#${review.pr.number} is about ${review.tenant}; this job is for ${inputs.tenant}: nothing to do.`);
     return;
   }
   const tenant = selectTenant(config, review.tenant);
-  const outcome = await forTenant(config, tenant, ctx, env, log, (tenantLog, onStatus) =>
-    reviewTenant({ ctx, git, tenant, log: tenantLog, sources: { env, getIdToken: githubIdTokenSource(env, tenantLog) }, onStatus, tempRoot: env.RUNNER_TEMP, review, sender: (event.payload.sender as { login?: string } | undefined)?.login }),
+  const outcome = await forTenant(config, tenant, ctx, env, log, review.kind, (tenantLog, onStatus, recordFile) =>
+    reviewTenant({ ctx, git, tenant, log: tenantLog, sources: { env, getIdToken: githubIdTokenSource(env, tenantLog) }, onStatus, tempRoot: env.RUNNER_TEMP, review, sender, recordFile, approvedBy: args.approvedBy }),
   );
   concludeStep([outcome]);
 }
@@ -219,6 +268,23 @@ async function configFromDefaultBranch(git: GitRepository, ctx: RepoContext, inp
   }
 }
 
+/** The tenants being worked on, so a cancelled run (SIGTERM/SIGINT from the runner) can still say what happened */
+const running = new Map<string, (signal: string) => Promise<void>>();
+
+function cancelOnSignal(log: Logger): void {
+  const handler = (signal: string) => {
+    log.warn(`The run was cancelled (${signal}): recording where each tenant stopped.`);
+    const done = Promise.all([...running.values()].map((cancel) => cancel(signal).catch(() => undefined)));
+    // The runner waits a few seconds after the signal before it kills the process
+    void Promise.race([done, new Promise((r) => setTimeout(r, 7_000))]).finally(() => {
+      core.setFailed(`SYNC_CANCELLED: the run was cancelled (${signal})`);
+      process.exit(1);
+    });
+  };
+  process.once('SIGTERM', () => handler('SIGTERM'));
+  process.once('SIGINT', () => handler('SIGINT'));
+}
+
 /** One tenant's run with its own log (for the artifact) and reporter; whatever happens, the views are updated */
 async function forTenant(
   config: LoadedConfig,
@@ -226,17 +292,41 @@ async function forTenant(
   ctx: RepoContext,
   env: NodeJS.ProcessEnv,
   log: Logger,
-  run: (tenantLog: Logger, onStatus: ReturnType<typeof createTenantReporter>['onStatus']) => Promise<TenantOutcome>,
+  command: TenantOutcome['command'],
+  run: (tenantLog: Logger, onStatus: ReturnType<typeof createTenantReporter>['onStatus'], recordFile: string) => Promise<TenantOutcome>,
 ): Promise<TenantOutcome> {
   const memory = createMemoryLogger();
   const tenantLog = teeLogger(log, memory);
   const reporter = createTenantReporter({ ctx, tenant, tenants: config.tenants, language: dashboardLanguage(config), log: tenantLog, logLines: () => memory.lines, env });
-  const outcome = await run(tenantLog, reporter.onStatus);
-  if (outcome.report) tenantLog.info(formatBackupSummary(outcome.report));
-  for (const note of outcome.notes) tenantLog.info(`${tenant.name}: ${note}`);
-  if (outcome.error) tenantLog.error(`${tenant.name}: ${outcome.error.message} Fix: ${outcome.error.fix} (${outcome.error.code}, see ${outcome.error.docs})`, outcome.error.location);
-  await reporter.finish(outcome);
-  return outcome;
+  const history: TenantOutcome['history'] = [];
+  const onStatus: typeof reporter.onStatus = async (status, details) => {
+    history.push({ status, details });
+    await reporter.onStatus(status, details);
+  };
+  const recordFile = join(env.RUNNER_TEMP || tmpdir(), `tenant-sync-${tenant.name}-${process.pid}-deploy-record.json`);
+  running.set(tenant.name, async (signal) => {
+    const deploy = await readRecordFile(recordFile).catch(() => undefined);
+    const at = history.at(-1)?.status ?? 'Starting';
+    const error = new TenantSyncError(
+      'SYNC_CANCELLED',
+      `the ${command} of ${tenant.name} was cancelled (${signal}) while ${at}${deploy ? `; the deploy had applied ${deploy.counts.applied} of ${deploy.counts.items} change(s), see the deploy record` : ''}`,
+      deploy ? 'Sync again: the next sync reads the tenant as it is now and proposes what is still missing; nothing is re-applied blindly.' : 'Sync again.',
+    );
+    tenantLog.error(`${tenant.name}: ${error.message}`);
+    await reporter.finish({ tenant, command, final: 'New error', history: [...history, { status: 'New error', details: {} }], error, deploy, notes: [] });
+  });
+  try {
+    const outcome = await run(tenantLog, onStatus, recordFile);
+    if (outcome.report) tenantLog.info(formatBackupSummary(outcome.report));
+    for (const note of outcome.notes) tenantLog.info(`${tenant.name}: ${note}`);
+    if (outcome.error) tenantLog.error(`${tenant.name}: ${outcome.error.message} Fix: ${outcome.error.fix} (${outcome.error.code}, see ${outcome.error.docs})`, outcome.error.location);
+    running.delete(tenant.name);
+    await reporter.finish(outcome);
+    return outcome;
+  } finally {
+    running.delete(tenant.name);
+    await rm(recordFile, { force: true });
+  }
 }
 
 /** The step fails when a tenant needs someone to act on an error; waiting for approval is a normal end */

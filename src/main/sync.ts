@@ -28,6 +28,8 @@ export interface TenantRunOptions {
   onStatus: StatusListener;
   tempRoot?: string;
   graph?: ConnectTenantOptions['graph'];
+  /** Where an apply keeps its deploy record while it runs (so a cancelled run can still report it) */
+  recordFile?: string;
 }
 
 const OUTDATED_LABEL = 'tenant-sync:outdated';
@@ -135,7 +137,7 @@ export async function syncTenant(options: TenantRunOptions): Promise<TenantOutco
       report: run.report,
       error: run.error,
       plan,
-      planMarkdown: plan && renderPlanMarkdown(plan),
+      planMarkdown: plan && renderPlanMarkdown(plan, { language: tenant.language }),
       pullRequest,
       consent: run.connection?.consent.pending ? run.connection.consent : undefined,
       notes,
@@ -280,7 +282,7 @@ async function proposeApproval(options: TenantRunOptions, plan: Plan, stateTip: 
       const result = await git.push(sha, head, { force: true, expected: remote });
       if (result !== 'pushed') throw new TenantSyncError('GIT_FAILED', `could not update ${head} (${result})`, 'Make sure only one run per tenant runs at a time, and that tenant-sync/* branches are not protected.');
     }
-    const body = approvalBody(renderPlanMarkdown(plan), { tenant: tenant.name, planHash: hash, head: sha! });
+    const body = approvalBody(renderPlanMarkdown(plan, { language: tenant.language }), { tenant: tenant.name, planHash: hash, head: sha! }, tenant.language);
     const pr = await upsertPullRequest(ctx, { head, base, title: approvalTitle(tenant.name, plan), body, labels: [labels.tenant(tenant.name), labels.status('Pending approval')] });
     notes.push(pr.created ? `Opened #${pr.number} for approval.` : upToDate ? `#${pr.number} already shows this plan.` : `Updated #${pr.number} with the new plan.`);
     return { number: pr.number, url: pr.url };

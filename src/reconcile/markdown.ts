@@ -1,6 +1,7 @@
 import { docsBaseUrl } from '../errors/index.js';
 import type { PropertyChange } from './diff.js';
-import { errorTexts, format, heldTexts, messages, type Catalogue, type Decorate, type MessageKey } from './messages.js';
+import type { Language } from '../status/index.js';
+import { catalogueFor, errorTexts, format, heldTexts, type Catalogue, type Decorate, type MessageKey } from './messages.js';
 import { planHash, type Conflict, type DriftEntry, type HeldDeletes, type Plan, type PlanError, type PlanItem } from './plan.js';
 
 /**
@@ -23,7 +24,9 @@ const MAX_VALUE_LENGTH = 160;
 export interface MarkdownOptions {
   /** Longest body to produce; default MARKDOWN_TARGET_LENGTH */
   maxLength?: number;
-  /** Texts; default English */
+  /** Language of the texts (`language` of the tenant in tenant-sync.yml); default English */
+  language?: Language;
+  /** Texts; overrides `language` when given */
   catalogue?: Catalogue;
   /** Name of the artifact that holds plan.json */
   artifact?: string;
@@ -51,7 +54,7 @@ interface Section {
 const ICONS = { create: '\u2795', update: '\u270f\ufe0f', delete: '\u274c' } as const;
 
 export function renderPlanMarkdown(plan: Plan, options: MarkdownOptions = {}): string {
-  const catalogue = options.catalogue ?? messages;
+  const catalogue = options.catalogue ?? catalogueFor(options.language);
   const maxLength = options.maxLength ?? MARKDOWN_TARGET_LENGTH;
   const ctx: Ctx = {
     t: (key, params) => format(key, params, catalogue),

@@ -1,10 +1,14 @@
 /**
  * Every string a person reads in a plan (the Markdown of the approval pull request, the message and
  * fix of an error in plan.json). Keys name the text; `{name}` placeholders are filled by `format`.
- * English only for now: a French catalogue is another object with the same keys (type `Catalogue`),
- * passed to the renderers. Machine-readable values (kinds, codes, paths) stay in English and are not
- * routed through here.
+ * English here; French in messages.fr.ts, the same keys and placeholders (type `Catalogue`), picked
+ * with `catalogueFor(language)` and passed to the renderers. The message and fix stored in plan.json
+ * stay in English (machine-readable); a renderer in another language rebuilds them from the error's
+ * `params`. Machine-readable values (kinds, codes, paths) stay in English and are not routed through
+ * here.
  */
+import type { Language } from '../status/index.js';
+import { frenchMessages } from './messages.fr.js';
 import type { PlanErrorKind } from './plan.js';
 
 export const messages = {
@@ -104,6 +108,16 @@ export type MessageKey = keyof typeof messages;
 /** A message catalogue: every key, in one language. */
 export type Catalogue = Record<MessageKey, string>;
 export type MessageParams = Readonly<Record<string, string | number>>;
+
+/** Every catalogue, by the language of `tenant-sync.yml` (`language: en | fr`). */
+export const catalogues: Readonly<Record<Language, Catalogue>> = { en: messages, fr: frenchMessages };
+
+/** The catalogue of a language; English when none is given. */
+export function catalogueFor(language: Language = 'en'): Catalogue {
+  return catalogues[language];
+}
+
+export { frenchMessages };
 
 /** The text of `key` with its `{placeholders}` filled; unknown placeholders stay as written. */
 export function format(key: MessageKey, params: MessageParams = {}, catalogue: Catalogue = messages): string {

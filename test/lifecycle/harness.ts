@@ -95,3 +95,26 @@ export function statusesOf(run: ActionRun, tenant = 'contoso'): string[] {
     .map((l) => l.slice(prefix.length).split(' - ')[0]!)
     .filter((s) => names.includes(s));
 }
+
+/** As runAction, but returns the running child (to send it a signal) and a promise of its end */
+export async function spawnAction(lc: Lifecycle, event: Event, inputs: Record<string, string> = {}, extraEnv: Record<string, string> = {}) {
+  const { spawn } = await import('node:child_process');
+  const runner = runnerEnv(lc.gh, event);
+  const workspace = runner.workspace;
+  await exec('git', ['clone', '--quiet', '--no-checkout', lc.gh.remoteUrl, workspace]);
+  await exec('git', ['-C', workspace, 'checkout', '--quiet', '--detach', event.sha]);
+  const vars = Object.fromEntries(Object.entries({ token: lc.gh.token, ...inputs }).map(([k, v]) => [`INPUT_${k.toUpperCase()}`, v]));
+  const env = { PATH: process.env.PATH, HOME: process.env.HOME, NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS, ...runner.env, ...simEnv(lc.sim), ...vars, ...extraEnv };
+  const child = spawn(process.execPath, [action], { cwd: workspace, env });
+  let stdout = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stdout += d));
+  const done = new Promise<ActionRun>((resolveRun) => {
+    child.on('close', (code) => {
+      const run = { code: code ?? 1, stdout, stderr: '', summary: runner.readSummary(), outputs: runner.readOutputs(), runId: runner.run.id };
+      runner.cleanup();
+      resolveRun(run);
+    });
+  });
+  return { child, done, runId: runner.run.id, output: () => stdout };
+}
