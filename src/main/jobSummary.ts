@@ -2,6 +2,7 @@ import type { TenantConfig } from '../config/load.js';
 import type { SyncRun } from '../engine/sync.js';
 import { statusName, type StatusDetails, type SyncStatus } from '../status/index.js';
 import type { TenantOutcome } from './outcome.js';
+import { textsFor } from './texts.js';
 
 export interface ReportLinks {
   run?: string;
@@ -17,60 +18,58 @@ export interface ReportLinks {
  */
 export function tenantReportMarkdown(outcome: Pick<TenantOutcome, 'tenant' | 'final' | 'history' | 'report' | 'error' | 'plan' | 'deploy' | 'notes' | 'consent'>, links: ReportLinks = {}): string {
   const { tenant } = outcome;
+  const t = textsFor(tenant.language);
   const lines: string[] = [`### ${tenant.name}: ${statusName(outcome.final, tenant.language)}`, ''];
   const device = outcome.history.find((d) => d.details.deviceCode)?.details.deviceCode;
   if (device) {
-    lines.push(`Sign-in was requested: at ${device.verificationUri} enter the code \`${device.userCode}\` (valid until ${device.waitUntil}).`, '');
+    lines.push(t.signInRequested(device.verificationUri, device.userCode, device.waitUntil), '');
   }
   const consent = outcome.history.find((d) => d.details.consent)?.details.consent ?? outcome.consent;
   if (consent) {
     lines.push(
-      `Permissions the configuration needs are not granted: ${consent.missing.map((m) => `\`${m.permission}\` (${m.kind})`).join(', ')}.`,
-      `An administrator grants them here: [admin consent](${consent.url})${consent.delegatedUrl ? `, and for the delegated client: [admin consent](${consent.delegatedUrl})` : ''}. Nothing is written to the tenant until then.`,
+      t.permissionsMissing(consent.missing.map((m) => `\`${m.permission}\` (${m.kind})`).join(', ')),
+      t.consentHere(consent.url, consent.delegatedUrl),
       '',
     );
   }
   const error = outcome.error;
   if (error) {
-    lines.push('```', `${error.code}: ${error.message}`, `Fix: ${error.fix}`, '```', `[Troubleshooting: ${error.code}](${error.docs})`, '');
+    lines.push('```', `${error.code}: ${error.message}`, `${t.fix()}: ${error.fix}`, '```', `[${t.troubleshooting()}: ${error.code}](${error.docs})`, '');
   }
   const failed = outcome.history.find((h) => h.status === outcome.final)?.details.message;
   if (failed && !error) lines.push(failed, '');
   for (const note of outcome.notes) lines.push(`- ${note}`);
   if (outcome.notes.length > 0) lines.push('');
   if (outcome.plan && !outcome.deploy) {
-    const c = outcome.plan.counts;
-    lines.push(`Plan: ${c.creates} to create, ${c.updates} to update, ${c.deletes} to delete, ${c.conflicts} conflict(s), ${c.errors} error(s), ${c.held} delete(s) held back, ${c.drift} drift.`, '');
+    lines.push(t.planLine(outcome.plan.counts), '');
   }
   const deploy = outcome.deploy;
   if (deploy) {
-    const c = deploy.counts;
-    lines.push(`Deploy: ${deploy.status}; ${c.applied} applied, ${c.failed} failed, ${c.stale} stale, ${c.unverified} unverified, ${c.skipped} already as planned; ${c.requests} write request(s).`, '');
+    lines.push(t.deployLine(deploy.status, deploy.counts), '');
     const problems = deploy.items.filter((i) => i.error);
     if (problems.length > 0) {
-      lines.push('| object | result | error |', '|---|---|---|');
+      lines.push(`| ${t.problemsTable().join(' | ')} |`, '|---|---|---|');
       for (const item of problems) lines.push(`| ${item.type} / ${escapeCell(item.name)} | ${item.result} | ${escapeCell(`${item.error!.code}: ${item.error!.message}`)} |`);
       lines.push('');
     }
   }
   const report = outcome.report;
   if (report) {
-    lines.push('| type | status | objects | files written | removed | note |', '|---|---|---:|---:|---:|---|');
-    for (const t of report.types) {
-      const note = t.status === 'failed' ? `${t.error?.code ?? ''}: ${escapeCell(t.error?.message ?? '')}${t.error?.permission ? ` (needs \`${t.error.permission}\`)` : ''}` : '';
-      lines.push(`| ${t.workload}/${t.type} | ${t.status} | ${t.objects} | ${t.written.length} | ${t.deleted.length} | ${note} |`);
+    lines.push(`| ${t.backupTable().join(' | ')} |`, '|---|---|---:|---:|---:|---|');
+    for (const type of report.types) {
+      const note = type.status === 'failed' ? `${type.error?.code ?? ''}: ${escapeCell(type.error?.message ?? '')}${type.error?.permission ? ` (${t.needs(type.error.permission)})` : ''}` : '';
+      lines.push(`| ${type.workload}/${type.type} | ${type.status} | ${type.objects} | ${type.written.length} | ${type.deleted.length} | ${note} |`);
     }
     const g = report.graph;
     lines.push(
       '',
-      `${report.totals.objects} objects, ${report.totals.written} files written, ${report.totals.deleted} removed; ` +
-        `${g.graphRequests} Graph requests (${g.requests} HTTP), ${g.retries} retries, ${g.throttled} throttled; ${(report.durationMs / 1000).toFixed(1)} s.`,
+      t.totals(report.totals.objects, report.totals.written, report.totals.deleted, g.graphRequests, g.requests, g.retries, g.throttled, (report.durationMs / 1000).toFixed(1)),
     );
   }
   const linkLine = [
-    links.pullRequest && `[Approval pull request](${links.pullRequest})`,
-    links.run && `[View job](${links.run})`,
-    links.artifact && `[Artifacts: report, plan, deploy record, log](${links.artifact})`,
+    links.pullRequest && `[${t.linkApproval()}](${links.pullRequest})`,
+    links.run && `[${t.linkJob()}](${links.run})`,
+    links.artifact && `[${t.linkArtifacts()}](${links.artifact})`,
   ].filter(Boolean);
   if (linkLine.length > 0) lines.push('', linkLine.join(' · '));
   return `${lines.join('\n')}\n`;
@@ -88,7 +87,7 @@ export function syncSummaryMarkdown(tenant: TenantConfig, run: SyncRun, links: R
 export function progressMarkdown(tenant: TenantConfig, status: SyncStatus, details: StatusDetails): string {
   const lines = [`### ${tenant.name}: ${statusName(status, tenant.language)}`, ''];
   if (details.deviceCode) {
-    lines.push(`Sign-in is needed for the types only a user can read: at ${details.deviceCode.verificationUri} enter the code \`${details.deviceCode.userCode}\` before ${details.deviceCode.waitUntil}.`);
+    lines.push(textsFor(tenant.language).signInNeeded(details.deviceCode.verificationUri, details.deviceCode.userCode, details.deviceCode.waitUntil));
   }
   if (details.message) lines.push(details.message);
   return `${lines.join('\n')}\n`;

@@ -12,8 +12,9 @@ import { commitAndPush, redoOnTip, type Worktree } from '../github/git.js';
 import { canWrite, commentOnPullRequest, deleteBranch, upsertPullRequest } from '../github/pullRequests.js';
 import { parsePlan, planHash, renderPlanMarkdown, type Plan } from '../reconcile/index.js';
 import { removeRepoFile } from '../github/branchFiles.js';
-import { createStatusTracker } from '../status/index.js';
+import { createStatusTracker, type Language } from '../status/index.js';
 import type { TenantOutcome } from './outcome.js';
+import { textsFor } from './texts.js';
 import type { TenantRunOptions } from './sync.js';
 
 function refused(why: string, fix = 'Approve changes only through the pull request tenant-sync opens; the next sync proposes the change again.'): TenantSyncError {
@@ -99,8 +100,8 @@ async function applyApproved(options: TenantRunOptions & { approvedBy?: string }
           branch: branches.state(tenant.name),
           message: `tenant-sync: state of ${tenant.name} after deploying #${pr.number}\n\n${report.totals.written} files written, ${report.totals.deleted} removed\n`,
         });
-        if (pushed.result === 'pushed') notes.push(`The tenant's state after the deploy was committed to ${branches.state(tenant.name)} (${pushed.commit!.slice(0, 7)}).`);
-        await commentOnPullRequest(ctx, pr.number, deployComment(tenant.name, record!));
+        if (pushed.result === 'pushed') notes.push(textsFor(tenant.language).stateAfterDeploy(branches.state(tenant.name), pushed.commit!.slice(0, 7)));
+        await commentOnPullRequest(ctx, pr.number, deployComment(tenant.name, record!, tenant.language));
         await deleteBranch(ctx, branches.approve(tenant.name));
         return { partial: record!.status === 'partial', error: deployFailure(record!) };
       },
@@ -119,23 +120,24 @@ function deployFailure(record: DeployRecord): TenantSyncError | undefined {
   return new TenantSyncError(code, `the approved plan was not applied: ${first?.message ?? record.status}`, first?.fix ?? 'See the deploy record in the run\'s artifacts.');
 }
 
-export function deployComment(tenant: string, record: DeployRecord): string {
+export function deployComment(tenant: string, record: DeployRecord, language: Language = 'en'): string {
+  const t = textsFor(language);
   const c = record.counts;
   const head =
     record.status === 'succeeded'
-      ? `Deployed to **${tenant}**: every change of the plan was applied and read back.`
+      ? t.deployed(tenant)
       : record.status === 'partial'
-        ? `Deployed to **${tenant}** in part: ${c.applied} applied, ${c.failed} failed, ${c.stale} stale, ${c.unverified} unverified.`
-        : `Nothing was deployed to **${tenant}**${record.error ? `: ${record.error.message}` : '.'}`;
+        ? t.deployedPartly(tenant, c.applied, c.failed, c.stale, c.unverified)
+        : t.deployedNothing(tenant, record.error?.message ?? '');
   const lines = [head, ''];
   if (record.items.length > 0) {
-    lines.push('| result | change | object | note |', '|---|---|---|---|');
+    lines.push(`| ${t.deployTable().join(' | ')} |`, '|---|---|---|---|');
     for (const item of record.items) {
       const note = item.error ? `${item.error.code}: ${item.error.message}`.replace(/\|/g, '\\|').replace(/\n/g, ' ').slice(0, 300) : '';
       lines.push(`| ${item.result} | ${item.action} | ${item.type} / ${item.name.replace(/\|/g, '\\|')} | ${note} |`);
     }
   }
-  if (record.status !== 'succeeded') lines.push('', 'Objects that were not applied stay on the default branch; the next sync proposes them again.');
+  if (record.status !== 'succeeded') lines.push('', t.deployRest());
   return `${lines.join('\n')}\n`;
 }
 
@@ -148,6 +150,7 @@ async function rejectOrRevert(options: TenantRunOptions & { sender?: string }, r
   const { ctx, tenant } = options;
   const { pr } = review;
   const notes: string[] = [];
+  const t = textsFor(tenant.language);
   const tracker = createStatusTracker('Not run', options.onStatus);
   await tracker.move('Starting');
   await tracker.move('In progress');
@@ -156,18 +159,18 @@ async function rejectOrRevert(options: TenantRunOptions & { sender?: string }, r
   let error: TenantSyncError | undefined;
   try {
     if (pr.labels.some((l) => l.name === 'tenant-sync:outdated')) {
-      notes.push(`#${pr.number} was closed by tenant-sync because nothing awaited approval any more.`);
+      notes.push(t.closedByUs(pr.number));
     } else if (review.kind === 'reject') {
       await commentOnPullRequest(
         ctx,
         pr.number,
-        `Rejected: nothing was written to **${tenant.name}**. The change stays on ${ctx.defaultBranch}; this plan is not proposed again until the tenant or ${ctx.defaultBranch} changes. To also put ${ctx.defaultBranch} back to the tenant's state, reopen this pull request and close it with the label \`${labels.revert}\`.`,
+        t.rejectedComment(tenant.name, ctx.defaultBranch, labels.revert),
       );
-      notes.push(`#${pr.number} was rejected; nothing was written to the tenant.`);
+      notes.push(t.rejected(pr.number));
     } else if (!(await canWrite(ctx, options.sender))) {
       // Closing and labelling are open to the triage role; changing the default branch is not
-      await commentOnPullRequest(ctx, pr.number, `Rejected: nothing was written to **${tenant.name}**. The label \`${labels.revert}\` was not acted on: ${options.sender ?? 'the person who closed this'} has no write access, so ${ctx.defaultBranch} was left as it is.`);
-      notes.push(`#${pr.number} was rejected; the revert was not made because ${options.sender ?? 'the sender'} has no write access.`);
+      await commentOnPullRequest(ctx, pr.number, t.revertNotAllowedComment(tenant.name, labels.revert, options.sender ?? '?', ctx.defaultBranch));
+      notes.push(t.revertNotAllowed(pr.number, options.sender ?? '?'));
     } else {
       plan = await revertPlan(options, review, worktrees, notes);
     }
@@ -185,6 +188,7 @@ async function rejectOrRevert(options: TenantRunOptions & { sender?: string }, r
 async function revertPlan(options: TenantRunOptions, review: Extract<Review, { kind: 'reject' | 'revert' }>, worktrees: Worktree[], notes: string[]): Promise<Plan> {
   const { ctx, git, tenant } = options;
   const { pr } = review;
+  const t = textsFor(tenant.language);
   const approveTip = await git.fetchBranch(branches.approve(tenant.name));
   const head = approveTip === pr.head.sha ? approveTip : await git.fetchRef(`refs/pull/${pr.number}/head`);
   if (head !== pr.head.sha) throw refused(`the commit of #${pr.number} (${pr.head.sha.slice(0, 7)}) cannot be fetched, so its plan cannot be reverted. Nothing was changed.`, `Revert the files on ${ctx.defaultBranch} by hand, or sync again.`);
@@ -205,8 +209,8 @@ async function revertPlan(options: TenantRunOptions, review: Extract<Review, { k
     onRace: redoOnTip(git, defaultTip, paths, worktrees, options.tempRoot, async (dir) => void (await writeTenantVersions(dir, tenant.name, objects, stateFile))),
   });
   let where: string;
-  if (pushed.result === 'pushed') where = `${ctx.defaultBranch} was put back to the tenant's state for the ${objects.length} object(s) of the plan (${pushed.commit!.slice(0, 7)}).`;
-  else if (pushed.result === 'unchanged') where = `${ctx.defaultBranch} already holds the tenant's state for these objects.`;
+  if (pushed.result === 'pushed') where = t.reverted(ctx.defaultBranch, objects.length, pushed.commit!.slice(0, 7));
+  else if (pushed.result === 'unchanged') where = t.revertUnchanged(ctx.defaultBranch);
   else if (pushed.result === 'protected') {
     const branch = branches.revert(tenant.name);
     const remote = await git.fetchBranch(branch);
@@ -219,11 +223,11 @@ async function revertPlan(options: TenantRunOptions, review: Extract<Review, { k
       body: `#${pr.number} was closed with \`${labels.revert}\`. ${ctx.defaultBranch} is protected, so the revert comes as this pull request: merge it to put these objects back to the tenant's state.\n\n${message.split('\n').slice(2).join('\n')}`,
       labels: [labels.tenant(tenant.name)],
     });
-    where = `${ctx.defaultBranch} is protected: the revert is proposed in #${revertPr.number}.`;
+    where = t.revertProposed(ctx.defaultBranch, revertPr.number);
   } else {
     throw new TenantSyncError('GIT_FAILED', `${ctx.defaultBranch} changed the same files while the revert was pushed`, `Close #${pr.number} with ${labels.revert} again once ${ctx.defaultBranch} is quiet, or revert the files by hand.`);
   }
   notes.push(where);
-  await commentOnPullRequest(ctx, pr.number, `Rejected and reverted: nothing was written to **${tenant.name}**. ${where}`);
+  await commentOnPullRequest(ctx, pr.number, t.revertedComment(tenant.name, where));
   return plan;
 }

@@ -18,6 +18,7 @@ import { resources } from '../resources/catalogue.js';
 import { readTenantTree, renderJson } from '../snapshot/index.js';
 import type { StatusListener } from '../status/index.js';
 import type { TenantOutcome } from './outcome.js';
+import { textsFor } from './texts.js';
 
 export interface TenantRunOptions {
   ctx: RepoContext;
@@ -45,6 +46,7 @@ export async function syncTenant(options: TenantRunOptions): Promise<TenantOutco
   const stateDir = join(work, 'state', 'tree');
   const worktrees: Worktree[] = [];
   const notes: string[] = [];
+  const t = textsFor(tenant.language);
   let state: Worktree | undefined;
   let baseTree: Tree = {};
   let plan: Plan | undefined;
@@ -61,12 +63,12 @@ export async function syncTenant(options: TenantRunOptions): Promise<TenantOutco
       const before = await git.worktree(baseSha, options.tempRoot);
       worktrees.push(before);
       baseDir = before.dir;
-      notes.push(`${branches.state(tenant.name)} ends in a merged plan that was not applied; the comparison starts from ${baseSha.slice(0, 7)}, the last recorded state.`);
+      notes.push(t.baseSkipsMerge(branches.state(tenant.name), baseSha.slice(0, 7)));
     }
     baseTree = treeFromTenantTree(await readTenantTree(baseDir, tenant.name, resources));
     // A plan merged into the state branch belongs to its apply, not to the tenant's state
     await removeRepoFile(stateDir, planPath(tenant.name));
-    if (!stateSha) notes.push(`First sync: ${branches.state(tenant.name)} is created with the tenant's configuration.`);
+    if (!stateSha) notes.push(t.firstSync(branches.state(tenant.name)));
   };
 
   const afterBackup = async ({ report, connection }: Parameters<NonNullable<Parameters<typeof syncBackup>[0]['afterBackup']>>[0]): Promise<AfterBackup> => {
@@ -80,7 +82,7 @@ export async function syncTenant(options: TenantRunOptions): Promise<TenantOutco
     }
     if (pushed.result === 'gave-up') throw new TenantSyncError('GIT_FAILED', `${stateBranch} kept moving while the backup was pushed`, 'Make sure only one run per tenant runs at a time (a concurrency group per tenant), then sync again.');
     const stateTip = pushed.commit ?? stateTree.base;
-    notes.push(pushed.result === 'pushed' ? `The backup was committed to ${stateBranch} (${pushed.commit!.slice(0, 7)}).` : `Nothing changed in the tenant: no commit.`);
+    notes.push(pushed.result === 'pushed' ? t.backupCommitted(stateBranch, pushed.commit!.slice(0, 7)) : t.nothingChanged());
 
     const tenantTree = treeFromTenantTree(await readTenantTree(stateDir, tenant.name, resources));
     const defaultSha = await git.fetchBranch(ctx.defaultBranch);
@@ -107,7 +109,7 @@ export async function syncTenant(options: TenantRunOptions): Promise<TenantOutco
 
     if (connection.consent.pending) {
       // Apply would refuse anyway; a reviewer should not be asked to approve what cannot be written
-      if (!isEmptyPlan(plan)) notes.push('Changes are waiting, but nothing is proposed for approval until an administrator grants the missing permissions.');
+      if (!isEmptyPlan(plan)) notes.push(t.consentBlocksApproval());
       return {};
     }
     if (isEmptyPlan(plan)) {
@@ -188,7 +190,7 @@ async function adopt(options: TenantRunOptions, reconciliation: Reconciliation, 
     onRace: redoOnTip(git, desiredTree.base!, paths, worktrees, options.tempRoot, (dir) => writeAdoption(dir, tenant.name, ops)),
   });
   if (pushed.result === 'pushed') {
-    notes.push(`${ops.length} change(s) made in the tenant were adopted onto ${ctx.defaultBranch} (${pushed.commit!.slice(0, 7)}).`);
+    notes.push(textsFor(tenant.language).adopted(ops.length, ctx.defaultBranch, pushed.commit!.slice(0, 7)));
     await deleteBranch(ctx, branches.adopt(tenant.name));
     return;
   }
@@ -210,7 +212,7 @@ async function adopt(options: TenantRunOptions, reconciliation: Reconciliation, 
       body: `${ctx.defaultBranch} is protected, so the changes made in the tenant come as a pull request. Merge it to keep the repository in step with the tenant.\n\n${message.split('\n').slice(2).join('\n')}`,
       labels: [labels.tenant(tenant.name)],
     });
-    notes.push(`${ops.length} change(s) made in the tenant are proposed for ${ctx.defaultBranch} in #${pr.number} (the branch is protected).`);
+    notes.push(textsFor(tenant.language).adoptionProposed(ops.length, ctx.defaultBranch, pr.number));
   }
 }
 
@@ -233,7 +235,7 @@ async function overlayPendingAdoption(options: TenantRunOptions, defaultSha: str
     if (status === 'D') await removeRepoFile(desiredTree.dir, path);
     else await writeRepoFile(desiredTree.dir, path, (await git.readFile(tip, path)) ?? '');
   }
-  notes.push(`The tenant's changes waiting in #${open.number} (${ctx.defaultBranch} is protected) count as desired until it is merged.`);
+  notes.push(textsFor(tenant.language).adoptionPending(open.number, ctx.defaultBranch));
 }
 
 /** Nothing pending any more: the open approval pull request is closed, saying why */
@@ -244,11 +246,11 @@ async function closeApproval(options: TenantRunOptions, notes: string[]): Promis
   await closePullRequest(
     ctx,
     open.number,
-    `Nothing awaits approval for ${tenant.name} any more: the tenant and ${ctx.defaultBranch} agree. tenant-sync closed this pull request; nothing was written to the tenant.`,
+    textsFor(tenant.language).approvalClosedComment(tenant.name, ctx.defaultBranch),
     OUTDATED_LABEL,
   );
   await deleteBranch(ctx, branches.approve(tenant.name));
-  notes.push(`#${open.number} was closed: nothing awaits approval any more.`);
+  notes.push(textsFor(tenant.language).approvalClosed(open.number));
 }
 
 /**
@@ -265,7 +267,7 @@ async function proposeApproval(options: TenantRunOptions, plan: Plan, stateTip: 
   if (!open) {
     const last = await lastClosedPullRequest(ctx, head, base);
     if (last && !last.merged && readApprovalMarker(last.body)?.planHash === hash) {
-      notes.push(`This plan was rejected in #${last.number}; it is not proposed again until the tenant or ${ctx.defaultBranch} changes.`);
+      notes.push(textsFor(tenant.language).planRejectedBefore(last.number, ctx.defaultBranch));
       return undefined;
     }
   }
@@ -284,7 +286,8 @@ async function proposeApproval(options: TenantRunOptions, plan: Plan, stateTip: 
     }
     const body = approvalBody(renderPlanMarkdown(plan, { language: tenant.language }), { tenant: tenant.name, planHash: hash, head: sha! }, tenant.language);
     const pr = await upsertPullRequest(ctx, { head, base, title: approvalTitle(tenant.name, plan), body, labels: [labels.tenant(tenant.name), labels.status('Pending approval')] });
-    notes.push(pr.created ? `Opened #${pr.number} for approval.` : upToDate ? `#${pr.number} already shows this plan.` : `Updated #${pr.number} with the new plan.`);
+    const t = textsFor(tenant.language);
+    notes.push(pr.created ? t.approvalOpened(pr.number) : upToDate ? t.approvalUnchanged(pr.number) : t.approvalUpdated(pr.number));
     return { number: pr.number, url: pr.url };
   } finally {
     await worktree.remove();

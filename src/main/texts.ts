@@ -1,0 +1,125 @@
+import type { Language } from '../status/index.js';
+
+/**
+ * Every sentence the GitHub lifecycle shows a person (notes in the summary and on the dashboard,
+ * pull request comments, the report's headings), in English and French. The French catalogue has
+ * the type of the English one, so a missing sentence fails the type check.
+ */
+const en = {
+  baseSkipsMerge: (branch: string, sha: string) => `${branch} ends in a merged plan that was not applied; the comparison starts from ${sha}, the last recorded state.`,
+  firstSync: (branch: string) => `First sync: ${branch} is created with the tenant's configuration.`,
+  backupCommitted: (branch: string, sha: string) => `The backup was committed to ${branch} (${sha}).`,
+  nothingChanged: () => 'Nothing changed in the tenant: no commit.',
+  consentBlocksApproval: () => 'Changes are waiting, but nothing is proposed for approval until an administrator grants the missing permissions.',
+  adopted: (count: number, branch: string, sha: string) => `${count} change(s) made in the tenant were adopted onto ${branch} (${sha}).`,
+  adoptionProposed: (count: number, branch: string, pr: number) => `${count} change(s) made in the tenant are proposed for ${branch} in #${pr} (the branch is protected).`,
+  adoptionPending: (pr: number, branch: string) => `The tenant's changes waiting in #${pr} (${branch} is protected) count as desired until it is merged.`,
+  approvalClosed: (pr: number) => `#${pr} was closed: nothing awaits approval any more.`,
+  approvalClosedComment: (tenant: string, branch: string) =>
+    `Nothing awaits approval for ${tenant} any more: the tenant and ${branch} agree. tenant-sync closed this pull request; nothing was written to the tenant.`,
+  planRejectedBefore: (pr: number, branch: string) => `This plan was rejected in #${pr}; it is not proposed again until the tenant or ${branch} changes.`,
+  approvalOpened: (pr: number) => `Opened #${pr} for approval.`,
+  approvalUnchanged: (pr: number) => `#${pr} already shows this plan.`,
+  approvalUpdated: (pr: number) => `Updated #${pr} with the new plan.`,
+  stateAfterDeploy: (branch: string, sha: string) => `The tenant's state after the deploy was committed to ${branch} (${sha}).`,
+  closedByUs: (pr: number) => `#${pr} was closed by tenant-sync because nothing awaited approval any more.`,
+  rejectedComment: (tenant: string, branch: string, label: string) =>
+    `Rejected: nothing was written to **${tenant}**. The change stays on ${branch}; this plan is not proposed again until the tenant or ${branch} changes. To also put ${branch} back to the tenant's state, reopen this pull request and close it with the label \`${label}\`.`,
+  rejected: (pr: number) => `#${pr} was rejected; nothing was written to the tenant.`,
+  revertNotAllowedComment: (tenant: string, label: string, who: string, branch: string) =>
+    `Rejected: nothing was written to **${tenant}**. The label \`${label}\` was not acted on: ${who} has no write access, so ${branch} was left as it is.`,
+  revertNotAllowed: (pr: number, who: string) => `#${pr} was rejected; the revert was not made because ${who} has no write access.`,
+  reverted: (branch: string, count: number, sha: string) => `${branch} was put back to the tenant's state for the ${count} object(s) of the plan (${sha}).`,
+  revertUnchanged: (branch: string) => `${branch} already holds the tenant's state for these objects.`,
+  revertProposed: (branch: string, pr: number) => `${branch} is protected: the revert is proposed in #${pr}.`,
+  revertedComment: (tenant: string, where: string) => `Rejected and reverted: nothing was written to **${tenant}**. ${where}`,
+  deployed: (tenant: string) => `Deployed to **${tenant}**: every change of the plan was applied and read back.`,
+  deployedPartly: (tenant: string, applied: number, failed: number, stale: number, unverified: number) =>
+    `Deployed to **${tenant}** in part: ${applied} applied, ${failed} failed, ${stale} stale, ${unverified} unverified.`,
+  deployedNothing: (tenant: string, why: string) => `Nothing was deployed to **${tenant}**${why ? `: ${why}` : '.'}`,
+  deployRest: () => 'Objects that were not applied stay on the default branch; the next sync proposes them again.',
+  deployTable: () => ['result', 'change', 'object', 'note'] as readonly string[],
+  // The report (check run, job summary, report.md)
+  signInRequested: (uri: string, code: string, until: string) => `Sign-in was requested: at ${uri} enter the code \`${code}\` (valid until ${until}).`,
+  signInNeeded: (uri: string, code: string, until: string) => `Sign-in is needed for the types only a user can read: at ${uri} enter the code \`${code}\` before ${until}.`,
+  permissionsMissing: (list: string) => `Permissions the configuration needs are not granted: ${list}.`,
+  consentHere: (url: string, delegatedUrl?: string) =>
+    `An administrator grants them here: [admin consent](${url})${delegatedUrl ? `, and for the delegated client: [admin consent](${delegatedUrl})` : ''}. Nothing is written to the tenant until then.`,
+  fix: () => 'Fix',
+  troubleshooting: () => 'Troubleshooting',
+  planLine: (c: { creates: number; updates: number; deletes: number; conflicts: number; errors: number; held: number; drift: number }) =>
+    `Plan: ${c.creates} to create, ${c.updates} to update, ${c.deletes} to delete, ${c.conflicts} conflict(s), ${c.errors} error(s), ${c.held} delete(s) held back, ${c.drift} drift.`,
+  deployLine: (status: string, c: { applied: number; failed: number; stale: number; unverified: number; skipped: number; requests: number }) =>
+    `Deploy: ${status}; ${c.applied} applied, ${c.failed} failed, ${c.stale} stale, ${c.unverified} unverified, ${c.skipped} already as planned; ${c.requests} write request(s).`,
+  problemsTable: () => ['object', 'result', 'error'] as readonly string[],
+  backupTable: () => ['type', 'status', 'objects', 'files written', 'removed', 'note'] as readonly string[],
+  needs: (permission: string) => `needs \`${permission}\``,
+  totals: (objects: number, written: number, removed: number, graph: number, http: number, retries: number, throttled: number, seconds: string) =>
+    `${objects} objects, ${written} files written, ${removed} removed; ${graph} Graph requests (${http} HTTP), ${retries} retries, ${throttled} throttled; ${seconds} s.`,
+  linkApproval: () => 'Approval pull request',
+  linkJob: () => 'View job',
+  linkArtifacts: () => 'Artifacts: report, plan, deploy record, log',
+};
+
+export type Texts = typeof en;
+
+const fr: Texts = {
+  baseSkipsMerge: (branch, sha) => `${branch} se termine par un plan fusionné qui n'a pas été appliqué ; la comparaison part de ${sha}, le dernier état enregistré.`,
+  firstSync: (branch) => `Première synchronisation : ${branch} est créée avec la configuration du locataire.`,
+  backupCommitted: (branch, sha) => `La sauvegarde a été validée dans ${branch} (${sha}).`,
+  nothingChanged: () => 'Rien n’a changé dans le locataire : aucune validation.',
+  consentBlocksApproval: () => 'Des modifications attendent, mais rien n’est proposé à l’approbation tant qu’un administrateur n’a pas accordé les autorisations manquantes.',
+  adopted: (count, branch, sha) => `${count} modification(s) faite(s) dans le locataire ont été reprises dans ${branch} (${sha}).`,
+  adoptionProposed: (count, branch, pr) => `${count} modification(s) faite(s) dans le locataire sont proposées pour ${branch} dans #${pr} (la branche est protégée).`,
+  adoptionPending: (pr, branch) => `Les modifications du locataire en attente dans #${pr} (${branch} est protégée) comptent comme souhaitées jusqu’à sa fusion.`,
+  approvalClosed: (pr) => `#${pr} a été fermée : plus rien n’attend d’approbation.`,
+  approvalClosedComment: (tenant, branch) =>
+    `Plus rien n’attend d’approbation pour ${tenant} : le locataire et ${branch} concordent. tenant-sync a fermé cette demande de tirage ; rien n’a été écrit dans le locataire.`,
+  planRejectedBefore: (pr, branch) => `Ce plan a été rejeté dans #${pr} ; il n’est pas proposé de nouveau tant que le locataire ou ${branch} ne change pas.`,
+  approvalOpened: (pr) => `#${pr} a été ouverte pour approbation.`,
+  approvalUnchanged: (pr) => `#${pr} présente déjà ce plan.`,
+  approvalUpdated: (pr) => `#${pr} a été mise à jour avec le nouveau plan.`,
+  stateAfterDeploy: (branch, sha) => `L’état du locataire après le déploiement a été validé dans ${branch} (${sha}).`,
+  closedByUs: (pr) => `#${pr} a été fermée par tenant-sync car plus rien n’attendait d’approbation.`,
+  rejectedComment: (tenant, branch, label) =>
+    `Rejeté : rien n’a été écrit dans **${tenant}**. La modification reste sur ${branch} ; ce plan n’est pas proposé de nouveau tant que le locataire ou ${branch} ne change pas. Pour aussi rétablir ${branch} à l’état du locataire, rouvrez cette demande de tirage et fermez-la avec l’étiquette \`${label}\`.`,
+  rejected: (pr) => `#${pr} a été rejetée ; rien n’a été écrit dans le locataire.`,
+  revertNotAllowedComment: (tenant, label, who, branch) =>
+    `Rejeté : rien n’a été écrit dans **${tenant}**. L’étiquette \`${label}\` n’a pas été prise en compte : ${who} n’a pas d’accès en écriture, ${branch} est donc restée telle quelle.`,
+  revertNotAllowed: (pr, who) => `#${pr} a été rejetée ; le rétablissement n’a pas été fait car ${who} n’a pas d’accès en écriture.`,
+  reverted: (branch, count, sha) => `${branch} a été rétablie à l’état du locataire pour les ${count} objet(s) du plan (${sha}).`,
+  revertUnchanged: (branch) => `${branch} contient déjà l’état du locataire pour ces objets.`,
+  revertProposed: (branch, pr) => `${branch} est protégée : le rétablissement est proposé dans #${pr}.`,
+  revertedComment: (tenant, where) => `Rejeté et rétabli : rien n’a été écrit dans **${tenant}**. ${where}`,
+  deployed: (tenant) => `Déployé dans **${tenant}** : chaque modification du plan a été appliquée et relue.`,
+  deployedPartly: (tenant, applied, failed, stale, unverified) =>
+    `Déployé en partie dans **${tenant}** : ${applied} appliquée(s), ${failed} en échec, ${stale} périmée(s), ${unverified} non vérifiée(s).`,
+  deployedNothing: (tenant, why) => `Rien n’a été déployé dans **${tenant}**${why ? ` : ${why}` : '.'}`,
+  deployRest: () => 'Les objets non appliqués restent sur la branche par défaut ; la synchronisation suivante les propose de nouveau.',
+  deployTable: () => ['résultat', 'modification', 'objet', 'remarque'] as readonly string[],
+  signInRequested: (uri, code, until) => `Une connexion a été demandée : sur ${uri}, entrez le code \`${code}\` (valable jusqu’à ${until}).`,
+  signInNeeded: (uri, code, until) => `Une connexion est nécessaire pour les types que seul un utilisateur peut lire : sur ${uri}, entrez le code \`${code}\` avant ${until}.`,
+  permissionsMissing: (list) => `Des autorisations nécessaires à la configuration ne sont pas accordées : ${list}.`,
+  consentHere: (url, delegatedUrl) =>
+    `Un administrateur les accorde ici : [consentement administrateur](${url})${delegatedUrl ? `, et pour le client délégué : [consentement administrateur](${delegatedUrl})` : ''}. Rien n’est écrit dans le locataire d’ici là.`,
+  fix: () => 'Solution',
+  troubleshooting: () => 'Résolution des problèmes',
+  planLine: (c) =>
+    `Plan : ${c.creates} à créer, ${c.updates} à mettre à jour, ${c.deletes} à supprimer, ${c.conflicts} conflit(s), ${c.errors} erreur(s), ${c.held} suppression(s) retenue(s), ${c.drift} dérive(s).`,
+  deployLine: (status, c) =>
+    `Déploiement : ${status} ; ${c.applied} appliquée(s), ${c.failed} en échec, ${c.stale} périmée(s), ${c.unverified} non vérifiée(s), ${c.skipped} déjà conforme(s) ; ${c.requests} requête(s) d’écriture.`,
+  problemsTable: () => ['objet', 'résultat', 'erreur'] as readonly string[],
+  backupTable: () => ['type', 'état', 'objets', 'fichiers écrits', 'supprimés', 'remarque'] as readonly string[],
+  needs: (permission) => `nécessite \`${permission}\``,
+  totals: (objects, written, removed, graph, http, retries, throttled, seconds) =>
+    `${objects} objets, ${written} fichiers écrits, ${removed} supprimés ; ${graph} requêtes Graph (${http} HTTP), ${retries} nouvelles tentatives, ${throttled} limitées ; ${seconds} s.`,
+  linkApproval: () => 'Demande de tirage d’approbation',
+  linkJob: () => 'Voir le travail',
+  linkArtifacts: () => 'Artefacts : rapport, plan, journal du déploiement, journal',
+};
+
+export const textCatalogues: Readonly<Record<Language, Texts>> = { en, fr };
+
+export function textsFor(language: Language = 'en'): Texts {
+  return textCatalogues[language];
+}
