@@ -79840,7 +79840,7 @@ async function planTenant(options) {
         drift: tenant.drift,
         deleteGuard: tenant.deleteGuard,
     });
-    return { reconciliation, markdown: renderPlanMarkdown(reconciliation.plan), desired, snapshot };
+    return { reconciliation, markdown: renderPlanMarkdown(reconciliation.plan, { language: tenant.language }), desired, snapshot };
 }
 
 ;// CONCATENATED MODULE: ./src/engine/sync.ts
