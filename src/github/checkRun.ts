@@ -12,6 +12,17 @@ export interface CheckRunContent {
   detailsUrl?: string;
   /** Buttons on the check run (at most 3); none clears them */
   actions?: CheckRunAction[];
+  /** What did not succeed, on the files concerned (GitHub takes at most 50 per request) */
+  annotations?: CheckRunAnnotation[];
+}
+
+export interface CheckRunAnnotation {
+  path: string;
+  start_line: number;
+  end_line: number;
+  annotation_level: 'notice' | 'warning' | 'failure';
+  title?: string;
+  message: string;
 }
 
 /** GitHub's limits: label ≤ 20, description ≤ 40, identifier ≤ 20 characters */
@@ -128,7 +139,8 @@ export function tenantCheckRun(ctx: RepoContext, tenant: string, log: Logger): T
     };
     const detailsUrl = content.detailsUrl ?? runUrl(ctx);
     sentActions = (content.actions ?? []).slice(0, 3);
-    const common = { output, external_id: tenant, actions: sentActions, ...(detailsUrl ? { details_url: detailsUrl } : {}) };
+    const annotations = (content.annotations ?? []).slice(0, 50).map((a) => ({ ...a, message: a.message.slice(0, 64 * 1024), ...(a.title ? { title: a.title.slice(0, 255) } : {}) }));
+    const common = { output: annotations.length > 0 ? { ...output, annotations } : output, external_id: tenant, actions: sentActions, ...(detailsUrl ? { details_url: detailsUrl } : {}) };
     const conclusion: CheckRunConclusion | undefined = state.status === 'completed' ? state.conclusion : undefined;
     const progress = conclusion ? { conclusion, completed_at: now } : { status: state.status };
 

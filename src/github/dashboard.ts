@@ -187,6 +187,7 @@ const levels: readonly Level[] = [
   { ...full, report: 0 },
   { ...full, report: 0, error: 1000, message: 300, failures: 20, failure: 300, permissions: 20 },
   { report: 0, error: 300, message: 100, failures: 5, failure: 100, permissions: 5, compact: true, sections: true },
+  { report: 0, error: 200, message: 0, failures: 0, failure: 0, permissions: 5, compact: true, sections: true },
   { report: 0, error: 80, message: 0, failures: 0, failure: 0, permissions: 3, compact: true, sections: false },
   { report: 0, error: 0, message: 0, failures: 0, failure: 0, permissions: 0, compact: true, sections: false },
 ];
@@ -229,7 +230,9 @@ function shrink(e: DashboardEntry, level: Level): DashboardEntry {
   const out: DashboardEntry = { ...rest };
   if (error) out.error = { ...error, message: shorten(error.message, level.error), ...(error.fix !== undefined ? { fix: shorten(error.fix, Math.min(level.error, level.message || 200)) } : {}) };
   if (message !== undefined && level.message > 0) out.message = shorten(message, level.message);
-  if (report !== undefined && level.report > 0) out.report = cutMarkdown(report, level.report);
+  // The summary is only shown in a section: not kept (nor stored) for the other tenants
+  const inSection = error || failures?.length || leftOut?.failures || e.status === 'New error' || e.status === 'Partially successful';
+  if (report !== undefined && level.report > 0 && inSection) out.report = cutMarkdown(report, level.report);
   const lost = { failures: leftOut?.failures ?? 0, missingPermissions: leftOut?.missingPermissions ?? 0 };
   if (failures) {
     const shown = failures.slice(0, level.failures).map((f) => ({ ...f, what: shorten(f.what, WHAT_LIMIT), message: shorten(f.message, level.failure) }));
@@ -645,7 +648,8 @@ async function findDashboard(ctx: RepoContext): Promise<FoundIssue | undefined> 
 /** A sync's own statuses: they come and go within one run */
 const passing = (status: SyncStatus) => status !== 'Not run' && !finalStatuses.includes(status);
 
-function mergeEntry(current: Record<string, DashboardEntry>, entry: DashboardEntry): Record<string, DashboardEntry> {
+/** The stored entries with this entry merged in (see withHistory); a newer stored entry of the tenant stays */
+export function mergeEntry(current: Record<string, DashboardEntry>, entry: DashboardEntry): Record<string, DashboardEntry> {
   const previous = Object.hasOwn(current, entry.tenant) ? current[entry.tenant] : undefined;
   // A job that finished later already wrote a newer entry: keep it.
   if (previous && isNewer(previous, entry)) return current;

@@ -1,7 +1,9 @@
 import * as core from '@actions/core';
 import type { TenantConfig } from '../config/load.js';
 import { uploadRunArtifact } from '../github/artifacts.js';
-import { actionsFor, tenantCheckRun, type TenantCheckRun } from '../github/checkRun.js';
+import { actionsFor, tenantCheckRun, type CheckRunAnnotation, type TenantCheckRun } from '../github/checkRun.js';
+import { objectPath } from '../github/branchFiles.js';
+import { troubleshootingUrl, type ErrorCode } from '../errors/index.js';
 import { runUrl, type RepoContext } from '../github/context.js';
 import { updateDashboard, type DashboardEntry } from '../github/dashboard.js';
 import type { Logger } from '../log/index.js';
@@ -77,6 +79,7 @@ export function createTenantReporter(options: ReporterOptions) {
       summary: markdown,
       detailsUrl: outcome.final === 'Pending approval' ? pr?.url : undefined,
       actions: actionsFor(outcome.final, tenant.language),
+      annotations: failureAnnotations(outcome),
     });
     const consent = outcome.history.find((h) => h.details.consent)?.details.consent ?? outcome.consent;
     await dashboard({
@@ -95,4 +98,33 @@ export function createTenantReporter(options: ReporterOptions) {
   };
 
   return { onStatus, finish };
+}
+
+/** Types that could not be read and deploy items that did not apply, as annotations on their folder or file */
+export function failureAnnotations(outcome: TenantOutcome): CheckRunAnnotation[] {
+  const tenant = outcome.tenant.name;
+  const out: CheckRunAnnotation[] = [];
+  for (const t of outcome.report?.types ?? []) {
+    if (t.status !== 'failed') continue;
+    out.push({
+      path: `tenants/${tenant}/${t.workload}/${t.type}`,
+      start_line: 1,
+      end_line: 1,
+      annotation_level: 'warning',
+      title: `${t.title}: not backed up (${t.error?.code ?? 'failed'})`,
+      message: `${t.error?.message ?? 'The type could not be read.'} Its files were kept as they were.${t.error?.code ? ` See ${troubleshootingUrl(t.error.code as ErrorCode)}` : ''}`,
+    });
+  }
+  for (const item of outcome.deploy?.items ?? []) {
+    if (!item.error) continue;
+    out.push({
+      path: objectPath(tenant, item.type, item.file),
+      start_line: 1,
+      end_line: 1,
+      annotation_level: item.result === 'failed' ? 'failure' : 'warning',
+      title: `${item.action} ${item.name}: ${item.result} (${item.error.code})`,
+      message: `${item.error.message} ${item.error.fix}`,
+    });
+  }
+  return out;
 }

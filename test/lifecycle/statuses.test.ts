@@ -83,8 +83,15 @@ describe('statuses on GitHub', () => {
     for (const [path, text] of Object.entries(before.state)) if (path.includes('/namedLocations/')) expect(state[path], path).toBe(text);
     expect(await l.gh.resolve('main')).toBe(before.main);
     expect(l.gh.pulls()).toEqual([]);
-    expect(l.gh.checkRuns({ name: CHECK }).at(-1)).toMatchObject({ status: 'completed', conclusion: 'neutral' });
-    expect(dashboardBody(l)).toMatch(/\| contoso \| Partially successful \|/);
+    const check = l.gh.checkRuns({ name: CHECK }).at(-1)!;
+    expect(check).toMatchObject({ status: 'completed', conclusion: 'neutral' });
+    // what did not succeed is an annotation on the type's folder
+    const { Octokit } = await import('@octokit/rest');
+    const api = new Octokit({ auth: l.gh.token, baseUrl: l.gh.apiUrl });
+    const { data: annotations } = await api.rest.checks.listAnnotations({ owner: 'contoso', repo: 'tenant-config', check_run_id: check.id });
+    expect(annotations).toEqual(expect.arrayContaining([expect.objectContaining({ path: 'tenants/contoso/entra/namedLocations', annotation_level: 'warning', title: expect.stringContaining('not backed up') })]));
+    expect(annotations.map((a) => a.path).sort()).toEqual(check.output?.summary?.match(/\| (\w+\/\w+) \| failed \|/g)?.map((m) => `tenants/contoso/${m.split(' ')[1]}`).sort());
+    expect(dashboardBody(l)).toMatch(/\| contoso \| Partially successful/);
     expect(l.sim.writes()).toEqual([]);
     expect(l.gh.problems()).toEqual([]);
   });
