@@ -27,7 +27,7 @@ const POLICIES = `tenants/${TENANT}/entra/conditionalAccessPolicies/`;
 const tty = process.stdout.isTTY;
 const bold = (s: string) => (tty ? `\x1b[1m${s}\x1b[0m` : s);
 const dim = (s: string) => (tty ? `\x1b[2m${s}\x1b[0m` : s);
-const step = (n: number, s: string) => console.log(`\n${bold(`── ${n}. ${s}`)} ${process.env.DEMO_T ? ((Date.now() - started) / 1000).toFixed(1) : ""}`);
+const step = (n: number, s: string) => console.log(`\n${bold(`── ${n}. ${s}`)}`);
 const indent = (s: string, by = 3) => s.replace(/^/gm, ' '.repeat(by)).trimEnd();
 const say = (s: string) => console.log(indent(s));
 const excerpt = (text: string, lines: number) => {
@@ -72,7 +72,7 @@ const STATUSES = ['Not run', 'Starting', 'In progress', 'Pending authentication'
  * on one line (Starting → In progress → …), the action's notes indented below them.
  */
 async function sync(slug: string, label: string, event: WorkflowEvent, expected: string): Promise<ActionRun> {
-  console.log(dim(`   ▸ ${label} (${short(event.sha)}): runs dist/index.js`));
+  console.log(dim(`   ▸ ${label} → dist/index.js on ${short(event.sha)}`));
   const t0 = Date.now();
   let pending = '';
   let chain = false;
@@ -111,7 +111,8 @@ async function sync(slug: string, label: string, event: WorkflowEvent, expected:
   const ok = run.code === 0 && statuses.join(' → ') === ['Starting', 'In progress', expected].join(' → ');
   if (!ok) {
     // The action's own log, without the workflow commands (::add-mask:: carries the values it masks)
-    const log = `${run.stdout}\n${run.stderr}`.split('\n').filter((l) => l.trim() && !l.startsWith('::'));
+    const chatter = /^(::|Artifact name is valid|Root directory input|Uploading artifact|Beginning upload|Uploaded bytes|Finished uploading|SHA256 digest|Finalizing artifact|Artifact .* finalized)/;
+    const log = `${run.stdout}\n${run.stderr}`.split('\n').filter((l) => l.trim() && !chatter.test(l));
     console.log(indent(log.slice(-25).join('\n'), 6));
   }
   expect(ok, `${label}: expected Starting → In progress → ${expected}, got ${statuses.join(' → ') || 'no status'} (exit code ${run.code})`);
@@ -187,7 +188,8 @@ try {
   pullBodies.set(pr.number, pr.body ?? '');
   say(`Pull request #${pr.number} "${pr.title}"`);
   say(dim(`  ${pr.head} → ${pr.base}, labels ${pr.labels.join(', ')}; its body is the plan:`));
-  say(indent(excerpt(pr.body ?? '', 20), 4));
+  say(indent(excerpt((pr.body ?? '').split(/^---$/m)[0]!, 25), 4));
+  say(dim('    … then how to approve (merge), reject (close) or revert (close with tenant-sync:revert)'));
   const pending = lastCheck(event.sha);
   expect(pending?.conclusion === 'action_required', `check run conclusion ${pending?.conclusion}`);
   say(`Check run: conclusion ${pending!.conclusion}, details → ${pending!.details_url?.replace(gh.serverUrl, '')}`);
@@ -311,11 +313,10 @@ try {
     ].join('\n'),
   );
   const secrets = [sim.apps.secret.clientSecret, gh.token];
-  const leaks = filesUnder(out)
-    .filter((f) => !f.includes(`${join(out, 'repo', '.git')}`))
-    .filter((f) => secrets.some((secret) => readFileSync(f).includes(secret)));
+  const written = filesUnder(out).filter((f) => !f.startsWith(join(repo, '.git')));
+  const leaks = written.filter((f) => secrets.some((secret) => readFileSync(f).includes(secret)));
   expect(leaks.length === 0, `a secret was found in ${leaks.map((f) => relative(out, f)).join(', ')}`);
-  say(`No secret (the client secret, the GitHub token) in any of these ${filesUnder(out).length} files.`);
+  say(`No secret (the client secret, the GitHub token) in any of these ${written.length} files.`);
   const problems = gh.problems();
   if (problems.length > 0) {
     say(`OpenAPI check: ${problems.length} problem(s):`);
