@@ -3,7 +3,7 @@ import type { TenantConfig } from '../config/load.js';
 import { uploadRunArtifact } from '../github/artifacts.js';
 import { actionsFor, tenantCheckRun, type CheckRunAnnotation, type TenantCheckRun } from '../github/checkRun.js';
 import { objectPath } from '../github/branchFiles.js';
-import { troubleshootingUrl, type ErrorCode } from '../errors/index.js';
+import { errorCatalogue, troubleshootingUrl, type ErrorCode } from '../errors/index.js';
 import { runUrl, type RepoContext } from '../github/context.js';
 import { updateDashboard, type DashboardEntry } from '../github/dashboard.js';
 import type { Logger } from '../log/index.js';
@@ -49,7 +49,7 @@ export function createTenantReporter(options: ReporterOptions) {
     if (status === 'Starting') lastSyncAt = new Date().toISOString();
     await checkRun?.update(status, { title: name(status), summary: progressMarkdown(tenant, status, details), actions: actionsFor(status, tenant.language) });
     if (status === 'Starting' || status === 'Pending authentication') {
-      await dashboard({ tenant: tenant.name, status, updatedAt: new Date().toISOString(), lastSyncAt, deviceCode: details.deviceCode, message: details.message });
+      await dashboard({ tenant: tenant.name, status, updatedAt: new Date().toISOString(), lastSyncAt, deviceCode: details.deviceCode, message: details.message, checkRunUrl: checkRun?.url });
     }
   };
 
@@ -82,15 +82,22 @@ export function createTenantReporter(options: ReporterOptions) {
       annotations: failureAnnotations(outcome),
     });
     const consent = outcome.history.find((h) => h.details.consent)?.details.consent ?? outcome.consent;
+    const now = new Date().toISOString();
     await dashboard({
       tenant: tenant.name,
       status: outcome.final,
-      updatedAt: new Date().toISOString(),
-      lastSyncAt: lastSyncAt ?? new Date().toISOString(),
+      updatedAt: now,
+      lastSyncAt: lastSyncAt ?? now,
+      ...(outcome.final === 'Idle' ? { lastSuccessAt: now } : {}),
       pullRequest: outcome.final === 'Pending approval' ? pr : undefined,
-      error: outcome.error && { code: outcome.error.code, message: outcome.error.message, docs: outcome.error.docs },
+      error: outcome.error && { code: outcome.error.code, message: outcome.error.message, docs: outcome.error.docs, fix: outcome.error.fix },
       consentUrl: consent?.url,
+      missingPermissions: consent?.missing.map((m) => m.permission),
       message: finalDetails.message ?? outcome.notes.at(-1),
+      checkRunUrl: checkRun?.url,
+      artifactUrl: artifact?.url,
+      report: outcome.report ? formatReportLine(outcome) : undefined,
+      failures: dashboardFailures(outcome),
     });
     if (options.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(markdown).write();
     core.setOutput(`status-${tenant.name}`, outcome.final);
@@ -127,4 +134,32 @@ export function failureAnnotations(outcome: TenantOutcome): CheckRunAnnotation[]
     });
   }
   return out;
+}
+
+/** One line for the dashboard's report: what the backup and the deploy did */
+function formatReportLine(outcome: TenantOutcome): string {
+  const r = outcome.report!;
+  const failed = r.types.filter((t) => t.status === 'failed').map((t) => `${t.workload}/${t.type}`);
+  return [
+    `${r.totals.types - r.totals.failedTypes}/${r.totals.types} types, ${r.totals.objects} objects, ${r.totals.written} files written, ${r.totals.deleted} removed.`,
+    failed.length > 0 ? `Not backed up: ${failed.join(', ')}.` : '',
+    outcome.deploy ? `Deploy ${outcome.deploy.status}: ${outcome.deploy.counts.applied} applied, ${outcome.deploy.counts.failed} failed, ${outcome.deploy.counts.stale} stale.` : '',
+  ]
+    .filter(Boolean)
+    .join(' ');
+}
+
+/** What did not succeed, for the dashboard's section of a Partially successful tenant */
+function dashboardFailures(outcome: TenantOutcome): { what: string; code?: string; message: string; docs?: string }[] {
+  const out: { what: string; code?: string; message: string; docs?: string }[] = [];
+  for (const t of outcome.report?.types ?? []) {
+    if (t.status !== 'failed') continue;
+    const code = t.error?.code;
+    out.push({ what: `${t.workload}/${t.type}`, code, message: t.error?.message ?? 'not read', ...(code && code in errorCatalogue ? { docs: troubleshootingUrl(code as ErrorCode) } : {}) });
+  }
+  for (const item of outcome.deploy?.items ?? []) {
+    if (!item.error) continue;
+    out.push({ what: `${item.name} (${item.type})`, code: item.error.code, message: item.error.message, ...(item.error.code in errorCatalogue ? { docs: troubleshootingUrl(item.error.code as ErrorCode) } : {}) });
+  }
+  return out.slice(0, 50);
 }

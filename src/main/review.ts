@@ -174,6 +174,8 @@ async function rejectOrRevert(options: TenantRunOptions & { sender?: string }, r
     } else {
       plan = await revertPlan(options, review, worktrees, notes);
     }
+    // The closed pull request keeps its commits; the branch itself is not needed any more
+    if (!pr.labels.some((l) => l.name === 'tenant-sync:outdated')) await deleteBranch(ctx, branches.approve(tenant.name));
   } catch (e) {
     if (!(e instanceof TenantSyncError)) throw e;
     error = e;
