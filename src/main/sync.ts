@@ -15,7 +15,7 @@ import { closePullRequest, deleteBranch, findOpenPullRequest, lastClosedPullRequ
 import type { Logger } from '../log/index.js';
 import { isEmptyPlan, planHash, reconcile, renderPlanMarkdown, treeFromTenantTree, type Plan, type Reconciliation, type Tree } from '../reconcile/index.js';
 import { resources } from '../resources/catalogue.js';
-import { readTenantTree, renderJson } from '../snapshot/index.js';
+import { readTenantTree, renderJson, typeFolder } from '../snapshot/index.js';
 import type { StatusListener } from '../status/index.js';
 import type { TenantOutcome } from './outcome.js';
 import { textsFor } from './texts.js';
@@ -75,6 +75,17 @@ export async function syncTenant(options: TenantRunOptions): Promise<TenantOutco
     const stateTree = state!;
     const failed = report.types.filter((t) => t.status === 'failed').map((t) => t.type);
 
+    const defaultSha = await git.fetchBranch(ctx.defaultBranch);
+    if (!defaultSha) throw new TenantSyncError('GIT_FAILED', `the default branch ${ctx.defaultBranch} was not found on the remote`, 'Check the repository has a default branch with tenant-sync.yml on it.');
+    const desiredTree = await git.worktree(defaultSha, options.tempRoot);
+    worktrees.push(desiredTree);
+    await overlayPendingAdoption(options, defaultSha, desiredTree, notes);
+    const desired = await readDesired(desiredTree.dir, tenant);
+    for (const e of desired.errors) log.warn(`${e.message} Fix: ${e.fix} (${e.code})`, { file: e.file, line: e.line, column: e.column });
+    // A type whose desired files are invalid takes no part: its recorded state stays where it last
+    // took part, so a change made in the tenant meanwhile is still seen as drift once the files are fixed.
+    await keepRecordedState(git, stateTree, tenant.name, desired.invalid);
+
     const stateBranch = branches.state(tenant.name);
     const pushed = await commitAndPush(git, stateTree, { branch: stateBranch, message: backupMessage(tenant.name, report) });
     if (pushed.result === 'protected') {
@@ -83,15 +94,8 @@ export async function syncTenant(options: TenantRunOptions): Promise<TenantOutco
     if (pushed.result === 'gave-up') throw new TenantSyncError('GIT_FAILED', `${stateBranch} kept moving while the backup was pushed`, 'Make sure only one run per tenant runs at a time (a concurrency group per tenant), then sync again.');
     const stateTip = pushed.commit ?? stateTree.base;
     notes.push(pushed.result === 'pushed' ? t.backupCommitted(stateBranch, pushed.commit!.slice(0, 7)) : t.nothingChanged());
-
     const tenantTree = treeFromTenantTree(await readTenantTree(stateDir, tenant.name, resources));
-    const defaultSha = await git.fetchBranch(ctx.defaultBranch);
-    if (!defaultSha) throw new TenantSyncError('GIT_FAILED', `the default branch ${ctx.defaultBranch} was not found on the remote`, 'Check the repository has a default branch with tenant-sync.yml on it.');
-    const desiredTree = await git.worktree(defaultSha, options.tempRoot);
-    worktrees.push(desiredTree);
-    await overlayPendingAdoption(options, defaultSha, desiredTree, notes);
-    const desired = await readDesired(desiredTree.dir, tenant);
-    for (const e of desired.errors) log.warn(`${e.message} Fix: ${e.fix} (${e.code})`, { file: e.file, line: e.line, column: e.column });
+
 
     const reconciliation = reconcile({
       tenantName: tenant.name,
@@ -147,6 +151,19 @@ export async function syncTenant(options: TenantRunOptions): Promise<TenantOutco
   } finally {
     for (const w of worktrees) await w.remove();
     await rm(work, { recursive: true, force: true });
+  }
+}
+
+/** Puts the state worktree's folders of `types` back to the worktree's commit (or removes them when it had none) */
+async function keepRecordedState(git: GitRepository, worktree: Worktree, tenant: string, types: readonly string[]): Promise<void> {
+  for (const type of types) {
+    const def = resources.find((d) => d.type === type);
+    if (!def) continue;
+    const folder = typeFolder(tenant, def);
+    await rm(join(worktree.dir, folder), { recursive: true, force: true });
+    if (worktree.base && (await git.readFile(worktree.base, folder)) !== undefined) {
+      await git.run(['checkout', worktree.base, '--', folder], { cwd: worktree.dir });
+    }
   }
 }
 
