@@ -55090,9 +55090,15 @@ function parseConfig(text, file, env = {}, resources = catalogue_resources) {
         throw new errors_TenantSyncError('CONFIG_INVALID', `${file} is not valid YAML: ${err.message.split('\n')[0]}`, 'Correct the YAML syntax at that line (indentation, a missing colon or closing bracket, a duplicate key).', { location: { file, line: pos?.line, column: pos?.col } });
     }
     const data = doc.toJS();
+    if (data === null || data === undefined) {
+        throw new errors_TenantSyncError('CONFIG_INVALID', text.trim() === '' ? `${file} is empty` : `${file} holds no settings, only comments`, 'It needs at least "version: 1" and "tenants:" with one tenant (name, tenant-id, client-id); see docs/tenant-sync.example.yml and docs/tenant-sync.schema.json.', { location: { file, line: 1 } });
+    }
+    if (typeof data !== 'object' || Array.isArray(data)) {
+        throw new errors_TenantSyncError('CONFIG_INVALID', `${file} holds ${Array.isArray(data) ? 'a list' : `a single ${typeof data}`}, not the settings: keys such as version and tenants`, 'Write the settings as keys at the start of the lines: "version: 1", then "tenants:" with one tenant (name, tenant-id, client-id); see docs/tenant-sync.example.yml.', { location: { file, ...position(doc, lineCounter, []) } });
+    }
     const parsed = configFileSchema.safeParse(data);
     if (!parsed.success) {
-        throw configIssueError(file, doc, lineCounter, parsed.error.issues[0]);
+        throw configIssueError(file, doc, lineCounter, data, parsed.error.issues);
     }
     const raw = parsed.data;
     const locate = (path) => ({ file, ...position(doc, lineCounter, path) });
@@ -55205,40 +55211,94 @@ function resolveTypes(selection, resources, locate, options) {
     }
     return included.filter((r) => !(selection?.exclude ?? []).includes(r.type));
 }
-function configIssueError(file, doc, lc, issue) {
-    let path = issue.path.filter((p) => typeof p !== 'symbol');
+/**
+ * The first problem the schema found, as an error with its line. A required key that is missing
+ * while an unknown key beside it is close to its name ("verison" for "version") is reported as the
+ * misspelling it is, on the misspelt key's line.
+ */
+function configIssueError(file, doc, lc, data, issues) {
+    const pathOf = (issue) => issue.path.filter((p) => typeof p !== 'symbol');
+    const missing = issues.flatMap((issue) => {
+        const path = pathOf(issue);
+        const key = path[path.length - 1];
+        return typeof key === 'string' && valueAt(data, path) === undefined ? [{ parent: path.slice(0, -1), key }] : [];
+    });
+    const samePath = (a, b) => a.length === b.length && a.every((p, i) => p === b[i]);
+    for (const issue of issues) {
+        if (issue.code !== 'unrecognized_keys')
+            continue;
+        const parent = pathOf(issue);
+        for (const key of issue.keys) {
+            const meant = closest(key, missing.filter((m) => samePath(m.parent, parent)).map((m) => m.key));
+            if (meant === undefined)
+                continue;
+            const path = [...parent, key];
+            return new errors_TenantSyncError('CONFIG_INVALID', `${formatPath(path)}: unknown key "${key}", and the required key "${meant}" is missing`, `Did you mean "${meant}"? Correct the spelling of "${key}"; docs/tenant-sync.schema.json lists the keys each level accepts.`, { location: { file, ...position(doc, lc, path, { key: true }) } });
+        }
+    }
+    const issue = issues[0];
+    let path = pathOf(issue);
     let message = issue.message;
     let fix = 'Correct the value as the message says; docs/tenant-sync.schema.json describes every key.';
+    let where = path.length ? `${formatPath(path)}: ` : '';
+    let atKey = false;
     if (issue.code === 'unrecognized_keys') {
         const key = issue.keys[0];
         path = [...path, key];
+        where = `${formatPath(path)}: `;
+        atKey = true;
         const hint = closest(key, knownKeys);
         message = `unknown key "${key}"`;
         fix = `${hint ? `Did you mean "${hint}"? ` : ''}Remove the key or correct its spelling; docs/tenant-sync.schema.json lists the keys each level accepts.`;
     }
+    else if (missing.some((m) => samePath([...m.parent, m.key], path))) {
+        const key = path[path.length - 1];
+        message = `the required key "${key}" is missing`;
+        where = path.length > 1 ? `${formatPath(path.slice(0, -1))}: ` : '';
+        fix =
+            issue.code === 'invalid_value' && 'values' in issue && issue.values.length === 1
+                ? `Add ${key}: ${String(issue.values[0])}.`
+                : `Add "${key}"; docs/tenant-sync.schema.json describes it.`;
+    }
     else if (issue.code === 'invalid_value' && 'values' in issue) {
         fix = `Use one of: ${issue.values.map(String).join(', ')}.`;
     }
-    const where = path.length ? `${formatPath(path)}: ` : '';
     return new errors_TenantSyncError('CONFIG_INVALID', `${where}${message}`, fix, {
-        location: { file, ...position(doc, lc, path) },
+        location: { file, ...position(doc, lc, path, { key: atKey }) },
     });
+}
+/** The value at `path` in the parsed data, undefined when it (or a parent) is absent */
+function valueAt(data, path) {
+    let value = data;
+    for (const segment of path) {
+        if (value === null || typeof value !== 'object' || !Object.prototype.hasOwnProperty.call(value, segment))
+            return undefined;
+        value = value[segment];
+    }
+    return value;
 }
 function formatPath(path) {
     return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
 }
-/** Line and column of the node at a path (the key itself for a map entry), as far as the path exists */
-function position(doc, lc, path) {
+/**
+ * Line and column of the node at a path, as far as the path exists: a scalar value itself, the key
+ * of a map entry whose value is a map or a list (the line a person reads the key on, not the line
+ * of the value's first entry), a list item.
+ */
+function position(doc, lc, path, options = {}) {
     let node = doc.contents;
-    let best = (0,dist/* isMap */.jh)(node) || (0,dist/* isSeq */.oP)(node) ? node : undefined;
-    for (const segment of path) {
+    let best = (0,dist/* isMap */.jh)(node) || (0,dist/* isSeq */.oP)(node) || (0,dist/* isScalar */.jn)(node) ? node : undefined;
+    for (const [i, segment] of path.entries()) {
         if ((0,dist/* isMap */.jh)(node)) {
             const pair = node.items.find((p) => (0,dist/* isPair */.tO)(p) && (0,dist/* isScalar */.jn)(p.key) && p.key.value === segment);
             if (!pair)
                 break;
             best = ((0,dist/* isScalar */.jn)(pair.key) ? pair.key : best);
+            // An unknown key is shown at the key, whatever its value
+            if (options.key && i === path.length - 1)
+                break;
             node = pair.value;
-            if (node && ((0,dist/* isMap */.jh)(node) || (0,dist/* isSeq */.oP)(node) || (0,dist/* isScalar */.jn)(node)))
+            if (node && (0,dist/* isScalar */.jn)(node))
                 best = node;
         }
         else if ((0,dist/* isSeq */.oP)(node) && typeof segment === 'number') {
@@ -76373,6 +76433,25 @@ function safeFileName(name) {
 function isSafeFileName(name) {
     return name !== '' && safeFileName(name) === name;
 }
+/**
+ * Why `name` (a file name without '.json') cannot be used on Windows, or is one tenant-sync never
+ * writes because Windows would not keep it as it is; undefined when it is fine there. Only the
+ * rules of safeFileName that come from Windows are checked (not its length limit or the Unicode
+ * form), so a name written by hand in another form is not refused for that.
+ */
+function windowsNameProblem(name) {
+    const forbidden = [...new Set(name.match(FORBIDDEN) ?? [])];
+    if (forbidden.length > 0) {
+        const shown = forbidden.map((c) => (/^[\u0000-\u001f\u007f-\u009f]$/.test(c) ? `U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}` : `"${c}"`));
+        return `it contains ${shown.join(', ')}, which Windows does not allow in file names`;
+    }
+    if (/[. ]$/.test(name))
+        return `"${name}" ends in a ${name.endsWith('.') ? 'dot' : 'space'}, which Windows drops from names`;
+    const device = RESERVED.exec(name);
+    if (device)
+        return `"${device[1]}" is a device name on Windows, which no file can have`;
+    return undefined;
+}
 /** The longest prefix of `value` that fits in `maxBytes` UTF-8 bytes, cut between code points. */
 function truncateUtf8(value, maxBytes) {
     let bytes = 0;
@@ -77051,6 +77130,7 @@ function heldTexts(params, catalogue = messages, decorate = plainText) {
 ;// CONCATENATED MODULE: ./src/reconcile/plan.ts
 
 
+
 /**
  * The plan: what an approval would write to the tenant, as data. It is stored as plan.json (an
  * artifact, and what `apply` deploys from) and rendered as the approval pull request's body
@@ -77222,6 +77302,8 @@ const planTypeSchema = object({
 const planSchema = object({
     version: literal(PLAN_VERSION),
     tenant: schemas_string(),
+    /** tenant-id of tenant-sync.yml when the plan was made: apply refuses another tenant even under the same name */
+    tenantId: schemas_string().optional(),
     driftPolicy: driftPolicySchema,
     /** Types compared, in dependency order */
     types: array(planTypeSchema),
@@ -77245,6 +77327,22 @@ function objectHash(object) {
 /** A stable hash of the whole plan (sorted keys; the same for a plan read back from plan.json). */
 function planHash(plan) {
     return objectHash(plan);
+}
+/**
+ * Where a plan's items contradict themselves: `changes` is not the difference of `before` and
+ * `after`, or `before` does not hash to `tenantHash`. A plan edited after it was made (by hand, or
+ * on the approval branch) shows up here; apply refuses it whole.
+ */
+function planIntegrityProblems(plan) {
+    const problems = [];
+    for (const item of plan.items) {
+        const where = `${item.action} ${item.type} '${item.name}'`;
+        if (JSON.stringify(diffObjects(item.before, item.after)) !== JSON.stringify(item.changes))
+            problems.push(`${where}: its changes are not the difference of its before and after`);
+        if (item.action !== 'create' && objectHash(item.before) !== item.tenantHash)
+            problems.push(`${where}: its before does not match its tenantHash`);
+    }
+    return problems;
 }
 /** Reads plan.json back; throws a ZodError naming what is wrong. */
 function parsePlan(value) {
@@ -77672,6 +77770,7 @@ function reconcile(input) {
     const plan = {
         version: PLAN_VERSION,
         tenant: input.tenantName,
+        ...(input.tenantId ? { tenantId: input.tenantId } : {}),
         driftPolicy: policy,
         types: states.map((s) => ({ type: s.def.type, title: s.def.title, workload: s.def.workload, tenantObjects: s.tenantCount })),
         skippedTypes,
@@ -78608,1346 +78707,6 @@ function escapeHtml(text) {
 
 
 
-;// CONCATENATED MODULE: ./src/snapshot/references.ts
-
-
-/** Every id the object refers to, by target type; keywords are left out. */
-function collectReferencedIds(def, obj) {
-    const out = new Map();
-    for (const ref of def.references) {
-        const keywords = new Set(ref.keywords);
-        for (const visit of resolvePath(obj, ref.path)) {
-            const value = readVisit(visit);
-            if (typeof value !== 'string' || keywords.has(value))
-                continue;
-            let ids = out.get(ref.target);
-            if (!ids)
-                out.set(ref.target, (ids = new Set()));
-            ids.add(value);
-        }
-    }
-    return out;
-}
-/**
- * A copy of the object with each referenced id replaced by the name `names` gives for it. An id
- * without a name (a deleted group, a lookup that failed) stays as the id and is reported, so the
- * file still says which object was meant and nothing is silently dropped. Keywords stay.
- */
-function replaceIdsWithNames(def, obj, names) {
-    const { object, unresolved } = replace(def, obj, names);
-    return { object, unresolved: unresolved.map(({ path, target, value }) => ({ path, target, id: value })) };
-}
-/**
- * The reverse, for deploy: a copy with each referenced name replaced by the id `ids` gives for it
- * in the target tenant. A name without an id stays as it is and is reported: the caller must not
- * deploy the object (Graph would reject the name, or worse, accept it as an unknown id). Keywords
- * stay. `ids` may accept an id as well as a name if ids in files should be allowed.
- */
-function replaceNamesWithIds(def, obj, ids) {
-    const { object, unresolved } = replace(def, obj, ids);
-    return { object, unresolved: unresolved.map(({ path, target, value }) => ({ path, target, name: value })) };
-}
-function replace(def, obj, map) {
-    const object = toJsonValue(obj);
-    if (!util_isPlainObject(object))
-        throw new TypeError(`${def.type}: references can only be replaced in a JSON object`);
-    // Find every place first, then write: a replaced value is never looked up a second time even
-    // when two references reach the same place.
-    const places = def.references.flatMap((ref) => resolvePath(object, ref.path).map((visit) => ({ ref, visit, value: readVisit(visit) })));
-    const unresolved = [];
-    const done = new Set();
-    for (const { ref, visit, value } of places) {
-        if (typeof value !== 'string' || ref.keywords.includes(value) || done.has(visit.at))
-            continue;
-        done.add(visit.at);
-        const mapped = map(ref.target, value);
-        if (mapped === undefined)
-            unresolved.push({ path: visit.at, target: ref.target, value });
-        else
-            writeVisit(visit, mapped);
-    }
-    return { object, unresolved };
-}
-
-;// CONCATENATED MODULE: ./src/snapshot/jsonError.ts
-/**
- * Where a JSON text is broken, as a person fixing it in an editor wants it: line and column
- * (1-based) and a reason without the echo of the text that V8 adds to some messages.
- */
-/** JSON.parse that reports where the text is broken instead of throwing. A leading BOM is ignored. */
-function parseJsonText(text) {
-    const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-    const skipped = text.length - body.length;
-    try {
-        return { ok: true, value: JSON.parse(body) };
-    }
-    catch (error) {
-        const raw = error instanceof Error ? error.message : String(error);
-        // V8 gives 'at position N' for most errors; for unexpected tokens (Node 20) and the end of the
-        // input it does not, so find the place with a small scanner then.
-        const match = /at position (\d+)/.exec(raw);
-        const offset = (match ? Number(match[1]) : findJsonError(body)) + skipped;
-        const { line, column } = lineAndColumn(text, offset);
-        return { ok: false, error: { offset, line, column, message: cleanMessage(raw) } };
-    }
-}
-function lineAndColumn(text, offset) {
-    const end = Math.max(0, Math.min(offset, text.length));
-    let line = 1;
-    let lineStart = 0;
-    for (let i = 0; i < end; i++) {
-        if (text.charCodeAt(i) === 10) {
-            line++;
-            lineStart = i + 1;
-        }
-    }
-    return { line, column: end - lineStart + 1 };
-}
-function cleanMessage(message) {
-    return (message
-        .replace(/, (?:\.\.\.)?".*"(?:\.\.\.)? is not valid JSON$/s, '')
-        .replace(/ in JSON at position \d+.*$/s, '')
-        .replace(/ at position \d+.*$/s, '')
-        .replace(/^JSON\.parse: /, '')
-        .trim() || 'Invalid JSON');
-}
-/**
- * Offset of the first character where `text` stops being JSON (RFC 8259), or text.length when the
- * text ends too early. Only called on text that JSON.parse rejected.
- */
-function findJsonError(text) {
-    let i = 0;
-    const n = text.length;
-    class Stop {
-        at;
-        constructor(at) {
-            this.at = at;
-        }
-    }
-    const fail = (at) => {
-        throw new Stop(at);
-    };
-    const ws = () => {
-        while (i < n && ' \t\n\r'.includes(text[i]))
-            i++;
-    };
-    const literal = (word) => {
-        for (let k = 0; k < word.length; k++, i++)
-            if (text[i] !== word[k])
-                fail(i);
-    };
-    const string = () => {
-        i++; // opening quote
-        for (;;) {
-            if (i >= n)
-                fail(n);
-            const c = text.charCodeAt(i);
-            if (c === 0x22) {
-                i++;
-                return;
-            }
-            if (c < 0x20)
-                fail(i);
-            if (c === 0x5c) {
-                i++;
-                const e = text[i];
-                if (e === undefined)
-                    fail(n);
-                if (e === 'u') {
-                    for (let k = 1; k <= 4; k++)
-                        if (!/[0-9a-fA-F]/.test(text[i + k] ?? ''))
-                            fail(Math.min(i + k, n));
-                    i += 5;
-                }
-                else if ('"\\/bfnrt'.includes(e))
-                    i++;
-                else
-                    fail(i);
-            }
-            else
-                i++;
-        }
-    };
-    const number = () => {
-        if (text[i] === '-')
-            i++;
-        if (text[i] === '0')
-            i++;
-        else if (/[1-9]/.test(text[i] ?? ''))
-            while (/[0-9]/.test(text[i] ?? ''))
-                i++;
-        else
-            fail(i);
-        if (text[i] === '.') {
-            i++;
-            if (!/[0-9]/.test(text[i] ?? ''))
-                fail(i);
-            while (/[0-9]/.test(text[i] ?? ''))
-                i++;
-        }
-        if (text[i] === 'e' || text[i] === 'E') {
-            i++;
-            if (text[i] === '+' || text[i] === '-')
-                i++;
-            if (!/[0-9]/.test(text[i] ?? ''))
-                fail(i);
-            while (/[0-9]/.test(text[i] ?? ''))
-                i++;
-        }
-    };
-    const value = () => {
-        ws();
-        if (i >= n)
-            fail(n);
-        const c = text[i];
-        if (c === '{') {
-            i++;
-            ws();
-            if (text[i] === '}') {
-                i++;
-                return;
-            }
-            for (;;) {
-                ws();
-                if (text[i] !== '"')
-                    fail(i);
-                string();
-                ws();
-                if (text[i] !== ':')
-                    fail(i);
-                i++;
-                value();
-                ws();
-                if (text[i] === ',')
-                    i++;
-                else if (text[i] === '}') {
-                    i++;
-                    return;
-                }
-                else
-                    fail(i);
-            }
-        }
-        else if (c === '[') {
-            i++;
-            ws();
-            if (text[i] === ']') {
-                i++;
-                return;
-            }
-            for (;;) {
-                value();
-                ws();
-                if (text[i] === ',')
-                    i++;
-                else if (text[i] === ']') {
-                    i++;
-                    return;
-                }
-                else
-                    fail(i);
-            }
-        }
-        else if (c === '"')
-            string();
-        else if (c === 't')
-            literal('true');
-        else if (c === 'f')
-            literal('false');
-        else if (c === 'n')
-            literal('null');
-        else
-            number();
-    };
-    try {
-        value();
-        ws();
-        return i < n ? i : n;
-    }
-    catch (stop) {
-        if (stop instanceof Stop)
-            return Math.min(stop.at, n);
-        throw stop;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/snapshot/files.ts
-
-
-
-
-
-
-
-/**
- * The tenant folder on disk. The only file in the snapshot module that does I/O.
- */
-/** Temporary files are hidden, in the folder they are renamed into, and never end in '.json'. */
-const TEMP_PREFIX = '.tenant-sync-';
-const TEMP_PATTERN = /^\.tenant-sync-[0-9a-f]+\.tmp$/;
-function isJsonName(name) {
-    return name.toLowerCase().endsWith(FILE_EXTENSION);
-}
-function checkFileName(name) {
-    const base = name.slice(0, -FILE_EXTENSION.length);
-    if (!name.endsWith(FILE_EXTENSION) || base === '' || /[/\\\0]/.test(name) || base === '.' || base === '..') {
-        throw new Error(`writeTypeFolder: '${name}' is not a file name ending in '${FILE_EXTENSION}'`);
-    }
-}
-/** Files read or written at once in one folder */
-const FILE_CONCURRENCY = 16;
-/**
- * Makes the folder of one type hold exactly `files` (file name with '.json' -> content):
- * - a file whose bytes are already right is not touched (no write, mtime unchanged), so backing up
- *   an unchanged tenant changes nothing on disk;
- * - other files are written to a temporary file in the same folder, flushed, and renamed over the
- *   target: a reader (or a crash) never sees a half-written file;
- * - .json files in the folder that are not in `files` are deleted; other files (README.md) and
- *   subfolders are left alone; temporary files a crashed run left behind are removed;
- * - a file whose name differs only in case from the wanted one (an object renamed 'policy' ->
- *   'Policy') is replaced so that case-insensitive file systems show the new name too;
- * - the folder is created when it does not exist and there is something to write.
- *
- * CONTRACT: call this only for a type that was read successfully (found, even if empty). A type
- * whose read failed (403, faults past retries, a delegated sign-in that did not happen) must not
- * be passed, not even with an empty map: that would delete its files. Its folder stays as it was.
- *
- * Throws on I/O errors (after removing its temporary file) and when `files` holds a name that is
- * not a plain '<name>.json' or two names that are the same file on a case-insensitive system.
- */
-async function writeTypeFolder(dir, files) {
-    const wanted = [...files.keys()].sort(util_compareCodePoints);
-    const folded = new Map();
-    for (const name of wanted) {
-        checkFileName(name);
-        const key = fileNameFoldKey(name);
-        const other = folded.get(key);
-        if (other !== undefined) {
-            throw new Error(`writeTypeFolder: '${other}' and '${name}' would be the same file on Windows and macOS`);
-        }
-        folded.set(key, name);
-    }
-    let entries;
-    try {
-        entries = await (0,promises_namespaceObject.readdir)(dir, { withFileTypes: true });
-    }
-    catch (error) {
-        if (!isNotFound(error))
-            throw error;
-        entries = [];
-    }
-    if (entries.length === 0 && wanted.length > 0)
-        await (0,promises_namespaceObject.mkdir)(dir, { recursive: true });
-    for (const entry of entries) {
-        if (TEMP_PATTERN.test(entry.name) && entry.isFile())
-            await (0,promises_namespaceObject.rm)(external_node_path_namespaceObject.join(dir, entry.name), { force: true });
-    }
-    // .json entries on disk (regular files and links; a folder named x.json is not ours to delete)
-    const onDisk = new Set(entries.filter((e) => isJsonName(e.name) && (e.isFile() || e.isSymbolicLink())).map((e) => e.name));
-    const regular = new Set(entries.filter((e) => e.isFile()).map((e) => e.name));
-    // Names on disk by their case-folded key, built once: a lookup per wanted file, not a scan.
-    const byFold = new Map();
-    for (const n of onDisk) {
-        const key = fileNameFoldKey(n);
-        const list = byFold.get(key);
-        if (list)
-            list.push(n);
-        else
-            byFold.set(key, [n]);
-    }
-    const result = { written: [], deleted: [], unchanged: 0 };
-    // Wanted names have distinct fold keys, so each one's work touches its own files only and
-    // several can go at once; each file is still written through a temp file, fsync and rename.
-    const one = async (name) => {
-        const target = external_node_path_namespaceObject.join(dir, name);
-        let exact = regular.has(name);
-        for (const variant of (byFold.get(fileNameFoldKey(name)) ?? []).filter((n) => n !== name)) {
-            onDisk.delete(variant);
-            if (variant.normalize('NFC') === name.normalize('NFC') && (await sameFile(external_node_path_namespaceObject.join(dir, variant), target))) {
-                // A file system that stores names in another Unicode form (HFS+ keeps NFD): same name.
-                exact = true;
-                continue;
-            }
-            await (0,promises_namespaceObject.unlink)(external_node_path_namespaceObject.join(dir, variant));
-            result.deleted.push(variant);
-        }
-        onDisk.delete(name);
-        const data = Buffer.from(files.get(name), 'utf8');
-        if (exact && (await readIfExists(target))?.equals(data)) {
-            result.unchanged++;
-            return;
-        }
-        await writeAtomically(dir, name, data);
-        result.written.push(name);
-    };
-    let next = 0;
-    const worker = async () => {
-        while (next < wanted.length)
-            await one(wanted[next++]);
-    };
-    await Promise.all(Array.from({ length: Math.min(FILE_CONCURRENCY, wanted.length) }, worker));
-    result.written.sort(util_compareCodePoints);
-    for (const stale of onDisk) {
-        await (0,promises_namespaceObject.rm)(external_node_path_namespaceObject.join(dir, stale), { force: true });
-        result.deleted.push(stale);
-    }
-    result.deleted.sort(util_compareCodePoints);
-    return result;
-}
-async function readIfExists(file) {
-    try {
-        return await (0,promises_namespaceObject.readFile)(file);
-    }
-    catch (error) {
-        if (isNotFound(error))
-            return undefined;
-        throw error;
-    }
-}
-async function sameFile(a, b) {
-    try {
-        const [sa, sb] = await Promise.all([(0,promises_namespaceObject.stat)(a), (0,promises_namespaceObject.stat)(b)]);
-        return sa.dev === sb.dev && sa.ino === sb.ino;
-    }
-    catch {
-        return false;
-    }
-}
-async function writeAtomically(dir, name, data) {
-    const temp = external_node_path_namespaceObject.join(dir, `${TEMP_PREFIX}${(0,external_node_crypto_.randomBytes)(8).toString('hex')}.tmp`);
-    let handle;
-    try {
-        handle = await (0,promises_namespaceObject.open)(temp, 'wx');
-        await handle.writeFile(data);
-        await handle.sync();
-        await handle.close();
-        handle = undefined;
-        await renameWithRetry(temp, external_node_path_namespaceObject.join(dir, name));
-    }
-    catch (error) {
-        await handle?.close().catch(() => undefined);
-        await (0,promises_namespaceObject.rm)(temp, { force: true }).catch(() => undefined);
-        throw error;
-    }
-}
-/** Windows refuses a rename for a moment while a scanner or indexer holds the target open. */
-async function renameWithRetry(from, to) {
-    for (let attempt = 0;; attempt++) {
-        try {
-            await (0,promises_namespaceObject.rename)(from, to);
-            return;
-        }
-        catch (error) {
-            const code = error.code;
-            if (process.platform !== 'win32' || attempt >= 5 || !['EPERM', 'EACCES', 'EBUSY'].includes(code ?? '')) {
-                throw error;
-            }
-            await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
-        }
-    }
-}
-function isNotFound(error) {
-    return error?.code === 'ENOENT';
-}
-/**
- * Reads `<root>/tenants/<tenant>` back: the desired configuration. Never throws for anything in
- * the tree; every problem becomes an error naming the file, what is wrong and what to do.
- *
- * `defs` are the types that may appear (pass the whole catalogue, then ignore disabled types):
- * a folder that is not one of them is an error. Hidden files and folders ('.gitkeep') and files
- * that do not end in '.json' (README.md) are ignored. Objects are returned as parsed, not
- * normalised.
- */
-async function readTenantTree(root, tenant, defs) {
-    const tree = { exists: false, objects: new Map(), errors: [], warnings: [], invalidTypes: new Set() };
-    for (const def of defs)
-        tree.objects.set(def.type, []);
-    const tenantRel = `${TENANTS_FOLDER}/${tenant}`;
-    if (!isValidTenantFolder(tenant)) {
-        tree.errors.push({
-            code: 'FILE_INVALID',
-            kind: 'invalid-tenant-folder',
-            file: tenantRel,
-            message: `'${tenant}' cannot be a tenant folder name.`,
-            fix: `Use a tenant name that is a single folder name without / \\ : * ? " < > | and without a leading dot.`,
-        });
-        for (const def of defs)
-            tree.invalidTypes.add(def.type);
-        return tree;
-    }
-    const byWorkload = new Map();
-    for (const def of defs)
-        byWorkload.set(def.workload, [...(byWorkload.get(def.workload) ?? []), def]);
-    const knownTypes = defs.map((d) => `${d.workload}/${d.type}`).sort(util_compareCodePoints);
-    const allInvalid = () => defs.forEach((d) => tree.invalidTypes.add(d.type));
-    const tenantDir = external_node_path_namespaceObject.join(root, TENANTS_FOLDER, tenant);
-    const tenantEntries = await list(tenantDir, tenantRel, tree, allInvalid, undefined, true);
-    if (tenantEntries === undefined)
-        return tree;
-    tree.exists = true;
-    for (const entry of tenantEntries) {
-        const rel = `${tenantRel}/${entry.name}`;
-        if (entry.isSymbolicLink()) {
-            symlinkError(tree, rel);
-            continue;
-        }
-        if (entry.isFile()) {
-            if (isJsonName(entry.name))
-                misplaced(tree, rel, 'the tenant folder', knownTypes);
-            continue;
-        }
-        if (!entry.isDirectory())
-            continue;
-        const workloadDefs = byWorkload.get(entry.name);
-        if (!workloadDefs) {
-            const sameType = defs.find((d) => d.type === entry.name);
-            tree.errors.push({
-                code: 'FILE_INVALID',
-                kind: 'unknown-workload',
-                file: rel,
-                message: `'${entry.name}' is not a workload folder. Known workloads: ${[...byWorkload.keys()].sort(util_compareCodePoints).join(', ') || '(none)'}.`,
-                fix: sameType
-                    ? `Move it to ${tenantRel}/${sameType.workload}/${sameType.type}.`
-                    : `Rename or remove the folder. Known types: ${knownTypes.join(', ') || '(none)'}.${caseHint(entry.name, [...byWorkload.keys()])}`,
-                ...(sameType ? { type: sameType.type } : {}),
-            });
-            if (sameType)
-                tree.invalidTypes.add(sameType.type);
-            continue;
-        }
-        await readWorkload(tree, external_node_path_namespaceObject.join(tenantDir, entry.name), rel, entry.name, workloadDefs, defs);
-    }
-    for (const files of tree.objects.values())
-        files.sort((a, b) => util_compareCodePoints(a.file, b.file));
-    return tree;
-}
-async function readWorkload(tree, dir, rel, workload, workloadDefs, defs) {
-    const entries = await list(dir, rel, tree, () => workloadDefs.forEach((d) => tree.invalidTypes.add(d.type)));
-    if (entries === undefined)
-        return;
-    const knownHere = workloadDefs.map((d) => d.type).sort(util_compareCodePoints);
-    for (const entry of entries) {
-        const entryRel = `${rel}/${entry.name}`;
-        if (entry.isSymbolicLink()) {
-            symlinkError(tree, entryRel);
-            continue;
-        }
-        if (entry.isFile()) {
-            if (isJsonName(entry.name))
-                misplaced(tree, entryRel, `the ${workload} folder`, knownHere.map((t) => `${workload}/${t}`));
-            continue;
-        }
-        if (!entry.isDirectory())
-            continue;
-        const def = workloadDefs.find((d) => d.type === entry.name);
-        if (def) {
-            await readType(tree, external_node_path_namespaceObject.join(dir, entry.name), entryRel, def);
-            continue;
-        }
-        const elsewhere = defs.find((d) => d.type === entry.name);
-        if (elsewhere) {
-            tree.errors.push({
-                code: 'FILE_INVALID',
-                kind: 'wrong-workload',
-                file: entryRel,
-                type: elsewhere.type,
-                message: `'${entry.name}' belongs to the ${elsewhere.workload} workload, not ${workload}.`,
-                fix: `Move the folder to ${rel.slice(0, rel.lastIndexOf('/'))}/${elsewhere.workload}/${elsewhere.type}.`,
-            });
-            tree.invalidTypes.add(elsewhere.type);
-            continue;
-        }
-        tree.errors.push({
-            code: 'FILE_INVALID',
-            kind: 'unknown-type',
-            file: entryRel,
-            message: `'${entry.name}' is not a known ${workload} type. Known ${workload} types: ${knownHere.join(', ')}.`,
-            fix: `Rename or remove the folder.${caseHint(entry.name, knownHere)}`,
-        });
-    }
-}
-async function readType(tree, dir, rel, def) {
-    const invalid = () => void tree.invalidTypes.add(def.type);
-    const entries = await list(dir, rel, tree, invalid, def.type);
-    if (entries === undefined)
-        return;
-    const out = tree.objects.get(def.type) ?? [];
-    tree.objects.set(def.type, out);
-    const jsonFiles = [];
-    for (const entry of entries) {
-        const entryRel = `${rel}/${entry.name}`;
-        if (entry.isSymbolicLink()) {
-            if (isJsonName(entry.name)) {
-                symlinkError(tree, entryRel, def.type);
-                invalid();
-            }
-            continue;
-        }
-        if (entry.isDirectory()) {
-            tree.errors.push({
-                code: 'FILE_INVALID',
-                kind: 'unexpected-folder',
-                file: entryRel,
-                type: def.type,
-                message: `${def.title} are files directly in ${rel}; the folder '${entry.name}' is not read.`,
-                fix: `Move its .json files up into ${rel} or remove the folder.`,
-            });
-            invalid();
-            continue;
-        }
-        if (entry.isFile() && isJsonName(entry.name))
-            jsonFiles.push(entry);
-    }
-    if (def.kind === 'singleton' && jsonFiles.length > 1) {
-        tree.errors.push({
-            code: 'FILE_INVALID',
-            kind: 'singleton-files',
-            file: rel,
-            type: def.type,
-            message: `${def.title} is a single object, but ${rel} holds ${jsonFiles.length} files: ${jsonFiles.map((e) => e.name).join(', ')}.`,
-            fix: `Keep only ${singletonFileName(def)}.`,
-        });
-        invalid();
-        return;
-    }
-    for (const entry of jsonFiles) {
-        const file = `${rel}/${entry.name}`;
-        let text;
-        try {
-            text = await (0,promises_namespaceObject.readFile)(external_node_path_namespaceObject.join(dir, entry.name), 'utf8');
-        }
-        catch (error) {
-            tree.errors.push(readFailed(file, error, def.type));
-            invalid();
-            continue;
-        }
-        const parsed = parseJsonText(text);
-        if (!parsed.ok) {
-            const { line, column, message } = parsed.error;
-            tree.errors.push({
-                code: 'FILE_INVALID',
-                kind: 'invalid-json',
-                file,
-                line,
-                column,
-                type: def.type,
-                message: `${file}:${line}:${column}: not valid JSON: ${message}.`,
-                fix: `Fix the JSON at line ${line}, column ${column} (a missing or extra comma or quote is the usual cause), or restore the file from the state branch.`,
-            });
-            invalid();
-            continue;
-        }
-        if (!util_isPlainObject(parsed.value)) {
-            tree.errors.push({
-                code: 'FILE_INVALID',
-                kind: 'not-an-object',
-                file,
-                line: 1,
-                type: def.type,
-                message: `${file} holds ${Array.isArray(parsed.value) ? 'an array' : String(parsed.value === null ? 'null' : typeof parsed.value)}, not a JSON object.`,
-                fix: `A file holds one object: { ... } with the properties of one ${def.title.toLowerCase()} item.`,
-            });
-            invalid();
-            continue;
-        }
-        const object = parsed.value;
-        const base = entry.name.slice(0, -FILE_EXTENSION.length);
-        if (def.kind === 'singleton') {
-            const expected = singletonFileName(def);
-            if (entry.name !== expected) {
-                tree.warnings.push({
-                    code: 'FILE_INVALID',
-                    kind: 'file-name-mismatch',
-                    file,
-                    type: def.type,
-                    message: `${def.title} is kept in ${expected}; ${entry.name} is read in its place.`,
-                    fix: `Rename the file to ${expected}.`,
-                });
-            }
-        }
-        else {
-            const name = objectName(def, object);
-            if (name === undefined) {
-                tree.errors.push({
-                    code: 'FILE_INVALID',
-                    kind: 'missing-name',
-                    file,
-                    type: def.type,
-                    message: `${file} has no '${def.nameField}', which names the object.`,
-                    fix: `Add "${def.nameField}": "<name>" to the object.`,
-                });
-                invalid();
-                continue;
-            }
-            if (!fileNameMatches(base, name)) {
-                tree.warnings.push({
-                    code: 'FILE_INVALID',
-                    kind: 'file-name-mismatch',
-                    file,
-                    type: def.type,
-                    message: `${file} holds '${name}'; the object is known by its ${def.nameField}, not by the file name.`,
-                    fix: `Nothing to do; the next backup names the file '${safeFileName(name)}${FILE_EXTENSION}'. To rename the object, change its ${def.nameField}.`,
-                });
-            }
-        }
-        out.push({ file, object });
-    }
-}
-/** The file is named after the object: its safe name, perhaps shortened, perhaps with '~' suffixes. */
-function fileNameMatches(base, name) {
-    const strip = (s) => s.replace(/(~[0-9a-f]{8})+$/, '');
-    const safe = safeFileName(name);
-    if (base === safe)
-        return true;
-    const a = strip(base);
-    const b = strip(safe);
-    return a === b || (b.startsWith(a) && Buffer.byteLength(a, 'utf8') >= 100);
-}
-async function list(dir, rel, tree, onFailure, type, 
-/** A missing folder is no error (the tenant has no files yet) */
-missingOk = false) {
-    try {
-        const entries = await (0,promises_namespaceObject.readdir)(dir, { withFileTypes: true });
-        return entries.filter((e) => !e.name.startsWith('.')).sort((a, b) => util_compareCodePoints(a.name, b.name));
-    }
-    catch (error) {
-        if (missingOk && isNotFound(error))
-            return undefined;
-        tree.errors.push(readFailed(rel, error, type));
-        onFailure();
-        return undefined;
-    }
-}
-function readFailed(file, error, type) {
-    const code = error?.code;
-    return {
-        code: 'FILE_INVALID',
-        kind: 'read-failed',
-        file,
-        ...(type ? { type } : {}),
-        message: `${file} could not be read: ${error instanceof Error ? error.message : String(error)}`,
-        fix: code === 'EACCES' || code === 'EPERM'
-            ? 'Give the workflow read access to the file.'
-            : code === 'ENOTDIR'
-                ? 'A file stands where a folder is expected; move it.'
-                : 'Check the file and the checkout, then sync again.',
-    };
-}
-function misplaced(tree, rel, where, knownTypes) {
-    tree.errors.push({
-        code: 'FILE_INVALID',
-        kind: 'misplaced-file',
-        file: rel,
-        message: `${rel} is directly in ${where}; object files belong in a type folder.`,
-        fix: `Move it into the folder of its type: ${knownTypes.join(', ') || '(no known types)'}.`,
-    });
-}
-function symlinkError(tree, rel, type) {
-    tree.errors.push({
-        code: 'FILE_INVALID',
-        kind: 'symbolic-link',
-        file: rel,
-        ...(type ? { type } : {}),
-        message: `${rel} is a symbolic link; links are not followed.`,
-        fix: 'Replace the link with the file or folder itself.',
-    });
-}
-function caseHint(name, known) {
-    const match = known.find((k) => k.toLowerCase() === name.toLowerCase());
-    return match ? ` Folder names are case-sensitive: did you mean '${match}'?` : '';
-}
-
-;// CONCATENATED MODULE: ./src/snapshot/redacted.ts
-
-/**
- * Values that Graph returns redacted or encrypted (secrets, such as an encrypted OMA-URI setting's
- * value) are dropped from what a backup writes and from every request body: they never land in the
- * repository and are never deployed as literals.
- */
-/** Removes redacted values from `obj` (mutates it); returns their concrete paths. */
-function dropRedacted(def, obj) {
-    const dropped = [];
-    for (const rule of def.write?.redacted ?? []) {
-        const path = typeof rule === 'string' ? rule : rule.path;
-        for (const visit of resolvePath(obj, path)) {
-            if (visit.kind !== 'property')
-                continue;
-            if (typeof rule !== 'string' && visit.container[rule.when.field] !== rule.when.equals)
-                continue;
-            delete visit.container[visit.key];
-            dropped.push(visit.at);
-        }
-    }
-    return dropped;
-}
-/** A copy of the object without its redacted values */
-
-;// CONCATENATED MODULE: ./src/snapshot/fileObject.ts
-
-
-
-/**
- * A Graph object as its file holds it: normalised, redacted values dropped, references by name.
- * The one pipeline behind a backup's files and deploy's comparisons with them (a plan's tenantHash
- * is the hash of exactly this).
- */
-function toFileObject(def, raw, nameOf) {
-    const normalised = normaliseObject(def, raw);
-    dropRedacted(def, normalised);
-    return replaceIdsWithNames(def, normalised, nameOf);
-}
-
-;// CONCATENATED MODULE: ./src/snapshot/index.ts
-/**
- * The snapshot module: what a tenant's configuration looks like in the repository. Normalise what
- * Graph returned, name the files, write references by name, and read and write the tenant folder.
- */
-
-
-
-
-
-
-
-
-
-
-
-;// CONCATENATED MODULE: ./src/engine/idMap.ts
-
-
-
-
-/** Where a tenant's id map (type -> file name -> id) is kept, next to its files */
-function idMapFile(root, tenant) {
-    return (0,external_node_path_namespaceObject.join)(root, '.tenant-sync', tenant, 'ids.json');
-}
-/** The recorded id map; undefined when none was written yet */
-async function readIdMap(file) {
-    try {
-        return idMapSchema.parse(JSON.parse(await (0,promises_namespaceObject.readFile)(file, 'utf8')));
-    }
-    catch (e) {
-        if (e.code === 'ENOENT')
-            return undefined;
-        throw e;
-    }
-}
-/** Writes the id map with sorted keys, and only when it changed (a no-change backup writes nothing) */
-async function writeIdMap(file, idMap) {
-    const text = normalise_renderJson(idMap);
-    const current = await (0,promises_namespaceObject.readFile)(file, 'utf8').catch(() => undefined);
-    if (current === text)
-        return;
-    await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)(file), { recursive: true });
-    await (0,promises_namespaceObject.writeFile)(`${file}.tmp`, text);
-    await (0,promises_namespaceObject.rename)(`${file}.tmp`, file);
-}
-
-;// CONCATENATED MODULE: ./src/engine/readTenant.ts
-
-function collectionUrl(def, query = {}) {
-    return `/${def.api}${def.path}${queryString(query)}`;
-}
-function objectUrl(def, id, suffix = '', query = {}) {
-    return `/${def.api}${def.path}/${encodeURIComponent(id)}${suffix ? `/${suffix}` : ''}${queryString(query)}`;
-}
-/** Graph wants OData's $-parameters literally and values percent-encoded (spaces as %20, not +) */
-function queryString(query) {
-    const entries = Object.entries(query);
-    if (entries.length === 0)
-        return '';
-    return '?' + entries.map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&');
-}
-/** Read every object of one type: the list, then detail reads and child collections through $batch */
-async function readTenant_readType(graph, def) {
-    const failed = (error) => ({ def, status: 'failed', error, permission: def.permissions.read });
-    if (def.kind === 'singleton') {
-        const one = await graph.get(collectionUrl(def, def.listQuery), def.throttle);
-        if (one.status === 'failed')
-            return failed(one.error);
-        return { def, status: 'read', objects: one.status === 'found' ? [one.value] : [] };
-    }
-    const listed = await graph.list(collectionUrl(def, def.listQuery), def.throttle);
-    if (listed.status === 'failed')
-        return failed(listed.error);
-    if (listed.status === 'absent') {
-        return failed(new GraphError(`${def.path} answered 404: the collection does not exist in this tenant`, { status: 404, code: 'NotFound', method: 'GET', url: def.path, attempts: 1 }));
-    }
-    let objects = listed.value;
-    const idOf = (o) => String(o[def.key]);
-    if (def.detail) {
-        const details = await graph.getMany(objects.map((o) => objectUrl(def, idOf(o), '', def.detail.query)), def.throttle);
-        const kept = [];
-        for (const d of details) {
-            if (d.status === 'failed')
-                return failed(d.error);
-            // Absent here means deleted between the list and the detail read: it is gone, not failed.
-            if (d.status === 'found')
-                kept.push(d.value);
-        }
-        objects = kept;
-    }
-    for (const child of def.children) {
-        const results = await graph.listMany(objects.map((o) => objectUrl(def, idOf(o), child.path)), def.throttle);
-        const kept = [];
-        for (const [i, r] of results.entries()) {
-            if (r.status === 'failed')
-                return failed(r.error);
-            if (r.status === 'found')
-                kept.push({ ...objects[i], [child.property]: r.value });
-        }
-        objects = kept;
-    }
-    return { def, status: 'read', objects };
-}
-/** Names of directory objects by id, read one by one through $batch: found, absent (deleted) or failed */
-async function readLookupNames(graph, lookup, ids) {
-    const names = new Map();
-    const absent = new Set();
-    const results = await graph.getMany(ids.map((id) => objectUrl(lookup, id, '', { $select: `${lookup.key},${lookup.nameField}` })), lookup.throttle);
-    for (const [i, r] of results.entries()) {
-        const id = ids[i];
-        if (r.status === 'failed')
-            return { names, absent, error: r.error };
-        if (r.status === 'absent')
-            absent.add(id);
-        else
-            names.set(id, String(r.value[lookup.nameField] ?? id));
-    }
-    return { names, absent };
-}
-
-;// CONCATENATED MODULE: ./src/engine/backup.ts
-
-
-
-
-
-/**
- * Read every enabled type and render it as the files a backup writes, without touching the disk.
- * Types referenced by enabled types are read too (for names); a type whose references cannot be
- * named is failed rather than written with ids.
- */
-async function readSnapshot(options) {
-    const { tenant, graph, log, delegated, onType } = options;
-    const startedAt = new Date().toISOString();
-    const enabled = tenant.types;
-    // Types that enabled types reference but are not enabled themselves are read for their names only.
-    const referencedTypes = new Set(enabled.flatMap((d) => d.references.map((r) => r.target)));
-    const nameOnly = [...referencedTypes]
-        .filter((t) => !enabled.some((d) => d.type === t))
-        .map((t) => findResource(t))
-        .filter((d) => d !== undefined);
-    // Types only a signed-in user can read go through the user's client; without one they fail
-    // (and keep their files) with the reason the user sign-in gave.
-    const clientFor = (def) => !def.delegatedOnly ? graph : delegated?.status === 'signed-in' ? delegated.graph : undefined;
-    const withoutUser = (def) => ({
-        code: delegated?.status === 'failed' ? delegated.error.code : 'AUTH_FAILED',
-        message: delegated?.status === 'failed'
-            ? delegated.error.message
-            : `only a signed-in user can read ${def.type} (delegated ${def.permissions.read}), and no delegated sign-in was made (delegated.enabled in tenant-sync.yml)`,
-    });
-    const toRead = [...enabled, ...nameOnly].filter((def) => clientFor(def) !== undefined);
-    // A pipeline per type: as soon as a type's list, details and children are in, the directory
-    // objects it refers to are looked up (their own throttle budget) and it is rendered to files,
-    // while the other types are still being read. The Intune budget is never left idle waiting for
-    // a phase to end, and the rendering (CPU) runs in the time the reads wait for their window.
-    // A type's raw objects are dropped once it is rendered; only its id -> name map is kept.
-    let done = 0;
-    log.progress(`${tenant.name}: reading 0/${toRead.length} types`);
-    const reads = new Map();
-    for (const def of toRead) {
-        reads.set(def.type, readTenant_readType(clientFor(def), def).then((read) => {
-            done++;
-            log.progress(`${tenant.name}: reading ${done}/${toRead.length} types, ${graph.stats.graphRequests} requests`);
-            return read;
-        }));
-    }
-    const readStatus = new Map();
-    // id -> name of every object read, per catalogue type; and of the directory objects looked up
-    const namesByType = new Map();
-    const namesReady = new Map();
-    for (const [type, read] of reads) {
-        namesReady.set(type, read.then((r) => {
-            readStatus.set(type, r.status);
-            if (r.status !== 'read')
-                return;
-            namesByType.set(type, new Map(r.objects.map((o) => [String(o[r.def.key]), backup_objectName(r.def, o)])));
-            // A type read for its names only keeps nothing else.
-            if (!enabled.some((d) => d.type === type))
-                r.objects = [];
-        }));
-    }
-    // Directory objects (groups, users) referenced by what was read, looked up by id, each id once.
-    const failedLookups = new Map();
-    const requested = new Map();
-    const inFlight = new Map();
-    const lookUp = (def, objects) => {
-        const wanted = new Map();
-        for (const obj of objects) {
-            for (const [target, ids] of collectReferencedIds(def, obj)) {
-                if (!findLookup(target))
-                    continue;
-                let seen = requested.get(target);
-                if (!seen)
-                    requested.set(target, (seen = new Set()));
-                let fresh = wanted.get(target);
-                for (const id of ids) {
-                    if (seen.has(id))
-                        continue;
-                    seen.add(id);
-                    if (!fresh)
-                        wanted.set(target, (fresh = []));
-                    fresh.push(id);
-                }
-            }
-        }
-        const pending = [];
-        for (const [target, ids] of wanted) {
-            const lookup = findLookup(target);
-            let names = namesByType.get(target);
-            if (!names)
-                namesByType.set(target, (names = new Map()));
-            const into = names;
-            const call = readLookupNames(graph, lookup, ids.sort()).then((result) => {
-                if (result.error)
-                    failedLookups.set(target, { message: result.error.message, permission: lookup.permissions.read });
-                for (const [id, name] of result.names)
-                    into.set(id, name);
-            });
-            inFlight.set(target, [...(inFlight.get(target) ?? []), call]);
-            pending.push(call);
-        }
-        // Ids another type asked for first are in flight there: wait for those calls too.
-        for (const target of new Set(def.references.map((r) => r.target)))
-            pending.push(...(inFlight.get(target) ?? []));
-        return pending;
-    };
-    const failure = (def, read) => ({
-        def,
-        status: 'failed',
-        error: {
-            code: read.error.isPermission ? 'GRAPH_PERMISSION' : 'GRAPH_READ_FAILED',
-            message: read.error.message,
-            permission: read.permission,
-            status: read.error.status,
-            requestId: read.error.requestId,
-        },
-    });
-    /** Names of referenced objects must be known, or the files would hold ids that look like changes */
-    const blockerOf = (def) => {
-        const blocker = def.references
-            .map((r) => r.target)
-            .find((t) => failedLookups.has(t) || readStatus.get(t) === 'failed' || (findResource(t) !== undefined && !reads.has(t)));
-        if (!blocker)
-            return undefined;
-        const lookupFailure = failedLookups.get(blocker);
-        return {
-            def,
-            status: 'failed',
-            error: {
-                code: lookupFailure ? 'GRAPH_PERMISSION' : 'GRAPH_READ_FAILED',
-                message: `names of the ${blocker} it refers to could not be read${lookupFailure ? `: ${lookupFailure.message}` : ''}`,
-                permission: lookupFailure?.permission ?? findResource(blocker)?.permissions.read,
-            },
-        };
-    };
-    const snapshotOf = async (def) => {
-        const pendingRead = reads.get(def.type);
-        if (!pendingRead)
-            return { def, status: 'failed', error: withoutUser(def) };
-        const read = await pendingRead;
-        if (read.status === 'failed')
-            return failure(def, read);
-        const waits = lookUp(def, read.objects);
-        for (const target of new Set(def.references.map((r) => r.target))) {
-            const ready = namesReady.get(target);
-            if (ready)
-                waits.push(ready);
-        }
-        await Promise.all(waits);
-        await namesReady.get(def.type);
-        const blocked = blockerOf(def);
-        if (blocked)
-            return blocked;
-        const snapshot = await renderType(def, read.objects, namesByType);
-        read.objects = []; // rendered: only the files are kept
-        return snapshot;
-    };
-    const handOff = async (def) => {
-        const snapshot = await snapshotOf(def);
-        if (!onType)
-            return snapshot;
-        await onType(snapshot);
-        return snapshot.status === 'read' ? { ...snapshot, files: new Map() } : snapshot;
-    };
-    const rendered = await Promise.all(enabled.map((def) => handOff(def)));
-    // Without onType, a lookup that failed after a type was rendered fails that type too: every type
-    // that refers to a target whose names could not all be read fails, whatever the order the reads
-    // finished in. (A type handed to onType had every one of its own references named.)
-    const types = onType ? rendered : rendered.map((t) => (t.status === 'read' ? (blockerOf(t.def) ?? t) : t));
-    log.progress('');
-    return { tenant: tenant.name, startedAt, types };
-}
-/** Objects rendered between two turns of the event loop: rendering must not hold up the paced sends */
-const RENDER_SLICE = 64;
-/** One type's objects as the files a backup writes: file names, references by name */
-async function renderType(def, objects, namesByType) {
-    const named = objects.map((raw) => ({ id: String(raw[def.key] ?? backup_objectName(def, raw)), name: backup_objectName(def, raw), raw }));
-    const { fileNames, duplicates } = naming_assignFileNames(named.map(({ id, name }) => ({ id, name })));
-    const files = new Map();
-    const unresolved = [];
-    const ids = {};
-    for (const [i, { id, raw }] of named.entries()) {
-        if (i > 0 && i % RENDER_SLICE === 0)
-            await new Promise((resolve) => setImmediate(resolve));
-        const fileName = fileNames.get(id);
-        const replaced = toFileObject(def, raw, (target, refId) => namesByType.get(target)?.get(refId));
-        for (const u of replaced.unresolved)
-            unresolved.push({ file: `${fileName}.json`, path: u.path, target: u.target, id: u.id });
-        files.set(`${fileName}.json`, normalise_renderJson(replaced.object));
-        ids[fileName] = id;
-    }
-    return {
-        def,
-        status: 'read',
-        files,
-        ids: sortRecord(ids),
-        duplicates: duplicates.map((d) => ({ name: d.name, files: d.ids.map((id) => `${fileNames.get(id)}.json`) })),
-        unresolved,
-    };
-}
-/**
- * Back up a tenant into files. A type that cannot be read keeps its files exactly as they were and its
- * entries in the id map: a failed read is never an empty type.
- */
-async function backupTenant(options) {
-    const { tenant, root, graph, log } = options;
-    const started = Date.now();
-    const previousIds = (await readIdMap(metaFile(options))) ?? {};
-    const idMap = {};
-    const reports = new Map();
-    // Each type is written as soon as it is rendered, while the others are still being read.
-    const write = async (type) => {
-        const { def } = type;
-        const base = { type: def.type, workload: def.workload, title: def.title };
-        if (type.status === 'failed') {
-            idMap[def.type] = previousIds[def.type] ?? {};
-            reports.set(def.type, { ...base, objects: 0, written: [], deleted: [], unchanged: 0, duplicates: [], unresolved: [], status: 'failed', error: type.error });
-            return;
-        }
-        idMap[def.type] = type.ids;
-        const result = await writeTypeFolder((0,external_node_path_namespaceObject.join)(root, typeFolder(tenant.name, def)), type.files);
-        reports.set(def.type, {
-            ...base,
-            status: 'backed-up',
-            objects: type.files.size,
-            written: result.written,
-            deleted: result.deleted,
-            unchanged: result.unchanged,
-            duplicates: type.duplicates,
-            unresolved: type.unresolved,
-        });
-    };
-    const snapshot = await readSnapshot({ tenant, graph, log, delegated: options.delegated, onType: write });
-    // Reports in the catalogue's order, whatever order the types finished in
-    const ordered = snapshot.types.map((t) => reports.get(t.def.type));
-    await writeIdMap(metaFile(options), idMap);
-    const totals = {
-        types: ordered.length,
-        failedTypes: ordered.filter((r) => r.status === 'failed').length,
-        objects: ordered.reduce((n, r) => n + r.objects, 0),
-        written: ordered.reduce((n, r) => n + r.written.length, 0),
-        deleted: ordered.reduce((n, r) => n + r.deleted.length, 0),
-    };
-    return {
-        tenant: tenant.name,
-        startedAt: snapshot.startedAt,
-        durationMs: Date.now() - started,
-        types: ordered,
-        totals,
-        graph: { ...graph.stats },
-        idMap,
-    };
-}
-function backup_objectName(def, raw) {
-    if (def.kind === 'singleton')
-        return def.singletonName ?? def.title;
-    const value = raw[def.nameField];
-    return typeof value === 'string' && value.trim() !== '' ? value : String(raw[def.key] ?? 'unnamed');
-}
-function metaFile(options) {
-    return options.metaDir ? (0,external_node_path_namespaceObject.join)(options.metaDir, 'ids.json') : idMapFile(options.root, options.tenant.name);
-}
-function sortRecord(record) {
-    return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-}
-
-;// CONCATENATED MODULE: ./src/engine/plan.ts
-
-
-
-
-/** The tenant as a reconcile tree: the files a backup would write, parsed back */
-function treeFromSnapshot(snapshot) {
-    const tree = {};
-    const idMap = {};
-    const unread = [];
-    for (const t of snapshot.types) {
-        if (t.status === 'failed') {
-            unread.push(t.def.type);
-            continue;
-        }
-        tree[t.def.type] = [...t.files].map(([file, content]) => ({ file: baseName(file), object: JSON.parse(content) }));
-        idMap[t.def.type] = t.ids;
-    }
-    return { tree, idMap, unread };
-}
-/** The desired configuration of a tenant from the working tree; enabled types only */
-async function readDesired(root, tenant) {
-    const read = await readTenantTree(root, tenant.name, catalogue_resources);
-    const enabled = new Set(tenant.types.map((t) => t.type));
-    const full = treeFromTenantTree(read);
-    const tree = {};
-    for (const [type, entries] of Object.entries(full))
-        if (enabled.has(type))
-            tree[type] = entries;
-    return {
-        tree,
-        invalid: [...read.invalidTypes].filter((t) => enabled.has(t)),
-        errors: read.errors.filter((e) => !e.type || enabled.has(e.type)),
-        warnings: read.warnings,
-    };
-}
-/**
- * The plan for the working tree against the tenant as it is now (the command line's `plan`): every
- * difference is a change the repository asks for, since there is no recorded base to tell drift
- * from edits. Types that could not be read, or whose files are invalid, are left out entirely.
- */
-async function planTenant(options) {
-    const { tenant, root, graph, log } = options;
-    const [snapshot, desired] = await Promise.all([readSnapshot({ tenant, graph, log }), readDesired(root, tenant)]);
-    const current = treeFromSnapshot(snapshot);
-    const reconciliation = reconcile({
-        tenantName: tenant.name,
-        defs: tenant.types,
-        base: current.tree,
-        tenant: current.tree,
-        desired: desired.tree,
-        unreadTypes: [...current.unread, ...desired.invalid],
-        idMap: current.idMap,
-        drift: tenant.drift,
-        deleteGuard: tenant.deleteGuard,
-    });
-    return { reconciliation, markdown: renderPlanMarkdown(reconciliation.plan, { language: tenant.language }), desired, snapshot };
-}
-
-;// CONCATENATED MODULE: ./src/engine/sync.ts
-
-
-
-
-/**
- * The backup part of a sync, with its statuses: Starting, In progress, the connection (which may pass
- * through Pending authentication), the backup, then the final status from the outcome (Idle,
- * Partially successful, Pending admin consent, New error). A TenantSyncError ends in New error (or
- * Pending admin consent) and is returned, not thrown; anything else is a bug and is thrown.
- */
-async function syncBackup(options) {
-    const { tenant, root, log } = options;
-    const tracker = createStatusTracker('Not run', async (status, details) => {
-        await options.onStatus?.(status, details);
-    });
-    await tracker.move('Starting');
-    await tracker.move('In progress');
-    let connection;
-    let report;
-    let error;
-    let after = {};
-    try {
-        await options.prepare?.();
-        connection = await connectTenant({
-            tenant,
-            log,
-            sources: options.sources,
-            onStatus: tracker.move,
-            graph: options.graph,
-            delegatedSignIn: options.delegatedSignIn,
-        });
-        await options.beforeBackup?.(connection);
-        report = await backupTenant({ tenant, root, graph: connection.app, log, delegated: connection.delegated });
-        if (options.afterBackup)
-            after = await options.afterBackup({ report, connection });
-        error = after.error;
-    }
-    catch (e) {
-        if (!isTenantSyncError(e))
-            throw e;
-        error = e;
-    }
-    finally {
-        connection?.close();
-    }
-    const final = finalStatus({
-        error: error && { code: error.code, message: error.message },
-        consentPending: connection?.consent.pending,
-        failedTypes: (report?.totals.failedTypes ?? 0) + (after.partial ? 1 : 0),
-        pendingApproval: after.pendingApproval,
-    });
-    await tracker.move(final, error ? { error: { code: error.code, message: error.message, docs: error.docs } } : (after.details ?? {}));
-    return { statuses: tracker.history.map((h) => h.status), details: [...tracker.history], final, report, connection, error };
-}
-
-;// CONCATENATED MODULE: ./src/engine/summary.ts
-/** The backup summary a person reads on a terminal: one line per type, then the totals */
-function formatBackupSummary(report) {
-    const rows = report.types.map((t) => [
-        t.status === 'failed' ? 'FAILED' : 'ok',
-        `${t.workload}/${t.type}`,
-        t.status === 'failed' ? '-' : String(t.objects),
-        t.status === 'failed' ? '-' : changes(t.written.length, t.deleted.length),
-        t.status === 'failed' ? (t.error?.permission ? `needs ${t.error.permission}` : '') : notes(t),
-    ]);
-    const header = ['', 'type', 'objects', 'changes', 'notes'];
-    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-    const line = (r) => r
-        .map((c, i) => (i === 2 ? c.padStart(widths[i]) : c.padEnd(widths[i])))
-        .join('  ')
-        .trimEnd();
-    const g = report.graph;
-    const out = [line(header), ...rows.map(line), ''];
-    out.push(`${report.tenant}: ${report.totals.types - report.totals.failedTypes}/${report.totals.types} types backed up, ` +
-        `${report.totals.objects} objects, ${report.totals.written} files written, ${report.totals.deleted} removed`);
-    out.push(`Graph: ${g.graphRequests} requests (${g.requests} HTTP, ${g.batchedItems} in $batch), ${g.retries} retries, ` +
-        `${g.throttled} throttled (429), ${(report.durationMs / 1000).toFixed(1)} s`);
-    for (const t of report.types) {
-        if (t.status === 'failed') {
-            out.push(`  ${t.type}: not backed up, its files are unchanged: ${t.error?.message ?? 'read failed'}`);
-            if (t.error?.permission)
-                out.push(`    grant the application permission ${t.error.permission} and admin consent`);
-        }
-        for (const d of t.duplicates)
-            out.push(`  ${t.type}: ${d.files.length} objects are named "${d.name}": ${d.files.join(', ')} (rename them in the tenant so each name is unique)`);
-        for (const u of t.unresolved)
-            out.push(`  ${t.type}/${u.file}: ${u.path} refers to ${u.target} ${u.id}, which was not found; the id is kept`);
-    }
-    return out.join('\n');
-}
-function changes(written, deleted) {
-    if (written === 0 && deleted === 0)
-        return 'none';
-    return [written ? `${written} written` : '', deleted ? `${deleted} removed` : ''].filter(Boolean).join(', ');
-}
-function notes(t) {
-    const n = [];
-    if (t.duplicates.length)
-        n.push(`${t.duplicates.length} duplicate name(s)`);
-    if (t.unresolved.length)
-        n.push(`${t.unresolved.length} unresolved reference(s)`);
-    return n.join(', ');
-}
-
 ;// CONCATENATED MODULE: ./src/resources/generated/graphSchema.json
 const graphSchema_namespaceObject = /*#__PURE__*/JSON.parse('{"e4":{"beta":{"enums":{"advancedConfigState":["default","enabled","disabled","unknownFutureValue"],"allowInvitesFrom":["none","adminsAndGuestInviters","adminsGuestInvitersAndAllMembers","everyone","unknownFutureValue"],"allowedRolePrincipalTypes":["user","servicePrincipal","group","unknownFutureValue"],"androidDeviceOwnerAppAutoUpdatePolicyType":["notConfigured","userChoice","never","wiFiOnly","always"],"androidDeviceOwnerBatteryPluggedMode":["notConfigured","ac","usb","wireless"],"androidDeviceOwnerCertificateAccessType":["userApproval","specificApps","unknownFutureValue"],"androidDeviceOwnerCrossProfileDataSharing":["notConfigured","crossProfileDataSharingBlocked","dataSharingFromWorkToPersonalBlocked","crossProfileDataSharingAllowed","unkownFutureValue"],"androidDeviceOwnerDefaultAppPermissionPolicyType":["deviceDefault","prompt","autoGrant","autoDeny"],"androidDeviceOwnerDelegatedAppScopeType":["unspecified","certificateInstall","captureNetworkActivityLog","captureSecurityLog","unknownFutureValue"],"androidDeviceOwnerEnrollmentProfileType":["notConfigured","dedicatedDevice","fullyManaged"],"androidDeviceOwnerKioskCustomizationStatusBar":["notConfigured","notificationsAndSystemInfoEnabled","systemInfoOnly"],"androidDeviceOwnerKioskCustomizationSystemNavigation":["notConfigured","navigationEnabled","homeButtonOnly"],"androidDeviceOwnerKioskModeFolderIcon":["notConfigured","darkSquare","darkCircle","lightSquare","lightCircle"],"androidDeviceOwnerKioskModeIconSize":["notConfigured","smallest","small","regular","large","largest"],"androidDeviceOwnerKioskModeScreenOrientation":["notConfigured","portrait","landscape","autoRotate"],"androidDeviceOwnerLocationMode":["notConfigured","disabled","unknownFutureValue"],"androidDeviceOwnerPlayStoreMode":["notConfigured","allowList","blockList"],"androidDeviceOwnerRequiredPasswordType":["deviceDefault","required","numeric","numericComplex","alphabetic","alphanumeric","alphanumericWithSymbols","lowSecurityBiometric","customPassword"],"androidDeviceOwnerRequiredPasswordUnlock":["deviceDefault","daily","unkownFutureValue"],"androidDeviceOwnerSystemUpdateInstallType":["deviceDefault","postpone","windowed","automatic"],"androidDeviceOwnerVirtualHomeButtonType":["notConfigured","swipeUp","floating"],"androidDeviceOwnerWiFiSecurityType":["open","wep","wpaPersonal","wpaEnterprise"],"androidEapType":["eapTls","eapTtls","peap"],"androidForWorkCrossProfileDataSharingType":["deviceDefault","preventAny","allowPersonalToWork","noRestrictions"],"androidForWorkDefaultAppPermissionPolicyType":["deviceDefault","prompt","autoGrant","autoDeny"],"androidForWorkRequiredPasswordType":["deviceDefault","lowSecurityBiometric","required","atLeastNumeric","numericComplex","atLeastAlphabetic","atLeastAlphanumeric","alphanumericWithSymbols"],"androidForWorkVpnConnectionType":["ciscoAnyConnect","pulseSecure","f5EdgeClient","dellSonicWallMobileConnect","checkPointCapsuleVpn","citrix"],"androidKeyguardFeature":["notConfigured","camera","notifications","unredactedNotifications","trustAgents","fingerprint","remoteInput","allFeatures","face","iris","biometrics"],"androidManagedAppSafetyNetAppsVerificationType":["none","enabled"],"androidManagedAppSafetyNetDeviceAttestationType":["none","basicIntegrity","basicIntegrityAndDeviceCertification"],"androidManagedAppSafetyNetEvaluationType":["basic","hardwareBacked"],"androidRequiredPasswordComplexity":["none","low","medium","high"],"androidRequiredPasswordType":["deviceDefault","alphabetic","alphanumeric","alphanumericWithSymbols","lowSecurityBiometric","numeric","numericComplex","any"],"androidSafetyNetEvaluationType":["basic","hardwareBacked"],"androidUsernameSource":["username","userPrincipalName","samAccountName","primarySmtpAddress"],"androidVpnConnectionType":["ciscoAnyConnect","pulseSecure","f5EdgeClient","dellSonicWallMobileConnect","checkPointCapsuleVpn","citrix","microsoftTunnel","netMotionMobility","microsoftProtect"],"androidWiFiSecurityType":["open","wpaEnterprise","wpa2Enterprise","wep","wpaPersonal","unknownFutureValue"],"androidWorkProfileAccountUse":["allowAllExceptGoogleAccounts","blockAll","allowAll","unknownFutureValue"],"androidWorkProfileCrossProfileDataSharingType":["deviceDefault","preventAny","allowPersonalToWork","noRestrictions"],"androidWorkProfileDefaultAppPermissionPolicyType":["deviceDefault","prompt","autoGrant","autoDeny"],"androidWorkProfileRequiredPasswordType":["deviceDefault","lowSecurityBiometric","required","atLeastNumeric","numericComplex","atLeastAlphabetic","atLeastAlphanumeric","alphanumericWithSymbols"],"androidWorkProfileVpnConnectionType":["ciscoAnyConnect","pulseSecure","f5EdgeClient","dellSonicWallMobileConnect","checkPointCapsuleVpn","citrix","paloAltoGlobalProtect","microsoftTunnel","netMotionMobility","microsoftProtect"],"aospDeviceOwnerWiFiSecurityType":["open","wep","wpaPersonal","wpaEnterprise"],"appDevelopmentPlatforms":["developerPortal","unknownFutureValue"],"appInstallControlType":["notConfigured","anywhere","storeOnly","recommendations","preferStore"],"appListType":["none","appsInListCompliant","appsNotInListCompliant"],"appLockerApplicationControlType":["notConfigured","enforceComponentsAndStoreApps","auditComponentsAndStoreApps","enforceComponentsStoreAppsAndSmartlocker","auditComponentsStoreAppsAndSmartlocker"],"appManagementLevel":["unspecified","unmanaged","mdm","androidEnterprise","androidEnterpriseDedicatedDevicesWithAzureAdSharedMode","androidOpenSourceProjectUserAssociated","androidOpenSourceProjectUserless","unknownFutureValue"],"appleDeploymentChannel":["deviceChannel","userChannel","unknownFutureValue"],"appleSubjectNameFormat":["commonName","commonNameAsEmail","custom","commonNameIncludingEmail","commonNameAsIMEI","commonNameAsSerialNumber"],"appleVpnConnectionType":["ciscoAnyConnect","pulseSecure","f5EdgeClient","dellSonicWallMobileConnect","checkPointCapsuleVpn","customVpn","ciscoIPSec","citrix","ciscoAnyConnectV2","paloAltoGlobalProtect","zscalerPrivateAccess","f5Access2018","citrixSso","paloAltoGlobalProtectV2","ikEv2","alwaysOn","microsoftTunnel","netMotionMobility","microsoftProtect"],"applicationGuardBlockClipboardSharingType":["notConfigured","blockBoth","blockHostToContainer","blockContainerToHost","blockNone"],"applicationGuardBlockFileTransferType":["notConfigured","blockImageAndTextFile","blockImageFile","blockNone","blockTextFile"],"applicationGuardEnabledOptions":["notConfigured","enabledForEdge","enabledForOffice","enabledForEdgeAndOffice"],"assignmentFilterManagementType":["devices","apps","unknownFutureValue"],"assignmentFilterPayloadType":["notSet","enrollmentRestrictions"],"associatedAssignmentPayloadType":["unknown","deviceConfigurationAndCompliance","application","androidEnterpriseApp","enrollmentConfiguration","groupPolicyConfiguration","zeroTouchDeploymentDeviceConfigProfile","androidEnterpriseConfiguration","deviceFirmwareConfigurationInterfacePolicy","resourceAccessPolicy","win32app","deviceManagmentConfigurationAndCompliancePolicy"],"authenticationMethodModes":["password","voice","hardwareOath","softwareOath","sms","fido2","windowsHelloForBusiness","microsoftAuthenticatorPush","deviceBasedPush","temporaryAccessPassOneTime","temporaryAccessPassMultiUse","email","x509CertificateSingleFactor","x509CertificateMultiFactor","federatedSingleFactor","federatedMultiFactor","unknownFutureValue","qrCodePin"],"authenticationMethodState":["enabled","disabled"],"authenticationMethodTargetType":["user","group","unknownFutureValue"],"authenticationMethodsPolicyMigrationState":["preMigration","migrationInProgress","migrationComplete","unknownFutureValue"],"authenticationStrengthPolicyType":["builtIn","custom","unknownFutureValue"],"authenticationStrengthRequirements":["none","mfa","unknownFutureValue"],"authenticationTransformConstant":["md5_96","sha1_96","sha_256_128","aes128Gcm","aes192Gcm","aes256Gcm"],"autoRestartNotificationDismissalMethod":["notConfigured","automatic","user","unknownFutureValue"],"automaticUpdateMode":["userDefined","notifyDownload","autoInstallAtMaintenanceTime","autoInstallAndRebootAtMaintenanceTime","autoInstallAndRebootAtScheduledTime","autoInstallAndRebootWithoutEndUserControl","windowsDefault"],"b2bIdentityProvidersType":["azureActiveDirectory","externalFederation","socialIdentityProviders","emailOneTimePasscode","microsoftAccount","defaultConfiguredIdp","unknownFutureValue"],"bitLockerEncryptionMethod":["aesCbc128","aesCbc256","xtsAes128","xtsAes256"],"bitLockerRecoveryInformationType":["passwordAndKey","passwordOnly"],"bitLockerRecoveryPasswordRotationType":["notConfigured","disabled","enabledForAzureAd","enabledForAzureAdAndHybrid"],"browserSyncSetting":["notConfigured","blockedWithUserOverride","blocked"],"certificateDestinationStore":["computerCertStoreRoot","computerCertStoreIntermediate","userCertStoreIntermediate"],"certificateIssuanceStates":["unknown","challengeIssued","challengeIssueFailed","requestCreationFailed","requestSubmitFailed","challengeValidationSucceeded","challengeValidationFailed","issueFailed","issuePending","issued","responseProcessingFailed","responsePending","enrollmentSucceeded","enrollmentNotNeeded","revoked","removedFromCollection","renewVerified","installFailed","installed","deleteFailed","deleted","renewalRequested","requested"],"certificateRevocationStatus":["none","pending","issued","failed","revoked"],"certificateStore":["user","machine"],"certificateValidityPeriodScale":["days","months","years"],"changeUefiSettingsPermission":["notConfiguredOnly","none"],"cloudAppSecuritySessionControlType":["mcasConfigured","monitorOnly","blockDownloads","unknownFutureValue"],"complianceStatus":["unknown","notApplicable","compliant","remediated","nonCompliant","error","conflict","notAssigned"],"compliantNetworkType":["allTenantCompliantNetworks","unknownFutureValue"],"conditionalAccessClientApp":["all","browser","mobileAppsAndDesktopClients","exchangeActiveSync","easSupported","other","unknownFutureValue"],"conditionalAccessDevicePlatform":["android","iOS","windows","windowsPhone","macOS","all","unknownFutureValue","linux"],"conditionalAccessExternalTenantsMembershipKind":["all","enumerated","unknownFutureValue"],"conditionalAccessGrantControl":["block","mfa","compliantDevice","domainJoinedDevice","approvedApplication","compliantApplication","passwordChange","unknownFutureValue"],"conditionalAccessGuestOrExternalUserTypes":["none","internalGuest","b2bCollaborationGuest","b2bCollaborationMember","b2bDirectConnectUser","otherExternalUser","serviceProvider","unknownFutureValue"],"conditionalAccessInsiderRiskLevels":["minor","moderate","elevated","unknownFutureValue"],"conditionalAccessPolicyState":["enabled","disabled","enabledForReportingButNotEnforced"],"conditionalAccessTransferMethods":["none","deviceCodeFlow","authenticationTransfer","unknownFutureValue"],"configurationUsage":["blocked","required","allowed","notConfigured"],"continuousAccessEvaluationMode":["strictEnforcement","disabled","unknownFutureValue","strictLocation"],"countryLookupMethodType":["clientIpAddress","authenticatorAppGps","unknownFutureValue"],"crossTenantAccessPolicyTargetConfigurationAccessType":["allowed","blocked","unknownFutureValue"],"crossTenantAccessPolicyTargetType":["user","group","application","unknownFutureValue"],"dayOfWeek":["sunday","monday","tuesday","wednesday","thursday","friday","saturday"],"defenderAttackSurfaceType":["userDefined","block","auditMode","warn","disable"],"defenderCloudBlockLevelType":["notConfigured","high","highPlus","zeroTolerance"],"defenderMonitorFileActivity":["userDefined","disable","monitorAllFiles","monitorIncomingFilesOnly","monitorOutgoingFilesOnly"],"defenderPotentiallyUnwantedAppAction":["deviceDefault","block","audit"],"defenderPromptForSampleSubmission":["userDefined","alwaysPrompt","promptBeforeSendingPersonalData","neverSendData","sendAllDataWithoutPrompting"],"defenderProtectionType":["userDefined","enable","auditMode","warn","notConfigured"],"defenderRealtimeScanDirection":["monitorAllFiles","monitorIncomingFilesOnly","monitorOutgoingFilesOnly"],"defenderScanType":["userDefined","disabled","quick","full"],"defenderSecurityCenterITContactDisplayType":["notConfigured","displayInAppAndInNotifications","displayOnlyInApp","displayOnlyInNotifications"],"defenderSecurityCenterNotificationsFromAppType":["notConfigured","blockNoncriticalNotifications","blockAllNotifications"],"defenderSubmitSamplesConsentType":["sendSafeSamplesAutomatically","alwaysPrompt","neverSend","sendAllSamplesAutomatically"],"defenderThreatAction":["deviceDefault","clean","quarantine","remove","allow","userDefined","block"],"deliveryOptimizationGroupIdOptionsType":["notConfigured","adSite","authenticatedDomainSid","dhcpUserOption","dnsSuffix"],"deliveryOptimizationRestrictPeerSelectionByOptions":["notConfigured","subnetMask"],"deviceAndAppManagementAssignmentFilterType":["none","include","exclude"],"deviceAndAppManagementAssignmentSource":["direct","policySets"],"deviceComplianceActionType":["noAction","notification","block","retire","wipe","removeResourceAccessProfiles","pushNotification","remoteLock"],"deviceConfigAssignmentIntent":["apply","remove"],"deviceEnrollmentConfigurationType":["unknown","limit","platformRestrictions","windowsHelloForBusiness","defaultLimit","defaultPlatformRestrictions","defaultWindowsHelloForBusiness","defaultWindows10EnrollmentCompletionPageConfiguration","windows10EnrollmentCompletionPageConfiguration","deviceComanagementAuthorityConfiguration","singlePlatformRestriction","unknownFutureValue","enrollmentNotificationsConfiguration","windowsRestore"],"deviceGuardLocalSystemAuthorityCredentialGuardType":["notConfigured","enableWithUEFILock","enableWithoutUEFILock","disable"],"deviceManagementApplicabilityRuleType":["include","exclude"],"deviceManagementCertificationAuthority":["notConfigured","microsoft","digiCert"],"deviceManagementConfigurationAppleApplicabilityConstraint":["notSupported","deviceChannel","userChannel","requireSupervised","requireDepEnrolled","requireUserApproved","allowUserEnrollment","unknownFutureValue"],"deviceManagementConfigurationAppleApplicabilityDeviceType":["none","ios","sharediPad","macOS","unknownFutureValue"],"deviceManagementConfigurationAzureAdTrustType":["none","azureAdJoined","addWorkAccount","mdmOnly"],"deviceManagementConfigurationControlType":["default","dropdown","smallTextBox","largeTextBox","toggle","multiheaderGrid","contextPane","unknownFutureValue"],"deviceManagementConfigurationDeviceMode":["none","kiosk"],"deviceManagementConfigurationPlatforms":["none","android","iOS","macOS","windows10X","windows10","linux","unknownFutureValue","androidEnterprise","aosp","visionOS","tvOS"],"deviceManagementConfigurationSecretSettingValueState":["invalid","notEncrypted","encryptedValueToken"],"deviceManagementConfigurationSettingAccessTypes":["none","add","copy","delete","get","replace","execute"],"deviceManagementConfigurationSettingRiskLevel":["low","medium","high"],"deviceManagementConfigurationSettingUsage":["none","configuration","compliance","reusableSetting","unknownFutureValue"],"deviceManagementConfigurationSettingVisibility":["none","settingsCatalog","template","unknownFutureValue"],"deviceManagementConfigurationStringFormat":["none","email","guid","ip","base64","url","version","xml","date","time","binary","regEx","json","dateTime","surfaceHub","bashScript","unknownFutureValue"],"deviceManagementConfigurationTechnologies":["none","mdm","windows10XManagement","configManager","intuneManagementExtension","thirdParty","documentGateway","appleRemoteManagement","microsoftSense","exchangeOnline","mobileApplicationManagement","linuxMdm","enrollment","endpointPrivilegeManagement","unknownFutureValue","windowsOsRecovery","android"],"deviceManagementConfigurationTemplateFamily":["none","endpointSecurityAntivirus","endpointSecurityDiskEncryption","endpointSecurityFirewall","endpointSecurityEndpointDetectionAndResponse","endpointSecurityAttackSurfaceReduction","endpointSecurityAccountProtection","endpointSecurityApplicationControl","endpointSecurityEndpointPrivilegeManagement","enrollmentConfiguration","appQuietTime","baseline","unknownFutureValue","deviceConfigurationScripts","deviceConfigurationPolicies","windowsOsRecoveryPolicies","companyPortal"],"deviceManagementConfigurationWindowsSkus":["unknown","windowsHome","windowsProfessional","windowsEnterprise","windowsEducation","windowsMobile","windowsMobileEnterprise","windowsTeamSurface","iot","iotEnterprise","holoLens","holoLensEnterprise","holographicForBusiness","windowsMultiSession","surfaceHub"],"deviceManagementDerivedCredentialIssuer":["intercede","entrustDatacard","purebred","xTec"],"deviceManagementDerivedCredentialNotificationType":["none","companyPortal","email"],"devicePlatformType":["android","androidForWork","iOS","macOS","windowsPhone81","windows81AndLater","windows10AndLater","androidWorkProfile","unknown","androidAOSP","androidMobileApplicationManagement","iOSMobileApplicationManagement","unknownFutureValue","windowsMobileApplicationManagement"],"deviceThreatProtectionLevel":["unavailable","secured","low","medium","high","notSet"],"diagnosticDataSubmissionMode":["userDefined","none","basic","enhanced","full"],"diffieHellmanGroup":["group1","group2","group14","ecp256","ecp384","group24"],"dmaGuardDeviceEnumerationPolicyType":["deviceDefault","blockAll","allowAll"],"domainNameSource":["fullDomainName","netBiosDomainName"],"eapFastConfiguration":["noProtectedAccessCredential","useProtectedAccessCredential","useProtectedAccessCredentialAndProvision","useProtectedAccessCredentialAndProvisionAnonymously"],"eapType":["eapTls","leap","eapSim","eapTtls","peap","eapFast","teap"],"easAuthenticationMethod":["usernameAndPassword","certificate","derivedCredential"],"easServices":["none","calendars","contacts","email","notes","reminders"],"edgeCookiePolicy":["userDefined","allow","blockThirdParty","blockAll"],"edgeKioskModeRestrictionType":["notConfigured","digitalSignage","normalMode","publicBrowsingSingleApp","publicBrowsingMultiApp"],"edgeOpenOptions":["notConfigured","startPage","newTabPage","previousPages","specificPages"],"edgeSearchEngineType":["default","bing"],"edgeTelemetryMode":["notConfigured","intranet","internet","intranetAndInternet"],"editionUpgradeLicenseType":["productKey","licenseFile","notConfigured"],"emailCertificateType":["none","certificate","derivedCredential"],"emailSyncDuration":["userDefined","oneDay","threeDays","oneWeek","twoWeeks","oneMonth","unlimited"],"emailSyncSchedule":["userDefined","asMessagesArrive","manual","fifteenMinutes","thirtyMinutes","sixtyMinutes","basedOnMyUsage"],"enablement":["notConfigured","enabled","disabled"],"enrollmentNotificationBrandingOptions":["none","includeCompanyLogo","includeCompanyName","includeContactInformation","includeCompanyPortalLink","includeDeviceDetails","unknownFutureValue"],"enrollmentNotificationTemplateType":["email","push","unknownFutureValue"],"enrollmentRestrictionPlatformType":["allPlatforms","ios","windows","windowsPhone","android","androidForWork","mac","linux","unknownFutureValue"],"enrollmentState":["unknown","enrolled","pendingReset","failed","notContacted","blocked"],"externalEmailOtpState":["default","enabled","disabled","unknownFutureValue"],"featureTargetType":["group","administrativeUnit","role","unknownFutureValue"],"fido2RestrictionEnforcementType":["allow","block","unknownFutureValue"],"filterMode":["include","exclude"],"firewallCertificateRevocationListCheckMethodType":["deviceDefault","none","attempt","require"],"firewallPacketQueueingMethodType":["deviceDefault","disabled","queueInbound","queueOutbound","queueBoth"],"firewallPreSharedKeyEncodingMethodType":["deviceDefault","none","utF8"],"folderProtectionType":["userDefined","enable","auditMode","blockDiskModification","auditDiskModification"],"genmojiIosManagedAppConfigurationState":["notBlocked","blocked","unknownFutureValue"],"hashAlgorithms":["sha1","sha2"],"imageTaggingChoice":["disabled","basic","enhanced","unknownFutureValue"],"inkAccessSetting":["notConfigured","enabled","disabled"],"intendedPurpose":["unassigned","smimeEncryption","smimeSigning","vpn","wifi"],"internetExplorerMessageSetting":["notConfigured","disabled","enabled","keepGoing"],"internetSiteSecurityLevel":["userDefined","medium","mediumHigh","high"],"iosKioskModeAppType":["notConfigured","appStoreApp","managedApp","builtInApp"],"iosNotificationAlertType":["deviceDefault","banner","modal","none"],"iosNotificationPreviewVisibility":["notConfigured","alwaysShow","hideWhenLocked","neverShow"],"iosSoftwareUpdateScheduleType":["updateOutsideOfActiveHours","alwaysUpdate","updateDuringTimeWindows","updateOutsideOfTimeWindows"],"iosWallpaperDisplayLocation":["notConfigured","lockScreen","homeScreen","lockAndHomeScreens"],"iosWiredNetworkEapType":["eapTls","eapTtls","peap","eapFast","eapAka","unknownFutureValue"],"keySize":["size1024","size2048","size4096"],"keyStorageProviderOption":["useTpmKspOtherwiseUseSoftwareKsp","useTpmKspOtherwiseFail","usePassportForWorkKspOtherwiseFail","useSoftwareKsp"],"keyUsages":["keyEncipherment","digitalSignature"],"kioskModeManagedHomeScreenPinComplexity":["notConfigured","simple","complex"],"kioskModeType":["notConfigured","singleAppMode","multiAppMode"],"labelKind":["all","enumerated","unknownFutureValue"],"lanManagerAuthenticationLevel":["lmAndNltm","lmNtlmAndNtlmV2","lmAndNtlmOnly","lmAndNtlmV2","lmNtlmV2AndNotLm","lmNtlmV2AndNotLmOrNtm"],"localSecurityOptionsAdministratorElevationPromptBehaviorType":["notConfigured","elevateWithoutPrompting","promptForCredentialsOnTheSecureDesktop","promptForConsentOnTheSecureDesktop","promptForCredentials","promptForConsent","promptForConsentForNonWindowsBinaries"],"localSecurityOptionsFormatAndEjectOfRemovableMediaAllowedUserType":["notConfigured","administrators","administratorsAndPowerUsers","administratorsAndInteractiveUsers"],"localSecurityOptionsInformationDisplayedOnLockScreenType":["notConfigured","administrators","administratorsAndPowerUsers","administratorsAndInteractiveUsers"],"localSecurityOptionsInformationShownOnLockScreenType":["notConfigured","userDisplayNameDomainUser","userDisplayNameOnly","doNotDisplayUser"],"localSecurityOptionsMinimumSessionSecurity":["none","requireNtmlV2SessionSecurity","require128BitEncryption","ntlmV2And128BitEncryption"],"localSecurityOptionsSmartCardRemovalBehaviorType":["noAction","lockWorkstation","forceLogoff","disconnectRemoteDesktopSession"],"localSecurityOptionsStandardUserElevationPromptBehaviorType":["notConfigured","automaticallyDenyElevationRequests","promptForCredentialsOnTheSecureDesktop","promptForCredentials"],"macAddressRandomizationMode":["automatic","hardware","unknownFutureValue"],"macOSContentCachingClientPolicy":["notConfigured","clientsInLocalNetwork","clientsWithSamePublicIpAddress","clientsInCustomLocalNetworks","clientsInCustomLocalNetworksWithFallback"],"macOSContentCachingParentSelectionPolicy":["notConfigured","roundRobin","firstAvailable","urlPathHash","random","stickyAvailable"],"macOSContentCachingPeerPolicy":["notConfigured","peersInLocalNetwork","peersWithSamePublicIpAddress","peersInCustomLocalNetworks"],"macOSContentCachingType":["notConfigured","userContentOnly","sharedContentOnly"],"macOSFileVaultRecoveryKeyTypes":["notConfigured","institutionalRecoveryKey","personalRecoveryKey"],"macOSGatekeeperAppSources":["notConfigured","macAppStore","macAppStoreAndIdentifiedDevelopers","anywhere"],"macOSPriority":["low","high","unknownFutureValue"],"macOSProcessIdentifierType":["bundleID","path"],"macOSSoftwareUpdateBehavior":["notConfigured","default","downloadOnly","installASAP","notifyOnly","installLater"],"macOSSoftwareUpdateDelayPolicy":["none","delayOSUpdateVisibility","delayAppUpdateVisibility","unknownFutureValue","delayMajorOsUpdateVisibility"],"macOSSoftwareUpdateScheduleType":["alwaysUpdate","updateDuringTimeWindows","updateOutsideOfTimeWindows"],"macOSSystemExtensionType":["driverExtensionsAllowed","networkExtensionsAllowed","endpointSecurityExtensionsAllowed"],"managedAppClipboardSharingLevel":["allApps","managedAppsWithPasteIn","managedApps","blocked"],"managedAppDataEncryptionType":["useDeviceSettings","afterDeviceRestart","whenDeviceLockedExceptOpenFiles","whenDeviceLocked"],"managedAppDataIngestionLocation":["oneDriveForBusiness","sharePoint","camera","photoLibrary"],"managedAppDataStorageLocation":["oneDriveForBusiness","sharePoint","box","localStorage","photoLibrary","iManage","egnyte","unknownFutureValue"],"managedAppDataTransferLevel":["allApps","managedApps","none"],"managedAppDeviceThreatLevel":["notConfigured","secured","low","medium","high"],"managedAppNotificationRestriction":["allow","blockOrganizationalData","block"],"managedAppPhoneNumberRedirectLevel":["allApps","managedApps","customApp","blocked"],"managedAppPinCharacterSet":["numeric","alphanumericAndSymbol"],"managedAppRemediationAction":["block","wipe","warn","blockWhenSettingIsSupported"],"managedBrowserType":["notConfigured","microsoftEdge"],"messagingRedirectAppType":["anyApp","anyManagedApp","specificApps","blocked"],"meteredConnectionLimitType":["unrestricted","fixed","variable"],"microsoftAuthenticatorAuthenticationMode":["deviceBasedPush","push","any"],"microsoftLauncherDockPresence":["notConfigured","show","hide","disabled"],"microsoftLauncherSearchBarPlacement":["notConfigured","top","bottom","hide"],"miracastChannel":["userDefined","one","two","three","four","five","six","seven","eight","nine","ten","eleven","thirtySix","forty","fortyFour","fortyEight","oneHundredFortyNine","oneHundredFiftyThree","oneHundredFiftySeven","oneHundredSixtyOne","oneHundredSixtyFive"],"mobileThreatDefensePartnerPriority":["defenderOverThirdPartyPartner","thirdPartyPartnerOverDefender","unknownFutureValue"],"networkSingleSignOnType":["disabled","prelogon","postlogon"],"nonEapAuthenticationMethodForEapTtlsType":["unencryptedPassword","challengeHandshakeAuthenticationProtocol","microsoftChap","microsoftChapVersionTwo"],"nonEapAuthenticationMethodForPeap":["none","microsoftChapVersionTwo"],"perfectForwardSecrecyGroup":["pfs1","pfs2","pfs2048","ecp256","ecp384","pfsMM","pfs24"],"permissionType":["application","delegated","delegatedUserConsentable"],"persistentBrowserSessionMode":["always","never"],"personalProfilePersonalPlayStoreMode":["notConfigured","blockedApps","allowedApps"],"powerActionType":["notConfigured","noAction","sleep","hibernate","shutdown"],"prereleaseFeatures":["userDefined","settingsOnly","settingsAndExperimentations","notAllowed"],"ratingAppsType":["allAllowed","allBlocked","agesAbove4","agesAbove9","agesAbove12","agesAbove17"],"ratingAustraliaMoviesType":["allAllowed","allBlocked","general","parentalGuidance","mature","agesAbove15","agesAbove18"],"ratingAustraliaTelevisionType":["allAllowed","allBlocked","preschoolers","children","general","parentalGuidance","mature","agesAbove15","agesAbove15AdultViolence"],"ratingCanadaMoviesType":["allAllowed","allBlocked","general","parentalGuidance","agesAbove14","agesAbove18","restricted"],"ratingCanadaTelevisionType":["allAllowed","allBlocked","children","childrenAbove8","general","parentalGuidance","agesAbove14","agesAbove18"],"ratingFranceMoviesType":["allAllowed","allBlocked","agesAbove10","agesAbove12","agesAbove16","agesAbove18"],"ratingFranceTelevisionType":["allAllowed","allBlocked","agesAbove10","agesAbove12","agesAbove16","agesAbove18"],"ratingGermanyMoviesType":["allAllowed","allBlocked","general","agesAbove6","agesAbove12","agesAbove16","adults"],"ratingGermanyTelevisionType":["allAllowed","allBlocked","general","agesAbove6","agesAbove12","agesAbove16","adults"],"ratingIrelandMoviesType":["allAllowed","allBlocked","general","parentalGuidance","agesAbove12","agesAbove15","agesAbove16","adults"],"ratingIrelandTelevisionType":["allAllowed","allBlocked","general","children","youngAdults","parentalSupervision","mature"],"ratingJapanMoviesType":["allAllowed","allBlocked","general","parentalGuidance","agesAbove15","agesAbove18"],"ratingJapanTelevisionType":["allAllowed","allBlocked","explicitAllowed"],"ratingNewZealandMoviesType":["allAllowed","allBlocked","general","parentalGuidance","mature","agesAbove13","agesAbove15","agesAbove16","agesAbove18","restricted","agesAbove16Restricted"],"ratingNewZealandTelevisionType":["allAllowed","allBlocked","general","parentalGuidance","adults"],"ratingUnitedKingdomMoviesType":["allAllowed","allBlocked","general","universalChildren","parentalGuidance","agesAbove12Video","agesAbove12Cinema","agesAbove15","adults"],"ratingUnitedKingdomTelevisionType":["allAllowed","allBlocked","caution"],"ratingUnitedStatesMoviesType":["allAllowed","allBlocked","general","parentalGuidance","parentalGuidance13","restricted","adults"],"ratingUnitedStatesTelevisionType":["allAllowed","allBlocked","childrenAll","childrenAbove7","general","parentalGuidance","childrenAbove14","adults"],"requiredPasswordType":["deviceDefault","alphanumeric","numeric"],"resourceScopeType":["group","chat","tenant","unknownFutureValue","team"],"riskLevel":["low","medium","high","hidden","none","unknownFutureValue"],"safeSearchFilterType":["userDefined","strict","moderate"],"screenCaptureIosManagedAppConfigurationState":["notBlocked","blocked","unknownFutureValue"],"secureAssessmentAccountType":["azureADAccount","domainAccount","localAccount","localGuestAccount"],"secureBootWithDMAType":["notConfigured","withoutDMA","withDMA"],"serviceStartType":["manual","automatic","disabled"],"sharedPCAccountDeletionPolicyType":["immediate","diskSpaceThreshold","diskSpaceThresholdOrInactiveThreshold"],"sharedPCAllowedAccountType":["notConfigured","guest","domain"],"sharingCapabilities":["disabled","externalUserSharingOnly","externalUserAndGuestSharing","existingExternalUserSharingOnly","unknownFutureValue"],"sharingDomainRestrictionMode":["none","allowList","blockList","unknownFutureValue"],"signInAssistantOptions":["notConfigured","disabled"],"signInFrequencyAuthenticationType":["primaryAndSecondaryAuthentication","secondaryAuthentication","unknownFutureValue"],"signInFrequencyInterval":["timeBased","everyTime","unknownFutureValue"],"signinFrequencyType":["days","hours"],"siteSecurityLevel":["userDefined","low","mediumLow","medium","mediumHigh","high"],"stateManagementSetting":["notConfigured","blocked","allowed"],"subjectAlternativeNameType":["none","emailAddress","userPrincipalName","customAzureADAttribute","domainNameService","universalResourceIdentifier"],"subjectNameFormat":["commonName","commonNameIncludingEmail","commonNameAsEmail","custom","commonNameAsIMEI","commonNameAsSerialNumber","commonNameAsAadDeviceId","commonNameAsIntuneDeviceId","commonNameAsDurableDeviceId"],"targetedManagedAppGroupType":["selectedPublicApps","allCoreMicrosoftApps","allMicrosoftApps","allApps"],"updateClassification":["userDefined","recommendedAndImportant","important","none"],"userEmailSource":["userPrincipalName","primarySmtpAddress"],"usernameSource":["userPrincipalName","primarySmtpAddress","samAccountName"],"visibilitySetting":["notConfigured","hide","show"],"vpnAuthenticationMethod":["certificate","usernameAndPassword","sharedSecret","derivedCredential","azureAD"],"vpnClientAuthenticationType":["userAuthentication","deviceAuthentication"],"vpnDeadPeerDetectionRate":["medium","none","low","high"],"vpnEncryptionAlgorithmType":["aes256","des","tripleDes","aes128","aes128Gcm","aes256Gcm","aes192","aes192Gcm","chaCha20Poly1305"],"vpnIntegrityAlgorithmType":["sha2_256","sha1_96","sha1_160","sha2_384","sha2_512","md5"],"vpnLocalIdentifier":["deviceFQDN","empty","clientCertificateSubjectName"],"vpnOnDemandRuleConnectionAction":["connect","evaluateConnection","ignore","disconnect"],"vpnOnDemandRuleConnectionDomainAction":["connectIfNeeded","neverConnect"],"vpnOnDemandRuleInterfaceTypeMatch":["notConfigured","ethernet","wiFi","cellular"],"vpnProviderType":["notConfigured","appProxy","packetTunnel"],"vpnServerCertificateType":["rsa","ecdsa256","ecdsa384","ecdsa521"],"vpnServiceExceptionAction":["forceTrafficViaVPN","allowTrafficOutside","dropTraffic"],"vpnTrafficDirection":["outbound","inbound","unknownFutureValue"],"vpnTrafficRuleAppType":["none","desktop","universal"],"vpnTrafficRuleRoutingPolicyType":["none","splitTunnel","forceTunnel"],"vpnTunnelConfigurationType":["wifiAndCellular","cellular","wifi"],"webBrowserCookieSettings":["browserDefault","blockAlways","allowCurrentWebSite","allowFromWebsitesVisited","allowAlways"],"weeklySchedule":["userDefined","everyday","sunday","monday","tuesday","wednesday","thursday","friday","saturday","noScheduledScan"],"welcomeScreenMeetingInformation":["userDefined","showOrganizerAndTimeOnly","showOrganizerAndTimeAndSubject"],"whatIfAnalysisReasons":["notSet","notEnoughInformation","invalidCondition","users","workloadIdentities","application","userActions","authenticationContext","devicePlatform","devices","clientApps","location","signInRisk","emptyPolicy","invalidPolicy","policyNotEnabled","userRisk","time","insiderRisk","authenticationFlow","unknownFutureValue"],"wiFiAuthenticationMethod":["certificate","usernameAndPassword","derivedCredential"],"wiFiProxySetting":["none","manual","automatic","unknownFutureValue"],"wiFiSecurityType":["open","wpaPersonal","wpaEnterprise","wep","wpa2Personal","wpa2Enterprise"],"wifiAuthenticationType":["none","user","machine","machineOrUser","guest"],"windows10AppType":["desktop","universal"],"windows10AppsUpdateRecurrence":["none","daily","weekly","monthly"],"windows10DeviceModeType":["standardConfiguration","sModeConfiguration"],"windows10EditionType":["windows10Enterprise","windows10EnterpriseN","windows10Education","windows10EducationN","windows10MobileEnterprise","windows10HolographicEnterprise","windows10Professional","windows10ProfessionalN","windows10ProfessionalEducation","windows10ProfessionalEducationN","windows10ProfessionalWorkstation","windows10ProfessionalWorkstationN","notConfigured","windows10Home","windows10HomeChina","windows10HomeN","windows10HomeSingleLanguage","windows10Mobile","windows10IoTCore","windows10IoTCoreCommercial"],"windows10VpnAuthenticationMethod":["certificate","usernameAndPassword","customEapXml","derivedCredential"],"windows10VpnConnectionType":["pulseSecure","f5EdgeClient","dellSonicWallMobileConnect","checkPointCapsuleVpn","automatic","ikEv2","l2tp","pptp","citrix","paloAltoGlobalProtect","ciscoAnyConnect","unknownFutureValue","microsoftTunnel"],"windows10VpnProfileTarget":["user","device","autoPilotDevice"],"windowsAppStartLayoutTileSize":["hidden","small","medium","wide","large"],"windowsAutopilotDeviceRemediationState":["unknown","noRemediationRequired","automaticRemediationRequired","manualRemediationRequired","unknownFutureValue"],"windowsAutopilotDeviceType":["windowsPc","holoLens","surfaceHub2","surfaceHub2S","virtualMachine","unknownFutureValue"],"windowsAutopilotProfileAssignmentDetailedStatus":["none","hardwareRequirementsNotMet","surfaceHubProfileNotSupported","holoLensProfileNotSupported","windowsPcProfileNotSupported","surfaceHub2SProfileNotSupported","unknownFutureValue"],"windowsAutopilotProfileAssignmentStatus":["unknown","assignedInSync","assignedOutOfSync","assignedUnkownSyncState","notAssigned","pending","failed"],"windowsAutopilotUserlessEnrollmentStatus":["unknown","allowed","blocked","unknownFutureValue"],"windowsDefenderTamperProtectionOptions":["notConfigured","enable","disable"],"windowsDeliveryOptimizationMode":["userDefined","httpOnly","httpWithPeeringNat","httpWithPeeringPrivateGroup","httpWithInternetPeering","simpleDownload","bypassMode"],"windowsDeviceUsageType":["singleUser","shared","unknownFutureValue"],"windowsEdgeKioskType":["publicBrowsing","fullScreen"],"windowsFirewallRuleInterfaceTypes":["notConfigured","remoteAccess","wireless","lan"],"windowsFirewallRuleNetworkProfileTypes":["notConfigured","domain","private","public"],"windowsFirewallRuleTrafficDirectionType":["notConfigured","out","in"],"windowsHealthMonitoringScope":["undefined","healthMonitoring","bootPerformance","windowsUpdates","privilegeManagement"],"windowsHelloForBusinessPinUsage":["allowed","required","disallowed"],"windowsKioskAppType":["unknown","store","desktop","aumId"],"windowsPrivacyDataAccessLevel":["notConfigured","forceAllow","forceDeny","userInControl"],"windowsPrivacyDataCategory":["notConfigured","accountInfo","appsRunInBackground","calendar","callHistory","camera","contacts","diagnosticsInfo","email","location","messaging","microphone","motion","notifications","phone","radios","tasks","syncWithDevices","trustedDevices"],"windowsSModeConfiguration":["noRestriction","block","unlock"],"windowsSpotlightEnablementSettings":["notConfigured","disabled","enabled"],"windowsStartMenuAppListVisibilityType":["userDefined","collapse","remove","disableSettingsApp"],"windowsStartMenuModeType":["userDefined","fullScreen","nonFullScreen"],"windowsUpdateForBusinessUpdateWeeks":["userDefined","firstWeek","secondWeek","thirdWeek","fourthWeek","everyWeek","unknownFutureValue"],"windowsUpdateNotificationDisplayOption":["notConfigured","defaultNotifications","restartWarningsOnly","disableAllNotifications","unknownFutureValue"],"windowsUpdateType":["userDefined","all","businessReadyOnly","windowsInsiderBuildFast","windowsInsiderBuildSlow","windowsInsiderBuildRelease"],"windowsUserAccountControlSettings":["userDefined","alwaysNotify","notifyOnAppChanges","notifyOnAppChangesWithoutDimming","neverNotify"],"windowsUserType":["administrator","standard","unknownFutureValue"],"windowsVpnConnectionType":["pulseSecure","f5EdgeClient","dellSonicWallMobileConnect","checkPointCapsuleVpn"],"wiredNetworkAuthenticationMethod":["certificate","usernameAndPassword","derivedCredential","unknownFutureValue"],"wiredNetworkAuthenticationType":["none","user","machine","machineOrUser","guest","unknownFutureValue"],"wiredNetworkInterface":["anyEthernet","firstActiveEthernet","secondActiveEthernet","thirdActiveEthernet","firstEthernet","secondEthernet","thirdEthernet"],"writingToolsIosManagedAppConfigurationState":["notBlocked","blocked","unknownFutureValue"],"x509CertificateAffinityLevel":["low","high","unknownFutureValue"],"x509CertificateAuthenticationMode":["x509CertificateSingleFactor","x509CertificateMultiFactor","unknownFutureValue"],"x509CertificateIssuerHintsState":["disabled","enabled","unknownFutureValue"],"x509CertificateRuleType":["issuerSubject","policyOID","unknownFutureValue","issuerSubjectAndPolicyOID"]},"types":{"accessReviewReviewerScope":{"base":"accessReviewScope","properties":{"query":"string","queryRoot":"string","queryType":"string"}},"accessReviewScope":{"properties":{}},"activeDirectoryWindowsAutopilotDeploymentProfile":{"base":"windowsAutopilotDeploymentProfile","properties":{"domainJoinConfiguration":"object:windowsDomainJoinConfiguration","hybridAzureADJoinSkipConnectivityCheck":"boolean"}},"adminConsentRequestPolicy":{"base":"entity","properties":{"isEnabled":"boolean","notifyReviewers":"boolean","remindersEnabled":"boolean","requestDurationInDays":"number","reviewers":"array:object:accessReviewReviewerScope","version":"number"}},"airPrintDestination":{"properties":{"forceTls":"boolean","ipAddress":"string","port":"number","resourcePath":"string"}},"allDevicesAssignmentTarget":{"base":"deviceAndAppManagementAssignmentTarget","properties":{}},"allLicensedUsersAssignmentTarget":{"base":"deviceAndAppManagementAssignmentTarget","properties":{}},"allScopeSensitivityLabels":{"base":"scopeSensitivityLabels","properties":{}},"androidCertificateProfileBase":{"base":"deviceConfiguration","properties":{"certificateValidityPeriodScale":"enum:certificateValidityPeriodScale","certificateValidityPeriodValue":"number","extendedKeyUsages":"array:object:extendedKeyUsage","renewalThresholdPercentage":"number","rootCertificate":"object:androidTrustedRootCertificate","subjectAlternativeNameType":"enum:subjectAlternativeNameType","subjectNameFormat":"enum:subjectNameFormat"}},"androidCompliancePolicy":{"base":"deviceCompliancePolicy","properties":{"advancedThreatProtectionRequiredSecurityLevel":"enum:deviceThreatProtectionLevel","conditionStatementId":"string","deviceThreatProtectionEnabled":"boolean","deviceThreatProtectionRequiredSecurityLevel":"enum:deviceThreatProtectionLevel","minAndroidSecurityPatchLevel":"string","osMaximumVersion":"string","osMinimumVersion":"string","passwordExpirationDays":"number","passwordMinimumLength":"number","passwordMinutesOfInactivityBeforeLock":"number","passwordPreviousPasswordBlockCount":"number","passwordRequired":"boolean","passwordRequiredType":"enum:androidRequiredPasswordType","passwordSignInFailureCountBeforeFactoryReset":"number","requiredPasswordComplexity":"enum:androidRequiredPasswordComplexity","restrictedApps":"array:object:appListItem","securityBlockDeviceAdministratorManagedDevices":"boolean","securityBlockJailbrokenDevices":"boolean","securityDisableUsbDebugging":"boolean","securityPreventInstallAppsFromUnknownSources":"boolean","securityRequireCompanyPortalAppIntegrity":"boolean","securityRequireGooglePlayServices":"boolean","securityRequireSafetyNetAttestationBasicIntegrity":"boolean","securityRequireSafetyNetAttestationCertifiedDevice":"boolean","securityRequireUpToDateSecurityProviders":"boolean","securityRequireVerifyApps":"boolean","storageRequireEncryption":"boolean"}},"androidCustomConfiguration":{"base":"deviceConfiguration","properties":{"omaSettings":"array:object:omaSetting"}},"androidDeviceOwnerCertificateProfileBase":{"base":"deviceConfiguration","properties":{"certificateValidityPeriodScale":"enum:certificateValidityPeriodScale","certificateValidityPeriodValue":"number","extendedKeyUsages":"array:object:extendedKeyUsage","renewalThresholdPercentage":"number","rootCertificate":"object:androidDeviceOwnerTrustedRootCertificate","subjectAlternativeNameType":"enum:subjectAlternativeNameType","subjectNameFormat":"enum:subjectNameFormat"}},"androidDeviceOwnerCompliancePolicy":{"base":"deviceCompliancePolicy","properties":{"advancedThreatProtectionRequiredSecurityLevel":"enum:deviceThreatProtectionLevel","deviceThreatProtectionEnabled":"boolean","deviceThreatProtectionRequiredSecurityLevel":"enum:deviceThreatProtectionLevel","minAndroidSecurityPatchLevel":"string","osMaximumVersion":"string","osMinimumVersion":"string","passwordExpirationDays":"number","passwordMinimumLength":"number","passwordMinimumLetterCharacters":"number","passwordMinimumLowerCaseCharacters":"number","passwordMinimumNonLetterCharacters":"number","passwordMinimumNumericCharacters":"number","passwordMinimumSymbolCharacters":"number","passwordMinimumUpperCaseCharacters":"number","passwordMinutesOfInactivityBeforeLock":"number","passwordPreviousPasswordCountToBlock":"number","passwordRequired":"boolean","passwordRequiredType":"enum:androidDeviceOwnerRequiredPasswordType","requireNoPendingSystemUpdates":"boolean","securityBlockJailbrokenDevices":"boolean","securityRequireIntuneAppIntegrity":"boolean","securityRequireSafetyNetAttestationBasicIntegrity":"boolean","securityRequireSafetyNetAttestationCertifiedDevice":"boolean","securityRequiredAndroidSafetyNetEvaluationType":"enum:androidSafetyNetEvaluationType","storageRequireEncryption":"boolean"}},"androidDeviceOwnerDelegatedScopeAppSetting":{"properties":{"appDetail":"object:appListItem","appScopes":"array:enum:androidDeviceOwnerDelegatedAppScopeType"}},"androidDeviceOwnerDerivedCredentialAuthenticationConfiguration":{"base":"deviceConfiguration","properties":{"certificateAccessType":"enum:androidDeviceOwnerCertificateAccessType","derivedCredentialSettings":"object:deviceManagementDerivedCredentialSettings","silentCertificateAccessDetails":"array:object:androidDeviceOwnerSilentCertificateAccess"}},"androidDeviceOwnerEnterpriseWiFiConfiguration":{"base":"androidDeviceOwnerWiFiConfiguration","properties":{"authenticationMethod":"enum:wiFiAuthenticationMethod","derivedCredentialSettings":"object:deviceManagementDerivedCredentialSettings","eapType":"enum:androidEapType","identityCertificateForClientAuthentication":"object:androidDeviceOwnerCertificateProfileBase","innerAuthenticationProtocolForEapTtls":"enum:nonEapAuthenticationMethodForEapTtlsType","innerAuthenticationProtocolForPeap":"enum:nonEapAuthenticationMethodForPeap","outerIdentityPrivacyTemporaryValue":"string","rootCertificateForServerValidation":"object:androidDeviceOwnerTrustedRootCertificate","rootCertificatesForServerValidation":"array:object:androidDeviceOwnerTrustedRootCertificate","trustedServerCertificateNames":"array:string"}},"androidDeviceOwnerGeneralDeviceConfiguration":{"base":"deviceConfiguration","properties":{"accountsBlockModification":"boolean","androidDeviceOwnerDelegatedScopeAppSettings":"array:object:androidDeviceOwnerDelegatedScopeAppSetting","appsAllowInstallFromUnknownSources":"boolean","appsAutoUpdatePolicy":"enum:androidDeviceOwnerAppAutoUpdatePolicyType","appsDefaultPermissionPolicy":"enum:androidDeviceOwnerDefaultAppPermissionPolicyType","appsRecommendSkippingFirstUseHints":"boolean","azureAdSharedDeviceDataClearApps":"array:object:appListItem","bluetoothBlockConfiguration":"boolean","bluetoothBlockContactSharing":"boolean","cameraBlocked":"boolean","cellularBlockWiFiTethering":"boolean","certificateCredentialConfigurationDisabled":"boolean","crossProfilePoliciesAllowCopyPaste":"boolean","crossProfilePoliciesAllowDataSharing":"enum:androidDeviceOwnerCrossProfileDataSharing","crossProfilePoliciesShowWorkContactsInPersonalProfile":"boolean","dataRoamingBlocked":"boolean","dateTimeConfigurationBlocked":"boolean","detailedHelpText":"object:androidDeviceOwnerUserFacingMessage","deviceLocationMode":"enum:androidDeviceOwnerLocationMode","deviceOwnerLockScreenMessage":"object:androidDeviceOwnerUserFacingMessage","enrollmentProfile":"enum:androidDeviceOwnerEnrollmentProfileType","factoryResetBlocked":"boolean","factoryResetDeviceAdministratorEmails":"array:string","globalProxy":"object:androidDeviceOwnerGlobalProxy","googleAccountsBlocked":"boolean","kioskCustomizationDeviceSettingsBlocked":"boolean","kioskCustomizationPowerButtonActionsBlocked":"boolean","kioskCustomizationStatusBar":"enum:androidDeviceOwnerKioskCustomizationStatusBar","kioskCustomizationSystemErrorWarnings":"boolean","kioskCustomizationSystemNavigation":"enum:androidDeviceOwnerKioskCustomizationSystemNavigation","kioskModeAppOrderEnabled":"boolean","kioskModeAppPositions":"array:object:androidDeviceOwnerKioskModeAppPositionItem","kioskModeApps":"array:object:appListItem","kioskModeAppsInFolderOrderedByName":"boolean","kioskModeBluetoothConfigurationEnabled":"boolean","kioskModeDebugMenuEasyAccessEnabled":"boolean","kioskModeExitCode":"string","kioskModeFlashlightConfigurationEnabled":"boolean","kioskModeFolderIcon":"enum:androidDeviceOwnerKioskModeFolderIcon","kioskModeGridHeight":"number","kioskModeGridWidth":"number","kioskModeIconSize":"enum:androidDeviceOwnerKioskModeIconSize","kioskModeLockHomeScreen":"boolean","kioskModeManagedFolders":"array:object:androidDeviceOwnerKioskModeManagedFolder","kioskModeManagedHomeScreenAppSettings":"array:object:androidDeviceOwnerKioskModeApp","kioskModeManagedHomeScreenAutoSignout":"boolean","kioskModeManagedHomeScreenInactiveSignOutDelayInSeconds":"number","kioskModeManagedHomeScreenInactiveSignOutNoticeInSeconds":"number","kioskModeManagedHomeScreenPinComplexity":"enum:kioskModeManagedHomeScreenPinComplexity","kioskModeManagedHomeScreenPinRequired":"boolean","kioskModeManagedHomeScreenPinRequiredToResume":"boolean","kioskModeManagedHomeScreenSignInBackground":"string","kioskModeManagedHomeScreenSignInBrandingLogo":"string","kioskModeManagedHomeScreenSignInEnabled":"boolean","kioskModeManagedSettingsEntryDisabled":"boolean","kioskModeMediaVolumeConfigurationEnabled":"boolean","kioskModeScreenOrientation":"enum:androidDeviceOwnerKioskModeScreenOrientation","kioskModeScreenSaverConfigurationEnabled":"boolean","kioskModeScreenSaverDetectMediaDisabled":"boolean","kioskModeScreenSaverDisplayTimeInSeconds":"number","kioskModeScreenSaverImageUrl":"string","kioskModeScreenSaverStartDelayInSeconds":"number","kioskModeShowAppNotificationBadge":"boolean","kioskModeShowDeviceInfo":"boolean","kioskModeUseManagedHomeScreenApp":"enum:kioskModeType","kioskModeVirtualHomeButtonEnabled":"boolean","kioskModeVirtualHomeButtonType":"enum:androidDeviceOwnerVirtualHomeButtonType","kioskModeWallpaperUrl":"string","kioskModeWiFiConfigurationEnabled":"boolean","kioskModeWifiAllowedSsids":"array:string","locateDeviceLostModeEnabled":"boolean","locateDeviceUserlessDisabled":"boolean","microphoneForceMute":"boolean","microsoftLauncherConfigurationEnabled":"boolean","microsoftLauncherCustomWallpaperAllowUserModification":"boolean","microsoftLauncherCustomWallpaperEnabled":"boolean","microsoftLauncherCustomWallpaperImageUrl":"string","microsoftLauncherDockPresenceAllowUserModification":"boolean","microsoftLauncherDockPresenceConfiguration":"enum:microsoftLauncherDockPresence","microsoftLauncherFeedAllowUserModification":"boolean","microsoftLauncherFeedEnabled":"boolean","microsoftLauncherSearchBarPlacementConfiguration":"enum:microsoftLauncherSearchBarPlacement","networkEscapeHatchAllowed":"boolean","nfcBlockOutgoingBeam":"boolean","passwordBlockKeyguard":"boolean","passwordBlockKeyguardFeatures":"array:enum:androidKeyguardFeature","passwordExpirationDays":"number","passwordMinimumLength":"number","passwordMinimumLetterCharacters":"number","passwordMinimumLowerCaseCharacters":"number","passwordMinimumNonLetterCharacters":"number","passwordMinimumNumericCharacters":"number","passwordMinimumSymbolCharacters":"number","passwordMinimumUpperCaseCharacters":"number","passwordMinutesOfInactivityBeforeScreenTimeout":"number","passwordPreviousPasswordCountToBlock":"number","passwordRequireUnlock":"enum:androidDeviceOwnerRequiredPasswordUnlock","passwordRequiredType":"enum:androidDeviceOwnerRequiredPasswordType","passwordSignInFailureCountBeforeFactoryReset":"number","personalProfileAppsAllowInstallFromUnknownSources":"boolean","personalProfileCameraBlocked":"boolean","personalProfilePersonalApplications":"array:object:appListItem","personalProfilePlayStoreMode":"enum:personalProfilePersonalPlayStoreMode","personalProfileScreenCaptureBlocked":"boolean","playStoreMode":"enum:androidDeviceOwnerPlayStoreMode","screenCaptureBlocked":"boolean","securityCommonCriteriaModeEnabled":"boolean","securityDeveloperSettingsEnabled":"boolean","securityRequireVerifyApps":"boolean","shareDeviceLocationDisabled":"boolean","shortHelpText":"object:androidDeviceOwnerUserFacingMessage","statusBarBlocked":"boolean","stayOnModes":"array:enum:androidDeviceOwnerBatteryPluggedMode","storageAllowUsb":"boolean","storageBlockExternalMedia":"boolean","storageBlockUsbFileTransfer":"boolean","systemUpdateFreezePeriods":"array:object:androidDeviceOwnerSystemUpdateFreezePeriod","systemUpdateInstallType":"enum:androidDeviceOwnerSystemUpdateInstallType","systemUpdateWindowEndMinutesAfterMidnight":"number","systemUpdateWindowStartMinutesAfterMidnight":"number","systemWindowsBlocked":"boolean","usersBlockAdd":"boolean","usersBlockRemove":"boolean","volumeBlockAdjustment":"boolean","vpnAlwaysOnLockdownMode":"boolean","vpnAlwaysOnPackageIdentifier":"string","wifiBlockEditConfigurations":"boolean","wifiBlockEditPolicyDefinedConfigurations":"boolean","workProfilePasswordExpirationDays":"number","workProfilePasswordMinimumLength":"number","workProfilePasswordMinimumLetterCharacters":"number","workProfilePasswordMinimumLowerCaseCharacters":"number","workProfilePasswordMinimumNonLetterCharacters":"number","workProfilePasswordMinimumNumericCharacters":"number","workProfilePasswordMinimumSymbolCharacters":"number","workProfilePasswordMinimumUpperCaseCharacters":"number","workProfilePasswordPreviousPasswordCountToBlock":"number","workProfilePasswordRequireUnlock":"enum:androidDeviceOwnerRequiredPasswordUnlock","workProfilePasswordRequiredType":"enum:androidDeviceOwnerRequiredPasswordType","workProfilePasswordSignInFailureCountBeforeFactoryReset":"number"}},"androidDeviceOwnerGlobalProxy":{"properties":{}},"androidDeviceOwnerGlobalProxyAutoConfig":{"base":"androidDeviceOwnerGlobalProxy","properties":{"proxyAutoConfigURL":"string"}},"androidDeviceOwnerGlobalProxyDirect":{"base":"androidDeviceOwnerGlobalProxy","properties":{"excludedHosts":"array:string","host":"string","port":"number"}},"androidDeviceOwnerImportedPFXCertificateProfile":{"base":"androidDeviceOwnerCertificateProfileBase","properties":{"certificateAccessType":"enum:androidDeviceOwnerCertificateAccessType","intendedPurpose":"enum:intendedPurpose","managedDeviceCertificateStates":"array:object:managedDeviceCertificateState","silentCertificateAccessDetails":"array:object:androidDeviceOwnerSilentCertificateAccess"}},"androidDeviceOwnerKioskModeApp":{"base":"androidDeviceOwnerKioskModeFolderItem","properties":{"className":"string","offlineAppAccessEnabled":"boolean","package":"string","preSignInAppAccessEnabled":"boolean"}},"androidDeviceOwnerKioskModeAppPositionItem":{"properties":{"item":"object:androidDeviceOwnerKioskModeHomeScreenItem","position":"number"}},"androidDeviceOwnerKioskModeFolderItem":{"base":"androidDeviceOwnerKioskModeHomeScreenItem","properties":{}},"androidDeviceOwnerKioskModeHomeScreenItem":{"properties":{}},"androidDeviceOwnerKioskModeManagedFolder":{"properties":{"folderIdentifier":"string","folderName":"string","items":"array:object:androidDeviceOwnerKioskModeFolderItem"}},"androidDeviceOwnerKioskModeManagedFolderReference":{"base":"androidDeviceOwnerKioskModeHomeScreenItem","properties":{"folderIdentifier":"string","folderName":"string"}},"androidDeviceOwnerKioskModeWeblink":{"base":"androidDeviceOwnerKioskModeFolderItem","properties":{"label":"string","link":"string"}},"androidDeviceOwnerPkcsCertificateProfile":{"base":"androidDeviceOwnerCertificateProfileBase","properties":{"certificateAccessType":"enum:androidDeviceOwnerCertificateAccessType","certificateStore":"enum:certificateStore","certificateTemplateName":"string","certificationAuthority":"string","certificationAuthorityName":"string","certificationAuthorityType":"enum:deviceManagementCertificationAuthority","customSubjectAlternativeNames":"array:object:customSubjectAlternativeName","managedDeviceCertificateStates":"array:object:managedDeviceCertificateState","silentCertificateAccessDetails":"array:object:androidDeviceOwnerSilentCertificateAccess","subjectAlternativeNameFormatString":"string","subjectNameFormatString":"string"}},"androidDeviceOwnerScepCertificateProfile":{"base":"androidDeviceOwnerCertificateProfileBase","properties":{"certificateAccessType":"enum:androidDeviceOwnerCertificateAccessType","certificateStore":"enum:certificateStore","customSubjectAlternativeNames":"array:object:customSubjectAlternativeName","hashAlgorithm":"enum:hashAlgorithms","keySize":"enum:keySize","keyUsage":"enum:keyUsages","managedDeviceCertificateStates":"array:object:managedDeviceCertificateState","scepServerUrls":"array:string","silentCertificateAccessDetails":"array:object:androidDeviceOwnerSilentCertificateAccess","subjectAlternativeNameFormatString":"string","subjectNameFormatString":"string"}},"androidDeviceOwnerSilentCertificateAccess":{"properties":{"packageId":"string"}},"androidDeviceOwnerSystemUpdateFreezePeriod":{"properties":{"endDay":"number","endMonth":"number","startDay":"number","startMonth":"number"}},"androidDeviceOwnerTrustedRootCertificate":{"base":"deviceConfiguration","properties":{"certFileName":"string","trustedRootCertificate":"string"}},"androidDeviceOwnerUserFacingMessage":{"properties":{"defaultMessage":"string","localizedMessages":"array:object:keyValuePair"}},"androidDeviceOwnerVpnConfiguration":{"base":"vpnConfiguration","properties":{"alwaysOn":"boolean","alwaysOnLockdown":"boolean","connectionType":"enum:androidVpnConnectionType","customData":"array:object:keyValue","customKeyValueData":"array:object:keyValuePair","derivedCredentialSettings":"object:deviceManagementDerivedCredentialSettings","identityCertificate":"object:androidDeviceOwnerCertificateProfileBase","microsoftTunnelSiteId":"string","proxyExclusionList":"array:string","proxyServer":"object:vpnProxyServer","targetedMobileApps":"array:object:appListItem","targetedPackageIds":"array:string"}},"androidDeviceOwnerWiFiConfiguration":{"base":"deviceConfiguration","properties":{"connectAutomatically":"boolean","connectWhenNetworkNameIsHidden":"boolean","macAddressRandomizationMode":"enum:macAddressRandomizationMode","networkName":"string","preSharedKey":"string","preSharedKeyIsSet":"boolean","proxyAutomaticConfigurationUrl":"string","proxyExclusionList":"string","proxyManualAddress":"string","proxyManualPort":"number","proxySettings":"enum:wiFiProxySetting","ssid":"string","wiFiSecurityType":"enum:androidDeviceOwnerWiFiSecurityType"}},"androidEasEmailProfileConfiguration":{"base":"deviceConfiguration","properties":{"accountName":"string","authenticationMethod":"enum:easAuthenticationMethod","customDomainName":"string","durationOfEmailToSync":"enum:emailSyncDuration","emailAddressSource":"enum:userEmailSource","emailSyncSchedule":"enum:emailSyncSchedule","hostName":"string","identityCertificate":"object:androidCertificateProfileBase","requireSmime":"boolean","requireSsl":"boolean","smimeSigningCertificate":"object:androidCertificateProfileBase","syncCalendar":"boolean","syncContacts":"boolean","syncNotes":"boolean","syncTasks":"boolean","userDomainNameSource":"enum:domainNameSource","usernameSource":"enum:androidUsernameSource"}},"androidEnterpriseWiFiConfiguration":{"base":"androidWiFiConfiguration","properties":{"authenticationMethod":"enum:wiFiAuthenticationMethod","eapType":"enum:androidEapType","identityCertificateForClientAuthentication":"object:androidCertificateProfileBase","innerAuthenticationProtocolForEapTtls":"enum:nonEapAuthenticationMethodForEapTtlsType","innerAuthenticationProtocolForPeap":"enum:nonEapAuthenticationMethodForPeap","outerIdentityPrivacyTemporaryValue":"string","passwordFormatString":"string","preSharedKey":"string","rootCertificateForServerValidation":"object:androidTrustedRootCertificate","trustedServerCertificateNames":"array:string","usernameFormatString":"string"}},"androidForWorkCertificateProfileBase":{"base":"deviceConfiguration","properties":{"certificateValidityPeriodScale":"enum:certificateValidityPeriodScale","certificateValidityPeriodValue":"number","extendedKeyUsages":"array:object:extendedKeyUsage","renewalThresholdPercentage":"number","rootCertificate":"object:androidForWorkTrustedRootCertificate","subjectAlternativeNameType":"enum:subjectAlternativeNameType","subjectNameFormat":"enum:subjectNameFormat"}},"androidForWorkCompliancePolicy":{"base":"deviceCompliancePolicy","properties":{"deviceThreatProtectionEnabled":"boolean","deviceThreatProtectionRequiredSecurityLevel":"enum:deviceThreatProtectionLevel","minAndroidSecurityPatchLevel":"string","osMaximumVersion":"string","osMinimumVersion":"string","passwordExpirationDays":"number","passwordMinimumLength":"number","passwordMinutesOfInactivityBeforeLock":"number","passwordPreviousPasswordBlockCount":"number","passwordRequired":"boolean","passwordRequiredType":"enum:androidRequiredPasswordType","passwordSignInFailureCountBeforeFactoryReset":"number","requiredPasswordComplexity":"enum:androidRequiredPasswordComplexity","securityBlockJailbrokenDevices":"boolean","securityDisableUsbDebugging":"boolean","securityPreventInstallAppsFromUnknownSources":"boolean","securityRequireCompanyPortalAppIntegrity":"boolean","securityRequireGooglePlayServices":"boolean","securityRequireSafetyNetAttestationBasicIntegrity":"boolean","securityRequireSafetyNetAttestationCertifiedDevice":"boolean","securityRequireUpToDateSecurityProviders":"boolean","securityRequireVerifyApps":"boolean","securityRequiredAndroidSafetyNetEvaluationType":"enum:androidSafetyNetEvaluationType","storageRequireEncryption":"boolean","workProfileInactiveBeforeScreenLockInMinutes":"number","workProfilePasswordExpirationInDays":"number","workProfilePasswordMinimumLength":"number","workProfilePasswordRequiredType":"enum:androidForWorkRequiredPasswordType","workProfilePreviousPasswordBlockCount":"number","workProfileRequirePassword":"boolean","workProfileRequiredPasswordComplexity":"enum:androidRequiredPasswordComplexity"}},"androidForWorkCustomConfiguration":{"base":"deviceConfiguration","properties":{"omaSettings":"array:object:omaSetting"}},"androidForWorkEasEmailProfileBase":{"base":"deviceConfiguration","properties":{"authenticationMethod":"enum:easAuthenticationMethod","durationOfEmailToSync":"enum:emailSyncDuration","emailAddressSource":"enum:userEmailSource","hostName":"string","identityCertificate":"object:androidForWorkCertificateProfileBase","requireSsl":"boolean","usernameSource":"enum:androidUsernameSource"}},"androidForWorkEnterpriseWiFiConfiguration":{"base":"androidForWorkWiFiConfiguration","properties":{"authenticationMethod":"enum:wiFiAuthenticationMethod","eapType":"enum:androidEapType","identityCertificateForClientAuthentication":"object:androidForWorkCertificateProfileBase","innerAuthenticationProtocolForEapTtls":"enum:nonEapAuthenticationMethodForEapTtlsType","innerAuthenticationProtocolForPeap":"enum:nonEapAuthenticationMethodForPeap","outerIdentityPrivacyTemporaryValue":"string","rootCertificateForServerValidation":"object:androidForWorkTrustedRootCertificate","trustedServerCertificateNames":"array:string"}},"androidForWorkGeneralDeviceConfiguration":{"base":"deviceConfiguration","properties":{"allowedGoogleAccountDomains":"array:string","blockUnifiedPasswordForWorkProfile":"boolean","passwordBlockFaceUnlock":"boolean","passwordBlockFingerprintUnlock":"boolean","passwordBlockIrisUnlock":"boolean","passwordBlockTrustAgents":"boolean","passwordExpirationDays":"number","passwordMinimumLength":"number","passwordMinutesOfInactivityBeforeScreenTimeout":"number","passwordPreviousPasswordBlockCount":"number","passwordRequiredType":"enum:androidForWorkRequiredPasswordType","passwordSignInFailureCountBeforeFactoryReset":"number","requiredPasswordComplexity":"enum:androidRequiredPasswordComplexity","securityRequireVerifyApps":"boolean","vpnAlwaysOnPackageIdentifier":"string","vpnEnableAlwaysOnLockdownMode":"boolean","workProfileAccountUse":"enum:androidWorkProfileAccountUse","workProfileAllowWidgets":"boolean","workProfileBlockAddingAccounts":"boolean","workProfileBlockCamera":"boolean","workProfileBlockCrossProfileCallerId":"boolean","workProfileBlockCrossProfileContactsSearch":"boolean","workProfileBlockCrossProfileCopyPaste":"boolean","workProfileBlockNotificationsWhileDeviceLocked":"boolean","workProfileBlockPersonalAppInstallsFromUnknownSources":"boolean","workProfileBlockScreenCapture":"boolean","workProfileBluetoothEnableContactSharing":"boolean","workProfileDataSharingType":"enum:androidForWorkCrossProfileDataSharingType","workProfileDefaultAppPermissionPolicy":"enum:androidForWorkDefaultAppPermissionPolicyType","workProfilePasswordBlockFaceUnlock":"boolean","workProfilePasswordBlockFingerprintUnlock":"boolean","workProfilePasswordBlockIrisUnlock":"boolean","workProfilePasswordBlockTrustAgents":"boolean","workProfilePasswordExpirationDays":"number","workProfilePasswordMinLetterCharacters":"number","workProfilePasswordMinLowerCaseCharacters":"number","workProfilePasswordMinNonLetterCharacters":"number","workProfilePasswordMinNumericCharacters":"number","workProfilePasswordMinSymbolCharacters":"number","workProfilePasswordMinUpperCaseCharacters":"number","workProfilePasswordMinimumLength":"number","workProfilePasswordMinutesOfInactivityBeforeScreenTimeout":"number","workProfilePasswordPreviousPasswordBlockCount":"number","workProfilePasswordRequiredType":"enum:androidForWorkRequiredPasswordType","workProfilePasswordSignInFailureCountBeforeFactoryReset":"number","workProfileRequirePassword":"boolean","workProfileRequiredPasswordComplexity":"enum:androidRequiredPasswordComplexity"}},"androidForWorkGmailEasConfiguration":{"base":"androidForWorkEasEmailProfileBase","properties":{}},"androidForWorkImportedPFXCertificateProfile":{"base":"androidCertificateProfileBase","properties":{"intendedPurpose":"enum:intendedPurpose","managedDeviceCertificateStates":"array:object:managedDeviceCertificateState"}},"androidForWorkNineWorkEasConfiguration":{"base":"androidForWorkEasEmailProfileBase","properties":{"syncCalendar":"boolean","syncContacts":"boolean","syncTasks":"boolean"}},"androidForWorkPkcsCertificateProfile":{"base":"androidForWorkCertificateProfileBase","properties":{"certificateTemplateName":"string","certificationAuthority":"string","certificationAuthorityName":"string","managedDeviceCertificateStates":"array:object:managedDeviceCertificateState","subjectAlternativeNameFormatString":"string"}},"androidForWorkScepCertificateProfile":{"base":"androidForWorkCertificateProfileBase","properties":{"certificateStore":"enum:certificateStore","customSubjectAlternativeNames":"array:object:customSubjectAlternativeName","hashAlgorithm":"enum:hashAlgorithms","keySize":"enum:keySize","keyUsage":"enum:keyUsages","managedDeviceCertificateStates":"array:object:managedDeviceCertificateState","scepServerUrls":"array:string","subjectAlternativeNameFormatString":"string","subjectNameFormatString":"string"}},"androidForWorkTrustedRootCertificate":{"base":"deviceConfiguration","properties":{"certFileName":"string","trustedRootCertificate":"string"}},"androidForWorkVpnConfiguration":{"base":"deviceConfiguration","properties":{"authenticationMethod":"enum:vpnAuthenticationMethod","connectionName":"string","connectionType":"enum:androidForWorkVpnConnectionType","customData":"array:object:keyValue","customKeyValueData":"array:object:keyValuePair","fingerprint":"string","identityCertificate":"object:androidForWorkCertificateProfileBase","realm":"string","role":"string","servers":"array:object:vpnServer"}},"androidForWorkWiFiConfiguration":{"base":"deviceConfiguration","properties":{"connectAutomatically":"boolean","connectWhenNetworkNameIsHidden":"boolean","networkName":"string","ssid":"string","wiFiSecurityType":"enum:androidWiFiSecurityType"}},"androidFotaDeploymentAssignmentTarget":{"base":"deviceAndAppManagementAssignmentTarget","properties":{"groupId":"string"}},"androidGeneralDeviceConfiguration":{"base":"deviceConfiguration","properties":{"appsBlockClipboardSharing":"boolean","appsBlockCopyPaste":"boolean","appsBlockYouTube":"boolean","appsHideList":"array:object:appListItem","appsInstallAllowList":"array:object:appListItem","appsLaunchBlockList":"array:object:appListItem","bluetoothBlocked":"boolean","cameraBlocked":"boolean","cellularBlockDataRoaming":"boolean","cellularBlockMessaging":"boolean","cellularBlockVoiceRoaming":"boolean","cellularBlockWiFiTethering":"boolean","compliantAppListType":"enum:appListType","compliantAppsList":"array:object:appListItem","dateAndTimeBlockChanges":"boolean","deviceSharingAllowed":"boolean","diagnosticDataBlockSubmission":"boolean","factoryResetBlocked":"boolean","googleAccountBlockAutoSync":"boolean","googlePlayStoreBlocked":"boolean","kioskModeApps":"array:object:appListItem","kioskModeBlockSleepButton":"boolean","kioskModeBlockVolumeButtons":"boolean","locationServicesBlocked":"boolean","nfcBlocked":"boolean","passwordBlockFingerprintUnlock":"boolean","passwordBlockTrustAgents":"boolean","passwordExpirationDays":"number","passwordMinimumLength":"number","passwordMinutesOfInactivityBeforeScreenTimeout":"number","passwordPreviousPasswordBlockCount":"number","passwordRequired":"boolean","passwordRequiredType":"enum:androidRequiredPasswordType","passwordSignInFailureCountBeforeFactoryReset":"number","powerOffBlocked":"boolean","requiredPasswordComplexity":"enum:androidRequiredPasswordComplexity","screenCaptureBlocked":"boolean","securityRequireVerifyApps":"boolean","storageBlockGoogleBackup":"boolean","storageBlockRemovableStorage":"boolean","storageRequireDeviceEncryption":"boolean","storageRequireRemovableStorageEncryption":"boolean","voiceAssistantBlocked":"boolean","voiceDialingBlocked":"boolean","webBrowserBlockAutofill":"boolean","webBrowserBlockJavaScript":"boolean","webBrowserBlockPopups":"boolean","webBrowserBlocked":"boolean","webBrowserCookieSettings":"enum:webBrowserCookieSettings","wiFiBlocked":"boolean"}},"androidImportedPFXCertificateProfile":{"base":"androidCertificateProfileBase","properties":{"intendedPurpose":"enum:intendedPurpose","managedDeviceCertificateStates":"array:object:managedDeviceCertificateState"}},"androidManagedAppProtection":{"base":"targetedManagedAppProtection","properties":{"allowedAndroidDeviceManufacturers":"string","allowedAndroidDeviceModels":"array:string","appActionIfAccountIsClockedOut":"enum:managedAppRemediationAction","appActionIfAndroidDeviceManufacturerNotAllowed":"enum:managedAppRemediationAction","appActionIfAndroidDeviceModelNotAllowed":"enum:managedAppRemediationAction","appActionIfAndroidSafetyNetAppsVerificationFailed":"enum:managedAppRemediationAction","appActionIfAndroidSafetyNetDeviceAttestationFailed":"enum:managedAppRemediationAction","appActionIfDeviceLockNotSet":"enum:managedAppRemediationAction","appActionIfDevicePasscodeComplexityLessThanHigh":"enum:managedAppRemediationAction","appActionIfDevicePasscodeComplexityLessThanLow":"enum:managedAppRemediationAction","appActionIfDevicePasscodeComplexityLessThanMedium":"enum:managedAppRemediationAction","appActionIfSamsungKnoxAttestationRequired":"enum:managedAppRemediationAction","approvedKeyboards":"array:object:keyValuePair","apps":"array:object:managedMobileApp","biometricAuthenticationBlocked":"boolean","blockAfterCompanyPortalUpdateDeferralInDays":"number","connectToVpnOnLaunch":"boolean","customBrowserDisplayName":"string","customBrowserPackageId":"string","customDialerAppDisplayName":"string","customDialerAppPackageId":"string","deployedAppCount":"number","deploymentSummary":"object:managedAppPolicyDeploymentSummary","deviceLockRequired":"boolean","disableAppEncryptionIfDeviceEncryptionIsEnabled":"boolean","encryptAppData":"boolean","exemptedAppPackages":"array:object:keyValuePair","fingerprintAndBiometricEnabled":"boolean","keyboardsRestricted":"boolean","messagingRedirectAppDisplayName":"string","messagingRedirectAppPackageId":"string","minimumRequiredCompanyPortalVersion":"string","minimumRequiredPatchVersion":"string","minimumWarningCompanyPortalVersion":"string","minimumWarningPatchVersion":"string","minimumWipeCompanyPortalVersion":"string","minimumWipePatchVersion":"string","requireClass3Biometrics":"boolean","requirePinAfterBiometricChange":"boolean","requiredAndroidSafetyNetAppsVerificationType":"enum:androidManagedAppSafetyNetAppsVerificationType","requiredAndroidSafetyNetDeviceAttestationType":"enum:androidManagedAppSafetyNetDeviceAttestationType","requiredAndroidSafetyNetEvaluationType":"enum:androidManagedAppSafetyNetEvaluationType","screenCaptureBlocked":"boolean","warnAfterCompanyPortalUpdateDeferralInDays":"number","wipeAfterCompanyPortalUpdateDeferralInDays":"number"}},"androidMobileAppIdentifier":{"base":"mobileAppIdentifier","properties":{"packageId":"string"}},"androidOmaCpConfiguration":{"base":"deviceConfiguration","properties":{"configurationXml":"string"}},"androidPkcsCertificateProfile":{"base":"androidCertificateProfileBase","properties":{"certificateTemplateName":"string","certificationAuthority":"string","certificationAuthorityName":"string","managedDeviceCertificateStates":"array:object:managedDeviceCertificateState","subjectAlternativeNameFormatString":"string"}},"androidScepCertificateProfile":{"base":"androidCertificateProfileBase","properties":{"hashAlgorithm":"enum:hashAlgorithms","keySize":"enum:keySize","keyUsage":"enum:keyUsages","managedDeviceCertificateStates":"array:object:managedDeviceCertificateState","scepServerUrls":"array:string","subjectAlternativeNameFormatString":"string","subjectNameFormatString":"string"}},"androidTrustedRootCertificate":{"base":"deviceConfiguration","properties":{"certFileName":"string","trustedRootCertificate":"string"}},"androidVpnConfiguration":{"base":"deviceConfiguration","properties":{"authenticationMethod":"enum:vpnAuthenticationMethod","connectionName":"string","connectionType":"enum:androidVpnConnectionType","customData":"array:object:keyValue","customKeyValueData":"array:object:keyValuePair","fingerprint":"string","identityCertificate":"object:androidCertificateProfileBase","realm":"string","role":"string","servers":"array:object:vpnServer"}},"androidWiFiConfiguration":{"base":"deviceConfiguration","properties":{"connectAutomatically":"boolean","connectWhenNetworkNameIsHidden":"boolean","networkName":"string","ssid":"string","wiFiSecurityType":"enum:androidWiFiSecurityType"}},"androidWorkProfileCertificateProfileBase":{"base":"deviceConfiguration","properties":{"certificateValidityPeriodScale":"enum:certificateValidityPeriodScale","certificateValidityPeriodValue":"number","extendedKeyUsages":"array:object:extendedKeyUsage","renewalThresholdPercentage":"number","rootCertificate":"object:androidWorkProfileTrustedRootCertificate","subjectAlternativeNameType":"enum:subjectAlternativeNameType","subjectNameFormat":"enum:subjectNameFormat"}},"androidWorkProfileCompliancePolicy":{"base":"deviceCompliancePolicy","properties":{"advancedThreatProtectionRequiredSecurityLevel":"enum:deviceThreatProtectionLevel","deviceThreatProtectionEnabled":"boolean","deviceThreatProtectionRequiredSecurityLevel":"enum:deviceThreatProtectionLevel","minAndroidSecurityPatchLevel":"string","osMaximumVersion":"string","osMinimumVersion":"string","passwordExpirationDays":"number","passwordMinimumLength":"number","passwordMinutesOfInactivityBeforeLock":"number","passwordPreviousPasswordBlockCount":"number","passwordRequired":"boolean","passwordRequiredType":"enum:androidRequiredPasswordType","passwordSignInFailureCountBeforeFactoryReset":"number","requiredPasswordComplexity":"enum:androidRequiredPasswordComplexity","securityBlockJailbrokenDevices":"boolean","securityDisableUsbDebugging":"boolean","securityPreventInstallAppsFromUnknownSources":"boolean","securityRequireCompanyPortalAppIntegrity":"boolean","securityRequireGooglePlayServices":"boolean","securityRequireSafetyNetAttestationBasicIntegrity":"boolean","securityRequireSafetyNetAttestationCertifiedDevice":"boolean","securityRequireUpToDateSecurityProviders":"boolean","securityRequireVerifyApps":"boolean","securityRequiredAndroidSafetyNetEvaluationType":"enum:androidSafetyNetEvaluationType","storageRequireEncryption":"boolean","workProfileInactiveBeforeScreenLockInMinutes":"number","workProfilePasswordExpirationInDays":"number","workProfilePasswordMinimumLength":"number","workProfilePasswordRequiredType":"enum:androidWorkProfileRequiredPasswordType","workProfilePreviousPasswordBlockCount":"number","workProfileRequirePassword":"boolean","workProfileRequiredPasswordComplexity":"enum:androidRequiredPasswordComplexity"}},"androidWorkProfileCustomConfiguration":{"base":"deviceConfiguration","properties":{"omaSettings":"array:object:omaSetting"}},"androidWorkProfileEasEmailProfileBase":{"base":"deviceConfiguration","properties":{"authenticationMethod":"enum:easAuthenticationMethod","durationOfEmailToSync":"enum:emailSyncDuration","emailAddressSource":"enum:userEmailSource","hostName":"string","identityCertificate":"object:androidWorkProfileCertificateProfileBase","requireSsl":"boolean","usernameSource":"enum:androidUsernameSource"}},"androidWorkProfileEnterpriseWiFiConfiguration":{"base":"androidWorkProfileWiFiConfiguration","properties":{"authenticationMethod":"enum:wiFiAuthenticationMethod","eapType":"enum:androidEapType","identityCertificateForClientAuthentication":"object:androidWorkProfileCertificateProfileBase","innerAuthenticationProtocolForEapTtls":"enum:nonEapAuthenticationMethodForEapTtlsType","innerAuthenticationProtocolForPeap":"enum:nonEapAuthenticationMethodForPeap","outerIdentityPrivacyTemporaryValue":"string","rootCertificateForServerValidation":"object:androidWorkProfileTrustedRootCertificate","trustedServerCertificateNames":"array:string"}},"androidWorkProfileGeneralDeviceConfiguration":{"base":"deviceConfiguration","properties":{"allowedGoogleAccountDomains":"array:string","blockUnifiedPasswordForWorkProfile":"boolean","passwordBlockFaceUnlock":"boolean","passwordBlockFingerprintUnlock":"boolean","passwordBlockIrisUnlock":"boolean","passwordBlockTrustAgents":"boolean","passwordExpirationDays":"number","passwordMinimumLength":"number","passwordMinutesOfInactivityBeforeScreenTimeout":"number","passwordPreviousPasswordBlockCount":"number","passwordRequiredType":"enum:androidWorkProfileRequiredPasswordType","passwordSignInFailureCountBeforeFactoryReset":"number","requiredPasswordComplexity":"enum:androidRequiredPasswordComplexity","securityRequireVerifyApps":"boolean","vpnAlwaysOnPackageIdentifier":"string","vpnEnableAlwaysOnLockdownMode":"boolean","workProfileAccountUse":"enum:androidWorkProfileAccountUse","workProfileAllowAppInstallsFromUnknownSources":"boolean","workProfileAllowWidgets":"boolean","workProfileBlockAddingAccounts":"boolean","workProfileBlockCamera":"boolean","workProfileBlockCrossProfileCallerId":"boolean","workProfileBlockCrossProfileContactsSearch":"boolean","workProfileBlockCrossProfileCopyPaste":"boolean","workProfileBlockNotificationsWhileDeviceLocked":"boolean","workProfileBlockPersonalAppInstallsFromUnknownSources":"boolean","workProfileBlockScreenCapture":"boolean","workProfileBluetoothEnableContactSharing":"boolean","workProfileDataSharingType":"enum:androidWorkProfileCrossProfileDataSharingType","workProfileDefaultAppPermissionPolicy":"enum:androidWorkProfileDefaultAppPermissionPolicyType","workProfilePasswordBlockFaceUnlock":"boolean","workProfilePasswordBlockFingerprintUnlock":"boolean","workProfilePasswordBlockIrisUnlock":"boolean","workProfilePasswordBlockTrustAgents":"boolean","workProfilePasswordExpirationDays":"number","workProfilePasswordMinLetterCharacters":"number","workProfilePasswordMinLowerCaseCharacters":"number","workProfilePasswordMinNonLetterCharacters":"number","workProfilePasswordMinNumericCharacters":"number","workProfilePasswordMinSymbolCharacters":"number","workProfilePasswordMinUpperCaseCharacters":"number","workProfilePasswordMinimumLength":"number","workProfilePasswordMinutesOfInactivityBeforeScreenTimeout":"number","workProfilePasswordPreviousPasswordBlockCount":"number","workProfilePasswordRequiredType":"enum:androidWorkProfileRequiredPasswordType","workProfilePasswordSignInFailureCountBeforeFactoryReset":"number","workProfileRequirePassword":"boolean","workProfileRequiredPasswordComplexity":"enum:androidRequiredPasswordComplexity"}},"androidWorkProfileGmailEasConfiguration":{"base":"androidWorkProfileEasEmailProfileBase","properties":{}},"androidWorkProfileNineWorkEasConfiguration":{"base":"androidWorkProfileEasEmailProfileBase","properties":{"syncCalendar":"boolean","syncContacts":"boolean","syncTasks":"boolean"}},"androidWorkProfilePkcsCertificateProfile":{"base":"androidWorkProfileCertificateProfileBase","properties":{"certificateStore":"enum:certificateStore","certificateTemplateName":"string","certificationAuthority":"string","certificationAuthorityName":"string","customSubjectAlternativeNames":"array:object:customSubjectAlternativeName","managedDeviceCertificateStates":"array:object:managedDeviceCertificateState","subjectAlternativeNameFormatString":"string","subjectNameFormatString":"string"}},"androidWorkProfileScepCertificateProfile":{"base":"androidWorkProfileCertificateProfileBase","properties":{"certificateStore":"enum:certificateStore","customSubjectAlternativeNames":"array:object:customSubjectAlternativeName","hashAlgorithm":"enum:hashAlgorithms","keySize":"enum:keySize","keyUsage":"enum:keyUsages","managedDeviceCertificateStates":"array:object:managedDeviceCertificateState","scepServerUrls":"array:string","subjectAlternativeNameFormatString":"string","subjectNameFormatString":"string"}},"androidWorkProfileTrustedRootCertificate":{"base":"deviceConfiguration","properties":{"certFileName":"string","trustedRootCertificate":"string"}},"androidWorkProfileVpnConfiguration":{"base":"deviceConfiguration","properties":{"alwaysOn":"boolean","alwaysOnLockdown":"boolean","authenticationMethod":"enum:vpnAuthenticationMethod","connectionName":"string","connectionType":"enum:androidWorkProfileVpnConnectionType","customData":"array:object:keyValue","customKeyValueData":"array:object:keyValuePair","fingerprint":"string","identityCertificate":"object:androidWorkProfileCertificateProfileBase","microsoftTunnelSiteId":"string","proxyExclusionList":"array:string","proxyServer":"object:vpnProxyServer","realm":"string","role":"string","servers":"array:object:vpnServer","targetedMobileApps":"array:object:appListItem","targetedPackageIds":"array:string"}},"androidWorkProfileWiFiConfiguration":{"base":"deviceConfiguration","properties":{"connectAutomatically":"boolean","connectWhenNetworkNameIsHidden":"boolean","networkName":"string","preSharedKey":"string","preSharedKeyIsSet":"boolean","proxyAutomaticConfigurationUrl":"string","proxySettings":"enum:wiFiProxySetting","ssid":"string","wiFiSecurityType":"enum:androidWiFiSecurityType"}},"aospDeviceOwnerCertificateProfileBase":{"base":"deviceConfiguration","properties":{"certificateValidityPeriodScale":"enum:certificateValidityPeriodScale","certificateValidityPeriodValue":"number","extendedKeyUsages":"array:object:extendedKeyUsage","renewalThresholdPercentage":"number","rootCertificate":"object:aospDeviceOwnerTrustedRootCertificate","subjectAlternativeNameType":"enum:subjectAlternativeNameType","subjectNameFormat":"enum:subjectNameFormat"}},"aospDeviceOwnerCompliancePolicy":{"base":"deviceCompliancePolicy","properties":{"minAndroidSecurityPatchLevel":"string","osMaximumVersion":"string","osMinimumVersion":"string","passwordMinimumLength":"number","passwordMinutesOfInactivityBeforeLock":"number","passwordRequired":"boolean","passwordRequiredType":"enum:androidDeviceOwnerRequiredPasswordType","securityBlockJailbrokenDevices":"boolean","storageRequireEncryption":"boolean"}},"aospDeviceOwnerDeviceConfiguration":{"base":"deviceConfiguration","properties":{"appsBlockInstallFromUnknownSources":"boolean","bluetoothBlockConfiguration":"boolean","bluetoothBlocked":"boolean","cameraBlocked":"boolean","factoryResetBlocked":"boolean","passwordMinimumLength":"number","passwordMinutesOfInactivityBeforeScreenTimeout":"number","passwordRequiredType":"enum:androidDeviceOwnerRequiredPasswordType","passwordSignInFailureCountBeforeFactoryReset":"number","screenCaptureBlocked":"boolean","securityAllowDebuggingFeatures":"boolean","storageBlockExternalMedia":"boolean","storageBlockUsbFileTransfer":"boolean","wifiBlockEditConfigurations":"boolean"}},"aospDeviceOwnerEnterpriseWiFiConfiguration":{"base":"aospDeviceOwnerWiFiConfiguration","properties":{"authenticationMethod":"enum:wiFiAuthenticationMethod","eapType":"enum:androidEapType","identityCertificateForClientAuthentication":"object:aospDeviceOwnerCertificateProfileBase","innerAuthenticationProtocolForEapTtls":"enum:nonEapAuthenticationMethodForEapTtlsType","innerAuthenticationProtocolForPeap":"enum:nonEapAuthenticationMethodForPeap","outerIdentityPrivacyTemporaryValue":"string","rootCertificateForServerValidation":"object:aospDeviceOwnerTrustedRootCertificate","trustedServerCertificateNames":"array:string"}},"aospDeviceOwnerPkcsCertificateProfile":{"base":"aospDeviceOwnerCertificateProfileBase","properties":{"certificateStore":"enum:certificateStore","certificateTemplateName":"string","certificationAuthority":"string","certificationAuthorityName":"string","certificationAuthorityType":"enum:deviceManagementCertificationAuthority","customSubjectAlternativeNames":"array:object:customSubjectAlternativeName","managedDeviceCertificateStates":"array:object:managedDeviceCertificateState","subjectAlternativeNameFormatString":"string","subjectNameFormatString":"string"}},"aospDeviceOwnerScepCertificateProfile":{"base":"aospDeviceOwnerCertificateProfileBase","properties":{"certificateStore":"enum:certificateStore","customSubjectAlternativeNames":"array:object:customSubjectAlternativeName","hashAlgorithm":"enum:hashAlgorithms","keySize":"enum:keySize","keyUsage":"enum:keyUsages","managedDeviceCertificateStates":"array:object:managedDeviceCertificateState","scepServerUrls":"array:string","subjectAlternativeNameFormatString":"string","subjectNameFormatString":"string"}},"aospDeviceOwnerTrustedRootCertificate":{"base":"deviceConfiguration","properties":{"certFileName":"string","trustedRootCertificate":"string"}},"aospDeviceOwnerWiFiConfiguration":{"base":"deviceConfiguration","properties":{"connectAutomatically":"boolean","connectWhenNetworkNameIsHidden":"boolean","networkName":"string","preSharedKey":"string","preSharedKeyIsSet":"boolean","proxyAutomaticConfigurationUrl":"string","proxyExclusionList":"array:string","proxyManualAddress":"string","proxyManualPort":"number","proxySetting":"enum:wiFiProxySetting","ssid":"string","wiFiSecurityType":"enum:aospDeviceOwnerWiFiSecurityType"}},"appListItem":{"properties":{"appId":"string","appStoreUrl":"string","name":"string","publisher":"string"}},"appleAppListItem":{"base":"appListItem","properties":{}},"appleDeviceFeaturesConfigurationBase":{"base":"deviceConfiguration","properties":{"airPrintDestinations":"array:object:airPrintDestination"}},"appleExpeditedCheckinConfigurationBase":{"base":"deviceConfiguration","properties":{"enableExpeditedCheckin":"boolean"}},"appleVpnAlwaysOnConfiguration":{"properties":{"airPrintExceptionAction":"enum:vpnServiceExceptionAction","allowAllCaptiveNetworkPlugins":"boolean","allowCaptiveWebSheet":"boolean","allowedCaptiveNetworkPlugins":"object:specifiedCaptiveNetworkPlugins","cellularExceptionAction":"enum:vpnServiceExceptionAction","natKeepAliveIntervalInSeconds":"number","natKeepAliveOffloadEnable":"boolean","tunnelConfiguration":"enum:vpnTunnelConfigurationType","userToggleEnabled":"boolean","voicemailExceptionAction":"enum:vpnServiceExceptionAction"}},"appleVpnConfiguration":{"base":"deviceConfiguration","properties":{"associatedDomains":"array:string","authenticationMethod":"enum:vpnAuthenticationMethod","connectionName":"string","connectionType":"enum:appleVpnConnectionType","customData":"array:object:keyValue","customKeyValueData":"array:object:keyValuePair","disableOnDemandUserOverride":"boolean","disconnectOnIdle":"boolean","disconnectOnIdleTimerInSeconds":"number","enablePerApp":"boolean","enableSplitTunneling":"boolean","excludedDomains":"array:string","identifier":"string","loginGroupOrDomain":"string","onDemandRules":"array:object:vpnOnDemandRule","optInToDeviceIdSharing":"boolean","providerType":"enum:vpnProviderType","proxyServer":"object:vpnProxyServer","realm":"string","role":"string","safariDomains":"array:string","server":"object:vpnServer"}},"applicationEnforcedRestrictionsSessionControl":{"base":"conditionalAccessSessionControl","properties":{}},"authenticationCombinationConfiguration":{"base":"entity","properties":{"appliesToCombinations":"array:enum:authenticationMethodModes"}},"authenticationMethodConfiguration":{"base":"entity","properties":{"excludeTargets":"array:object:excludeTarget","state":"enum:authenticationMethodState"}},"authenticationMethodFeatureConfiguration":{"properties":{"excludeTarget":"object:featureTarget","includeTarget":"object:featureTarget","state":"enum:advancedConfigState"}},"authenticationMethodTarget":{"base":"entity","properties":{"isRegistrationRequired":"boolean","targetType":"enum:authenticationMethodTargetType"}},"authenticationMethodsPolicy":{"base":"entity","properties":{"authenticationMethodConfigurations":"array:object:authenticationMethodConfiguration","description":"string","displayName":"string","lastModifiedDateTime":"string","microsoftAuthenticatorPlatformSettings":"object:microsoftAuthenticatorPlatformSettings","policyMigrationState":"enum:authenticationMethodsPolicyMigrationState","policyVersion":"string","reconfirmationInDays":"number","registrationEnforcement":"object:registrationEnforcement","reportSuspiciousActivitySettings":"object:reportSuspiciousActivitySettings","systemCredentialPreferences":"object:systemCredentialPreferences"}},"authenticationMethodsRegistrationCampaign":{"properties":{"enforceRegistrationAfterAllowedSnoozes":"boolean","excludeTargets":"array:object:excludeTarget","includeTargets":"array:object:authenticationMethodsRegistrationCampaignIncludeTarget","snoozeDurationInDays":"number","state":"enum:advancedConfigState"}},"authenticationMethodsRegistrationCampaignIncludeTarget":{"properties":{"id":"string","targetType":"enum:authenticationMethodTargetType","targetedAuthenticationMethod":"string"}},"authenticationStrengthPolicy":{"base":"entity","properties":{"allowedCombinations":"array:enum:authenticationMethodModes","combinationConfigurations":"array:object:authenticationCombinationConfiguration","createdDateTime":"string","description":"string","displayName":"string","modifiedDateTime":"string","policyType":"enum:authenticationStrengthPolicyType","requirementsSatisfied":"enum:authenticationStrengthRequirements"}},"authorizationPolicy":{"base":"policyBase","properties":{"allowEmailVerifiedUsersToJoinOrganization":"boolean","allowInvitesFrom":"enum:allowInvitesFrom","allowUserConsentForRiskyApps":"boolean","allowedToSignUpEmailBasedSubscriptions":"boolean","allowedToUseSSPR":"boolean","blockMsolPowerShell":"boolean","defaultUserRoleOverrides":"array:object:defaultUserRoleOverride","defaultUserRolePermissions":"object:defaultUserRolePermissions","enabledPreviewFeatures":"array:string","guestUserRoleId":"string","permissionGrantPolicyIdsAssignedToDefaultUserRole":"array:string"}},"azureADWindowsAutopilotDeploymentProfile":{"base":"windowsAutopilotDeploymentProfile","properties":{}},"bitLockerFixedDrivePolicy":{"properties":{"encryptionMethod":"enum:bitLockerEncryptionMethod","recoveryOptions":"object:bitLockerRecoveryOptions","requireEncryptionForWriteAccess":"boolean"}},"bitLockerRecoveryOptions":{"properties":{"blockDataRecoveryAgent":"boolean","enableBitLockerAfterRecoveryInformationToStore":"boolean","enableRecoveryInformationSaveToStore":"boolean","hideRecoveryOptions":"boolean","recoveryInformationToStore":"enum:bitLockerRecoveryInformationType","recoveryKeyUsage":"enum:configurationUsage","recoveryPasswordUsage":"enum:configurationUsage"}},"bitLockerRemovableDrivePolicy":{"properties":{"blockCrossOrganizationWriteAccess":"boolean","encryptionMethod":"enum:bitLockerEncryptionMethod","requireEncryptionForWriteAccess":"boolean"}},"bitLockerSystemDrivePolicy":{"properties":{"encryptionMethod":"enum:bitLockerEncryptionMethod","minimumPinLength":"number","prebootRecoveryEnableMessageAndUrl":"boolean","prebootRecoveryMessage":"string","prebootRecoveryUrl":"string","recoveryOptions":"object:bitLockerRecoveryOptions","startupAuthenticationBlockWithoutTpmChip":"boolean","startupAuthenticationRequired":"boolean","startupAuthenticationTpmKeyUsage":"enum:configurationUsage","startupAuthenticationTpmPinAndKeyUsage":"enum:configurationUsage","startupAuthenticationTpmPinUsage":"enum:configurationUsage","startupAuthenticationTpmUsage":"enum:configurationUsage"}},"cloudAppSecuritySessionControl":{"base":"conditionalAccessSessionControl","properties":{"cloudAppSecurityType":"enum:cloudAppSecuritySessionControlType"}},"compliantNetworkNamedLocation":{"base":"namedLocation","properties":{"compliantNetworkType":"enum:compliantNetworkType","isTrusted":"boolean"}},"conditionalAccessAllExternalTenants":{"base":"conditionalAccessExternalTenants","properties":{}},"conditionalAccessApplications":{"properties":{"applicationFilter":"object:conditionalAccessFilter","excludeApplications":"array:string","globalSecureAccess":"object:conditionalAccessGlobalSecureAccess","includeApplications":"array:string","includeAuthenticationContextClassReferences":"array:string","includeUserActions":"array:string","networkAccess":"object:conditionalAccessNetworkAccess"}},"conditionalAccessAuthenticationFlows":{"properties":{"transferMethods":"enum:conditionalAccessTransferMethods"}},"conditionalAccessClientApplications":{"properties":{"excludeServicePrincipals":"array:string","includeServicePrincipals":"array:string","servicePrincipalFilter":"object:conditionalAccessFilter"}},"conditionalAccessConditionSet":{"properties":{"applications":"object:conditionalAccessApplications","authenticationFlows":"object:conditionalAccessAuthenticationFlows","clientAppTypes":"array:enum:conditionalAccessClientApp","clientApplications":"object:conditionalAccessClientApplications","deviceStates":"object:conditionalAccessDeviceStates","devices":"object:conditionalAccessDevices","insiderRiskLevels":"enum:conditionalAccessInsiderRiskLevels","locations":"object:conditionalAccessLocations","platforms":"object:conditionalAccessPlatforms","servicePrincipalRiskLevels":"array:enum:riskLevel","signInRiskLevels":"array:enum:riskLevel","userRiskLevels":"array:enum:riskLevel","users":"object:conditionalAccessUsers"}},"conditionalAccessDeviceStates":{"properties":{"excludeStates":"array:string","includeStates":"array:string"}},"conditionalAccessDevices":{"properties":{"deviceFilter":"object:conditionalAccessFilter","excludeDeviceStates":"array:string","excludeDevices":"array:string","includeDeviceStates":"array:string","includeDevices":"array:string"}},"conditionalAccessEnumeratedExternalTenants":{"base":"conditionalAccessExternalTenants","properties":{"members":"array:string"}},"conditionalAccessExternalTenants":{"properties":{"membershipKind":"enum:conditionalAccessExternalTenantsMembershipKind"}},"conditionalAccessFilter":{"properties":{"mode":"enum:filterMode","rule":"string"}},"conditionalAccessGlobalSecureAccess":{"properties":{}},"conditionalAccessGrantControls":{"properties":{"authenticationStrength":"object:authenticationStrengthPolicy","builtInControls":"array:enum:conditionalAccessGrantControl","customAuthenticationFactors":"array:string","operator":"string","termsOfUse":"array:string"}},"conditionalAccessGuestsOrExternalUsers":{"properties":{"externalTenants":"object:conditionalAccessExternalTenants","guestOrExternalUserTypes":"enum:conditionalAccessGuestOrExternalUserTypes"}},"conditionalAccessLocations":{"properties":{"excludeLocations":"array:string","includeLocations":"array:string"}},"conditionalAccessNetworkAccess":{"properties":{}},"conditionalAccessPlatforms":{"properties":{"excludePlatforms":"array:enum:conditionalAccessDevicePlatform","includePlatforms":"array:enum:conditionalAccessDevicePlatform"}},"conditionalAccessPolicy":{"base":"policyDeletableItem","properties":{"conditions":"object:conditionalAccessConditionSet","createdDateTime":"string","description":"string","displayName":"string","grantControls":"object:conditionalAccessGrantControls","id":"string","modifiedDateTime":"string","sessionControls":"object:conditionalAccessSessionControls","state":"enum:conditionalAccessPolicyState"}},"conditionalAccessSessionControl":{"properties":{"isEnabled":"boolean"}},"conditionalAccessSessionControls":{"properties":{"applicationEnforcedRestrictions":"object:applicationEnforcedRestrictionsSessionControl","cloudAppSecurity":"object:cloudAppSecuritySessionControl","continuousAccessEvaluation":"object:continuousAccessEvaluationSessionControl","disableResilienceDefaults":"boolean","globalSecureAccessFilteringProfile":"object:globalSecureAccessFilteringProfileSessionControl","persistentBrowser":"object:persistentBrowserSessionControl","secureSignInSession":"object:secureSignInSessionControl","signInFrequency":"object:signInFrequencySessionControl"}},"conditionalAccessUsers":{"properties":{"excludeGroups":"array:string","excludeGuestsOrExternalUsers":"object:conditionalAccessGuestsOrExternalUsers","excludeRoles":"array:string","excludeUsers":"array:string","includeGroups":"array:string","includeGuestsOrExternalUsers":"object:conditionalAccessGuestsOrExternalUsers","includeRoles":"array:string","includeUsers":"array:string"}},"configurationManagerCollectionAssignmentTarget":{"base":"deviceAndAppManagementAssignmentTarget","properties":{"collectionId":"string"}},"continuousAccessEvaluationSessionControl":{"properties":{"mode":"enum:continuousAccessEvaluationMode"}},"countryNamedLocation":{"base":"namedLocation","properties":{"countriesAndRegions":"array:string","countryLookupMethod":"enum:countryLookupMethodType","includeUnknownCountriesAndRegions":"boolean"}},"credentialSingleSignOnExtension":{"base":"singleSignOnExtension","properties":{"configurations":"array:object:keyTypedValuePair","domains":"array:string","extensionIdentifier":"string","realm":"string","teamIdentifier":"string"}},"crossTenantAccessPolicyB2BSetting":{"properties":{"applications":"object:crossTenantAccessPolicyTargetConfiguration","usersAndGroups":"object:crossTenantAccessPolicyTargetConfiguration"}},"crossTenantAccessPolicyConfigurationDefault":{"base":"entity","properties":{"automaticUserConsentSettings":"object:inboundOutboundPolicyConfiguration","b2bCollaborationInbound":"object:crossTenantAccessPolicyB2BSetting","b2bCollaborationOutbound":"object:crossTenantAccessPolicyB2BSetting","b2bDirectConnectInbound":"object:crossTenantAccessPolicyB2BSetting","b2bDirectConnectOutbound":"object:crossTenantAccessPolicyB2BSetting","inboundTrust":"object:crossTenantAccessPolicyInboundTrust","invitationRedemptionIdentityProviderConfiguration":"object:defaultInvitationRedemptionIdentityProviderConfiguration","isServiceDefault":"boolean","tenantRestrictions":"object:crossTenantAccessPolicyTenantRestrictions"}},"crossTenantAccessPolicyConfigurationPartner":{"base":"policyDeletableItem","properties":{"automaticUserConsentSettings":"object:inboundOutboundPolicyConfiguration","b2bCollaborationInbound":"object:crossTenantAccessPolicyB2BSetting","b2bCollaborationOutbound":"object:crossTenantAccessPolicyB2BSetting","b2bDirectConnectInbound":"object:crossTenantAccessPolicyB2BSetting","b2bDirectConnectOutbound":"object:crossTenantAccessPolicyB2BSetting","identitySynchronization":"object:crossTenantIdentitySyncPolicyPartner","inboundTrust":"object:crossTenantAccessPolicyInboundTrust","isInMultiTenantOrganization":"boolean","isServiceProvider":"boolean","tenantId":"string","tenantRestrictions":"object:crossTenantAccessPolicyTenantRestrictions"}},"crossTenantAccessPolicyInboundTrust":{"properties":{"isCompliantDeviceAccepted":"boolean","isHybridAzureADJoinedDeviceAccepted":"boolean","isMfaAccepted":"boolean"}},"crossTenantAccessPolicyTarget":{"properties":{"target":"string","targetType":"enum:crossTenantAccessPolicyTargetType"}},"crossTenantAccessPolicyTargetConfiguration":{"properties":{"accessType":"enum:crossTenantAccessPolicyTargetConfigurationAccessType","targets":"array:object:crossTenantAccessPolicyTarget"}},"crossTenantAccessPolicyTenantRestrictions":{"base":"crossTenantAccessPolicyB2BSetting","properties":{"devices":"object:devicesFilter"}},"crossTenantIdentitySyncPolicyPartner":{"base":"policyDeletableItem","properties":{"displayName":"string","externalCloudAuthorizedApplicationId":"string","tenantId":"string","userSyncInbound":"object:crossTenantUserSyncInbound"}},"crossTenantUserSyncInbound":{"properties":{"isSyncAllowed":"boolean"}},"cryptographySuite":{"properties":{"authenticationTransformConstants":"enum:authenticationTransformConstant","cipherTransformConstants":"enum:vpnEncryptionAlgorithmType","dhGroup":"enum:diffieHellmanGroup","encryptionMethod":"enum:vpnEncryptionAlgorithmType","integrityCheckMethod":"enum:vpnIntegrityAlgorithmType","pfsGroup":"enum:perfectForwardSecrecyGroup"}},"customAppSettings":{"properties":{"developerToolsForShowingAppUsageMetrics":"enum:appDevelopmentPlatforms"}},"customSubjectAlternativeName":{"properties":{"name":"string","sanType":"enum:subjectAlternativeNameType"}},"customUpdateTimeWindow":{"properties":{"endDay":"enum:dayOfWeek","endTime":"string","startDay":"enum:dayOfWeek","startTime":"string"}},"defaultDeviceCompliancePolicy":{"base":"deviceCompliancePolicy","properties":{}},"defaultInvitationRedemptionIdentityProviderConfiguration":{"base":"invitationRedemptionIdentityProviderConfiguration","properties":{}},"defaultUserRoleOverride":{"base":"entity","properties":{"isDefault":"boolean","rolePermissions":"array:object:unifiedRolePermission"}},"defaultUserRolePermissions":{"properties":{"allowedToCreateApps":"boolean","allowedToCreateSecurityGroups":"boolean","allowedToCreateTenants":"boolean","allowedToReadBitlockerKeysForOwnedDevice":"boolean","allowedToReadOtherUsers":"boolean"}},"defenderDetectedMalwareActions":{"properties":{"highSeverity":"enum:defenderThreatAction","lowSeverity":"enum:defenderThreatAction","moderateSeverity":"enum:defenderThreatAction","severeSeverity":"enum:defenderThreatAction"}},"deliveryOptimizationBandwidth":{"properties":{}},"deliveryOptimizationBandwidthAbsolute":{"base":"deliveryOptimizationBandwidth","properties":{"maximumDownloadBandwidthInKilobytesPerSecond":"number","maximumUploadBandwidthInKilobytesPerSecond":"number"}},"deliveryOptimizationBandwidthBusinessHoursLimit":{"properties":{"bandwidthBeginBusinessHours":"number","bandwidthEndBusinessHours":"number","bandwidthPercentageDuringBusinessHours":"number","bandwidthPercentageOutsideBusinessHours":"number"}},"deliveryOptimizationBandwidthHoursWithPercentage":{"base":"deliveryOptimizationBandwidth","properties":{"bandwidthBackgroundPercentageHours":"object:deliveryOptimizationBandwidthBusinessHoursLimit","bandwidthForegroundPercentageHours":"object:deliveryOptimizationBandwidthBusinessHoursLimit"}},"deliveryOptimizationBandwidthPercentage":{"base":"deliveryOptimizationBandwidth","properties":{"maximumBackgroundBandwidthPercentage":"number","maximumForegroundBandwidthPercentage":"number"}},"deliveryOptimizationGroupIdCustom":{"base":"deliveryOptimizationGroupIdSource","properties":{"groupIdCustom":"string"}},"deliveryOptimizationGroupIdSource":{"properties":{}},"deliveryOptimizationGroupIdSourceOptions":{"base":"deliveryOptimizationGroupIdSource","properties":{"groupIdSourceOption":"enum:deliveryOptimizationGroupIdOptionsType"}},"deliveryOptimizationMaxCacheSize":{"properties":{}},"deliveryOptimizationMaxCacheSizeAbsolute":{"base":"deliveryOptimizationMaxCacheSize","properties":{"maximumCacheSizeInGigabytes":"number"}},"deliveryOptimizationMaxCacheSizePercentage":{"base":"deliveryOptimizationMaxCacheSize","properties":{"maximumCacheSizePercentage":"number"}},"deviceAndAppManagementAssignmentFilter":{"base":"entity","properties":{"assignmentFilterManagementType":"enum:assignmentFilterManagementType","createdDateTime":"string","description":"string","displayName":"string","lastModifiedDateTime":"string","payloads":"array:object:payloadByFilter","platform":"enum:devicePlatformType","roleScopeTags":"array:string","rule":"string"}},"deviceAndAppManagementAssignmentTarget":{"properties":{"deviceAndAppManagementAssignmentFilterId":"string","deviceAndAppManagementAssignmentFilterType":"enum:deviceAndAppManagementAssignmentFilterType"}},"deviceComanagementAuthorityConfiguration":{"base":"deviceEnrollmentConfiguration","properties":{"configurationManagerAgentCommandLineArgument":"string","installConfigurationManagerAgent":"boolean","managedDeviceAuthority":"number"}},"deviceComplianceActionItem":{"base":"entity","properties":{"actionType":"enum:deviceComplianceActionType","gracePeriodHours":"number","notificationMessageCCList":"array:string","notificationTemplateId":"string"}},"deviceComplianceDeviceOverview":{"base":"entity","properties":{"configurationVersion":"number","conflictCount":"number","errorCount":"number","failedCount":"number","lastUpdateDateTime":"string","notApplicableCount":"number","notApplicablePlatformCount":"number","pendingCount":"number","successCount":"number"}},"deviceComplianceDeviceStatus":{"base":"entity","properties":{"complianceGracePeriodExpirationDateTime":"string","deviceDisplayName":"string","deviceModel":"string","lastReportedDateTime":"string","platform":"number","status":"enum:complianceStatus","userName":"string","userPrincipalName":"string"}},"deviceCompliancePolicy":{"base":"entity","properties":{"assignments":"array:object:deviceCompliancePolicyAssignment","createdDateTime":"string","description":"string","deviceSettingStateSummaries":"array:object:settingStateDeviceSummary","deviceStatusOverview":"object:deviceComplianceDeviceOverview","deviceStatuses":"array:object:deviceComplianceDeviceStatus","displayName":"string","lastModifiedDateTime":"string","roleScopeTagIds":"array:string","scheduledActionsForRule":"array:object:deviceComplianceScheduledActionForRule","userStatusOverview":"object:deviceComplianceUserOverview","userStatuses":"array:object:deviceComplianceUserStatus","version":"number"}},"deviceCompliancePolicyAssignment":{"base":"entity","properties":{"source":"enum:deviceAndAppManagementAssignmentSource","sourceId":"string","target":"object:deviceAndAppManagementAssignmentTarget"}},"deviceCompliancePolicyScript":{"properties":{"deviceComplianceScriptId":"string","rulesContent":"string"}},"deviceComplianceScheduledActionForRule":{"base":"entity","properties":{"ruleName":"string","scheduledActionConfigurations":"array:object:deviceComplianceActionItem"}},"deviceComplianceUserOverview":{"base":"entity","properties":{"configurationVersion":"number","conflictCount":"number","errorCount":"number","failedCount":"number","lastUpdateDateTime":"string","notApplicableCount":"number","pendingCount":"number","successCount":"number"}},"deviceComplianceUserStatus":{"base":"entity","properties":{"devicesCount":"number","lastReportedDateTime":"string","status":"enum:complianceStatus","userDisplayName":"string","userPrincipalName":"string"}},"deviceConfiguration":{"base":"entity","properties":{"assignments":"array:object:deviceConfigurationAssignment","createdDateTime":"string","description":"string","deviceManagementApplicabilityRuleDeviceMode":"object:deviceManagementApplicabilityRuleDeviceMode","deviceManagementApplicabilityRuleOsEdition":"object:deviceManagementApplicabilityRuleOsEdition","deviceManagementApplicabilityRuleOsVersion":"object:deviceManagementApplicabilityRuleOsVersion","deviceSettingStateSummaries":"array:object:settingStateDeviceSummary","deviceStatusOverview":"object:deviceConfigurationDeviceOverview","deviceStatuses":"array:object:deviceConfigurationDeviceStatus","displayName":"string","groupAssignments":"array:object:deviceConfigurationGroupAssignment","lastModifiedDateTime":"string","roleScopeTagIds":"array:string","supportsScopeTags":"boolean","userStatusOverview":"object:deviceConfigurationUserOverview","userStatuses":"array:object:deviceConfigurationUserStatus","version":"number"}},"deviceConfigurationAssignment":{"base":"entity","properties":{"intent":"enum:deviceConfigAssignmentIntent","source":"enum:deviceAndAppManagementAssignmentSource","sourceId":"string","target":"object:deviceAndAppManagementAssignmentTarget"}},"deviceConfigurationDeviceOverview":{"base":"entity","properties":{"configurationVersion":"number","conflictCount":"number","errorCount":"number","failedCount":"number","lastUpdateDateTime":"string","notApplicableCount":"number","notApplicablePlatformCount":"number","pendingCount":"number","successCount":"number"}},"deviceConfigurationDeviceStatus":{"base":"entity","properties":{"complianceGracePeriodExpirationDateTime":"string","deviceDisplayName":"string","deviceModel":"string","lastReportedDateTime":"string","platform":"number","status":"enum:complianceStatus","userName":"string","userPrincipalName":"string"}},"deviceConfigurationGroupAssignment":{"base":"entity","properties":{"deviceConfiguration":"object:deviceConfiguration","excludeGroup":"boolean","targetGroupId":"string"}},"deviceConfigurationUserOverview":{"base":"entity","properties":{"configurationVersion":"number","conflictCount":"number","errorCount":"number","failedCount":"number","lastUpdateDateTime":"string","notApplicableCount":"number","pendingCount":"number","successCount":"number"}},"deviceConfigurationUserStatus":{"base":"entity","properties":{"devicesCount":"number","lastReportedDateTime":"string","status":"enum:complianceStatus","userDisplayName":"string","userPrincipalName":"string"}},"deviceEnrollmentConfiguration":{"base":"entity","properties":{"assignments":"array:object:enrollmentConfigurationAssignment","createdDateTime":"string","description":"string","deviceEnrollmentConfigurationType":"enum:deviceEnrollmentConfigurationType","displayName":"string","lastModifiedDateTime":"string","priority":"number","roleScopeTagIds":"array:string","version":"number"}},"deviceEnrollmentLimitConfiguration":{"base":"deviceEnrollmentConfiguration","properties":{"limit":"number"}},"deviceEnrollmentNotificationConfiguration":{"base":"deviceEnrollmentConfiguration","properties":{"brandingOptions":"enum:enrollmentNotificationBrandingOptions","defaultLocale":"string","notificationMessageTemplateId":"string","notificationTemplates":"array:string","platformType":"enum:enrollmentRestrictionPlatformType","templateType":"enum:enrollmentNotificationTemplateType"}},"deviceEnrollmentPlatformRestriction":{"properties":{"blockedManufacturers":"array:string","blockedSkus":"array:string","osMaximumVersion":"string","osMinimumVersion":"string","personalDeviceEnrollmentBlocked":"boolean","platformBlocked":"boolean"}},"deviceEnrollmentPlatformRestrictionConfiguration":{"base":"deviceEnrollmentConfiguration","properties":{"platformRestriction":"object:deviceEnrollmentPlatformRestriction","platformType":"enum:enrollmentRestrictionPlatformType"}},"deviceEnrollmentPlatformRestrictionsConfiguration":{"base":"deviceEnrollmentConfiguration","properties":{"androidForWorkRestriction":"object:deviceEnrollmentPlatformRestriction","androidRestriction":"object:deviceEnrollmentPlatformRestriction","iosRestriction":"object:deviceEnrollmentPlatformRestriction","macOSRestriction":"object:deviceEnrollmentPlatformRestriction","macRestriction":"object:deviceEnrollmentPlatformRestriction","tvosRestriction":"object:deviceEnrollmentPlatformRestriction","visionOSRestriction":"object:deviceEnrollmentPlatformRestriction","windowsHomeSkuRestriction":"object:deviceEnrollmentPlatformRestriction","windowsMobileRestriction":"object:deviceEnrollmentPlatformRestriction","windowsRestriction":"object:deviceEnrollmentPlatformRestriction"}},"deviceEnrollmentWindowsHelloForBusinessConfiguration":{"base":"deviceEnrollmentConfiguration","properties":{"enhancedBiometricsState":"enum:enablement","enhancedSignInSecurity":"number","pinExpirationInDays":"number","pinLowercaseCharactersUsage":"enum:windowsHelloForBusinessPinUsage","pinMaximumLength":"number","pinMinimumLength":"number","pinPreviousBlockCount":"number","pinSpecialCharactersUsage":"enum:windowsHelloForBusinessPinUsage","pinUppercaseCharactersUsage":"enum:windowsHelloForBusinessPinUsage","remotePassportEnabled":"boolean","securityDeviceRequired":"boolean","securityKeyForSignIn":"enum:enablement","state":"enum:enablement","unlockWithBiometricsEnabled":"boolean"}},"deviceManagementApplicabilityRuleDeviceMode":{"properties":{"deviceMode":"enum:windows10DeviceModeType","name":"string","ruleType":"enum:deviceManagementApplicabilityRuleType"}},"deviceManagementApplicabilityRuleOsEdition":{"properties":{"name":"string","osEditionTypes":"array:enum:windows10EditionType","ruleType":"enum:deviceManagementApplicabilityRuleType"}},"deviceManagementApplicabilityRuleOsVersion":{"properties":{"maxOSVersion":"string","minOSVersion":"string","name":"string","ruleType":"enum:deviceManagementApplicabilityRuleType"}},"deviceManagementConfigurationAndroidSettingApplicability":{"base":"deviceManagementConfigurationSettingApplicability","properties":{}},"deviceManagementConfigurationAppleOSSupportedVersions":{"properties":{"includesMaxVersion":"boolean","includesMinVersion":"boolean","maxVersion":"string","minVersion":"string"}},"deviceManagementConfigurationAppleSettingVersionApplicability":{"properties":{"constraints":"enum:deviceManagementConfigurationAppleApplicabilityConstraint","deviceType":"enum:deviceManagementConfigurationAppleApplicabilityDeviceType","supportedVersions":"object:deviceManagementConfigurationAppleOSSupportedVersions"}},"deviceManagementConfigurationApplicationSettingApplicability":{"base":"deviceManagementConfigurationSettingApplicability","properties":{}},"deviceManagementConfigurationChoiceSettingCollectionDefinition":{"base":"deviceManagementConfigurationChoiceSettingDefinition","properties":{"maximumCount":"number","minimumCount":"number"}},"deviceManagementConfigurationChoiceSettingCollectionInstance":{"base":"deviceManagementConfigurationSettingInstance","properties":{"choiceSettingCollectionValue":"array:object:deviceManagementConfigurationChoiceSettingValue"}},"deviceManagementConfigurationChoiceSettingDefinition":{"base":"deviceManagementConfigurationSettingDefinition","properties":{"defaultOptionId":"string","options":"array:object:deviceManagementConfigurationOptionDefinition"}},"deviceManagementConfigurationChoiceSettingInstance":{"base":"deviceManagementConfigurationSettingInstance","properties":{"choiceSettingValue":"object:deviceManagementConfigurationChoiceSettingValue"}},"deviceManagementConfigurationChoiceSettingValue":{"base":"deviceManagementConfigurationSettingValue","properties":{"children":"array:object:deviceManagementConfigurationSettingInstance","value":"string"}},"deviceManagementConfigurationDependentOn":{"properties":{"dependentOn":"string","parentSettingId":"string"}},"deviceManagementConfigurationEdgeSettingApplicability":{"base":"deviceManagementConfigurationSettingApplicability","properties":{}},"deviceManagementConfigurationExchangeOnlineSettingApplicability":{"base":"deviceManagementConfigurationSettingApplicability","properties":{}},"deviceManagementConfigurationFloatSettingValueDefinition":{"base":"deviceManagementConfigurationSettingValueDefinition","properties":{"maximumValue":"number","minimumValue":"number"}},"deviceManagementConfigurationGroupSettingCollectionInstance":{"base":"deviceManagementConfigurationSettingInstance","properties":{"groupSettingCollectionValue":"array:object:deviceManagementConfigurationGroupSettingValue"}},"deviceManagementConfigurationGroupSettingInstance":{"base":"deviceManagementConfigurationSettingInstance","properties":{"groupSettingValue":"object:deviceManagementConfigurationGroupSettingValue"}},"deviceManagementConfigurationGroupSettingValue":{"base":"deviceManagementConfigurationSettingValue","properties":{"children":"array:object:deviceManagementConfigurationSettingInstance"}},"deviceManagementConfigurationIntegerSettingValue":{"base":"deviceManagementConfigurationSimpleSettingValue","properties":{"value":"number"}},"deviceManagementConfigurationIntegerSettingValueDefinition":{"base":"deviceManagementConfigurationSettingValueDefinition","properties":{"maximumValue":"number","minimumValue":"number"}},"deviceManagementConfigurationIosSettingApplicability":{"base":"deviceManagementConfigurationSettingApplicability","properties":{"versionApplicabilities":"array:object:deviceManagementConfigurationAppleSettingVersionApplicability"}},"deviceManagementConfigurationLinuxSettingApplicability":{"base":"deviceManagementConfigurationSettingApplicability","properties":{}},"deviceManagementConfigurationOptionDefinition":{"properties":{"dependedOnBy":"array:object:deviceManagementConfigurationSettingDependedOnBy","dependentOn":"array:object:deviceManagementConfigurationDependentOn","description":"string","displayName":"string","helpText":"string","itemId":"string","name":"string","optionValue":"object:deviceManagementConfigurationSettingValue"}},"deviceManagementConfigurationPolicy":{"base":"entity","properties":{"assignments":"array:object:deviceManagementConfigurationPolicyAssignment","createdDateTime":"string","creationSource":"string","description":"string","disableEntraGroupPolicyAssignment":"boolean","isAssigned":"boolean","lastModifiedDateTime":"string","name":"string","platforms":"enum:deviceManagementConfigurationPlatforms","priorityMetaData":"object:deviceManagementPriorityMetaData","roleScopeTagIds":"array:string","settingCount":"number","settings":"array:object:deviceManagementConfigurationSetting","technologies":"enum:deviceManagementConfigurationTechnologies","templateReference":"object:deviceManagementConfigurationPolicyTemplateReference"}},"deviceManagementConfigurationPolicyAssignment":{"base":"entity","properties":{"source":"enum:deviceAndAppManagementAssignmentSource","sourceId":"string","target":"object:deviceAndAppManagementAssignmentTarget"}},"deviceManagementConfigurationPolicyTemplateReference":{"properties":{"templateDisplayName":"string","templateDisplayVersion":"string","templateFamily":"enum:deviceManagementConfigurationTemplateFamily","templateId":"string"}},"deviceManagementConfigurationRedirectSettingDefinition":{"base":"deviceManagementConfigurationSettingDefinition","properties":{"deepLink":"string","redirectMessage":"string","redirectReason":"string"}},"deviceManagementConfigurationReferenceSettingValue":{"base":"deviceManagementConfigurationStringSettingValue","properties":{"note":"string"}},"deviceManagementConfigurationReferredSettingInformation":{"properties":{"settingDefinitionId":"string"}},"deviceManagementConfigurationSecretSettingValue":{"base":"deviceManagementConfigurationSimpleSettingValue","properties":{"value":"string","valueState":"enum:deviceManagementConfigurationSecretSettingValueState"}},"deviceManagementConfigurationSetting":{"base":"entity","properties":{"settingDefinitions":"array:object:deviceManagementConfigurationSettingDefinition","settingInstance":"object:deviceManagementConfigurationSettingInstance"}},"deviceManagementConfigurationSettingApplicability":{"properties":{"description":"string","deviceMode":"enum:deviceManagementConfigurationDeviceMode","platform":"enum:deviceManagementConfigurationPlatforms","technologies":"enum:deviceManagementConfigurationTechnologies"}},"deviceManagementConfigurationSettingDefinition":{"base":"entity","properties":{"accessTypes":"enum:deviceManagementConfigurationSettingAccessTypes","applicability":"object:deviceManagementConfigurationSettingApplicability","baseUri":"string","categoryId":"string","description":"string","displayName":"string","helpText":"string","infoUrls":"array:string","keywords":"array:string","name":"string","occurrence":"object:deviceManagementConfigurationSettingOccurrence","offsetUri":"string","referredSettingInformationList":"array:object:deviceManagementConfigurationReferredSettingInformation","riskLevel":"enum:deviceManagementConfigurationSettingRiskLevel","rootDefinitionId":"string","settingUsage":"enum:deviceManagementConfigurationSettingUsage","uxBehavior":"enum:deviceManagementConfigurationControlType","version":"string","visibility":"enum:deviceManagementConfigurationSettingVisibility"}},"deviceManagementConfigurationSettingDependedOnBy":{"properties":{"dependedOnBy":"string","required":"boolean"}},"deviceManagementConfigurationSettingGroupCollectionDefinition":{"base":"deviceManagementConfigurationSettingGroupDefinition","properties":{"maximumCount":"number","minimumCount":"number"}},"deviceManagementConfigurationSettingGroupCollectionInstance":{"base":"deviceManagementConfigurationSettingInstance","properties":{}},"deviceManagementConfigurationSettingGroupDefinition":{"base":"deviceManagementConfigurationSettingDefinition","properties":{"childIds":"array:string","dependedOnBy":"array:object:deviceManagementConfigurationSettingDependedOnBy","dependentOn":"array:object:deviceManagementConfigurationDependentOn"}},"deviceManagementConfigurationSettingGroupInstance":{"base":"deviceManagementConfigurationSettingInstance","properties":{}},"deviceManagementConfigurationSettingInstance":{"properties":{"settingDefinitionId":"string","settingInstanceTemplateReference":"object:deviceManagementConfigurationSettingInstanceTemplateReference"}},"deviceManagementConfigurationSettingInstanceTemplateReference":{"properties":{"settingInstanceTemplateId":"string"}},"deviceManagementConfigurationSettingOccurrence":{"properties":{"maxDeviceOccurrence":"number","minDeviceOccurrence":"number"}},"deviceManagementConfigurationSettingValue":{"properties":{"settingValueTemplateReference":"object:deviceManagementConfigurationSettingValueTemplateReference"}},"deviceManagementConfigurationSettingValueDefinition":{"properties":{}},"deviceManagementConfigurationSettingValueTemplateReference":{"properties":{"settingValueTemplateId":"string","useTemplateDefault":"boolean"}},"deviceManagementConfigurationSimpleSettingCollectionDefinition":{"base":"deviceManagementConfigurationSimpleSettingDefinition","properties":{"maximumCount":"number","minimumCount":"number"}},"deviceManagementConfigurationSimpleSettingCollectionInstance":{"base":"deviceManagementConfigurationSettingInstance","properties":{"simpleSettingCollectionValue":"array:object:deviceManagementConfigurationSimpleSettingValue"}},"deviceManagementConfigurationSimpleSettingDefinition":{"base":"deviceManagementConfigurationSettingDefinition","properties":{"defaultValue":"object:deviceManagementConfigurationSettingValue","dependedOnBy":"array:object:deviceManagementConfigurationSettingDependedOnBy","dependentOn":"array:object:deviceManagementConfigurationDependentOn","valueDefinition":"object:deviceManagementConfigurationSettingValueDefinition"}},"deviceManagementConfigurationSimpleSettingInstance":{"base":"deviceManagementConfigurationSettingInstance","properties":{"simpleSettingValue":"object:deviceManagementConfigurationSimpleSettingValue"}},"deviceManagementConfigurationSimpleSettingValue":{"base":"deviceManagementConfigurationSettingValue","properties":{}},"deviceManagementConfigurationStringSettingValue":{"base":"deviceManagementConfigurationSimpleSettingValue","properties":{"value":"string"}},"deviceManagementConfigurationStringSettingValueDefinition":{"base":"deviceManagementConfigurationSettingValueDefinition","properties":{"fileTypes":"array:string","format":"enum:deviceManagementConfigurationStringFormat","inputValidationSchema":"string","isSecret":"boolean","maximumLength":"number","minimumLength":"number"}},"deviceManagementConfigurationWindowsSettingApplicability":{"base":"deviceManagementConfigurationSettingApplicability","properties":{"configurationServiceProviderVersion":"string","maximumSupportedVersion":"string","minimumSupportedVersion":"string","requiredAzureAdTrustType":"enum:deviceManagementConfigurationAzureAdTrustType","requiresAzureAd":"boolean","windowsSkus":"array:enum:deviceManagementConfigurationWindowsSkus"}},"deviceManagementDerivedCredentialSettings":{"base":"entity","properties":{"displayName":"string","helpUrl":"string","issuer":"enum:deviceManagementDerivedCredentialIssuer","notificationType":"enum:deviceManagementDerivedCredentialNotificationType","renewalThresholdPercentage":"number"}},"deviceManagementPriorityMetaData":{"properties":{"priority":"number"}},"deviceManagementUserRightsLocalUserOrGroup":{"properties":{"description":"string","name":"string","securityIdentifier":"string"}},"deviceManagementUserRightsSetting":{"properties":{"localUsersOrGroups":"array:object:deviceManagementUserRightsLocalUserOrGroup","state":"enum:stateManagementSetting"}},"devicesFilter":{"properties":{"mode":"enum:crossTenantAccessPolicyTargetConfigurationAccessType","rule":"string"}},"directoryObject":{"base":"entity","properties":{"deletedDateTime":"string"}},"easEmailProfileConfigurationBase":{"base":"deviceConfiguration","properties":{"customDomainName":"string","userDomainNameSource":"enum:domainNameSource","usernameAADSource":"enum:usernameSource","usernameSource":"enum:userEmailSource"}},"edgeHomeButtonConfiguration":{"properties":{}},"edgeHomeButtonHidden":{"base":"edgeHomeButtonConfiguration","properties":{}},"edgeHomeButtonLoadsStartPage":{"base":"edgeHomeButtonConfiguration","properties":{}},"edgeHomeButtonOpensCustomURL":{"base":"edgeHomeButtonConfiguration","properties":{"homeButtonCustomURL":"string"}},"edgeHomeButtonOpensNewTab":{"base":"edgeHomeButtonConfiguration","properties":{}},"edgeSearchEngine":{"base":"edgeSearchEngineBase","properties":{"edgeSearchEngineType":"enum:edgeSearchEngineType"}},"edgeSearchEngineBase":{"properties":{}},"edgeSearchEngineCustom":{"base":"edgeSearchEngineBase","properties":{"edgeSearchEngineOpenSearchXmlUrl":"string"}},"editionUpgradeConfiguration":{"base":"deviceConfiguration","properties":{"license":"string","licenseType":"enum:editionUpgradeLicenseType","productKey":"string","targetEdition":"enum:windows10EditionType","windowsSMode":"enum:windowsSModeConfiguration"}},"emailAuthenticationMethodConfiguration":{"base":"authenticationMethodConfiguration","properties":{"allowExternalIdToUseEmailOtp":"enum:externalEmailOtpState","includeTargets":"array:object:authenticationMethodTarget"}},"enforceAppPIN":{"properties":{"excludeTargets":"array:object:excludeTarget","includeTargets":"array:object:includeTarget"}},"enrollmentConfigurationAssignment":{"base":"entity","properties":{"source":"enum:deviceAndAppManagementAssignmentSource","sourceId":"string","target":"object:deviceAndAppManagementAssignmentTarget"}},"entity":{"properties":{"id":"string"}},"enumeratedScopeSensitivityLabels":{"base":"scopeSensitivityLabels","properties":{"sensitivityLabels":"array:string"}},"excludeTarget":{"properties":{"id":"string","targetType":"enum:authenticationMethodTargetType"}},"exclusionGroupAssignmentTarget":{"base":"groupAssignmentTarget","properties":{}},"extendedKeyUsage":{"properties":{"name":"string","objectIdentifier":"string"}},"externalAuthenticationMethodConfiguration":{"base":"authenticationMethodConfiguration","properties":{"appId":"string","displayName":"string","includeTargets":"array:object:authenticationMethodTarget","openIdConnectSetting":"object:openIdConnectSetting"}},"featureTarget":{"properties":{"id":"string","targetType":"enum:featureTargetType"}},"fido2AuthenticationMethodConfiguration":{"base":"authenticationMethodConfiguration","properties":{"includeTargets":"array:object:passkeyAuthenticationMethodTarget","isAttestationEnforced":"boolean","isSelfServiceRegistrationAllowed":"boolean","keyRestrictions":"object:fido2KeyRestrictions"}},"fido2CombinationConfiguration":{"base":"authenticationCombinationConfiguration","properties":{"allowedAAGUIDs":"array:string"}},"fido2KeyRestrictions":{"properties":{"aaGuids":"array:string","enforcementType":"enum:fido2RestrictionEnforcementType","isEnforced":"boolean"}},"globalSecureAccessFilteringProfileSessionControl":{"base":"conditionalAccessSessionControl","properties":{"profileId":"string"}},"groupAssignmentTarget":{"base":"deviceAndAppManagementAssignmentTarget","properties":{"groupId":"string"}},"hardwareOathAuthenticationMethodConfiguration":{"base":"authenticationMethodConfiguration","properties":{"includeTargets":"array:object:authenticationMethodTarget"}},"iPv4CidrRange":{"base":"ipRange","properties":{"cidrAddress":"string"}},"iPv4Range":{"base":"ipRange","properties":{"lowerAddress":"string","upperAddress":"string"}},"iPv6CidrRange":{"base":"ipRange","properties":{"cidrAddress":"string"}},"iPv6Range":{"base":"ipRange","properties":{"lowerAddress":"string","upperAddress":"string"}},"identitySecurityDefaultsEnforcementPolicy":{"base":"policyBase","properties":{"isEnabled":"boolean"}},"idleSessionSignOut":{"properties":{"isEnabled":"boolean","signOutAfterInSeconds":"number","warnAfterInSeconds":"number"}},"inboundOutboundPolicyConfiguration":{"properties":{"inboundAllowed":"boolean","outboundAllowed":"boolean"}},"includeTarget":{"properties":{"id":"string","targetType":"enum:authenticationMethodTargetType"}},"invitationRedemptionIdentityProviderConfiguration":{"properties":{"fallbackIdentityProvider":"enum:b2bIdentityProvidersType","primaryIdentityProviderPrecedenceOrder":"array:enum:b2bIdentityProvidersType"}},"iosAzureAdSingleSignOnExtension":{"base":"iosSingleSignOnExtension","properties":{"bundleIdAccessControlList":"array:string","configurations":"array:object:keyTypedValuePair","enableSharedDeviceMode":"boolean"}},"iosBookmark":{"properties":{"bookmarkFolder":"string","displayName":"string","url":"string"}},"iosCertificateProfile":{"base":"deviceConfiguration","properties":{}},"iosCertificateProfileBase":{"base":"iosCertificateProfile","properties":{"certificateValidityPeriodScale":"enum:certificateValidityPeriodScale","certificateValidityPeriodValue":"number","renewalThresholdPercentage":"number","subjectAlternativeNameType":"enum:subjectAlternativeNameType","subjectNameFormat":"enum:appleSubjectNameFormat"}},"iosCompliancePolicy":{"base":"deviceCompliancePolicy","properties":{"advancedThreatProtectionRequiredSecurityLevel":"enum:deviceThreatProtectionLevel","deviceThreatProtectionEnabled":"boolean","deviceThreatProtectionRequiredSecurityLevel":"enum:deviceThreatProtectionLevel","managedEmailProfileRequired":"boolean","osMaximumBuildVersion":"string","osMaximumVersion":"string","osMinimumBuildVersion":"string","osMinimumVersion":"string","passcodeBlockSimple":"boolean","passcodeExpirationDays":"number","passcodeMinimumCharacterSetCount":"number","passcodeMinimumLength":"number","passcodeMinutesOfInactivityBeforeLock":"number","passcodeMinutesOfInactivityBeforeScreenTimeout":"number","passcodePreviousPasscodeBlockCount":"number","passcodeRequired":"boolean","passcodeRequiredType":"enum:requiredPasswordType","restrictedApps":"array:object:appListItem","securityBlockJailbrokenDevices":"boolean"}},"iosCredentialSingleSignOnExtension":{"base":"iosSingleSignOnExtension","properties":{"configurations":"array:object:keyTypedValuePair","domains":"array:string","extensionIdentifier":"string","realm":"string","teamIdentifier":"string"}},"iosCustomConfiguration":{"base":"deviceConfiguration","properties":{"payload":"string","payloadFileName":"string","payloadName":"string"}},"iosDerivedCredentialAuthenticationConfiguration":{"base":"deviceConfiguration","properties":{"derivedCredentialSettings":"object:deviceManagementDerivedCredentialSettings"}},"iosDeviceFeaturesConfiguration":{"base":"appleDeviceFeaturesConfigurationBase","properties":{"assetTagTemplate":"string","contentFilterSettings":"object:iosWebContentFilterBase","homeScreenDockIcons":"array:object:iosHomeScreenItem","homeScreenGridHeight":"number","homeScreenGridWidth":"number","homeScreenPages":"array:object:iosHomeScreenPage","identityCertificateForClientAuthentication":"object:iosCertificateProfileBase","iosSingleSignOnExtension":"object:iosSingleSignOnExtension","lockScreenFootnote":"string","notificationSettings":"array:object:iosNotificationSettings","singleSignOnExtension":"object:singleSignOnExtension","singleSignOnExtensionPkinitCertificate":"object:iosCertificateProfileBase","singleSignOnSettings":"object:iosSingleSignOnSettings","wallpaperDisplayLocation":"enum:iosWallpaperDisplayLocation","wallpaperImage":"object:mimeContent"}},"iosEasEmailProfileConfiguration":{"base":"easEmailProfileConfigurationBase","properties":{"accountName":"string","authenticationMethod":"enum:easAuthenticationMethod","blockMovingMessagesToOtherEmailAccounts":"boolean","blockSendingEmailFromThirdPartyApps":"boolean","blockSyncingRecentlyUsedEmailAddresses":"boolean","derivedCredentialSettings":"object:deviceManagementDerivedCredentialSettings","durationOfEmailToSync":"enum:emailSyncDuration","easServices":"enum:easServices","easServicesUserOverrideEnabled":"boolean","emailAddressSource":"enum:userEmailSource","encryptionCertificateType":"enum:emailCertificateType","hostName":"string","identityCertificate":"object:iosCertificateProfileBase","perAppVPNProfileId":"string","requireSmime":"boolean","requireSsl":"boolean","signingCertificateType":"enum:emailCertificateType","smimeEnablePerMessageSwitch":"boolean","smimeEncryptByDefaultEnabled":"boolean","smimeEncryptByDefaultUserOverrideEnabled":"boolean","smimeEncryptionCertificate":"object:iosCertificateProfile","smimeEncryptionCertificateUserOverrideEnabled":"boolean","smimeSigningCertificate":"object:iosCertificateProfile","smimeSigningCertificateUserOverrideEnabled":"boolean","smimeSigningEnabled":"boolean","smimeSigningUserOverrideEnabled":"boolean","useOAuth":"boolean"}},"iosEduCertificateSettings":{"properties":{"certFileName":"string","certificateTemplateName":"string","certificateValidityPeriodScale":"enum:certificateValidityPeriodScale","certificateValidityPeriodValue":"number","certificationAuthority":"string","certificationAuthorityName":"string","renewalThresholdPercentage":"number","trustedRootCertificate":"string"}},"iosEduDeviceConfiguration":{"base":"deviceConfiguration","properties":{"deviceCertificateSettings":"object:iosEduCertificateSettings","studentCertificateSettings":"object:iosEduCertificateSettings","teacherCertificateSettings":"object:iosEduCertificateSettings"}},"iosEducationDeviceConfiguration":{"base":"deviceConfiguration","properties":{}},"iosEnterpriseWiFiConfiguration":{"base":"iosWiFiConfiguration","properties":{"authenticationMethod":"enum:wiFiAuthenticationMethod","derivedCredentialSettings":"object:deviceManagementDerivedCredentialSettings","eapFastConfiguration":"enum:eapFastConfiguration","eapType":"enum:eapType","identityCertificateForClientAuthentication":"object:iosCertificateProfileBase","innerAuthenticationProtocolForEapTtls":"enum:nonEapAuthenticationMethodForEapTtlsType","outerIdentityPrivacyTemporaryValue":"string","passwordFormatString":"string","rootCertificatesForServerValidation":"array:object:iosTrustedRootCertificate","trustedServerCertificateNames":"array:string","usernameFormatString":"string"}},"iosExpeditedCheckinConfiguration":{"base":"appleExpeditedCheckinConfigurationBase","properties":{}},"iosGeneralDeviceConfiguration":{"base":"deviceConfiguration","properties":{"accountBlockModification":"boolean","activationLockAllowWhenSupervised":"boolean","airDropBlocked":"boolean","airDropForceUnmanagedDropTarget":"boolean","airPlayForcePairingPasswordForOutgoingRequests":"boolean","airPrintBlockCredentialsStorage":"boolean","airPrintBlocked":"boolean","airPrintBlockiBeaconDiscovery":"boolean","airPrintForceTrustedTLS":"boolean","appClipsBlocked":"boolean","appRemovalBlocked":"boolean","appStoreBlockAutomaticDownloads":"boolean","appStoreBlockInAppPurchases":"boolean","appStoreBlockUIAppInstallation":"boolean","appStoreBlocked":"boolean","appStoreRequirePassword":"boolean","appleNewsBlocked":"boolean","applePersonalizedAdsBlocked":"boolean","appleWatchBlockPairing":"boolean","appleWatchForceWristDetection":"boolean","appsSingleAppModeList":"array:object:appListItem","appsVisibilityList":"array:object:appListItem","appsVisibilityListType":"enum:appListType","autoFillForceAuthentication":"boolean","autoUnlockBlocked":"boolean","blockSystemAppRemoval":"boolean","bluetoothBlockModification":"boolean","cameraBlocked":"boolean","cellularBlockDataRoaming":"boolean","cellularBlockGlobalBackgroundFetchWhileRoaming":"boolean","cellularBlockPerAppDataModification":"boolean","cellularBlockPersonalHotspot":"boolean","cellularBlockPersonalHotspotModification":"boolean","cellularBlockPlanModification":"boolean","cellularBlockVoiceRoaming":"boolean","certificatesBlockUntrustedTlsCertificates":"boolean","classroomAppBlockRemoteScreenObservation":"boolean","classroomAppForceUnpromptedScreenObservation":"boolean","classroomForceAutomaticallyJoinClasses":"boolean","classroomForceRequestPermissionToLeaveClasses":"boolean","classroomForceUnpromptedAppAndDeviceLock":"boolean","compliantAppListType":"enum:appListType","compliantAppsList":"array:object:appListItem","configurationProfileBlockChanges":"boolean","contactsAllowManagedToUnmanagedWrite":"boolean","contactsAllowUnmanagedToManagedRead":"boolean","continuousPathKeyboardBlocked":"boolean","dateAndTimeForceSetAutomatically":"boolean","definitionLookupBlocked":"boolean","deviceBlockEnableRestrictions":"boolean","deviceBlockEraseContentAndSettings":"boolean","deviceBlockNameModification":"boolean","diagnosticDataBlockSubmission":"boolean","diagnosticDataBlockSubmissionModification":"boolean","documentsBlockManagedDocumentsInUnmanagedApps":"boolean","documentsBlockUnmanagedDocumentsInManagedApps":"boolean","emailInDomainSuffixes":"array:string","enterpriseAppBlockTrust":"boolean","enterpriseAppBlockTrustModification":"boolean","enterpriseBookBlockBackup":"boolean","enterpriseBookBlockMetadataSync":"boolean","esimBlockModification":"boolean","faceTimeBlocked":"boolean","filesNetworkDriveAccessBlocked":"boolean","filesUsbDriveAccessBlocked":"boolean","findMyDeviceInFindMyAppBlocked":"boolean","findMyFriendsBlocked":"boolean","findMyFriendsInFindMyAppBlocked":"boolean","gameCenterBlocked":"boolean","gamingBlockGameCenterFriends":"boolean","gamingBlockMultiplayer":"boolean","hostPairingBlocked":"boolean","iBooksStoreBlockErotica":"boolean","iBooksStoreBlocked":"boolean","iCloudBlockActivityContinuation":"boolean","iCloudBlockBackup":"boolean","iCloudBlockDocumentSync":"boolean","iCloudBlockManagedAppsSync":"boolean","iCloudBlockPhotoLibrary":"boolean","iCloudBlockPhotoStreamSync":"boolean","iCloudBlockSharedPhotoStream":"boolean","iCloudPrivateRelayBlocked":"boolean","iCloudRequireEncryptedBackup":"boolean","iTunesBlockExplicitContent":"boolean","iTunesBlockMusicService":"boolean","iTunesBlockRadio":"boolean","iTunesBlocked":"boolean","keyboardBlockAutoCorrect":"boolean","keyboardBlockDictation":"boolean","keyboardBlockPredictive":"boolean","keyboardBlockShortcuts":"boolean","keyboardBlockSpellCheck":"boolean","keychainBlockCloudSync":"boolean","kioskModeAllowAssistiveSpeak":"boolean","kioskModeAllowAssistiveTouchSettings":"boolean","kioskModeAllowAutoLock":"boolean","kioskModeAllowColorInversionSettings":"boolean","kioskModeAllowRingerSwitch":"boolean","kioskModeAllowScreenRotation":"boolean","kioskModeAllowSleepButton":"boolean","kioskModeAllowTouchscreen":"boolean","kioskModeAllowVoiceControlModification":"boolean","kioskModeAllowVoiceOverSettings":"boolean","kioskModeAllowVolumeButtons":"boolean","kioskModeAllowZoomSettings":"boolean","kioskModeAppStoreUrl":"string","kioskModeAppType":"enum:iosKioskModeAppType","kioskModeBlockAutoLock":"boolean","kioskModeBlockRingerSwitch":"boolean","kioskModeBlockScreenRotation":"boolean","kioskModeBlockSleepButton":"boolean","kioskModeBlockTouchscreen":"boolean","kioskModeBlockVolumeButtons":"boolean","kioskModeBuiltInAppId":"string","kioskModeEnableVoiceControl":"boolean","kioskModeManagedAppId":"string","kioskModeRequireAssistiveTouch":"boolean","kioskModeRequireColorInversion":"boolean","kioskModeRequireMonoAudio":"boolean","kioskModeRequireVoiceOver":"boolean","kioskModeRequireZoom":"boolean","lockScreenBlockControlCenter":"boolean","lockScreenBlockNotificationView":"boolean","lockScreenBlockPassbook":"boolean","lockScreenBlockTodayView":"boolean","managedPasteboardRequired":"boolean","mediaContentRatingApps":"enum:ratingAppsType","mediaContentRatingAustralia":"object:mediaContentRatingAustralia","mediaContentRatingCanada":"object:mediaContentRatingCanada","mediaContentRatingFrance":"object:mediaContentRatingFrance","mediaContentRatingGermany":"object:mediaContentRatingGermany","mediaContentRatingIreland":"object:mediaContentRatingIreland","mediaContentRatingJapan":"object:mediaContentRatingJapan","mediaContentRatingNewZealand":"object:mediaContentRatingNewZealand","mediaContentRatingUnitedKingdom":"object:mediaContentRatingUnitedKingdom","mediaContentRatingUnitedStates":"object:mediaContentRatingUnitedStates","messagesBlocked":"boolean","networkUsageRules":"array:object:iosNetworkUsageRule","nfcBlocked":"boolean","notificationsBlockSettingsModification":"boolean","onDeviceOnlyDictationForced":"boolean","onDeviceOnlyTranslationForced":"boolean","passcodeBlockFingerprintModification":"boolean","passcodeBlockFingerprintUnlock":"boolean","passcodeBlockModification":"boolean","passcodeBlockSimple":"boolean","passcodeExpirationDays":"number","passcodeMinimumCharacterSetCount":"number","passcodeMinimumLength":"number","passcodeMinutesOfInactivityBeforeLock":"number","passcodeMinutesOfInactivityBeforeScreenTimeout":"number","passcodePreviousPasscodeBlockCount":"number","passcodeRequired":"boolean","passcodeRequiredType":"enum:requiredPasswordType","passcodeSignInFailureCountBeforeWipe":"number","passwordBlockAirDropSharing":"boolean","passwordBlockAutoFill":"boolean","passwordBlockProximityRequests":"boolean","pkiBlockOTAUpdates":"boolean","podcastsBlocked":"boolean","privacyForceLimitAdTracking":"boolean","proximityBlockSetupToNewDevice":"boolean","safariBlockAutofill":"boolean","safariBlockJavaScript":"boolean","safariBlockPopups":"boolean","safariBlocked":"boolean","safariCookieSettings":"enum:webBrowserCookieSettings","safariManagedDomains":"array:string","safariPasswordAutoFillDomains":"array:string","safariRequireFraudWarning":"boolean","screenCaptureBlocked":"boolean","sharedDeviceBlockTemporarySessions":"boolean","siriBlockUserGeneratedContent":"boolean","siriBlocked":"boolean","siriBlockedWhenLocked":"boolean","siriRequireProfanityFilter":"boolean","softwareUpdatesEnforcedDelayInDays":"number","softwareUpdatesForceDelayed":"boolean","spotlightBlockInternetResults":"boolean","unpairedExternalBootToRecoveryAllowed":"boolean","usbRestrictedModeBlocked":"boolean","voiceDialingBlocked":"boolean","vpnBlockCreation":"boolean","wallpaperBlockModification":"boolean","wiFiConnectOnlyToConfiguredNetworks":"boolean","wiFiConnectToAllowedNetworksOnlyForced":"boolean","wifiPowerOnForced":"boolean"}},"iosHomeScreenApp":{"base":"iosHomeScreenItem","properties":{"bundleID":"string","isWebClip":"boolean"}},"iosHomeScreenFolder":{"base":"iosHomeScreenItem","properties":{"pages":"array:object:iosHomeScreenFolderPage"}},"iosHomeScreenFolderPage":{"properties":{"apps":"array:object:iosHomeScreenApp","displayName":"string"}},"iosHomeScreenItem":{"properties":{"displayName":"string"}},"iosHomeScreenPage":{"properties":{"displayName":"string","icons":"array:object:iosHomeScreenItem"}},"iosImportedPFXCertificateProfile":{"base":"iosCertificateProfile","properties":{"intendedPurpose":"enum:intendedPurpose","managedDeviceCertificateStates":"array:object:managedDeviceCertificateState"}},"iosKerberosSingleSignOnExtension":{"base":"iosSingleSignOnExtension","properties":{"activeDirectorySiteCode":"string","blockActiveDirectorySiteAutoDiscovery":"boolean","blockAutomaticLogin":"boolean","cacheName":"string","credentialBundleIdAccessControlList":"array:string","domainRealms":"array:string","domains":"array:string","isDefaultRealm":"boolean","managedAppsInBundleIdACLIncluded":"boolean","passwordBlockModification":"boolean","passwordChangeUrl":"string","passwordEnableLocalSync":"boolean","passwordExpirationDays":"number","passwordExpirationNotificationDays":"number","passwordMinimumAgeDays":"number","passwordMinimumLength":"number","passwordPreviousPasswordBlockCount":"number","passwordRequireActiveDirectoryComplexity":"boolean","passwordRequirementsDescription":"string","realm":"string","requireUserPresence":"boolean","signInHelpText":"string","userPrincipalName":"string"}},"iosManagedAppProtection":{"base":"targetedManagedAppProtection","properties":{"allowWidgetContentSync":"boolean","allowedIosDeviceModels":"string","appActionIfAccountIsClockedOut":"enum:managedAppRemediationAction","appActionIfIosDeviceModelNotAllowed":"enum:managedAppRemediationAction","appDataEncryptionType":"enum:managedAppDataEncryptionType","apps":"array:object:managedMobileApp","customBrowserProtocol":"string","customDialerAppProtocol":"string","deployedAppCount":"number","deploymentSummary":"object:managedAppPolicyDeploymentSummary","disableProtectionOfManagedOutboundOpenInData":"boolean","exemptedAppProtocols":"array:object:keyValuePair","exemptedUniversalLinks":"array:string","faceIdBlocked":"boolean","filterOpenInToOnlyManagedApps":"boolean","genmojiConfigurationState":"enum:genmojiIosManagedAppConfigurationState","managedUniversalLinks":"array:string","messagingRedirectAppUrlScheme":"string","minimumRequiredSdkVersion":"string","minimumWarningSdkVersion":"string","minimumWipeSdkVersion":"string","protectInboundDataFromUnknownSources":"boolean","screenCaptureConfigurationState":"enum:screenCaptureIosManagedAppConfigurationState","thirdPartyKeyboardsBlocked":"boolean","writingToolsConfigurationState":"enum:writingToolsIosManagedAppConfigurationState"}},"iosMobileAppIdentifier":{"base":"mobileAppIdentifier","properties":{"bundleId":"string"}},"iosNetworkUsageRule":{"properties":{"cellularDataBlockWhenRoaming":"boolean","cellularDataBlocked":"boolean","managedApps":"array:object:appListItem"}},"iosNotificationSettings":{"properties":{"alertType":"enum:iosNotificationAlertType","appName":"string","badgesEnabled":"boolean","bundleID":"string","enabled":"boolean","previewVisibility":"enum:iosNotificationPreviewVisibility","publisher":"string","showInNotificationCenter":"boolean","showOnLockScreen":"boolean","soundsEnabled":"boolean"}},"iosPkcsCertificateProfile":{"base":"iosCertificateProfileBase","properties":{"certificateStore":"enum:certificateStore","certificateTemplateName":"string","certificationAuthority":"string","certificationAuthorityName":"string","customSubjectAlternativeNames":"array:object:customSubjectAlternativeName","managedDeviceCertificateStates":"array:object:managedDeviceCertificateState","subjectAlternativeNameFormatString":"string","subjectNameFormatString":"string"}},"iosRedirectSingleSignOnExtension":{"base":"iosSingleSignOnExtension","properties":{"configurations":"array:object:keyTypedValuePair","extensionIdentifier":"string","teamIdentifier":"string","urlPrefixes":"array:string"}},"iosScepCertificateProfile":{"base":"iosCertificateProfileBase","properties":{"certificateStore":"enum:certificateStore","customSubjectAlternativeNames":"array:object:customSubjectAlternativeName","extendedKeyUsages":"array:object:extendedKeyUsage","keySize":"enum:keySize","keyUsage":"enum:keyUsages","managedDeviceCertificateStates":"array:object:managedDeviceCertificateState","rootCertificate":"object:iosTrustedRootCertificate","scepServerUrls":"array:string","subjectAlternativeNameFormatString":"string","subjectNameFormatString":"string"}},"iosSingleSignOnExtension":{"base":"singleSignOnExtension","properties":{}},"iosSingleSignOnSettings":{"properties":{"allowedAppsList":"array:object:appListItem","allowedUrls":"array:string","displayName":"string","kerberosPrincipalName":"string","kerberosRealm":"string"}},"iosTrustedRootCertificate":{"base":"deviceConfiguration","properties":{"certFileName":"string","trustedRootCertificate":"string"}},"iosUpdateConfiguration":{"base":"deviceConfiguration","properties":{"activeHoursEnd":"string","activeHoursStart":"string","customUpdateTimeWindows":"array:object:customUpdateTimeWindow","desiredOsVersion":"string","enforcedSoftwareUpdateDelayInDays":"number","isEnabled":"boolean","scheduledInstallDays":"array:enum:dayOfWeek","updateScheduleType":"enum:iosSoftwareUpdateScheduleType","utcTimeOffsetInMinutes":"number"}},"iosVpnConfiguration":{"base":"appleVpnConfiguration","properties":{"cloudName":"string","derivedCredentialSettings":"object:deviceManagementDerivedCredentialSettings","excludeList":"array:string","identityCertificate":"object:iosCertificateProfileBase","microsoftTunnelSiteId":"string","strictEnforcement":"boolean","targetedMobileApps":"array:object:appListItem","userDomain":"string"}},"iosVpnSecurityAssociationParameters":{"properties":{"lifetimeInMinutes":"number","securityDiffieHellmanGroup":"number","securityEncryptionAlgorithm":"enum:vpnEncryptionAlgorithmType","securityIntegrityAlgorithm":"enum:vpnIntegrityAlgorithmType"}},"iosWebContentFilterAutoFilter":{"base":"iosWebContentFilterBase","properties":{"allowedUrls":"array:string","blockedUrls":"array:string"}},"iosWebContentFilterBase":{"properties":{}},"iosWebContentFilterSpecificWebsitesAccess":{"base":"iosWebContentFilterBase","properties":{"specificWebsitesOnly":"array:object:iosBookmark","websiteList":"array:object:iosBookmark"}},"iosWiFiConfiguration":{"base":"deviceConfiguration","properties":{"connectAutomatically":"boolean","connectWhenNetworkNameIsHidden":"boolean","disableMacAddressRandomization":"boolean","networkName":"string","preSharedKey":"string","proxyAutomaticConfigurationUrl":"string","proxyManualAddress":"string","proxyManualPort":"number","proxySettings":"enum:wiFiProxySetting","ssid":"string","wiFiSecurityType":"enum:wiFiSecurityType"}},"iosWiredNetworkConfiguration":{"base":"deviceConfiguration","properties":{"authenticationMethod":"enum:wiredNetworkAuthenticationMethod","eapFastConfiguration":"enum:eapFastConfiguration","eapType":"enum:iosWiredNetworkEapType","identityCertificateForClientAuthentication":"object:iosCertificateProfileBase","networkInterface":"enum:wiredNetworkInterface","networkName":"string","nonEapAuthenticationMethodForEapTtls":"enum:nonEapAuthenticationMethodForEapTtlsType","outerIdentityPrivacyMaskValue":"string","rootCertificateForServerValidation":"object:iosTrustedRootCertificate","trustedServerCertificateNames":"array:string"}},"iosikEv2VpnConfiguration":{"base":"iosVpnConfiguration","properties":{"allowDefaultChildSecurityAssociationParameters":"boolean","allowDefaultSecurityAssociationParameters":"boolean","alwaysOnConfiguration":"object:appleVpnAlwaysOnConfiguration","childSecurityAssociationParameters":"object:iosVpnSecurityAssociationParameters","clientAuthenticationType":"enum:vpnClientAuthenticationType","deadPeerDetectionRate":"enum:vpnDeadPeerDetectionRate","disableMobilityAndMultihoming":"boolean","disableRedirect":"boolean","enableAlwaysOnConfiguration":"boolean","enableCertificateRevocationCheck":"boolean","enableEAP":"boolean","enablePerfectForwardSecrecy":"boolean","enableUseInternalSubnetAttributes":"boolean","localIdentifier":"enum:vpnLocalIdentifier","mtuSizeInBytes":"number","remoteIdentifier":"string","securityAssociationParameters":"object:iosVpnSecurityAssociationParameters","serverCertificateCommonName":"string","serverCertificateIssuerCommonName":"string","serverCertificateType":"enum:vpnServerCertificateType","sharedSecret":"string","tlsMaximumVersion":"string","tlsMinimumVersion":"string"}},"ipNamedLocation":{"base":"namedLocation","properties":{"ipRanges":"array:object:ipRange","isTrusted":"boolean"}},"ipRange":{"properties":{}},"kerberosSingleSignOnExtension":{"base":"singleSignOnExtension","properties":{"activeDirectorySiteCode":"string","blockActiveDirectorySiteAutoDiscovery":"boolean","blockAutomaticLogin":"boolean","cacheName":"string","credentialBundleIdAccessControlList":"array:string","domainRealms":"array:string","domains":"array:string","isDefaultRealm":"boolean","passwordBlockModification":"boolean","passwordChangeUrl":"string","passwordEnableLocalSync":"boolean","passwordExpirationDays":"number","passwordExpirationNotificationDays":"number","passwordMinimumAgeDays":"number","passwordMinimumLength":"number","passwordPreviousPasswordBlockCount":"number","passwordRequireActiveDirectoryComplexity":"boolean","passwordRequirementsDescription":"string","realm":"string","requireUserPresence":"boolean","userPrincipalName":"string"}},"keyBooleanValuePair":{"base":"keyTypedValuePair","properties":{"value":"boolean"}},"keyIntegerValuePair":{"base":"keyTypedValuePair","properties":{"value":"number"}},"keyRealValuePair":{"base":"keyTypedValuePair","properties":{"value":"number"}},"keyStringValuePair":{"base":"keyTypedValuePair","properties":{"value":"string"}},"keyTypedValuePair":{"properties":{"key":"string"}},"keyValue":{"properties":{"key":"string","value":"string"}},"keyValuePair":{"properties":{"name":"string","value":"string"}},"macAppIdentifier":{"base":"mobileAppIdentifier","properties":{"bundleId":"string"}},"macOSAppleEventReceiver":{"properties":{"allowed":"boolean","codeRequirement":"string","identifier":"string","identifierType":"enum:macOSProcessIdentifierType"}},"macOSAssociatedDomainsItem":{"properties":{"applicationIdentifier":"string","directDownloadsEnabled":"boolean","domains":"array:string"}},"macOSAzureAdSingleSignOnExtension":{"base":"macOSSingleSignOnExtension","properties":{"bundleIdAccessControlList":"array:string","configurations":"array:object:keyTypedValuePair","enableSharedDeviceMode":"boolean"}},"macOSCertificateProfileBase":{"base":"deviceConfiguration","properties":{"certificateValidityPeriodScale":"enum:certificateValidityPeriodScale","certificateValidityPeriodValue":"number","renewalThresholdPercentage":"number","subjectAlternativeNameType":"enum:subjectAlternativeNameType","subjectNameFormat":"enum:appleSubjectNameFormat"}},"macOSCompliancePolicy":{"base":"deviceCompliancePolicy","properties":{"advancedThreatProtectionRequiredSecurityLevel":"enum:deviceThreatProtectionLevel","deviceThreatProtectionEnabled":"boolean","deviceThreatProtectionRequiredSecurityLevel":"enum:deviceThreatProtectionLevel","firewallBlockAllIncoming":"boolean","firewallEnableStealthMode":"boolean","firewallEnabled":"boolean","gatekeeperAllowedAppSource":"enum:macOSGatekeeperAppSources","osMaximumBuildVersion":"string","osMaximumVersion":"string","osMinimumBuildVersion":"string","osMinimumVersion":"string","passwordBlockSimple":"boolean","passwordExpirationDays":"number","passwordMinimumCharacterSetCount":"number","passwordMinimumLength":"number","passwordMinutesOfInactivityBeforeLock":"number","passwordPreviousPasswordBlockCount":"number","passwordRequired":"boolean","passwordRequiredType":"enum:requiredPasswordType","storageRequireEncryption":"boolean","systemIntegrityProtectionEnabled":"boolean"}},"macOSCredentialSingleSignOnExtension":{"base":"macOSSingleSignOnExtension","properties":{"configurations":"array:object:keyTypedValuePair","domains":"array:string","extensionIdentifier":"string","realm":"string","teamIdentifier":"string"}},"macOSCustomAppConfiguration":{"base":"deviceConfiguration","properties":{"bundleId":"string","configurationXml":"string","fileName":"string"}},"macOSCustomConfiguration":{"base":"deviceConfiguration","properties":{"deploymentChannel":"enum:appleDeploymentChannel","payload":"string","payloadFileName":"string","payloadName":"string"}},"macOSDeviceFeaturesConfiguration":{"base":"appleDeviceFeaturesConfigurationBase","properties":{"adminShowHostInfo":"boolean","appAssociatedDomains":"array:object:macOSAssociatedDomainsItem","associatedDomains":"array:object:keyValuePair","authorizedUsersListHidden":"boolean","authorizedUsersListHideAdminUsers":"boolean","authorizedUsersListHideLocalUsers":"boolean","authorizedUsersListHideMobileAccounts":"boolean","authorizedUsersListIncludeNetworkUsers":"boolean","authorizedUsersListShowOtherManagedUsers":"boolean","autoLaunchItems":"array:object:macOSLaunchItem","consoleAccessDisabled":"boolean","contentCachingBlockDeletion":"boolean","contentCachingClientListenRanges":"array:object:ipRange","contentCachingClientPolicy":"enum:macOSContentCachingClientPolicy","contentCachingDataPath":"string","contentCachingDisableConnectionSharing":"boolean","contentCachingEnabled":"boolean","contentCachingForceConnectionSharing":"boolean","contentCachingKeepAwake":"boolean","contentCachingLogClientIdentities":"boolean","contentCachingMaxSizeBytes":"number","contentCachingParentSelectionPolicy":"enum:macOSContentCachingParentSelectionPolicy","contentCachingParents":"array:string","contentCachingPeerFilterRanges":"array:object:ipRange","contentCachingPeerListenRanges":"array:object:ipRange","contentCachingPeerPolicy":"enum:macOSContentCachingPeerPolicy","contentCachingPort":"number","contentCachingPublicRanges":"array:object:ipRange","contentCachingShowAlerts":"boolean","contentCachingType":"enum:macOSContentCachingType","logOutDisabledWhileLoggedIn":"boolean","loginWindowText":"string","macOSSingleSignOnExtension":"object:macOSSingleSignOnExtension","powerOffDisabledWhileLoggedIn":"boolean","restartDisabled":"boolean","restartDisabledWhileLoggedIn":"boolean","screenLockDisableImmediate":"boolean","shutDownDisabled":"boolean","shutDownDisabledWhileLoggedIn":"boolean","singleSignOnExtension":"object:singleSignOnExtension","singleSignOnExtensionPkinitCertificate":"object:macOSCertificateProfileBase","sleepDisabled":"boolean"}},"macOSEndpointProtectionConfiguration":{"base":"deviceConfiguration","properties":{"advancedThreatProtectionAutomaticSampleSubmission":"enum:enablement","advancedThreatProtectionCloudDelivered":"enum:enablement","advancedThreatProtectionDiagnosticDataCollection":"enum:enablement","advancedThreatProtectionExcludedExtensions":"array:string","advancedThreatProtectionExcludedFiles":"array:string","advancedThreatProtectionExcludedFolders":"array:string","advancedThreatProtectionExcludedProcesses":"array:string","advancedThreatProtectionRealTime":"enum:enablement","fileVaultAllowDeferralUntilSignOut":"boolean","fileVaultDisablePromptAtSignOut":"boolean","fileVaultEnabled":"boolean","fileVaultHidePersonalRecoveryKey":"boolean","fileVaultInstitutionalRecoveryKeyCertificate":"string","fileVaultInstitutionalRecoveryKeyCertificateFileName":"string","fileVaultNumberOfTimesUserCanIgnore":"number","fileVaultPersonalRecoveryKeyHelpMessage":"string","fileVaultPersonalRecoveryKeyRotationInMonths":"number","fileVaultSelectedRecoveryKeyTypes":"enum:macOSFileVaultRecoveryKeyTypes","firewallApplications":"array:object:macOSFirewallApplication","firewallBlockAllIncoming":"boolean","firewallEnableStealthMode":"boolean","firewallEnabled":"boolean","gatekeeperAllowedAppSource":"enum:macOSGatekeeperAppSources","gatekeeperBlockOverride":"boolean"}},"macOSEnterpriseWiFiConfiguration":{"base":"macOSWiFiConfiguration","properties":{"authenticationMethod":"enum:wiFiAuthenticationMethod","eapFastConfiguration":"enum:eapFastConfiguration","eapType":"enum:eapType","identityCertificateForClientAuthentication":"object:macOSCertificateProfileBase","innerAuthenticationProtocolForEapTtls":"enum:nonEapAuthenticationMethodForEapTtlsType","outerIdentityPrivacyTemporaryValue":"string","rootCertificateForServerValidation":"object:macOSTrustedRootCertificate","rootCertificatesForServerValidation":"array:object:macOSTrustedRootCertificate","trustedServerCertificateNames":"array:string"}},"macOSExtensionsConfiguration":{"base":"deviceConfiguration","properties":{"kernelExtensionAllowedTeamIdentifiers":"array:string","kernelExtensionOverridesAllowed":"boolean","kernelExtensionsAllowed":"array:object:macOSKernelExtension","systemExtensionsAllowed":"array:object:macOSSystemExtension","systemExtensionsAllowedTeamIdentifiers":"array:string","systemExtensionsAllowedTypes":"array:object:macOSSystemExtensionTypeMapping","systemExtensionsBlockOverride":"boolean"}},"macOSFirewallApplication":{"properties":{"allowsIncomingConnections":"boolean","bundleId":"string"}},"macOSGeneralDeviceConfiguration":{"base":"deviceConfiguration","properties":{"activationLockWhenSupervisedAllowed":"boolean","addingGameCenterFriendsBlocked":"boolean","airDropBlocked":"boolean","appleWatchBlockAutoUnlock":"boolean","cameraBlocked":"boolean","classroomAppBlockRemoteScreenObservation":"boolean","classroomAppForceUnpromptedScreenObservation":"boolean","classroomForceAutomaticallyJoinClasses":"boolean","classroomForceRequestPermissionToLeaveClasses":"boolean","classroomForceUnpromptedAppAndDeviceLock":"boolean","compliantAppListType":"enum:appListType","compliantAppsList":"array:object:appListItem","contentCachingBlocked":"boolean","definitionLookupBlocked":"boolean","emailInDomainSuffixes":"array:string","eraseContentAndSettingsBlocked":"boolean","gameCenterBlocked":"boolean","iCloudBlockActivityContinuation":"boolean","iCloudBlockAddressBook":"boolean","iCloudBlockBookmarks":"boolean","iCloudBlockCalendar":"boolean","iCloudBlockDocumentSync":"boolean","iCloudBlockMail":"boolean","iCloudBlockNotes":"boolean","iCloudBlockPhotoLibrary":"boolean","iCloudBlockReminders":"boolean","iCloudDesktopAndDocumentsBlocked":"boolean","iCloudPrivateRelayBlocked":"boolean","iTunesBlockFileSharing":"boolean","iTunesBlockMusicService":"boolean","keyboardBlockDictation":"boolean","keychainBlockCloudSync":"boolean","multiplayerGamingBlocked":"boolean","passwordBlockAirDropSharing":"boolean","passwordBlockAutoFill":"boolean","passwordBlockFingerprintUnlock":"boolean","passwordBlockModification":"boolean","passwordBlockProximityRequests":"boolean","passwordBlockSimple":"boolean","passwordExpirationDays":"number","passwordMaximumAttemptCount":"number","passwordMinimumCharacterSetCount":"number","passwordMinimumLength":"number","passwordMinutesOfInactivityBeforeLock":"number","passwordMinutesOfInactivityBeforeScreenTimeout":"number","passwordMinutesUntilFailedLoginReset":"number","passwordPreviousPasswordBlockCount":"number","passwordRequired":"boolean","passwordRequiredType":"enum:requiredPasswordType","privacyAccessControls":"array:object:macOSPrivacyAccessControlItem","safariBlockAutofill":"boolean","screenCaptureBlocked":"boolean","softwareUpdateMajorOSDeferredInstallDelayInDays":"number","softwareUpdateMinorOSDeferredInstallDelayInDays":"number","softwareUpdateNonOSDeferredInstallDelayInDays":"number","softwareUpdatesEnforcedDelayInDays":"number","spotlightBlockInternetResults":"boolean","touchIdTimeoutInHours":"number","updateDelayPolicy":"enum:macOSSoftwareUpdateDelayPolicy","wallpaperModificationBlocked":"boolean"}},"macOSImportedPFXCertificateProfile":{"base":"macOSCertificateProfileBase","properties":{"deploymentChannel":"enum:appleDeploymentChannel","intendedPurpose":"enum:intendedPurpose","managedDeviceCertificateStates":"array:object:managedDeviceCertificateState"}},"macOSKerberosSingleSignOnExtension":{"base":"macOSSingleSignOnExtension","properties":{"activeDirectorySiteCode":"string","blockActiveDirectorySiteAutoDiscovery":"boolean","blockAutomaticLogin":"boolean","cacheName":"string","credentialBundleIdAccessControlList":"array:string","credentialsCacheMonitored":"boolean","domainRealms":"array:string","domains":"array:string","isDefaultRealm":"boolean","kerberosAppsInBundleIdACLIncluded":"boolean","managedAppsInBundleIdACLIncluded":"boolean","modeCredentialUsed":"string","passwordBlockModification":"boolean","passwordChangeUrl":"string","passwordEnableLocalSync":"boolean","passwordExpirationDays":"number","passwordExpirationNotificationDays":"number","passwordMinimumAgeDays":"number","passwordMinimumLength":"number","passwordPreviousPasswordBlockCount":"number","passwordRequireActiveDirectoryComplexity":"boolean","passwordRequirementsDescription":"string","preferredKDCs":"array:string","realm":"string","requireUserPresence":"boolean","signInHelpText":"string","tlsForLDAPRequired":"boolean","userPrincipalName":"string","userSetupDelayed":"boolean","usernameLabelCustom":"string"}},"macOSKernelExtension":{"properties":{"bundleId":"string","teamIdentifier":"string"}},"macOSLaunchItem":{"properties":{"hide":"boolean","path":"string"}},"macOSPkcsCertificateProfile":{"base":"macOSCertificateProfileBase","properties":{"allowAllAppsAccess":"boolean","certificateStore":"enum:certificateStore","certificateTemplateName":"string","certificationAuthority":"string","certificationAuthorityName":"string","customSubjectAlternativeNames":"array:object:customSubjectAlternativeName","deploymentChannel":"enum:appleDeploymentChannel","managedDeviceCertificateStates":"array:object:managedDeviceCertificateState","subjectAlternativeNameFormatString":"string","subjectNameFormatString":"string"}},"macOSPrivacyAccessControlItem":{"properties":{"accessibility":"enum:enablement","addressBook":"enum:enablement","appleEventsAllowedReceivers":"array:object:macOSAppleEventReceiver","blockCamera":"boolean","blockListenEvent":"boolean","blockMicrophone":"boolean","blockScreenCapture":"boolean","calendar":"enum:enablement","codeRequirement":"string","displayName":"string","fileProviderPresence":"enum:enablement","identifier":"string","identifierType":"enum:macOSProcessIdentifierType","mediaLibrary":"enum:enablement","photos":"enum:enablement","postEvent":"enum:enablement","reminders":"enum:enablement","speechRecognition":"enum:enablement","staticCodeValidation":"boolean","systemPolicyAllFiles":"enum:enablement","systemPolicyDesktopFolder":"enum:enablement","systemPolicyDocumentsFolder":"enum:enablement","systemPolicyDownloadsFolder":"enum:enablement","systemPolicyNetworkVolumes":"enum:enablement","systemPolicyRemovableVolumes":"enum:enablement","systemPolicySystemAdminFiles":"enum:enablement"}},"macOSRedirectSingleSignOnExtension":{"base":"macOSSingleSignOnExtension","properties":{"configurations":"array:object:keyTypedValuePair","extensionIdentifier":"string","teamIdentifier":"string","urlPrefixes":"array:string"}},"macOSScepCertificateProfile":{"base":"macOSCertificateProfileBase","properties":{"allowAllAppsAccess":"boolean","certificateStore":"enum:certificateStore","customSubjectAlternativeNames":"array:object:customSubjectAlternativeName","deploymentChannel":"enum:appleDeploymentChannel","extendedKeyUsages":"array:object:extendedKeyUsage","hashAlgorithm":"enum:hashAlgorithms","keySize":"enum:keySize","keyUsage":"enum:keyUsages","managedDeviceCertificateStates":"array:object:managedDeviceCertificateState","rootCertificate":"object:macOSTrustedRootCertificate","scepServerUrls":"array:string","subjectAlternativeNameFormatString":"string","subjectNameFormatString":"string"}},"macOSSingleSignOnExtension":{"base":"singleSignOnExtension","properties":{}},"macOSSoftwareUpdateConfiguration":{"base":"deviceConfiguration","properties":{"allOtherUpdateBehavior":"enum:macOSSoftwareUpdateBehavior","configDataUpdateBehavior":"enum:macOSSoftwareUpdateBehavior","criticalUpdateBehavior":"enum:macOSSoftwareUpdateBehavior","customUpdateTimeWindows":"array:object:customUpdateTimeWindow","firmwareUpdateBehavior":"enum:macOSSoftwareUpdateBehavior","maxUserDeferralsCount":"number","priority":"enum:macOSPriority","updateScheduleType":"enum:macOSSoftwareUpdateScheduleType","updateTimeWindowUtcOffsetInMinutes":"number"}},"macOSSystemExtension":{"properties":{"bundleId":"string","teamIdentifier":"string"}},"macOSSystemExtensionTypeMapping":{"properties":{"allowedTypes":"enum:macOSSystemExtensionType","teamIdentifier":"string"}},"macOSTrustedRootCertificate":{"base":"deviceConfiguration","properties":{"certFileName":"string","deploymentChannel":"enum:appleDeploymentChannel","trustedRootCertificate":"string"}},"macOSVpnConfiguration":{"base":"appleVpnConfiguration","properties":{"deploymentChannel":"enum:appleDeploymentChannel","identityCertificate":"object:macOSCertificateProfileBase"}},"macOSWiFiConfiguration":{"base":"deviceConfiguration","properties":{"connectAutomatically":"boolean","connectWhenNetworkNameIsHidden":"boolean","deploymentChannel":"enum:appleDeploymentChannel","networkName":"string","preSharedKey":"string","proxyAutomaticConfigurationUrl":"string","proxyManualAddress":"string","proxyManualPort":"number","proxySettings":"enum:wiFiProxySetting","ssid":"string","wiFiSecurityType":"enum:wiFiSecurityType"}},"macOSWiredNetworkConfiguration":{"base":"deviceConfiguration","properties":{"authenticationMethod":"enum:wiFiAuthenticationMethod","deploymentChannel":"enum:appleDeploymentChannel","eapFastConfiguration":"enum:eapFastConfiguration","eapType":"enum:eapType","enableOuterIdentityPrivacy":"string","identityCertificateForClientAuthentication":"object:macOSCertificateProfileBase","networkInterface":"enum:wiredNetworkInterface","networkName":"string","nonEapAuthenticationMethodForEapTtls":"enum:nonEapAuthenticationMethodForEapTtlsType","rootCertificateForServerValidation":"object:macOSTrustedRootCertificate","trustedServerCertificateNames":"array:string"}},"managedAppPolicy":{"base":"entity","properties":{"createdDateTime":"string","description":"string","displayName":"string","lastModifiedDateTime":"string","roleScopeTagIds":"array:string","version":"string"}},"managedAppPolicyDeploymentSummary":{"base":"entity","properties":{"configurationDeployedUserCount":"number","configurationDeploymentSummaryPerApp":"array:object:managedAppPolicyDeploymentSummaryPerApp","displayName":"string","lastRefreshTime":"string","version":"string"}},"managedAppPolicyDeploymentSummaryPerApp":{"properties":{"configurationAppliedUserCount":"number","mobileAppIdentifier":"object:mobileAppIdentifier"}},"managedAppProtection":{"base":"managedAppPolicy","properties":{"allowedDataIngestionLocations":"array:enum:managedAppDataIngestionLocation","allowedDataStorageLocations":"array:enum:managedAppDataStorageLocation","allowedInboundDataTransferSources":"enum:managedAppDataTransferLevel","allowedOutboundClipboardSharingExceptionLength":"number","allowedOutboundClipboardSharingLevel":"enum:managedAppClipboardSharingLevel","allowedOutboundDataTransferDestinations":"enum:managedAppDataTransferLevel","appActionIfDeviceComplianceRequired":"enum:managedAppRemediationAction","appActionIfMaximumPinRetriesExceeded":"enum:managedAppRemediationAction","appActionIfUnableToAuthenticateUser":"enum:managedAppRemediationAction","blockDataIngestionIntoOrganizationDocuments":"boolean","contactSyncBlocked":"boolean","dataBackupBlocked":"boolean","deviceComplianceRequired":"boolean","dialerRestrictionLevel":"enum:managedAppPhoneNumberRedirectLevel","disableAppPinIfDevicePinIsSet":"boolean","fingerprintBlocked":"boolean","gracePeriodToBlockAppsDuringOffClockHours":"string","managedBrowser":"enum:managedBrowserType","managedBrowserToOpenLinksRequired":"boolean","maximumAllowedDeviceThreatLevel":"enum:managedAppDeviceThreatLevel","maximumPinRetries":"number","maximumRequiredOsVersion":"string","maximumWarningOsVersion":"string","maximumWipeOsVersion":"string","minimumPinLength":"number","minimumRequiredAppVersion":"string","minimumRequiredOsVersion":"string","minimumWarningAppVersion":"string","minimumWarningOsVersion":"string","minimumWipeAppVersion":"string","minimumWipeOsVersion":"string","mobileThreatDefensePartnerPriority":"enum:mobileThreatDefensePartnerPriority","mobileThreatDefenseRemediationAction":"enum:managedAppRemediationAction","notificationRestriction":"enum:managedAppNotificationRestriction","organizationalCredentialsRequired":"boolean","periodBeforePinReset":"string","periodOfflineBeforeAccessCheck":"string","periodOfflineBeforeWipeIsEnforced":"string","periodOnlineBeforeAccessCheck":"string","pinCharacterSet":"enum:managedAppPinCharacterSet","pinRequired":"boolean","pinRequiredInsteadOfBiometricTimeout":"string","previousPinBlockCount":"number","printBlocked":"boolean","protectedMessagingRedirectAppType":"enum:messagingRedirectAppType","saveAsBlocked":"boolean","simplePinBlocked":"boolean"}},"managedDeviceCertificateState":{"base":"entity","properties":{"certificateEnhancedKeyUsage":"string","certificateErrorCode":"number","certificateExpirationDateTime":"string","certificateIssuanceDateTime":"string","certificateIssuanceState":"enum:certificateIssuanceStates","certificateIssuer":"string","certificateKeyLength":"number","certificateKeyStorageProvider":"enum:keyStorageProviderOption","certificateKeyUsage":"enum:keyUsages","certificateLastIssuanceStateChangedDateTime":"string","certificateProfileDisplayName":"string","certificateRevokeStatus":"enum:certificateRevocationStatus","certificateSerialNumber":"string","certificateSubjectAlternativeNameFormat":"enum:subjectAlternativeNameType","certificateSubjectAlternativeNameFormatString":"string","certificateSubjectNameFormat":"enum:subjectNameFormat","certificateSubjectNameFormatString":"string","certificateThumbprint":"string","certificateValidityPeriod":"number","certificateValidityPeriodUnits":"enum:certificateValidityPeriodScale","deviceDisplayName":"string","devicePlatform":"enum:devicePlatformType","lastCertificateStateChangeDateTime":"string","userDisplayName":"string"}},"managedMobileApp":{"base":"entity","properties":{"mobileAppIdentifier":"object:mobileAppIdentifier","version":"string"}},"mediaContentRatingAustralia":{"properties":{"movieRating":"enum:ratingAustraliaMoviesType","tvRating":"enum:ratingAustraliaTelevisionType"}},"mediaContentRatingCanada":{"properties":{"movieRating":"enum:ratingCanadaMoviesType","tvRating":"enum:ratingCanadaTelevisionType"}},"mediaContentRatingFrance":{"properties":{"movieRating":"enum:ratingFranceMoviesType","tvRating":"enum:ratingFranceTelevisionType"}},"mediaContentRatingGermany":{"properties":{"movieRating":"enum:ratingGermanyMoviesType","tvRating":"enum:ratingGermanyTelevisionType"}},"mediaContentRatingIreland":{"properties":{"movieRating":"enum:ratingIrelandMoviesType","tvRating":"enum:ratingIrelandTelevisionType"}},"mediaContentRatingJapan":{"properties":{"movieRating":"enum:ratingJapanMoviesType","tvRating":"enum:ratingJapanTelevisionType"}},"mediaContentRatingNewZealand":{"properties":{"movieRating":"enum:ratingNewZealandMoviesType","tvRating":"enum:ratingNewZealandTelevisionType"}},"mediaContentRatingUnitedKingdom":{"properties":{"movieRating":"enum:ratingUnitedKingdomMoviesType","tvRating":"enum:ratingUnitedKingdomTelevisionType"}},"mediaContentRatingUnitedStates":{"properties":{"movieRating":"enum:ratingUnitedStatesMoviesType","tvRating":"enum:ratingUnitedStatesTelevisionType"}},"microsoftAuthenticatorAuthenticationMethodConfiguration":{"base":"authenticationMethodConfiguration","properties":{"featureSettings":"object:microsoftAuthenticatorFeatureSettings","includeTargets":"array:object:microsoftAuthenticatorAuthenticationMethodTarget","isSoftwareOathEnabled":"boolean"}},"microsoftAuthenticatorAuthenticationMethodTarget":{"base":"authenticationMethodTarget","properties":{"authenticationMode":"enum:microsoftAuthenticatorAuthenticationMode"}},"microsoftAuthenticatorFeatureSettings":{"properties":{"companionAppAllowedState":"object:authenticationMethodFeatureConfiguration","displayAppInformationRequiredState":"object:authenticationMethodFeatureConfiguration","displayLocationInformationRequiredState":"object:authenticationMethodFeatureConfiguration","numberMatchingRequiredState":"object:authenticationMethodFeatureConfiguration"}},"microsoftAuthenticatorPlatformSettings":{"properties":{"enforceAppPIN":"object:enforceAppPIN"}},"mimeContent":{"properties":{"type":"string","value":"string"}},"mobileAppIdentifier":{"properties":{}},"namedLocation":{"base":"policyDeletableItem","properties":{"createdDateTime":"string","displayName":"string","id":"string","modifiedDateTime":"string"}},"numberRange":{"properties":{"lowerNumber":"number","upperNumber":"number"}},"omaSetting":{"properties":{"description":"string","displayName":"string","isEncrypted":"boolean","omaUri":"string","secretReferenceValueId":"string"}},"omaSettingBase64":{"base":"omaSetting","properties":{"fileName":"string","value":"string"}},"omaSettingBoolean":{"base":"omaSetting","properties":{"value":"boolean"}},"omaSettingDateTime":{"base":"omaSetting","properties":{"value":"string"}},"omaSettingFloatingPoint":{"base":"omaSetting","properties":{"value":"number"}},"omaSettingInteger":{"base":"omaSetting","properties":{"isReadOnly":"boolean","value":"number"}},"omaSettingString":{"base":"omaSetting","properties":{"value":"string"}},"omaSettingStringXml":{"base":"omaSetting","properties":{"fileName":"string","value":"string"}},"openIdConnectSetting":{"properties":{"clientId":"string","discoveryUrl":"string"}},"operatingSystemVersionRange":{"properties":{"description":"string","highestVersion":"string","lowestVersion":"string"}},"outOfBoxExperienceSetting":{"properties":{"deviceUsageType":"enum:windowsDeviceUsageType","escapeLinkHidden":"boolean","eulaHidden":"boolean","keyboardSelectionPageSkipped":"boolean","privacySettingsHidden":"boolean","userType":"enum:windowsUserType"}},"outOfBoxExperienceSettings":{"properties":{"deviceUsageType":"enum:windowsDeviceUsageType","hideEULA":"boolean","hideEscapeLink":"boolean","hidePrivacySettings":"boolean","skipKeyboardSelectionPage":"boolean","userType":"enum:windowsUserType"}},"passkeyAuthenticationMethodTarget":{"base":"authenticationMethodTarget","properties":{}},"payloadByFilter":{"properties":{"assignmentFilterType":"enum:deviceAndAppManagementAssignmentFilterType","groupId":"string","payloadId":"string","payloadType":"enum:associatedAssignmentPayloadType"}},"payloadCompatibleAssignmentFilter":{"base":"deviceAndAppManagementAssignmentFilter","properties":{"payloadType":"enum:assignmentFilterPayloadType"}},"permissionGrantConditionSet":{"base":"entity","properties":{"certifiedClientApplicationsOnly":"boolean","clientApplicationIds":"array:string","clientApplicationPublisherIds":"array:string","clientApplicationTenantIds":"array:string","clientApplicationsFromVerifiedPublisherOnly":"boolean","permissionClassification":"string","permissionType":"enum:permissionType","permissions":"array:string","resourceApplication":"string","scopeSensitivityLabels":"object:scopeSensitivityLabels"}},"permissionGrantPolicy":{"base":"policyBase","properties":{"excludes":"array:object:permissionGrantConditionSet","includeAllPreApprovedApplications":"boolean","includes":"array:object:permissionGrantConditionSet","resourceScopeType":"enum:resourceScopeType"}},"persistentBrowserSessionControl":{"base":"conditionalAccessSessionControl","properties":{"mode":"enum:persistentBrowserSessionMode"}},"policyBase":{"base":"directoryObject","properties":{"description":"string","displayName":"string"}},"policyDeletableItem":{"properties":{"deletedDateTime":"string"}},"privateLinkNamedLocation":{"base":"namedLocation","properties":{"isTrusted":"boolean","privateLinkResourcePolicyIds":"array:string"}},"proxiedDomain":{"properties":{"ipAddressOrFQDN":"string","proxy":"string"}},"qrCodePinAuthenticationMethodConfiguration":{"base":"authenticationMethodConfiguration","properties":{"includeTargets":"array:object:authenticationMethodTarget","pinLength":"number","standardQRCodeLifetimeInDays":"number"}},"redirectSingleSignOnExtension":{"base":"singleSignOnExtension","properties":{"configurations":"array:object:keyTypedValuePair","extensionIdentifier":"string","teamIdentifier":"string","urlPrefixes":"array:string"}},"registrationEnforcement":{"properties":{"authenticationMethodsRegistrationCampaign":"object:authenticationMethodsRegistrationCampaign"}},"reportSuspiciousActivitySettings":{"properties":{"includeTarget":"object:includeTarget","state":"enum:advancedConfigState","voiceReportingCode":"number"}},"roleScopeTag":{"base":"entity","properties":{"assignments":"array:object:roleScopeTagAutoAssignment","description":"string","displayName":"string","isBuiltIn":"boolean"}},"roleScopeTagAutoAssignment":{"base":"entity","properties":{"target":"object:deviceAndAppManagementAssignmentTarget"}},"scopeSensitivityLabels":{"properties":{"labelKind":"enum:labelKind"}},"secureSignInSessionControl":{"base":"conditionalAccessSessionControl","properties":{}},"serviceTagNamedLocation":{"base":"namedLocation","properties":{"isTrusted":"boolean","serviceTags":"array:string"}},"settingStateDeviceSummary":{"base":"entity","properties":{"compliantDeviceCount":"number","conflictDeviceCount":"number","errorDeviceCount":"number","instancePath":"string","nonCompliantDeviceCount":"number","notApplicableDeviceCount":"number","remediatedDeviceCount":"number","settingName":"string","unknownDeviceCount":"number"}},"sharedPCAccountManagerPolicy":{"properties":{"accountDeletionPolicy":"enum:sharedPCAccountDeletionPolicyType","cacheAccountsAboveDiskFreePercentage":"number","inactiveThresholdDays":"number","removeAccountsBelowDiskFreePercentage":"number"}},"sharedPCConfiguration":{"base":"deviceConfiguration","properties":{"accountManagerPolicy":"object:sharedPCAccountManagerPolicy","allowLocalStorage":"boolean","allowedAccounts":"enum:sharedPCAllowedAccountType","disableAccountManager":"boolean","disableEduPolicies":"boolean","disablePowerPolicies":"boolean","disableSignInOnResume":"boolean","enabled":"boolean","fastFirstSignIn":"enum:enablement","idleTimeBeforeSleepInSeconds":"number","kioskAppDisplayName":"string","kioskAppUserModelId":"string","localStorage":"enum:enablement","maintenanceStartTime":"string","setAccountManager":"enum:enablement","setEduPolicies":"enum:enablement","setPowerPolicies":"enum:enablement","signInOnResume":"enum:enablement"}},"sharepointSettings":{"base":"entity","properties":{"allowedDomainGuidsForSyncApp":"array:string","availableManagedPathsForSiteCreation":"array:string","deletedUserPersonalSiteRetentionPeriodInDays":"number","excludedFileExtensionsForSyncApp":"array:string","idleSessionSignOut":"object:idleSessionSignOut","imageTaggingOption":"enum:imageTaggingChoice","isCommentingOnSitePagesEnabled":"boolean","isFileActivityNotificationEnabled":"boolean","isLegacyAuthProtocolsEnabled":"boolean","isLoopEnabled":"boolean","isMacSyncAppEnabled":"boolean","isRequireAcceptingUserToMatchInvitedUserEnabled":"boolean","isResharingByExternalUsersEnabled":"boolean","isSharePointMobileNotificationEnabled":"boolean","isSharePointNewsfeedEnabled":"boolean","isSiteCreationEnabled":"boolean","isSiteCreationUIEnabled":"boolean","isSitePagesCreationEnabled":"boolean","isSitesStorageLimitAutomatic":"boolean","isSyncButtonHiddenOnPersonalSite":"boolean","isUnmanagedSyncAppForTenantRestricted":"boolean","personalSiteDefaultStorageLimitInMB":"number","sharingAllowedDomainList":"array:string","sharingBlockedDomainList":"array:string","sharingCapability":"enum:sharingCapabilities","sharingDomainRestrictionMode":"enum:sharingDomainRestrictionMode","siteCreationDefaultManagedPath":"string","siteCreationDefaultStorageLimitInMB":"number","tenantDefaultTimezone":"string"}},"signInFrequencySessionControl":{"base":"conditionalAccessSessionControl","properties":{"authenticationType":"enum:signInFrequencyAuthenticationType","frequencyInterval":"enum:signInFrequencyInterval","type":"enum:signinFrequencyType","value":"number"}},"singleSignOnExtension":{"properties":{}},"smsAuthenticationMethodConfiguration":{"base":"authenticationMethodConfiguration","properties":{"includeTargets":"array:object:smsAuthenticationMethodTarget"}},"smsAuthenticationMethodTarget":{"base":"authenticationMethodTarget","properties":{"isUsableForSignIn":"boolean"}},"softwareOathAuthenticationMethodConfiguration":{"base":"authenticationMethodConfiguration","properties":{"includeTargets":"array:object:authenticationMethodTarget"}},"specifiedCaptiveNetworkPlugins":{"properties":{"allowedBundleIdentifiers":"array:string"}},"systemCredentialPreferences":{"properties":{"excludeTargets":"array:object:excludeTarget","includeTargets":"array:object:includeTarget","state":"enum:advancedConfigState"}},"targetedManagedAppPolicyAssignment":{"base":"entity","properties":{"source":"enum:deviceAndAppManagementAssignmentSource","sourceId":"string","target":"object:deviceAndAppManagementAssignmentTarget"}},"targetedManagedAppProtection":{"base":"managedAppProtection","properties":{"appGroupType":"enum:targetedManagedAppGroupType","assignments":"array:object:targetedManagedAppPolicyAssignment","isAssigned":"boolean","targetedAppManagementLevels":"enum:appManagementLevel"}},"teamsAppSettings":{"base":"entity","properties":{"allowUserRequestsForAppAccess":"boolean","customAppSettings":"object:customAppSettings","isChatResourceSpecificConsentEnabled":"boolean","isUserPersonalScopeResourceSpecificConsentEnabled":"boolean"}},"temporaryAccessPassAuthenticationMethodConfiguration":{"base":"authenticationMethodConfiguration","properties":{"defaultLength":"number","defaultLifetimeInMinutes":"number","includeTargets":"array:object:authenticationMethodTarget","isUsableOnce":"boolean","maximumLifetimeInMinutes":"number","minimumLifetimeInMinutes":"number"}},"unifiedRoleDefinition":{"base":"entity","properties":{"allowedPrincipalTypes":"enum:allowedRolePrincipalTypes","description":"string","displayName":"string","inheritsPermissionsFrom":"array:object:unifiedRoleDefinition","isBuiltIn":"boolean","isEnabled":"boolean","isPrivileged":"boolean","resourceScopes":"array:string","rolePermissions":"array:object:unifiedRolePermission","templateId":"string","version":"string"}},"unifiedRolePermission":{"properties":{"allowedResourceActions":"array:string","condition":"string","excludedResourceActions":"array:string"}},"unsupportedDeviceConfiguration":{"base":"deviceConfiguration","properties":{"details":"array:object:unsupportedDeviceConfigurationDetail","originalEntityTypeName":"string"}},"unsupportedDeviceConfigurationDetail":{"properties":{"message":"string","propertyName":"string"}},"voiceAuthenticationMethodConfiguration":{"base":"authenticationMethodConfiguration","properties":{"includeTargets":"array:object:voiceAuthenticationMethodTarget","isOfficePhoneAllowed":"boolean"}},"voiceAuthenticationMethodTarget":{"base":"authenticationMethodTarget","properties":{}},"vpnConfiguration":{"base":"deviceConfiguration","properties":{"authenticationMethod":"enum:vpnAuthenticationMethod","connectionName":"string","realm":"string","role":"string","servers":"array:object:vpnServer"}},"vpnDnsRule":{"properties":{"autoTrigger":"boolean","name":"string","persistent":"boolean","proxyServerUri":"string","servers":"array:string"}},"vpnOnDemandRule":{"properties":{"action":"enum:vpnOnDemandRuleConnectionAction","dnsSearchDomains":"array:string","dnsServerAddressMatch":"array:string","domainAction":"enum:vpnOnDemandRuleConnectionDomainAction","domains":"array:string","interfaceTypeMatch":"enum:vpnOnDemandRuleInterfaceTypeMatch","probeRequiredUrl":"string","probeUrl":"string","ssids":"array:string"}},"vpnProxyServer":{"properties":{"address":"string","automaticConfigurationScriptUrl":"string","port":"number"}},"vpnRoute":{"properties":{"destinationPrefix":"string","prefixSize":"number"}},"vpnServer":{"properties":{"address":"string","description":"string","isDefaultServer":"boolean"}},"vpnTrafficRule":{"properties":{"appId":"string","appType":"enum:vpnTrafficRuleAppType","claims":"string","localAddressRanges":"array:object:iPv4Range","localPortRanges":"array:object:numberRange","name":"string","protocols":"number","remoteAddressRanges":"array:object:iPv4Range","remotePortRanges":"array:object:numberRange","routingPolicyType":"enum:vpnTrafficRuleRoutingPolicyType","vpnTrafficDirection":"enum:vpnTrafficDirection"}},"whatIfAnalysisResult":{"base":"conditionalAccessPolicy","properties":{"analysisReasons":"enum:whatIfAnalysisReasons","policyApplies":"boolean"}},"windows10AppsForceUpdateSchedule":{"properties":{"recurrence":"enum:windows10AppsUpdateRecurrence","runImmediatelyIfAfterStartDateTime":"boolean","startDateTime":"string"}},"windows10AssociatedApps":{"properties":{"appType":"enum:windows10AppType","identifier":"string"}},"windows10CertificateProfileBase":{"base":"windowsCertificateProfileBase","properties":{}},"windows10CompliancePolicy":{"base":"deviceCompliancePolicy","properties":{"activeFirewallRequired":"boolean","antiSpywareRequired":"boolean","antivirusRequired":"boolean","bitLockerEnabled":"boolean","codeIntegrityEnabled":"boolean","configurationManagerComplianceRequired":"boolean","defenderEnabled":"boolean","defenderVersion":"string","deviceCompliancePolicyScript":"object:deviceCompliancePolicyScript","deviceThreatProtectionEnabled":"boolean","deviceThreatProtectionRequiredSecurityLevel":"enum:deviceThreatProtectionLevel","earlyLaunchAntiMalwareDriverEnabled":"boolean","firmwareProtectionEnabled":"boolean","kernelDmaProtectionEnabled":"boolean","memoryIntegrityEnabled":"boolean","mobileOsMaximumVersion":"string","mobileOsMinimumVersion":"string","osMaximumVersion":"string","osMinimumVersion":"string","passwordBlockSimple":"boolean","passwordExpirationDays":"number","passwordMinimumCharacterSetCount":"number","passwordMinimumLength":"number","passwordMinutesOfInactivityBeforeLock":"number","passwordPreviousPasswordBlockCount":"number","passwordRequired":"boolean","passwordRequiredToUnlockFromIdle":"boolean","passwordRequiredType":"enum:requiredPasswordType","requireHealthyDeviceReport":"boolean","rtpEnabled":"boolean","secureBootEnabled":"boolean","signatureOutOfDate":"boolean","storageRequireEncryption":"boolean","tpmRequired":"boolean","validOperatingSystemBuildRanges":"array:object:operatingSystemVersionRange","virtualizationBasedSecurityEnabled":"boolean","wslDistributions":"array:object:wslDistributionConfiguration"}},"windows10CustomConfiguration":{"base":"deviceConfiguration","properties":{"omaSettings":"array:object:omaSetting"}},"windows10DeviceFirmwareConfigurationInterface":{"base":"deviceConfiguration","properties":{"bluetooth":"enum:enablement","bootFromBuiltInNetworkAdapters":"enum:enablement","bootFromExternalMedia":"enum:enablement","cameras":"enum:enablement","changeUefiSettingsPermission":"enum:changeUefiSettingsPermission","frontCamera":"enum:enablement","infraredCamera":"enum:enablement","microphone":"enum:enablement","microphonesAndSpeakers":"enum:enablement","nearFieldCommunication":"enum:enablement","radios":"enum:enablement","rearCamera":"enum:enablement","sdCard":"enum:enablement","simultaneousMultiThreading":"enum:enablement","usbTypeAPort":"enum:enablement","virtualizationOfCpuAndIO":"enum:enablement","wakeOnLAN":"enum:enablement","wakeOnPower":"enum:enablement","wiFi":"enum:enablement","windowsPlatformBinaryTable":"enum:enablement","wirelessWideAreaNetwork":"enum:enablement"}},"windows10EasEmailProfileConfiguration":{"base":"easEmailProfileConfigurationBase","properties":{"accountName":"string","durationOfEmailToSync":"enum:emailSyncDuration","emailAddressSource":"enum:userEmailSource","emailSyncSchedule":"enum:emailSyncSchedule","hostName":"string","requireSsl":"boolean","syncCalendar":"boolean","syncContacts":"boolean","syncTasks":"boolean"}},"windows10EndpointProtectionConfiguration":{"base":"deviceConfiguration","properties":{"appLockerApplicationControl":"enum:appLockerApplicationControlType","applicationGuardAllowCameraMicrophoneRedirection":"boolean","applicationGuardAllowFileSaveOnHost":"boolean","applicationGuardAllowPersistence":"boolean","applicationGuardAllowPrintToLocalPrinters":"boolean","applicationGuardAllowPrintToNetworkPrinters":"boolean","applicationGuardAllowPrintToPDF":"boolean","applicationGuardAllowPrintToXPS":"boolean","applicationGuardAllowVirtualGPU":"boolean","applicationGuardBlockClipboardSharing":"enum:applicationGuardBlockClipboardSharingType","applicationGuardBlockFileTransfer":"enum:applicationGuardBlockFileTransferType","applicationGuardBlockNonEnterpriseContent":"boolean","applicationGuardCertificateThumbprints":"array:string","applicationGuardEnabled":"boolean","applicationGuardEnabledOptions":"enum:applicationGuardEnabledOptions","applicationGuardForceAuditing":"boolean","bitLockerAllowStandardUserEncryption":"boolean","bitLockerDisableWarningForOtherDiskEncryption":"boolean","bitLockerEnableStorageCardEncryptionOnMobile":"boolean","bitLockerEncryptDevice":"boolean","bitLockerFixedDrivePolicy":"object:bitLockerFixedDrivePolicy","bitLockerRecoveryPasswordRotation":"enum:bitLockerRecoveryPasswordRotationType","bitLockerRemovableDrivePolicy":"object:bitLockerRemovableDrivePolicy","bitLockerSystemDrivePolicy":"object:bitLockerSystemDrivePolicy","defenderAdditionalGuardedFolders":"array:string","defenderAdobeReaderLaunchChildProcess":"enum:defenderProtectionType","defenderAdvancedRansomewareProtectionType":"enum:defenderProtectionType","defenderAllowBehaviorMonitoring":"boolean","defenderAllowCloudProtection":"boolean","defenderAllowEndUserAccess":"boolean","defenderAllowIntrusionPreventionSystem":"boolean","defenderAllowOnAccessProtection":"boolean","defenderAllowRealTimeMonitoring":"boolean","defenderAllowScanArchiveFiles":"boolean","defenderAllowScanDownloads":"boolean","defenderAllowScanNetworkFiles":"boolean","defenderAllowScanRemovableDrivesDuringFullScan":"boolean","defenderAllowScanScriptsLoadedInInternetExplorer":"boolean","defenderAttackSurfaceReductionExcludedPaths":"array:string","defenderBlockEndUserAccess":"boolean","defenderBlockPersistenceThroughWmiType":"enum:defenderAttackSurfaceType","defenderCheckForSignaturesBeforeRunningScan":"boolean","defenderCloudBlockLevel":"enum:defenderCloudBlockLevelType","defenderCloudExtendedTimeoutInSeconds":"number","defenderDaysBeforeDeletingQuarantinedMalware":"number","defenderDetectedMalwareActions":"object:defenderDetectedMalwareActions","defenderDisableBehaviorMonitoring":"boolean","defenderDisableCatchupFullScan":"boolean","defenderDisableCatchupQuickScan":"boolean","defenderDisableCloudProtection":"boolean","defenderDisableIntrusionPreventionSystem":"boolean","defenderDisableOnAccessProtection":"boolean","defenderDisableRealTimeMonitoring":"boolean","defenderDisableScanArchiveFiles":"boolean","defenderDisableScanDownloads":"boolean","defenderDisableScanNetworkFiles":"boolean","defenderDisableScanRemovableDrivesDuringFullScan":"boolean","defenderDisableScanScriptsLoadedInInternetExplorer":"boolean","defenderEmailContentExecution":"enum:defenderProtectionType","defenderEmailContentExecutionType":"enum:defenderAttackSurfaceType","defenderEnableLowCpuPriority":"boolean","defenderEnableScanIncomingMail":"boolean","defenderEnableScanMappedNetworkDrivesDuringFullScan":"boolean","defenderExploitProtectionXml":"string","defenderExploitProtectionXmlFileName":"string","defenderFileExtensionsToExclude":"array:string","defenderFilesAndFoldersToExclude":"array:string","defenderGuardMyFoldersType":"enum:folderProtectionType","defenderGuardedFoldersAllowedAppPaths":"array:string","defenderNetworkProtectionType":"enum:defenderProtectionType","defenderOfficeAppsExecutableContentCreationOrLaunch":"enum:defenderProtectionType","defenderOfficeAppsExecutableContentCreationOrLaunchType":"enum:defenderAttackSurfaceType","defenderOfficeAppsLaunchChildProcess":"enum:defenderProtectionType","defenderOfficeAppsLaunchChildProcessType":"enum:defenderAttackSurfaceType","defenderOfficeAppsOtherProcessInjection":"enum:defenderProtectionType","defenderOfficeAppsOtherProcessInjectionType":"enum:defenderAttackSurfaceType","defenderOfficeCommunicationAppsLaunchChildProcess":"enum:defenderProtectionType","defenderOfficeMacroCodeAllowWin32Imports":"enum:defenderProtectionType","defenderOfficeMacroCodeAllowWin32ImportsType":"enum:defenderAttackSurfaceType","defenderPotentiallyUnwantedAppAction":"enum:defenderProtectionType","defenderPreventCredentialStealingType":"enum:defenderProtectionType","defenderProcessCreation":"enum:defenderProtectionType","defenderProcessCreationType":"enum:defenderAttackSurfaceType","defenderProcessesToExclude":"array:string","defenderScanDirection":"enum:defenderRealtimeScanDirection","defenderScanMaxCpuPercentage":"number","defenderScanType":"enum:defenderScanType","defenderScheduledQuickScanTime":"string","defenderScheduledScanDay":"enum:weeklySchedule","defenderScheduledScanTime":"string","defenderScriptDownloadedPayloadExecution":"enum:defenderProtectionType","defenderScriptDownloadedPayloadExecutionType":"enum:defenderAttackSurfaceType","defenderScriptObfuscatedMacroCode":"enum:defenderProtectionType","defenderScriptObfuscatedMacroCodeType":"enum:defenderAttackSurfaceType","defenderSecurityCenterBlockExploitProtectionOverride":"boolean","defenderSecurityCenterDisableAccountUI":"boolean","defenderSecurityCenterDisableAppBrowserUI":"boolean","defenderSecurityCenterDisableClearTpmUI":"boolean","defenderSecurityCenterDisableFamilyUI":"boolean","defenderSecurityCenterDisableHardwareUI":"boolean","defenderSecurityCenterDisableHealthUI":"boolean","defenderSecurityCenterDisableNetworkUI":"boolean","defenderSecurityCenterDisableNotificationAreaUI":"boolean","defenderSecurityCenterDisableRansomwareUI":"boolean","defenderSecurityCenterDisableSecureBootUI":"boolean","defenderSecurityCenterDisableTroubleshootingUI":"boolean","defenderSecurityCenterDisableVirusUI":"boolean","defenderSecurityCenterDisableVulnerableTpmFirmwareUpdateUI":"boolean","defenderSecurityCenterHelpEmail":"string","defenderSecurityCenterHelpPhone":"string","defenderSecurityCenterHelpURL":"string","defenderSecurityCenterITContactDisplay":"enum:defenderSecurityCenterITContactDisplayType","defenderSecurityCenterNotificationsFromApp":"enum:defenderSecurityCenterNotificationsFromAppType","defenderSecurityCenterOrganizationDisplayName":"string","defenderSignatureUpdateIntervalInHours":"number","defenderSubmitSamplesConsentType":"enum:defenderSubmitSamplesConsentType","defenderUntrustedExecutable":"enum:defenderProtectionType","defenderUntrustedExecutableType":"enum:defenderAttackSurfaceType","defenderUntrustedUSBProcess":"enum:defenderProtectionType","defenderUntrustedUSBProcessType":"enum:defenderAttackSurfaceType","deviceGuardEnableSecureBootWithDMA":"boolean","deviceGuardEnableVirtualizationBasedSecurity":"boolean","deviceGuardLaunchSystemGuard":"enum:enablement","deviceGuardLocalSystemAuthorityCredentialGuardSettings":"enum:deviceGuardLocalSystemAuthorityCredentialGuardType","deviceGuardSecureBootWithDMA":"enum:secureBootWithDMAType","dmaGuardDeviceEnumerationPolicy":"enum:dmaGuardDeviceEnumerationPolicyType","firewallBlockStatefulFTP":"boolean","firewallCertificateRevocationListCheckMethod":"enum:firewallCertificateRevocationListCheckMethodType","firewallIPSecExemptionsAllowDHCP":"boolean","firewallIPSecExemptionsAllowICMP":"boolean","firewallIPSecExemptionsAllowNeighborDiscovery":"boolean","firewallIPSecExemptionsAllowRouterDiscovery":"boolean","firewallIPSecExemptionsNone":"boolean","firewallIdleTimeoutForSecurityAssociationInSeconds":"number","firewallMergeKeyingModuleSettings":"boolean","firewallPacketQueueingMethod":"enum:firewallPacketQueueingMethodType","firewallPreSharedKeyEncodingMethod":"enum:firewallPreSharedKeyEncodingMethodType","firewallProfileDomain":"object:windowsFirewallNetworkProfile","firewallProfilePrivate":"object:windowsFirewallNetworkProfile","firewallProfilePublic":"object:windowsFirewallNetworkProfile","firewallRules":"array:object:windowsFirewallRule","lanManagerAuthenticationLevel":"enum:lanManagerAuthenticationLevel","lanManagerWorkstationDisableInsecureGuestLogons":"boolean","localSecurityOptionsAdministratorAccountName":"string","localSecurityOptionsAdministratorElevationPromptBehavior":"enum:localSecurityOptionsAdministratorElevationPromptBehaviorType","localSecurityOptionsAllowAnonymousEnumerationOfSAMAccountsAndShares":"boolean","localSecurityOptionsAllowPKU2UAuthenticationRequests":"boolean","localSecurityOptionsAllowRemoteCallsToSecurityAccountsManager":"string","localSecurityOptionsAllowRemoteCallsToSecurityAccountsManagerHelperBool":"boolean","localSecurityOptionsAllowSystemToBeShutDownWithoutHavingToLogOn":"boolean","localSecurityOptionsAllowUIAccessApplicationElevation":"boolean","localSecurityOptionsAllowUIAccessApplicationsForSecureLocations":"boolean","localSecurityOptionsAllowUndockWithoutHavingToLogon":"boolean","localSecurityOptionsBlockMicrosoftAccounts":"boolean","localSecurityOptionsBlockRemoteLogonWithBlankPassword":"boolean","localSecurityOptionsBlockRemoteOpticalDriveAccess":"boolean","localSecurityOptionsBlockUsersInstallingPrinterDrivers":"boolean","localSecurityOptionsClearVirtualMemoryPageFile":"boolean","localSecurityOptionsClientDigitallySignCommunicationsAlways":"boolean","localSecurityOptionsClientSendUnencryptedPasswordToThirdPartySMBServers":"boolean","localSecurityOptionsDetectApplicationInstallationsAndPromptForElevation":"boolean","localSecurityOptionsDisableAdministratorAccount":"boolean","localSecurityOptionsDisableClientDigitallySignCommunicationsIfServerAgrees":"boolean","localSecurityOptionsDisableGuestAccount":"boolean","localSecurityOptionsDisableServerDigitallySignCommunicationsAlways":"boolean","localSecurityOptionsDisableServerDigitallySignCommunicationsIfClientAgrees":"boolean","localSecurityOptionsDoNotAllowAnonymousEnumerationOfSAMAccounts":"boolean","localSecurityOptionsDoNotRequireCtrlAltDel":"boolean","localSecurityOptionsDoNotStoreLANManagerHashValueOnNextPasswordChange":"boolean","localSecurityOptionsFormatAndEjectOfRemovableMediaAllowedUser":"enum:localSecurityOptionsFormatAndEjectOfRemovableMediaAllowedUserType","localSecurityOptionsGuestAccountName":"string","localSecurityOptionsHideLastSignedInUser":"boolean","localSecurityOptionsHideUsernameAtSignIn":"boolean","localSecurityOptionsInformationDisplayedOnLockScreen":"enum:localSecurityOptionsInformationDisplayedOnLockScreenType","localSecurityOptionsInformationShownOnLockScreen":"enum:localSecurityOptionsInformationShownOnLockScreenType","localSecurityOptionsLogOnMessageText":"string","localSecurityOptionsLogOnMessageTitle":"string","localSecurityOptionsMachineInactivityLimit":"number","localSecurityOptionsMachineInactivityLimitInMinutes":"number","localSecurityOptionsMinimumSessionSecurityForNtlmSspBasedClients":"enum:localSecurityOptionsMinimumSessionSecurity","localSecurityOptionsMinimumSessionSecurityForNtlmSspBasedServers":"enum:localSecurityOptionsMinimumSessionSecurity","localSecurityOptionsOnlyElevateSignedExecutables":"boolean","localSecurityOptionsRestrictAnonymousAccessToNamedPipesAndShares":"boolean","localSecurityOptionsSmartCardRemovalBehavior":"enum:localSecurityOptionsSmartCardRemovalBehaviorType","localSecurityOptionsStandardUserElevationPromptBehavior":"enum:localSecurityOptionsStandardUserElevationPromptBehaviorType","localSecurityOptionsSwitchToSecureDesktopWhenPromptingForElevation":"boolean","localSecurityOptionsUseAdminApprovalMode":"boolean","localSecurityOptionsUseAdminApprovalModeForAdministrators":"boolean","localSecurityOptionsVirtualizeFileAndRegistryWriteFailuresToPerUserLocations":"boolean","smartScreenBlockOverrideForFiles":"boolean","smartScreenEnableInShell":"boolean","userRightsAccessCredentialManagerAsTrustedCaller":"object:deviceManagementUserRightsSetting","userRightsActAsPartOfTheOperatingSystem":"object:deviceManagementUserRightsSetting","userRightsAllowAccessFromNetwork":"object:deviceManagementUserRightsSetting","userRightsBackupData":"object:deviceManagementUserRightsSetting","userRightsBlockAccessFromNetwork":"object:deviceManagementUserRightsSetting","userRightsChangeSystemTime":"object:deviceManagementUserRightsSetting","userRightsCreateGlobalObjects":"object:deviceManagementUserRightsSetting","userRightsCreatePageFile":"object:deviceManagementUserRightsSetting","userRightsCreatePermanentSharedObjects":"object:deviceManagementUserRightsSetting","userRightsCreateSymbolicLinks":"object:deviceManagementUserRightsSetting","userRightsCreateToken":"object:deviceManagementUserRightsSetting","userRightsDebugPrograms":"object:deviceManagementUserRightsSetting","userRightsDelegation":"object:deviceManagementUserRightsSetting","userRightsDenyLocalLogOn":"object:deviceManagementUserRightsSetting","userRightsGenerateSecurityAudits":"object:deviceManagementUserRightsSetting","userRightsImpersonateClient":"object:deviceManagementUserRightsSetting","userRightsIncreaseSchedulingPriority":"object:deviceManagementUserRightsSetting","userRightsLoadUnloadDrivers":"object:deviceManagementUserRightsSetting","userRightsLocalLogOn":"object:deviceManagementUserRightsSetting","userRightsLockMemory":"object:deviceManagementUserRightsSetting","userRightsManageAuditingAndSecurityLogs":"object:deviceManagementUserRightsSetting","userRightsManageVolumes":"object:deviceManagementUserRightsSetting","userRightsModifyFirmwareEnvironment":"object:deviceManagementUserRightsSetting","userRightsModifyObjectLabels":"object:deviceManagementUserRightsSetting","userRightsProfileSingleProcess":"object:deviceManagementUserRightsSetting","userRightsRemoteDesktopServicesLogOn":"object:deviceManagementUserRightsSetting","userRightsRemoteShutdown":"object:deviceManagementUserRightsSetting","userRightsRestoreData":"object:deviceManagementUserRightsSetting","userRightsTakeOwnership":"object:deviceManagementUserRightsSetting","windowsDefenderTamperProtection":"enum:windowsDefenderTamperProtectionOptions","xboxServicesAccessoryManagementServiceStartupMode":"enum:serviceStartType","xboxServicesEnableXboxGameSaveTask":"boolean","xboxServicesLiveAuthManagerServiceStartupMode":"enum:serviceStartType","xboxServicesLiveGameSaveServiceStartupMode":"enum:serviceStartType","xboxServicesLiveNetworkingServiceStartupMode":"enum:serviceStartType"}},"windows10EnrollmentCompletionPageConfiguration":{"base":"deviceEnrollmentConfiguration","properties":{"allowDeviceResetOnInstallFailure":"boolean","allowDeviceUseOnInstallFailure":"boolean","allowLogCollectionOnInstallFailure":"boolean","allowNonBlockingAppInstallation":"boolean","blockDeviceSetupRetryByUser":"boolean","customErrorMessage":"string","disableUserStatusTrackingAfterFirstUser":"boolean","installProgressTimeoutInMinutes":"number","installQualityUpdates":"boolean","selectedMobileAppIds":"array:string","showInstallationProgress":"boolean","trackInstallProgressForAutopilotOnly":"boolean"}},"windows10EnterpriseModernAppManagementConfiguration":{"base":"deviceConfiguration","properties":{"uninstallBuiltInApps":"boolean"}},"windows10GeneralConfiguration":{"base":"deviceConfiguration","properties":{"accountsBlockAddingNonMicrosoftAccountEmail":"boolean","activateAppsWithVoice":"enum:enablement","antiTheftModeBlocked":"boolean","appManagementMSIAllowUserControlOverInstall":"boolean","appManagementMSIAlwaysInstallWithElevatedPrivileges":"boolean","appManagementPackageFamilyNamesToLaunchAfterLogOn":"array:string","appsAllowTrustedAppsSideloading":"enum:stateManagementSetting","appsBlockWindowsStoreOriginatedApps":"boolean","authenticationAllowSecondaryDevice":"boolean","authenticationPreferredAzureADTenantDomainName":"string","authenticationWebSignIn":"enum:enablement","bluetoothAllowedServices":"array:string","bluetoothBlockAdvertising":"boolean","bluetoothBlockDiscoverableMode":"boolean","bluetoothBlockPrePairing":"boolean","bluetoothBlockPromptedProximalConnections":"boolean","bluetoothBlocked":"boolean","cameraBlocked":"boolean","cellularBlockDataWhenRoaming":"boolean","cellularBlockVpn":"boolean","cellularBlockVpnWhenRoaming":"boolean","cellularData":"enum:configurationUsage","certificatesBlockManualRootCertificateInstallation":"boolean","configureTimeZone":"string","connectedDevicesServiceBlocked":"boolean","copyPasteBlocked":"boolean","cortanaBlocked":"boolean","cryptographyAllowFipsAlgorithmPolicy":"boolean","dataProtectionBlockDirectMemoryAccess":"boolean","defenderBlockEndUserAccess":"boolean","defenderBlockOnAccessProtection":"boolean","defenderCloudBlockLevel":"enum:defenderCloudBlockLevelType","defenderCloudExtendedTimeout":"number","defenderCloudExtendedTimeoutInSeconds":"number","defenderDaysBeforeDeletingQuarantinedMalware":"number","defenderDetectedMalwareActions":"object:defenderDetectedMalwareActions","defenderDisableCatchupFullScan":"boolean","defenderDisableCatchupQuickScan":"boolean","defenderFileExtensionsToExclude":"array:string","defenderFilesAndFoldersToExclude":"array:string","defenderMonitorFileActivity":"enum:defenderMonitorFileActivity","defenderPotentiallyUnwantedAppAction":"enum:defenderPotentiallyUnwantedAppAction","defenderPotentiallyUnwantedAppActionSetting":"enum:defenderProtectionType","defenderProcessesToExclude":"array:string","defenderPromptForSampleSubmission":"enum:defenderPromptForSampleSubmission","defenderRequireBehaviorMonitoring":"boolean","defenderRequireCloudProtection":"boolean","defenderRequireNetworkInspectionSystem":"boolean","defenderRequireRealTimeMonitoring":"boolean","defenderScanArchiveFiles":"boolean","defenderScanDownloads":"boolean","defenderScanIncomingMail":"boolean","defenderScanMappedNetworkDrivesDuringFullScan":"boolean","defenderScanMaxCpu":"number","defenderScanNetworkFiles":"boolean","defenderScanRemovableDrivesDuringFullScan":"boolean","defenderScanScriptsLoadedInInternetExplorer":"boolean","defenderScanType":"enum:defenderScanType","defenderScheduleScanEnableLowCpuPriority":"boolean","defenderScheduledQuickScanTime":"string","defenderScheduledScanTime":"string","defenderSignatureUpdateIntervalInHours":"number","defenderSubmitSamplesConsentType":"enum:defenderSubmitSamplesConsentType","defenderSystemScanSchedule":"enum:weeklySchedule","developerUnlockSetting":"enum:stateManagementSetting","deviceManagementBlockFactoryResetOnMobile":"boolean","deviceManagementBlockManualUnenroll":"boolean","diagnosticsDataSubmissionMode":"enum:diagnosticDataSubmissionMode","displayAppListWithGdiDPIScalingTurnedOff":"array:string","displayAppListWithGdiDPIScalingTurnedOn":"array:string","edgeAllowStartPagesModification":"boolean","edgeBlockAccessToAboutFlags":"boolean","edgeBlockAddressBarDropdown":"boolean","edgeBlockAutofill":"boolean","edgeBlockCompatibilityList":"boolean","edgeBlockDeveloperTools":"boolean","edgeBlockEditFavorites":"boolean","edgeBlockExtensions":"boolean","edgeBlockFullScreenMode":"boolean","edgeBlockInPrivateBrowsing":"boolean","edgeBlockJavaScript":"boolean","edgeBlockLiveTileDataCollection":"boolean","edgeBlockPasswordManager":"boolean","edgeBlockPopups":"boolean","edgeBlockPrelaunch":"boolean","edgeBlockPrinting":"boolean","edgeBlockSavingHistory":"boolean","edgeBlockSearchEngineCustomization":"boolean","edgeBlockSearchSuggestions":"boolean","edgeBlockSendingDoNotTrackHeader":"boolean","edgeBlockSendingIntranetTrafficToInternetExplorer":"boolean","edgeBlockSideloadingExtensions":"boolean","edgeBlockTabPreloading":"boolean","edgeBlockWebContentOnNewTabPage":"boolean","edgeBlocked":"boolean","edgeClearBrowsingDataOnExit":"boolean","edgeCookiePolicy":"enum:edgeCookiePolicy","edgeDisableFirstRunPage":"boolean","edgeEnterpriseModeSiteListLocation":"string","edgeFavoritesBarVisibility":"enum:visibilitySetting","edgeFavoritesListLocation":"string","edgeFirstRunUrl":"string","edgeHomeButtonConfiguration":"object:edgeHomeButtonConfiguration","edgeHomeButtonConfigurationEnabled":"boolean","edgeHomepageUrls":"array:string","edgeKioskModeRestriction":"enum:edgeKioskModeRestrictionType","edgeKioskResetAfterIdleTimeInMinutes":"number","edgeNewTabPageURL":"string","edgeOpensWith":"enum:edgeOpenOptions","edgePreventCertificateErrorOverride":"boolean","edgeRequireSmartScreen":"boolean","edgeRequiredExtensionPackageFamilyNames":"array:string","edgeSearchEngine":"object:edgeSearchEngineBase","edgeSendIntranetTrafficToInternetExplorer":"boolean","edgeShowMessageWhenOpeningInternetExplorerSites":"enum:internetExplorerMessageSetting","edgeSyncFavoritesWithInternetExplorer":"boolean","edgeTelemetryForMicrosoft365Analytics":"enum:edgeTelemetryMode","enableAutomaticRedeployment":"boolean","energySaverOnBatteryThresholdPercentage":"number","energySaverPluggedInThresholdPercentage":"number","enterpriseCloudPrintDiscoveryEndPoint":"string","enterpriseCloudPrintDiscoveryMaxLimit":"number","enterpriseCloudPrintMopriaDiscoveryResourceIdentifier":"string","enterpriseCloudPrintOAuthAuthority":"string","enterpriseCloudPrintOAuthClientIdentifier":"string","enterpriseCloudPrintResourceIdentifier":"string","experienceBlockDeviceDiscovery":"boolean","experienceBlockErrorDialogWhenNoSIM":"boolean","experienceBlockTaskSwitcher":"boolean","experienceDoNotSyncBrowserSettings":"enum:browserSyncSetting","findMyFiles":"enum:enablement","gameDvrBlocked":"boolean","inkWorkspaceAccess":"enum:inkAccessSetting","inkWorkspaceAccessState":"enum:stateManagementSetting","inkWorkspaceBlockSuggestedApps":"boolean","internetSharingBlocked":"boolean","locationServicesBlocked":"boolean","lockScreenActivateAppsWithVoice":"enum:enablement","lockScreenAllowTimeoutConfiguration":"boolean","lockScreenBlockActionCenterNotifications":"boolean","lockScreenBlockCortana":"boolean","lockScreenBlockToastNotifications":"boolean","lockScreenTimeoutInSeconds":"number","logonBlockFastUserSwitching":"boolean","messagingBlockMMS":"boolean","messagingBlockRichCommunicationServices":"boolean","messagingBlockSync":"boolean","microsoftAccountBlockSettingsSync":"boolean","microsoftAccountBlocked":"boolean","microsoftAccountSignInAssistantSettings":"enum:signInAssistantOptions","networkProxyApplySettingsDeviceWide":"boolean","networkProxyAutomaticConfigurationUrl":"string","networkProxyDisableAutoDetect":"boolean","networkProxyServer":"object:windows10NetworkProxyServer","nfcBlocked":"boolean","oneDriveDisableFileSync":"boolean","passwordBlockSimple":"boolean","passwordExpirationDays":"number","passwordMinimumAgeInDays":"number","passwordMinimumCharacterSetCount":"number","passwordMinimumLength":"number","passwordMinutesOfInactivityBeforeScreenTimeout":"number","passwordPreviousPasswordBlockCount":"number","passwordRequireWhenResumeFromIdleState":"boolean","passwordRequired":"boolean","passwordRequiredType":"enum:requiredPasswordType","passwordSignInFailureCountBeforeFactoryReset":"number","personalizationDesktopImageUrl":"string","personalizationLockScreenImageUrl":"string","powerButtonActionOnBattery":"enum:powerActionType","powerButtonActionPluggedIn":"enum:powerActionType","powerHybridSleepOnBattery":"enum:enablement","powerHybridSleepPluggedIn":"enum:enablement","powerLidCloseActionOnBattery":"enum:powerActionType","powerLidCloseActionPluggedIn":"enum:powerActionType","powerSleepButtonActionOnBattery":"enum:powerActionType","powerSleepButtonActionPluggedIn":"enum:powerActionType","printerBlockAddition":"boolean","printerDefaultName":"string","printerNames":"array:string","privacyAccessControls":"array:object:windowsPrivacyDataAccessControlItem","privacyAdvertisingId":"enum:stateManagementSetting","privacyAutoAcceptPairingAndConsentPrompts":"boolean","privacyBlockActivityFeed":"boolean","privacyBlockInputPersonalization":"boolean","privacyBlockPublishUserActivities":"boolean","privacyDisableLaunchExperience":"boolean","resetProtectionModeBlocked":"boolean","safeSearchFilter":"enum:safeSearchFilterType","screenCaptureBlocked":"boolean","searchBlockDiacritics":"boolean","searchBlockWebResults":"boolean","searchDisableAutoLanguageDetection":"boolean","searchDisableIndexerBackoff":"boolean","searchDisableIndexingEncryptedItems":"boolean","searchDisableIndexingRemovableDrive":"boolean","searchDisableLocation":"boolean","searchDisableUseLocation":"boolean","searchEnableAutomaticIndexSizeManangement":"boolean","searchEnableRemoteQueries":"boolean","securityBlockAzureADJoinedDevicesAutoEncryption":"boolean","settingsBlockAccountsPage":"boolean","settingsBlockAddProvisioningPackage":"boolean","settingsBlockAppsPage":"boolean","settingsBlockChangeLanguage":"boolean","settingsBlockChangePowerSleep":"boolean","settingsBlockChangeRegion":"boolean","settingsBlockChangeSystemTime":"boolean","settingsBlockDevicesPage":"boolean","settingsBlockEaseOfAccessPage":"boolean","settingsBlockEditDeviceName":"boolean","settingsBlockGamingPage":"boolean","settingsBlockNetworkInternetPage":"boolean","settingsBlockPersonalizationPage":"boolean","settingsBlockPrivacyPage":"boolean","settingsBlockRemoveProvisioningPackage":"boolean","settingsBlockSettingsApp":"boolean","settingsBlockSystemPage":"boolean","settingsBlockTimeLanguagePage":"boolean","settingsBlockUpdateSecurityPage":"boolean","sharedUserAppDataAllowed":"boolean","smartScreenAppInstallControl":"enum:appInstallControlType","smartScreenBlockPromptOverride":"boolean","smartScreenBlockPromptOverrideForFiles":"boolean","smartScreenEnableAppInstallControl":"boolean","startBlockUnpinningAppsFromTaskbar":"boolean","startMenuAppListVisibility":"enum:windowsStartMenuAppListVisibilityType","startMenuHideChangeAccountSettings":"boolean","startMenuHideFrequentlyUsedApps":"boolean","startMenuHideHibernate":"boolean","startMenuHideLock":"boolean","startMenuHidePowerButton":"boolean","startMenuHideRecentJumpLists":"boolean","startMenuHideRecentlyAddedApps":"boolean","startMenuHideRestartOptions":"boolean","startMenuHideShutDown":"boolean","startMenuHideSignOut":"boolean","startMenuHideSleep":"boolean","startMenuHideSwitchAccount":"boolean","startMenuHideUserTile":"boolean","startMenuLayoutEdgeAssetsXml":"string","startMenuLayoutXml":"string","startMenuMode":"enum:windowsStartMenuModeType","startMenuPinnedFolderDocuments":"enum:visibilitySetting","startMenuPinnedFolderDownloads":"enum:visibilitySetting","startMenuPinnedFolderFileExplorer":"enum:visibilitySetting","startMenuPinnedFolderHomeGroup":"enum:visibilitySetting","startMenuPinnedFolderMusic":"enum:visibilitySetting","startMenuPinnedFolderNetwork":"enum:visibilitySetting","startMenuPinnedFolderPersonalFolder":"enum:visibilitySetting","startMenuPinnedFolderPictures":"enum:visibilitySetting","startMenuPinnedFolderSettings":"enum:visibilitySetting","startMenuPinnedFolderVideos":"enum:visibilitySetting","storageBlockRemovableStorage":"boolean","storageRequireMobileDeviceEncryption":"boolean","storageRestrictAppDataToSystemVolume":"boolean","storageRestrictAppInstallToSystemVolume":"boolean","systemTelemetryProxyServer":"string","taskManagerBlockEndTask":"boolean","tenantLockdownRequireNetworkDuringOutOfBoxExperience":"boolean","uninstallBuiltInApps":"boolean","usbBlocked":"boolean","voiceRecordingBlocked":"boolean","webRtcBlockLocalhostIpAddress":"boolean","wiFiBlockAutomaticConnectHotspots":"boolean","wiFiBlockManualConfiguration":"boolean","wiFiBlocked":"boolean","wiFiScanInterval":"number","windows10AppsForceUpdateSchedule":"object:windows10AppsForceUpdateSchedule","windowsSpotlightBlockConsumerSpecificFeatures":"boolean","windowsSpotlightBlockOnActionCenter":"boolean","windowsSpotlightBlockTailoredExperiences":"boolean","windowsSpotlightBlockThirdPartyNotifications":"boolean","windowsSpotlightBlockWelcomeExperience":"boolean","windowsSpotlightBlockWindowsTips":"boolean","windowsSpotlightBlocked":"boolean","windowsSpotlightConfigureOnLockScreen":"enum:windowsSpotlightEnablementSettings","windowsStoreBlockAutoUpdate":"boolean","windowsStoreBlocked":"boolean","windowsStoreEnablePrivateStoreOnly":"boolean","wirelessDisplayBlockProjectionToThisDevice":"boolean","wirelessDisplayBlockUserInputFromReceiver":"boolean","wirelessDisplayRequirePinForPairing":"boolean"}},"windows10ImportedPFXCertificateProfile":{"base":"windowsCertificateProfileBase","properties":{"intendedPurpose":"enum:intendedPurpose","managedDeviceCertificateStates":"array:object:managedDeviceCertificateState"}},"windows10MobileCompliancePolicy":{"base":"deviceCompliancePolicy","properties":{"activeFirewallRequired":"boolean","bitLockerEnabled":"boolean","codeIntegrityEnabled":"boolean","earlyLaunchAntiMalwareDriverEnabled":"boolean","osMaximumVersion":"string","osMinimumVersion":"string","passwordBlockSimple":"boolean","passwordExpirationDays":"number","passwordMinimumCharacterSetCount":"number","passwordMinimumLength":"number","passwordMinutesOfInactivityBeforeLock":"number","passwordPreviousPasswordBlockCount":"number","passwordRequireToUnlockFromIdle":"boolean","passwordRequired":"boolean","passwordRequiredType":"enum:requiredPasswordType","secureBootEnabled":"boolean","storageRequireEncryption":"boolean","validOperatingSystemBuildRanges":"array:object:operatingSystemVersionRange"}},"windows10NetworkBoundaryConfiguration":{"base":"deviceConfiguration","properties":{"windowsNetworkIsolationPolicy":"object:windowsNetworkIsolationPolicy"}},"windows10NetworkProxyServer":{"properties":{"address":"string","exceptions":"array:string","useForLocalAddresses":"boolean"}},"windows10PFXImportCertificateProfile":{"base":"deviceConfiguration","properties":{"keyStorageProvider":"enum:keyStorageProviderOption"}},"windows10PkcsCertificateProfile":{"base":"windows10CertificateProfileBase","properties":{"certificateStore":"enum:certificateStore","certificateTemplateName":"string","certificationAuthority":"string","certificationAuthorityName":"string","customSubjectAlternativeNames":"array:object:customSubjectAlternativeName","extendedKeyUsages":"array:object:extendedKeyUsage","managedDeviceCertificateStates":"array:object:managedDeviceCertificateState","subjectAlternativeNameFormatString":"string","subjectNameFormatString":"string"}},"windows10SecureAssessmentConfiguration":{"base":"deviceConfiguration","properties":{"allowPrinting":"boolean","allowScreenCapture":"boolean","allowTextSuggestion":"boolean","assessmentAppUserModelId":"string","configurationAccount":"string","configurationAccountType":"enum:secureAssessmentAccountType","launchUri":"string","localGuestAccountName":"string"}},"windows10TeamGeneralConfiguration":{"base":"deviceConfiguration","properties":{"azureOperationalInsightsBlockTelemetry":"boolean","azureOperationalInsightsWorkspaceId":"string","azureOperationalInsightsWorkspaceKey":"string","connectAppBlockAutoLaunch":"boolean","maintenanceWindowBlocked":"boolean","maintenanceWindowDurationInHours":"number","maintenanceWindowStartTime":"string","miracastBlocked":"boolean","miracastChannel":"enum:miracastChannel","miracastRequirePin":"boolean","settingsBlockMyMeetingsAndFiles":"boolean","settingsBlockSessionResume":"boolean","settingsBlockSigninSuggestions":"boolean","settingsDefaultVolume":"number","settingsScreenTimeoutInMinutes":"number","settingsSessionTimeoutInMinutes":"number","settingsSleepTimeoutInMinutes":"number","welcomeScreenBackgroundImageUrl":"string","welcomeScreenBlockAutomaticWakeUp":"boolean","welcomeScreenMeetingInformation":"enum:welcomeScreenMeetingInformation"}},"windows10VpnConfiguration":{"base":"windowsVpnConfiguration","properties":{"associatedApps":"array:object:windows10AssociatedApps","authenticationMethod":"enum:windows10VpnAuthenticationMethod","connectionType":"enum:windows10VpnConnectionType","cryptographySuite":"object:cryptographySuite","dnsRules":"array:object:vpnDnsRule","dnsSuffixes":"array:string","eapXml":"string","enableAlwaysOn":"boolean","enableConditionalAccess":"boolean","enableDeviceTunnel":"boolean","enableDnsRegistration":"boolean","enableSingleSignOnWithAlternateCertificate":"boolean","enableSplitTunneling":"boolean","identityCertificate":"object:windowsCertificateProfileBase","microsoftTunnelSiteId":"string","onlyAssociatedAppsCanUseConnection":"boolean","profileTarget":"enum:windows10VpnProfileTarget","proxyServer":"object:windows10VpnProxyServer","rememberUserCredentials":"boolean","routes":"array:object:vpnRoute","singleSignOnEku":"object:extendedKeyUsage","singleSignOnIssuerHash":"string","trafficRules":"array:object:vpnTrafficRule","trustedNetworkDomains":"array:string","windowsInformationProtectionDomain":"string"}},"windows10VpnProxyServer":{"base":"vpnProxyServer","properties":{"bypassProxyServerForLocalAddress":"boolean"}},"windows81CertificateProfileBase":{"base":"windowsCertificateProfileBase","properties":{"customSubjectAlternativeNames":"array:object:customSubjectAlternativeName","extendedKeyUsages":"array:object:extendedKeyUsage"}},"windows81CompliancePolicy":{"base":"deviceCompliancePolicy","properties":{"osMaximumVersion":"string","osMinimumVersion":"string","passwordBlockSimple":"boolean","passwordExpirationDays":"number","passwordMinimumCharacterSetCount":"number","passwordMinimumLength":"number","passwordMinutesOfInactivityBeforeLock":"number","passwordPreviousPasswordBlockCount":"number","passwordRequired":"boolean","passwordRequiredType":"enum:requiredPasswordType","storageRequireEncryption":"boolean"}},"windows81GeneralConfiguration":{"base":"deviceConfiguration","properties":{"accountsBlockAddingNonMicrosoftAccountEmail":"boolean","applyOnlyToWindows81":"boolean","browserBlockAutofill":"boolean","browserBlockAutomaticDetectionOfIntranetSites":"boolean","browserBlockEnterpriseModeAccess":"boolean","browserBlockJavaScript":"boolean","browserBlockPlugins":"boolean","browserBlockPopups":"boolean","browserBlockSendingDoNotTrackHeader":"boolean","browserBlockSingleWordEntryOnIntranetSites":"boolean","browserEnterpriseModeSiteListLocation":"string","browserInternetSecurityLevel":"enum:internetSiteSecurityLevel","browserIntranetSecurityLevel":"enum:siteSecurityLevel","browserLoggingReportLocation":"string","browserRequireFirewall":"boolean","browserRequireFraudWarning":"boolean","browserRequireHighSecurityForRestrictedSites":"boolean","browserRequireSmartScreen":"boolean","browserTrustedSitesSecurityLevel":"enum:siteSecurityLevel","cellularBlockDataRoaming":"boolean","diagnosticsBlockDataSubmission":"boolean","minimumAutoInstallClassification":"enum:updateClassification","passwordBlockPicturePasswordAndPin":"boolean","passwordExpirationDays":"number","passwordMinimumCharacterSetCount":"number","passwordMinimumLength":"number","passwordMinutesOfInactivityBeforeScreenTimeout":"number","passwordPreviousPasswordBlockCount":"number","passwordRequiredType":"enum:requiredPasswordType","passwordSignInFailureCountBeforeFactoryReset":"number","storageRequireDeviceEncryption":"boolean","updatesMinimumAutoInstallClassification":"enum:updateClassification","updatesRequireAutomaticUpdates":"boolean","userAccountControlSettings":"enum:windowsUserAccountControlSettings","workFoldersUrl":"string"}},"windows81SCEPCertificateProfile":{"base":"windows81CertificateProfileBase","properties":{"certificateStore":"enum:certificateStore","hashAlgorithm":"enum:hashAlgorithms","keySize":"enum:keySize","keyUsage":"enum:keyUsages","managedDeviceCertificateStates":"array:object:managedDeviceCertificateState","rootCertificate":"object:windows81TrustedRootCertificate","scepServerUrls":"array:string","subjectAlternativeNameFormatString":"string","subjectNameFormatString":"string"}},"windows81TrustedRootCertificate":{"base":"deviceConfiguration","properties":{"certFileName":"string","destinationStore":"enum:certificateDestinationStore","trustedRootCertificate":"string"}},"windows81VpnConfiguration":{"base":"windowsVpnConfiguration","properties":{"applyOnlyToWindows81":"boolean","connectionType":"enum:windowsVpnConnectionType","enableSplitTunneling":"boolean","loginGroupOrDomain":"string","proxyServer":"object:windows81VpnProxyServer"}},"windows81VpnProxyServer":{"base":"vpnProxyServer","properties":{"automaticallyDetectProxySettings":"boolean","bypassProxyServerForLocalAddress":"boolean"}},"windows81WifiImportConfiguration":{"base":"deviceConfiguration","properties":{"payload":"string","payloadFileName":"string","profileName":"string"}},"windowsAppIdentifier":{"base":"mobileAppIdentifier","properties":{"windowsAppId":"string"}},"windowsAutopilotDeploymentProfile":{"base":"entity","properties":{"assignedDevices":"array:object:windowsAutopilotDeviceIdentity","assignments":"array:object:windowsAutopilotDeploymentProfileAssignment","createdDateTime":"string","description":"string","deviceNameTemplate":"string","deviceType":"enum:windowsAutopilotDeviceType","displayName":"string","enableWhiteGlove":"boolean","enrollmentStatusScreenSettings":"object:windowsEnrollmentStatusScreenSettings","extractHardwareHash":"boolean","hardwareHashExtractionEnabled":"boolean","language":"string","lastModifiedDateTime":"string","locale":"string","managementServiceAppId":"string","outOfBoxExperienceSetting":"object:outOfBoxExperienceSetting","outOfBoxExperienceSettings":"object:outOfBoxExperienceSettings","preprovisioningAllowed":"boolean","roleScopeTagIds":"array:string"}},"windowsAutopilotDeploymentProfileAssignment":{"base":"entity","properties":{"source":"enum:deviceAndAppManagementAssignmentSource","sourceId":"string","target":"object:deviceAndAppManagementAssignmentTarget"}},"windowsAutopilotDeviceIdentity":{"base":"entity","properties":{"addressableUserName":"string","azureActiveDirectoryDeviceId":"string","azureAdDeviceId":"string","deploymentProfile":"object:windowsAutopilotDeploymentProfile","deploymentProfileAssignedDateTime":"string","deploymentProfileAssignmentDetailedStatus":"enum:windowsAutopilotProfileAssignmentDetailedStatus","deploymentProfileAssignmentStatus":"enum:windowsAutopilotProfileAssignmentStatus","deviceAccountPassword":"string","deviceAccountUpn":"string","deviceFriendlyName":"string","displayName":"string","enrollmentState":"enum:enrollmentState","groupTag":"string","intendedDeploymentProfile":"object:windowsAutopilotDeploymentProfile","lastContactedDateTime":"string","managedDeviceId":"string","manufacturer":"string","model":"string","productKey":"string","purchaseOrderIdentifier":"string","remediationState":"enum:windowsAutopilotDeviceRemediationState","remediationStateLastModifiedDateTime":"string","resourceName":"string","serialNumber":"string","skuNumber":"string","systemFamily":"string","userPrincipalName":"string","userlessEnrollmentStatus":"enum:windowsAutopilotUserlessEnrollmentStatus"}},"windowsCertificateProfileBase":{"base":"deviceConfiguration","properties":{"certificateValidityPeriodScale":"enum:certificateValidityPeriodScale","certificateValidityPeriodValue":"number","keyStorageProvider":"enum:keyStorageProviderOption","renewalThresholdPercentage":"number","subjectAlternativeNameType":"enum:subjectAlternativeNameType","subjectNameFormat":"enum:subjectNameFormat"}},"windowsDefenderAdvancedThreatProtectionConfiguration":{"base":"deviceConfiguration","properties":{"advancedThreatProtectionAutoPopulateOnboardingBlob":"boolean","advancedThreatProtectionOffboardingBlob":"string","advancedThreatProtectionOffboardingFilename":"string","advancedThreatProtectionOnboardingBlob":"string","advancedThreatProtectionOnboardingFilename":"string","allowSampleSharing":"boolean","enableExpeditedTelemetryReporting":"boolean"}},"windowsDeliveryOptimizationConfiguration":{"base":"deviceConfiguration","properties":{"backgroundDownloadFromHttpDelayInSeconds":"number","bandwidthMode":"object:deliveryOptimizationBandwidth","cacheServerBackgroundDownloadFallbackToHttpDelayInSeconds":"number","cacheServerForegroundDownloadFallbackToHttpDelayInSeconds":"number","cacheServerHostNames":"array:string","deliveryOptimizationMode":"enum:windowsDeliveryOptimizationMode","foregroundDownloadFromHttpDelayInSeconds":"number","groupIdSource":"object:deliveryOptimizationGroupIdSource","maximumCacheAgeInDays":"number","maximumCacheSize":"object:deliveryOptimizationMaxCacheSize","minimumBatteryPercentageAllowedToUpload":"number","minimumDiskSizeAllowedToPeerInGigabytes":"number","minimumFileSizeToCacheInMegabytes":"number","minimumRamAllowedToPeerInGigabytes":"number","modifyCacheLocation":"string","restrictPeerSelectionBy":"enum:deliveryOptimizationRestrictPeerSelectionByOptions","vpnPeerCaching":"enum:enablement"}},"windowsDomainJoinConfiguration":{"base":"deviceConfiguration","properties":{"activeDirectoryDomainName":"string","computerNameStaticPrefix":"string","computerNameSuffixRandomCharCount":"number","networkAccessConfigurations":"array:object:deviceConfiguration","organizationalUnit":"string"}},"windowsEnrollmentStatusScreenSettings":{"properties":{"allowDeviceUseBeforeProfileAndAppInstallComplete":"boolean","allowDeviceUseOnInstallFailure":"boolean","allowLogCollectionOnInstallFailure":"boolean","blockDeviceSetupRetryByUser":"boolean","customErrorMessage":"string","hideInstallationProgress":"boolean","installProgressTimeoutInMinutes":"number"}},"windowsFirewallNetworkProfile":{"properties":{"authorizedApplicationRulesFromGroupPolicyMerged":"boolean","authorizedApplicationRulesFromGroupPolicyNotMerged":"boolean","connectionSecurityRulesFromGroupPolicyMerged":"boolean","connectionSecurityRulesFromGroupPolicyNotMerged":"boolean","firewallEnabled":"enum:stateManagementSetting","globalPortRulesFromGroupPolicyMerged":"boolean","globalPortRulesFromGroupPolicyNotMerged":"boolean","inboundConnectionsBlocked":"boolean","inboundConnectionsRequired":"boolean","inboundNotificationsBlocked":"boolean","inboundNotificationsRequired":"boolean","incomingTrafficBlocked":"boolean","incomingTrafficRequired":"boolean","outboundConnectionsBlocked":"boolean","outboundConnectionsRequired":"boolean","policyRulesFromGroupPolicyMerged":"boolean","policyRulesFromGroupPolicyNotMerged":"boolean","securedPacketExemptionAllowed":"boolean","securedPacketExemptionBlocked":"boolean","stealthModeBlocked":"boolean","stealthModeRequired":"boolean","unicastResponsesToMulticastBroadcastsBlocked":"boolean","unicastResponsesToMulticastBroadcastsRequired":"boolean"}},"windowsFirewallRule":{"properties":{"action":"enum:stateManagementSetting","description":"string","displayName":"string","edgeTraversal":"enum:stateManagementSetting","filePath":"string","interfaceTypes":"enum:windowsFirewallRuleInterfaceTypes","localAddressRanges":"array:string","localPortRanges":"array:string","localUserAuthorizations":"string","packageFamilyName":"string","profileTypes":"enum:windowsFirewallRuleNetworkProfileTypes","protocol":"number","remoteAddressRanges":"array:string","remotePortRanges":"array:string","serviceName":"string","trafficDirection":"enum:windowsFirewallRuleTrafficDirectionType"}},"windowsHealthMonitoringConfiguration":{"base":"deviceConfiguration","properties":{"allowDeviceHealthMonitoring":"enum:enablement","configDeviceHealthMonitoringCustomScope":"string","configDeviceHealthMonitoringScope":"enum:windowsHealthMonitoringScope"}},"windowsIdentityProtectionConfiguration":{"base":"deviceConfiguration","properties":{"enhancedAntiSpoofingForFacialFeaturesEnabled":"boolean","pinExpirationInDays":"number","pinLowercaseCharactersUsage":"enum:configurationUsage","pinMaximumLength":"number","pinMinimumLength":"number","pinPreviousBlockCount":"number","pinRecoveryEnabled":"boolean","pinSpecialCharactersUsage":"enum:configurationUsage","pinUppercaseCharactersUsage":"enum:configurationUsage","securityDeviceRequired":"boolean","unlockWithBiometricsEnabled":"boolean","useCertificatesForOnPremisesAuthEnabled":"boolean","useSecurityKeyForSignin":"boolean","windowsHelloForBusinessBlocked":"boolean"}},"windowsKioskActiveDirectoryGroup":{"base":"windowsKioskUser","properties":{"groupName":"string"}},"windowsKioskAppBase":{"properties":{"appType":"enum:windowsKioskAppType","autoLaunch":"boolean","name":"string","startLayoutTileSize":"enum:windowsAppStartLayoutTileSize"}},"windowsKioskAppConfiguration":{"properties":{}},"windowsKioskAutologon":{"base":"windowsKioskUser","properties":{}},"windowsKioskAzureADGroup":{"base":"windowsKioskUser","properties":{"displayName":"string","groupId":"string"}},"windowsKioskAzureADUser":{"base":"windowsKioskUser","properties":{"userId":"string","userPrincipalName":"string"}},"windowsKioskConfiguration":{"base":"deviceConfiguration","properties":{"edgeKioskEnablePublicBrowsing":"boolean","kioskBrowserBlockedURLs":"array:string","kioskBrowserBlockedUrlExceptions":"array:string","kioskBrowserDefaultUrl":"string","kioskBrowserEnableEndSessionButton":"boolean","kioskBrowserEnableHomeButton":"boolean","kioskBrowserEnableNavigationButtons":"boolean","kioskBrowserRestartOnIdleTimeInMinutes":"number","kioskProfiles":"array:object:windowsKioskProfile","windowsKioskForceUpdateSchedule":"object:windowsKioskForceUpdateSchedule"}},"windowsKioskDesktopApp":{"base":"windowsKioskAppBase","properties":{"desktopApplicationId":"string","desktopApplicationLinkPath":"string","path":"string"}},"windowsKioskForceUpdateSchedule":{"properties":{"dayofMonth":"number","dayofWeek":"enum:dayOfWeek","recurrence":"enum:windows10AppsUpdateRecurrence","runImmediatelyIfAfterStartDateTime":"boolean","startDateTime":"string"}},"windowsKioskLocalGroup":{"base":"windowsKioskUser","properties":{"groupName":"string"}},"windowsKioskLocalUser":{"base":"windowsKioskUser","properties":{"userName":"string"}},"windowsKioskMultipleApps":{"base":"windowsKioskAppConfiguration","properties":{"allowAccessToDownloadsFolder":"boolean","apps":"array:object:windowsKioskAppBase","disallowDesktopApps":"boolean","showTaskBar":"boolean","startMenuLayoutXml":"string"}},"windowsKioskProfile":{"properties":{"appConfiguration":"object:windowsKioskAppConfiguration","profileId":"string","profileName":"string","userAccountsConfiguration":"array:object:windowsKioskUser"}},"windowsKioskSingleUWPApp":{"base":"windowsKioskAppConfiguration","properties":{"uwpApp":"object:windowsKioskUWPApp"}},"windowsKioskSingleWin32App":{"base":"windowsKioskAppConfiguration","properties":{"win32App":"object:windowsKioskWin32App"}},"windowsKioskUWPApp":{"base":"windowsKioskAppBase","properties":{"appId":"string","appUserModelId":"string","containedAppId":"string"}},"windowsKioskUser":{"properties":{}},"windowsKioskVisitor":{"base":"windowsKioskUser","properties":{}},"windowsKioskWin32App":{"base":"windowsKioskAppBase","properties":{"classicAppPath":"string","edgeKiosk":"string","edgeKioskIdleTimeoutMinutes":"number","edgeKioskType":"enum:windowsEdgeKioskType","edgeNoFirstRun":"boolean"}},"windowsNetworkIsolationPolicy":{"properties":{"enterpriseCloudResources":"array:object:proxiedDomain","enterpriseIPRanges":"array:object:ipRange","enterpriseIPRangesAreAuthoritative":"boolean","enterpriseInternalProxyServers":"array:string","enterpriseNetworkDomainNames":"array:string","enterpriseProxyServers":"array:string","enterpriseProxyServersAreAuthoritative":"boolean","neutralDomainResources":"array:string"}},"windowsPhone81CertificateProfileBase":{"base":"deviceConfiguration","properties":{"certificateValidityPeriodScale":"enum:certificateValidityPeriodScale","certificateValidityPeriodValue":"number","extendedKeyUsages":"array:object:extendedKeyUsage","keyStorageProvider":"enum:keyStorageProviderOption","renewalThresholdPercentage":"number","subjectAlternativeNameType":"enum:subjectAlternativeNameType","subjectNameFormat":"enum:subjectNameFormat"}},"windowsPhone81CompliancePolicy":{"base":"deviceCompliancePolicy","properties":{"osMaximumVersion":"string","osMinimumVersion":"string","passwordBlockSimple":"boolean","passwordExpirationDays":"number","passwordMinimumCharacterSetCount":"number","passwordMinimumLength":"number","passwordMinutesOfInactivityBeforeLock":"number","passwordPreviousPasswordBlockCount":"number","passwordRequired":"boolean","passwordRequiredType":"enum:requiredPasswordType","storageRequireEncryption":"boolean"}},"windowsPhone81CustomConfiguration":{"base":"deviceConfiguration","properties":{"omaSettings":"array:object:omaSetting"}},"windowsPhone81GeneralConfiguration":{"base":"deviceConfiguration","properties":{"applyOnlyToWindowsPhone81":"boolean","appsBlockCopyPaste":"boolean","bluetoothBlocked":"boolean","cameraBlocked":"boolean","cellularBlockWifiTethering":"boolean","compliantAppListType":"enum:appListType","compliantAppsList":"array:object:appListItem","diagnosticDataBlockSubmission":"boolean","emailBlockAddingAccounts":"boolean","locationServicesBlocked":"boolean","microsoftAccountBlocked":"boolean","nfcBlocked":"boolean","passwordBlockSimple":"boolean","passwordExpirationDays":"number","passwordMinimumCharacterSetCount":"number","passwordMinimumLength":"number","passwordMinutesOfInactivityBeforeScreenTimeout":"number","passwordPreviousPasswordBlockCount":"number","passwordRequired":"boolean","passwordRequiredType":"enum:requiredPasswordType","passwordSignInFailureCountBeforeFactoryReset":"number","screenCaptureBlocked":"boolean","storageBlockRemovableStorage":"boolean","storageRequireEncryption":"boolean","webBrowserBlocked":"boolean","wifiBlockAutomaticConnectHotspots":"boolean","wifiBlockHotspotReporting":"boolean","wifiBlocked":"boolean","windowsStoreBlocked":"boolean"}},"windowsPhone81ImportedPFXCertificateProfile":{"base":"windowsCertificateProfileBase","properties":{"intendedPurpose":"enum:intendedPurpose","managedDeviceCertificateStates":"array:object:managedDeviceCertificateState"}},"windowsPhone81SCEPCertificateProfile":{"base":"windowsPhone81CertificateProfileBase","properties":{"hashAlgorithm":"enum:hashAlgorithms","keySize":"enum:keySize","keyUsage":"enum:keyUsages","managedDeviceCertificateStates":"array:object:managedDeviceCertificateState","rootCertificate":"object:windowsPhone81TrustedRootCertificate","scepServerUrls":"array:string","subjectAlternativeNameFormatString":"string","subjectNameFormatString":"string"}},"windowsPhone81TrustedRootCertificate":{"base":"deviceConfiguration","properties":{"certFileName":"string","trustedRootCertificate":"string"}},"windowsPhone81VpnConfiguration":{"base":"windows81VpnConfiguration","properties":{"authenticationMethod":"enum:vpnAuthenticationMethod","bypassVpnOnCompanyWifi":"boolean","bypassVpnOnHomeWifi":"boolean","dnsSuffixSearchList":"array:string","identityCertificate":"object:windowsPhone81CertificateProfileBase","rememberUserCredentials":"boolean"}},"windowsPhoneEASEmailProfileConfiguration":{"base":"easEmailProfileConfigurationBase","properties":{"accountName":"string","applyOnlyToWindowsPhone81":"boolean","durationOfEmailToSync":"enum:emailSyncDuration","emailAddressSource":"enum:userEmailSource","emailSyncSchedule":"enum:emailSyncSchedule","hostName":"string","requireSsl":"boolean","syncCalendar":"boolean","syncContacts":"boolean","syncTasks":"boolean"}},"windowsPrivacyDataAccessControlItem":{"base":"entity","properties":{"accessLevel":"enum:windowsPrivacyDataAccessLevel","appDisplayName":"string","appPackageFamilyName":"string","dataCategory":"enum:windowsPrivacyDataCategory"}},"windowsRestoreDeviceEnrollmentConfiguration":{"base":"deviceEnrollmentConfiguration","properties":{"state":"enum:enablement"}},"windowsUpdateActiveHoursInstall":{"base":"windowsUpdateInstallScheduleType","properties":{"activeHoursEnd":"string","activeHoursStart":"string"}},"windowsUpdateForBusinessConfiguration":{"base":"deviceConfiguration","properties":{"allowWindows11Upgrade":"boolean","autoRestartNotificationDismissal":"enum:autoRestartNotificationDismissalMethod","automaticUpdateMode":"enum:automaticUpdateMode","businessReadyUpdatesOnly":"enum:windowsUpdateType","deadlineForFeatureUpdatesInDays":"number","deadlineForQualityUpdatesInDays":"number","deadlineGracePeriodInDays":"number","deliveryOptimizationMode":"enum:windowsDeliveryOptimizationMode","driversExcluded":"boolean","engagedRestartDeadlineInDays":"number","engagedRestartSnoozeScheduleInDays":"number","engagedRestartTransitionScheduleInDays":"number","featureUpdatesDeferralPeriodInDays":"number","featureUpdatesPauseExpiryDateTime":"string","featureUpdatesPauseStartDate":"string","featureUpdatesPaused":"boolean","featureUpdatesRollbackStartDateTime":"string","featureUpdatesRollbackWindowInDays":"number","featureUpdatesWillBeRolledBack":"boolean","installationSchedule":"object:windowsUpdateInstallScheduleType","microsoftUpdateServiceAllowed":"boolean","postponeRebootUntilAfterDeadline":"boolean","prereleaseFeatures":"enum:prereleaseFeatures","qualityUpdatesDeferralPeriodInDays":"number","qualityUpdatesPauseExpiryDateTime":"string","qualityUpdatesPauseStartDate":"string","qualityUpdatesPaused":"boolean","qualityUpdatesRollbackStartDateTime":"string","qualityUpdatesWillBeRolledBack":"boolean","scheduleImminentRestartWarningInMinutes":"number","scheduleRestartWarningInHours":"number","skipChecksBeforeRestart":"boolean","updateNotificationLevel":"enum:windowsUpdateNotificationDisplayOption","updateWeeks":"enum:windowsUpdateForBusinessUpdateWeeks","userPauseAccess":"enum:enablement","userWindowsUpdateScanAccess":"enum:enablement"}},"windowsUpdateInstallScheduleType":{"properties":{}},"windowsUpdateScheduledInstall":{"base":"windowsUpdateInstallScheduleType","properties":{"scheduledInstallDay":"enum:weeklySchedule","scheduledInstallTime":"string"}},"windowsVpnConfiguration":{"base":"deviceConfiguration","properties":{"connectionName":"string","customXml":"string","servers":"array:object:vpnServer"}},"windowsWifiConfiguration":{"base":"deviceConfiguration","properties":{"connectAutomatically":"boolean","connectToPreferredNetwork":"boolean","connectWhenNetworkNameIsHidden":"boolean","forceFIPSCompliance":"boolean","meteredConnectionLimit":"enum:meteredConnectionLimitType","networkName":"string","preSharedKey":"string","proxyAutomaticConfigurationUrl":"string","proxyManualAddress":"string","proxyManualPort":"number","proxySetting":"enum:wiFiProxySetting","ssid":"string","wifiSecurityType":"enum:wiFiSecurityType"}},"windowsWifiEnterpriseEAPConfiguration":{"base":"windowsWifiConfiguration","properties":{"authenticationMethod":"enum:wiFiAuthenticationMethod","authenticationPeriodInSeconds":"number","authenticationRetryDelayPeriodInSeconds":"number","authenticationType":"enum:wifiAuthenticationType","cacheCredentials":"boolean","disableUserPromptForServerValidation":"boolean","eapType":"enum:eapType","eapolStartPeriodInSeconds":"number","enablePairwiseMasterKeyCaching":"boolean","enablePreAuthentication":"boolean","identityCertificateForClientAuthentication":"object:windowsCertificateProfileBase","innerAuthenticationProtocolForEAPTTLS":"enum:nonEapAuthenticationMethodForEapTtlsType","maximumAuthenticationFailures":"number","maximumAuthenticationTimeoutInSeconds":"number","maximumEAPOLStartMessages":"number","maximumNumberOfPairwiseMasterKeysInCache":"number","maximumPairwiseMasterKeyCacheTimeInMinutes":"number","maximumPreAuthenticationAttempts":"number","networkSingleSignOn":"enum:networkSingleSignOnType","outerIdentityPrivacyTemporaryValue":"string","performServerValidation":"boolean","promptForAdditionalAuthenticationCredentials":"boolean","requireCryptographicBinding":"boolean","rootCertificateForClientValidation":"object:windows81TrustedRootCertificate","rootCertificatesForServerValidation":"array:object:windows81TrustedRootCertificate","trustedServerCertificateNames":"array:string","userBasedVirtualLan":"boolean"}},"windowsWiredNetworkConfiguration":{"base":"deviceConfiguration","properties":{"authenticationBlockPeriodInMinutes":"number","authenticationMethod":"enum:wiredNetworkAuthenticationMethod","authenticationPeriodInSeconds":"number","authenticationRetryDelayPeriodInSeconds":"number","authenticationType":"enum:wiredNetworkAuthenticationType","cacheCredentials":"boolean","disableUserPromptForServerValidation":"boolean","eapType":"enum:eapType","eapolStartPeriodInSeconds":"number","enforce8021X":"boolean","forceFIPSCompliance":"boolean","identityCertificateForClientAuthentication":"object:windowsCertificateProfileBase","innerAuthenticationProtocolForEAPTTLS":"enum:nonEapAuthenticationMethodForEapTtlsType","maximumAuthenticationFailures":"number","maximumEAPOLStartMessages":"number","outerIdentityPrivacyTemporaryValue":"string","performServerValidation":"boolean","requireCryptographicBinding":"boolean","rootCertificateForClientValidation":"object:windows81TrustedRootCertificate","rootCertificatesForServerValidation":"array:object:windows81TrustedRootCertificate","secondaryAuthenticationMethod":"enum:wiredNetworkAuthenticationMethod","secondaryIdentityCertificateForClientAuthentication":"object:windowsCertificateProfileBase","secondaryRootCertificateForClientValidation":"object:windows81TrustedRootCertificate","trustedServerCertificateNames":"array:string"}},"wslDistributionConfiguration":{"properties":{"distribution":"string","maximumOSVersion":"string","minimumOSVersion":"string"}},"x509CertificateAuthenticationMethodConfiguration":{"base":"authenticationMethodConfiguration","properties":{"authenticationModeConfiguration":"object:x509CertificateAuthenticationModeConfiguration","certificateAuthorityScopes":"array:object:x509CertificateAuthorityScope","certificateUserBindings":"array:object:x509CertificateUserBinding","includeTargets":"array:object:authenticationMethodTarget","issuerHintsConfiguration":"object:x509CertificateIssuerHintsConfiguration"}},"x509CertificateAuthenticationModeConfiguration":{"properties":{"rules":"array:object:x509CertificateRule","x509CertificateAuthenticationDefaultMode":"enum:x509CertificateAuthenticationMode","x509CertificateDefaultRequiredAffinityLevel":"enum:x509CertificateAffinityLevel"}},"x509CertificateAuthorityScope":{"properties":{"includeTargets":"array:object:includeTarget","publicKeyInfrastructureIdentifier":"string","subjectKeyIdentifier":"string"}},"x509CertificateCombinationConfiguration":{"base":"authenticationCombinationConfiguration","properties":{"allowedIssuerSkis":"array:string","allowedPolicyOIDs":"array:string"}},"x509CertificateIssuerHintsConfiguration":{"properties":{"state":"enum:x509CertificateIssuerHintsState"}},"x509CertificateRule":{"properties":{"identifier":"string","issuerSubjectIdentifier":"string","policyOidIdentifier":"string","x509CertificateAuthenticationMode":"enum:x509CertificateAuthenticationMode","x509CertificateRequiredAffinityLevel":"enum:x509CertificateAffinityLevel","x509CertificateRuleType":"enum:x509CertificateRuleType"}},"x509CertificateUserBinding":{"properties":{"priority":"number","trustAffinityLevel":"enum:x509CertificateAffinityLevel","userProperty":"string","x509CertificateField":"string"}}}},"v1.0":{"enums":{"advancedConfigState":["default","enabled","disabled","unknownFutureValue"],"allowInvitesFrom":["none","adminsAndGuestInviters","adminsGuestInvitersAndAllMembers","everyone","unknownFutureValue"],"authenticationMethodModes":["password","voice","hardwareOath","softwareOath","sms","fido2","windowsHelloForBusiness","microsoftAuthenticatorPush","deviceBasedPush","temporaryAccessPassOneTime","temporaryAccessPassMultiUse","email","x509CertificateSingleFactor","x509CertificateMultiFactor","federatedSingleFactor","federatedMultiFactor","unknownFutureValue"],"authenticationMethodState":["enabled","disabled"],"authenticationMethodTargetType":["user","group","unknownFutureValue"],"authenticationMethodsPolicyMigrationState":["preMigration","migrationInProgress","migrationComplete","unknownFutureValue"],"authenticationStrengthPolicyType":["builtIn","custom","unknownFutureValue"],"authenticationStrengthRequirements":["none","mfa","unknownFutureValue"],"b2bIdentityProvidersType":["azureActiveDirectory","externalFederation","socialIdentityProviders","emailOneTimePasscode","microsoftAccount","defaultConfiguredIdp","unknownFutureValue"],"cloudAppSecuritySessionControlType":["mcasConfigured","monitorOnly","blockDownloads","unknownFutureValue"],"conditionalAccessClientApp":["all","browser","mobileAppsAndDesktopClients","exchangeActiveSync","easSupported","other","unknownFutureValue"],"conditionalAccessDevicePlatform":["android","iOS","windows","windowsPhone","macOS","all","unknownFutureValue","linux"],"conditionalAccessExternalTenantsMembershipKind":["all","enumerated","unknownFutureValue"],"conditionalAccessGrantControl":["block","mfa","compliantDevice","domainJoinedDevice","approvedApplication","compliantApplication","passwordChange","unknownFutureValue"],"conditionalAccessGuestOrExternalUserTypes":["none","internalGuest","b2bCollaborationGuest","b2bCollaborationMember","b2bDirectConnectUser","otherExternalUser","serviceProvider","unknownFutureValue"],"conditionalAccessInsiderRiskLevels":["minor","moderate","elevated","unknownFutureValue"],"conditionalAccessPolicyState":["enabled","disabled","enabledForReportingButNotEnforced"],"conditionalAccessTransferMethods":["none","deviceCodeFlow","authenticationTransfer","unknownFutureValue"],"countryLookupMethodType":["clientIpAddress","authenticatorAppGps","unknownFutureValue"],"crossTenantAccessPolicyTargetConfigurationAccessType":["allowed","blocked","unknownFutureValue"],"crossTenantAccessPolicyTargetType":["user","group","application","unknownFutureValue"],"externalEmailOtpState":["default","enabled","disabled","unknownFutureValue"],"featureTargetType":["group","administrativeUnit","role","unknownFutureValue"],"fido2RestrictionEnforcementType":["allow","block","unknownFutureValue"],"filterMode":["include","exclude"],"imageTaggingChoice":["disabled","basic","enhanced","unknownFutureValue"],"microsoftAuthenticatorAuthenticationMode":["deviceBasedPush","push","any"],"permissionType":["delegatedUserConsentable","delegated","application"],"persistentBrowserSessionMode":["always","never"],"riskLevel":["low","medium","high","hidden","none","unknownFutureValue"],"sharingCapabilities":["disabled","externalUserSharingOnly","externalUserAndGuestSharing","existingExternalUserSharingOnly","unknownFutureValue"],"sharingDomainRestrictionMode":["none","allowList","blockList","unknownFutureValue"],"signInFrequencyAuthenticationType":["primaryAndSecondaryAuthentication","secondaryAuthentication","unknownFutureValue"],"signInFrequencyInterval":["timeBased","everyTime","unknownFutureValue"],"signinFrequencyType":["days","hours"],"whatIfAnalysisReasons":["notSet","notEnoughInformation","invalidCondition","users","workloadIdentities","application","userActions","authenticationContext","devicePlatform","devices","clientApps","location","signInRisk","emptyPolicy","invalidPolicy","policyNotEnabled","userRisk","time","insiderRisk","authenticationFlow","unknownFutureValue"],"x509CertificateAffinityLevel":["low","high","unknownFutureValue"],"x509CertificateAuthenticationMode":["x509CertificateSingleFactor","x509CertificateMultiFactor","unknownFutureValue"],"x509CertificateCRLValidationConfigurationState":["disabled","enabled","unknownFutureValue"],"x509CertificateRuleType":["issuerSubject","policyOID","unknownFutureValue","issuerSubjectAndPolicyOID"]},"types":{"accessReviewReviewerScope":{"properties":{"query":"string","queryRoot":"string","queryType":"string"}},"adminConsentRequestPolicy":{"base":"entity","properties":{"isEnabled":"boolean","notifyReviewers":"boolean","remindersEnabled":"boolean","requestDurationInDays":"number","reviewers":"array:object:accessReviewReviewerScope","version":"number"}},"applicationEnforcedRestrictionsSessionControl":{"base":"conditionalAccessSessionControl","properties":{}},"authenticationCombinationConfiguration":{"base":"entity","properties":{"appliesToCombinations":"array:enum:authenticationMethodModes"}},"authenticationMethodConfiguration":{"base":"entity","properties":{"excludeTargets":"array:object:excludeTarget","state":"enum:authenticationMethodState"}},"authenticationMethodFeatureConfiguration":{"properties":{"excludeTarget":"object:featureTarget","includeTarget":"object:featureTarget","state":"enum:advancedConfigState"}},"authenticationMethodTarget":{"base":"entity","properties":{"isRegistrationRequired":"boolean","targetType":"enum:authenticationMethodTargetType"}},"authenticationMethodsPolicy":{"base":"entity","properties":{"authenticationMethodConfigurations":"array:object:authenticationMethodConfiguration","description":"string","displayName":"string","lastModifiedDateTime":"string","policyMigrationState":"enum:authenticationMethodsPolicyMigrationState","policyVersion":"string","reconfirmationInDays":"number","registrationEnforcement":"object:registrationEnforcement"}},"authenticationMethodsRegistrationCampaign":{"properties":{"excludeTargets":"array:object:excludeTarget","includeTargets":"array:object:authenticationMethodsRegistrationCampaignIncludeTarget","snoozeDurationInDays":"number","state":"enum:advancedConfigState"}},"authenticationMethodsRegistrationCampaignIncludeTarget":{"properties":{"id":"string","targetType":"enum:authenticationMethodTargetType","targetedAuthenticationMethod":"string"}},"authenticationStrengthPolicy":{"base":"entity","properties":{"allowedCombinations":"array:enum:authenticationMethodModes","combinationConfigurations":"array:object:authenticationCombinationConfiguration","createdDateTime":"string","description":"string","displayName":"string","modifiedDateTime":"string","policyType":"enum:authenticationStrengthPolicyType","requirementsSatisfied":"enum:authenticationStrengthRequirements"}},"authorizationPolicy":{"base":"policyBase","properties":{"allowEmailVerifiedUsersToJoinOrganization":"boolean","allowInvitesFrom":"enum:allowInvitesFrom","allowUserConsentForRiskyApps":"boolean","allowedToSignUpEmailBasedSubscriptions":"boolean","allowedToUseSSPR":"boolean","blockMsolPowerShell":"boolean","defaultUserRolePermissions":"object:defaultUserRolePermissions","guestUserRoleId":"string"}},"cloudAppSecuritySessionControl":{"base":"conditionalAccessSessionControl","properties":{"cloudAppSecurityType":"enum:cloudAppSecuritySessionControlType"}},"conditionalAccessAllExternalTenants":{"base":"conditionalAccessExternalTenants","properties":{}},"conditionalAccessApplications":{"properties":{"applicationFilter":"object:conditionalAccessFilter","excludeApplications":"array:string","includeApplications":"array:string","includeAuthenticationContextClassReferences":"array:string","includeUserActions":"array:string"}},"conditionalAccessAuthenticationFlows":{"properties":{"transferMethods":"enum:conditionalAccessTransferMethods"}},"conditionalAccessClientApplications":{"properties":{"excludeServicePrincipals":"array:string","includeServicePrincipals":"array:string","servicePrincipalFilter":"object:conditionalAccessFilter"}},"conditionalAccessConditionSet":{"properties":{"applications":"object:conditionalAccessApplications","authenticationFlows":"object:conditionalAccessAuthenticationFlows","clientAppTypes":"array:enum:conditionalAccessClientApp","clientApplications":"object:conditionalAccessClientApplications","devices":"object:conditionalAccessDevices","insiderRiskLevels":"enum:conditionalAccessInsiderRiskLevels","locations":"object:conditionalAccessLocations","platforms":"object:conditionalAccessPlatforms","servicePrincipalRiskLevels":"array:enum:riskLevel","signInRiskLevels":"array:enum:riskLevel","userRiskLevels":"array:enum:riskLevel","users":"object:conditionalAccessUsers"}},"conditionalAccessDevices":{"properties":{"deviceFilter":"object:conditionalAccessFilter"}},"conditionalAccessEnumeratedExternalTenants":{"base":"conditionalAccessExternalTenants","properties":{"members":"array:string"}},"conditionalAccessExternalTenants":{"properties":{"membershipKind":"enum:conditionalAccessExternalTenantsMembershipKind"}},"conditionalAccessFilter":{"properties":{"mode":"enum:filterMode","rule":"string"}},"conditionalAccessGrantControls":{"properties":{"authenticationStrength":"object:authenticationStrengthPolicy","builtInControls":"array:enum:conditionalAccessGrantControl","customAuthenticationFactors":"array:string","operator":"string","termsOfUse":"array:string"}},"conditionalAccessGuestsOrExternalUsers":{"properties":{"externalTenants":"object:conditionalAccessExternalTenants","guestOrExternalUserTypes":"enum:conditionalAccessGuestOrExternalUserTypes"}},"conditionalAccessLocations":{"properties":{"excludeLocations":"array:string","includeLocations":"array:string"}},"conditionalAccessPlatforms":{"properties":{"excludePlatforms":"array:enum:conditionalAccessDevicePlatform","includePlatforms":"array:enum:conditionalAccessDevicePlatform"}},"conditionalAccessPolicy":{"base":"entity","properties":{"conditions":"object:conditionalAccessConditionSet","createdDateTime":"string","description":"string","displayName":"string","grantControls":"object:conditionalAccessGrantControls","modifiedDateTime":"string","sessionControls":"object:conditionalAccessSessionControls","state":"enum:conditionalAccessPolicyState","templateId":"string"}},"conditionalAccessSessionControl":{"properties":{"isEnabled":"boolean"}},"conditionalAccessSessionControls":{"properties":{"applicationEnforcedRestrictions":"object:applicationEnforcedRestrictionsSessionControl","cloudAppSecurity":"object:cloudAppSecuritySessionControl","disableResilienceDefaults":"boolean","persistentBrowser":"object:persistentBrowserSessionControl","secureSignInSession":"object:secureSignInSessionControl","signInFrequency":"object:signInFrequencySessionControl"}},"conditionalAccessUsers":{"properties":{"excludeGroups":"array:string","excludeGuestsOrExternalUsers":"object:conditionalAccessGuestsOrExternalUsers","excludeRoles":"array:string","excludeUsers":"array:string","includeGroups":"array:string","includeGuestsOrExternalUsers":"object:conditionalAccessGuestsOrExternalUsers","includeRoles":"array:string","includeUsers":"array:string"}},"countryNamedLocation":{"base":"namedLocation","properties":{"countriesAndRegions":"array:string","countryLookupMethod":"enum:countryLookupMethodType","includeUnknownCountriesAndRegions":"boolean"}},"crossTenantAccessPolicyB2BSetting":{"properties":{"applications":"object:crossTenantAccessPolicyTargetConfiguration","usersAndGroups":"object:crossTenantAccessPolicyTargetConfiguration"}},"crossTenantAccessPolicyConfigurationDefault":{"base":"entity","properties":{"automaticUserConsentSettings":"object:inboundOutboundPolicyConfiguration","b2bCollaborationInbound":"object:crossTenantAccessPolicyB2BSetting","b2bCollaborationOutbound":"object:crossTenantAccessPolicyB2BSetting","b2bDirectConnectInbound":"object:crossTenantAccessPolicyB2BSetting","b2bDirectConnectOutbound":"object:crossTenantAccessPolicyB2BSetting","inboundTrust":"object:crossTenantAccessPolicyInboundTrust","invitationRedemptionIdentityProviderConfiguration":"object:defaultInvitationRedemptionIdentityProviderConfiguration","isServiceDefault":"boolean","tenantRestrictions":"object:crossTenantAccessPolicyTenantRestrictions"}},"crossTenantAccessPolicyConfigurationPartner":{"properties":{"automaticUserConsentSettings":"object:inboundOutboundPolicyConfiguration","b2bCollaborationInbound":"object:crossTenantAccessPolicyB2BSetting","b2bCollaborationOutbound":"object:crossTenantAccessPolicyB2BSetting","b2bDirectConnectInbound":"object:crossTenantAccessPolicyB2BSetting","b2bDirectConnectOutbound":"object:crossTenantAccessPolicyB2BSetting","identitySynchronization":"object:crossTenantIdentitySyncPolicyPartner","inboundTrust":"object:crossTenantAccessPolicyInboundTrust","isInMultiTenantOrganization":"boolean","isServiceProvider":"boolean","tenantId":"string","tenantRestrictions":"object:crossTenantAccessPolicyTenantRestrictions"}},"crossTenantAccessPolicyInboundTrust":{"properties":{"isCompliantDeviceAccepted":"boolean","isHybridAzureADJoinedDeviceAccepted":"boolean","isMfaAccepted":"boolean"}},"crossTenantAccessPolicyTarget":{"properties":{"target":"string","targetType":"enum:crossTenantAccessPolicyTargetType"}},"crossTenantAccessPolicyTargetConfiguration":{"properties":{"accessType":"enum:crossTenantAccessPolicyTargetConfigurationAccessType","targets":"array:object:crossTenantAccessPolicyTarget"}},"crossTenantAccessPolicyTenantRestrictions":{"base":"crossTenantAccessPolicyB2BSetting","properties":{"devices":"object:devicesFilter"}},"crossTenantIdentitySyncPolicyPartner":{"properties":{"displayName":"string","tenantId":"string","userSyncInbound":"object:crossTenantUserSyncInbound"}},"crossTenantUserSyncInbound":{"properties":{"isSyncAllowed":"boolean"}},"defaultInvitationRedemptionIdentityProviderConfiguration":{"base":"invitationRedemptionIdentityProviderConfiguration","properties":{}},"defaultUserRolePermissions":{"properties":{"allowedToCreateApps":"boolean","allowedToCreateSecurityGroups":"boolean","allowedToCreateTenants":"boolean","allowedToReadBitlockerKeysForOwnedDevice":"boolean","allowedToReadOtherUsers":"boolean","permissionGrantPoliciesAssigned":"array:string"}},"devicesFilter":{"properties":{"mode":"enum:crossTenantAccessPolicyTargetConfigurationAccessType","rule":"string"}},"directoryObject":{"base":"entity","properties":{"deletedDateTime":"string"}},"emailAuthenticationMethodConfiguration":{"base":"authenticationMethodConfiguration","properties":{"allowExternalIdToUseEmailOtp":"enum:externalEmailOtpState","includeTargets":"array:object:authenticationMethodTarget"}},"entity":{"properties":{"id":"string"}},"excludeTarget":{"properties":{"id":"string","targetType":"enum:authenticationMethodTargetType"}},"featureTarget":{"properties":{"id":"string","targetType":"enum:featureTargetType"}},"fido2AuthenticationMethodConfiguration":{"base":"authenticationMethodConfiguration","properties":{"includeTargets":"array:object:authenticationMethodTarget","isAttestationEnforced":"boolean","isSelfServiceRegistrationAllowed":"boolean","keyRestrictions":"object:fido2KeyRestrictions"}},"fido2CombinationConfiguration":{"base":"authenticationCombinationConfiguration","properties":{"allowedAAGUIDs":"array:string"}},"fido2KeyRestrictions":{"properties":{"aaGuids":"array:string","enforcementType":"enum:fido2RestrictionEnforcementType","isEnforced":"boolean"}},"groupSetting":{"base":"entity","properties":{"displayName":"string","templateId":"string","values":"array:object:settingValue"}},"iPv4CidrRange":{"base":"ipRange","properties":{"cidrAddress":"string"}},"iPv4Range":{"base":"ipRange","properties":{"lowerAddress":"string","upperAddress":"string"}},"iPv6CidrRange":{"base":"ipRange","properties":{"cidrAddress":"string"}},"iPv6Range":{"base":"ipRange","properties":{"lowerAddress":"string","upperAddress":"string"}},"identitySecurityDefaultsEnforcementPolicy":{"base":"policyBase","properties":{"isEnabled":"boolean"}},"idleSessionSignOut":{"properties":{"isEnabled":"boolean","signOutAfterInSeconds":"number","warnAfterInSeconds":"number"}},"inboundOutboundPolicyConfiguration":{"properties":{"inboundAllowed":"boolean","outboundAllowed":"boolean"}},"invitationRedemptionIdentityProviderConfiguration":{"properties":{"fallbackIdentityProvider":"enum:b2bIdentityProvidersType","primaryIdentityProviderPrecedenceOrder":"array:enum:b2bIdentityProvidersType"}},"ipNamedLocation":{"base":"namedLocation","properties":{"ipRanges":"array:object:ipRange","isTrusted":"boolean"}},"ipRange":{"properties":{}},"microsoftAuthenticatorAuthenticationMethodConfiguration":{"base":"authenticationMethodConfiguration","properties":{"featureSettings":"object:microsoftAuthenticatorFeatureSettings","includeTargets":"array:object:microsoftAuthenticatorAuthenticationMethodTarget","isSoftwareOathEnabled":"boolean"}},"microsoftAuthenticatorAuthenticationMethodTarget":{"base":"authenticationMethodTarget","properties":{"authenticationMode":"enum:microsoftAuthenticatorAuthenticationMode"}},"microsoftAuthenticatorFeatureSettings":{"properties":{"displayAppInformationRequiredState":"object:authenticationMethodFeatureConfiguration","displayLocationInformationRequiredState":"object:authenticationMethodFeatureConfiguration"}},"namedLocation":{"base":"entity","properties":{"createdDateTime":"string","displayName":"string","modifiedDateTime":"string"}},"permissionGrantConditionSet":{"base":"entity","properties":{"clientApplicationIds":"array:string","clientApplicationPublisherIds":"array:string","clientApplicationTenantIds":"array:string","clientApplicationsFromVerifiedPublisherOnly":"boolean","permissionClassification":"string","permissionType":"enum:permissionType","permissions":"array:string","resourceApplication":"string"}},"permissionGrantPolicy":{"base":"policyBase","properties":{"excludes":"array:object:permissionGrantConditionSet","includes":"array:object:permissionGrantConditionSet"}},"persistentBrowserSessionControl":{"base":"conditionalAccessSessionControl","properties":{"mode":"enum:persistentBrowserSessionMode"}},"policyBase":{"base":"directoryObject","properties":{"description":"string","displayName":"string"}},"registrationEnforcement":{"properties":{"authenticationMethodsRegistrationCampaign":"object:authenticationMethodsRegistrationCampaign"}},"secureSignInSessionControl":{"base":"conditionalAccessSessionControl","properties":{}},"settingValue":{"properties":{"name":"string","value":"string"}},"sharepointSettings":{"base":"entity","properties":{"allowedDomainGuidsForSyncApp":"array:string","availableManagedPathsForSiteCreation":"array:string","deletedUserPersonalSiteRetentionPeriodInDays":"number","excludedFileExtensionsForSyncApp":"array:string","idleSessionSignOut":"object:idleSessionSignOut","imageTaggingOption":"enum:imageTaggingChoice","isCommentingOnSitePagesEnabled":"boolean","isFileActivityNotificationEnabled":"boolean","isLegacyAuthProtocolsEnabled":"boolean","isLoopEnabled":"boolean","isMacSyncAppEnabled":"boolean","isRequireAcceptingUserToMatchInvitedUserEnabled":"boolean","isResharingByExternalUsersEnabled":"boolean","isSharePointMobileNotificationEnabled":"boolean","isSharePointNewsfeedEnabled":"boolean","isSiteCreationEnabled":"boolean","isSiteCreationUIEnabled":"boolean","isSitePagesCreationEnabled":"boolean","isSitesStorageLimitAutomatic":"boolean","isSyncButtonHiddenOnPersonalSite":"boolean","isUnmanagedSyncAppForTenantRestricted":"boolean","personalSiteDefaultStorageLimitInMB":"number","sharingAllowedDomainList":"array:string","sharingBlockedDomainList":"array:string","sharingCapability":"enum:sharingCapabilities","sharingDomainRestrictionMode":"enum:sharingDomainRestrictionMode","siteCreationDefaultManagedPath":"string","siteCreationDefaultStorageLimitInMB":"number","tenantDefaultTimezone":"string"}},"signInFrequencySessionControl":{"base":"conditionalAccessSessionControl","properties":{"authenticationType":"enum:signInFrequencyAuthenticationType","frequencyInterval":"enum:signInFrequencyInterval","type":"enum:signinFrequencyType","value":"number"}},"smsAuthenticationMethodConfiguration":{"base":"authenticationMethodConfiguration","properties":{"includeTargets":"array:object:smsAuthenticationMethodTarget"}},"smsAuthenticationMethodTarget":{"base":"authenticationMethodTarget","properties":{"isUsableForSignIn":"boolean"}},"softwareOathAuthenticationMethodConfiguration":{"base":"authenticationMethodConfiguration","properties":{"includeTargets":"array:object:authenticationMethodTarget"}},"teamsAppSettings":{"base":"entity","properties":{"allowUserRequestsForAppAccess":"boolean","isUserPersonalScopeResourceSpecificConsentEnabled":"boolean"}},"temporaryAccessPassAuthenticationMethodConfiguration":{"base":"authenticationMethodConfiguration","properties":{"defaultLength":"number","defaultLifetimeInMinutes":"number","includeTargets":"array:object:authenticationMethodTarget","isUsableOnce":"boolean","maximumLifetimeInMinutes":"number","minimumLifetimeInMinutes":"number"}},"unifiedRoleDefinition":{"base":"entity","properties":{"description":"string","displayName":"string","inheritsPermissionsFrom":"array:object:unifiedRoleDefinition","isBuiltIn":"boolean","isEnabled":"boolean","resourceScopes":"array:string","rolePermissions":"array:object:unifiedRolePermission","templateId":"string","version":"string"}},"unifiedRolePermission":{"properties":{"allowedResourceActions":"array:string","condition":"string","excludedResourceActions":"array:string"}},"voiceAuthenticationMethodConfiguration":{"base":"authenticationMethodConfiguration","properties":{"includeTargets":"array:object:authenticationMethodTarget","isOfficePhoneAllowed":"boolean"}},"whatIfAnalysisResult":{"base":"conditionalAccessPolicy","properties":{"analysisReasons":"enum:whatIfAnalysisReasons","policyApplies":"boolean"}},"x509CertificateAuthenticationMethodConfiguration":{"base":"authenticationMethodConfiguration","properties":{"authenticationModeConfiguration":"object:x509CertificateAuthenticationModeConfiguration","certificateUserBindings":"array:object:x509CertificateUserBinding","crlValidationConfiguration":"object:x509CertificateCRLValidationConfiguration","includeTargets":"array:object:authenticationMethodTarget"}},"x509CertificateAuthenticationModeConfiguration":{"properties":{"rules":"array:object:x509CertificateRule","x509CertificateAuthenticationDefaultMode":"enum:x509CertificateAuthenticationMode","x509CertificateDefaultRequiredAffinityLevel":"enum:x509CertificateAffinityLevel"}},"x509CertificateCRLValidationConfiguration":{"properties":{"exemptedCertificateAuthoritiesSubjectKeyIdentifiers":"array:string","state":"enum:x509CertificateCRLValidationConfigurationState"}},"x509CertificateCombinationConfiguration":{"base":"authenticationCombinationConfiguration","properties":{"allowedIssuerSkis":"array:string","allowedPolicyOIDs":"array:string"}},"x509CertificateRule":{"properties":{"identifier":"string","issuerSubjectIdentifier":"string","policyOidIdentifier":"string","x509CertificateAuthenticationMode":"enum:x509CertificateAuthenticationMode","x509CertificateRequiredAffinityLevel":"enum:x509CertificateAffinityLevel","x509CertificateRuleType":"enum:x509CertificateRuleType"}},"x509CertificateUserBinding":{"properties":{"priority":"number","trustAffinityLevel":"enum:x509CertificateAffinityLevel","userProperty":"string","x509CertificateField":"string"}}}}}}');
 ;// CONCATENATED MODULE: ./src/resources/graphSchema.ts
@@ -80359,6 +79118,1064 @@ function nearest(word, candidates, count) {
         .map((x) => x.c);
 }
 
+;// CONCATENATED MODULE: ./src/snapshot/references.ts
+
+
+/** Every id the object refers to, by target type; keywords are left out. */
+function collectReferencedIds(def, obj) {
+    const out = new Map();
+    for (const ref of def.references) {
+        const keywords = new Set(ref.keywords);
+        for (const visit of resolvePath(obj, ref.path)) {
+            const value = readVisit(visit);
+            if (typeof value !== 'string' || keywords.has(value))
+                continue;
+            let ids = out.get(ref.target);
+            if (!ids)
+                out.set(ref.target, (ids = new Set()));
+            ids.add(value);
+        }
+    }
+    return out;
+}
+/**
+ * A copy of the object with each referenced id replaced by the name `names` gives for it. An id
+ * without a name (a deleted group, a lookup that failed) stays as the id and is reported, so the
+ * file still says which object was meant and nothing is silently dropped. Keywords stay.
+ */
+function replaceIdsWithNames(def, obj, names) {
+    const { object, unresolved } = replace(def, obj, names);
+    return { object, unresolved: unresolved.map(({ path, target, value }) => ({ path, target, id: value })) };
+}
+/**
+ * The reverse, for deploy: a copy with each referenced name replaced by the id `ids` gives for it
+ * in the target tenant. A name without an id stays as it is and is reported: the caller must not
+ * deploy the object (Graph would reject the name, or worse, accept it as an unknown id). Keywords
+ * stay. `ids` may accept an id as well as a name if ids in files should be allowed.
+ */
+function replaceNamesWithIds(def, obj, ids) {
+    const { object, unresolved } = replace(def, obj, ids);
+    return { object, unresolved: unresolved.map(({ path, target, value }) => ({ path, target, name: value })) };
+}
+function replace(def, obj, map) {
+    const object = toJsonValue(obj);
+    if (!util_isPlainObject(object))
+        throw new TypeError(`${def.type}: references can only be replaced in a JSON object`);
+    // Find every place first, then write: a replaced value is never looked up a second time even
+    // when two references reach the same place.
+    const places = def.references.flatMap((ref) => resolvePath(object, ref.path).map((visit) => ({ ref, visit, value: readVisit(visit) })));
+    const unresolved = [];
+    const done = new Set();
+    for (const { ref, visit, value } of places) {
+        if (typeof value !== 'string' || ref.keywords.includes(value) || done.has(visit.at))
+            continue;
+        done.add(visit.at);
+        const mapped = map(ref.target, value);
+        if (mapped === undefined)
+            unresolved.push({ path: visit.at, target: ref.target, value });
+        else
+            writeVisit(visit, mapped);
+    }
+    return { object, unresolved };
+}
+
+;// CONCATENATED MODULE: ./src/snapshot/jsonError.ts
+/**
+ * Where a JSON text is broken, as a person fixing it in an editor wants it: line and column
+ * (1-based) and a reason without the echo of the text that V8 adds to some messages.
+ */
+/** JSON.parse that reports where the text is broken instead of throwing. A leading BOM is ignored. */
+function parseJsonText(text) {
+    const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+    const skipped = text.length - body.length;
+    try {
+        return { ok: true, value: JSON.parse(body) };
+    }
+    catch (error) {
+        const raw = error instanceof Error ? error.message : String(error);
+        // V8 gives 'at position N' for most errors; for unexpected tokens (Node 20) and the end of the
+        // input it does not, so find the place with a small scanner then.
+        const match = /at position (\d+)/.exec(raw);
+        const offset = (match ? Number(match[1]) : findJsonError(body)) + skipped;
+        const { line, column } = lineAndColumn(text, offset);
+        return { ok: false, error: { offset, line, column, message: cleanMessage(raw) } };
+    }
+}
+function lineAndColumn(text, offset) {
+    const end = Math.max(0, Math.min(offset, text.length));
+    let line = 1;
+    let lineStart = 0;
+    for (let i = 0; i < end; i++) {
+        if (text.charCodeAt(i) === 10) {
+            line++;
+            lineStart = i + 1;
+        }
+    }
+    return { line, column: end - lineStart + 1 };
+}
+function cleanMessage(message) {
+    return (message
+        .replace(/, (?:\.\.\.)?".*"(?:\.\.\.)? is not valid JSON$/s, '')
+        .replace(/ in JSON at position \d+.*$/s, '')
+        .replace(/ at position \d+.*$/s, '')
+        .replace(/^JSON\.parse: /, '')
+        .trim() || 'Invalid JSON');
+}
+/**
+ * Offset of the first character where `text` stops being JSON (RFC 8259), or text.length when the
+ * text ends too early. Only called on text that JSON.parse rejected.
+ */
+function findJsonError(text) {
+    let i = 0;
+    const n = text.length;
+    class Stop {
+        at;
+        constructor(at) {
+            this.at = at;
+        }
+    }
+    const fail = (at) => {
+        throw new Stop(at);
+    };
+    const ws = () => {
+        while (i < n && ' \t\n\r'.includes(text[i]))
+            i++;
+    };
+    const literal = (word) => {
+        for (let k = 0; k < word.length; k++, i++)
+            if (text[i] !== word[k])
+                fail(i);
+    };
+    const string = () => {
+        i++; // opening quote
+        for (;;) {
+            if (i >= n)
+                fail(n);
+            const c = text.charCodeAt(i);
+            if (c === 0x22) {
+                i++;
+                return;
+            }
+            if (c < 0x20)
+                fail(i);
+            if (c === 0x5c) {
+                i++;
+                const e = text[i];
+                if (e === undefined)
+                    fail(n);
+                if (e === 'u') {
+                    for (let k = 1; k <= 4; k++)
+                        if (!/[0-9a-fA-F]/.test(text[i + k] ?? ''))
+                            fail(Math.min(i + k, n));
+                    i += 5;
+                }
+                else if ('"\\/bfnrt'.includes(e))
+                    i++;
+                else
+                    fail(i);
+            }
+            else
+                i++;
+        }
+    };
+    const number = () => {
+        if (text[i] === '-')
+            i++;
+        if (text[i] === '0')
+            i++;
+        else if (/[1-9]/.test(text[i] ?? ''))
+            while (/[0-9]/.test(text[i] ?? ''))
+                i++;
+        else
+            fail(i);
+        if (text[i] === '.') {
+            i++;
+            if (!/[0-9]/.test(text[i] ?? ''))
+                fail(i);
+            while (/[0-9]/.test(text[i] ?? ''))
+                i++;
+        }
+        if (text[i] === 'e' || text[i] === 'E') {
+            i++;
+            if (text[i] === '+' || text[i] === '-')
+                i++;
+            if (!/[0-9]/.test(text[i] ?? ''))
+                fail(i);
+            while (/[0-9]/.test(text[i] ?? ''))
+                i++;
+        }
+    };
+    const value = () => {
+        ws();
+        if (i >= n)
+            fail(n);
+        const c = text[i];
+        if (c === '{') {
+            i++;
+            ws();
+            if (text[i] === '}') {
+                i++;
+                return;
+            }
+            for (;;) {
+                ws();
+                if (text[i] !== '"')
+                    fail(i);
+                string();
+                ws();
+                if (text[i] !== ':')
+                    fail(i);
+                i++;
+                value();
+                ws();
+                if (text[i] === ',')
+                    i++;
+                else if (text[i] === '}') {
+                    i++;
+                    return;
+                }
+                else
+                    fail(i);
+            }
+        }
+        else if (c === '[') {
+            i++;
+            ws();
+            if (text[i] === ']') {
+                i++;
+                return;
+            }
+            for (;;) {
+                value();
+                ws();
+                if (text[i] === ',')
+                    i++;
+                else if (text[i] === ']') {
+                    i++;
+                    return;
+                }
+                else
+                    fail(i);
+            }
+        }
+        else if (c === '"')
+            string();
+        else if (c === 't')
+            literal('true');
+        else if (c === 'f')
+            literal('false');
+        else if (c === 'n')
+            literal('null');
+        else
+            number();
+    };
+    try {
+        value();
+        ws();
+        return i < n ? i : n;
+    }
+    catch (stop) {
+        if (stop instanceof Stop)
+            return Math.min(stop.at, n);
+        throw stop;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/snapshot/files.ts
+
+
+
+
+
+
+
+
+/**
+ * The tenant folder on disk. The only file in the snapshot module that does I/O.
+ */
+/** Temporary files are hidden, in the folder they are renamed into, and never end in '.json'. */
+const TEMP_PREFIX = '.tenant-sync-';
+const TEMP_PATTERN = /^\.tenant-sync-[0-9a-f]+\.tmp$/;
+function isJsonName(name) {
+    return name.toLowerCase().endsWith(FILE_EXTENSION);
+}
+function checkFileName(name) {
+    const base = name.slice(0, -FILE_EXTENSION.length);
+    if (!name.endsWith(FILE_EXTENSION) || base === '' || /[/\\\0]/.test(name) || base === '.' || base === '..') {
+        throw new Error(`writeTypeFolder: '${name}' is not a file name ending in '${FILE_EXTENSION}'`);
+    }
+}
+/** Files read or written at once in one folder */
+const FILE_CONCURRENCY = 16;
+/**
+ * Makes the folder of one type hold exactly `files` (file name with '.json' -> content):
+ * - a file whose bytes are already right is not touched (no write, mtime unchanged), so backing up
+ *   an unchanged tenant changes nothing on disk;
+ * - other files are written to a temporary file in the same folder, flushed, and renamed over the
+ *   target: a reader (or a crash) never sees a half-written file;
+ * - .json files in the folder that are not in `files` are deleted; other files (README.md) and
+ *   subfolders are left alone; temporary files a crashed run left behind are removed;
+ * - a file whose name differs only in case from the wanted one (an object renamed 'policy' ->
+ *   'Policy') is replaced so that case-insensitive file systems show the new name too;
+ * - the folder is created when it does not exist and there is something to write.
+ *
+ * CONTRACT: call this only for a type that was read successfully (found, even if empty). A type
+ * whose read failed (403, faults past retries, a delegated sign-in that did not happen) must not
+ * be passed, not even with an empty map: that would delete its files. Its folder stays as it was.
+ *
+ * Throws on I/O errors (after removing its temporary file) and when `files` holds a name that is
+ * not a plain '<name>.json' or two names that are the same file on a case-insensitive system.
+ */
+async function writeTypeFolder(dir, files) {
+    const wanted = [...files.keys()].sort(util_compareCodePoints);
+    const folded = new Map();
+    for (const name of wanted) {
+        checkFileName(name);
+        const key = fileNameFoldKey(name);
+        const other = folded.get(key);
+        if (other !== undefined) {
+            throw new Error(`writeTypeFolder: '${other}' and '${name}' would be the same file on Windows and macOS`);
+        }
+        folded.set(key, name);
+    }
+    let entries;
+    try {
+        entries = await (0,promises_namespaceObject.readdir)(dir, { withFileTypes: true });
+    }
+    catch (error) {
+        if (!isNotFound(error))
+            throw error;
+        entries = [];
+    }
+    if (entries.length === 0 && wanted.length > 0)
+        await (0,promises_namespaceObject.mkdir)(dir, { recursive: true });
+    for (const entry of entries) {
+        if (TEMP_PATTERN.test(entry.name) && entry.isFile())
+            await (0,promises_namespaceObject.rm)(external_node_path_namespaceObject.join(dir, entry.name), { force: true });
+    }
+    // .json entries on disk (regular files and links; a folder named x.json is not ours to delete)
+    const onDisk = new Set(entries.filter((e) => isJsonName(e.name) && (e.isFile() || e.isSymbolicLink())).map((e) => e.name));
+    const regular = new Set(entries.filter((e) => e.isFile()).map((e) => e.name));
+    // Names on disk by their case-folded key, built once: a lookup per wanted file, not a scan.
+    const byFold = new Map();
+    for (const n of onDisk) {
+        const key = fileNameFoldKey(n);
+        const list = byFold.get(key);
+        if (list)
+            list.push(n);
+        else
+            byFold.set(key, [n]);
+    }
+    const result = { written: [], deleted: [], unchanged: 0 };
+    // Wanted names have distinct fold keys, so each one's work touches its own files only and
+    // several can go at once; each file is still written through a temp file, fsync and rename.
+    const one = async (name) => {
+        const target = external_node_path_namespaceObject.join(dir, name);
+        let exact = regular.has(name);
+        for (const variant of (byFold.get(fileNameFoldKey(name)) ?? []).filter((n) => n !== name)) {
+            onDisk.delete(variant);
+            if (variant.normalize('NFC') === name.normalize('NFC') && (await sameFile(external_node_path_namespaceObject.join(dir, variant), target))) {
+                // A file system that stores names in another Unicode form (HFS+ keeps NFD): same name.
+                exact = true;
+                continue;
+            }
+            await (0,promises_namespaceObject.unlink)(external_node_path_namespaceObject.join(dir, variant));
+            result.deleted.push(variant);
+        }
+        onDisk.delete(name);
+        const data = Buffer.from(files.get(name), 'utf8');
+        if (exact && (await readIfExists(target))?.equals(data)) {
+            result.unchanged++;
+            return;
+        }
+        await writeAtomically(dir, name, data);
+        result.written.push(name);
+    };
+    let next = 0;
+    const worker = async () => {
+        while (next < wanted.length)
+            await one(wanted[next++]);
+    };
+    await Promise.all(Array.from({ length: Math.min(FILE_CONCURRENCY, wanted.length) }, worker));
+    result.written.sort(util_compareCodePoints);
+    for (const stale of onDisk) {
+        await (0,promises_namespaceObject.rm)(external_node_path_namespaceObject.join(dir, stale), { force: true });
+        result.deleted.push(stale);
+    }
+    result.deleted.sort(util_compareCodePoints);
+    return result;
+}
+async function readIfExists(file) {
+    try {
+        return await (0,promises_namespaceObject.readFile)(file);
+    }
+    catch (error) {
+        if (isNotFound(error))
+            return undefined;
+        throw error;
+    }
+}
+async function sameFile(a, b) {
+    try {
+        const [sa, sb] = await Promise.all([(0,promises_namespaceObject.stat)(a), (0,promises_namespaceObject.stat)(b)]);
+        return sa.dev === sb.dev && sa.ino === sb.ino;
+    }
+    catch {
+        return false;
+    }
+}
+async function writeAtomically(dir, name, data) {
+    const temp = external_node_path_namespaceObject.join(dir, `${TEMP_PREFIX}${(0,external_node_crypto_.randomBytes)(8).toString('hex')}.tmp`);
+    let handle;
+    try {
+        handle = await (0,promises_namespaceObject.open)(temp, 'wx');
+        await handle.writeFile(data);
+        await handle.sync();
+        await handle.close();
+        handle = undefined;
+        await renameWithRetry(temp, external_node_path_namespaceObject.join(dir, name));
+    }
+    catch (error) {
+        await handle?.close().catch(() => undefined);
+        await (0,promises_namespaceObject.rm)(temp, { force: true }).catch(() => undefined);
+        throw error;
+    }
+}
+/** Windows refuses a rename for a moment while a scanner or indexer holds the target open. */
+async function renameWithRetry(from, to) {
+    for (let attempt = 0;; attempt++) {
+        try {
+            await (0,promises_namespaceObject.rename)(from, to);
+            return;
+        }
+        catch (error) {
+            const code = error.code;
+            if (process.platform !== 'win32' || attempt >= 5 || !['EPERM', 'EACCES', 'EBUSY'].includes(code ?? '')) {
+                throw error;
+            }
+            await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
+        }
+    }
+}
+function isNotFound(error) {
+    return error?.code === 'ENOENT';
+}
+/**
+ * Reads `<root>/tenants/<tenant>` back: the desired configuration. Never throws for anything in
+ * the tree; every problem becomes an error naming the file, what is wrong and what to do.
+ *
+ * `defs` are the types that may appear (pass the whole catalogue, then ignore disabled types):
+ * a folder that is not one of them is an error. Hidden files and folders ('.gitkeep') and files
+ * that do not end in '.json' (README.md) are ignored. Objects are returned as parsed, not
+ * normalised.
+ */
+async function readTenantTree(root, tenant, defs) {
+    const tree = { exists: false, objects: new Map(), errors: [], warnings: [], invalidTypes: new Set() };
+    for (const def of defs)
+        tree.objects.set(def.type, []);
+    const tenantRel = `${TENANTS_FOLDER}/${tenant}`;
+    if (!isValidTenantFolder(tenant)) {
+        tree.errors.push({
+            code: 'FILE_INVALID',
+            kind: 'invalid-tenant-folder',
+            file: tenantRel,
+            message: `'${tenant}' cannot be a tenant folder name.`,
+            fix: `Use a tenant name that is a single folder name without / \\ : * ? " < > | and without a leading dot.`,
+        });
+        for (const def of defs)
+            tree.invalidTypes.add(def.type);
+        return tree;
+    }
+    const byWorkload = new Map();
+    for (const def of defs)
+        byWorkload.set(def.workload, [...(byWorkload.get(def.workload) ?? []), def]);
+    const knownTypes = defs.map((d) => `${d.workload}/${d.type}`).sort(util_compareCodePoints);
+    const allInvalid = () => defs.forEach((d) => tree.invalidTypes.add(d.type));
+    const tenantDir = external_node_path_namespaceObject.join(root, TENANTS_FOLDER, tenant);
+    const tenantEntries = await list(tenantDir, tenantRel, tree, allInvalid, undefined, true);
+    if (tenantEntries === undefined)
+        return tree;
+    tree.exists = true;
+    for (const entry of tenantEntries) {
+        const rel = `${tenantRel}/${entry.name}`;
+        if (entry.isSymbolicLink()) {
+            symlinkError(tree, rel);
+            continue;
+        }
+        if (entry.isFile()) {
+            if (isJsonName(entry.name))
+                misplaced(tree, rel, 'the tenant folder', knownTypes);
+            continue;
+        }
+        if (!entry.isDirectory())
+            continue;
+        const workloadDefs = byWorkload.get(entry.name);
+        if (!workloadDefs) {
+            const sameType = defs.find((d) => d.type === entry.name);
+            tree.errors.push({
+                code: 'FILE_INVALID',
+                kind: 'unknown-workload',
+                file: rel,
+                message: `'${entry.name}' is not a workload folder. Known workloads: ${[...byWorkload.keys()].sort(util_compareCodePoints).join(', ') || '(none)'}.`,
+                fix: sameType
+                    ? `Move it to ${tenantRel}/${sameType.workload}/${sameType.type}.`
+                    : `Rename or remove the folder. Known types: ${knownTypes.join(', ') || '(none)'}.${caseHint(entry.name, [...byWorkload.keys()])}`,
+                ...(sameType ? { type: sameType.type } : {}),
+            });
+            if (sameType)
+                tree.invalidTypes.add(sameType.type);
+            continue;
+        }
+        await readWorkload(tree, external_node_path_namespaceObject.join(tenantDir, entry.name), rel, entry.name, workloadDefs, defs);
+    }
+    for (const files of tree.objects.values())
+        files.sort((a, b) => util_compareCodePoints(a.file, b.file));
+    return tree;
+}
+async function readWorkload(tree, dir, rel, workload, workloadDefs, defs) {
+    const entries = await list(dir, rel, tree, () => workloadDefs.forEach((d) => tree.invalidTypes.add(d.type)));
+    if (entries === undefined)
+        return;
+    const knownHere = workloadDefs.map((d) => d.type).sort(util_compareCodePoints);
+    for (const entry of entries) {
+        const entryRel = `${rel}/${entry.name}`;
+        if (entry.isSymbolicLink()) {
+            symlinkError(tree, entryRel);
+            continue;
+        }
+        if (entry.isFile()) {
+            if (isJsonName(entry.name))
+                misplaced(tree, entryRel, `the ${workload} folder`, knownHere.map((t) => `${workload}/${t}`));
+            continue;
+        }
+        if (!entry.isDirectory())
+            continue;
+        const def = workloadDefs.find((d) => d.type === entry.name);
+        if (def) {
+            await readType(tree, external_node_path_namespaceObject.join(dir, entry.name), entryRel, def);
+            continue;
+        }
+        const elsewhere = defs.find((d) => d.type === entry.name);
+        if (elsewhere) {
+            tree.errors.push({
+                code: 'FILE_INVALID',
+                kind: 'wrong-workload',
+                file: entryRel,
+                type: elsewhere.type,
+                message: `'${entry.name}' belongs to the ${elsewhere.workload} workload, not ${workload}.`,
+                fix: `Move the folder to ${rel.slice(0, rel.lastIndexOf('/'))}/${elsewhere.workload}/${elsewhere.type}.`,
+            });
+            tree.invalidTypes.add(elsewhere.type);
+            continue;
+        }
+        tree.errors.push({
+            code: 'FILE_INVALID',
+            kind: 'unknown-type',
+            file: entryRel,
+            message: `'${entry.name}' is not a known ${workload} type. Known ${workload} types: ${knownHere.join(', ')}.`,
+            fix: `Rename or remove the folder.${caseHint(entry.name, knownHere)}`,
+        });
+    }
+}
+async function readType(tree, dir, rel, def) {
+    const invalid = () => void tree.invalidTypes.add(def.type);
+    const entries = await list(dir, rel, tree, invalid, def.type);
+    if (entries === undefined)
+        return;
+    const out = tree.objects.get(def.type) ?? [];
+    tree.objects.set(def.type, out);
+    const jsonFiles = [];
+    for (const entry of entries) {
+        const entryRel = `${rel}/${entry.name}`;
+        if (entry.isSymbolicLink()) {
+            if (isJsonName(entry.name)) {
+                symlinkError(tree, entryRel, def.type);
+                invalid();
+            }
+            continue;
+        }
+        if (entry.isDirectory()) {
+            tree.errors.push({
+                code: 'FILE_INVALID',
+                kind: 'unexpected-folder',
+                file: entryRel,
+                type: def.type,
+                message: `${def.title} are files directly in ${rel}; the folder '${entry.name}' is not read.`,
+                fix: `Move its .json files up into ${rel} or remove the folder.`,
+            });
+            invalid();
+            continue;
+        }
+        if (entry.isFile() && isJsonName(entry.name))
+            jsonFiles.push(entry);
+    }
+    if (def.kind === 'singleton' && jsonFiles.length > 1) {
+        tree.errors.push({
+            code: 'FILE_INVALID',
+            kind: 'singleton-files',
+            file: rel,
+            type: def.type,
+            message: `${def.title} is a single object, but ${rel} holds ${jsonFiles.length} files: ${jsonFiles.map((e) => e.name).join(', ')}.`,
+            fix: `Keep only ${singletonFileName(def)}.`,
+        });
+        invalid();
+        return;
+    }
+    for (const entry of jsonFiles) {
+        const file = `${rel}/${entry.name}`;
+        const base = entry.name.slice(0, -FILE_EXTENSION.length);
+        const unsafe = windowsNameProblem(base);
+        if (unsafe !== undefined) {
+            const safe = `${safeFileName(base)}${FILE_EXTENSION}`;
+            tree.errors.push({
+                code: 'FILE_INVALID',
+                kind: 'unsafe-file-name',
+                file,
+                type: def.type,
+                message: `the file name cannot be checked out on Windows: ${unsafe}.`,
+                fix: `Rename the file to ${safe} (the name a backup gives it); the object is known by its ${def.nameField}, not by the file name.`,
+            });
+            invalid();
+            continue;
+        }
+        const read = await readObjectFile(external_node_path_namespaceObject.join(dir, entry.name));
+        if (read.kind === 'failed') {
+            tree.errors.push(readFailed(file, read.error, def.type));
+            invalid();
+            continue;
+        }
+        if (read.kind === 'too-large') {
+            tree.errors.push({
+                code: 'FILE_INVALID',
+                kind: 'too-large',
+                file,
+                type: def.type,
+                message: `the file is ${formatSize(read.size)}; Graph refuses a request body over ${formatSize(MAX_FILE_BYTES)}, so an object this large cannot be deployed.`,
+                fix: `Make the object smaller than ${formatSize(MAX_FILE_BYTES)} (compare with its last backup), or remove the file.`,
+            });
+            if (read.syntax)
+                tree.errors.push(invalidJson(file, def.type, read.syntax));
+            invalid();
+            continue;
+        }
+        if (read.kind === 'not-utf8') {
+            tree.errors.push({
+                code: 'FILE_INVALID',
+                kind: 'not-utf8',
+                file,
+                line: read.line,
+                column: read.column,
+                type: def.type,
+                message: `the file is not UTF-8: the bytes at line ${read.line}, column ${read.column} are not a UTF-8 character (a file saved as Latin-1 or Windows-1252 is the usual cause).`,
+                fix: 'Save the file as UTF-8 (in VS Code: "Save with Encoding", UTF-8), or restore it from the state branch.',
+            });
+            invalid();
+            continue;
+        }
+        const parsed = files_safeParse(read.text);
+        if (!parsed.ok) {
+            tree.errors.push(invalidJson(file, def.type, parsed.error));
+            invalid();
+            continue;
+        }
+        if (!util_isPlainObject(parsed.value)) {
+            tree.errors.push({
+                code: 'FILE_INVALID',
+                kind: 'not-an-object',
+                file,
+                line: 1,
+                type: def.type,
+                message: `the file holds ${describeJsonValue(parsed.value)}, not a JSON object.`,
+                fix: `A file holds one object, { ... }, with the properties of one ${def.graphType ? def.graphType.slice(def.graphType.lastIndexOf('.') + 1) : 'item'} (${def.title.toLowerCase()}).`,
+            });
+            invalid();
+            continue;
+        }
+        const proto = findProtoKey(parsed.value);
+        if (proto !== undefined) {
+            const at = protoKeyPosition(read.text);
+            tree.errors.push({
+                code: 'FILE_INVALID',
+                kind: 'forbidden-key',
+                file,
+                ...(at ? { line: at.line, column: at.column } : {}),
+                type: def.type,
+                message: `the key "__proto__"${proto === '' ? '' : ` at ${proto}`} is not a property of any Graph object and is never read.`,
+                fix: 'Remove the "__proto__" key.',
+            });
+            invalid();
+            continue;
+        }
+        const object = parsed.value;
+        if (def.kind === 'singleton') {
+            const expected = singletonFileName(def);
+            if (entry.name !== expected) {
+                tree.warnings.push({
+                    code: 'FILE_INVALID',
+                    kind: 'file-name-mismatch',
+                    file,
+                    type: def.type,
+                    message: `${def.title} is kept in ${expected}; ${entry.name} is read in its place.`,
+                    fix: `Rename the file to ${expected}.`,
+                });
+            }
+        }
+        else {
+            const name = objectName(def, object);
+            if (name === undefined) {
+                tree.errors.push({
+                    code: 'FILE_INVALID',
+                    kind: 'missing-name',
+                    file,
+                    type: def.type,
+                    message: `the object has no '${def.nameField}', which names it.`,
+                    fix: `Add "${def.nameField}": "<name>" to the object.`,
+                });
+                invalid();
+                continue;
+            }
+            if (!fileNameMatches(base, name)) {
+                tree.warnings.push({
+                    code: 'FILE_INVALID',
+                    kind: 'file-name-mismatch',
+                    file,
+                    type: def.type,
+                    message: `the file holds '${name}'; the object is known by its ${def.nameField}, not by the file name.`,
+                    fix: `Nothing to do; the next backup names the file '${safeFileName(name)}${FILE_EXTENSION}'. To rename the object, change its ${def.nameField}.`,
+                });
+            }
+        }
+        out.push({ file, object });
+    }
+}
+// ---------------------------------------------------------------------------------------------
+// Reading one object's file
+/**
+ * The largest file read as an object: Graph refuses request bodies over 4 MB, so a larger object
+ * could never be deployed. A larger file is refused without being parsed.
+ */
+const MAX_FILE_BYTES = 4 * 1024 * 1024;
+/** A file up to this size over the limit is still scanned (not parsed) for a JSON syntax error to name */
+const MAX_SCANNED_BYTES = 64 * 1024 * 1024;
+/**
+ * A file's text: its size is checked before it is read (an enormous file is never parsed) and its
+ * bytes must be UTF-8 (never decoded with replacement characters, which would then be deployed).
+ * A link put in the file's place since the folder was listed is not followed.
+ */
+async function readObjectFile(file) {
+    let handle;
+    try {
+        handle = await (0,promises_namespaceObject.open)(file, external_node_fs_namespaceObject.constants.O_RDONLY | (external_node_fs_namespaceObject.constants.O_NOFOLLOW ?? 0));
+        const { size } = await handle.stat();
+        if (size > MAX_FILE_BYTES) {
+            if (size > MAX_SCANNED_BYTES)
+                return { kind: 'too-large', size };
+            const bytes = await handle.readFile();
+            const text = decodeUtf8(bytes);
+            return { kind: 'too-large', size, ...(text !== undefined ? { syntax: scanJson(text) } : {}) };
+        }
+        const bytes = await handle.readFile();
+        const text = decodeUtf8(bytes);
+        if (text === undefined) {
+            const at = firstInvalidUtf8(bytes);
+            let line = 1;
+            let lineStart = 0;
+            for (let i = 0; i < at; i++) {
+                if (bytes[i] === 0x0a) {
+                    line++;
+                    lineStart = i + 1;
+                }
+            }
+            // The column counts characters; the bytes before the bad one on its line are valid UTF-8.
+            return { kind: 'not-utf8', line, column: bytes.subarray(lineStart, at).toString('utf8').length + 1 };
+        }
+        return { kind: 'text', text };
+    }
+    catch (error) {
+        return { kind: 'failed', error };
+    }
+    finally {
+        await handle?.close().catch(() => undefined);
+    }
+}
+/** The text, or undefined when the bytes are not UTF-8. A byte order mark is kept (the JSON reader skips it). */
+function decodeUtf8(bytes) {
+    try {
+        return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+    }
+    catch {
+        return undefined;
+    }
+}
+/** Offset of the first byte that does not start or continue a well-formed UTF-8 sequence (RFC 3629) */
+function firstInvalidUtf8(bytes) {
+    let i = 0;
+    while (i < bytes.length) {
+        const b = bytes[i];
+        if (b < 0x80) {
+            i++;
+            continue;
+        }
+        let need;
+        let min = 0x80;
+        let max = 0xbf;
+        if (b >= 0xc2 && b <= 0xdf)
+            need = 1;
+        else if (b >= 0xe0 && b <= 0xef) {
+            need = 2;
+            if (b === 0xe0)
+                min = 0xa0;
+            if (b === 0xed)
+                max = 0x9f;
+        }
+        else if (b >= 0xf0 && b <= 0xf4) {
+            need = 3;
+            if (b === 0xf0)
+                min = 0x90;
+            if (b === 0xf4)
+                max = 0x8f;
+        }
+        else
+            return i;
+        for (let k = 1; k <= need; k++) {
+            const c = bytes[i + k];
+            if (c === undefined || c < (k === 1 ? min : 0x80) || c > (k === 1 ? max : 0xbf))
+                return i;
+        }
+        i += need + 1;
+    }
+    return bytes.length;
+}
+/** parseJsonText, which never throws (a document nested too deeply for the error scanner is still an error) */
+function files_safeParse(text) {
+    try {
+        return parseJsonText(text);
+    }
+    catch {
+        return { ok: false, error: { offset: 0, line: 1, column: 1, message: 'the document is nested too deeply to be read' } };
+    }
+}
+/**
+ * Where a text too large to parse stops being JSON, without building its values; undefined when
+ * it is JSON (or the scanner cannot tell).
+ */
+function scanJson(text) {
+    const body = text.charCodeAt(0) === 0xfeff ? 1 : 0;
+    let offset;
+    try {
+        offset = findJsonError(text.slice(body)) + body;
+    }
+    catch {
+        return undefined;
+    }
+    let message;
+    if (offset < text.length)
+        message = `Unexpected ${describeCharacter(text[offset])}`;
+    else {
+        // The scanner reached the end: a complete document, or one that ends too early.
+        let depth = 0;
+        let inString = false;
+        for (let i = body; i < text.length; i++) {
+            const c = text.charCodeAt(i);
+            if (inString) {
+                if (c === 0x5c)
+                    i++;
+                else if (c === 0x22)
+                    inString = false;
+            }
+            else if (c === 0x22)
+                inString = true;
+            else if (c === 0x7b || c === 0x5b)
+                depth++;
+            else if (c === 0x7d || c === 0x5d)
+                depth--;
+        }
+        if (!inString && depth === 0)
+            return undefined;
+        message = inString ? 'Unterminated string in JSON' : 'Unexpected end of JSON input';
+    }
+    const { line, column } = lineAndColumn(text, offset);
+    return { offset, line, column, message };
+}
+function describeCharacter(c) {
+    return /[\u0000-\u001f\u007f]/.test(c) ? `character ${JSON.stringify(c)}` : `token '${c}'`;
+}
+function invalidJson(file, type, error) {
+    const { line, column } = error;
+    // A control character the parser names ('\\n') is shown escaped, never as itself.
+    const message = error.message.replace(/[\u0000-\u001f\u007f]/g, (c) => JSON.stringify(c).slice(1, -1));
+    return {
+        code: 'FILE_INVALID',
+        kind: 'invalid-json',
+        file,
+        line,
+        column,
+        type,
+        message: `not valid JSON: ${message}.`,
+        fix: `Fix the JSON at line ${line}, column ${column} (a missing or extra comma or quote is the usual cause), or restore the file from the state branch.`,
+    };
+}
+function describeJsonValue(value) {
+    if (Array.isArray(value))
+        return 'an array';
+    if (value === null)
+        return 'null';
+    const type = typeof value;
+    return type === 'string' ? 'a string' : type === 'number' ? 'a number' : type === 'boolean' ? 'a boolean' : type;
+}
+/** Path of the first own "__proto__" key (JSON.parse makes it an own property), '' at the top; undefined when there is none */
+function findProtoKey(value, at = '') {
+    if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) {
+            const found = findProtoKey(value[i], `${at}[${i}]`);
+            if (found !== undefined)
+                return found;
+        }
+        return undefined;
+    }
+    if (value === null || typeof value !== 'object')
+        return undefined;
+    if (Object.prototype.hasOwnProperty.call(value, '__proto__'))
+        return at;
+    for (const [key, child] of Object.entries(value)) {
+        const found = findProtoKey(child, at === '' ? key : `${at}.${key}`);
+        if (found !== undefined)
+            return found;
+    }
+    return undefined;
+}
+/** Where "__proto__" is written as a key, when it is written plainly */
+function protoKeyPosition(text) {
+    const match = /(?<!\\)"__proto__"\s*:/.exec(text);
+    return match ? lineAndColumn(text, match.index) : undefined;
+}
+function formatSize(bytes) {
+    if (bytes >= 1024 * 1024)
+        return `${(bytes / (1024 * 1024)).toFixed(bytes % (1024 * 1024) === 0 ? 0 : 1)} MB`;
+    if (bytes >= 1024)
+        return `${(bytes / 1024).toFixed(0)} KB`;
+    return `${bytes} bytes`;
+}
+/** The file is named after the object: its safe name, perhaps shortened, perhaps with '~' suffixes. */
+function fileNameMatches(base, name) {
+    const strip = (s) => s.replace(/(~[0-9a-f]{8})+$/, '');
+    const safe = safeFileName(name);
+    if (base === safe)
+        return true;
+    const a = strip(base);
+    const b = strip(safe);
+    return a === b || (b.startsWith(a) && Buffer.byteLength(a, 'utf8') >= 100);
+}
+async function list(dir, rel, tree, onFailure, type, 
+/** A missing folder is no error (the tenant has no files yet) */
+missingOk = false) {
+    try {
+        const entries = await (0,promises_namespaceObject.readdir)(dir, { withFileTypes: true });
+        return entries.filter((e) => !e.name.startsWith('.')).sort((a, b) => util_compareCodePoints(a.name, b.name));
+    }
+    catch (error) {
+        if (missingOk && isNotFound(error))
+            return undefined;
+        tree.errors.push(readFailed(rel, error, type));
+        onFailure();
+        return undefined;
+    }
+}
+function readFailed(file, error, type) {
+    const code = error?.code;
+    return {
+        code: 'FILE_INVALID',
+        kind: 'read-failed',
+        file,
+        ...(type ? { type } : {}),
+        message: `it could not be read: ${error instanceof Error ? error.message : String(error)}`,
+        fix: code === 'EACCES' || code === 'EPERM'
+            ? 'Give the workflow read access to the file.'
+            : code === 'ENOTDIR'
+                ? 'A file stands where a folder is expected; move it.'
+                : 'Check the file and the checkout, then sync again.',
+    };
+}
+function misplaced(tree, rel, where, knownTypes) {
+    tree.errors.push({
+        code: 'FILE_INVALID',
+        kind: 'misplaced-file',
+        file: rel,
+        message: `the file is directly in ${where}; object files belong in a type folder.`,
+        fix: `Move it into the folder of its type: ${knownTypes.join(', ') || '(no known types)'}.`,
+    });
+}
+function symlinkError(tree, rel, type) {
+    tree.errors.push({
+        code: 'FILE_INVALID',
+        kind: 'symbolic-link',
+        file: rel,
+        ...(type ? { type } : {}),
+        message: `it is a symbolic link; links are not followed.`,
+        fix: 'Replace the link with the file or folder itself.',
+    });
+}
+function caseHint(name, known) {
+    const match = known.find((k) => k.toLowerCase() === name.toLowerCase());
+    return match ? ` Folder names are case-sensitive: did you mean '${match}'?` : '';
+}
+
+;// CONCATENATED MODULE: ./src/snapshot/redacted.ts
+
+/**
+ * Values that Graph returns redacted or encrypted (secrets, such as an encrypted OMA-URI setting's
+ * value) are dropped from what a backup writes and from every request body: they never land in the
+ * repository and are never deployed as literals.
+ */
+/** Removes redacted values from `obj` (mutates it); returns their concrete paths. */
+function dropRedacted(def, obj) {
+    const dropped = [];
+    for (const rule of def.write?.redacted ?? []) {
+        const path = typeof rule === 'string' ? rule : rule.path;
+        for (const visit of resolvePath(obj, path)) {
+            if (visit.kind !== 'property')
+                continue;
+            if (typeof rule !== 'string' && visit.container[rule.when.field] !== rule.when.equals)
+                continue;
+            delete visit.container[visit.key];
+            dropped.push(visit.at);
+        }
+    }
+    return dropped;
+}
+/** A copy of the object without its redacted values */
+
+;// CONCATENATED MODULE: ./src/snapshot/fileObject.ts
+
+
+
+/**
+ * A Graph object as its file holds it: normalised, redacted values dropped, references by name.
+ * The one pipeline behind a backup's files and deploy's comparisons with them (a plan's tenantHash
+ * is the hash of exactly this).
+ */
+function toFileObject(def, raw, nameOf) {
+    const normalised = normaliseObject(def, raw);
+    dropRedacted(def, normalised);
+    return replaceIdsWithNames(def, normalised, nameOf);
+}
+
+;// CONCATENATED MODULE: ./src/snapshot/index.ts
+/**
+ * The snapshot module: what a tenant's configuration looks like in the repository. Normalise what
+ * Graph returned, name the files, write references by name, and read and write the tenant folder.
+ */
+
+
+
+
+
+
+
+
+
+
+
 ;// CONCATENATED MODULE: ./src/engine/jsonPositions.ts
 
 /**
@@ -80486,6 +80303,37 @@ class Scanner {
     }
 }
 
+;// CONCATENATED MODULE: ./src/engine/idMap.ts
+
+
+
+
+/** Where a tenant's id map (type -> file name -> id) is kept, next to its files */
+function idMapFile(root, tenant) {
+    return (0,external_node_path_namespaceObject.join)(root, '.tenant-sync', tenant, 'ids.json');
+}
+/** The recorded id map; undefined when none was written yet */
+async function readIdMap(file) {
+    try {
+        return idMapSchema.parse(JSON.parse(await (0,promises_namespaceObject.readFile)(file, 'utf8')));
+    }
+    catch (e) {
+        if (e.code === 'ENOENT')
+            return undefined;
+        throw e;
+    }
+}
+/** Writes the id map with sorted keys, and only when it changed (a no-change backup writes nothing) */
+async function writeIdMap(file, idMap) {
+    const text = normalise_renderJson(idMap);
+    const current = await (0,promises_namespaceObject.readFile)(file, 'utf8').catch(() => undefined);
+    if (current === text)
+        return;
+    await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)(file), { recursive: true });
+    await (0,promises_namespaceObject.writeFile)(`${file}.tmp`, text);
+    await (0,promises_namespaceObject.rename)(`${file}.tmp`, file);
+}
+
 ;// CONCATENATED MODULE: ./src/engine/validate.ts
 
 
@@ -80495,26 +80343,50 @@ class Scanner {
 
 
 
+
+/**
+ * The desired configuration of a tenant from the working tree, enabled types only, checked as
+ * `validate` checks it: files that do not parse or sit in the wrong folder (src/snapshot/files.ts)
+ * and objects that are not what Graph has for their type (src/resources/graphSchema.ts). A type
+ * with any such error is invalid: it is not in `tree` and must take no part in a plan (no change,
+ * never a delete) until its files are fixed. `plan` (the command line) and the action's `sync`
+ * read the desired files through this function, so what validate refuses is never planned.
+ */
+async function readDesired(root, tenant) {
+    const read = await readTenantTree(root, tenant.name, catalogue_resources);
+    const enabled = new Set(tenant.types.map((t) => t.type));
+    const schemaErrors = await checkSchemas(root, tenant, read, enabled);
+    for (const e of schemaErrors)
+        if (e.type)
+            read.invalidTypes.add(e.type);
+    const full = treeFromTenantTree(read);
+    const tree = {};
+    for (const [type, entries] of Object.entries(full))
+        if (enabled.has(type))
+            tree[type] = entries;
+    return {
+        tree,
+        invalid: [...read.invalidTypes].filter((t) => enabled.has(t)),
+        errors: [...read.errors.filter((e) => !e.type || enabled.has(e.type)), ...schemaErrors].map(withoutLocation),
+        warnings: read.warnings.filter((w) => !w.type || enabled.has(w.type)).map(withoutLocation),
+    };
+}
 /**
  * Check a tenant's desired files without touching the tenant: files that do not parse or sit in the
  * wrong folder, properties that are not what Graph has for the type (a misspelt name, an unknown
  * @odata.type, a string where Graph has a number, ...), duplicate names, references to names that
  * do not exist, and deletes beyond the delete guard compared with the tenant as last backed up (the
  * id map), when there is one.
+ *
+ * The errors come first; then the warnings (`severity: 'warning'`), which do not make the files
+ * invalid.
  */
 async function validateTenant(root, tenant, recordedIds) {
     const desired = await readDesired(root, tenant);
-    const problems = desired.errors.map((e) => ({
-        code: e.code,
-        file: e.file,
-        line: e.line,
-        column: e.column,
-        // The location is given apart; the snapshot's message starts with it too.
-        message: e.message.startsWith(`${e.file}`) ? e.message.slice(e.file.length).replace(/^(:\d+)*:\s*/, '') : e.message,
-        fix: e.fix,
-    }));
-    problems.push(...(await checkSchemas(root, tenant, desired.tree)));
+    const problems = desired.errors.map(problemOf);
     // Reconciled against itself nothing changes, so what remains are the desired tree's own errors.
+    // Each is reported once, from the repository's side: the same tree stands in for the tenant here,
+    // and validate reads no tenant.
     const { plan } = reconcile({
         tenantName: tenant.name,
         defs: tenant.types,
@@ -80526,8 +80398,11 @@ async function validateTenant(root, tenant, recordedIds) {
         deleteGuard: tenant.deleteGuard,
     });
     for (const error of plan.errors) {
+        if (error.side !== 'desired')
+            continue;
         const def = tenant.types.find((t) => t.type === error.type);
-        const folder = def ? typeFolder(tenant.name, def) : `tenants/${tenant.name}`;
+        const folder = def ? typeFolder(tenant.name, def) : `${TENANTS_FOLDER}/${tenant.name}`;
+        // On each file it names (an annotation on each), with the same message naming all of them.
         for (const file of error.files.length ? error.files : [undefined]) {
             problems.push({ code: error.code, file: file === undefined ? folder : `${folder}/${file}.json`, message: error.message, fix: error.fix });
         }
@@ -80553,39 +80428,142 @@ async function validateTenant(root, tenant, recordedIds) {
             }
         }
     }
+    for (const w of desired.warnings)
+        problems.push({ ...problemOf(w), severity: 'warning' });
     return problems;
 }
 /**
- * Every object against its type's Graph schema (src/resources/graphSchema.ts). Types whose files
- * have errors are not in the tree and are not checked further. The line is found in the file's
- * text, which is read only for a file with a problem.
+ * Folders under tenants/ that are not a tenant of the configuration: nothing reads them, so a
+ * misspelt folder (tenants/contosso) or one that differs only in case (tenants/Contoso, the same
+ * folder as tenants/contoso on Windows and macOS) would be silently ignored. `tenants` are the
+ * configuration's tenant names; with `only`, just the folders that could be meant for those tenants
+ * are reported (validate --tenant).
  */
-async function checkSchemas(root, tenant, tree) {
+async function validateTenantFolders(root, tenants, options = {}) {
+    const configFile = options.configFile ?? 'tenant-sync.yml';
+    let entries;
+    try {
+        entries = await (0,promises_namespaceObject.readdir)((0,external_node_path_namespaceObject.join)(root, TENANTS_FOLDER), { withFileTypes: true });
+    }
+    catch {
+        // No tenants/ folder yet (or none readable): each tenant's own check reports what it finds.
+        return [];
+    }
+    const known = new Set(tenants);
     const problems = [];
-    for (const def of tenant.types) {
-        const entries = tree[def.type];
-        if (!entries || !def.graphType)
+    for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+        if (entry.name.startsWith('.') || known.has(entry.name) || !(entry.isDirectory() || entry.isSymbolicLink()))
             continue;
-        const folder = typeFolder(tenant.name, def);
-        for (const entry of entries) {
+        const sameFolder = tenants.find((t) => t.toLowerCase() === entry.name.toLowerCase());
+        const meant = sameFolder ?? closest(entry.name, tenants);
+        if (options.only && !(meant !== undefined && options.only.includes(meant)))
+            continue;
+        const file = `${TENANTS_FOLDER}/${entry.name}`;
+        if (sameFolder) {
+            problems.push({
+                code: 'FILE_INVALID',
+                file,
+                message: `the folder '${entry.name}' is not a tenant of ${configFile}; it differs from the tenant "${sameFolder}" only in case, and ${TENANTS_FOLDER}/${entry.name} and ${TENANTS_FOLDER}/${sameFolder} are the same folder on Windows and macOS.`,
+                fix: `Folder names are case-sensitive: move its files into ${TENANTS_FOLDER}/${sameFolder} (the folder of "${sameFolder}") and remove ${file}.`,
+            });
+            continue;
+        }
+        problems.push({
+            code: 'FILE_INVALID',
+            file,
+            message: `the folder '${entry.name}' is not a tenant of ${configFile}: its files are neither checked nor synced.`,
+            fix: meant
+                ? `Did you mean "${meant}"? Move its files into ${TENANTS_FOLDER}/${meant} and remove ${file}; or, if "${entry.name}" is another tenant, add it to ${configFile}.`
+                : `Add the tenant "${entry.name}" to ${configFile}, or remove ${file}. The tenants of ${configFile}: ${tenants.join(', ') || '(none)'}.`,
+        });
+    }
+    return problems;
+}
+function problemOf(e) {
+    return {
+        code: e.code,
+        file: e.file,
+        ...(e.line !== undefined ? { line: e.line } : {}),
+        ...(e.column !== undefined ? { column: e.column } : {}),
+        message: e.message,
+        fix: e.fix,
+    };
+}
+/** The location is given apart (file, line); a message that starts with it too is cut. */
+function withoutLocation(e) {
+    if (!e.message.startsWith(e.file))
+        return e;
+    const rest = e.message.slice(e.file.length).replace(/^(?::\d+)*:?\s*/, '');
+    return rest === '' ? e : { ...e, message: rest };
+}
+/**
+ * Every object of the enabled types against its type's Graph schema (src/resources/graphSchema.ts),
+ * as FILE_INVALID issues of its type. Types whose files already have errors are checked too (each
+ * file's problems are worth knowing at once). The line is found in the file's text, which is read
+ * again only for a file with a problem.
+ */
+async function checkSchemas(root, tenant, read, enabled) {
+    const errors = [];
+    for (const def of tenant.types) {
+        if (!enabled.has(def.type) || !def.graphType)
+            continue;
+        for (const entry of read.objects.get(def.type) ?? []) {
             const issues = checkObject(def, entry.object);
             if (issues.length === 0)
                 continue;
-            const file = `${folder}/${entry.file}.json`;
-            const positions = await readPositions((0,external_node_path_namespaceObject.join)(root, file));
-            for (const issue of issues) {
-                const at = positions?.locate(issue.path);
-                problems.push({
+            const positions = await readPositions((0,external_node_path_namespaceObject.join)(root, entry.file));
+            const at = (issue) => positions?.locate(issue.path);
+            const elsewhere = belongsElsewhere(def, entry.object);
+            if (elsewhere.fits.length > 0) {
+                // The whole object is of another type: one problem that says where it belongs.
+                const first = issues[0];
+                const others = issues.slice(1).map((i) => `"${graphSchema_formatPath(i.path)}"`);
+                const where = at(first);
+                errors.push({
                     code: 'FILE_INVALID',
-                    file,
-                    ...(at ? { line: at.line, column: at.column } : {}),
+                    kind: 'wrong-folder',
+                    file: entry.file,
+                    ...(where ? { line: where.line, column: where.column } : {}),
+                    type: def.type,
+                    message: `${first.message}${others.length ? ` (nor ${others.length === 1 ? 'is' : 'are'} ${others.slice(0, 5).join(', ')}${others.length > 5 ? ', ...' : ''})` : ''}: the object is one of the ${elsewhere.fits.map((d) => d.title.toLowerCase()).join(' or ')}, not of the ${def.title.toLowerCase()}.`,
+                    fix: `Move the file to ${elsewhere.fits.map((d) => typeFolder(tenant.name, d)).join(' or ')}.`,
+                });
+                continue;
+            }
+            for (const issue of issues) {
+                const where = at(issue);
+                const typeOf = issue.kind === 'unknown-type' && issue.path.length === 1 ? elsewhere.byODataType : [];
+                errors.push({
+                    code: 'FILE_INVALID',
+                    kind: 'schema',
+                    file: entry.file,
+                    ...(where ? { line: where.line, column: where.column } : {}),
+                    type: def.type,
                     message: issue.message,
-                    fix: issue.fix,
+                    fix: typeOf.length
+                        ? `${issue.fix} If the object is one of the ${typeOf.map((d) => d.title.toLowerCase()).join(' or ')}, move the file to ${typeOf.map((d) => typeFolder(tenant.name, d)).join(' or ')} instead.`
+                        : issue.fix,
                 });
             }
         }
     }
-    return problems;
+    return errors;
+}
+/**
+ * Other types of the catalogue the object belongs to: `fits`, those whose Graph schema it matches
+ * without a problem (a conditional access policy put among the named locations); `byODataType`,
+ * those its @odata.type is a type of.
+ */
+function belongsElsewhere(def, object) {
+    const schemasOf = (r) => (r.api === 'v1.0' ? [graphSchema('v1.0'), graphSchema('beta')] : [graphSchema('beta')]);
+    // Only types the schema describes: checkObject finds nothing wrong with any object for the others.
+    const others = catalogue_resources.filter((r) => r.type !== def.type && r.graphType && r.graphType !== def.graphType && schemasOf(r).some((s) => s.has(graphTypeName(r.graphType))));
+    const fits = others.filter((r) => checkObject(r, object).length === 0);
+    const odataType = object['@odata.type'];
+    const byODataType = typeof odataType === 'string' && odataType !== ''
+        ? others.filter((r) => schemasOf(r).some((s) => s.has(graphTypeName(odataType)) && s.isA(graphTypeName(odataType), graphTypeName(r.graphType))))
+        : [];
+    return { fits, byODataType };
 }
 async function readPositions(file) {
     try {
@@ -80595,6 +80573,495 @@ async function readPositions(file) {
         // The file was read a moment ago; without its text the problem is still reported, without a line.
         return undefined;
     }
+}
+
+;// CONCATENATED MODULE: ./src/engine/readTenant.ts
+
+function collectionUrl(def, query = {}) {
+    return `/${def.api}${def.path}${queryString(query)}`;
+}
+function objectUrl(def, id, suffix = '', query = {}) {
+    return `/${def.api}${def.path}/${encodeURIComponent(id)}${suffix ? `/${suffix}` : ''}${queryString(query)}`;
+}
+/** Graph wants OData's $-parameters literally and values percent-encoded (spaces as %20, not +) */
+function queryString(query) {
+    const entries = Object.entries(query);
+    if (entries.length === 0)
+        return '';
+    return '?' + entries.map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&');
+}
+/** Read every object of one type: the list, then detail reads and child collections through $batch */
+async function readTenant_readType(graph, def) {
+    const failed = (error) => ({ def, status: 'failed', error, permission: def.permissions.read });
+    if (def.kind === 'singleton') {
+        const one = await graph.get(collectionUrl(def, def.listQuery), def.throttle);
+        if (one.status === 'failed')
+            return failed(one.error);
+        return { def, status: 'read', objects: one.status === 'found' ? [one.value] : [] };
+    }
+    const listed = await graph.list(collectionUrl(def, def.listQuery), def.throttle);
+    if (listed.status === 'failed')
+        return failed(listed.error);
+    if (listed.status === 'absent') {
+        return failed(new GraphError(`${def.path} answered 404: the collection does not exist in this tenant`, { status: 404, code: 'NotFound', method: 'GET', url: def.path, attempts: 1 }));
+    }
+    let objects = listed.value;
+    const idOf = (o) => String(o[def.key]);
+    if (def.detail) {
+        const details = await graph.getMany(objects.map((o) => objectUrl(def, idOf(o), '', def.detail.query)), def.throttle);
+        const kept = [];
+        for (const d of details) {
+            if (d.status === 'failed')
+                return failed(d.error);
+            // Absent here means deleted between the list and the detail read: it is gone, not failed.
+            if (d.status === 'found')
+                kept.push(d.value);
+        }
+        objects = kept;
+    }
+    for (const child of def.children) {
+        const results = await graph.listMany(objects.map((o) => objectUrl(def, idOf(o), child.path)), def.throttle);
+        const kept = [];
+        for (const [i, r] of results.entries()) {
+            if (r.status === 'failed')
+                return failed(r.error);
+            if (r.status === 'found')
+                kept.push({ ...objects[i], [child.property]: r.value });
+        }
+        objects = kept;
+    }
+    return { def, status: 'read', objects };
+}
+/** Names of directory objects by id, read one by one through $batch: found, absent (deleted) or failed */
+async function readLookupNames(graph, lookup, ids) {
+    const names = new Map();
+    const absent = new Set();
+    const results = await graph.getMany(ids.map((id) => objectUrl(lookup, id, '', { $select: `${lookup.key},${lookup.nameField}` })), lookup.throttle);
+    for (const [i, r] of results.entries()) {
+        const id = ids[i];
+        if (r.status === 'failed')
+            return { names, absent, error: r.error };
+        if (r.status === 'absent')
+            absent.add(id);
+        else
+            names.set(id, String(r.value[lookup.nameField] ?? id));
+    }
+    return { names, absent };
+}
+
+;// CONCATENATED MODULE: ./src/engine/backup.ts
+
+
+
+
+
+/**
+ * Read every enabled type and render it as the files a backup writes, without touching the disk.
+ * Types referenced by enabled types are read too (for names); a type whose references cannot be
+ * named is failed rather than written with ids.
+ */
+async function readSnapshot(options) {
+    const { tenant, graph, log, delegated, onType } = options;
+    const startedAt = new Date().toISOString();
+    const enabled = tenant.types;
+    // Types that enabled types reference but are not enabled themselves are read for their names only.
+    const referencedTypes = new Set(enabled.flatMap((d) => d.references.map((r) => r.target)));
+    const nameOnly = [...referencedTypes]
+        .filter((t) => !enabled.some((d) => d.type === t))
+        .map((t) => findResource(t))
+        .filter((d) => d !== undefined);
+    // Types only a signed-in user can read go through the user's client; without one they fail
+    // (and keep their files) with the reason the user sign-in gave.
+    const clientFor = (def) => !def.delegatedOnly ? graph : delegated?.status === 'signed-in' ? delegated.graph : undefined;
+    const withoutUser = (def) => ({
+        code: delegated?.status === 'failed' ? delegated.error.code : 'AUTH_FAILED',
+        message: delegated?.status === 'failed'
+            ? delegated.error.message
+            : `only a signed-in user can read ${def.type} (delegated ${def.permissions.read}), and no delegated sign-in was made (delegated.enabled in tenant-sync.yml)`,
+    });
+    const toRead = [...enabled, ...nameOnly].filter((def) => clientFor(def) !== undefined);
+    // A pipeline per type: as soon as a type's list, details and children are in, the directory
+    // objects it refers to are looked up (their own throttle budget) and it is rendered to files,
+    // while the other types are still being read. The Intune budget is never left idle waiting for
+    // a phase to end, and the rendering (CPU) runs in the time the reads wait for their window.
+    // A type's raw objects are dropped once it is rendered; only its id -> name map is kept.
+    let done = 0;
+    log.progress(`${tenant.name}: reading 0/${toRead.length} types`);
+    const reads = new Map();
+    for (const def of toRead) {
+        reads.set(def.type, readTenant_readType(clientFor(def), def).then((read) => {
+            done++;
+            log.progress(`${tenant.name}: reading ${done}/${toRead.length} types, ${graph.stats.graphRequests} requests`);
+            return read;
+        }));
+    }
+    const readStatus = new Map();
+    // id -> name of every object read, per catalogue type; and of the directory objects looked up
+    const namesByType = new Map();
+    const namesReady = new Map();
+    for (const [type, read] of reads) {
+        namesReady.set(type, read.then((r) => {
+            readStatus.set(type, r.status);
+            if (r.status !== 'read')
+                return;
+            namesByType.set(type, new Map(r.objects.map((o) => [String(o[r.def.key]), backup_objectName(r.def, o)])));
+            // A type read for its names only keeps nothing else.
+            if (!enabled.some((d) => d.type === type))
+                r.objects = [];
+        }));
+    }
+    // Directory objects (groups, users) referenced by what was read, looked up by id, each id once.
+    const failedLookups = new Map();
+    const requested = new Map();
+    const inFlight = new Map();
+    const lookUp = (def, objects) => {
+        const wanted = new Map();
+        for (const obj of objects) {
+            for (const [target, ids] of collectReferencedIds(def, obj)) {
+                if (!findLookup(target))
+                    continue;
+                let seen = requested.get(target);
+                if (!seen)
+                    requested.set(target, (seen = new Set()));
+                let fresh = wanted.get(target);
+                for (const id of ids) {
+                    if (seen.has(id))
+                        continue;
+                    seen.add(id);
+                    if (!fresh)
+                        wanted.set(target, (fresh = []));
+                    fresh.push(id);
+                }
+            }
+        }
+        const pending = [];
+        for (const [target, ids] of wanted) {
+            const lookup = findLookup(target);
+            let names = namesByType.get(target);
+            if (!names)
+                namesByType.set(target, (names = new Map()));
+            const into = names;
+            const call = readLookupNames(graph, lookup, ids.sort()).then((result) => {
+                if (result.error)
+                    failedLookups.set(target, { message: result.error.message, permission: lookup.permissions.read });
+                for (const [id, name] of result.names)
+                    into.set(id, name);
+            });
+            inFlight.set(target, [...(inFlight.get(target) ?? []), call]);
+            pending.push(call);
+        }
+        // Ids another type asked for first are in flight there: wait for those calls too.
+        for (const target of new Set(def.references.map((r) => r.target)))
+            pending.push(...(inFlight.get(target) ?? []));
+        return pending;
+    };
+    const failure = (def, read) => ({
+        def,
+        status: 'failed',
+        error: {
+            code: read.error.isPermission ? 'GRAPH_PERMISSION' : 'GRAPH_READ_FAILED',
+            message: read.error.message,
+            permission: read.permission,
+            status: read.error.status,
+            requestId: read.error.requestId,
+        },
+    });
+    /** Names of referenced objects must be known, or the files would hold ids that look like changes */
+    const blockerOf = (def) => {
+        const blocker = def.references
+            .map((r) => r.target)
+            .find((t) => failedLookups.has(t) || readStatus.get(t) === 'failed' || (findResource(t) !== undefined && !reads.has(t)));
+        if (!blocker)
+            return undefined;
+        const lookupFailure = failedLookups.get(blocker);
+        return {
+            def,
+            status: 'failed',
+            error: {
+                code: lookupFailure ? 'GRAPH_PERMISSION' : 'GRAPH_READ_FAILED',
+                message: `names of the ${blocker} it refers to could not be read${lookupFailure ? `: ${lookupFailure.message}` : ''}`,
+                permission: lookupFailure?.permission ?? findResource(blocker)?.permissions.read,
+            },
+        };
+    };
+    const snapshotOf = async (def) => {
+        const pendingRead = reads.get(def.type);
+        if (!pendingRead)
+            return { def, status: 'failed', error: withoutUser(def) };
+        const read = await pendingRead;
+        if (read.status === 'failed')
+            return failure(def, read);
+        const waits = lookUp(def, read.objects);
+        for (const target of new Set(def.references.map((r) => r.target))) {
+            const ready = namesReady.get(target);
+            if (ready)
+                waits.push(ready);
+        }
+        await Promise.all(waits);
+        await namesReady.get(def.type);
+        const blocked = blockerOf(def);
+        if (blocked)
+            return blocked;
+        const snapshot = await renderType(def, read.objects, namesByType);
+        read.objects = []; // rendered: only the files are kept
+        return snapshot;
+    };
+    const handOff = async (def) => {
+        const snapshot = await snapshotOf(def);
+        if (!onType)
+            return snapshot;
+        await onType(snapshot);
+        return snapshot.status === 'read' ? { ...snapshot, files: new Map() } : snapshot;
+    };
+    const rendered = await Promise.all(enabled.map((def) => handOff(def)));
+    // Without onType, a lookup that failed after a type was rendered fails that type too: every type
+    // that refers to a target whose names could not all be read fails, whatever the order the reads
+    // finished in. (A type handed to onType had every one of its own references named.)
+    const types = onType ? rendered : rendered.map((t) => (t.status === 'read' ? (blockerOf(t.def) ?? t) : t));
+    log.progress('');
+    return { tenant: tenant.name, startedAt, types };
+}
+/** Objects rendered between two turns of the event loop: rendering must not hold up the paced sends */
+const RENDER_SLICE = 64;
+/** One type's objects as the files a backup writes: file names, references by name */
+async function renderType(def, objects, namesByType) {
+    const named = objects.map((raw) => ({ id: String(raw[def.key] ?? backup_objectName(def, raw)), name: backup_objectName(def, raw), raw }));
+    const { fileNames, duplicates } = naming_assignFileNames(named.map(({ id, name }) => ({ id, name })));
+    const files = new Map();
+    const unresolved = [];
+    const ids = {};
+    for (const [i, { id, raw }] of named.entries()) {
+        if (i > 0 && i % RENDER_SLICE === 0)
+            await new Promise((resolve) => setImmediate(resolve));
+        const fileName = fileNames.get(id);
+        const replaced = toFileObject(def, raw, (target, refId) => namesByType.get(target)?.get(refId));
+        for (const u of replaced.unresolved)
+            unresolved.push({ file: `${fileName}.json`, path: u.path, target: u.target, id: u.id });
+        files.set(`${fileName}.json`, normalise_renderJson(replaced.object));
+        ids[fileName] = id;
+    }
+    return {
+        def,
+        status: 'read',
+        files,
+        ids: sortRecord(ids),
+        duplicates: duplicates.map((d) => ({ name: d.name, files: d.ids.map((id) => `${fileNames.get(id)}.json`) })),
+        unresolved,
+    };
+}
+/**
+ * Back up a tenant into files. A type that cannot be read keeps its files exactly as they were and its
+ * entries in the id map: a failed read is never an empty type.
+ */
+async function backupTenant(options) {
+    const { tenant, root, graph, log } = options;
+    const started = Date.now();
+    const previousIds = (await readIdMap(metaFile(options))) ?? {};
+    const idMap = {};
+    const reports = new Map();
+    // Each type is written as soon as it is rendered, while the others are still being read.
+    const write = async (type) => {
+        const { def } = type;
+        const base = { type: def.type, workload: def.workload, title: def.title };
+        if (type.status === 'failed') {
+            idMap[def.type] = previousIds[def.type] ?? {};
+            reports.set(def.type, { ...base, objects: 0, written: [], deleted: [], unchanged: 0, duplicates: [], unresolved: [], status: 'failed', error: type.error });
+            return;
+        }
+        idMap[def.type] = type.ids;
+        const result = await writeTypeFolder((0,external_node_path_namespaceObject.join)(root, typeFolder(tenant.name, def)), type.files);
+        reports.set(def.type, {
+            ...base,
+            status: 'backed-up',
+            objects: type.files.size,
+            written: result.written,
+            deleted: result.deleted,
+            unchanged: result.unchanged,
+            duplicates: type.duplicates,
+            unresolved: type.unresolved,
+        });
+    };
+    const snapshot = await readSnapshot({ tenant, graph, log, delegated: options.delegated, onType: write });
+    // Reports in the catalogue's order, whatever order the types finished in
+    const ordered = snapshot.types.map((t) => reports.get(t.def.type));
+    await writeIdMap(metaFile(options), idMap);
+    const totals = {
+        types: ordered.length,
+        failedTypes: ordered.filter((r) => r.status === 'failed').length,
+        objects: ordered.reduce((n, r) => n + r.objects, 0),
+        written: ordered.reduce((n, r) => n + r.written.length, 0),
+        deleted: ordered.reduce((n, r) => n + r.deleted.length, 0),
+    };
+    return {
+        tenant: tenant.name,
+        startedAt: snapshot.startedAt,
+        durationMs: Date.now() - started,
+        types: ordered,
+        totals,
+        graph: { ...graph.stats },
+        idMap,
+    };
+}
+function backup_objectName(def, raw) {
+    if (def.kind === 'singleton')
+        return def.singletonName ?? def.title;
+    const value = raw[def.nameField];
+    return typeof value === 'string' && value.trim() !== '' ? value : String(raw[def.key] ?? 'unnamed');
+}
+function metaFile(options) {
+    return options.metaDir ? (0,external_node_path_namespaceObject.join)(options.metaDir, 'ids.json') : idMapFile(options.root, options.tenant.name);
+}
+function sortRecord(record) {
+    return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+;// CONCATENATED MODULE: ./src/engine/plan.ts
+
+
+
+/** The tenant as a reconcile tree: the files a backup would write, parsed back */
+function treeFromSnapshot(snapshot) {
+    const tree = {};
+    const idMap = {};
+    const unread = [];
+    for (const t of snapshot.types) {
+        if (t.status === 'failed') {
+            unread.push(t.def.type);
+            continue;
+        }
+        tree[t.def.type] = [...t.files].map(([file, content]) => ({ file: baseName(file), object: JSON.parse(content) }));
+        idMap[t.def.type] = t.ids;
+    }
+    return { tree, idMap, unread };
+}
+
+/**
+ * The plan for the working tree against the tenant as it is now (the command line's `plan`): every
+ * difference is a change the repository asks for, since there is no recorded base to tell drift
+ * from edits. Types that could not be read, or whose files are invalid, are left out entirely.
+ */
+async function planTenant(options) {
+    const { tenant, root, graph, log } = options;
+    const [snapshot, desired] = await Promise.all([readSnapshot({ tenant, graph, log }), readDesired(root, tenant)]);
+    const current = treeFromSnapshot(snapshot);
+    const reconciliation = reconcile({
+        tenantName: tenant.name,
+        tenantId: tenant.tenantId,
+        defs: tenant.types,
+        base: current.tree,
+        tenant: current.tree,
+        desired: desired.tree,
+        unreadTypes: [...current.unread, ...desired.invalid],
+        idMap: current.idMap,
+        drift: tenant.drift,
+        deleteGuard: tenant.deleteGuard,
+    });
+    return { reconciliation, markdown: renderPlanMarkdown(reconciliation.plan, { language: tenant.language }), desired, snapshot };
+}
+
+;// CONCATENATED MODULE: ./src/engine/sync.ts
+
+
+
+
+/**
+ * The backup part of a sync, with its statuses: Starting, In progress, the connection (which may pass
+ * through Pending authentication), the backup, then the final status from the outcome (Idle,
+ * Partially successful, Pending admin consent, New error). A TenantSyncError ends in New error (or
+ * Pending admin consent) and is returned, not thrown; anything else is a bug and is thrown.
+ */
+async function syncBackup(options) {
+    const { tenant, root, log } = options;
+    const tracker = createStatusTracker('Not run', async (status, details) => {
+        await options.onStatus?.(status, details);
+    });
+    await tracker.move('Starting');
+    await tracker.move('In progress');
+    let connection;
+    let report;
+    let error;
+    let after = {};
+    try {
+        await options.prepare?.();
+        connection = await connectTenant({
+            tenant,
+            log,
+            sources: options.sources,
+            onStatus: tracker.move,
+            graph: options.graph,
+            delegatedSignIn: options.delegatedSignIn,
+        });
+        await options.beforeBackup?.(connection);
+        report = await backupTenant({ tenant, root, graph: connection.app, log, delegated: connection.delegated });
+        if (options.afterBackup)
+            after = await options.afterBackup({ report, connection });
+        error = after.error;
+    }
+    catch (e) {
+        if (!isTenantSyncError(e))
+            throw e;
+        error = e;
+    }
+    finally {
+        connection?.close();
+    }
+    const final = finalStatus({
+        error: error && { code: error.code, message: error.message },
+        consentPending: connection?.consent.pending,
+        failedTypes: (report?.totals.failedTypes ?? 0) + (after.partial ? 1 : 0),
+        pendingApproval: after.pendingApproval,
+    });
+    await tracker.move(final, error ? { error: { code: error.code, message: error.message, docs: error.docs } } : (after.details ?? {}));
+    return { statuses: tracker.history.map((h) => h.status), details: [...tracker.history], final, report, connection, error };
+}
+
+;// CONCATENATED MODULE: ./src/engine/summary.ts
+/** The backup summary a person reads on a terminal: one line per type, then the totals */
+function formatBackupSummary(report) {
+    const rows = report.types.map((t) => [
+        t.status === 'failed' ? 'FAILED' : 'ok',
+        `${t.workload}/${t.type}`,
+        t.status === 'failed' ? '-' : String(t.objects),
+        t.status === 'failed' ? '-' : changes(t.written.length, t.deleted.length),
+        t.status === 'failed' ? (t.error?.permission ? `needs ${t.error.permission}` : '') : notes(t),
+    ]);
+    const header = ['', 'type', 'objects', 'changes', 'notes'];
+    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+    const line = (r) => r
+        .map((c, i) => (i === 2 ? c.padStart(widths[i]) : c.padEnd(widths[i])))
+        .join('  ')
+        .trimEnd();
+    const g = report.graph;
+    const out = [line(header), ...rows.map(line), ''];
+    out.push(`${report.tenant}: ${report.totals.types - report.totals.failedTypes}/${report.totals.types} types backed up, ` +
+        `${report.totals.objects} objects, ${report.totals.written} files written, ${report.totals.deleted} removed`);
+    out.push(`Graph: ${g.graphRequests} requests (${g.requests} HTTP, ${g.batchedItems} in $batch), ${g.retries} retries, ` +
+        `${g.throttled} throttled (429), ${(report.durationMs / 1000).toFixed(1)} s`);
+    for (const t of report.types) {
+        if (t.status === 'failed') {
+            out.push(`  ${t.type}: not backed up, its files are unchanged: ${t.error?.message ?? 'read failed'}`);
+            if (t.error?.permission)
+                out.push(`    grant the application permission ${t.error.permission} and admin consent`);
+        }
+        for (const d of t.duplicates)
+            out.push(`  ${t.type}: ${d.files.length} objects are named "${d.name}": ${d.files.join(', ')} (rename them in the tenant so each name is unique)`);
+        for (const u of t.unresolved)
+            out.push(`  ${t.type}/${u.file}: ${u.path} refers to ${u.target} ${u.id}, which was not found; the id is kept`);
+    }
+    return out.join('\n');
+}
+function changes(written, deleted) {
+    if (written === 0 && deleted === 0)
+        return 'none';
+    return [written ? `${written} written` : '', deleted ? `${deleted} removed` : ''].filter(Boolean).join(', ');
+}
+function notes(t) {
+    const n = [];
+    if (t.duplicates.length)
+        n.push(`${t.duplicates.length} duplicate name(s)`);
+    if (t.unresolved.length)
+        n.push(`${t.unresolved.length} unresolved reference(s)`);
+    return n.join(', ');
 }
 
 ;// CONCATENATED MODULE: ./src/deploy/json.ts
@@ -81288,6 +81755,13 @@ async function applyPlan(options) {
     }
     const plan = parsedPlan.data;
     const ordered = applyOrder(plan.items);
+    const tampered = planIntegrityProblems(plan);
+    if (tampered.length > 0) {
+        return refuse(hash, approval, deployError('DEPLOY_PLAN_INVALID', `The plan was changed after it was made: ${tampered.slice(0, 5).join('; ')}`, 'Make a new plan with a sync (or tenant-sync plan); do not edit plan.json by hand.'), ordered.map((item) => ({ ...recordItemOf(item), result: 'skipped' })));
+    }
+    if (plan.tenantId !== undefined && plan.tenantId !== tenant.tenantId) {
+        return refuse(hash, approval, deployError('DEPLOY_WRONG_TENANT', `The plan was made for the tenant ${plan.tenantId}, not for ${tenant.name} (${tenant.tenantId})`, `Apply a plan only to the tenant it was made for, or make a new plan for ${tenant.name}.`), ordered.map((item) => ({ ...recordItemOf(item), result: 'skipped' })));
+    }
     if (plan.tenant !== tenant.name) {
         return refuse(hash, approval, deployError('DEPLOY_WRONG_TENANT', `The plan was made for tenant '${plan.tenant}', not for '${tenant.name}'`, `Apply the plan to the tenant it was made for (${plan.tenant}), or make a new plan for ${tenant.name}.`), ordered.map((item) => ({ ...recordItemOf(item), result: 'skipped' })));
     }
@@ -81862,7 +82336,7 @@ Options:
 Credentials come from the environment variables that tenant-sync.yml names (auth.secret-env,
 auth.certificate-env). Exit codes: 0 done (plan: no changes), 1 failed, 2 bad command line or
 configuration, 3 done but some types could not be read (Partially successful), 4 plan: there
-are changes, 5 validate: problems found, 6 Pending admin consent (the consent link is printed).`;
+are changes (or conflicts, errors, invalid files to look at), 5 validate: problems found, 6 Pending admin consent (the consent link is printed).`;
 async function run(argv, log) {
     let parsed;
     try {
@@ -81958,18 +82432,23 @@ async function planCommand(values, log) {
     const tenant = selectTenant(config, values.tenant);
     const graph = await connect({ tenant, log, sources: { env: process.env } });
     const result = await planTenant({ tenant, root: values.dir, graph, log });
+    // The files' problems as validate prints them; their types are left out of the plan.
     for (const e of result.desired.errors)
-        log.error(`${e.message}\n  Fix: ${e.fix}`, e);
+        printProblem(log, e);
+    for (const w of result.desired.warnings)
+        printProblem(log, { ...w, severity: 'warning' });
     const { plan } = result.reconciliation;
     if (values.out)
         await (0,promises_namespaceObject.writeFile)(values.out, `${JSON.stringify(plan, null, 2)}\n`);
     log.info(values.json ? JSON.stringify(plan, null, 2) : result.markdown);
-    if (result.snapshot.types.some((t) => t.status === 'failed') || result.desired.invalid.length > 0) {
-        for (const t of result.snapshot.types)
-            if (t.status === 'failed')
-                log.warn(`${t.def.type} could not be read and is left out of the plan: ${t.error.message}`);
+    for (const t of result.snapshot.types)
+        if (t.status === 'failed')
+            log.warn(`${t.def.type} could not be read and is left out of the plan: ${t.error.message}`);
+    if (result.desired.invalid.length > 0) {
+        log.warn(`left out of the plan because their files are invalid: ${result.desired.invalid.join(', ')}; run tenant-sync validate for the details.`);
     }
-    return isEmptyPlan(plan) ? exitCodes.ok : exitCodes.changes;
+    // Invalid files are problems to look at (README: exit code 4), even when nothing else is planned.
+    return isEmptyPlan(plan) && result.desired.errors.length === 0 ? exitCodes.ok : exitCodes.changes;
 }
 async function applyCommand(values, log) {
     if (!values.plan) {
@@ -82022,21 +82501,42 @@ async function validateCommand(values, log) {
     const config = await loadConfig(values.config, process.env);
     const tenants = values.tenant ? [selectTenant(config, values.tenant)] : config.tenants;
     let count = 0;
+    let warnings = 0;
     const all = [];
-    for (const tenant of tenants) {
-        const problems = await validateTenant(values.dir, tenant);
-        count += problems.length;
+    const report = (tenant, problems) => {
+        const errors = problems.filter((p) => p.severity !== 'warning');
+        count += errors.length;
+        warnings += problems.length - errors.length;
         if (values.json)
-            all.push({ tenant: tenant.name, problems });
+            all.push({ tenant, problems });
         else
             for (const p of problems)
-                log.error(`${p.message}\n  Fix: ${p.fix}\n  (${p.code})`, p);
-    }
+                printProblem(log, p);
+    };
+    // Folders under tenants/ that no tenant of the configuration reads
+    const folders = await validateTenantFolders(values.dir, config.tenants.map((t) => t.name), {
+        configFile: config.file,
+        ...(values.tenant ? { only: tenants.map((t) => t.name) } : {}),
+    });
+    if (folders.length > 0)
+        report('', folders);
+    for (const tenant of tenants)
+        report(tenant.name, await validateTenant(values.dir, tenant));
     if (values.json)
         log.info(JSON.stringify(all, null, 2));
-    else
-        log.info(count === 0 ? `${tenants.map((t) => t.name).join(', ')}: the files are valid` : `${count} problem(s) found`);
+    else {
+        const noted = warnings > 0 ? ` (${warnings} warning(s))` : '';
+        log.info(count === 0 ? `${tenants.map((t) => t.name).join(', ')}: the files are valid${noted}` : `${count} problem(s) found${noted}`);
+    }
     return count === 0 ? exitCodes.ok : exitCodes.invalid;
+}
+/** One problem of the files: "error: <file>:<line>: <message>", its fix and its code; a warning the same way */
+function printProblem(log, p) {
+    const location = { file: p.file, line: p.line, column: p.column };
+    if (p.severity === 'warning')
+        log.warn(`${p.message}\n  Fix: ${p.fix}`, location);
+    else
+        log.error(`${p.message}\n  Fix: ${p.fix}\n  (${p.code})`, location);
 }
 function reportError(e, log) {
     if (isTenantSyncError(e)) {

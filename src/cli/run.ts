@@ -6,7 +6,7 @@ import { assertWritable, connect, connectTenant } from '../engine/connect.js';
 import { planTenant } from '../engine/plan.js';
 import { syncBackup } from '../engine/sync.js';
 import { formatBackupSummary } from '../engine/summary.js';
-import { validateTenant } from '../engine/validate.js';
+import { validateTenant, validateTenantFolders, type Problem } from '../engine/validate.js';
 import { applyPlan } from '../deploy/index.js';
 import { isEmptyPlan, parsePlan, planHash } from '../reconcile/index.js';
 import { isTenantSyncError, TenantSyncError } from '../errors/index.js';
@@ -50,7 +50,7 @@ Options:
 Credentials come from the environment variables that tenant-sync.yml names (auth.secret-env,
 auth.certificate-env). Exit codes: 0 done (plan: no changes), 1 failed, 2 bad command line or
 configuration, 3 done but some types could not be read (Partially successful), 4 plan: there
-are changes, 5 validate: problems found, 6 Pending admin consent (the consent link is printed).`;
+are changes (or conflicts, errors, invalid files to look at), 5 validate: problems found, 6 Pending admin consent (the consent link is printed).`;
 
 export async function run(argv: string[], log?: Logger): Promise<number> {
   let parsed;
@@ -142,14 +142,18 @@ async function planCommand(values: { tenant?: string; config: string; dir: strin
   const tenant = selectTenant(config, values.tenant);
   const graph = await connect({ tenant, log, sources: { env: process.env } });
   const result = await planTenant({ tenant, root: values.dir, graph, log });
-  for (const e of result.desired.errors) log.error(`${e.message}\n  Fix: ${e.fix}`, e);
   const { plan } = result.reconciliation;
+  // Warnings first, then the files' problems as validate prints them (each error ends its block)
+  for (const t of result.snapshot.types) if (t.status === 'failed') log.warn(`${t.def.type} could not be read and is left out of the plan: ${t.error.message}`);
+  if (result.desired.invalid.length > 0) {
+    log.warn(`left out of the plan because their files are invalid: ${result.desired.invalid.join(', ')}; the errors below say what to fix.`);
+  }
+  for (const w of result.desired.warnings) printProblem(log, { ...w, severity: 'warning' });
+  for (const e of result.desired.errors) printProblem(log, e);
   if (values.out) await writeFile(values.out, `${JSON.stringify(plan, null, 2)}\n`);
   log.info(values.json ? JSON.stringify(plan, null, 2) : result.markdown);
-  if (result.snapshot.types.some((t) => t.status === 'failed') || result.desired.invalid.length > 0) {
-    for (const t of result.snapshot.types) if (t.status === 'failed') log.warn(`${t.def.type} could not be read and is left out of the plan: ${t.error.message}`);
-  }
-  return isEmptyPlan(plan) ? exitCodes.ok : exitCodes.changes;
+  // Invalid files are problems to look at (README: exit code 4), even when nothing else is planned.
+  return isEmptyPlan(plan) && result.desired.errors.length === 0 ? exitCodes.ok : exitCodes.changes;
 }
 
 async function applyCommand(
@@ -208,16 +212,36 @@ async function validateCommand(values: { tenant?: string; config: string; dir: s
   const config = await loadConfig(values.config, process.env);
   const tenants = values.tenant ? [selectTenant(config, values.tenant)] : config.tenants;
   let count = 0;
+  let warnings = 0;
   const all: unknown[] = [];
-  for (const tenant of tenants) {
-    const problems = await validateTenant(values.dir, tenant);
-    count += problems.length;
-    if (values.json) all.push({ tenant: tenant.name, problems });
-    else for (const p of problems) log.error(`${p.message}\n  Fix: ${p.fix}\n  (${p.code})`, p);
-  }
+  const report = (tenant: string, problems: Problem[]) => {
+    const errors = problems.filter((p) => p.severity !== 'warning');
+    count += errors.length;
+    warnings += problems.length - errors.length;
+    if (values.json) all.push({ tenant, problems });
+    // Warnings first: each error's block ends with its code
+    else for (const p of [...problems.filter((x) => x.severity === 'warning'), ...errors]) printProblem(log, p);
+  };
+  // Folders under tenants/ that no tenant of the configuration reads
+  const folders = await validateTenantFolders(values.dir, config.tenants.map((t) => t.name), {
+    configFile: config.file,
+    ...(values.tenant ? { only: tenants.map((t) => t.name) } : {}),
+  });
+  if (folders.length > 0) report('', folders);
+  for (const tenant of tenants) report(tenant.name, await validateTenant(values.dir, tenant));
   if (values.json) log.info(JSON.stringify(all, null, 2));
-  else log.info(count === 0 ? `${tenants.map((t) => t.name).join(', ')}: the files are valid` : `${count} problem(s) found`);
+  else {
+    const noted = warnings > 0 ? ` (${warnings} warning(s))` : '';
+    log.info(count === 0 ? `${tenants.map((t) => t.name).join(', ')}: the files are valid${noted}` : `${count} problem(s) found${noted}`);
+  }
   return count === 0 ? exitCodes.ok : exitCodes.invalid;
+}
+
+/** One problem of the files: "error: <file>:<line>: <message>", its fix and its code; a warning the same way */
+function printProblem(log: Logger, p: Pick<Problem, 'code' | 'file' | 'line' | 'column' | 'message' | 'fix' | 'severity'>): void {
+  const location = { file: p.file, line: p.line, column: p.column };
+  if (p.severity === 'warning') log.warn(`${p.message}\n  Fix: ${p.fix}`, location);
+  else log.error(`${p.message}\n  Fix: ${p.fix}\n  (${p.code})`, location);
 }
 
 function reportError(e: unknown, log: Logger): number {

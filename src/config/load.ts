@@ -116,9 +116,25 @@ export function parseConfig(
     );
   }
   const data: unknown = doc.toJS();
+  if (data === null || data === undefined) {
+    throw new TenantSyncError(
+      'CONFIG_INVALID',
+      text.trim() === '' ? `${file} is empty` : `${file} holds no settings, only comments`,
+      'It needs at least "version: 1" and "tenants:" with one tenant (name, tenant-id, client-id); see docs/tenant-sync.example.yml and docs/tenant-sync.schema.json.',
+      { location: { file, line: 1 } },
+    );
+  }
+  if (typeof data !== 'object' || Array.isArray(data)) {
+    throw new TenantSyncError(
+      'CONFIG_INVALID',
+      `${file} holds ${Array.isArray(data) ? 'a list' : `a single ${typeof data}`}, not the settings: keys such as version and tenants`,
+      'Write the settings as keys at the start of the lines: "version: 1", then "tenants:" with one tenant (name, tenant-id, client-id); see docs/tenant-sync.example.yml.',
+      { location: { file, ...position(doc, lineCounter, []) } },
+    );
+  }
   const parsed = configFileSchema.safeParse(data);
   if (!parsed.success) {
-    throw configIssueError(file, doc, lineCounter, parsed.error.issues[0]!);
+    throw configIssueError(file, doc, lineCounter, data, parsed.error.issues);
   }
   const raw = parsed.data;
   const locate = (path: (string | number)[]) => ({ file, ...position(doc, lineCounter, path) });
@@ -280,40 +296,95 @@ function resolveTypes(
   return included.filter((r) => !(selection?.exclude ?? []).includes(r.type));
 }
 
-function configIssueError(file: string, doc: Document, lc: LineCounter, issue: z.core.$ZodIssue): TenantSyncError {
-  let path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
+/**
+ * The first problem the schema found, as an error with its line. A required key that is missing
+ * while an unknown key beside it is close to its name ("verison" for "version") is reported as the
+ * misspelling it is, on the misspelt key's line.
+ */
+function configIssueError(file: string, doc: Document, lc: LineCounter, data: unknown, issues: readonly z.core.$ZodIssue[]): TenantSyncError {
+  const pathOf = (issue: z.core.$ZodIssue) => issue.path.filter((p): p is string | number => typeof p !== 'symbol');
+  const missing = issues.flatMap((issue) => {
+    const path = pathOf(issue);
+    const key = path[path.length - 1];
+    return typeof key === 'string' && valueAt(data, path) === undefined ? [{ parent: path.slice(0, -1), key }] : [];
+  });
+  const samePath = (a: readonly (string | number)[], b: readonly (string | number)[]) => a.length === b.length && a.every((p, i) => p === b[i]);
+  for (const issue of issues) {
+    if (issue.code !== 'unrecognized_keys') continue;
+    const parent = pathOf(issue);
+    for (const key of issue.keys) {
+      const meant = closest(key, missing.filter((m) => samePath(m.parent, parent)).map((m) => m.key));
+      if (meant === undefined) continue;
+      const path = [...parent, key];
+      return new TenantSyncError(
+        'CONFIG_INVALID',
+        `${formatPath(path)}: unknown key "${key}", and the required key "${meant}" is missing`,
+        `Did you mean "${meant}"? Correct the spelling of "${key}"; docs/tenant-sync.schema.json lists the keys each level accepts.`,
+        { location: { file, ...position(doc, lc, path, { key: true }) } },
+      );
+    }
+  }
+  const issue = issues[0]!;
+  let path = pathOf(issue);
   let message = issue.message;
   let fix = 'Correct the value as the message says; docs/tenant-sync.schema.json describes every key.';
+  let where = path.length ? `${formatPath(path)}: ` : '';
+  let atKey = false;
   if (issue.code === 'unrecognized_keys') {
     const key = issue.keys[0]!;
     path = [...path, key];
+    where = `${formatPath(path)}: `;
+    atKey = true;
     const hint = closest(key, knownKeys);
     message = `unknown key "${key}"`;
     fix = `${hint ? `Did you mean "${hint}"? ` : ''}Remove the key or correct its spelling; docs/tenant-sync.schema.json lists the keys each level accepts.`;
+  } else if (missing.some((m) => samePath([...m.parent, m.key], path))) {
+    const key = path[path.length - 1] as string;
+    message = `the required key "${key}" is missing`;
+    where = path.length > 1 ? `${formatPath(path.slice(0, -1))}: ` : '';
+    fix =
+      issue.code === 'invalid_value' && 'values' in issue && (issue.values as unknown[]).length === 1
+        ? `Add ${key}: ${String((issue.values as unknown[])[0])}.`
+        : `Add "${key}"; docs/tenant-sync.schema.json describes it.`;
   } else if (issue.code === 'invalid_value' && 'values' in issue) {
     fix = `Use one of: ${(issue.values as unknown[]).map(String).join(', ')}.`;
   }
-  const where = path.length ? `${formatPath(path)}: ` : '';
   return new TenantSyncError('CONFIG_INVALID', `${where}${message}`, fix, {
-    location: { file, ...position(doc, lc, path) },
+    location: { file, ...position(doc, lc, path, { key: atKey }) },
   });
+}
+
+/** The value at `path` in the parsed data, undefined when it (or a parent) is absent */
+function valueAt(data: unknown, path: readonly (string | number)[]): unknown {
+  let value = data;
+  for (const segment of path) {
+    if (value === null || typeof value !== 'object' || !Object.prototype.hasOwnProperty.call(value, segment)) return undefined;
+    value = (value as Record<string | number, unknown>)[segment];
+  }
+  return value;
 }
 
 function formatPath(path: (string | number)[]): string {
   return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
 }
 
-/** Line and column of the node at a path (the key itself for a map entry), as far as the path exists */
-function position(doc: Document, lc: LineCounter, path: (string | number)[]): { line?: number; column?: number } {
+/**
+ * Line and column of the node at a path, as far as the path exists: a scalar value itself, the key
+ * of a map entry whose value is a map or a list (the line a person reads the key on, not the line
+ * of the value's first entry), a list item.
+ */
+function position(doc: Document, lc: LineCounter, path: (string | number)[], options: { key?: boolean } = {}): { line?: number; column?: number } {
   let node: unknown = doc.contents;
-  let best: Node | undefined = isMap(node) || isSeq(node) ? (node as Node) : undefined;
-  for (const segment of path) {
+  let best: Node | undefined = isMap(node) || isSeq(node) || isScalar(node) ? (node as Node) : undefined;
+  for (const [i, segment] of path.entries()) {
     if (isMap(node)) {
       const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && p.key.value === segment);
       if (!pair) break;
       best = (isScalar(pair.key) ? pair.key : best) as Node | undefined;
+      // An unknown key is shown at the key, whatever its value
+      if (options.key && i === path.length - 1) break;
       node = pair.value;
-      if (node && (isMap(node) || isSeq(node) || isScalar(node))) best = node as Node;
+      if (node && isScalar(node)) best = node as Node;
     } else if (isSeq(node) && typeof segment === 'number') {
       node = node.items[segment];
       if (node && (isMap(node) || isSeq(node) || isScalar(node))) best = node as Node;

@@ -4,7 +4,7 @@ import { readSnapshot } from '../engine/backup.js';
 import { collectionUrl, objectUrl, type RawObject } from '../engine/readTenant.js';
 import { GraphError, type GraphClient, type GraphResponse, type HttpMethod } from '../graph/types.js';
 import type { Logger } from '../log/index.js';
-import { planHash, planSchema, type Plan, type PlanItem } from '../reconcile/plan.js';
+import { planHash, planIntegrityProblems, planSchema, type Plan, type PlanItem } from '../reconcile/plan.js';
 import { findResource, resources } from '../resources/catalogue.js';
 import { isReadOnlyObject, type ResourceDefinition } from '../resources/definition.js';
 import { renderJson, typeFolder } from '../snapshot/index.js';
@@ -99,6 +99,27 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<DeployRecord
   }
   const plan = parsedPlan.data;
   const ordered = applyOrder(plan.items);
+  const tampered = planIntegrityProblems(plan);
+  if (tampered.length > 0) {
+    return refuse(
+      hash,
+      approval,
+      deployError('DEPLOY_PLAN_INVALID', `The plan was changed after it was made: ${tampered.slice(0, 5).join('; ')}`, 'Make a new plan with a sync (or tenant-sync plan); do not edit plan.json by hand.'),
+      ordered.map((item) => ({ ...recordItemOf(item), result: 'skipped' })),
+    );
+  }
+  if (plan.tenantId !== undefined && plan.tenantId !== tenant.tenantId) {
+    return refuse(
+      hash,
+      approval,
+      deployError(
+        'DEPLOY_WRONG_TENANT',
+        `The plan was made for the tenant ${plan.tenantId}, not for ${tenant.name} (${tenant.tenantId})`,
+        `Apply a plan only to the tenant it was made for, or make a new plan for ${tenant.name}.`,
+      ),
+      ordered.map((item) => ({ ...recordItemOf(item), result: 'skipped' })),
+    );
+  }
   if (plan.tenant !== tenant.name) {
     return refuse(
       hash,

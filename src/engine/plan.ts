@@ -1,9 +1,8 @@
 import type { TenantConfig } from '../config/load.js';
 import type { GraphClient } from '../graph/types.js';
 import type { Logger } from '../log/index.js';
-import { reconcile, renderPlanMarkdown, treeFromTenantTree, baseName, type IdMap, type Reconciliation, type Tree } from '../reconcile/index.js';
-import { resources } from '../resources/catalogue.js';
-import { readTenantTree, type TreeIssue } from '../snapshot/index.js';
+import { reconcile, renderPlanMarkdown, baseName, type IdMap, type Reconciliation, type Tree } from '../reconcile/index.js';
+import { readDesired, type DesiredTree } from './validate.js';
 import { readSnapshot, type TenantSnapshot } from './backup.js';
 
 /** The tenant as a reconcile tree: the files a backup would write, parsed back */
@@ -22,28 +21,7 @@ export function treeFromSnapshot(snapshot: TenantSnapshot): { tree: Tree; idMap:
   return { tree, idMap, unread };
 }
 
-export interface DesiredTree {
-  tree: Tree;
-  /** Types whose files have errors: they take no part in reconcile */
-  invalid: string[];
-  errors: TreeIssue[];
-  warnings: TreeIssue[];
-}
-
-/** The desired configuration of a tenant from the working tree; enabled types only */
-export async function readDesired(root: string, tenant: TenantConfig): Promise<DesiredTree> {
-  const read = await readTenantTree(root, tenant.name, resources);
-  const enabled = new Set(tenant.types.map((t) => t.type));
-  const full = treeFromTenantTree(read);
-  const tree: Tree = {};
-  for (const [type, entries] of Object.entries(full)) if (enabled.has(type)) tree[type] = entries;
-  return {
-    tree,
-    invalid: [...read.invalidTypes].filter((t) => enabled.has(t)),
-    errors: read.errors.filter((e) => !e.type || enabled.has(e.type)),
-    warnings: read.warnings,
-  };
-}
+export { readDesired, type DesiredTree } from './validate.js';
 
 export interface TenantPlan {
   reconciliation: Reconciliation;
@@ -63,6 +41,7 @@ export async function planTenant(options: { tenant: TenantConfig; root: string; 
   const current = treeFromSnapshot(snapshot);
   const reconciliation = reconcile({
     tenantName: tenant.name,
+    tenantId: tenant.tenantId,
     defs: tenant.types,
     base: current.tree,
     tenant: current.tree,

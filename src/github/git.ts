@@ -134,6 +134,13 @@ export class GitRepository {
     return stdout.split(/\s/)[0] || undefined;
   }
 
+  /** Deletes the branch only while it is still at `expected` (a newer push to it is left alone) */
+  async deleteBranch(branch: string, expected: string): Promise<'deleted' | 'moved' | 'absent'> {
+    const { code, stdout, stderr } = await this.run(['push', '--porcelain', `--force-with-lease=refs/heads/${branch}:${expected}`, this.remote, `:refs/heads/${branch}`], { okCodes: [1] });
+    if (code === 0) return 'deleted';
+    return /stale info|rejected/i.test(`${stdout}${stderr}`) ? 'moved' : 'absent';
+  }
+
   /** The tree of a commit */
   async treeOf(commit: string): Promise<string> {
     return this.out(['rev-parse', `${commit}^{tree}`]);

@@ -9,7 +9,7 @@ import { planPath, type Review } from '../github/approvalPullRequest.js';
 import { plannedObjects, writeTenantVersions } from '../github/branchFiles.js';
 import { branches, labels } from '../github/context.js';
 import { commitAndPush, redoOnTip, type Worktree } from '../github/git.js';
-import { canWrite, commentOnPullRequest, deleteBranch, upsertPullRequest } from '../github/pullRequests.js';
+import { canWrite, commentOnPullRequest, upsertPullRequest } from '../github/pullRequests.js';
 import { parsePlan, planHash, renderPlanMarkdown, type Plan } from '../reconcile/index.js';
 import { removeRepoFile } from '../github/branchFiles.js';
 import { createStatusTracker, type Language } from '../status/index.js';
@@ -102,7 +102,7 @@ async function applyApproved(options: TenantRunOptions & { approvedBy?: string }
         });
         if (pushed.result === 'pushed') notes.push(textsFor(tenant.language).stateAfterDeploy(branches.state(tenant.name), pushed.commit!.slice(0, 7)));
         await commentOnPullRequest(ctx, pr.number, deployComment(tenant.name, record!, tenant.language));
-        await deleteBranch(ctx, branches.approve(tenant.name));
+        await git.deleteBranch(branches.approve(tenant.name), pr.head.sha);
         return { partial: record!.status === 'partial', error: deployFailure(record!) };
       },
     });
@@ -175,7 +175,7 @@ async function rejectOrRevert(options: TenantRunOptions & { sender?: string }, r
       plan = await revertPlan(options, review, worktrees, notes);
     }
     // The closed pull request keeps its commits; the branch itself is not needed any more
-    if (!pr.labels.some((l) => l.name === 'tenant-sync:outdated')) await deleteBranch(ctx, branches.approve(tenant.name));
+    if (!pr.labels.some((l) => l.name === 'tenant-sync:outdated')) await options.git.deleteBranch(branches.approve(tenant.name), pr.head.sha);
   } catch (e) {
     if (!(e instanceof TenantSyncError)) throw e;
     error = e;

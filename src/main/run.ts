@@ -91,6 +91,8 @@ export async function runAction(env: NodeJS.ProcessEnv = process.env): Promise<v
   try {
     const inputs = readInputs();
     if (inputs.token) core.setSecret(inputs.token);
+    // The runner masks these itself; registering them costs nothing and covers self-hosted set-ups
+    for (const name of ['ACTIONS_RUNTIME_TOKEN', 'ACTIONS_ID_TOKEN_REQUEST_TOKEN'] as const) if (env[name]) core.setSecret(env[name]);
     const event = await readEvent(env);
     const command = inputs.command ?? commandForEvent(event);
     if (command === 'none') {

@@ -99,6 +99,7 @@ export async function syncTenant(options: TenantRunOptions): Promise<TenantOutco
 
     const reconciliation = reconcile({
       tenantName: tenant.name,
+      tenantId: tenant.tenantId,
       defs: tenant.types,
       base: baseTree,
       tenant: tenantTree,
@@ -266,7 +267,7 @@ async function closeApproval(options: TenantRunOptions, notes: string[]): Promis
     textsFor(tenant.language).approvalClosedComment(tenant.name, ctx.defaultBranch),
     OUTDATED_LABEL,
   );
-  await deleteBranch(ctx, branches.approve(tenant.name));
+  await options.git.deleteBranch(branches.approve(tenant.name), open.headSha);
   notes.push(textsFor(tenant.language).approvalClosed(open.number));
 }
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { canonicalHash } from './canonical.js';
+import { diffObjects } from './diff.js';
 
 /**
  * The plan: what an approval would write to the tenant, as data. It is stored as plan.json (an
@@ -200,6 +201,8 @@ export const planTypeSchema = z.object({
 export const planSchema = z.object({
   version: z.literal(PLAN_VERSION),
   tenant: z.string(),
+  /** tenant-id of tenant-sync.yml when the plan was made: apply refuses another tenant even under the same name */
+  tenantId: z.string().optional(),
   driftPolicy: driftPolicySchema,
   /** Types compared, in dependency order */
   types: z.array(planTypeSchema),
@@ -226,6 +229,21 @@ export function objectHash(object: unknown): string {
 /** A stable hash of the whole plan (sorted keys; the same for a plan read back from plan.json). */
 export function planHash(plan: Plan): string {
   return objectHash(plan);
+}
+
+/**
+ * Where a plan's items contradict themselves: `changes` is not the difference of `before` and
+ * `after`, or `before` does not hash to `tenantHash`. A plan edited after it was made (by hand, or
+ * on the approval branch) shows up here; apply refuses it whole.
+ */
+export function planIntegrityProblems(plan: Plan): string[] {
+  const problems: string[] = [];
+  for (const item of plan.items) {
+    const where = `${item.action} ${item.type} '${item.name}'`;
+    if (JSON.stringify(diffObjects(item.before, item.after)) !== JSON.stringify(item.changes)) problems.push(`${where}: its changes are not the difference of its before and after`);
+    if (item.action !== 'create' && objectHash(item.before) !== item.tenantHash) problems.push(`${where}: its before does not match its tenantHash`);
+  }
+  return problems;
 }
 
 /** Reads plan.json back; throws a ZodError naming what is wrong. */

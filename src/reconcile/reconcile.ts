@@ -68,6 +68,8 @@ export type DeleteGuardInput = z.input<typeof deleteGuardSchema>;
 export interface ReconcileInput {
   /** The tenant's short name (tenant-sync.yml), recorded in the plan */
   tenantName: string;
+  /** The tenant's id as tenant-sync.yml gives it; recorded in the plan so it cannot be applied to another tenant */
+  tenantId?: string;
   /** The enabled types, in dependency order */
   defs: readonly ResourceDefinition[];
   /** The tenant as last recorded (the state branch before this sync); {} when nothing is recorded */
@@ -267,6 +269,7 @@ export function reconcile(input: ReconcileInput): Reconciliation {
   const plan: Plan = {
     version: PLAN_VERSION,
     tenant: input.tenantName,
+    ...(input.tenantId ? { tenantId: input.tenantId } : {}),
     driftPolicy: policy,
     types: states.map((s) => ({ type: s.def.type, title: s.def.title, workload: s.def.workload, tenantObjects: s.tenantCount })),
     skippedTypes,

@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import type { Dirent } from 'node:fs';
+import { constants, type Dirent } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { ErrorCode } from '../errors/index.js';
 import type { ResourceDefinition, Workload } from '../resources/definition.js';
-import { parseJsonText } from './jsonError.js';
+import { findJsonError, lineAndColumn, parseJsonText, type JsonParseFailure, type JsonParseResult } from './jsonError.js';
 import { FILE_EXTENSION, TENANTS_FOLDER, isValidTenantFolder, objectName, singletonFileName } from './layout.js';
-import { fileNameFoldKey, safeFileName } from './naming.js';
+import { fileNameFoldKey, safeFileName, windowsNameProblem } from './naming.js';
 import { compareCodePoints, isPlainObject } from './util.js';
 
 /**
@@ -209,6 +209,14 @@ export type TreeIssueKind =
   | 'unexpected-folder'
   | 'symbolic-link'
   | 'singleton-files'
+  | 'unsafe-file-name'
+  | 'too-large'
+  | 'not-utf8'
+  | 'forbidden-key'
+  /** Found by the Graph schema check (src/engine/validate.ts): a property Graph does not have, ... */
+  | 'schema'
+  /** Found by the Graph schema check: the object is of another type of the catalogue */
+  | 'wrong-folder'
   | 'file-name-mismatch';
 
 export interface TreeIssue {
@@ -218,11 +226,12 @@ export interface TreeIssue {
   kind: TreeIssueKind;
   /** Path relative to the repository root, with '/': 'tenants/contoso/entra/namedLocations/HQ.json' */
   file: string;
-  /** 1-based, for invalid JSON */
+  /** 1-based, where the problem is in the file, when it is known */
   line?: number;
   column?: number;
   /** The type whose files are affected, when there is one */
   type?: string;
+  /** What is wrong, without the location (`file`, `line` say where) */
   message: string;
   /** What to do about it */
   fix: string;
@@ -418,27 +427,57 @@ async function readType(tree: TenantTree, dir: string, rel: string, def: Resourc
 
   for (const entry of jsonFiles) {
     const file = `${rel}/${entry.name}`;
-    let text: string;
-    try {
-      text = await readFile(path.join(dir, entry.name), 'utf8');
-    } catch (error) {
-      tree.errors.push(readFailed(file, error, def.type));
+    const base = entry.name.slice(0, -FILE_EXTENSION.length);
+    const unsafe = windowsNameProblem(base);
+    if (unsafe !== undefined) {
+      const safe = `${safeFileName(base)}${FILE_EXTENSION}`;
+      tree.errors.push({
+        code: 'FILE_INVALID',
+        kind: 'unsafe-file-name',
+        file,
+        type: def.type,
+        message: `the file name cannot be checked out on Windows: ${unsafe}.`,
+        fix: `Rename the file to ${safe} (the name a backup gives it); the object is known by its ${def.nameField}, not by the file name.`,
+      });
       invalid();
       continue;
     }
-    const parsed = parseJsonText(text);
-    if (!parsed.ok) {
-      const { line, column, message } = parsed.error;
+    const read = await readObjectFile(path.join(dir, entry.name));
+    if (read.kind === 'failed') {
+      tree.errors.push(readFailed(file, read.error, def.type));
+      invalid();
+      continue;
+    }
+    if (read.kind === 'too-large') {
       tree.errors.push({
         code: 'FILE_INVALID',
-        kind: 'invalid-json',
+        kind: 'too-large',
         file,
-        line,
-        column,
         type: def.type,
-        message: `${file}:${line}:${column}: not valid JSON: ${message}.`,
-        fix: `Fix the JSON at line ${line}, column ${column} (a missing or extra comma or quote is the usual cause), or restore the file from the state branch.`,
+        message: `the file is ${formatSize(read.size)}; Graph refuses a request body over ${formatSize(MAX_FILE_BYTES)}, so an object this large cannot be deployed.`,
+        fix: `Make the object smaller than ${formatSize(MAX_FILE_BYTES)} (compare with its last backup), or remove the file.`,
       });
+      if (read.syntax) tree.errors.push(invalidJson(file, def.type, read.syntax));
+      invalid();
+      continue;
+    }
+    if (read.kind === 'not-utf8') {
+      tree.errors.push({
+        code: 'FILE_INVALID',
+        kind: 'not-utf8',
+        file,
+        line: read.line,
+        column: read.column,
+        type: def.type,
+        message: `the file is not UTF-8: the bytes at line ${read.line}, column ${read.column} are not a UTF-8 character (a file saved as Latin-1 or Windows-1252 is the usual cause).`,
+        fix: 'Save the file as UTF-8 (in VS Code: "Save with Encoding", UTF-8), or restore it from the state branch.',
+      });
+      invalid();
+      continue;
+    }
+    const parsed = safeParse(read.text);
+    if (!parsed.ok) {
+      tree.errors.push(invalidJson(file, def.type, parsed.error));
       invalid();
       continue;
     }
@@ -449,14 +488,28 @@ async function readType(tree: TenantTree, dir: string, rel: string, def: Resourc
         file,
         line: 1,
         type: def.type,
-        message: `${file} holds ${Array.isArray(parsed.value) ? 'an array' : String(parsed.value === null ? 'null' : typeof parsed.value)}, not a JSON object.`,
-        fix: `A file holds one object: { ... } with the properties of one ${def.title.toLowerCase()} item.`,
+        message: `the file holds ${describeJsonValue(parsed.value)}, not a JSON object.`,
+        fix: `A file holds one object, { ... }, with the properties of one ${def.graphType ? def.graphType.slice(def.graphType.lastIndexOf('.') + 1) : 'item'} (${def.title.toLowerCase()}).`,
+      });
+      invalid();
+      continue;
+    }
+    const proto = findProtoKey(parsed.value);
+    if (proto !== undefined) {
+      const at = protoKeyPosition(read.text);
+      tree.errors.push({
+        code: 'FILE_INVALID',
+        kind: 'forbidden-key',
+        file,
+        ...(at ? { line: at.line, column: at.column } : {}),
+        type: def.type,
+        message: `the key "__proto__"${proto === '' ? '' : ` at ${proto}`} is not a property of any Graph object and is never read.`,
+        fix: 'Remove the "__proto__" key.',
       });
       invalid();
       continue;
     }
     const object = parsed.value;
-    const base = entry.name.slice(0, -FILE_EXTENSION.length);
     if (def.kind === 'singleton') {
       const expected = singletonFileName(def);
       if (entry.name !== expected) {
@@ -477,7 +530,7 @@ async function readType(tree: TenantTree, dir: string, rel: string, def: Resourc
           kind: 'missing-name',
           file,
           type: def.type,
-          message: `${file} has no '${def.nameField}', which names the object.`,
+          message: `the object has no '${def.nameField}', which names it.`,
           fix: `Add "${def.nameField}": "<name>" to the object.`,
         });
         invalid();
@@ -489,13 +542,209 @@ async function readType(tree: TenantTree, dir: string, rel: string, def: Resourc
           kind: 'file-name-mismatch',
           file,
           type: def.type,
-          message: `${file} holds '${name}'; the object is known by its ${def.nameField}, not by the file name.`,
+          message: `the file holds '${name}'; the object is known by its ${def.nameField}, not by the file name.`,
           fix: `Nothing to do; the next backup names the file '${safeFileName(name)}${FILE_EXTENSION}'. To rename the object, change its ${def.nameField}.`,
         });
       }
     }
     out.push({ file, object });
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading one object's file
+
+/**
+ * The largest file read as an object: Graph refuses request bodies over 4 MB, so a larger object
+ * could never be deployed. A larger file is refused without being parsed.
+ */
+export const MAX_FILE_BYTES = 4 * 1024 * 1024;
+/** A file up to this size over the limit is still scanned (not parsed) for a JSON syntax error to name */
+const MAX_SCANNED_BYTES = 64 * 1024 * 1024;
+
+type ObjectFileRead =
+  | { kind: 'text'; text: string }
+  | { kind: 'failed'; error: unknown }
+  | { kind: 'too-large'; size: number; syntax?: JsonParseFailure }
+  | { kind: 'not-utf8'; line: number; column: number };
+
+/**
+ * A file's text: its size is checked before it is read (an enormous file is never parsed) and its
+ * bytes must be UTF-8 (never decoded with replacement characters, which would then be deployed).
+ * A link put in the file's place since the folder was listed is not followed.
+ */
+async function readObjectFile(file: string): Promise<ObjectFileRead> {
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(file, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
+    const { size } = await handle.stat();
+    if (size > MAX_FILE_BYTES) {
+      if (size > MAX_SCANNED_BYTES) return { kind: 'too-large', size };
+      const bytes = await handle.readFile();
+      const text = decodeUtf8(bytes);
+      return { kind: 'too-large', size, ...(text !== undefined ? { syntax: scanJson(text) } : {}) };
+    }
+    const bytes = await handle.readFile();
+    const text = decodeUtf8(bytes);
+    if (text === undefined) {
+      const at = firstInvalidUtf8(bytes);
+      let line = 1;
+      let lineStart = 0;
+      for (let i = 0; i < at; i++) {
+        if (bytes[i] === 0x0a) {
+          line++;
+          lineStart = i + 1;
+        }
+      }
+      // The column counts characters; the bytes before the bad one on its line are valid UTF-8.
+      return { kind: 'not-utf8', line, column: bytes.subarray(lineStart, at).toString('utf8').length + 1 };
+    }
+    return { kind: 'text', text };
+  } catch (error) {
+    return { kind: 'failed', error };
+  } finally {
+    await handle?.close().catch(() => undefined);
+  }
+}
+
+/** The text, or undefined when the bytes are not UTF-8. A byte order mark is kept (the JSON reader skips it). */
+function decodeUtf8(bytes: Uint8Array): string | undefined {
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Offset of the first byte that does not start or continue a well-formed UTF-8 sequence (RFC 3629) */
+function firstInvalidUtf8(bytes: Uint8Array): number {
+  let i = 0;
+  while (i < bytes.length) {
+    const b = bytes[i]!;
+    if (b < 0x80) {
+      i++;
+      continue;
+    }
+    let need: number;
+    let min = 0x80;
+    let max = 0xbf;
+    if (b >= 0xc2 && b <= 0xdf) need = 1;
+    else if (b >= 0xe0 && b <= 0xef) {
+      need = 2;
+      if (b === 0xe0) min = 0xa0;
+      if (b === 0xed) max = 0x9f;
+    } else if (b >= 0xf0 && b <= 0xf4) {
+      need = 3;
+      if (b === 0xf0) min = 0x90;
+      if (b === 0xf4) max = 0x8f;
+    } else return i;
+    for (let k = 1; k <= need; k++) {
+      const c = bytes[i + k];
+      if (c === undefined || c < (k === 1 ? min : 0x80) || c > (k === 1 ? max : 0xbf)) return i;
+    }
+    i += need + 1;
+  }
+  return bytes.length;
+}
+
+/** parseJsonText, which never throws (a document nested too deeply for the error scanner is still an error) */
+function safeParse(text: string): JsonParseResult {
+  try {
+    return parseJsonText(text);
+  } catch {
+    return { ok: false, error: { offset: 0, line: 1, column: 1, message: 'the document is nested too deeply to be read' } };
+  }
+}
+
+/**
+ * Where a text too large to parse stops being JSON, without building its values; undefined when
+ * it is JSON (or the scanner cannot tell).
+ */
+function scanJson(text: string): JsonParseFailure | undefined {
+  const body = text.charCodeAt(0) === 0xfeff ? 1 : 0;
+  let offset: number;
+  try {
+    offset = findJsonError(text.slice(body)) + body;
+  } catch {
+    return undefined;
+  }
+  let message: string;
+  if (offset < text.length) message = `Unexpected ${describeCharacter(text[offset]!)}`;
+  else {
+    // The scanner reached the end: a complete document, or one that ends too early.
+    let depth = 0;
+    let inString = false;
+    for (let i = body; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (inString) {
+        if (c === 0x5c) i++;
+        else if (c === 0x22) inString = false;
+      } else if (c === 0x22) inString = true;
+      else if (c === 0x7b || c === 0x5b) depth++;
+      else if (c === 0x7d || c === 0x5d) depth--;
+    }
+    if (!inString && depth === 0) return undefined;
+    message = inString ? 'Unterminated string in JSON' : 'Unexpected end of JSON input';
+  }
+  const { line, column } = lineAndColumn(text, offset);
+  return { offset, line, column, message };
+}
+
+function describeCharacter(c: string): string {
+  return /[\u0000-\u001f\u007f]/.test(c) ? `character ${JSON.stringify(c)}` : `token '${c}'`;
+}
+
+function invalidJson(file: string, type: string, error: JsonParseFailure): TreeIssue {
+  const { line, column } = error;
+  // A control character the parser names ('\\n') is shown escaped, never as itself.
+  const message = error.message.replace(/[\u0000-\u001f\u007f]/g, (c) => JSON.stringify(c).slice(1, -1));
+  return {
+    code: 'FILE_INVALID',
+    kind: 'invalid-json',
+    file,
+    line,
+    column,
+    type,
+    message: `not valid JSON: ${message}.`,
+    fix: `Fix the JSON at line ${line}, column ${column} (a missing or extra comma or quote is the usual cause), or restore the file from the state branch.`,
+  };
+}
+
+function describeJsonValue(value: unknown): string {
+  if (Array.isArray(value)) return 'an array';
+  if (value === null) return 'null';
+  const type = typeof value;
+  return type === 'string' ? 'a string' : type === 'number' ? 'a number' : type === 'boolean' ? 'a boolean' : type;
+}
+
+/** Path of the first own "__proto__" key (JSON.parse makes it an own property), '' at the top; undefined when there is none */
+function findProtoKey(value: unknown, at = ''): string | undefined {
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = findProtoKey(value[i], `${at}[${i}]`);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+  if (value === null || typeof value !== 'object') return undefined;
+  if (Object.prototype.hasOwnProperty.call(value, '__proto__')) return at;
+  for (const [key, child] of Object.entries(value)) {
+    const found = findProtoKey(child, at === '' ? key : `${at}.${key}`);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+/** Where "__proto__" is written as a key, when it is written plainly */
+function protoKeyPosition(text: string): { line: number; column: number } | undefined {
+  const match = /(?<!\\)"__proto__"\s*:/.exec(text);
+  return match ? lineAndColumn(text, match.index) : undefined;
+}
+
+function formatSize(bytes: number): string {
+  if (bytes >= 1024 * 1024) return `${(bytes / (1024 * 1024)).toFixed(bytes % (1024 * 1024) === 0 ? 0 : 1)} MB`;
+  if (bytes >= 1024) return `${(bytes / 1024).toFixed(0)} KB`;
+  return `${bytes} bytes`;
 }
 
 /** The file is named after the object: its safe name, perhaps shortened, perhaps with '~' suffixes. */
@@ -535,7 +784,7 @@ function readFailed(file: string, error: unknown, type?: string): TreeIssue {
     kind: 'read-failed',
     file,
     ...(type ? { type } : {}),
-    message: `${file} could not be read: ${error instanceof Error ? error.message : String(error)}`,
+    message: `it could not be read: ${error instanceof Error ? error.message : String(error)}`,
     fix:
       code === 'EACCES' || code === 'EPERM'
         ? 'Give the workflow read access to the file.'
@@ -550,7 +799,7 @@ function misplaced(tree: TenantTree, rel: string, where: string, knownTypes: str
     code: 'FILE_INVALID',
     kind: 'misplaced-file',
     file: rel,
-    message: `${rel} is directly in ${where}; object files belong in a type folder.`,
+    message: `the file is directly in ${where}; object files belong in a type folder.`,
     fix: `Move it into the folder of its type: ${knownTypes.join(', ') || '(no known types)'}.`,
   });
 }
@@ -561,7 +810,7 @@ function symlinkError(tree: TenantTree, rel: string, type?: string): void {
     kind: 'symbolic-link',
     file: rel,
     ...(type ? { type } : {}),
-    message: `${rel} is a symbolic link; links are not followed.`,
+    message: `it is a symbolic link; links are not followed.`,
     fix: 'Replace the link with the file or folder itself.',
   });
 }

@@ -56,6 +56,24 @@ export function isSafeFileName(name: string): boolean {
   return name !== '' && safeFileName(name) === name;
 }
 
+/**
+ * Why `name` (a file name without '.json') cannot be used on Windows, or is one tenant-sync never
+ * writes because Windows would not keep it as it is; undefined when it is fine there. Only the
+ * rules of safeFileName that come from Windows are checked (not its length limit or the Unicode
+ * form), so a name written by hand in another form is not refused for that.
+ */
+export function windowsNameProblem(name: string): string | undefined {
+  const forbidden = [...new Set(name.match(FORBIDDEN) ?? [])];
+  if (forbidden.length > 0) {
+    const shown = forbidden.map((c) => (/^[\u0000-\u001f\u007f-\u009f]$/.test(c) ? `U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}` : `"${c}"`));
+    return `it contains ${shown.join(', ')}, which Windows does not allow in file names`;
+  }
+  if (/[. ]$/.test(name)) return `"${name}" ends in a ${name.endsWith('.') ? 'dot' : 'space'}, which Windows drops from names`;
+  const device = RESERVED.exec(name);
+  if (device) return `"${device[1]}" is a device name on Windows, which no file can have`;
+  return undefined;
+}
+
 /** The longest prefix of `value` that fits in `maxBytes` UTF-8 bytes, cut between code points. */
 export function truncateUtf8(value: string, maxBytes: number): string {
   let bytes = 0;
