@@ -23,8 +23,18 @@ const LOCATIONS = `tenants/${TENANT}/entra/namedLocations/`;
  * on an approval come last in each row, so that the others run while the approval they could
  * wrongly act on is still there.
  */
-export const COMMANDS = ['sync', 'reject', 'revert', 'status', 'matrix', 'validate', 'backup', 'plan', 'apply', ''] as const;
+export const COMMANDS = ['sync', 'status', 'matrix', 'validate', 'backup', 'plan', 'apply', 'reject', 'revert', ''] as const;
 export type CommandInput = (typeof COMMANDS)[number];
+
+/**
+ * The commands that do not read the event: src/main/run.ts runs them from the checkout (the
+ * event's GITHUB_SHA) and the repository's and tenant's state; of the payload they read only
+ * repository.default_branch, which every event of the double carries alike. Two events with the
+ * same checkout in the same state are therefore the same run for them, and a group runs them once
+ * per checkout (the other events' cells are listed as equivalent). The empty input, apply, reject
+ * and revert read the event (commandForEvent, reviewCommand, the button) and run for every event.
+ */
+export const EVENT_INDEPENDENT: readonly CommandInput[] = ['sync', 'status', 'matrix', 'validate', 'backup', 'plan'];
 
 /** The parts of a plan item the boundary checks (src/reconcile/plan.ts planItemSchema) */
 export interface PlanItemLike {
@@ -162,10 +172,14 @@ export interface CellResult {
   /** The first error annotation, or the statuses the run went through */
   note: string;
   problems: string[];
+  ms: number;
 }
 
 /** Every cell run in this file, for the closing summary */
 export const results: CellResult[] = [];
+
+/** Cells not run because an equivalent one was (same event-independent command, same checkout, same state) */
+export const equivalents: { group: string; event: string; command: string; sameAs: string; why: string }[] = [];
 
 export function noteOf(run: ActionRun): string {
   const error = run.stdout.split('\n').find((l) => l.startsWith('::error'));
@@ -178,9 +192,10 @@ export function noteOf(run: ActionRun): string {
 /** Runs the action for one cell and records the tenant writes it made */
 export async function runCell(lc: Lifecycle, group: string, event: { label: string; event: WorkflowEvent }, command: CommandInput, allowed = false): Promise<{ run: ActionRun; cell: CellResult }> {
   const before = lc.sim.writes().length;
+  const started = Date.now();
   const run = await runAction(lc, event.event, command ? { command } : {});
   const writes = lc.sim.writes().slice(before);
-  const cell: CellResult = { group, event: event.label, command: command || '(empty)', allowed, writes, code: run.code, note: noteOf(run), problems: [] };
+  const cell: CellResult = { group, event: event.label, command: command || '(empty)', allowed, writes, code: run.code, note: noteOf(run), problems: [], ms: Date.now() - started };
   if (!allowed && writes.length > 0) cell.problems.push(`unapproved writes: ${writes.map((w) => `${w.method} ${w.path}`).join(', ')}`);
   results.push(cell);
   return { run, cell };
@@ -223,6 +238,6 @@ export function planMismatch(writes: readonly WriteRecord[], plan: PlanLike): st
 
 /** The table of this file's cells, one line each */
 export function formatTable(cells: readonly CellResult[]): string {
-  const rows = cells.map((c) => `| ${c.group} | ${c.event} | ${c.command} | ${c.allowed ? 'yes' : 'no'} | ${c.writes.length} | ${c.code} | ${c.note.replace(/\|/g, '\\|')} |`);
-  return ['| group | event | command | may write | writes | exit | outcome |', '|---|---|---|---|---|---|---|', ...rows].join('\n');
+  const rows = cells.map((c) => `| ${c.group} | ${c.event} | ${c.command} | ${c.allowed ? 'yes' : 'no'} | ${c.writes.length} | ${c.code} | ${(c.ms / 1000).toFixed(1)}s | ${c.note.replace(/\|/g, '\\|')} |`);
+  return ['| group | event | command | may write | writes | exit | time | outcome |', '|---|---|---|---|---|---|---|---|', ...rows].join('\n');
 }
