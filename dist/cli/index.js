@@ -82432,21 +82432,21 @@ async function planCommand(values, log) {
     const tenant = selectTenant(config, values.tenant);
     const graph = await connect({ tenant, log, sources: { env: process.env } });
     const result = await planTenant({ tenant, root: values.dir, graph, log });
-    // The files' problems as validate prints them; their types are left out of the plan.
-    for (const e of result.desired.errors)
-        printProblem(log, e);
-    for (const w of result.desired.warnings)
-        printProblem(log, { ...w, severity: 'warning' });
     const { plan } = result.reconciliation;
-    if (values.out)
-        await (0,promises_namespaceObject.writeFile)(values.out, `${JSON.stringify(plan, null, 2)}\n`);
-    log.info(values.json ? JSON.stringify(plan, null, 2) : result.markdown);
+    // Warnings first, then the files' problems as validate prints them (each error ends its block)
     for (const t of result.snapshot.types)
         if (t.status === 'failed')
             log.warn(`${t.def.type} could not be read and is left out of the plan: ${t.error.message}`);
     if (result.desired.invalid.length > 0) {
-        log.warn(`left out of the plan because their files are invalid: ${result.desired.invalid.join(', ')}; run tenant-sync validate for the details.`);
+        log.warn(`left out of the plan because their files are invalid: ${result.desired.invalid.join(', ')}; the errors below say what to fix.`);
     }
+    for (const w of result.desired.warnings)
+        printProblem(log, { ...w, severity: 'warning' });
+    for (const e of result.desired.errors)
+        printProblem(log, e);
+    if (values.out)
+        await (0,promises_namespaceObject.writeFile)(values.out, `${JSON.stringify(plan, null, 2)}\n`);
+    log.info(values.json ? JSON.stringify(plan, null, 2) : result.markdown);
     // Invalid files are problems to look at (README: exit code 4), even when nothing else is planned.
     return isEmptyPlan(plan) && result.desired.errors.length === 0 ? exitCodes.ok : exitCodes.changes;
 }
@@ -82509,8 +82509,9 @@ async function validateCommand(values, log) {
         warnings += problems.length - errors.length;
         if (values.json)
             all.push({ tenant, problems });
+        // Warnings first: each error's block ends with its code
         else
-            for (const p of problems)
+            for (const p of [...problems.filter((x) => x.severity === 'warning'), ...errors])
                 printProblem(log, p);
     };
     // Folders under tenants/ that no tenant of the configuration reads

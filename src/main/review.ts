@@ -6,7 +6,7 @@ import { assertWritable } from '../engine/connect.js';
 import { syncBackup } from '../engine/sync.js';
 import { errorCatalogue, TenantSyncError, type ErrorCode } from '../errors/index.js';
 import { planPath, type Review } from '../github/approvalPullRequest.js';
-import { plannedObjects, writeTenantVersions } from '../github/branchFiles.js';
+import { objectPath, plannedObjects, writeTenantVersions } from '../github/branchFiles.js';
 import { branches, labels } from '../github/context.js';
 import { commitAndPush, redoOnTip, type Worktree } from '../github/git.js';
 import { canWrite, commentOnPullRequest, upsertPullRequest } from '../github/pullRequests.js';
@@ -15,7 +15,7 @@ import { removeRepoFile } from '../github/branchFiles.js';
 import { createStatusTracker, type Language } from '../status/index.js';
 import type { TenantOutcome } from './outcome.js';
 import { textsFor } from './texts.js';
-import type { TenantRunOptions } from './sync.js';
+import { lastRecordedState, type TenantRunOptions } from './sync.js';
 
 function refused(why: string, fix = 'Approve changes only through the pull request tenant-sync opens; the next sync proposes the change again.'): TenantSyncError {
   return new TenantSyncError('APPROVAL_REFUSED', why, fix);
@@ -62,6 +62,8 @@ async function applyApproved(options: TenantRunOptions & { approvedBy?: string }
   const notes: string[] = [];
   let plan: Plan | undefined;
   let record: DeployRecord | undefined;
+  /** The last commit of the state branch that records the tenant (before the merge) */
+  let recorded: string | undefined;
 
   try {
     const run = await syncBackup({
@@ -83,6 +85,15 @@ async function applyApproved(options: TenantRunOptions & { approvedBy?: string }
         const state = await git.worktreeAt(join(work, 'state'), stateTip);
         worktrees.push(state);
         await removeRepoFile(stateDir, planPath(tenant.name));
+        // The merge holds the approved files, not the tenant's: start from the last recorded state,
+        // so a type the backup after the apply cannot read keeps what the tenant was last seen with
+        recorded = await lastRecordedState(git, stateTip, planPath(tenant.name));
+        if (recorded !== stateTip) {
+          for (const path of [`tenants/${tenant.name}`, `.tenant-sync/${tenant.name}`]) {
+            await rm(join(stateDir, path), { recursive: true, force: true });
+            if ((await git.readFile(recorded, path)) !== undefined) await git.run(['checkout', recorded, '--', path], { cwd: stateDir });
+          }
+        }
       },
       beforeBackup: async (connection) => {
         assertWritable(connection, tenant.name);
@@ -96,6 +107,18 @@ async function applyApproved(options: TenantRunOptions & { approvedBy?: string }
         });
       },
       afterBackup: async ({ report }) => {
+        // Only the plan's objects are recorded as the deploy left them; any other change the backup
+        // saw was made in the tenant meanwhile and stays for the next sync to report as drift.
+        if (recorded && plan) {
+          const planned = new Set(plan.items.flatMap((i) => [i.action === 'delete' ? null : i.file, i.action === 'create' ? null : i.tenantFile].filter((f): f is string => f !== null).map((f) => objectPath(tenant.name, i.type, f))));
+          await git.run(['add', '--all', '.'], { cwd: stateDir });
+          const now = (await git.out(['diff', '--cached', '--name-only', '--no-renames', '--diff-filter=ACMRD', recorded, '--', `tenants/${tenant.name}/`], { cwd: stateDir })).split('\n').filter(Boolean);
+          const others = now.filter((path) => !planned.has(path));
+          for (const path of others) {
+            await rm(join(stateDir, path), { force: true });
+            if ((await git.readFile(recorded, path)) !== undefined) await git.run(['checkout', recorded, '--', path], { cwd: stateDir });
+          }
+        }
         const pushed = await commitAndPush(git, worktrees[0]!, {
           branch: branches.state(tenant.name),
           message: `tenant-sync: state of ${tenant.name} after deploying #${pr.number}\n\n${report.totals.written} files written, ${report.totals.deleted} removed\n`,

@@ -311,7 +311,7 @@ async function forTenant(
     const at = history.at(-1)?.status ?? 'Starting';
     const error = new TenantSyncError(
       'SYNC_CANCELLED',
-      `the ${command} of ${tenant.name} was cancelled (${signal}) while ${at}${deploy ? `; the deploy had applied ${deploy.counts.applied} of ${deploy.counts.items} change(s), see the deploy record` : ''}`,
+      `the ${command} of ${tenant.name} was cancelled (${signal}) while ${at}${deploy ? `; the deploy had applied ${deploy.counts.applied} of ${deploy.counts.items} change(s) and had ${deploy.counts.inProgress} write(s) in flight (made or not: see the deploy record)` : ''}`,
       deploy ? 'Sync again: the next sync reads the tenant as it is now and proposes what is still missing; nothing is re-applied blindly.' : 'Sync again.',
     );
     tenantLog.error(`${tenant.name}: ${error.message}`);

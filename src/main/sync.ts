@@ -8,7 +8,7 @@ import { readDesired } from '../engine/plan.js';
 import { syncBackup, type AfterBackup } from '../engine/sync.js';
 import { TenantSyncError } from '../errors/index.js';
 import { approvalBody, approvalTitle, planPath, readApprovalMarker } from '../github/approvalPullRequest.js';
-import { adoptionPaths, removeRepoFile, writeAdoption, writePlanItems, writeRepoFile } from '../github/branchFiles.js';
+import { adoptionPaths, objectPath, removeRepoFile, writeAdoption, writePlanItems, writeRepoFile } from '../github/branchFiles.js';
 import { branches, labels, type RepoContext } from '../github/context.js';
 import { commitAndPush, redoOnTip, type GitRepository, type Worktree } from '../github/git.js';
 import { closePullRequest, deleteBranch, findOpenPullRequest, lastClosedPullRequest, upsertPullRequest } from '../github/pullRequests.js';
@@ -49,6 +49,8 @@ export async function syncTenant(options: TenantRunOptions): Promise<TenantOutco
   const t = textsFor(tenant.language);
   let state: Worktree | undefined;
   let baseTree: Tree = {};
+  /** The commit the base tree was read from */
+  let baseCommit: string | undefined;
   let plan: Plan | undefined;
   let pullRequest: TenantOutcome['pullRequest'];
 
@@ -57,6 +59,7 @@ export async function syncTenant(options: TenantRunOptions): Promise<TenantOutco
     state = await git.worktreeAt(join(work, 'state'), stateSha);
     worktrees.push(state);
     const baseSha = stateSha && (await lastRecordedState(git, stateSha, planPath(tenant.name)));
+    baseCommit = baseSha || undefined;
     let baseDir = stateDir;
     if (baseSha && baseSha !== stateSha) {
       // A merged approval whose apply never recorded the tenant: the merge holds what was wanted, not what the tenant has
@@ -86,17 +89,7 @@ export async function syncTenant(options: TenantRunOptions): Promise<TenantOutco
     // took part, so a change made in the tenant meanwhile is still seen as drift once the files are fixed.
     await keepRecordedState(git, stateTree, tenant.name, desired.invalid);
 
-    const stateBranch = branches.state(tenant.name);
-    const pushed = await commitAndPush(git, stateTree, { branch: stateBranch, message: backupMessage(tenant.name, report) });
-    if (pushed.result === 'protected') {
-      throw new TenantSyncError('GIT_FAILED', `${stateBranch} is protected and tenant-sync cannot push its backup`, `Remove the protection (or the ruleset) from tenant-sync/state/* branches: they are tenant-sync's record of the tenant.`);
-    }
-    if (pushed.result === 'gave-up') throw new TenantSyncError('GIT_FAILED', `${stateBranch} kept moving while the backup was pushed`, 'Make sure only one run per tenant runs at a time (a concurrency group per tenant), then sync again.');
-    const stateTip = pushed.commit ?? stateTree.base;
-    notes.push(pushed.result === 'pushed' ? t.backupCommitted(stateBranch, pushed.commit!.slice(0, 7)) : t.nothingChanged());
     const tenantTree = treeFromTenantTree(await readTenantTree(stateDir, tenant.name, resources));
-
-
     const reconciliation = reconcile({
       tenantName: tenant.name,
       tenantId: tenant.tenantId,
@@ -110,7 +103,25 @@ export async function syncTenant(options: TenantRunOptions): Promise<TenantOutco
       deleteGuard: tenant.deleteGuard,
     });
     plan = reconciliation.plan;
-    await adopt(options, reconciliation, desiredTree, worktrees, notes);
+    const adopted = await adopt(options, reconciliation, desiredTree, worktrees, notes);
+
+    // The state branch is the base of the next comparison. An object whose tenant change the default
+    // branch has not taken yet (a conflict, an adoption that lost a race) keeps its recorded version,
+    // so the next sync still sees that change instead of proposing to overwrite it.
+    const unsettled = [
+      ...reconciliation.plan.conflicts.flatMap((c) => [c.files.tenant, c.files.base].filter((f): f is string => f !== null).map((f) => objectPath(tenant.name, c.type, f))),
+      ...(adopted ? [] : reconciliation.adoption.map((op) => objectPath(tenant.name, op.type, op.file))),
+    ];
+    if (baseCommit) await restoreRecorded(git, stateTree, baseCommit, unsettled);
+
+    const stateBranch = branches.state(tenant.name);
+    const pushed = await commitAndPush(git, stateTree, { branch: stateBranch, message: backupMessage(tenant.name, report) });
+    if (pushed.result === 'protected') {
+      throw new TenantSyncError('GIT_FAILED', `${stateBranch} is protected and tenant-sync cannot push its backup`, `Remove the protection (or the ruleset) from tenant-sync/state/* branches: they are tenant-sync's record of the tenant.`);
+    }
+    if (pushed.result === 'gave-up') throw new TenantSyncError('GIT_FAILED', `${stateBranch} kept moving while the backup was pushed`, 'Make sure only one run per tenant runs at a time (a concurrency group per tenant), then sync again.');
+    const stateTip = pushed.commit ?? stateTree.base;
+    notes.push(pushed.result === 'pushed' ? t.backupCommitted(stateBranch, pushed.commit!.slice(0, 7)) : t.nothingChanged());
 
     if (connection.consent.pending) {
       // Apply would refuse anyway; a reviewer should not be asked to approve what cannot be written
@@ -155,6 +166,14 @@ export async function syncTenant(options: TenantRunOptions): Promise<TenantOutco
   }
 }
 
+/** Puts these files of the state worktree back to their version at `commit` (removed when it has none) */
+async function restoreRecorded(git: GitRepository, worktree: Worktree, commit: string, paths: readonly string[]): Promise<void> {
+  for (const path of new Set(paths)) {
+    await rm(join(worktree.dir, path), { force: true });
+    if ((await git.readFile(commit, path)) !== undefined) await git.run(['checkout', commit, '--', path], { cwd: worktree.dir });
+  }
+}
+
 /** Puts the state worktree's folders of `types` back to the worktree's commit (or removes them when it had none) */
 async function keepRecordedState(git: GitRepository, worktree: Worktree, tenant: string, types: readonly string[]): Promise<void> {
   for (const type of types) {
@@ -172,7 +191,7 @@ async function keepRecordedState(git: GitRepository, worktree: Worktree, tenant:
  * The newest commit on the state branch's first-parent line that records the tenant, i.e. is not
  * a merged approval (those carry plan.json until the apply commits the tenant's state after it).
  */
-async function lastRecordedState(git: GitRepository, tip: string, plan: string): Promise<string> {
+export async function lastRecordedState(git: GitRepository, tip: string, plan: string): Promise<string> {
   const commits = (await git.out(['rev-list', '--first-parent', '--max-count=50', tip])).split('\n').filter(Boolean);
   for (const commit of commits) if ((await git.readFile(commit, plan)) === undefined) return commit;
   return tip;
@@ -190,10 +209,10 @@ function backupMessage(tenant: string, report: { types: { type: string; written:
  * meanwhile, the adoption is redone on their commit only if they did not touch the same files;
  * when the branch is protected, it goes through a pull request instead.
  */
-async function adopt(options: TenantRunOptions, reconciliation: Reconciliation, desiredTree: Worktree, worktrees: Worktree[], notes: string[]): Promise<void> {
+async function adopt(options: TenantRunOptions, reconciliation: Reconciliation, desiredTree: Worktree, worktrees: Worktree[], notes: string[]): Promise<boolean> {
   const { ctx, git, tenant, log } = options;
   const ops = reconciliation.adoption;
-  if (ops.length === 0) return;
+  if (ops.length === 0) return true;
   await writeAdoption(desiredTree.dir, tenant.name, ops);
   const paths = adoptionPaths(tenant.name, ops);
   const message = [
@@ -210,12 +229,13 @@ async function adopt(options: TenantRunOptions, reconciliation: Reconciliation, 
   if (pushed.result === 'pushed') {
     notes.push(textsFor(tenant.language).adopted(ops.length, ctx.defaultBranch, pushed.commit!.slice(0, 7)));
     await deleteBranch(ctx, branches.adopt(tenant.name));
-    return;
+    return true;
   }
   if (pushed.result === 'gave-up') {
-    log.warn(`${tenant.name}: ${ctx.defaultBranch} changed the same files while the tenant's changes were adopted; the next sync adopts them again.`);
-    return;
+    log.warn(`${tenant.name}: ${ctx.defaultBranch} changed the same files while the tenant's changes were adopted; the next sync compares them again.`);
+    return false;
   }
+  if (pushed.result === 'unchanged') return true;
   if (pushed.result === 'protected') {
     const branch = branches.adopt(tenant.name);
     const remote = await git.fetchBranch(branch);
@@ -232,6 +252,7 @@ async function adopt(options: TenantRunOptions, reconciliation: Reconciliation, 
     });
     notes.push(textsFor(tenant.language).adoptionProposed(ops.length, ctx.defaultBranch, pr.number));
   }
+  return true;
 }
 
 /**
@@ -303,7 +324,17 @@ async function proposeApproval(options: TenantRunOptions, plan: Plan, stateTip: 
       if (result !== 'pushed') throw new TenantSyncError('GIT_FAILED', `could not update ${head} (${result})`, 'Make sure only one run per tenant runs at a time, and that tenant-sync/* branches are not protected.');
     }
     const body = approvalBody(renderPlanMarkdown(plan, { language: tenant.language }), { tenant: tenant.name, planHash: hash, head: sha! }, tenant.language);
-    const pr = await upsertPullRequest(ctx, { head, base, title: approvalTitle(tenant.name, plan), body, labels: [labels.tenant(tenant.name), labels.status('Pending approval')] });
+    let pr: Awaited<ReturnType<typeof upsertPullRequest>>;
+    try {
+      pr = await upsertPullRequest(ctx, { head, base, title: approvalTitle(tenant.name, plan), body, labels: [labels.tenant(tenant.name), labels.status('Pending approval')] });
+    } catch (e) {
+      // The approval pull request was merged while this sync ran: its apply takes it from here
+      if (e instanceof TenantSyncError && /No commits between/i.test(e.message)) {
+        notes.push(textsFor(tenant.language).approvedMeanwhile());
+        return undefined;
+      }
+      throw e;
+    }
     const t = textsFor(tenant.language);
     notes.push(pr.created ? t.approvalOpened(pr.number) : upToDate ? t.approvalUnchanged(pr.number) : t.approvalUpdated(pr.number));
     return { number: pr.number, url: pr.url };

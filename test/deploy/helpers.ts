@@ -1,3 +1,4 @@
+import { diffObjects } from '../../src/reconcile/diff.js';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -100,7 +101,9 @@ export async function deleteItem(repo: Repo, type: string, file: string): Promis
   };
 }
 
-export function makePlan(items: PlanItem[], tenant = 'contoso'): Plan {
+/** A plan as reconcile makes it: each item's changes are the difference of its before and after */
+export function makePlan(planned: PlanItem[], tenant = 'contoso'): Plan {
+  const items = planned.map((i) => ({ ...i, changes: diffObjects(i.before, i.after) }) as PlanItem);
   return {
     version: PLAN_VERSION,
     tenant,
