@@ -7,7 +7,7 @@ import { loadConfig, selectTenant, type LoadedConfig, type TenantConfig } from '
 import { readRecordFile } from '../deploy/record.js';
 import { formatBackupSummary } from '../engine/summary.js';
 import { syncBackup } from '../engine/sync.js';
-import { validateTenant } from '../engine/validate.js';
+import { validateTenant, validateTenantFolders } from '../engine/validate.js';
 import { isTenantSyncError, TenantSyncError } from '../errors/index.js';
 import { reviewOf, type Review } from '../github/approvalPullRequest.js';
 import { createRepoContext, type RepoContext } from '../github/context.js';
@@ -368,8 +368,18 @@ async function validateCommand(config: LoadedConfig, inputs: Inputs, root: strin
   let count = 0;
   for (const tenant of tenants) {
     for (const p of await validateTenant(root, tenant)) {
-      count++;
       // An annotation on the file and line of the pull request
+      if (p.severity === 'warning') {
+        log.warn(`${p.message} Fix: ${p.fix} (${p.code})`, p);
+        continue;
+      }
+      count++;
+      log.error(`${p.message} Fix: ${p.fix} (${p.code})`, p);
+    }
+  }
+  if (!inputs.tenant) {
+    for (const p of await validateTenantFolders(root, config.tenants.map((t) => t.name), { configFile: config.file })) {
+      count++;
       log.error(`${p.message} Fix: ${p.fix} (${p.code})`, p);
     }
   }

@@ -14,9 +14,9 @@ import { cp, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, writeFile }
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, type ExpectStatic } from 'vitest';
 import { parsePlan, type Plan } from '../../src/reconcile/index.js';
-import { configText, simEnv, writeConfig } from '../backup/helpers.js';
+import { configText, simEnv } from '../backup/helpers.js';
 import { cli } from '../cli/runCli.js';
 import { runnerEnv, scheduleEvent, webhookExample, type WorkflowEvent } from '../github/double/index.js';
 import { runAction as runSync, startLifecycle, statusesOf, type ActionRun, type Lifecycle } from '../lifecycle/harness.js';
@@ -30,7 +30,9 @@ import {
   OMA_URI,
   TENANT,
   TRAILING_COMMA,
+  TYPES_SETTING,
   lineOf,
+  type ConfigCase,
   type FileCase,
   type Finding,
   type Pattern,
@@ -40,6 +42,8 @@ const exec = promisify(execFile);
 const action = resolve('dist/index.js');
 /** Big enough for a plan that wrongly carries a 30 MB file */
 const MAX_BUFFER = 512 * 1024 * 1024;
+/** Generous limits for a loaded machine: a case normally takes a few seconds */
+const SLOW = { timeout: 180_000 };
 
 let lc: Lifecycle;
 let sim: Simulator;
@@ -50,15 +54,17 @@ const scratch: string[] = [];
 beforeAll(async () => {
   lc = await startLifecycle({ sim: { throttling: false } });
   sim = lc.sim;
+  // The repository holds the types the cases break (types.include), for the command line and the action alike
+  await lc.gh.commitFiles(lc.gh.defaultBranch, { 'tenant-sync.yml': configText(sim, TYPES_SETTING) }, 'Sync the types under test');
   baseline = join(await mkdtemp(join(tmpdir(), 'tenant-sync-badinput-')), 'repo');
   scratch.push(resolve(baseline, '..'));
   await mkdir(baseline);
-  await writeConfig(baseline, sim);
+  await writeFile(join(baseline, 'tenant-sync.yml'), configText(sim, TYPES_SETTING));
   const backup = await runCli(['backup', '--tenant', TENANT], baseline);
   expect(backup.code, backup.stderr).toBe(0);
   expect((await validate(baseline)).code, 'a fresh backup is valid').toBe(0);
   sim.clearWrites();
-});
+}, SLOW.timeout);
 
 afterAll(async () => {
   await lc?.close();
@@ -86,7 +92,7 @@ async function runCli(args: string[], cwd: string, env: Record<string, string | 
   }
 }
 
-const validate = (root: string, extra: string[] = [], env?: Record<string, string | undefined>) => runCli(['validate', ...extra], root, env);
+const validate = (root: string) => runCli(['validate'], root);
 
 /** The bundled action on a pull_request (opened) into the default branch: no command input, the event chooses validate */
 async function actionValidate(workspace: string): Promise<Result> {
@@ -150,42 +156,40 @@ const matcher = (p: Pattern) => (typeof p === 'string' ? p : expect.stringMatchi
 /** core.error's escaping of annotation properties (@actions/core toCommandProperties) */
 const annotationProperty = (s: string) => s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A').replace(/:/g, '%3A').replace(/,/g, '%2C');
 
-interface Problem {
-  code: string;
-  file?: string;
+/** One problem as the command line prints it: "error: <file>[:<line>]: <message>\n  Fix: <fix>\n  (<CODE>[, see ...])" */
+interface Printed {
+  file: string;
   line?: number;
-  column?: number;
   message: string;
   fix: string;
+  code?: string;
 }
 
-/** `validate --json` must report the finding: its file, code, line, what the message and the fix say */
-function expectFinding(problems: Problem[], f: Finding): void {
-  expect(problems).toContainEqual(
-    expect.objectContaining({
+function parsePrinted(stderr: string): Printed[] {
+  return stderr
+    .split(/^(?=error: )/m)
+    .filter((b) => b.startsWith('error: '))
+    .map((block) => {
+      const m = /^error: (.+?)(?::(\d+))?: ([\s\S]*?)(?:\n {2}Fix: ([\s\S]*?))?(?:\n {2}\(([A-Z_]+)[,)][^\n]*)?\n*$/.exec(block);
+      if (!m) return { file: '', message: block, fix: '' };
+      return { file: m[1]!, ...(m[2] ? { line: Number(m[2]) } : {}), message: m[3]!, fix: m[4] ?? '', ...(m[5] ? { code: m[5] } : {}) };
+    });
+}
+
+/** The finding is printed: its file (and line), code, what the message and the fix say; the location is not repeated in the message */
+function expectFinding(ex: ExpectStatic, printed: Printed[], f: Finding, what: string): void {
+  ex.soft(printed, `${what} reports ${String(f.file)}${f.line !== undefined ? `:${f.line}` : ''} (${String(f.code)})`).toContainEqual(
+    ex.objectContaining({
       file: matcher(f.file),
       code: matcher(f.code),
       ...(f.line !== undefined ? { line: f.line } : {}),
-      message: expect.stringMatching(allOf(f.message ?? [])),
-      fix: expect.stringMatching(allOf([/\S/, ...(f.fix ?? [])])),
+      message: ex.stringMatching(allOf(f.message ?? [])),
+      fix: ex.stringMatching(allOf([/\S/, ...(f.fix ?? [])])),
     }),
   );
-}
-
-/** The printed form: "error: <file>[:<line>]: <message>", then "  Fix: ...", then "(<CODE>)"; the file named once */
-function expectPrinted(stderr: string, f: Finding): void {
-  const lines = stderr.split('\n');
-  const at = lines.findIndex((l) => {
-    if (!l.startsWith('error: ')) return false;
-    const rest = l.slice('error: '.length);
-    const fileOk = typeof f.file === 'string' ? rest.startsWith(`${f.file}${f.line !== undefined ? `:${f.line}` : ''}:`) : f.file.test(rest);
-    return fileOk && (f.message ?? []).every((p) => matches(stderr, p));
-  });
-  expect(at, `an "error: ${String(f.file)}${f.line !== undefined ? `:${f.line}` : ''}: ..." line in:\n${stderr.slice(0, 4000)}`).toBeGreaterThanOrEqual(0);
-  const next = lines.findIndex((l, i) => i > at && l.startsWith('error: '));
-  const block = lines.slice(at, next < 0 ? undefined : next).join('\n');
-  expect(block).toMatch(/\n {2}Fix: \S/);
-  if (typeof f.file === 'string') expect(lines[at]!.split(f.file).length - 1, `the file is named once: ${lines[at]}`).toBe(1);
+  for (const p of printed.filter((x) => (typeof f.file === 'string' ? x.file === f.file : f.file.test(x.file)))) {
+    ex.soft(p.message.startsWith(p.file), `${what} names the location once: error: ${p.file}${p.line ? `:${p.line}` : ''}: ${p.message.slice(0, 200)}`).toBe(false);
+  }
 }
 
 /** Plan items, conflicts and held deletes that touch an object (or a whole type) */
@@ -215,109 +219,113 @@ const graphReads = () => {
 // The cases
 
 describe('bad files under tenants/<tenant>/: validate and plan (the bundled CLI)', () => {
-  it.concurrent.for(fileCases)('$name', async (c: FileCase, { expect }) => {
+  it.concurrent.for(fileCases)('$name', SLOW, async (c: FileCase, { expect: ex }) => {
     const { root, around } = await copyOfBaseline();
     await c.setup(root);
     const before = await hashTree(around);
-    const [human, data, planned] = await Promise.all([
-      validate(root),
-      validate(root, ['--json']),
-      runCli(['plan', '--tenant', TENANT, '--json'], root),
-    ]);
+    const [checked, planned] = await Promise.all([validate(root), runCli(['plan', '--tenant', TENANT, '--json'], root)]);
 
-    // validate
-    const shown = `${human.stdout}\n${human.stderr}`;
-    expect(human.code, shown).toBe(c.validate.code);
-    expect(data.code).toBe(c.validate.code);
-    const problems = (JSON.parse(data.stdout) as { tenant: string; problems: Problem[] }[]).flatMap((t) => t.problems);
-    for (const f of c.validate.findings ?? []) {
-      expectFinding(problems, f);
-      expectPrinted(human.stderr, f);
-    }
+    // validate: the exit code, each problem with its file, line, fix and code
+    const shown = `${checked.stdout}\n${checked.stderr}`;
+    ex.soft(checked.code, `validate exit code; it printed:\n${shown.slice(0, 3000)}`).toBe(c.validate.code);
+    const printed = parsePrinted(checked.stderr);
+    for (const f of c.validate.findings ?? []) expectFinding(ex, printed, f, 'validate');
+    for (const p of printed) ex.soft(p.code, `every problem carries its code: ${p.file}`).toMatch(/^[A-Z_]+$/);
     if (c.validate.code === 0) {
-      expect(problems).toEqual([]);
-      expect(human.stderr).not.toMatch(/^error: /m);
-      expect(human.stdout).toContain(`${TENANT}: the files are valid`);
-    } else {
-      expect(human.stdout).toContain(`${problems.length} problem(s) found`);
-    }
+      ex.soft(printed, 'validate reports no problem').toEqual([]);
+      ex.soft(checked.stdout).toContain(`${TENANT}: the files are valid`);
+    } else if (checked.code === 5) ex.soft(checked.stdout).toContain(`${printed.length} problem(s) found`);
     for (const w of c.validate.warnings ?? []) {
       const prefix = typeof w.file === 'string' ? escapeRe(w.file) : w.file.source.replace(/^\^/, '');
-      expect(human.stderr, 'a warning naming the file').toMatch(new RegExp(`^warning: ${prefix}`, 'm'));
-      for (const p of w.message ?? []) expect(human.stderr).toMatch(typeof p === 'string' ? new RegExp(escapeRe(p)) : p);
+      ex.soft(checked.stderr, `a warning names ${String(w.file)}`).toMatch(new RegExp(`^warning: ${prefix}.*${w.message?.length ? source(allOf(w.message)) : ''}`, 'm'));
     }
-    for (const p of c.validate.never ?? []) expect(matches(shown + data.stdout, p), `validate never prints ${String(p)}`).toBe(false);
-    expect(shown.length + data.stdout.length, 'validate prints a message, not the file').toBeLessThan(200_000);
+    for (const p of c.validate.never ?? []) ex.soft(matches(shown, p), `validate never prints ${String(p)}`).toBe(false);
+    ex.soft(shown.length, 'validate prints messages, not files').toBeLessThan(100_000);
 
-    // plan: a plan, never a write
-    expect(planned.code, planned.stderr.slice(0, 4000)).toBe(c.plan.code);
+    // plan: the exit code, the types left out, nothing planned for what is broken; never a write
+    ex.soft(planned.code, `plan exit code; it printed:\n${planned.stderr.slice(0, 3000)}`).toBe(c.plan.code);
     const plan = parsePlanOutput(planned);
-    for (const type of c.plan.skipped ?? []) expect(plan.skippedTypes.map((s) => s.type), `${type} is left out of the plan`).toContain(type);
-    for (const { type, name } of c.plan.untouched ?? []) expect(touching(plan, type, name), `nothing is planned for ${type}${name ? `/${name}` : ''}`).toEqual([]);
-    for (const code of c.plan.errors ?? []) expect(plan.errors.map((e) => e.code)).toContain(code);
-    for (const [act, type, name] of c.plan.items ?? []) expect(plan.items.map((i) => [i.action, i.type, i.name])).toContainEqual([act, type, name]);
-    // The desired files' problems are printed by plan too, each naming its file once
-    for (const f of (c.validate.findings ?? []).filter((x) => x.code === 'FILE_INVALID' && typeof x.file === 'string')) expectPrinted(planned.stderr, { ...f, line: undefined, message: [] });
-    for (const p of c.plan.never ?? []) expect(matches(planned.stdout + planned.stderr, p), `plan never prints ${String(p)}`).toBe(false);
+    for (const type of c.plan.skipped ?? []) ex.soft(plan.skippedTypes.map((s) => s.type), `plan leaves ${type} out`).toContain(type);
+    for (const { type, name } of c.plan.untouched ?? []) ex.soft(touching(plan, type, name), `plan plans nothing for ${type}${name ? `/${name}` : ''}`).toEqual([]);
+    for (const code of c.plan.errors ?? []) ex.soft(plan.errors.map((e) => e.code), `the plan carries ${code}`).toContain(code);
+    for (const [act, type, name] of c.plan.items ?? []) ex.soft(plan.items.map((i) => [i.action, i.type, i.name])).toContainEqual([act, type, name]);
+    // plan prints the broken files' problems too, as validate does
+    const planPrinted = parsePrinted(planned.stderr);
+    for (const f of (c.validate.findings ?? []).filter((x) => x.code === 'FILE_INVALID')) expectFinding(ex, planPrinted, { file: f.file, code: f.code }, 'plan');
+    for (const p of c.plan.never ?? []) ex.soft(matches(planned.stdout + planned.stderr, p), `plan never prints ${String(p)}`).toBe(false);
 
     // Nothing changed: not the tenant, not the repository, nothing beside it
-    expect(await hashTree(around)).toEqual(before);
-    expect(sim.writes()).toEqual([]);
+    ex(await hashTree(around), 'the working tree and its surroundings are byte-for-byte unchanged').toEqual(before);
+    ex(sim.writes()).toEqual([]);
   });
 });
 
 describe('bad tenant-sync.yml: exit 2 with the file, the line and the fix; the tenant is not even read', () => {
-  it.each(configCases.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
+  let reads: ReturnType<typeof graphReads>;
+  beforeAll(() => {
+    reads = graphReads();
+  });
+
+  it.concurrent.for(configCases)('$name', SLOW, async (c: ConfigCase, { expect: ex }) => {
     const { root, around } = await copyOfBaseline();
     const text = c.config(configText(sim));
     if (text === undefined) await rm(join(root, 'tenant-sync.yml'));
     else await writeFile(join(root, 'tenant-sync.yml'), text);
     const before = await hashTree(around);
-    const reads = graphReads();
     const env = { ...simEnv(sim), ...c.env };
-    for (const command of c.commands ?? [['validate'], ['plan', '--tenant', TENANT]]) {
-      const result = await runCli(command, root, env);
-      const shown = `${result.stdout}${result.stderr}`;
-      expect(result.code, `${command.join(' ')}: ${shown}`).toBe(2);
-      expect(result.stderr).toContain(`(${c.code}`);
-      expect(result.stderr).toMatch(/\n {2}Fix: \S/);
-      for (const p of c.says) expect(result.stderr, `${command.join(' ')} says ${String(p)}`).toMatch(typeof p === 'string' ? new RegExp(escapeRe(p)) : p);
-      if (c.line !== undefined) expect(result.stderr).toMatch(new RegExp(`^error: tenant-sync\\.yml:${c.line}: `, 'm'));
-      else if (!c.env) expect(result.stderr).toMatch(/^error: (tenant-sync\.yml: )?/m);
-    }
-    expect(graphReads(), 'nothing is read from the tenant').toEqual(reads);
-    expect(await hashTree(around)).toEqual(before);
+    const commands = c.commands ?? [['validate']];
+    const results = await Promise.all(commands.map((command) => runCli(command, root, env)));
+    commands.forEach((command, i) => {
+      const result = results[i]!;
+      const what = command.join(' ');
+      ex.soft(result.code, `${what} exit code: ${result.stdout}${result.stderr}`).toBe(2);
+      ex.soft(result.stderr, what).toContain(`(${c.code}, see `);
+      ex.soft(result.stderr, `${what} gives the fix`).toMatch(/\n {2}Fix: \S/);
+      for (const p of c.says) ex.soft(result.stderr, `${what} says ${String(p)}`).toMatch(typeof p === 'string' ? new RegExp(escapeRe(p)) : p);
+      if (c.line !== undefined) ex.soft(result.stderr, `${what} names tenant-sync.yml:${c.line}`).toMatch(new RegExp(`^error: tenant-sync\\.yml:${c.line}: `, 'm'));
+    });
+    ex(await hashTree(around)).toEqual(before);
+  });
+
+  it('none of them read anything from the tenant or wrote to it', () => {
+    expect(graphReads()).toEqual(reads);
     expect(sim.writes()).toEqual([]);
   });
 });
 
 describe('the bundled action: validate on a pull_request event, problems as annotations on the file and line', () => {
-  it.each(fileCases.filter((c) => c.action).map((c) => [c.name, c] as const))('%s', async (_name, c) => {
+  let reads: ReturnType<typeof graphReads>;
+  beforeAll(() => {
+    reads = graphReads();
+  });
+
+  it.concurrent.for(fileCases.filter((c) => c.action))('$name', SLOW, async (c: FileCase, { expect: ex }) => {
     const { root, around } = await copyOfBaseline();
     await c.setup(root);
     const before = await hashTree(around);
-    const reads = graphReads();
     const result = await actionValidate(root);
-    expect(result.code, result.stdout).toBe(1);
+    ex.soft(result.code, result.stdout).toBe(1);
     for (const f of c.validate.findings ?? []) {
       const file = f.file as string;
       const re = new RegExp(`^::error file=${escapeRe(annotationProperty(file))}${f.line !== undefined ? `,line=${f.line}` : ''}[,:].*Fix: \\S.*\\(${source(f.code)}\\)`, 'm');
-      expect(result.stdout, `an annotation on ${file}`).toMatch(re);
+      ex.soft(result.stdout, `an error annotation on ${file}${f.line !== undefined ? ` line ${f.line}` : ''}`).toMatch(re);
     }
-    expect(result.stdout).not.toContain(`file=${annotationProperty(root)}`);
-    expect(result.stdout).toMatch(/^::error::\d+ problem\(s\)/m);
-    expect(graphReads(), 'validate reads nothing from the tenant').toEqual(reads);
-    expect(await hashTree(around)).toEqual(before);
-    expect(sim.writes()).toEqual([]);
+    ex.soft(result.stdout).not.toContain(`file=${annotationProperty(root)}`);
+    ex.soft(result.stdout).toMatch(/^::error::\d+ problem\(s\)/m);
+    ex(await hashTree(around)).toEqual(before);
   });
 
-  it.each(configCases.filter((c) => c.action).map((c) => [c.name, c] as const))('tenant-sync.yml: %s', async (_name, c) => {
+  it.concurrent.for(configCases.filter((c) => c.action))('tenant-sync.yml: $name', SLOW, async (c: ConfigCase, { expect: ex }) => {
     const { root } = await copyOfBaseline();
     await writeFile(join(root, 'tenant-sync.yml'), c.config(configText(sim))!);
     const result = await actionValidate(root);
-    expect(result.code, result.stdout).toBe(1);
-    expect(result.stdout).toMatch(new RegExp(`^::error file=tenant-sync\\.yml,line=${c.line},col=\\d+::.*Fix: \\S.*\\(${c.code}`, 'm'));
-    expect(result.stdout).toContain(`::error::${c.code}`);
+    ex.soft(result.code, result.stdout).toBe(1);
+    ex.soft(result.stdout).toMatch(new RegExp(`^::error file=tenant-sync\\.yml,line=${c.line},col=\\d+::.*Fix: \\S.*\\(${c.code}`, 'm'));
+    ex.soft(result.stdout).toContain(`::error::${c.code}`);
+  });
+
+  it('validate reads nothing from the tenant and writes nothing', () => {
+    expect(graphReads()).toEqual(reads);
     expect(sim.writes()).toEqual([]);
   });
 });
@@ -354,13 +362,14 @@ describe('the bundled action: a sync with malformed files on the default branch'
     sim.clearWrites();
     run = await runSync(lc, await scheduleEvent(lc.gh));
     plan = planOf(run);
-  });
+  }, SLOW.timeout);
 
-  it('the backup is not stopped: the state branch records the tenant\'s change; the step does not fail', async () => {
+  it('the backup is not stopped and the step does not fail; the left-out type keeps its recorded state until its files are valid again', async () => {
     expect(run.code, run.stdout.slice(-3000)).toBe(0);
     expect(statusesOf(run)).not.toContain('New error');
+    // The state branch is the base of the comparison: moving it for a type that took no part would lose the change (see the last test)
     const ipv6 = JSON.parse((await lc.gh.readFile(STATE, IPV6))!) as { isTrusted: boolean };
-    expect(ipv6.isTrusted).toBe(false);
+    expect(ipv6.isTrusted).toBe(true);
   });
 
   it.each([IPV4, OMA_URI, BLOCK_LEGACY])('%s is named in a warning annotation (file relative to the workspace, line)', (file) => {
@@ -383,7 +392,7 @@ describe('the bundled action: a sync with malformed files on the default branch'
     expect(lc.gh.problems()).toEqual([]);
   });
 
-  it('once the files are fixed, the tenant change made meanwhile is adopted, not proposed for reverting', async () => {
+  it('once the files are fixed, the tenant change made meanwhile is adopted, not proposed for reverting', SLOW, async () => {
     await lc.gh.commitFiles('main', originals, 'Fix the hand edits');
     const next = await runSync(lc, await scheduleEvent(lc.gh));
     expect(next.code, next.stdout.slice(-3000)).toBe(0);
