@@ -76080,7 +76080,7 @@ function createGraphClient(options, internals = {}) {
                 stats.failures++;
                 throw exchange.error;
             }
-            return exchange.response;
+            return { ...exchange.response, attempts: exchange.attempts };
         },
         async get(url, bucket = 'default') {
             return counted(await readOne(direct(bucket), url));
@@ -81794,6 +81794,10 @@ async function applyPlan(options) {
             persist,
         };
         for (const [index, item] of ordered.entries()) {
+            if (options.signal?.aborted) {
+                log.warn(`${tenant.name}: the run was cancelled; ${ordered.length - index} change(s) were not started.`);
+                break;
+            }
             const rec = record.items[index];
             let outcome;
             try {
@@ -81954,6 +81958,9 @@ class ItemSteps {
         const path = url.split('?')[0];
         try {
             const response = await this.ctx.graph.request({ method, url, body, bucket: this.def.throttle });
+            // Attempts the client sent again (their answer lost, throttled or failed) are writes too
+            for (let i = 1; i < (response.attempts ?? 1); i++)
+                this.rec.requests.push({ method, path, status: null, requestId: null });
             this.rec.requests.push({ method, path, status: response.status, requestId: response.requestId ?? null });
             await this.persist();
             return response;
@@ -81962,6 +81969,8 @@ class ItemSteps {
             if (e instanceof RecordWriteError)
                 throw e;
             const err = e;
+            for (let i = 1; i < (err.attempts ?? 1); i++)
+                this.rec.requests.push({ method, path, status: null, requestId: null });
             this.rec.requests.push({ method, path, status: err.status ?? null, requestId: err.requestId ?? null });
             await this.persist();
             throw e;

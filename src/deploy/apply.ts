@@ -37,6 +37,8 @@ export interface ApplyPlanOptions {
   approval: Approval;
   /** How long a write may take to show when read back (Graph's eventual consistency); default 60 s */
   verifyTimeoutMs?: number;
+  /** Stops before the next object (the run was cancelled); the objects not reached stay pending */
+  signal?: AbortSignal;
 }
 
 export const DEFAULT_VERIFY_TIMEOUT_MS = 60_000;
@@ -165,6 +167,10 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<DeployRecord
       persist,
     };
     for (const [index, item] of ordered.entries()) {
+      if (options.signal?.aborted) {
+        log.warn(`${tenant.name}: the run was cancelled; ${ordered.length - index} change(s) were not started.`);
+        break;
+      }
       const rec = record.items[index]!;
       let outcome: Outcome;
       try {
@@ -340,12 +346,15 @@ class ItemSteps {
     const path = url.split('?')[0]!;
     try {
       const response = await this.ctx.graph.request({ method, url, body, bucket: this.def.throttle });
+      // Attempts the client sent again (their answer lost, throttled or failed) are writes too
+      for (let i = 1; i < (response.attempts ?? 1); i++) this.rec.requests.push({ method, path, status: null, requestId: null });
       this.rec.requests.push({ method, path, status: response.status, requestId: response.requestId ?? null });
       await this.persist();
       return response;
     } catch (e) {
       if (e instanceof RecordWriteError) throw e;
-      const err = e as { status?: number; requestId?: string };
+      const err = e as { status?: number; requestId?: string; attempts?: number };
+      for (let i = 1; i < (err.attempts ?? 1); i++) this.rec.requests.push({ method, path, status: null, requestId: null });
       this.rec.requests.push({ method, path, status: err.status ?? null, requestId: err.requestId ?? null });
       await this.persist();
       throw e;

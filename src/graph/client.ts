@@ -113,7 +113,7 @@ export function createGraphClient(options: GraphClientOptions, internals: GraphC
         stats.failures++;
         throw exchange.error;
       }
-      return exchange.response;
+      return { ...exchange.response, attempts: exchange.attempts };
     },
     async get<T = unknown>(url: string, bucket: ThrottleBucket = 'default'): Promise<ReadOutcome<T>> {
       return counted(await readOne<T>(direct(bucket), url));

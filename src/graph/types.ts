@@ -64,6 +64,8 @@ export interface GraphResponse {
   headers: Record<string, string>;
   body: unknown;
   requestId?: string;
+  /** Requests sent for it (retries after a lost answer, a 429 or a 5xx included); set by the client */
+  attempts?: number;
 }
 
 export interface TokenProvider {

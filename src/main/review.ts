@@ -104,6 +104,7 @@ async function applyApproved(options: TenantRunOptions & { approvedBy?: string }
           log,
           recordFile: options.recordFile ?? join(work, 'deploy-record.json'),
           approval: { kind: 'pull-request', reference: pr.html_url, approvedBy: merger },
+          signal: options.signal,
         });
       },
       afterBackup: async ({ report }) => {

@@ -248,7 +248,7 @@ async function reviewPullRequest(args: {
   }
   const tenant = selectTenant(config, review.tenant);
   const outcome = await forTenant(config, tenant, ctx, env, log, review.kind, (tenantLog, onStatus, recordFile) =>
-    reviewTenant({ ctx, git, tenant, log: tenantLog, sources: { env, getIdToken: githubIdTokenSource(env, tenantLog) }, onStatus, tempRoot: env.RUNNER_TEMP, review, sender, recordFile, approvedBy: args.approvedBy }),
+    reviewTenant({ ctx, git, tenant, log: tenantLog, sources: { env, getIdToken: githubIdTokenSource(env, tenantLog) }, onStatus, tempRoot: env.RUNNER_TEMP, review, sender, recordFile, approvedBy: args.approvedBy, signal: cancellation.signal }),
   );
   concludeStep([outcome]);
 }
@@ -272,10 +272,13 @@ async function configFromDefaultBranch(git: GitRepository, ctx: RepoContext, inp
 
 /** The tenants being worked on, so a cancelled run (SIGTERM/SIGINT from the runner) can still say what happened */
 const running = new Map<string, (signal: string) => Promise<void>>();
+/** Aborted on SIGTERM/SIGINT: an apply under way stops before its next object */
+const cancellation = new AbortController();
 
 function cancelOnSignal(log: Logger): void {
   const handler = (signal: string) => {
     log.warn(`The run was cancelled (${signal}): recording where each tenant stopped.`);
+    cancellation.abort();
     const done = Promise.all([...running.values()].map((cancel) => cancel(signal).catch(() => undefined)));
     // The runner waits a few seconds after the signal before it kills the process
     void Promise.race([done, new Promise((r) => setTimeout(r, 7_000))]).finally(() => {
@@ -307,7 +310,12 @@ async function forTenant(
   };
   const recordFile = join(env.RUNNER_TEMP || tmpdir(), `tenant-sync-${tenant.name}-${process.pid}-deploy-record.json`);
   running.set(tenant.name, async (signal) => {
-    const deploy = await readRecordFile(recordFile).catch(() => undefined);
+    // The apply stops before its next object; give the write in flight a moment to be answered and recorded
+    let deploy = await readRecordFile(recordFile).catch(() => undefined);
+    for (let waited = 0; deploy?.items.some((i) => i.result === 'in-progress') && waited < 4_000; waited += 200) {
+      await new Promise((r) => setTimeout(r, 200));
+      deploy = await readRecordFile(recordFile).catch(() => deploy);
+    }
     const at = history.at(-1)?.status ?? 'Starting';
     const error = new TenantSyncError(
       'SYNC_CANCELLED',

@@ -31,6 +31,8 @@ export interface TenantRunOptions {
   graph?: ConnectTenantOptions['graph'];
   /** Where an apply keeps its deploy record while it runs (so a cancelled run can still report it) */
   recordFile?: string;
+  /** Aborted when the run is cancelled: an apply stops before its next object */
+  signal?: AbortSignal;
 }
 
 const OUTDATED_LABEL = 'tenant-sync:outdated';
