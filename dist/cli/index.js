@@ -77010,6 +77010,8 @@ const frenchMessages = {
     'error.cannot-create.fix': 'Créez l’objet dans le locataire ou supprimez le fichier.',
     'error.cannot-delete': '{title} {name} ne peut pas être supprimé par tenant-sync.',
     'error.cannot-delete.fix': 'Restaurez le fichier ou supprimez l’objet directement dans le locataire.',
+    'error.type-changed': '{title} {name} changerait de nature, de {from} à {to}, ce que le service n’autorise pas pour un objet existant.',
+    'error.type-changed.fix': 'Conservez le `@odata.type` du locataire dans le fichier ; pour changer de nature, créez un nouvel objet sous un autre nom et supprimez celui-ci.',
     // Delete guard
     'held.message': 'Le plan supprimerait {count} des {total} objets du type {title} dans le locataire, plus que ne le permet la protection contre les suppressions ({limit} : le plus grand de delete-guard.min-count {minCount} et de delete-guard.max-share {share} %). Les {count} suppressions de ce type sont toutes retenues.',
     'held.fix': 'Si ces suppressions sont voulues, définissez delete-guard.allow: true (ou augmentez delete-guard.max-share ou delete-guard.min-count) pour ce locataire dans tenant-sync.yml, puis relancez la synchronisation ; sinon, restaurez les fichiers supprimés.',
@@ -77093,6 +77095,8 @@ const messages = {
     'error.cannot-create.fix': 'Create the object in the tenant, or remove the file.',
     'error.cannot-delete': '{title} {name} cannot be deleted by tenant-sync.',
     'error.cannot-delete.fix': 'Restore the file, or delete the object in the tenant itself.',
+    'error.type-changed': '{title} {name} would change its kind from {from} to {to}, which Graph does not allow for an existing object.',
+    'error.type-changed.fix': 'Keep the tenant\u2019s `@odata.type` in the file; to change the kind, create a new object under another name and delete this one.',
     // Delete guard
     'held.message': 'The plan would delete {count} of the {total} {title} in the tenant, more than the delete guard allows ({limit}: the larger of delete-guard.min-count {minCount} and delete-guard.max-share {share}%). All {count} deletes of this type are held back.',
     'held.fix': 'If these deletes are intended, set delete-guard.allow: true (or raise delete-guard.max-share or delete-guard.min-count) for this tenant in tenant-sync.yml and sync again; otherwise restore the deleted files.',
@@ -77233,6 +77237,7 @@ const planErrorKindSchema = schemas_enum([
     'not-writable',
     'cannot-create',
     'cannot-delete',
+    'type-changed',
 ]);
 /** Stable codes; each has (or is to get) a page docs/troubleshooting/<code>.md */
 const planErrorCodeSchema = schemas_enum(['DUPLICATE_NAME', 'REFERENCE_UNRESOLVED', 'READ_ONLY_OBJECT', 'WRITE_NOT_SUPPORTED']);
@@ -78046,6 +78051,7 @@ const CODES = {
     'not-writable': 'WRITE_NOT_SUPPORTED',
     'cannot-create': 'WRITE_NOT_SUPPORTED',
     'cannot-delete': 'WRITE_NOT_SUPPORTED',
+    'type-changed': 'WRITE_NOT_SUPPORTED',
 };
 function makeError(kind, def, name, files, side, params) {
     return { code: CODES[kind], kind, type: def.type, name, files, side, params, ...errorTexts(kind, side, params) };
@@ -78143,7 +78149,15 @@ function checkWrites(state) {
         else if (action === 'delete' && (def.kind === 'singleton' || !def.write.delete)) {
             fail(state, rec, makeError('cannot-delete', def, name, files, 'desired', params));
         }
+        else if (action === 'update' && rec.tenant && rec.desired && odataType(rec.tenant.object) !== odataType(rec.desired.object)) {
+            // Graph keeps an object's kind for life: a PATCH that changes it is refused
+            fail(state, rec, makeError('type-changed', def, name, files, 'desired', { ...params, from: odataType(rec.tenant.object) ?? '—', to: odataType(rec.desired.object) ?? '—' }));
+        }
     }
+}
+function odataType(object) {
+    const value = object['@odata.type'];
+    return typeof value === 'string' ? value : undefined;
 }
 /** Objects with errors take no action; the others get their plan item. */
 function reconcile_settle(state) {

@@ -97,6 +97,8 @@ export const frenchMessages: Catalogue = {
   'error.cannot-create.fix': 'Créez l’objet dans le locataire ou supprimez le fichier.',
   'error.cannot-delete': '{title} {name} ne peut pas être supprimé par tenant-sync.',
   'error.cannot-delete.fix': 'Restaurez le fichier ou supprimez l’objet directement dans le locataire.',
+  'error.type-changed': '{title} {name} changerait de nature, de {from} à {to}, ce que le service n’autorise pas pour un objet existant.',
+  'error.type-changed.fix': 'Conservez le `@odata.type` du locataire dans le fichier ; pour changer de nature, créez un nouvel objet sous un autre nom et supprimez celui-ci.',
 
   // Delete guard
   'held.message':

@@ -96,6 +96,8 @@ export const messages = {
   'error.cannot-create.fix': 'Create the object in the tenant, or remove the file.',
   'error.cannot-delete': '{title} {name} cannot be deleted by tenant-sync.',
   'error.cannot-delete.fix': 'Restore the file, or delete the object in the tenant itself.',
+  'error.type-changed': '{title} {name} would change its kind from {from} to {to}, which Graph does not allow for an existing object.',
+  'error.type-changed.fix': 'Keep the tenant\u2019s `@odata.type` in the file; to change the kind, create a new object under another name and delete this one.',
 
   // Delete guard
   'held.message':

@@ -119,6 +119,7 @@ export const planErrorKindSchema = z.enum([
   'not-writable',
   'cannot-create',
   'cannot-delete',
+  'type-changed',
 ]);
 export type PlanErrorKind = z.infer<typeof planErrorKindSchema>;
 

@@ -535,6 +535,7 @@ const CODES: Record<PlanErrorKind, PlanErrorCode> = {
   'not-writable': 'WRITE_NOT_SUPPORTED',
   'cannot-create': 'WRITE_NOT_SUPPORTED',
   'cannot-delete': 'WRITE_NOT_SUPPORTED',
+  'type-changed': 'WRITE_NOT_SUPPORTED',
 };
 
 function makeError(
@@ -638,8 +639,16 @@ function checkWrites(state: TypeState): void {
       fail(state, rec, makeError('cannot-create', def, name, files, 'desired', params));
     } else if (action === 'delete' && (def.kind === 'singleton' || !def.write.delete)) {
       fail(state, rec, makeError('cannot-delete', def, name, files, 'desired', params));
+    } else if (action === 'update' && rec.tenant && rec.desired && odataType(rec.tenant.object) !== odataType(rec.desired.object)) {
+      // Graph keeps an object's kind for life: a PATCH that changes it is refused
+      fail(state, rec, makeError('type-changed', def, name, files, 'desired', { ...params, from: odataType(rec.tenant.object) ?? '—', to: odataType(rec.desired.object) ?? '—' }));
     }
   }
+}
+
+function odataType(object: Record<string, unknown>): string | undefined {
+  const value = object['@odata.type'];
+  return typeof value === 'string' ? value : undefined;
 }
 
 /** Objects with errors take no action; the others get their plan item. */

@@ -119,6 +119,12 @@ function scenarios(): { name: string; plan: Plan; maxLength?: number }[] {
   const noCreate = def({ type: 'noCreate', title: 'No create', write: { update: {}, delete: true } });
   out.push({ name: 'cannot create', plan: reconcile({ tenantName: 'contoso', defs: [noCreate], base: {}, tenant: { noCreate: [] }, desired: { noCreate: [e('X')] } }).plan });
 
+  const ipHQ = e('HQ', { '@odata.type': '#microsoft.graph.ipNamedLocation', ipRanges: [] });
+  out.push({
+    name: 'type changed',
+    plan: run(tree({ namedLocations: [ipHQ] }), tree({ namedLocations: [ipHQ] }), tree({ namedLocations: [e('HQ', { '@odata.type': '#microsoft.graph.countryNamedLocation', countriesAndRegions: ['FR'] })] })).plan,
+  });
+
   // Held deletes, nothing to change, types not compared
   const all = Array.from({ length: 30 }, (_, i) => e(`L${i}`));
   out.push({ name: 'held', plan: run(tree({ namedLocations: all }), tree({ namedLocations: all }), tree({})).plan });
