@@ -81195,7 +81195,8 @@ function updateWrite(def, before, after, resolved) {
                     body[k] = null;
             }
         }
-        const odataType = after['@odata.type'] ?? before['@odata.type'];
+        // The object's kind is the tenant's: an update never carries another one (Graph refuses it)
+        const odataType = before['@odata.type'] ?? after['@odata.type'];
         if (write.update.includeODataType && typeof odataType === 'string')
             body['@odata.type'] = odataType;
         if (Object.keys(body).some((k) => k !== '@odata.type'))

@@ -6,7 +6,8 @@ import { assertWritable } from '../engine/connect.js';
 import { syncBackup } from '../engine/sync.js';
 import { errorCatalogue, TenantSyncError, type ErrorCode } from '../errors/index.js';
 import { planPath, type Review } from '../github/approvalPullRequest.js';
-import { objectPath, plannedObjects, writeTenantVersions } from '../github/branchFiles.js';
+import { plannedObjects, writeTenantVersions } from '../github/branchFiles.js';
+import { idMapFile, readIdMap } from '../engine/idMap.js';
 import { branches, labels } from '../github/context.js';
 import { commitAndPush, redoOnTip, type Worktree } from '../github/git.js';
 import { canWrite, commentOnPullRequest, upsertPullRequest } from '../github/pullRequests.js';
@@ -110,12 +111,22 @@ async function applyApproved(options: TenantRunOptions & { approvedBy?: string }
       afterBackup: async ({ report }) => {
         // Only the plan's objects are recorded as the deploy left them; any other change the backup
         // saw was made in the tenant meanwhile and stays for the next sync to report as drift.
-        if (recorded && plan) {
-          const planned = new Set(plan.items.flatMap((i) => [i.action === 'delete' ? null : i.file, i.action === 'create' ? null : i.tenantFile].filter((f): f is string => f !== null).map((f) => objectPath(tenant.name, i.type, f))));
+        if (recorded && record) {
+          // Objects are told apart by their id (a file can be renamed by the deploy itself)
+          const planned = new Set(record.items.map((i) => i.id).filter((id): id is string => id !== null));
+          const idsNow = (await readIdMap(idMapFile(stateDir, tenant.name))) ?? {};
+          const idsBefore = JSON.parse((await git.readFile(recorded, `.tenant-sync/${tenant.name}/ids.json`)) ?? '{}') as Record<string, Record<string, string>>;
+          const idOf = (path: string): string | undefined => {
+            const parts = path.split('/');
+            const type = parts[3];
+            const file = parts.slice(4).join('/').replace(/\.json$/, '');
+            return (type && (idsNow[type]?.[file] ?? idsBefore[type]?.[file])) || undefined;
+          };
           await git.run(['add', '--all', '.'], { cwd: stateDir });
-          const now = (await git.out(['diff', '--cached', '--name-only', '--no-renames', '--diff-filter=ACMRD', recorded, '--', `tenants/${tenant.name}/`], { cwd: stateDir })).split('\n').filter(Boolean);
-          const others = now.filter((path) => !planned.has(path));
-          for (const path of others) {
+          const changed = (await git.out(['diff', '--cached', '--name-only', '--no-renames', recorded, '--', `tenants/${tenant.name}/`], { cwd: stateDir })).split('\n').filter(Boolean);
+          for (const path of changed) {
+            const id = idOf(path);
+            if (id && planned.has(id)) continue;
             await rm(join(stateDir, path), { force: true });
             if ((await git.readFile(recorded, path)) !== undefined) await git.run(['checkout', recorded, '--', path], { cwd: stateDir });
           }
