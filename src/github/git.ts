@@ -174,12 +174,22 @@ export class Worktree {
    * changed, no commit.
    */
   async commit(message: string, parent: string | undefined = this.base): Promise<string | undefined> {
-    await this.git.run(['add', '--all', '.'], { cwd: this.dir });
-    const tree = await this.git.out(['write-tree'], { cwd: this.dir });
+    const tree = await this.tree();
     if (parent && (await this.git.treeOf(parent)) === tree) return undefined;
     const args = ['commit-tree', tree, '-F', '-'];
     if (parent) args.push('-p', parent);
     return this.git.out(args, { cwd: this.dir, input: message });
+  }
+
+  /**
+   * Puts these paths (files or folders) back to their version at `commit`, and removes those the
+   * commit does not have: how the state branch keeps an object's or a type's recorded version.
+   */
+  async restore(commit: string, paths: Iterable<string>): Promise<void> {
+    for (const path of new Set(paths)) {
+      await rm(join(this.dir, path), { recursive: true, force: true });
+      if ((await this.git.readFile(commit, path)) !== undefined) await this.git.run(['checkout', commit, '--', path], { cwd: this.dir });
+    }
   }
 
   /** The tree of the staged worktree, without committing */
@@ -253,4 +263,25 @@ export function redoOnTip(
     await write(again.dir);
     return again;
   };
+}
+
+/**
+ * Makes a branch tenant-sync owns (approve, adopt, revert) hold `commit`'s content: pushed with a
+ * lease on what the remote had, and not pushed at all when the remote already has the same tree.
+ * Returns the commit the branch now points at.
+ */
+export async function publishBranch(git: GitRepository, branch: string, commit: string): Promise<string> {
+  const remote = await git.fetchBranch(branch);
+  if (remote && (await git.treeOf(remote)) === (await git.treeOf(commit))) return remote;
+  const result = await git.push(commit, branch, { force: true, expected: remote });
+  if (result !== 'pushed') {
+    throw new TenantSyncError('GIT_FAILED', `could not update ${branch} (${result})`, 'Make sure only one run per tenant runs at a time, and that tenant-sync/* branches are not protected.');
+  }
+  return commit;
+}
+
+/** Deletes a branch tenant-sync owns, whatever it points at now; a branch already gone is fine */
+export async function dropBranch(git: GitRepository, branch: string): Promise<void> {
+  const tip = await git.remoteBranch(branch);
+  if (tip) await git.deleteBranch(branch, tip);
 }

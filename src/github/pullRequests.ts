@@ -118,15 +118,6 @@ export async function closePullRequest(ctx: RepoContext, number: number, comment
   }
 }
 
-/** Deletes a branch through the API; a branch already gone is fine */
-export async function deleteBranch(ctx: RepoContext, branch: string): Promise<void> {
-  try {
-    await ctx.octokit.rest.git.deleteRef({ owner: ctx.owner, repo: ctx.repo, ref: `heads/${branch}` });
-  } catch (e) {
-    if ((e as { status?: number }).status !== 422 && (e as { status?: number }).status !== 404) throw githubError(`deleting ${branch}`, e);
-  }
-}
-
 /**
  * Whether a person may change the repository: admin, maintain or write. Labels and closing are
  * open to the triage role, so a revert (which commits to the default branch) checks who asked.

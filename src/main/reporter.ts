@@ -12,6 +12,14 @@ import { finalStatuses, statusName, type Language, type StatusDetails, type Sync
 import { progressMarkdown, tenantReportMarkdown } from './jobSummary.js';
 import type { TenantOutcome } from './outcome.js';
 
+/** A status move in the log: `<tenant>: <status> - <message>`, and the device code to enter when there is one */
+export function logStatus(log: Logger, tenant: string, status: string, details: StatusDetails): void {
+  log.info(`${tenant}: ${status}${details.message ? ` - ${details.message}` : ''}`);
+  if (details.deviceCode) {
+    log.info(`${tenant}: to sign in, open ${details.deviceCode.verificationUri} and enter the code ${details.deviceCode.userCode} (before ${details.deviceCode.waitUntil})`);
+  }
+}
+
 export interface ReporterOptions {
   /** Absent outside GitHub (no repository or token): only the log and the job summary */
   ctx: RepoContext | undefined;
@@ -41,10 +49,7 @@ export function createTenantReporter(options: ReporterOptions) {
   };
 
   const onStatus = async (status: SyncStatus, details: StatusDetails): Promise<void> => {
-    log.info(`${tenant.name}: ${name(status)}${details.message ? ` - ${details.message}` : ''}`);
-    if (details.deviceCode) {
-      log.info(`${tenant.name}: to sign in, open ${details.deviceCode.verificationUri} and enter the code ${details.deviceCode.userCode} (before ${details.deviceCode.waitUntil})`);
-    }
+    logStatus(log, tenant.name, name(status), details);
     if (finalStatuses.includes(status)) return; // finish() shows the final status with the whole report
     if (status === 'Starting') lastSyncAt = new Date().toISOString();
     await checkRun?.update(status, { title: name(status), summary: progressMarkdown(tenant, status, details), actions: actionsFor(status, tenant.language) });
@@ -107,33 +112,58 @@ export function createTenantReporter(options: ReporterOptions) {
   return { onStatus, finish };
 }
 
-/** Types that could not be read and deploy items that did not apply, as annotations on their folder or file */
-export function failureAnnotations(outcome: TenantOutcome): CheckRunAnnotation[] {
+/** What did not succeed: types that could not be read, deploy items that did not apply */
+interface Failure {
+  what: string;
+  /** The type's folder or the object's file */
+  path: string;
+  title: string;
+  code?: string;
+  message: string;
+  /** The message with what it means for the files or the fix */
+  detail: string;
+  docs?: string;
+  level: 'warning' | 'failure';
+}
+
+function failuresOf(outcome: TenantOutcome): Failure[] {
   const tenant = outcome.tenant.name;
-  const out: CheckRunAnnotation[] = [];
+  const docsOf = (code: string | undefined) => (code && code in errorCatalogue ? troubleshootingUrl(code as ErrorCode) : undefined);
+  const out: Failure[] = [];
   for (const t of outcome.report?.types ?? []) {
     if (t.status !== 'failed') continue;
+    const code = t.error?.code;
+    const docs = docsOf(code);
     out.push({
+      what: `${t.workload}/${t.type}`,
       path: `tenants/${tenant}/${t.workload}/${t.type}`,
-      start_line: 1,
-      end_line: 1,
-      annotation_level: 'warning',
-      title: `${t.title}: not backed up (${t.error?.code ?? 'failed'})`,
-      message: `${t.error?.message ?? 'The type could not be read.'} Its files were kept as they were.${t.error?.code ? ` See ${troubleshootingUrl(t.error.code as ErrorCode)}` : ''}`,
+      title: `${t.title}: not backed up (${code ?? 'failed'})`,
+      code,
+      message: t.error?.message ?? 'not read',
+      detail: `${t.error?.message ?? 'The type could not be read.'} Its files were kept as they were.${docs ? ` See ${docs}` : ''}`,
+      docs,
+      level: 'warning',
     });
   }
   for (const item of outcome.deploy?.items ?? []) {
     if (!item.error) continue;
     out.push({
+      what: `${item.name} (${item.type})`,
       path: objectPath(tenant, item.type, item.file),
-      start_line: 1,
-      end_line: 1,
-      annotation_level: item.result === 'failed' ? 'failure' : 'warning',
       title: `${item.action} ${item.name}: ${item.result} (${item.error.code})`,
-      message: `${item.error.message} ${item.error.fix}`,
+      code: item.error.code,
+      message: item.error.message,
+      detail: `${item.error.message} ${item.error.fix}`,
+      docs: docsOf(item.error.code),
+      level: item.result === 'failed' ? 'failure' : 'warning',
     });
   }
   return out;
+}
+
+/** What did not succeed, as annotations on the type's folder or the object's file */
+export function failureAnnotations(outcome: TenantOutcome): CheckRunAnnotation[] {
+  return failuresOf(outcome).map((f) => ({ path: f.path, start_line: 1, end_line: 1, annotation_level: f.level, title: f.title, message: f.detail }));
 }
 
 /** One line for the dashboard's report: what the backup and the deploy did */
@@ -151,15 +181,7 @@ function formatReportLine(outcome: TenantOutcome): string {
 
 /** What did not succeed, for the dashboard's section of a Partially successful tenant */
 function dashboardFailures(outcome: TenantOutcome): { what: string; code?: string; message: string; docs?: string }[] {
-  const out: { what: string; code?: string; message: string; docs?: string }[] = [];
-  for (const t of outcome.report?.types ?? []) {
-    if (t.status !== 'failed') continue;
-    const code = t.error?.code;
-    out.push({ what: `${t.workload}/${t.type}`, code, message: t.error?.message ?? 'not read', ...(code && code in errorCatalogue ? { docs: troubleshootingUrl(code as ErrorCode) } : {}) });
-  }
-  for (const item of outcome.deploy?.items ?? []) {
-    if (!item.error) continue;
-    out.push({ what: `${item.name} (${item.type})`, code: item.error.code, message: item.error.message, ...(item.error.code in errorCatalogue ? { docs: troubleshootingUrl(item.error.code as ErrorCode) } : {}) });
-  }
-  return out.slice(0, 50);
+  return failuresOf(outcome)
+    .slice(0, 50)
+    .map((f) => ({ what: f.what, code: f.code, message: f.message, ...(f.docs ? { docs: f.docs } : {}) }));
 }

@@ -3,20 +3,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { applyPlan, type DeployRecord } from '../deploy/index.js';
 import { assertWritable } from '../engine/connect.js';
+import { idMapFile, readIdMap } from '../engine/idMap.js';
 import { syncBackup } from '../engine/sync.js';
 import { errorCatalogue, TenantSyncError, type ErrorCode } from '../errors/index.js';
 import { planPath, type Review } from '../github/approvalPullRequest.js';
 import { plannedObjects, writeTenantVersions } from '../github/branchFiles.js';
-import { idMapFile, readIdMap } from '../engine/idMap.js';
 import { branches, labels } from '../github/context.js';
-import { commitAndPush, redoOnTip, type Worktree } from '../github/git.js';
+import { commitAndPush, publishBranch, redoOnTip, type Worktree } from '../github/git.js';
 import { canWrite, commentOnPullRequest, upsertPullRequest } from '../github/pullRequests.js';
+import { openStateBranch } from '../github/stateBranch.js';
 import { parsePlan, planHash, renderPlanMarkdown, type Plan } from '../reconcile/index.js';
-import { removeRepoFile } from '../github/branchFiles.js';
 import { createStatusTracker, type Language } from '../status/index.js';
 import type { TenantOutcome } from './outcome.js';
+import type { TenantRunOptions } from './sync.js';
 import { textsFor } from './texts.js';
-import { lastRecordedState, type TenantRunOptions } from './sync.js';
 
 function refused(why: string, fix = 'Approve changes only through the pull request tenant-sync opens; the next sync proposes the change again.'): TenantSyncError {
   return new TenantSyncError('APPROVAL_REFUSED', why, fix);
@@ -77,24 +77,14 @@ async function applyApproved(options: TenantRunOptions & { approvedBy?: string }
       prepare: async () => {
         if (!(await canWrite(ctx, merger))) throw refused(`#${pr.number} was merged by ${merger ?? 'nobody known'}, who has no write access to ${ctx.owner}/${ctx.repo}. Nothing was written to the tenant.`, 'Only people with write access approve changes; check the repository\'s collaborators.');
         const stateBranch = branches.state(tenant.name);
-        const stateTip = await git.fetchBranch(stateBranch);
+        const opened = await openStateBranch(git, tenant.name, join(work, 'state'));
+        worktrees.push(opened.worktree);
         const merge = pr.merge_commit_sha;
-        if (!stateTip || !merge || !(await git.isAncestor(merge, stateTip).catch(() => false))) {
+        if (!opened.tip || !merge || !(await git.isAncestor(merge, opened.tip).catch(() => false))) {
           throw refused(`the merge of #${pr.number} (${merge?.slice(0, 7) ?? 'none'}) is not on ${stateBranch}. Nothing was written to the tenant.`);
         }
         plan = await planAt(options, merge, review.marker.planHash);
-        const state = await git.worktreeAt(join(work, 'state'), stateTip);
-        worktrees.push(state);
-        await removeRepoFile(stateDir, planPath(tenant.name));
-        // The merge holds the approved files, not the tenant's: start from the last recorded state,
-        // so a type the backup after the apply cannot read keeps what the tenant was last seen with
-        recorded = await lastRecordedState(git, stateTip, planPath(tenant.name));
-        if (recorded !== stateTip) {
-          for (const path of [`tenants/${tenant.name}`, `.tenant-sync/${tenant.name}`]) {
-            await rm(join(stateDir, path), { recursive: true, force: true });
-            if ((await git.readFile(recorded, path)) !== undefined) await git.run(['checkout', recorded, '--', path], { cwd: stateDir });
-          }
-        }
+        recorded = opened.recorded;
       },
       beforeBackup: async (connection) => {
         assertWritable(connection, tenant.name);
@@ -124,12 +114,7 @@ async function applyApproved(options: TenantRunOptions & { approvedBy?: string }
           };
           await git.run(['add', '--all', '.'], { cwd: stateDir });
           const changed = (await git.out(['diff', '--cached', '--name-only', '--no-renames', recorded, '--', `tenants/${tenant.name}/`], { cwd: stateDir })).split('\n').filter(Boolean);
-          for (const path of changed) {
-            const id = idOf(path);
-            if (id && planned.has(id)) continue;
-            await rm(join(stateDir, path), { force: true });
-            if ((await git.readFile(recorded, path)) !== undefined) await git.run(['checkout', recorded, '--', path], { cwd: stateDir });
-          }
+          await worktrees[0]!.restore(recorded, changed.filter((path) => !planned.has(idOf(path) ?? '')));
         }
         const pushed = await commitAndPush(git, worktrees[0]!, {
           branch: branches.state(tenant.name),
@@ -250,9 +235,7 @@ async function revertPlan(options: TenantRunOptions, review: Extract<Review, { k
   else if (pushed.result === 'unchanged') where = t.revertUnchanged(ctx.defaultBranch);
   else if (pushed.result === 'protected') {
     const branch = branches.revert(tenant.name);
-    const remote = await git.fetchBranch(branch);
-    const result = await git.push(pushed.commit!, branch, { force: true, expected: remote });
-    if (result !== 'pushed') throw new TenantSyncError('GIT_FAILED', `could not push ${branch} (${result})`, 'Make sure only one run per tenant runs at a time.');
+    await publishBranch(git, branch, pushed.commit!);
     const revertPr = await upsertPullRequest(ctx, {
       head: branch,
       base: ctx.defaultBranch,

@@ -1,9 +1,9 @@
 import * as core from '@actions/core';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { githubIdTokenSource } from '../auth/federated.js';
-import { loadConfig, selectTenant, type LoadedConfig, type TenantConfig } from '../config/load.js';
+import { loadConfig, parseConfig, selectTenant, type LoadedConfig, type TenantConfig } from '../config/load.js';
 import { readRecordFile } from '../deploy/record.js';
 import { formatBackupSummary } from '../engine/summary.js';
 import { syncBackup } from '../engine/sync.js';
@@ -18,7 +18,7 @@ import type { Language } from '../status/index.js';
 import { readInputs, type Command, type Inputs } from './inputs.js';
 import { syncSummaryMarkdown } from './jobSummary.js';
 import type { TenantOutcome } from './outcome.js';
-import { createTenantReporter } from './reporter.js';
+import { createTenantReporter, logStatus } from './reporter.js';
 import { pressButton } from './checkRunAction.js';
 import { reviewTenant } from './review.js';
 import { syncTenant } from './sync.js';
@@ -260,14 +260,8 @@ async function configFromDefaultBranch(git: GitRepository, ctx: RepoContext, inp
   if (text === undefined || !tip) {
     throw new TenantSyncError('CONFIG_NOT_FOUND', `${path} was not found on ${ctx.defaultBranch}`, `Commit ${path} to ${ctx.defaultBranch}.`);
   }
-  const dir = await mkdtemp(join(env.RUNNER_TEMP || tmpdir(), 'tenant-sync-config-'));
-  try {
-    const file = join(dir, 'tenant-sync.yml');
-    await writeFile(file, text);
-    return await loadConfig(file, env);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  // Parsed in place of the checkout's copy, so relative paths in it resolve as they would there
+  return parseConfig(text, resolve(inputs.workingDirectory, inputs.config), env);
 }
 
 /** The tenants being worked on, so a cancelled run (SIGTERM/SIGINT from the runner) can still say what happened */
@@ -356,10 +350,7 @@ async function backupCommand(config: LoadedConfig, inputs: Inputs, root: string,
       root,
       log,
       sources: { env, getIdToken: githubIdTokenSource(env, log) },
-      onStatus: (status, details) => {
-        log.info(`${tenant.name}: ${status}${details.message ? ` - ${details.message}` : ''}`);
-        if (details.deviceCode) log.info(`${tenant.name}: to sign in, open ${details.deviceCode.verificationUri} and enter the code ${details.deviceCode.userCode} (before ${details.deviceCode.waitUntil})`);
-      },
+      onStatus: (status, details) => logStatus(log, tenant.name, status, details),
     });
     if (run.report) log.info(formatBackupSummary(run.report));
     if (run.error) log.error(`${run.error.message} Fix: ${run.error.fix} (${run.error.code}, see ${run.error.docs})`, run.error.location);

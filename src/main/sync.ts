@@ -10,8 +10,9 @@ import { TenantSyncError } from '../errors/index.js';
 import { approvalBody, approvalTitle, planPath, readApprovalMarker } from '../github/approvalPullRequest.js';
 import { adoptionPaths, objectPath, removeRepoFile, writeAdoption, writePlanItems, writeRepoFile } from '../github/branchFiles.js';
 import { branches, labels, type RepoContext } from '../github/context.js';
-import { commitAndPush, redoOnTip, type GitRepository, type Worktree } from '../github/git.js';
-import { closePullRequest, deleteBranch, findOpenPullRequest, lastClosedPullRequest, upsertPullRequest } from '../github/pullRequests.js';
+import { commitAndPush, dropBranch, publishBranch, redoOnTip, type GitRepository, type Worktree } from '../github/git.js';
+import { openStateBranch } from '../github/stateBranch.js';
+import { closePullRequest, findOpenPullRequest, lastClosedPullRequest, upsertPullRequest } from '../github/pullRequests.js';
 import type { Logger } from '../log/index.js';
 import { isEmptyPlan, planHash, reconcile, renderPlanMarkdown, treeFromTenantTree, type Plan, type Reconciliation, type Tree } from '../reconcile/index.js';
 import { resources } from '../resources/catalogue.js';
@@ -57,23 +58,13 @@ export async function syncTenant(options: TenantRunOptions): Promise<TenantOutco
   let pullRequest: TenantOutcome['pullRequest'];
 
   const prepare = async () => {
-    const stateSha = await git.fetchBranch(branches.state(tenant.name));
-    state = await git.worktreeAt(join(work, 'state'), stateSha);
+    const opened = await openStateBranch(git, tenant.name, join(work, 'state'));
+    state = opened.worktree;
     worktrees.push(state);
-    const baseSha = stateSha && (await lastRecordedState(git, stateSha, planPath(tenant.name)));
-    baseCommit = baseSha || undefined;
-    let baseDir = stateDir;
-    if (baseSha && baseSha !== stateSha) {
-      // A merged approval whose apply never recorded the tenant: the merge holds what was wanted, not what the tenant has
-      const before = await git.worktree(baseSha, options.tempRoot);
-      worktrees.push(before);
-      baseDir = before.dir;
-      notes.push(t.baseSkipsMerge(branches.state(tenant.name), baseSha.slice(0, 7)));
-    }
-    baseTree = treeFromTenantTree(await readTenantTree(baseDir, tenant.name, resources));
-    // A plan merged into the state branch belongs to its apply, not to the tenant's state
-    await removeRepoFile(stateDir, planPath(tenant.name));
-    if (!stateSha) notes.push(t.firstSync(branches.state(tenant.name)));
+    baseCommit = opened.recorded;
+    if (opened.recorded && opened.recorded !== opened.tip) notes.push(t.baseSkipsMerge(branches.state(tenant.name), opened.recorded.slice(0, 7)));
+    if (!opened.tip) notes.push(t.firstSync(branches.state(tenant.name)));
+    baseTree = treeFromTenantTree(await readTenantTree(stateDir, tenant.name, resources));
   };
 
   const afterBackup = async ({ report, connection }: Parameters<NonNullable<Parameters<typeof syncBackup>[0]['afterBackup']>>[0]): Promise<AfterBackup> => {
@@ -89,7 +80,7 @@ export async function syncTenant(options: TenantRunOptions): Promise<TenantOutco
     for (const e of desired.errors) log.warn(`${e.message} Fix: ${e.fix} (${e.code})`, { file: e.file, line: e.line, column: e.column });
     // A type whose desired files are invalid takes no part: its recorded state stays where it last
     // took part, so a change made in the tenant meanwhile is still seen as drift once the files are fixed.
-    await keepRecordedState(git, stateTree, tenant.name, desired.invalid);
+    if (baseCommit) await stateTree.restore(baseCommit, desired.invalid.flatMap((type) => resources.filter((d) => d.type === type).map((d) => typeFolder(tenant.name, d))));
 
     const tenantTree = treeFromTenantTree(await readTenantTree(stateDir, tenant.name, resources));
     const reconciliation = reconcile({
@@ -114,7 +105,7 @@ export async function syncTenant(options: TenantRunOptions): Promise<TenantOutco
       ...reconciliation.plan.conflicts.flatMap((c) => [c.files.tenant, c.files.base].filter((f): f is string => f !== null).map((f) => objectPath(tenant.name, c.type, f))),
       ...(adopted ? [] : reconciliation.adoption.map((op) => objectPath(tenant.name, op.type, op.file))),
     ];
-    if (baseCommit) await restoreRecorded(git, stateTree, baseCommit, unsettled);
+    if (baseCommit) await stateTree.restore(baseCommit, unsettled);
 
     const stateBranch = branches.state(tenant.name);
     const pushed = await commitAndPush(git, stateTree, { branch: stateBranch, message: backupMessage(tenant.name, report) });
@@ -168,37 +159,6 @@ export async function syncTenant(options: TenantRunOptions): Promise<TenantOutco
   }
 }
 
-/** Puts these files of the state worktree back to their version at `commit` (removed when it has none) */
-async function restoreRecorded(git: GitRepository, worktree: Worktree, commit: string, paths: readonly string[]): Promise<void> {
-  for (const path of new Set(paths)) {
-    await rm(join(worktree.dir, path), { force: true });
-    if ((await git.readFile(commit, path)) !== undefined) await git.run(['checkout', commit, '--', path], { cwd: worktree.dir });
-  }
-}
-
-/** Puts the state worktree's folders of `types` back to the worktree's commit (or removes them when it had none) */
-async function keepRecordedState(git: GitRepository, worktree: Worktree, tenant: string, types: readonly string[]): Promise<void> {
-  for (const type of types) {
-    const def = resources.find((d) => d.type === type);
-    if (!def) continue;
-    const folder = typeFolder(tenant, def);
-    await rm(join(worktree.dir, folder), { recursive: true, force: true });
-    if (worktree.base && (await git.readFile(worktree.base, folder)) !== undefined) {
-      await git.run(['checkout', worktree.base, '--', folder], { cwd: worktree.dir });
-    }
-  }
-}
-
-/**
- * The newest commit on the state branch's first-parent line that records the tenant, i.e. is not
- * a merged approval (those carry plan.json until the apply commits the tenant's state after it).
- */
-export async function lastRecordedState(git: GitRepository, tip: string, plan: string): Promise<string> {
-  const commits = (await git.out(['rev-list', '--first-parent', '--max-count=50', tip])).split('\n').filter(Boolean);
-  for (const commit of commits) if ((await git.readFile(commit, plan)) === undefined) return commit;
-  return tip;
-}
-
 function backupMessage(tenant: string, report: { types: { type: string; written: string[]; deleted: string[]; status: string }[] }): string {
   const changed = report.types.filter((t) => t.written.length + t.deleted.length > 0);
   const lines = changed.map((t) => `- ${t.type}: ${t.written.length} written, ${t.deleted.length} removed`);
@@ -230,7 +190,7 @@ async function adopt(options: TenantRunOptions, reconciliation: Reconciliation, 
   });
   if (pushed.result === 'pushed') {
     notes.push(textsFor(tenant.language).adopted(ops.length, ctx.defaultBranch, pushed.commit!.slice(0, 7)));
-    await deleteBranch(ctx, branches.adopt(tenant.name));
+    await dropBranch(git, branches.adopt(tenant.name));
     return true;
   }
   if (pushed.result === 'gave-up') {
@@ -240,11 +200,7 @@ async function adopt(options: TenantRunOptions, reconciliation: Reconciliation, 
   if (pushed.result === 'unchanged') return true;
   if (pushed.result === 'protected') {
     const branch = branches.adopt(tenant.name);
-    const remote = await git.fetchBranch(branch);
-    if (!remote || (await git.treeOf(remote)) !== (await git.treeOf(pushed.commit!))) {
-      const result = await git.push(pushed.commit!, branch, { force: true, expected: remote });
-      if (result !== 'pushed') throw new TenantSyncError('GIT_FAILED', `could not push ${branch} (${result})`, 'Make sure only one run per tenant runs at a time, and that tenant-sync/* branches are not protected.');
-    }
+    await publishBranch(git, branch, pushed.commit!);
     const pr = await upsertPullRequest(ctx, {
       head: branch,
       base: ctx.defaultBranch,
