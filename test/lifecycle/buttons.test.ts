@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { checkRunRequestedActionEvent, pushEvent, scheduleEvent } from '../github/double/index.js';
-import { runAction, spawnAction, startLifecycle, statusesOf, type Lifecycle } from './harness.js';
+import { dashboardIssues, flipTrust, labelNames, runAction, spawnAction, startLifecycle, statusesOf, type Lifecycle } from './harness.js';
 
 let lc: Lifecycle | undefined;
 afterEach(async () => {
@@ -18,10 +18,7 @@ const STATE = 'tenant-sync/state/contoso';
 
 async function pendingApproval(l: Lifecycle) {
   await runAction(l, await scheduleEvent(l.gh));
-  const tree = await l.gh.readTree('main');
-  const [path, text] = Object.entries(tree).find(([p, t]) => p.includes('/namedLocations/') && t.includes('"isTrusted"'))!;
-  const object = JSON.parse(text) as Record<string, unknown>;
-  await l.gh.commitFiles('main', { [path]: `${JSON.stringify({ ...object, isTrusted: !object['isTrusted'] }, null, 2)}\n` }, 'Change trust');
+  const { path, object } = await flipTrust(l);
   const event = await pushEvent(l.gh, 'main');
   const run = await runAction(l, event);
   expect(statusesOf(run)).toEqual(['Starting', 'In progress', 'Pending approval']);
@@ -65,7 +62,7 @@ describe('buttons on the check run', () => {
     const { check, pr, path } = await pendingApproval(l);
     const run = await runAction(l, await checkRunRequestedActionEvent(l.gh, check.id, 'revert', { sender: 'reviewer' }));
     expect(statusesOf(run)).toEqual(['Starting', 'In progress', 'Idle']);
-    expect((l.gh.pull(pr.number)?.labels as (string | { name?: string })[]).map((x) => (typeof x === 'string' ? x : x.name))).toContain('tenant-sync:revert');
+    expect(labelNames(l.gh.pull(pr.number)?.labels)).toContain('tenant-sync:revert');
     expect(await l.gh.readFile('main', path)).toBe(await l.gh.readFile(STATE, path));
     expect(l.sim.writes()).toEqual([]);
     expect(l.gh.problems()).toEqual([]);
@@ -122,7 +119,7 @@ describe('buttons on the check run', () => {
     const check = l.gh.checkRuns({ name: CHECK }).at(-1)!;
     expect(check).toMatchObject({ status: 'completed', conclusion: 'failure' });
     expect(check.output?.summary).toContain('SYNC_CANCELLED');
-    const dashboard = l.gh.issues().find((i) => (i.labels as (string | { name?: string })[]).some((x) => (typeof x === 'string' ? x : x.name) === 'tenant-sync:dashboard'))!;
+    const dashboard = dashboardIssues(l)[0]!;
     expect(dashboard.body).toMatch(/\| contoso \| \[New error\]\([^)]*"[^"]*SYNC_CANCELLED|\| contoso \| \[New error\]\(/);
     expect(dashboard.body).toContain('SYNC_CANCELLED');
     expect(l.sim.writes()).toEqual([]);

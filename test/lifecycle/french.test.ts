@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configText } from '../backup/helpers.js';
 import { pushEvent, scheduleEvent } from '../github/double/index.js';
-import { runAction, startLifecycle, type ActionRun, type Lifecycle } from './harness.js';
+import { dashboardIssues, flipTrust, runAction, startLifecycle, type ActionRun, type Lifecycle } from './harness.js';
 
 let lc: Lifecycle;
 beforeAll(async () => {
@@ -21,10 +21,7 @@ describe('language: fr', () => {
     const first = await runAction(lc, await scheduleEvent(lc.gh));
     expect(statuses(first)).toEqual(['Démarrage', 'En cours', 'Inactif']);
     expect(first.outputs['status-contoso']).toBe('Idle');
-    const tree = await lc.gh.readTree('main');
-    const [path, text] = Object.entries(tree).find(([p, t]) => p.includes('/namedLocations/') && t.includes('"isTrusted"'))!;
-    const object = JSON.parse(text) as Record<string, unknown>;
-    await lc.gh.commitFiles('main', { [path]: `${JSON.stringify({ ...object, isTrusted: !object['isTrusted'] }, null, 2)}\n` }, 'Changement');
+    await flipTrust(lc, 'Changement');
     const event = await pushEvent(lc.gh, 'main');
     const run = await runAction(lc, event);
     expect(statuses(run)).toEqual(['Démarrage', 'En cours', 'Approbation en attente']);
@@ -37,7 +34,7 @@ describe('language: fr', () => {
     expect(check.actions.map((a) => a.label)).toEqual(['Approuver', 'Rejeter', 'Rejeter et rétablir']);
     expect(check.output?.summary).toContain('Plan :');
     expect(run.summary).toContain('### contoso: Approbation en attente');
-    const dashboard = lc.gh.issues().find((i) => (i.labels as (string | { name?: string })[]).some((x) => (typeof x === 'string' ? x : x.name) === 'tenant-sync:dashboard'))!;
+    const dashboard = dashboardIssues(lc)[0]!;
     expect(dashboard.body).toMatch(/\| contoso \| \[?Approbation en attente/);
     // plan.json stays machine-readable English
     const plan = JSON.parse((await lc.gh.readFile('tenant-sync/approve/contoso', '.tenant-sync/contoso/plan.json'))!) as { items: { action: string }[] };

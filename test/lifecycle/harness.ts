@@ -118,3 +118,26 @@ export async function spawnAction(lc: Lifecycle, event: Event, inputs: Record<st
   });
   return { child, done, runId: runner.run.id, output: () => stdout };
 }
+
+/** Label names, whether the double gives them as strings or objects */
+export function labelNames(labels: unknown): string[] {
+  return (labels as (string | { name?: string })[]).map((l) => (typeof l === 'string' ? l : (l.name ?? '')));
+}
+
+/** The dashboard issues (tenant-sync keeps exactly one), bodies as text */
+export function dashboardIssues(lc: Lifecycle): { number: number; body: string }[] {
+  return lc.gh
+    .issues()
+    .filter((i) => labelNames(i.labels).includes('tenant-sync:dashboard'))
+    .map((i) => ({ ...i, body: i.body ?? '' }));
+}
+
+/** A person's change on main: flips isTrusted of the first named location that has it */
+export async function flipTrust(lc: Lifecycle, message = 'Change trust', author?: { name: string; email: string }) {
+  const tree = await lc.gh.readTree('main');
+  const [path, text] = Object.entries(tree).find(([p, t]) => p.includes('/namedLocations/') && t.includes('"isTrusted"'))!;
+  const object = JSON.parse(text) as Record<string, unknown>;
+  const isTrusted = !(object['isTrusted'] as boolean);
+  await lc.gh.commitFiles('main', { [path]: `${JSON.stringify({ ...object, isTrusted }, null, 2)}\n` }, message, author ? { author } : {});
+  return { path, object, name: object['displayName'] as string, isTrusted };
+}

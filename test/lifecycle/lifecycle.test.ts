@@ -4,12 +4,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pullRequestEvent, scheduleEvent, pushEvent } from '../github/double/index.js';
-import { runAction, startLifecycle, statusesOf, type Lifecycle } from './harness.js';
+import { dashboardIssues, flipTrust, labelNames, runAction, startLifecycle, statusesOf, type Lifecycle } from './harness.js';
 
 let lc: Lifecycle;
 const STATE = 'tenant-sync/state/contoso';
 const APPROVE = 'tenant-sync/approve/contoso';
-const LOCATIONS = 'tenants/contoso/entra/namedLocations/';
 
 beforeAll(async () => {
   lc = await startLifecycle();
@@ -18,33 +17,11 @@ afterAll(async () => {
   await lc?.close();
 });
 
-/** The named location files on a branch, parsed */
-async function locations(ref: string): Promise<Map<string, Record<string, unknown>>> {
-  const tree = await lc.gh.readTree(ref);
-  return new Map(
-    Object.entries(tree)
-      .filter(([path]) => path.startsWith(LOCATIONS))
-      .map(([path, text]) => [path, JSON.parse(text) as Record<string, unknown>]),
-  );
-}
-
-/** A desired change: flip isTrusted of the first IP named location on the default branch */
-async function changeDesired(message: string): Promise<{ path: string; name: string; isTrusted: boolean }> {
-  const files = await locations('main');
-  const [path, object] = [...files].find(([, o]) => typeof o['isTrusted'] === 'boolean')!;
-  const isTrusted = !(object['isTrusted'] as boolean);
-  await lc.gh.commitFiles('main', { [path]: `${JSON.stringify({ ...object, isTrusted }, null, 2)}\n` }, message, { author: { name: 'Alex Admin', email: 'alex@contoso.example' } });
-  return { path, name: object['displayName'] as string, isTrusted };
-}
+/** A desired change by a person: flip isTrusted of the first IP named location on the default branch */
+const changeDesired = (message: string) => flipTrust(lc, message, { name: 'Alex Admin', email: 'alex@contoso.example' });
 
 function tenantLocation(name: string): Record<string, unknown> | undefined {
   return lc.sim.state('namedLocations').find((o) => (o as Record<string, unknown>)['displayName'] === name) as Record<string, unknown> | undefined;
-}
-
-const labelNames = (labels: readonly (string | { name?: string })[]) => labels.map((l) => (typeof l === 'string' ? l : (l.name ?? '')));
-
-function dashboard() {
-  return lc.gh.issues().filter((i) => labelNames(i.labels as never).includes('tenant-sync:dashboard')).map((i) => ({ ...i, body: i.body ?? '' }));
 }
 
 describe('the lifecycle on GitHub (dist/index.js, simulator, GitHub double)', () => {
@@ -66,8 +43,8 @@ describe('the lifecycle on GitHub (dist/index.js, simulator, GitHub double)', ()
     // status everywhere: check run, dashboard, job summary, artifact
     const checks = lc.gh.checkRuns({ name: 'tenant-sync / contoso' });
     expect(checks.at(-1)).toMatchObject({ status: 'completed', conclusion: 'success' });
-    expect(dashboard()).toHaveLength(1);
-    expect(dashboard()[0]!.body).toMatch(/\| contoso \| Idle \|/);
+    expect(dashboardIssues(lc)).toHaveLength(1);
+    expect(dashboardIssues(lc)[0]!.body).toMatch(/\| contoso \| Idle \|/);
     expect(run.summary).toContain('contoso: Idle');
     const artifact = lc.gh.artifacts({ runId: run.runId, name: 'tenant-sync-contoso' })[0]!;
     const files = artifact.files();
@@ -82,17 +59,17 @@ describe('the lifecycle on GitHub (dist/index.js, simulator, GitHub double)', ()
     const event = await scheduleEvent(lc.gh);
     const first = await runAction(lc, event);
     const checksAfterFirst = lc.gh.checkRuns({ name: 'tenant-sync / contoso', headSha: event.sha }).length;
-    const dashboardBody = dashboard()[0]!.body;
+    const dashboardBody = dashboardIssues(lc)[0]!.body;
     const second = await runAction(lc, event);
     expect(statusesOf(first)).toEqual(['Starting', 'In progress', 'Idle']);
     expect(statusesOf(second)).toEqual(['Starting', 'In progress', 'Idle']);
     expect(await lc.gh.resolve('main')).toBe(before.main);
     expect(await lc.gh.resolve(STATE)).toBe(before.state);
     expect(lc.gh.pulls()).toEqual([]);
-    expect(dashboard()).toHaveLength(1);
+    expect(dashboardIssues(lc)).toHaveLength(1);
     // The same rows: only times and the links to this run and its artifacts differ
     const normal = (body: string) => body.replace(/\d{4}-\d\d-\d\d(T| )[\d:.]+Z?( UTC)?/g, 'T').replace(/(runs|artifacts)\/\d+/g, '$1/N');
-    expect(normal(dashboard()[0]!.body)).toBe(normal(dashboardBody));
+    expect(normal(dashboardIssues(lc)[0]!.body)).toBe(normal(dashboardBody));
     expect(lc.gh.checkRuns({ name: 'tenant-sync / contoso', headSha: event.sha })).toHaveLength(checksAfterFirst);
     expect(lc.sim.writes()).toEqual([]);
     expect(lc.gh.problems()).toEqual([]);
@@ -119,7 +96,7 @@ describe('the lifecycle on GitHub (dist/index.js, simulator, GitHub double)', ()
     const check = lc.gh.checkRuns({ name: 'tenant-sync / contoso', headSha: event.sha }).at(-1)!;
     expect(check).toMatchObject({ status: 'completed', conclusion: 'action_required' });
     expect(check.details_url).toBe(`${lc.gh.serverUrl}/contoso/tenant-config/pull/${pr.number}`);
-    expect(dashboard()[0]!.body).toContain(`#${pr.number}`);
+    expect(dashboardIssues(lc)[0]!.body).toContain(`#${pr.number}`);
     expect(lc.sim.writes()).toEqual([]);
 
     // a rerun keeps the same pull request and branch

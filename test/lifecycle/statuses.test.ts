@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { configText } from '../backup/helpers.js';
 import { pullRequestEvent, pushEvent, scheduleEvent } from '../github/double/index.js';
-import { runAction, startLifecycle, statusesOf, type Lifecycle } from './harness.js';
+import { dashboardIssues, flipTrust, runAction, startLifecycle, statusesOf, type Lifecycle } from './harness.js';
 
 let lc: Lifecycle | undefined;
 afterEach(async () => {
@@ -23,18 +23,15 @@ const STATE = 'tenant-sync/state/contoso';
 const APPROVE = 'tenant-sync/approve/contoso';
 
 function dashboardBody(l: Lifecycle): string {
-  const issues = l.gh.issues().filter((i) => (i.labels as (string | { name?: string })[]).some((x) => (typeof x === 'string' ? x : x.name) === 'tenant-sync:dashboard'));
+  const issues = dashboardIssues(l);
   expect(issues).toHaveLength(1);
-  return issues[0]!.body ?? '';
+  return issues[0]!.body;
 }
 
 /** Opens an approval pull request by changing a named location on main and syncing */
 async function openApproval(l: Lifecycle): Promise<{ number: number; path: string; name: string }> {
   await runAction(l, await scheduleEvent(l.gh));
-  const tree = await l.gh.readTree('main');
-  const [path, text] = Object.entries(tree).find(([p, t]) => p.includes('/namedLocations/') && t.includes('"isTrusted"'))!;
-  const object = JSON.parse(text) as Record<string, unknown>;
-  await l.gh.commitFiles('main', { [path]: `${JSON.stringify({ ...object, isTrusted: !object['isTrusted'] }, null, 2)}\n` }, 'Change trust');
+  const { path, object } = await flipTrust(l);
   const run = await runAction(l, await pushEvent(l.gh, 'main'));
   expect(statusesOf(run)).toEqual(['Starting', 'In progress', 'Pending approval']);
   const pr = l.gh.pulls().find((p) => p.state === 'open')!;
@@ -135,10 +132,7 @@ describe('statuses on GitHub', () => {
     const l = lc;
     await runAction(l, await scheduleEvent(l.gh));
     l.sim.setScenario({ appRoles: l.sim.scenario.appRoles.filter((r) => r !== 'Policy.ReadWrite.ConditionalAccess') });
-    const tree = await l.gh.readTree('main');
-    const [path, text] = Object.entries(tree).find(([p, t]) => p.includes('/namedLocations/') && t.includes('"isTrusted"'))!;
-    const object = JSON.parse(text) as Record<string, unknown>;
-    await l.gh.commitFiles('main', { [path]: `${JSON.stringify({ ...object, isTrusted: !object['isTrusted'] }, null, 2)}\n` }, 'Change trust');
+    await flipTrust(l);
     const run = await runAction(l, await pushEvent(l.gh, 'main'));
     expect(statusesOf(run)).toEqual(['Starting', 'In progress', 'Pending admin consent']);
     expect(run.code).toBe(1);
@@ -171,7 +165,7 @@ describe('statuses on GitHub', () => {
 });
 
 function dashboardSafe(l: Lifecycle): string {
-  return l.gh.issues().find((i) => (i.labels as (string | { name?: string })[]).some((x) => (typeof x === 'string' ? x : x.name) === 'tenant-sync:dashboard'))?.body ?? '';
+  return dashboardIssues(l)[0]?.body ?? '';
 }
 
 describe('approvals tenant-sync refuses (nothing is written to the tenant)', () => {

@@ -15,7 +15,7 @@ import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { expect } from 'vitest';
+import { afterAll, expect } from 'vitest';
 import { deployRecordSchema, type DeployRecord } from '../../src/deploy/record.js';
 import { parsePlan, type Plan } from '../../src/reconcile/index.js';
 import { findResource } from '../../src/resources/catalogue.js';
@@ -389,4 +389,17 @@ export async function expectConverges(lab: Lab, options: { counts?: Record<strin
   if (options.counts) expect(lab.sim.tenant.counts()).toEqual(options.counts);
   expect(lab.gh.problems()).toEqual([]);
   return run;
+}
+
+/**
+ * `count` lanes, each with its own lab started on first use; a row runs in its lane after the
+ * lane's earlier rows, lanes run side by side. The labs are closed after the file.
+ */
+export function lanes(count: number): (row: { lane: number; run: (lab: Lab) => Promise<void> }) => Promise<void> {
+  const labs = Array.from({ length: count }, () => lazyLab());
+  const queues = labs.map(() => serial());
+  afterAll(async () => {
+    for (const l of labs) await l.close();
+  });
+  return (row) => queues[row.lane]!(async () => row.run(await labs[row.lane]!.get()));
 }

@@ -21,7 +21,7 @@
  * timeouts, $batch items against a scripted server), test/lifecycle/statuses.test.ts (a type
  * failing with 500: Partially successful, files kept on both branches).
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { scheduleEvent } from '../github/double/index.js';
 import type { FaultSpec, Simulator } from '../simulator/index.js';
 import {
@@ -32,24 +32,20 @@ import {
   fileOn,
   IDLE,
   interleave,
-  lazyLab,
+  lanes,
   openPulls,
   PARTIAL,
   planOf,
   pushAttempts,
   retriesIn,
   runAction,
-  serial,
   STATE,
   statusesOf,
   type Lab,
 } from './faults.harness.js';
 
 const TIMEOUT = 240_000;
-const labs = [lazyLab(), lazyLab(), lazyLab(), lazyLab()];
-afterAll(async () => {
-  for (const l of labs) await l.close();
-});
+const inLane = lanes(4);
 
 type Scenario = Parameters<Simulator['setScenario']>[0];
 
@@ -285,11 +281,10 @@ const rows: Row[] = interleave<Row>(
   ],
 );
 
-const lanes = labs.map(() => serial());
 
 describe('faults while a sync reads the tenant, and pushes that race: the outcome, nothing written, the branches exact, the rerun converges', () => {
   // Known open bug, reported in the closing note of issue 7; un-skip when fixed: when a same-file race makes the adoption give up, the next sync does not show a conflict
   const known = (row: Row) => row.name.startsWith('push race on main, the same file');
-  it.concurrent.each(rows.filter((r) => !known(r)))('$name', (row) => lanes[row.lane]!(async () => row.run(await labs[row.lane]!.get())), TIMEOUT);
+  it.concurrent.each(rows.filter((r) => !known(r)))('$name', inLane, TIMEOUT);
   for (const row of rows.filter(known)) it.skip(row.name, () => {});
 });

@@ -1,3 +1,4 @@
+import { Prng } from '../simulator/util.js';
 /**
  * Shared by the reliability tests (property.test.ts, soak.test.ts): the small tenant they run on,
  * a seeded random generator, and views of the simulator's raw state.
@@ -29,25 +30,10 @@ export function smallTenant(seed: number, extra: number): TenantData {
   return { ...fixtures, ...generated };
 }
 
-/** mulberry32: a small seeded generator, so that a soak run is reproducible from its seed */
-export class Rng {
-  private state: number;
+/** The simulator's seeded generator (mulberry32), so that a soak run is reproducible from its seed, with a few helpers */
+export class Rng extends Prng {
   constructor(readonly seed: number) {
-    this.state = seed >>> 0;
-  }
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  int(min: number, max: number): number {
-    return min + Math.floor(this.next() * (max - min + 1));
-  }
-  pick<T>(list: readonly T[]): T {
-    if (list.length === 0) throw new Error('pick from an empty list');
-    return list[Math.floor(this.next() * list.length)]!;
+    super(seed);
   }
   chance(p: number): boolean {
     return this.next() < p;
