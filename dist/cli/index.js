@@ -74749,6 +74749,7 @@ class GraphError extends Error {
     url;
     requestId;
     attempts;
+    tries;
     constructor(message, details) {
         super(message);
         this.name = 'GraphError';
@@ -74758,6 +74759,7 @@ class GraphError extends Error {
         this.url = details.url;
         this.requestId = details.requestId;
         this.attempts = details.attempts;
+        this.tries = details.tries;
     }
     /** 401/403: retrying will not help, a permission or consent is missing */
     get isPermission() {
@@ -75014,7 +75016,7 @@ function httpError(f) {
     const advice = f.notRetriedUnsafe ? notRetriedAdvice(f.method) : adviceFor(f.status, f.attempts);
     const message = `${f.method} ${f.url} failed with ${f.status} ${code}${graphSays}` +
         ` (${attemptsText(f.attempts)}${requestId ? `, request-id ${requestId}` : ''}). ${advice}`;
-    return new GraphError(message, { status: f.status, code, method: f.method, url: f.url, requestId, attempts: f.attempts });
+    return new GraphError(message, { status: f.status, code, method: f.method, url: f.url, requestId, attempts: f.attempts, tries: f.tries });
 }
 function faultError(f) {
     const advice = f.notRetriedUnsafe
@@ -75026,19 +75028,20 @@ function faultError(f) {
                 : 'Check the network path to the Graph endpoint (proxy, firewall, DNS, TLS certificates) and run the sync again.';
     const message = `${f.method} ${f.url} failed: ${f.detail} (${f.code}, ${attemptsText(f.attempts)}` +
         `${f.requestId ? `, client-request-id ${f.requestId}` : ''}). ${advice}`;
-    return new GraphError(message, { code: f.code, method: f.method, url: f.url, requestId: f.requestId, attempts: f.attempts });
+    return new GraphError(message, { code: f.code, method: f.method, url: f.url, requestId: f.requestId, attempts: f.attempts, tries: f.tries });
 }
-function abortedError(method, url, attempts) {
+function abortedError(method, url, attempts, tries) {
     return new GraphError(`${method} ${url} was cancelled: the sync was aborted before Graph answered.`, {
         code: 'Aborted',
         method,
         url,
         attempts,
+        tries,
     });
 }
-function tokenError(method, url, attempts, cause) {
+function tokenError(method, url, attempts, cause, tries) {
     const reason = cause instanceof Error ? cause.message : String(cause);
-    const error = new GraphError(`${method} ${url} was not sent: no access token for Graph could be obtained (${reason}). Check the tenant's credentials and sign-in.`, { code: 'TokenUnavailable', method, url, attempts });
+    const error = new GraphError(`${method} ${url} was not sent: no access token for Graph could be obtained (${reason}). Check the tenant's credentials and sign-in.`, { code: 'TokenUnavailable', method, url, attempts, tries });
     error.cause = cause;
     return error;
 }
@@ -75476,6 +75479,10 @@ function flattenHeaders(headers) {
 
 
 
+/** An abort carries the attempts that went out before it (a write among them may have landed) */
+function triesOfAbort(error) {
+    return error?.tries;
+}
 /** Sends requests: token, rate permit, connection slot, transport; retries per decideRetry */
 class Executor {
     o;
@@ -75483,14 +75490,24 @@ class Executor {
         this.o = o;
     }
     async run(call) {
+        const tries = [];
         try {
-            return await this.runAttempts(call);
+            return await this.runAttempts(call, tries);
+        }
+        catch (error) {
+            if (isAbortError(error) && error !== null && typeof error === 'object') {
+                const inFlight = error.inFlight;
+                const sent = inFlight ? [...tries, inFlight] : tries;
+                if (sent.length > 0)
+                    Object.assign(error, { tries: sent });
+            }
+            throw error;
         }
         finally {
             call.permit?.release(); // unused when the first attempt never went out
         }
     }
-    async runAttempts(call) {
+    async runAttempts(call, tries) {
         const { o } = this;
         let reserved = call.permit;
         const safe = isSafeToRepeat(call.method, call.target.relative, call.body);
@@ -75508,18 +75525,19 @@ class Executor {
                 catch (error) {
                     if (isAbortError(error))
                         throw error;
-                    return { ok: false, error: tokenError(call.method, call.target.display, attempts, error) };
+                    return { ok: false, error: tokenError(call.method, call.target.display, attempts, error, [...tries]) };
                 }
             }
             const used = token;
             const result = await this.attempt(call, used, payload, safe, reserved);
             reserved = undefined;
             attempts++;
+            tries.push(result.sent);
             if (result.kind === 'response' && result.status < 400) {
                 return {
                     ok: true,
                     attempts,
-                    response: { status: result.status, headers: result.headers, body: result.body, requestId: result.requestId },
+                    response: { status: result.status, headers: result.headers, body: result.body, requestId: result.requestId, tries: [...tries] },
                 };
             }
             if (result.kind === 'response' && result.status === 429)
@@ -75539,6 +75557,7 @@ class Executor {
                         requestId: result.requestId,
                         attempts,
                         notRetriedUnsafe: unsafe,
+                        tries: [...tries],
                     })
                     : faultError({
                         method: call.method,
@@ -75548,6 +75567,7 @@ class Executor {
                         attempts,
                         notRetriedUnsafe: unsafe,
                         requestId: result.requestId,
+                        tries: [...tries],
                     });
                 return { ok: false, error };
             }
@@ -75560,7 +75580,7 @@ class Executor {
                 catch (error) {
                     if (isAbortError(error))
                         throw error;
-                    return { ok: false, error: tokenError(call.method, call.target.display, attempts, error) };
+                    return { ok: false, error: tokenError(call.method, call.target.display, attempts, error, [...tries]) };
                 }
             }
             else {
@@ -75649,13 +75669,17 @@ class Executor {
                 headers: res.headers,
                 body: parseBody(res.body, res.headers['content-type']),
                 requestId: res.headers['request-id'] ?? res.headers['client-request-id'] ?? clientRequestId,
+                sent: { clientRequestId, status: res.status, requestId: res.headers['request-id'] ?? null },
             };
         }
         catch (error) {
             if (error instanceof TransportError) {
                 o.stats.bytesReceived += error.bytes;
-                return { kind: 'fault', code: error.code, detail: error.message, requestId: clientRequestId };
+                return { kind: 'fault', code: error.code, detail: error.message, requestId: clientRequestId, sent: { clientRequestId, status: null, requestId: null } };
             }
+            // Aborted while out: Graph may have it
+            if (written && isAbortError(error))
+                Object.assign(error, { inFlight: { clientRequestId, status: null, requestId: null } });
             throw error;
         }
         finally {
@@ -76058,8 +76082,10 @@ function createGraphClient(options, internals = {}) {
             return await run(resolveGraphUrl(endpoint, url));
         }
         catch (error) {
-            if (isAbortError(error))
-                return { ok: false, error: abortedError(method, displayOf(url), 0) };
+            if (isAbortError(error)) {
+                const tries = triesOfAbort(error);
+                return { ok: false, error: abortedError(method, displayOf(url), tries?.length ?? 0, tries) };
+            }
             if (error instanceof GraphUrlError)
                 return { ok: false, error: invalidUrlError(method, displayOf(url), error.message) };
             throw error;
@@ -81314,10 +81340,15 @@ const requestRecordSchema = object({
     method: schemas_enum(['POST', 'PATCH', 'PUT', 'DELETE']),
     /** Path under the Graph endpoint, without query: '/v1.0/identity/conditionalAccess/policies/{id}' */
     path: schemas_string(),
-    /** HTTP status; null when no answer came (connection lost, timeout) */
+    /** HTTP status; null when no answer came (connection lost, timeout): Graph may have applied it */
     status: schemas_int().nullable(),
     /** Graph's request-id, for Microsoft support */
     requestId: schemas_string().nullable(),
+    /**
+     * The client-request-id the request carried: Graph logs it, so a request whose answer was lost
+     * can still be looked up (audit logs, Microsoft support)
+     */
+    clientRequestId: schemas_string().nullable().default(null),
 });
 const itemResultSchema = schemas_enum([
     /** Not reached yet (or never: the run stopped before it) */
@@ -81374,6 +81405,8 @@ const deployStatusSchema = schemas_enum([
     'partial',
     /** Every item failed or was stale: nothing was changed */
     'failed',
+    /** The run was cancelled: the items it reached are as they say, the pending ones were not started */
+    'cancelled',
     /** The plan was not applied at all (no approval, invalid, another tenant) */
     'refused',
 ]);
@@ -81843,7 +81876,7 @@ async function applyPlan(options) {
                 log.error(line);
         }
     }
-    record.status = overallStatus(record.items);
+    record.status = options.signal?.aborted && record.items.some((i) => i.result === 'pending') ? 'cancelled' : overallStatus(record.items);
     record.finishedAt = new Date().toISOString();
     await persist();
     const c = record.counts;
@@ -81973,10 +82006,7 @@ class ItemSteps {
         const path = url.split('?')[0];
         try {
             const response = await this.ctx.graph.request({ method, url, body, bucket: this.def.throttle });
-            // Attempts the client sent again (their answer lost, throttled or failed) are writes too
-            for (let i = 1; i < (response.attempts ?? 1); i++)
-                this.rec.requests.push({ method, path, status: null, requestId: null });
-            this.rec.requests.push({ method, path, status: response.status, requestId: response.requestId ?? null });
+            this.recordTries(method, path, response.tries, { status: response.status, requestId: response.requestId, attempts: response.attempts });
             await this.persist();
             return response;
         }
@@ -81984,12 +82014,24 @@ class ItemSteps {
             if (e instanceof RecordWriteError)
                 throw e;
             const err = e;
-            for (let i = 1; i < (err.attempts ?? 1); i++)
-                this.rec.requests.push({ method, path, status: null, requestId: null });
-            this.rec.requests.push({ method, path, status: err.status ?? null, requestId: err.requestId ?? null });
+            this.recordTries(method, path, err.tries, { status: err.status, requestId: err.requestId, attempts: err.attempts });
             await this.persist();
             throw e;
         }
+    }
+    /**
+     * Every attempt the client sent is a write Graph may have applied (one repeated after a lost
+     * answer, a 429 or a 5xx included), one entry each, with the client-request-id it carried
+     */
+    recordTries(method, path, tries, last) {
+        if (tries === undefined) {
+            // Never sent (no token, a bad URL), or a client that does not report its attempts
+            if (last.attempts !== 0)
+                this.rec.requests.push({ method, path, status: last.status ?? null, requestId: last.requestId ?? null, clientRequestId: null });
+            return;
+        }
+        for (const t of tries)
+            this.rec.requests.push({ method, path, status: t.status, requestId: t.requestId, clientRequestId: t.clientRequestId });
     }
     /** Notes about what the write leaves out */
     describe(write) {

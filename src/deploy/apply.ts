@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { TenantConfig } from '../config/load.js';
 import { readSnapshot } from '../engine/backup.js';
 import { collectionUrl, objectUrl, type RawObject } from '../engine/readTenant.js';
-import { GraphError, type GraphClient, type GraphResponse, type HttpMethod } from '../graph/types.js';
+import { GraphError, type Attempt, type GraphClient, type GraphResponse, type HttpMethod } from '../graph/types.js';
 import type { Logger } from '../log/index.js';
 import { planHash, planIntegrityProblems, planSchema, type Plan, type PlanItem } from '../reconcile/plan.js';
 import { findResource, resources } from '../resources/catalogue.js';
@@ -22,6 +22,7 @@ import {
   type DeployError,
   type DeployRecord,
   type RecordItem,
+  type RequestRecord,
 } from './record.js';
 import { readObject, References, TenantState } from './tenantState.js';
 
@@ -192,7 +193,7 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<DeployRecord
     }
   }
 
-  record.status = overallStatus(record.items);
+  record.status = options.signal?.aborted && record.items.some((i) => i.result === 'pending') ? 'cancelled' : overallStatus(record.items);
   record.finishedAt = new Date().toISOString();
   await persist();
   const c = record.counts;
@@ -346,19 +347,34 @@ class ItemSteps {
     const path = url.split('?')[0]!;
     try {
       const response = await this.ctx.graph.request({ method, url, body, bucket: this.def.throttle });
-      // Attempts the client sent again (their answer lost, throttled or failed) are writes too
-      for (let i = 1; i < (response.attempts ?? 1); i++) this.rec.requests.push({ method, path, status: null, requestId: null });
-      this.rec.requests.push({ method, path, status: response.status, requestId: response.requestId ?? null });
+      this.recordTries(method, path, response.tries, { status: response.status, requestId: response.requestId, attempts: response.attempts });
       await this.persist();
       return response;
     } catch (e) {
       if (e instanceof RecordWriteError) throw e;
-      const err = e as { status?: number; requestId?: string; attempts?: number };
-      for (let i = 1; i < (err.attempts ?? 1); i++) this.rec.requests.push({ method, path, status: null, requestId: null });
-      this.rec.requests.push({ method, path, status: err.status ?? null, requestId: err.requestId ?? null });
+      const err = e as Partial<GraphError>;
+      this.recordTries(method, path, err.tries, { status: err.status, requestId: err.requestId, attempts: err.attempts });
       await this.persist();
       throw e;
     }
+  }
+
+  /**
+   * Every attempt the client sent is a write Graph may have applied (one repeated after a lost
+   * answer, a 429 or a 5xx included), one entry each, with the client-request-id it carried
+   */
+  private recordTries(
+    method: RequestRecord['method'],
+    path: string,
+    tries: readonly Attempt[] | undefined,
+    last: { status?: number; requestId?: string; attempts?: number },
+  ): void {
+    if (tries === undefined) {
+      // Never sent (no token, a bad URL), or a client that does not report its attempts
+      if (last.attempts !== 0) this.rec.requests.push({ method, path, status: last.status ?? null, requestId: last.requestId ?? null, clientRequestId: null });
+      return;
+    }
+    for (const t of tries) this.rec.requests.push({ method, path, status: t.status, requestId: t.requestId, clientRequestId: t.clientRequestId });
   }
 
   /** Notes about what the write leaves out */

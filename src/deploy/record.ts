@@ -35,10 +35,15 @@ export const requestRecordSchema = z.object({
   method: z.enum(['POST', 'PATCH', 'PUT', 'DELETE']),
   /** Path under the Graph endpoint, without query: '/v1.0/identity/conditionalAccess/policies/{id}' */
   path: z.string(),
-  /** HTTP status; null when no answer came (connection lost, timeout) */
+  /** HTTP status; null when no answer came (connection lost, timeout): Graph may have applied it */
   status: z.int().nullable(),
   /** Graph's request-id, for Microsoft support */
   requestId: z.string().nullable(),
+  /**
+   * The client-request-id the request carried: Graph logs it, so a request whose answer was lost
+   * can still be looked up (audit logs, Microsoft support)
+   */
+  clientRequestId: z.string().nullable().default(null),
 });
 export type RequestRecord = z.infer<typeof requestRecordSchema>;
 
@@ -103,6 +108,8 @@ export const deployStatusSchema = z.enum([
   'partial',
   /** Every item failed or was stale: nothing was changed */
   'failed',
+  /** The run was cancelled: the items it reached are as they say, the pending ones were not started */
+  'cancelled',
   /** The plan was not applied at all (no approval, invalid, another tenant) */
   'refused',
 ]);
@@ -142,7 +149,7 @@ export function countItems(items: readonly RecordItem[]): RecordCounts {
  * The run's outcome from its items: every item applied or already as planned -> succeeded; every
  * item failed or stale (nothing changed) -> failed; anything else -> partial.
  */
-export function overallStatus(items: readonly RecordItem[]): Exclude<DeployStatus, 'running' | 'refused'> {
+export function overallStatus(items: readonly RecordItem[]): Exclude<DeployStatus, 'running' | 'refused' | 'cancelled'> {
   if (items.every((i) => i.result === 'applied' || i.result === 'skipped')) return 'succeeded';
   if (items.every((i) => i.result === 'failed' || i.result === 'stale')) return 'failed';
   return 'partial';

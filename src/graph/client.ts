@@ -3,7 +3,7 @@ import { BatchQueue, fetchBatched } from './batcher.js';
 import { isAbortError, systemClock, type Clock } from './clock.js';
 import { Semaphore } from './concurrency.js';
 import { abortedError, invalidUrlError } from './errors.js';
-import { Executor, type Exchange, type ExecutorContext } from './executor.js';
+import { Executor, triesOfAbort, type Exchange, type ExecutorContext } from './executor.js';
 import { RateLimiter, type RateLimit } from './rateLimiter.js';
 import { readAll, readOne, type Fetch } from './reads.js';
 import { createTransport, type Transport } from './transport.js';
@@ -85,7 +85,10 @@ export function createGraphClient(options: GraphClientOptions, internals: GraphC
     try {
       return await run(resolveGraphUrl(endpoint, url));
     } catch (error) {
-      if (isAbortError(error)) return { ok: false, error: abortedError(method, displayOf(url), 0) };
+      if (isAbortError(error)) {
+        const tries = triesOfAbort(error);
+        return { ok: false, error: abortedError(method, displayOf(url), tries?.length ?? 0, tries) };
+      }
       if (error instanceof GraphUrlError) return { ok: false, error: invalidUrlError(method, displayOf(url), error.message) };
       throw error;
     }

@@ -1,5 +1,5 @@
 import { isCertificateFault } from './retry.js';
-import { GraphError, type HttpMethod } from './types.js';
+import { GraphError, type Attempt, type HttpMethod } from './types.js';
 
 /**
  * GraphError messages: method and path, Graph's code and message, the request-id, how many attempts
@@ -35,6 +35,7 @@ export interface HttpFailure {
   attempts: number;
   /** The request was a POST that failed in a way that leaves open whether Graph applied it */
   notRetriedUnsafe?: boolean;
+  tries?: readonly Attempt[];
 }
 
 export function httpError(f: HttpFailure): GraphError {
@@ -46,7 +47,7 @@ export function httpError(f: HttpFailure): GraphError {
   const message =
     `${f.method} ${f.url} failed with ${f.status} ${code}${graphSays}` +
     ` (${attemptsText(f.attempts)}${requestId ? `, request-id ${requestId}` : ''}). ${advice}`;
-  return new GraphError(message, { status: f.status, code, method: f.method, url: f.url, requestId, attempts: f.attempts });
+  return new GraphError(message, { status: f.status, code, method: f.method, url: f.url, requestId, attempts: f.attempts, tries: f.tries });
 }
 
 export interface FaultFailure {
@@ -58,6 +59,7 @@ export interface FaultFailure {
   attempts: number;
   notRetriedUnsafe?: boolean;
   requestId?: string;
+  tries?: readonly Attempt[];
 }
 
 export function faultError(f: FaultFailure): GraphError {
@@ -71,23 +73,24 @@ export function faultError(f: FaultFailure): GraphError {
   const message =
     `${f.method} ${f.url} failed: ${f.detail} (${f.code}, ${attemptsText(f.attempts)}` +
     `${f.requestId ? `, client-request-id ${f.requestId}` : ''}). ${advice}`;
-  return new GraphError(message, { code: f.code, method: f.method, url: f.url, requestId: f.requestId, attempts: f.attempts });
+  return new GraphError(message, { code: f.code, method: f.method, url: f.url, requestId: f.requestId, attempts: f.attempts, tries: f.tries });
 }
 
-export function abortedError(method: string, url: string, attempts: number): GraphError {
+export function abortedError(method: string, url: string, attempts: number, tries?: readonly Attempt[]): GraphError {
   return new GraphError(`${method} ${url} was cancelled: the sync was aborted before Graph answered.`, {
     code: 'Aborted',
     method,
     url,
     attempts,
+    tries,
   });
 }
 
-export function tokenError(method: string, url: string, attempts: number, cause: unknown): GraphError {
+export function tokenError(method: string, url: string, attempts: number, cause: unknown, tries?: readonly Attempt[]): GraphError {
   const reason = cause instanceof Error ? cause.message : String(cause);
   const error = new GraphError(
     `${method} ${url} was not sent: no access token for Graph could be obtained (${reason}). Check the tenant's credentials and sign-in.`,
-    { code: 'TokenUnavailable', method, url, attempts },
+    { code: 'TokenUnavailable', method, url, attempts, tries },
   );
   (error as Error).cause = cause;
   return error;

@@ -7,7 +7,7 @@ import { faultError, httpError, parseErrorBody, tokenError } from './errors.js';
 import type { Permit, RateLimiter } from './rateLimiter.js';
 import { decideRetry, isSafeToRepeat, type AttemptOutcome, type RetryPolicy } from './retry.js';
 import { TransportError, type Transport } from './transport.js';
-import type { GraphError, GraphEvent, GraphResponse, GraphStats, HttpMethod } from './types.js';
+import type { Attempt as SentAttempt, GraphError, GraphEvent, GraphResponse, GraphStats, HttpMethod } from './types.js';
 import type { GraphTarget } from './url.js';
 import type { ThrottleBucket } from '../resources/definition.js';
 
@@ -50,22 +50,35 @@ export interface Call {
 export type Exchange = { ok: true; response: GraphResponse; attempts: number } | { ok: false; error: GraphError };
 
 type Attempt =
-  | { kind: 'response'; status: number; headers: Record<string, string>; body: unknown; requestId: string }
-  | { kind: 'fault'; code: string; detail: string; requestId: string };
+  | { kind: 'response'; status: number; headers: Record<string, string>; body: unknown; requestId: string; sent: SentAttempt }
+  | { kind: 'fault'; code: string; detail: string; requestId: string; sent: SentAttempt };
+
+/** An abort carries the attempts that went out before it (a write among them may have landed) */
+export function triesOfAbort(error: unknown): readonly SentAttempt[] | undefined {
+  return (error as { tries?: readonly SentAttempt[] } | undefined)?.tries;
+}
 
 /** Sends requests: token, rate permit, connection slot, transport; retries per decideRetry */
 export class Executor {
   constructor(private readonly o: ExecutorOptions) {}
 
   async run(call: Call): Promise<Exchange> {
+    const tries: SentAttempt[] = [];
     try {
-      return await this.runAttempts(call);
+      return await this.runAttempts(call, tries);
+    } catch (error) {
+      if (isAbortError(error) && error !== null && typeof error === 'object') {
+        const inFlight = (error as { inFlight?: SentAttempt }).inFlight;
+        const sent = inFlight ? [...tries, inFlight] : tries;
+        if (sent.length > 0) Object.assign(error, { tries: sent });
+      }
+      throw error;
     } finally {
       call.permit?.release(); // unused when the first attempt never went out
     }
   }
 
-  private async runAttempts(call: Call): Promise<Exchange> {
+  private async runAttempts(call: Call, tries: SentAttempt[]): Promise<Exchange> {
     const { o } = this;
     let reserved = call.permit;
     const safe = isSafeToRepeat(call.method, call.target.relative, call.body);
@@ -81,18 +94,19 @@ export class Executor {
           token = await o.tokens.current();
         } catch (error) {
           if (isAbortError(error)) throw error;
-          return { ok: false, error: tokenError(call.method, call.target.display, attempts, error) };
+          return { ok: false, error: tokenError(call.method, call.target.display, attempts, error, [...tries]) };
         }
       }
       const used = token;
       const result = await this.attempt(call, used, payload, safe, reserved);
       reserved = undefined;
       attempts++;
+      tries.push(result.sent);
       if (result.kind === 'response' && result.status < 400) {
         return {
           ok: true,
           attempts,
-          response: { status: result.status, headers: result.headers, body: result.body, requestId: result.requestId },
+          response: { status: result.status, headers: result.headers, body: result.body, requestId: result.requestId, tries: [...tries] },
         };
       }
       if (result.kind === 'response' && result.status === 429) o.stats.throttled++;
@@ -113,6 +127,7 @@ export class Executor {
                 requestId: result.requestId,
                 attempts,
                 notRetriedUnsafe: unsafe,
+                tries: [...tries],
               })
             : faultError({
                 method: call.method,
@@ -122,6 +137,7 @@ export class Executor {
                 attempts,
                 notRetriedUnsafe: unsafe,
                 requestId: result.requestId,
+                tries: [...tries],
               });
         return { ok: false, error };
       }
@@ -132,7 +148,7 @@ export class Executor {
           token = await o.tokens.refresh(used);
         } catch (error) {
           if (isAbortError(error)) throw error;
-          return { ok: false, error: tokenError(call.method, call.target.display, attempts, error) };
+          return { ok: false, error: tokenError(call.method, call.target.display, attempts, error, [...tries]) };
         }
       } else {
         retries++;
@@ -215,12 +231,15 @@ export class Executor {
         headers: res.headers,
         body: parseBody(res.body, res.headers['content-type']),
         requestId: res.headers['request-id'] ?? res.headers['client-request-id'] ?? clientRequestId,
+        sent: { clientRequestId, status: res.status, requestId: res.headers['request-id'] ?? null },
       };
     } catch (error) {
       if (error instanceof TransportError) {
         o.stats.bytesReceived += error.bytes;
-        return { kind: 'fault', code: error.code, detail: error.message, requestId: clientRequestId };
+        return { kind: 'fault', code: error.code, detail: error.message, requestId: clientRequestId, sent: { clientRequestId, status: null, requestId: null } };
       }
+      // Aborted while out: Graph may have it
+      if (written && isAbortError(error)) Object.assign(error as object, { inFlight: { clientRequestId, status: null, requestId: null } satisfies SentAttempt });
       throw error;
     } finally {
       // Never connected: Graph did not see it, the permit goes back.

@@ -20,6 +20,19 @@ export interface GraphErrorDetails {
   /** Graph's request-id / client-request-id of the last attempt */
   requestId?: string;
   attempts: number;
+  /** Every attempt sent, in order (set for requests sent alone, not for $batch items) */
+  tries?: readonly Attempt[];
+}
+
+/**
+ * One attempt of a request as it went out: the client-request-id it carried (Graph logs it, so an
+ * attempt whose answer was lost can still be found) and its answer, null when none came.
+ */
+export interface Attempt {
+  clientRequestId: string;
+  status: number | null;
+  /** Graph's request-id, when an answer came */
+  requestId: string | null;
 }
 
 export class GraphError extends Error implements GraphErrorDetails {
@@ -29,6 +42,7 @@ export class GraphError extends Error implements GraphErrorDetails {
   readonly url: string;
   readonly requestId?: string;
   readonly attempts: number;
+  readonly tries?: readonly Attempt[];
 
   constructor(message: string, details: GraphErrorDetails) {
     super(message);
@@ -39,6 +53,7 @@ export class GraphError extends Error implements GraphErrorDetails {
     this.url = details.url;
     this.requestId = details.requestId;
     this.attempts = details.attempts;
+    this.tries = details.tries;
   }
 
   /** 401/403: retrying will not help, a permission or consent is missing */
@@ -66,6 +81,8 @@ export interface GraphResponse {
   requestId?: string;
   /** Requests sent for it (retries after a lost answer, a 429 or a 5xx included); set by the client */
   attempts?: number;
+  /** Each of those requests, in order; the last is the answer above */
+  tries?: readonly Attempt[];
 }
 
 export interface TokenProvider {

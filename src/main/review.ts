@@ -134,6 +134,14 @@ async function applyApproved(options: TenantRunOptions & { approvedBy?: string }
 }
 
 function deployFailure(record: DeployRecord): TenantSyncError | undefined {
+  if (record.status === 'cancelled') {
+    const c = record.counts;
+    return new TenantSyncError(
+      'SYNC_CANCELLED',
+      `the apply was cancelled after ${c.applied} of ${c.items} change(s); the others were not started`,
+      'Sync again: the next sync reads the tenant as it is now and proposes what is still missing; nothing is re-applied blindly.',
+    );
+  }
   if (record.status !== 'failed' && record.status !== 'refused') return undefined;
   const first = record.error ?? record.items.find((i) => i.error)?.error;
   const code = (first && first.code in errorCatalogue ? first.code : 'DEPLOY_WRITE_FAILED') as ErrorCode;
@@ -148,7 +156,9 @@ export function deployComment(tenant: string, record: DeployRecord, language: La
       ? t.deployed(tenant)
       : record.status === 'partial'
         ? t.deployedPartly(tenant, c.applied, c.failed, c.stale, c.unverified)
-        : t.deployedNothing(tenant, record.error?.message ?? '');
+        : record.status === 'cancelled'
+          ? t.deployCancelled(tenant, c.applied, c.items)
+          : t.deployedNothing(tenant, record.error?.message ?? '');
   const lines = [head, ''];
   if (record.items.length > 0) {
     lines.push(`| ${t.deployTable().join(' | ')} |`, '|---|---|---|---|');

@@ -38,6 +38,8 @@ const en = {
   deployedPartly: (tenant: string, applied: number, failed: number, stale: number, unverified: number) =>
     `Deployed to **${tenant}** in part: ${applied} applied, ${failed} failed, ${stale} stale, ${unverified} unverified.`,
   deployedNothing: (tenant: string, why: string) => `Nothing was deployed to **${tenant}**${why ? `: ${why}` : '.'}`,
+  deployCancelled: (tenant: string, applied: number, items: number) =>
+    `The deploy to **${tenant}** was cancelled: ${applied} of ${items} change(s) applied, the others not started.`,
   deployRest: () => 'Objects that were not applied stay on the default branch; the next sync proposes them again.',
   deployTable: () => ['result', 'change', 'object', 'note'] as readonly string[],
   // The report (check run, job summary, report.md)
@@ -97,6 +99,8 @@ const fr: Texts = {
   deployedPartly: (tenant, applied, failed, stale, unverified) =>
     `Déployé en partie dans **${tenant}** : ${applied} appliquée(s), ${failed} en échec, ${stale} périmée(s), ${unverified} non vérifiée(s).`,
   deployedNothing: (tenant, why) => `Rien n’a été déployé dans **${tenant}**${why ? ` : ${why}` : '.'}`,
+  deployCancelled: (tenant, applied, items) =>
+    `Le déploiement dans **${tenant}** a été annulé : ${applied} modification(s) sur ${items} appliquée(s), les autres non commencées.`,
   deployRest: () => 'Les objets non appliqués restent sur la branche par défaut ; la synchronisation suivante les propose de nouveau.',
   deployTable: () => ['résultat', 'modification', 'objet', 'remarque'] as readonly string[],
   signInRequested: (uri, code, until) => `Une connexion a été demandée : sur ${uri}, entrez le code \`${code}\` (valable jusqu’à ${until}).`,

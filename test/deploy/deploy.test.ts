@@ -520,9 +520,12 @@ describe('the deploy record', () => {
     const plan = makePlan([await branchOffice(repo)]);
     // The create reaches Graph, the answer is lost: a POST is never repeated blindly.
     sim.faults.add({ kind: 'drop', count: 1, phase: 'after', match: { method: 'POST', pathIncludes: '/namedLocations' } });
+    sim.clearWrites();
     const first = await apply(sim, repo, plan);
     expect(first.items[0]).toMatchObject({ result: 'failed', error: { code: 'DEPLOY_OUTCOME_UNKNOWN' } });
-    expect(first.items[0]!.requests).toEqual([{ method: 'POST', path: NL_PATH, status: null, requestId: expect.any(String) }]);
+    // No answer, so no request-id; the client-request-id it carried is the one Graph logged
+    const [landed] = sim.writes();
+    expect(first.items[0]!.requests).toEqual([{ method: 'POST', path: NL_PATH, status: null, requestId: null, clientRequestId: landed!.clientRequestId }]);
     expect(first.status).toBe('failed');
     expect(sim.state(NL).filter((o) => o.displayName === 'Branch office')).toHaveLength(1);
 

@@ -350,25 +350,36 @@ const pathOnly = (p: string) => p.split('?')[0]!;
  * log with that answer; and each item's id is the object the writes went to.
  */
 export function expectRecordDescribesWrites(record: DeployRecord, writes: readonly WriteRecord[], options: { inFlight?: boolean } = {}): void {
+  const requests = record.items.flatMap((i) => i.requests);
+  // One to one by the client-request-id each attempt carried: every write Graph accepted is in the
+  // record, with its status, or with null when its answer never came back (a lost answer, a
+  // timeout: the record says Graph may have applied it)
+  const byClientId = new Map(requests.filter((r) => r.clientRequestId !== null).map((r) => [r.clientRequestId!, r]));
+  expect(byClientId.size, 'attempts recorded twice under one client-request-id').toBe(requests.filter((r) => r.clientRequestId !== null).length);
   // A run stopped on the spot may have a write out whose answer it never wrote down: its item is
   // 'in-progress' (marked before the write went out), which is what the record promises
-  const inFlight = (w: WriteRecord) => options.inFlight === true && record.items.some((i) => i.result === 'in-progress' && i.id && w.path.includes(i.id) && !i.requests.some((r) => r.requestId === w.requestId));
-  const accepted = writes.filter((w) => w.status < 400 && !inFlight(w)).map((w) => `${w.method} ${pathOnly(w.path)} ${w.status} ${w.requestId}`).sort();
-  const recorded = record.items
-    .flatMap((i) => i.requests)
-    .filter((r) => r.status !== null && r.status < 400)
-    .map((r) => `${r.method} ${r.path} ${r.status} ${r.requestId}`)
-    .sort();
-  expect(recorded, 'writes the tenant accepted vs writes the deploy record shows').toEqual(accepted);
-  for (const r of record.items.flatMap((i) => i.requests)) {
+  const inFlight = (w: WriteRecord) => options.inFlight === true && !byClientId.has(w.clientRequestId) && record.items.some((i) => i.result === 'in-progress' && i.id && w.path.includes(i.id));
+  const missing: string[] = [];
+  for (const w of writes.filter((x) => x.status < 400 && !inFlight(x))) {
+    const r = byClientId.get(w.clientRequestId);
+    const line = `${w.method} ${pathOnly(w.path)} ${w.status} (client-request-id ${w.clientRequestId})`;
+    if (!r) missing.push(`${line}: not in the record`);
+    else if (r.method !== w.method || r.path !== pathOnly(w.path)) missing.push(`${line}: recorded as ${r.method} ${r.path}`);
+    else if (r.status !== null && (r.status !== w.status || r.requestId !== w.requestId)) missing.push(`${line}: recorded as ${r.status} ${r.requestId}`);
+  }
+  expect(missing, 'writes the tenant accepted that the deploy record does not show as they were').toEqual([]);
+  for (const r of requests) {
     if (r.status === null) continue;
-    expect(writes.some((w) => w.requestId === r.requestId && w.status === r.status && w.method === r.method), `${r.method} ${r.path} ${r.status} is not in Graph's write log`).toBe(true);
+    expect(r.clientRequestId, `${r.method} ${r.path} ${r.status} has no client-request-id`).not.toBeNull();
+    const w = writes.find((x) => x.clientRequestId === r.clientRequestId);
+    // Graph logs every write that reached it; an answer the record shows must be one of them
+    expect(w && `${w.method} ${pathOnly(w.path)} ${w.status} ${w.requestId}`, `${r.method} ${r.path} ${r.status} is not in Graph's write log`).toBe(`${r.method} ${r.path} ${r.status} ${r.requestId}`);
   }
   for (const item of record.items) {
     // A create's POST goes to the collection; everything else to the object
     for (const r of item.requests) if (item.id && !(item.action === 'create' && r.method === 'POST')) expect(r.path, `${item.type} '${item.name}'`).toContain(item.id);
   }
-  expect(record.counts.requests).toBe(record.items.reduce((n, i) => n + i.requests.length, 0));
+  expect(record.counts.requests).toBe(requests.length);
 }
 
 /**

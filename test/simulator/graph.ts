@@ -567,6 +567,7 @@ export function dispatch(core: Core, req: LogicalRequest, token: TokenInfo, ids:
       time: new Date().toISOString(),
       batched: req.batched,
       requestId: ids.requestId,
+      clientRequestId: ids.clientRequestId,
     });
   }
   return { ...response, type };

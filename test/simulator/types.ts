@@ -127,6 +127,8 @@ export interface WriteRecord {
   time: string;
   batched: boolean;
   requestId: string;
+  /** The client-request-id the request carried (the simulator's request-id when it carried none) */
+  clientRequestId: string;
 }
 
 export interface Counters {
