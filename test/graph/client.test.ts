@@ -217,6 +217,28 @@ describe('retries', () => {
     expect(server.requests[0]!.headers['content-type']).toBe('application/json');
   });
 
+  it('lists every attempt of a write with the client-request-id it carried and its answer (null when none came)', async () => {
+    const server = await serve((req, res) => {
+      if (req.seq === 0) return json(res, 503, graphError('ServiceUnavailable', 'busy'), { 'request-id': 'r-503' });
+      if (req.seq === 1) return void res.socket?.destroy();
+      json(res, 200, { id: 'x' }, { 'request-id': 'r-200' });
+    });
+    const { client } = connect(server);
+    const response = await client.request({ method: 'PATCH', url: '/v1.0/things/x', body: { a: 1 } });
+    const sent = server.requests.map((r) => r.headers['client-request-id']);
+    expect(new Set(sent).size).toBe(3);
+    expect(response.tries).toEqual([
+      { clientRequestId: sent[0], status: 503, requestId: 'r-503' },
+      { clientRequestId: sent[1], status: null, requestId: null },
+      { clientRequestId: sent[2], status: 200, requestId: 'r-200' },
+    ]);
+    expect(response.attempts).toBe(3);
+
+    const lost = await serve((_req, res) => void res.socket?.destroy());
+    const error = (await connect(lost).client.request({ method: 'POST', url: '/v1.0/things', body: {} }).catch((e: unknown) => e)) as GraphError;
+    expect(error.tries).toEqual([{ clientRequestId: lost.requests[0]!.headers['client-request-id'], status: null, requestId: null }]);
+  });
+
   it('does not retry a POST after a dropped connection', async () => {
     const server = await serve((_req, res) => void res.socket?.destroy());
     const { client } = connect(server);
