@@ -6,6 +6,7 @@ import type { DelegatedConnection } from './connect.js';
 import { findLookup, findResource } from '../resources/catalogue.js';
 import type { ResourceDefinition } from '../resources/definition.js';
 import { performance } from 'node:perf_hooks';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import {
   assignFileNames,
   collectReferencedIds,
@@ -59,8 +60,8 @@ export type TypeSnapshot =
   | {
       def: ResourceDefinition;
       status: 'read';
-      /** file name (with .json) -> file content */
-      files: Map<string, string>;
+      /** file name (with .json) -> file content (large contents kept compressed until read) */
+      files: ReadonlyMap<string, string>;
       /** file name (without .json) -> id in this tenant */
       ids: Record<string, string>;
       duplicates: TypeReport['duplicates'];
@@ -223,7 +224,7 @@ export async function readSnapshot(options: {
       }
       const render = (): void => {
         const replaced = toFileObject(def, raw, nameOf);
-        rendered[index] = { id, name, text: renderJson(replaced.object), unresolved: replaced.unresolved };
+        rendered[index] = { id, name, text: pack(renderJson(replaced.object)), unresolved: replaced.unresolved };
       };
       renders.push(waits.length === 0 ? renderQueue.run(render) : Promise.all(waits).then(() => renderQueue.run(render)));
     }).then((end) => {
@@ -278,7 +279,7 @@ export async function readSnapshot(options: {
 interface RenderedObject {
   id: string;
   name: string;
-  text: string;
+  text: Packed;
   unresolved: { path: string; target: string; id: string }[];
 }
 
@@ -319,11 +320,69 @@ class RenderQueue {
 /** Longest run of rendering between two turns of the event loop */
 const RENDER_SLICE_MS = 10;
 
+/**
+ * A rendered file's text until it is written: a large one compressed (a type of 20,000 settings
+ * catalog policies renders to hundreds of MB of text, and is held whole until its file names are
+ * known and its references all named), a small one as it is.
+ */
+type Packed = string | Buffer;
+const PACK_FROM_CHARS = 2048;
+
+function pack(text: string): Packed {
+  return text.length < PACK_FROM_CHARS ? text : deflateRawSync(Buffer.from(text, 'utf8'), { level: 1 });
+}
+
+function unpack(packed: Packed): string {
+  return typeof packed === 'string' ? packed : inflateRawSync(packed).toString('utf8');
+}
+
+/** File name -> text, each text kept packed and unpacked when it is read */
+class PackedTexts implements ReadonlyMap<string, string> {
+  private readonly packed = new Map<string, Packed>();
+
+  set(name: string, text: Packed): void {
+    this.packed.set(name, text);
+  }
+
+  get size(): number {
+    return this.packed.size;
+  }
+
+  get(name: string): string | undefined {
+    const p = this.packed.get(name);
+    return p === undefined ? undefined : unpack(p);
+  }
+
+  has(name: string): boolean {
+    return this.packed.has(name);
+  }
+
+  keys(): MapIterator<string> {
+    return this.packed.keys();
+  }
+
+  *values(): MapIterator<string> {
+    for (const p of this.packed.values()) yield unpack(p);
+  }
+
+  *entries(): MapIterator<[string, string]> {
+    for (const [name, p] of this.packed) yield [name, unpack(p)];
+  }
+
+  [Symbol.iterator](): MapIterator<[string, string]> {
+    return this.entries();
+  }
+
+  forEach(callback: (value: string, key: string, map: ReadonlyMap<string, string>) => void, thisArg?: unknown): void {
+    for (const [name, text] of this.entries()) callback.call(thisArg, text, name, this);
+  }
+}
+
 /** A type's rendered objects as the files a backup writes: file names, ids, duplicates */
 function assembleType(def: ResourceDefinition, rendered: readonly (RenderedObject | undefined)[]): TypeSnapshot {
   const objects = rendered.filter((r): r is RenderedObject => r !== undefined);
   const { fileNames, duplicates } = assignFileNames(objects.map(({ id, name }) => ({ id, name })));
-  const files = new Map<string, string>();
+  const files = new PackedTexts();
   const unresolved: TypeReport['unresolved'] = [];
   const ids: Record<string, string> = {};
   for (const { id, text, unresolved: missing } of objects) {
