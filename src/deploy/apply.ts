@@ -24,6 +24,7 @@ import {
   type RecordItem,
   type RequestRecord,
 } from './record.js';
+import { applyLevels, groupCommit, ITEMS_AT_ONCE, typesNeeded } from './levels.js';
 import { readObject, References, TenantState } from './tenantState.js';
 
 export interface ApplyPlanOptions {
@@ -147,18 +148,39 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<DeployRecord
     items: ordered.map(recordItemOf),
     counts: countItems([]),
   };
-  const persist = async (): Promise<void> => {
+  // Items are applied several at a time, and each asks for the record to be made durable: the
+  // requests are grouped, never interleaved. A request waits for a write of the file that starts
+  // after it was made, so what the caller changed before asking is on disk when it returns.
+  const persist = groupCommit(async () => {
     record.counts = countItems(record.items);
     await writeRecordFile(recordFile, record);
-  };
+  });
   await persist();
   log.info(
     `${tenant.name}: applying ${ordered.length} change(s) approved by ${approval.kind} ${approval.reference}${approval.approvedBy ? ` (${approval.approvedBy})` : ''}`,
   );
 
   if (ordered.length > 0) {
-    const snapshot = await readSnapshot({ tenant: { ...tenant, types: typesToRead(ordered) }, graph, log });
-    const state = new TenantState(snapshot);
+    // The fresh read of the plan's types and the types they refer to. Each type joins the state as
+    // soon as it is read, so the first changes start while larger types are still being read; a
+    // change starts only once its own type and every type it refers to are in.
+    const toRead = typesToRead(ordered);
+    const state = new TenantState({ tenant: tenant.name, startedAt, types: [] });
+    const arrived = new Map<string, () => void>();
+    const readyOf = new Map(toRead.map((def) => [def.type, new Promise<void>((resolve) => arrived.set(def.type, resolve))]));
+    const reading = readSnapshot({
+      tenant: { ...tenant, types: toRead },
+      graph,
+      log,
+      onType: async (type) => {
+        state.add(type);
+        arrived.get(type.def.type)?.();
+      },
+    });
+    // Awaited below; a record that cannot be written stops the run before that.
+    reading.catch(() => undefined);
+    const whenRead = (types: readonly string[]): Promise<void> =>
+      Promise.race([Promise.all(types.map((t) => readyOf.get(t))).then(() => undefined), reading.then(() => undefined)]);
     const ctx: ItemContext = {
       tenant,
       graph,
@@ -166,17 +188,23 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<DeployRecord
       refs: new References(graph, state),
       verifyTimeoutMs: Math.max(0, options.verifyTimeoutMs ?? DEFAULT_VERIFY_TIMEOUT_MS),
       persist,
+      signal: options.signal,
     };
-    for (const [index, item] of ordered.entries()) {
-      if (options.signal?.aborted) {
-        log.warn(`${tenant.name}: the run was cancelled; ${ordered.length - index} change(s) were not started.`);
-        break;
-      }
+    let started = 0;
+    let stopped: { error: unknown } | undefined;
+    const runItem = async (index: number): Promise<void> => {
+      const item = ordered[index]!;
       const rec = record.items[index]!;
       let outcome: Outcome;
       try {
         outcome = await applyItem(ctx, item, rec);
       } catch (e) {
+        if (e instanceof NotStarted) {
+          // Cancelled while it was being checked: nothing was sent, it stays as it was.
+          started--;
+          rec.id = item.id;
+          return;
+        }
         if (e instanceof ItemStop) outcome = { result: e.result, error: e.error, message: e.note, differences: e.differences };
         else if (e instanceof RecordWriteError) throw e.cause;
         else outcome = { result: 'failed', error: writeError(findResource(item.type) ?? fallbackDef, fileOf(tenant, item), e, undefined) };
@@ -190,7 +218,33 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<DeployRecord
       if (rec.result === 'applied' || rec.result === 'skipped') log.info(line);
       else if (rec.result === 'unverified' || rec.result === 'stale') log.warn(line);
       else log.error(line);
+    };
+    // Levels: runs of changes of one type and one action, in apply order. A level starts when the
+    // one before it has ended (a policy is created after the filter it names); within a level up to
+    // ITEMS_AT_ONCE changes are under way at once, and the Graph client paces their writes to the
+    // type's documented write limit.
+    for (const level of applyLevels(ordered)) {
+      await whenRead(typesNeeded(ordered[level.start]!));
+      let next = level.start;
+      const worker = async (): Promise<void> => {
+        while (!stopped && next < level.end && !options.signal?.aborted) {
+          const index = next++;
+          started++;
+          try {
+            await runItem(index);
+          } catch (error) {
+            stopped ??= { error };
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(ITEMS_AT_ONCE, level.end - level.start) }, worker));
+      if (stopped) throw stopped.error;
+      if (options.signal?.aborted) {
+        log.warn(`${tenant.name}: the run was cancelled; ${ordered.length - started} change(s) were not started.`);
+        break;
+      }
     }
+    await reading;
   }
 
   record.status = options.signal?.aborted && record.items.some((i) => i.result === 'pending') ? 'cancelled' : overallStatus(record.items);
@@ -254,6 +308,9 @@ function fileOf(tenant: TenantConfig, item: PlanItem): string {
 
 const fallbackDef = { permissions: { read: '', write: undefined } } as unknown as ResourceDefinition;
 
+/** The run was cancelled before the change sent anything: it stays pending, as if never reached */
+class NotStarted extends Error {}
+
 class RecordWriteError extends Error {
   constructor(override readonly cause: unknown) {
     super('the deploy record could not be written');
@@ -270,6 +327,8 @@ interface ItemContext {
   refs: References;
   verifyTimeoutMs: number;
   persist: () => Promise<void>;
+  /** The run was cancelled: a change that has not sent its first write does not start it */
+  signal?: AbortSignal;
 }
 
 interface Outcome {
@@ -303,7 +362,7 @@ async function applyItem(ctx: ItemContext, item: PlanItem, rec: RecordItem): Pro
     if (item.action === 'update') return await applyUpdate(ctx, def, item, step);
     return await applyDelete(ctx, def, item, step);
   } catch (e) {
-    if (e instanceof ItemStop || e instanceof RecordWriteError) throw e;
+    if (e instanceof ItemStop || e instanceof RecordWriteError || e instanceof NotStarted) throw e;
     // A read that failed before anything was sent (a lookup of names) is not a write error.
     if (e instanceof GraphError && rec.result !== 'in-progress') throw new ItemStop('failed', readError(file, e, `what '${item.name}' refers to`));
     throw new ItemStop('failed', writeError(def, file, e, step.done), step.notes());
@@ -331,6 +390,7 @@ class ItemSteps {
   }
 
   async begin(): Promise<void> {
+    if (this.ctx.signal?.aborted) throw new NotStarted();
     this.rec.result = 'in-progress';
     await this.persist();
   }

@@ -1,4 +1,4 @@
-import type { TenantSnapshot } from '../engine/backup.js';
+import type { TenantSnapshot, TypeSnapshot } from '../engine/backup.js';
 import { collectionUrl, objectUrl, readLookupNames, type RawObject } from '../engine/readTenant.js';
 import type { GraphClient, ReadOutcome } from '../graph/types.js';
 import { GraphError } from '../graph/types.js';
@@ -11,7 +11,7 @@ import type { DeployError } from './record.js';
 
 /**
  * What deploy knows about the tenant: the snapshot read at the start (names <-> ids of every type
- * the plan writes or refers to, and each object's file content), kept current with what this run
+ * the plan writes or refers to), kept current with what this run
  * creates, renames and deletes; and directory objects (groups, users) looked up as needed.
  */
 
@@ -25,8 +25,6 @@ interface TypeIndex {
   startName: Map<string, string>;
   /** id -> name now: creates, renames and deletes of this run applied */
   currentName: Map<string, string>;
-  /** id -> the object's file content when the run started */
-  content: Map<string, string>;
 }
 
 export type NameMode = 'start' | 'current';
@@ -35,31 +33,32 @@ export class TenantState {
   private readonly types = new Map<string, TypeIndex>();
 
   constructor(snapshot: TenantSnapshot) {
-    for (const t of snapshot.types) {
-      const index: TypeIndex = {
-        def: t.def,
-        status: t.status,
-        idByFile: new Map(),
-        startName: new Map(),
-        currentName: new Map(),
-        content: new Map(),
-      };
-      if (t.status === 'failed') {
-        index.error = t.error.message;
-      } else {
-        for (const [fileName, text] of t.files) {
-          const base = fileName.replace(/\.json$/i, '');
-          const id = t.ids[base];
-          if (id === undefined) continue;
-          index.idByFile.set(base, id);
-          index.content.set(id, text);
-          const name = nameIn(t.def, JSON.parse(text) as unknown, id);
-          index.startName.set(id, name);
-          index.currentName.set(id, name);
-        }
+    for (const t of snapshot.types) this.add(t);
+  }
+
+  /** One type of the snapshot, as soon as it is read (the deploy starts on the types it has) */
+  add(t: TypeSnapshot): void {
+    const index: TypeIndex = {
+      def: t.def,
+      status: t.status,
+      idByFile: new Map(),
+      startName: new Map(),
+      currentName: new Map(),
+    };
+    if (t.status === 'failed') {
+      index.error = t.error.message;
+    } else {
+      for (const [fileName, text] of t.files) {
+        const base = fileName.replace(/\.json$/i, '');
+        const id = t.ids[base];
+        if (id === undefined) continue;
+        index.idByFile.set(base, id);
+        const name = nameIn(t.def, JSON.parse(text) as unknown, id);
+        index.startName.set(id, name);
+        index.currentName.set(id, name);
       }
-      this.types.set(t.def.type, index);
     }
+    this.types.set(t.def.type, index);
   }
 
   /** Whether the type was read; its error when not, undefined when it was not asked for */
@@ -87,10 +86,6 @@ export class TenantState {
   name(type: string, id: string, mode: NameMode): string | undefined {
     const t = this.types.get(type);
     return mode === 'start' ? t?.startName.get(id) : t?.currentName.get(id);
-  }
-
-  contentAtStart(type: string, id: string): string | undefined {
-    return this.types.get(type)?.content.get(id);
   }
 
   noteCreated(type: string, id: string, name: string): void {

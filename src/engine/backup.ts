@@ -5,6 +5,8 @@ import type { Logger } from '../log/index.js';
 import type { DelegatedConnection } from './connect.js';
 import { findLookup, findResource } from '../resources/catalogue.js';
 import type { ResourceDefinition } from '../resources/definition.js';
+import { performance } from 'node:perf_hooks';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import {
   assignFileNames,
   collectReferencedIds,
@@ -14,7 +16,7 @@ import {
   writeTypeFolder,
 } from '../snapshot/index.js';
 import { idMapFile, readIdMap, writeIdMap } from './idMap.js';
-import { readLookupNames, readType, type RawObject, type TypeRead } from './readTenant.js';
+import { readLookupNames, streamType, type RawObject, type TypeStreamEnd } from './readTenant.js';
 
 export interface BackupOptions {
   tenant: TenantConfig;
@@ -58,8 +60,8 @@ export type TypeSnapshot =
   | {
       def: ResourceDefinition;
       status: 'read';
-      /** file name (with .json) -> file content */
-      files: Map<string, string>;
+      /** file name (with .json) -> file content (large contents kept compressed until read) */
+      files: ReadonlyMap<string, string>;
       /** file name (without .json) -> id in this tenant */
       ids: Record<string, string>;
       duplicates: TypeReport['duplicates'];
@@ -115,97 +117,59 @@ export async function readSnapshot(options: {
   });
 
   const toRead = [...enabled, ...nameOnly].filter((def) => clientFor(def) !== undefined);
+  const isEnabled = new Set(enabled.map((d) => d.type));
 
-  // A pipeline per type: as soon as a type's list, details and children are in, the directory
-  // objects it refers to are looked up (their own throttle budget) and it is rendered to files,
-  // while the other types are still being read. The Intune budget is never left idle waiting for
-  // a phase to end, and the rendering (CPU) runs in the time the reads wait for their window.
-  // A type's raw objects are dropped once it is rendered; only its id -> name map is kept.
-  let done = 0;
-  log.progress(`${tenant.name}: reading 0/${toRead.length} types`);
-  const reads = new Map<string, Promise<TypeRead>>();
-  for (const def of toRead) {
-    reads.set(
-      def.type,
-      readType(clientFor(def)!, def).then((read) => {
-        done++;
-        log.progress(`${tenant.name}: reading ${done}/${toRead.length} types, ${graph.stats.graphRequests} requests`);
-        return read;
-      }),
-    );
-  }
-  const readStatus = new Map<string, TypeRead['status']>();
+  // A pipeline per object: as soon as an object's list page, detail and children are in, the
+  // directory objects it refers to are looked up (their own throttle budget) and, once the names
+  // it needs are known, it is rendered to its file's text, while everything else is still being
+  // read. The Intune budget is never left idle waiting for a phase to end, the rendering (CPU)
+  // runs in the time the reads wait for their window, and an object's raw form is dropped as soon
+  // as it is rendered: no type is ever held whole as Graph returned it.
 
   // id -> name of every object read, per catalogue type; and of the directory objects looked up
   const namesByType = new Map<string, Map<string, string>>();
+  const readStatus = new Map<string, TypeStreamEnd['status']>();
+  const readEnd = new Map<string, Promise<TypeStreamEnd>>();
+  /** Resolved once a type's read is over (its names complete, or the read failed) */
   const namesReady = new Map<string, Promise<void>>();
-  for (const [type, read] of reads) {
-    namesReady.set(
-      type,
-      read.then((r) => {
-        readStatus.set(type, r.status);
-        if (r.status !== 'read') return;
-        namesByType.set(type, new Map(r.objects.map((o) => [String(o[r.def.key]), objectName(r.def, o)])));
-        // A type read for its names only keeps nothing else.
-        if (!enabled.some((d) => d.type === type)) r.objects = [];
-      }),
-    );
-  }
 
   // Directory objects (groups, users) referenced by what was read, looked up by id, each id once.
   const failedLookups = new Map<string, { message: string; permission: string }>();
-  const requested = new Map<string, Set<string>>();
-  const inFlight = new Map<string, Promise<void>[]>();
-  const lookUp = (def: ResourceDefinition, objects: readonly RawObject[]): Promise<unknown>[] => {
-    const wanted = new Map<string, string[]>();
-    for (const obj of objects) {
-      for (const [target, ids] of collectReferencedIds(def, obj)) {
-        if (!findLookup(target)) continue;
-        let seen = requested.get(target);
-        if (!seen) requested.set(target, (seen = new Set()));
-        let fresh = wanted.get(target);
-        for (const id of ids) {
-          if (seen.has(id)) continue;
-          seen.add(id);
-          if (!fresh) wanted.set(target, (fresh = []));
-          fresh.push(id);
-        }
+  /** lookup type -> id -> the look-up that answers it */
+  const lookupOf = new Map<string, Map<string, Promise<void>>>();
+  const lookUp = (def: ResourceDefinition, obj: RawObject): Promise<void>[] => {
+    const waits: Promise<void>[] = [];
+    for (const [target, ids] of collectReferencedIds(def, obj)) {
+      const lookup = findLookup(target);
+      if (!lookup) continue;
+      let calls = lookupOf.get(target);
+      if (!calls) lookupOf.set(target, (calls = new Map()));
+      const fresh: string[] = [];
+      for (const id of ids) {
+        const call = calls.get(id);
+        if (call) waits.push(call);
+        else fresh.push(id);
       }
-    }
-    const pending: Promise<unknown>[] = [];
-    for (const [target, ids] of wanted) {
-      const lookup = findLookup(target)!;
+      if (fresh.length === 0) continue;
       let names = namesByType.get(target);
       if (!names) namesByType.set(target, (names = new Map()));
       const into = names;
-      const call = readLookupNames(graph, lookup, ids.sort()).then((result) => {
+      const call = readLookupNames(graph, lookup, fresh.sort()).then((result) => {
         if (result.error) failedLookups.set(target, { message: result.error.message, permission: lookup.permissions.read });
         for (const [id, name] of result.names) into.set(id, name);
       });
-      inFlight.set(target, [...(inFlight.get(target) ?? []), call]);
-      pending.push(call);
+      for (const id of fresh) calls.set(id, call);
+      waits.push(call);
     }
-    // Ids another type asked for first are in flight there: wait for those calls too.
-    for (const target of new Set(def.references.map((r) => r.target))) pending.push(...(inFlight.get(target) ?? []));
-    return pending;
+    return waits;
   };
-  const failure = (def: ResourceDefinition, read: TypeRead & { status: 'failed' }): TypeSnapshot => ({
-    def,
-    status: 'failed',
-    error: {
-      code: read.error.isPermission ? 'GRAPH_PERMISSION' : 'GRAPH_READ_FAILED',
-      message: read.error.message,
-      permission: read.permission,
-      status: read.error.status,
-      requestId: read.error.requestId,
-    },
-  });
+  const nameOf = (target: string, id: string): string | undefined => namesByType.get(target)?.get(id);
 
   /** Names of referenced objects must be known, or the files would hold ids that look like changes */
   const blockerOf = (def: ResourceDefinition): TypeSnapshot | undefined => {
     const blocker = def.references
       .map((r) => r.target)
-      .find((t) => failedLookups.has(t) || readStatus.get(t) === 'failed' || (findResource(t) !== undefined && !reads.has(t)));
+      .find((t) => failedLookups.has(t) || readStatus.get(t) === 'failed' || (findResource(t) !== undefined && !readEnd.has(t)));
     if (!blocker) return undefined;
     const lookupFailure = failedLookups.get(blocker);
     return {
@@ -218,24 +182,82 @@ export async function readSnapshot(options: {
       },
     };
   };
+  const failure = (def: ResourceDefinition, read: TypeStreamEnd & { status: 'failed' }): TypeSnapshot => ({
+    def,
+    status: 'failed',
+    error: {
+      code: read.error.isPermission ? 'GRAPH_PERMISSION' : 'GRAPH_READ_FAILED',
+      message: read.error.message,
+      permission: read.permission,
+      status: read.error.status,
+      requestId: read.error.requestId,
+    },
+  });
+
+  /** Each enabled type's objects, rendered as they complete, by list position */
+  const renderedOf = new Map<string, RenderedObject[]>();
+  const rendersOf = new Map<string, Promise<void>[]>();
+  const renderQueue = new RenderQueue();
+
+  let done = 0;
+  log.progress(`${tenant.name}: reading 0/${toRead.length} types`);
+  for (const def of toRead) {
+    const names = new Map<string, string>();
+    const rendered: RenderedObject[] = [];
+    const renders: Promise<void>[] = [];
+    const targets = [...new Set(def.references.map((r) => r.target))];
+    const wanted = isEnabled.has(def.type);
+    if (wanted) {
+      renderedOf.set(def.type, rendered);
+      rendersOf.set(def.type, renders);
+    }
+    const end = streamType(clientFor(def)!, def, (raw, index) => {
+      const id = String(raw[def.key] ?? objectName(def, raw));
+      const name = objectName(def, raw);
+      names.set(String(raw[def.key]), name);
+      // A type read for its names only keeps nothing else.
+      if (!wanted) return;
+      const waits = lookUp(def, raw);
+      for (const target of targets) {
+        const ready = namesReady.get(target);
+        if (ready) waits.push(ready);
+      }
+      const render = (): void => {
+        const replaced = toFileObject(def, raw, nameOf);
+        rendered[index] = { id, name, text: pack(renderJson(replaced.object)), unresolved: replaced.unresolved };
+      };
+      renders.push(waits.length === 0 ? renderQueue.run(render) : Promise.all(waits).then(() => renderQueue.run(render)));
+    }).then((end) => {
+      done++;
+      log.progress(`${tenant.name}: reading ${done}/${toRead.length} types, ${graph.stats.graphRequests} requests`);
+      readStatus.set(def.type, end.status);
+      if (end.status === 'read') namesByType.set(def.type, names);
+      return end;
+    });
+    readEnd.set(def.type, end);
+    namesReady.set(
+      def.type,
+      end.then(() => undefined),
+    );
+  }
 
   const snapshotOf = async (def: ResourceDefinition): Promise<TypeSnapshot> => {
-    const pendingRead = reads.get(def.type);
+    const pendingRead = readEnd.get(def.type);
     if (!pendingRead) return { def, status: 'failed', error: withoutUser(def) };
-    const read = await pendingRead;
-    if (read.status === 'failed') return failure(def, read);
-    const waits: Promise<unknown>[] = lookUp(def, read.objects);
+    const end = await pendingRead;
+    // Every render started; an object whose names are not ready yet still waits for them.
+    await Promise.all(rendersOf.get(def.type)!);
+    const rendered = renderedOf.get(def.type)!;
+    renderedOf.delete(def.type);
+    rendersOf.delete(def.type);
+    if (end.status === 'failed') return failure(def, end);
+    const waits: Promise<void>[] = [];
     for (const target of new Set(def.references.map((r) => r.target))) {
       const ready = namesReady.get(target);
       if (ready) waits.push(ready);
     }
     await Promise.all(waits);
-    await namesReady.get(def.type);
-    const blocked = blockerOf(def);
-    if (blocked) return blocked;
-    const snapshot = await renderType(def, read.objects, namesByType);
-    read.objects = []; // rendered: only the files are kept
-    return snapshot;
+    return blockerOf(def) ?? assembleType(def, rendered);
   };
 
   const handOff = async (def: ResourceDefinition): Promise<TypeSnapshot> => {
@@ -253,22 +275,120 @@ export async function readSnapshot(options: {
   return { tenant: tenant.name, startedAt, types };
 }
 
-/** Objects rendered between two turns of the event loop: rendering must not hold up the paced sends */
-const RENDER_SLICE = 64;
+/** One object rendered as its file holds it, before its file name is known */
+interface RenderedObject {
+  id: string;
+  name: string;
+  text: Packed;
+  unresolved: { path: string; target: string; id: string }[];
+}
 
-/** One type's objects as the files a backup writes: file names, references by name */
-async function renderType(def: ResourceDefinition, objects: readonly RawObject[], namesByType: ReadonlyMap<string, ReadonlyMap<string, string>>): Promise<TypeSnapshot> {
-  const named = objects.map((raw) => ({ id: String(raw[def.key] ?? objectName(def, raw)), name: objectName(def, raw), raw }));
-  const { fileNames, duplicates } = assignFileNames(named.map(({ id, name }) => ({ id, name })));
-  const files = new Map<string, string>();
+/**
+ * Rendering runs in slices between turns of the event loop: objects complete in bursts (a $batch
+ * envelope answers 20 at once; a type waiting for another's names is released whole), and one long
+ * run of rendering would hold up the paced sends of every other read.
+ */
+class RenderQueue {
+  private readonly queue: (() => void)[] = [];
+  private scheduled = false;
+
+  run(render: () => void): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.queue.push(() => {
+        try {
+          render();
+          resolve();
+        } catch (error) {
+          reject(error);
+        }
+      });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.drain());
+      }
+    });
+  }
+
+  private drain(): void {
+    const until = performance.now() + RENDER_SLICE_MS;
+    while (this.queue.length > 0 && performance.now() < until) this.queue.shift()!();
+    if (this.queue.length > 0) setImmediate(() => this.drain());
+    else this.scheduled = false;
+  }
+}
+
+/** Longest run of rendering between two turns of the event loop */
+const RENDER_SLICE_MS = 10;
+
+/**
+ * A rendered file's text until it is written: a large one compressed (a type of 20,000 settings
+ * catalog policies renders to hundreds of MB of text, and is held whole until its file names are
+ * known and its references all named), a small one as it is.
+ */
+type Packed = string | Buffer;
+const PACK_FROM_CHARS = 2048;
+
+function pack(text: string): Packed {
+  return text.length < PACK_FROM_CHARS ? text : deflateRawSync(Buffer.from(text, 'utf8'), { level: 1 });
+}
+
+function unpack(packed: Packed): string {
+  return typeof packed === 'string' ? packed : inflateRawSync(packed).toString('utf8');
+}
+
+/** File name -> text, each text kept packed and unpacked when it is read */
+class PackedTexts implements ReadonlyMap<string, string> {
+  private readonly packed = new Map<string, Packed>();
+
+  set(name: string, text: Packed): void {
+    this.packed.set(name, text);
+  }
+
+  get size(): number {
+    return this.packed.size;
+  }
+
+  get(name: string): string | undefined {
+    const p = this.packed.get(name);
+    return p === undefined ? undefined : unpack(p);
+  }
+
+  has(name: string): boolean {
+    return this.packed.has(name);
+  }
+
+  keys(): MapIterator<string> {
+    return this.packed.keys();
+  }
+
+  *values(): MapIterator<string> {
+    for (const p of this.packed.values()) yield unpack(p);
+  }
+
+  *entries(): MapIterator<[string, string]> {
+    for (const [name, p] of this.packed) yield [name, unpack(p)];
+  }
+
+  [Symbol.iterator](): MapIterator<[string, string]> {
+    return this.entries();
+  }
+
+  forEach(callback: (value: string, key: string, map: ReadonlyMap<string, string>) => void, thisArg?: unknown): void {
+    for (const [name, text] of this.entries()) callback.call(thisArg, text, name, this);
+  }
+}
+
+/** A type's rendered objects as the files a backup writes: file names, ids, duplicates */
+function assembleType(def: ResourceDefinition, rendered: readonly (RenderedObject | undefined)[]): TypeSnapshot {
+  const objects = rendered.filter((r): r is RenderedObject => r !== undefined);
+  const { fileNames, duplicates } = assignFileNames(objects.map(({ id, name }) => ({ id, name })));
+  const files = new PackedTexts();
   const unresolved: TypeReport['unresolved'] = [];
   const ids: Record<string, string> = {};
-  for (const [i, { id, raw }] of named.entries()) {
-    if (i > 0 && i % RENDER_SLICE === 0) await new Promise((resolve) => setImmediate(resolve));
+  for (const { id, text, unresolved: missing } of objects) {
     const fileName = fileNames.get(id)!;
-    const replaced = toFileObject(def, raw, (target, refId) => namesByType.get(target)?.get(refId));
-    for (const u of replaced.unresolved) unresolved.push({ file: `${fileName}.json`, path: u.path, target: u.target, id: u.id });
-    files.set(`${fileName}.json`, renderJson(replaced.object));
+    for (const u of missing) unresolved.push({ file: `${fileName}.json`, path: u.path, target: u.target, id: u.id });
+    files.set(`${fileName}.json`, text);
     ids[fileName] = id;
   }
   return {

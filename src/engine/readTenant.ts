@@ -1,4 +1,6 @@
-import type { GraphClient, ReadOutcome } from '../graph/types.js';
+import { unexpectedResponseError, withContext } from '../graph/errors.js';
+import { readPage } from '../graph/paging.js';
+import type { GraphClient } from '../graph/types.js';
 import { GraphError } from '../graph/types.js';
 import type { LookupDefinition, ResourceDefinition } from '../resources/definition.js';
 
@@ -26,47 +28,114 @@ export function queryString(query: Record<string, string>): string {
 
 /** Read every object of one type: the list, then detail reads and child collections through $batch */
 export async function readType(graph: GraphClient, def: ResourceDefinition): Promise<TypeRead> {
-  const failed = (error: GraphError): TypeRead => ({ def, status: 'failed', error, permission: def.permissions.read });
+  const objects: RawObject[] = [];
+  const read = await streamType(graph, def, (object, index) => {
+    objects[index] = object;
+  });
+  if (read.status === 'failed') return read;
+  return { def, status: 'read', objects: objects.filter((o) => o !== undefined) };
+}
+
+/** How a streamed read of one type ended; its objects went to the callback */
+export type TypeStreamEnd = { def: ResourceDefinition; status: 'read' } | (TypeRead & { status: 'failed' });
+
+/**
+ * Read every object of one type, handing each object to `onObject` as soon as it is complete: its
+ * list page, its detail read and its child collections. An object's detail and children are asked
+ * for as soon as its list page is in (through $batch, gathered with every other read waiting), so
+ * the reads of a large type flow while its next pages are read, and the caller can render each
+ * object while the others are still being read, instead of holding the whole type.
+ *
+ * `index` is the object's position in the list; an object found absent on its detail or child read
+ * (deleted since the list) is never handed over, so indexes may have gaps. Any failed read (a page,
+ * a detail, a child page) fails the whole type: the result is 'failed' (never a shorter list), and no
+ * further reads are started for it. The objects already handed over must then be discarded.
+ * Of several failures, the one the phased read reported is kept: the list's, then details' (first
+ * in list order), then each child collection's in turn.
+ */
+export async function streamType(graph: GraphClient, def: ResourceDefinition, onObject: (object: RawObject, index: number) => void): Promise<TypeStreamEnd> {
+  const failed = (error: GraphError): TypeStreamEnd => ({ def, status: 'failed', error, permission: def.permissions.read });
   if (def.kind === 'singleton') {
     const one = await graph.get<RawObject>(collectionUrl(def, def.listQuery), def.throttle);
     if (one.status === 'failed') return failed(one.error);
-    return { def, status: 'read', objects: one.status === 'found' ? [one.value] : [] };
+    if (one.status === 'found') onObject(one.value, 0);
+    return { def, status: 'read' };
   }
-  const listed = await graph.list<RawObject>(collectionUrl(def, def.listQuery), def.throttle);
-  if (listed.status === 'failed') return failed(listed.error);
-  if (listed.status === 'absent') {
-    return failed(new GraphError(`${def.path} answered 404: the collection does not exist in this tenant`, { status: 404, code: 'NotFound', method: 'GET', url: def.path, attempts: 1 }));
-  }
-  let objects = listed.value;
   const idOf = (o: RawObject) => String(o[def.key]);
-
-  if (def.detail) {
-    const details = await graph.getMany<RawObject>(
-      objects.map((o) => objectUrl(def, idOf(o), '', def.detail!.query)),
-      def.throttle,
-    );
-    const kept: RawObject[] = [];
-    for (const d of details) {
-      if (d.status === 'failed') return failed(d.error);
+  // The failure to report, ranked as the phased read met them: (phase, position)
+  let failure: { rank: [number, number]; error: GraphError } | undefined;
+  const fail = (phase: number, position: number, error: GraphError): void => {
+    if (!failure || phase < failure.rank[0] || (phase === failure.rank[0] && position < failure.rank[1])) failure = { rank: [phase, position], error };
+  };
+  const completeObject = async (listed: RawObject, index: number): Promise<void> => {
+    let object = listed;
+    if (def.detail) {
+      const [detail] = await graph.getMany<RawObject>([objectUrl(def, idOf(object), '', def.detail.query)], def.throttle);
+      if (detail!.status === 'failed') return fail(1, index, detail!.error);
       // Absent here means deleted between the list and the detail read: it is gone, not failed.
-      if (d.status === 'found') kept.push(d.value);
+      if (detail!.status === 'absent') return;
+      object = detail!.value;
     }
-    objects = kept;
-  }
+    for (const [c, child] of def.children.entries()) {
+      if (failure) return;
+      const [children] = await graph.listMany<RawObject>([objectUrl(def, idOf(object), child.path)], def.throttle);
+      if (children!.status === 'failed') return fail(2 + c, index, children!.error);
+      if (children!.status === 'absent') return;
+      object = { ...object, [child.property]: children!.value };
+    }
+    if (!failure) onObject(object, index);
+  };
 
-  for (const child of def.children) {
-    const results: ReadOutcome<RawObject[]>[] = await graph.listMany<RawObject>(
-      objects.map((o) => objectUrl(def, idOf(o), child.path)),
-      def.throttle,
-    );
-    const kept: RawObject[] = [];
-    for (const [i, r] of results.entries()) {
-      if (r.status === 'failed') return failed(r.error);
-      if (r.status === 'found') kept.push({ ...objects[i]!, [child.property]: r.value });
+  const pending: Promise<void>[] = [];
+  const url = collectionUrl(def, def.listQuery);
+  const seen = new Set<string>([url]);
+  let next = url;
+  let count = 0;
+  for (let page = 1; ; page++) {
+    const read = await graph.get<unknown>(next, def.throttle);
+    if (read.status !== 'found') {
+      if (page === 1) {
+        if (read.status === 'failed') return failed(read.error);
+        return failed(new GraphError(`${def.path} answered 404: the collection does not exist in this tenant`, { status: 404, code: 'NotFound', method: 'GET', url: def.path, attempts: 1 }));
+      }
+      const error =
+        read.status === 'failed'
+          ? read.error
+          : new GraphError(`GET ${next} failed: the page is not found (404)`, { status: 404, code: 'NotFound', method: 'GET', url: next, attempts: 1 });
+      fail(0, page, withContext(error, `Page ${page} of ${url} could not be read, so the whole list is reported as failed`));
+      break;
     }
-    objects = kept;
+    const parsed = readPage<RawObject>(read.value);
+    if (!parsed.ok) {
+      fail(0, page, unexpectedResponseError('GET', next, `page ${page}: ${parsed.reason}`, undefined, 1));
+      break;
+    }
+    for (const item of parsed.items) {
+      const index = count++;
+      if (!def.detail && def.children.length === 0) onObject(item, index);
+      else pending.push(completeObject(item, index));
+    }
+    if (parsed.nextLink === undefined) break;
+    if (seen.has(parsed.nextLink)) {
+      fail(
+        0,
+        page,
+        new GraphError(`GET ${url} failed: page ${page} links back to a page already read; Graph's paging is looping. Run the sync again later.`, {
+          code: 'PagingLoop',
+          method: 'GET',
+          url,
+          attempts: 1,
+        }),
+      );
+      break;
+    }
+    if (failure) break;
+    seen.add(parsed.nextLink);
+    next = parsed.nextLink;
   }
-  return { def, status: 'read', objects };
+  await Promise.all(pending);
+  if (failure) return failed(failure.error);
+  return { def, status: 'read' };
 }
 
 /** Names of directory objects by id, read one by one through $batch: found, absent (deleted) or failed */

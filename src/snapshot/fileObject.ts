@@ -1,7 +1,7 @@
 import type { ResourceDefinition } from '../resources/definition.js';
 import { normaliseObject } from './normalise.js';
 import { dropRedacted } from './redacted.js';
-import { replaceIdsWithNames } from './references.js';
+import { replaceIdsWithNamesInPlace, type replaceIdsWithNames } from './references.js';
 
 /**
  * A Graph object as its file holds it: normalised, redacted values dropped, references by name.
@@ -15,5 +15,6 @@ export function toFileObject(
 ): ReturnType<typeof replaceIdsWithNames> {
   const normalised = normaliseObject(def, raw);
   dropRedacted(def, normalised);
-  return replaceIdsWithNames(def, normalised, nameOf);
+  // normalised is a fresh copy: its references are replaced in place.
+  return replaceIdsWithNamesInPlace(def, normalised, nameOf);
 }

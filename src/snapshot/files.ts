@@ -125,10 +125,19 @@ export async function writeTypeFolder(dir: string, files: ReadonlyMap<string, st
     result.written.push(name);
   };
   let next = 0;
+  let failed: { error: unknown } | undefined;
   const worker = async (): Promise<void> => {
-    while (next < wanted.length) await one(wanted[next++]!);
+    while (!failed && next < wanted.length) {
+      try {
+        await one(wanted[next++]!);
+      } catch (error) {
+        failed ??= { error };
+      }
+    }
   };
+  // Every write in flight ends (and removes its temporary file) before a failure is thrown.
   await Promise.all(Array.from({ length: Math.min(FILE_CONCURRENCY, wanted.length) }, worker));
+  if (failed) throw failed.error;
   result.written.sort(compareCodePoints);
   for (const stale of onDisk) {
     await rm(path.join(dir, stale), { force: true });

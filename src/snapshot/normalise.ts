@@ -93,7 +93,7 @@ export function normaliseObject(def: ResourceDefinition, raw: unknown): Record<s
   if (!isPlainObject(raw)) {
     throw new TypeError(`${def.type}: expected a JSON object from Graph, got ${describe(raw)}`);
   }
-  const obj = canonicalise(toJsonValue(raw)) as JsonObject;
+  const obj = canonicalCopy(raw, new Set()) as JsonObject;
 
   const identity = new Set(COMMON_VOLATILE_FIELDS);
   identity.add(def.key);
@@ -112,16 +112,35 @@ export function normaliseObject(def: ResourceDefinition, raw: unknown): Record<s
   return obj;
 }
 
-/** Removes annotations at every depth and sorts keys by code point; arrays keep their order. */
-function canonicalise(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(canonicalise);
-  if (!isPlainObject(value)) return value;
-  const out: JsonObject = {};
-  for (const key of Object.keys(value).sort(compareCodePoints)) {
-    if (isRemovedAnnotation(key)) continue;
-    setOwn(out, key, canonicalise(value[key]));
+/**
+ * toJsonValue and, in the same pass, annotations removed at every depth and keys sorted by code
+ * point; arrays keep their order. One copy instead of two: a backup normalises every object.
+ */
+function canonicalCopy(value: unknown, seen: Set<object>): unknown {
+  if (value === null || typeof value !== 'object') return toJsonValue(value);
+  const obj = value as { toJSON?: unknown };
+  if (typeof obj.toJSON === 'function') return canonicalCopy((obj.toJSON as () => unknown)(), seen);
+  if (seen.has(obj)) throw new TypeError('a circular structure cannot be written as JSON');
+  seen.add(obj);
+  try {
+    if (Array.isArray(obj)) {
+      const out: unknown[] = new Array(obj.length);
+      for (let i = 0; i < obj.length; i++) {
+        const v = canonicalCopy(obj[i], seen);
+        out[i] = v === undefined ? null : v;
+      }
+      return out;
+    }
+    const out: JsonObject = {};
+    for (const key of Object.keys(obj).sort(compareCodePoints)) {
+      if (isRemovedAnnotation(key)) continue;
+      const v = canonicalCopy((obj as JsonObject)[key], seen);
+      if (v !== undefined) setOwn(out, key, v);
+    }
+    return out;
+  } finally {
+    seen.delete(obj);
   }
-  return out;
 }
 
 function describe(value: unknown): string {
@@ -138,22 +157,78 @@ function describe(value: unknown): string {
  * non-finite numbers become null).
  */
 export function renderJson(obj: unknown): string {
-  const value = toJsonValue(obj);
-  return `${value === undefined ? 'null' : render(value, '')}\n`;
+  // A value whose keys are already in code-point order everywhere (every normalised object) is
+  // exactly what JSON.stringify with 2-space indentation writes, at native speed. Anything else
+  // is rendered here, straight from the value with toJsonValue's meaning.
+  if (isNativeOrder(obj, 0)) return `${JSON.stringify(obj, null, 2) ?? 'null'}\n`;
+  const text = render(obj, '', new Set());
+  return `${text === undefined ? 'null' : text}\n`;
 }
 
-function render(value: unknown, indent: string): string {
+/** Deeper than this, a value is rendered by render(), which names a circular structure */
+const NATIVE_MAX_DEPTH = 200;
+
+/**
+ * True when JSON.stringify would write the value exactly as render() does: every object's keys, in
+ * the order JavaScript lists them, are in code-point order (JavaScript lists integer-like keys
+ * first, which can break it), nothing has toJSON (JSON.stringify passes it a key), no BigInt.
+ */
+function isNativeOrder(value: unknown, depth: number): boolean {
+  if (value === null || typeof value !== 'object') return typeof value !== 'bigint';
+  if (depth > NATIVE_MAX_DEPTH) return false;
   if (Array.isArray(value)) {
-    if (value.length === 0) return '[]';
-    const inner = `${indent}  `;
-    return `[\n${value.map((item) => inner + render(item, inner)).join(',\n')}\n${indent}]`;
+    for (let i = 0; i < value.length; i++) if (!isNativeOrder(value[i], depth + 1)) return false;
+    return true;
   }
-  if (isPlainObject(value)) {
-    const keys = Object.keys(value).sort(compareCodePoints);
-    if (keys.length === 0) return '{}';
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return false;
+  const keys = Object.keys(value);
+  for (let i = 0; i < keys.length; i++) {
+    if (i > 0 && compareCodePoints(keys[i - 1]!, keys[i]!) >= 0) return false;
+    if (!isNativeOrder((value as JsonObject)[keys[i]!], depth + 1)) return false;
+  }
+  return true;
+}
+
+/** The value's text as renderJson writes it; undefined where JSON has no value (undefined, functions) */
+function render(value: unknown, indent: string, seen: Set<object>): string | undefined {
+  if (value === null) return 'null';
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(value);
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'number':
+      // -0 is written 0, as toJsonValue makes it; non-finite numbers are null.
+      return Number.isFinite(value) ? JSON.stringify(value) : 'null';
+    case 'undefined':
+    case 'function':
+    case 'symbol':
+      return undefined;
+    case 'bigint':
+      throw new TypeError('a BigInt cannot be written as JSON');
+    default:
+      break;
+  }
+  const obj = value as { toJSON?: unknown };
+  if (typeof obj.toJSON === 'function') return render((obj.toJSON as () => unknown)(), indent, seen);
+  if (seen.has(obj)) throw new TypeError('a circular structure cannot be written as JSON');
+  seen.add(obj);
+  try {
     const inner = `${indent}  `;
-    const lines = keys.map((key) => `${inner}${JSON.stringify(key)}: ${render(value[key], inner)}`);
+    if (Array.isArray(obj)) {
+      if (obj.length === 0) return '[]';
+      const lines: string[] = new Array(obj.length);
+      for (let i = 0; i < obj.length; i++) lines[i] = inner + (render(obj[i], inner, seen) ?? 'null');
+      return `[\n${lines.join(',\n')}\n${indent}]`;
+    }
+    const lines: string[] = [];
+    for (const key of Object.keys(obj).sort(compareCodePoints)) {
+      const text = render((obj as JsonObject)[key], inner, seen);
+      if (text !== undefined) lines.push(`${inner}${JSON.stringify(key)}: ${text}`);
+    }
+    if (lines.length === 0) return '{}';
     return `{\n${lines.join(',\n')}\n${indent}}`;
+  } finally {
+    seen.delete(obj);
   }
-  return JSON.stringify(value);
 }

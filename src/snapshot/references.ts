@@ -51,6 +51,19 @@ export function replaceIdsWithNames(
   obj: unknown,
   names: (target: string, id: string) => string | undefined,
 ): { object: Record<string, unknown>; unresolved: UnresolvedId[] } {
+  const { object, unresolved } = replace(def, toJsonValue(obj), names);
+  return { object, unresolved: unresolved.map(({ path, target, value }) => ({ path, target, id: value })) };
+}
+
+/**
+ * replaceIdsWithNames on an object the caller owns (a fresh copy nobody else holds): it is changed
+ * in place and returned, without another copy.
+ */
+export function replaceIdsWithNamesInPlace(
+  def: ResourceDefinition,
+  obj: Record<string, unknown>,
+  names: (target: string, id: string) => string | undefined,
+): { object: Record<string, unknown>; unresolved: UnresolvedId[] } {
   const { object, unresolved } = replace(def, obj, names);
   return { object, unresolved: unresolved.map(({ path, target, value }) => ({ path, target, id: value })) };
 }
@@ -66,16 +79,16 @@ export function replaceNamesWithIds(
   obj: unknown,
   ids: (target: string, name: string) => string | undefined,
 ): { object: Record<string, unknown>; unresolved: UnresolvedName[] } {
-  const { object, unresolved } = replace(def, obj, ids);
+  const { object, unresolved } = replace(def, toJsonValue(obj), ids);
   return { object, unresolved: unresolved.map(({ path, target, value }) => ({ path, target, name: value })) };
 }
 
+/** Replaces the references in `object` itself (callers pass a copy) */
 function replace(
   def: ResourceDefinition,
-  obj: unknown,
+  object: unknown,
   map: (target: string, value: string) => string | undefined,
 ): { object: JsonObject; unresolved: { path: string; target: string; value: string }[] } {
-  const object = toJsonValue(obj);
   if (!isPlainObject(object)) throw new TypeError(`${def.type}: references can only be replaced in a JSON object`);
   // Find every place first, then write: a replaced value is never looked up a second time even
   // when two references reach the same place.
