@@ -76328,7 +76328,12 @@ function util_hasOwn(obj, key) {
  * produce) would change the prototype instead of adding a property.
  */
 function setOwn(obj, key, value) {
-    Object.defineProperty(obj, key, { value, writable: true, enumerable: true, configurable: true });
+    // defineProperty only where it is needed: it is many times slower than an assignment, and a
+    // backup sets millions of properties.
+    if (key === '__proto__')
+        Object.defineProperty(obj, key, { value, writable: true, enumerable: true, configurable: true });
+    else
+        obj[key] = value;
 }
 /**
  * Compares two strings by Unicode code point. The default `Array.prototype.sort` compares UTF-16
@@ -76358,7 +76363,7 @@ function util_compareCodePoints(a, b) {
  * objects with toJSON (Date) are replaced by its result. The copy never shares structure with the
  * input, so callers may mutate it freely.
  */
-function toJsonValue(value) {
+function util_toJsonValue(value) {
     return convert(value, new Set());
 }
 function convert(value, seen) {
@@ -77474,7 +77479,7 @@ function normaliseObject(def, raw) {
     if (!util_isPlainObject(raw)) {
         throw new TypeError(`${def.type}: expected a JSON object from Graph, got ${normalise_describe(raw)}`);
     }
-    const obj = canonicalise(toJsonValue(raw));
+    const obj = canonicalCopy(raw, new Set());
     const identity = new Set(COMMON_VOLATILE_FIELDS);
     identity.add(def.key);
     identity.delete(def.nameField);
@@ -77493,19 +77498,41 @@ function normaliseObject(def, raw) {
     }
     return obj;
 }
-/** Removes annotations at every depth and sorts keys by code point; arrays keep their order. */
-function canonicalise(value) {
-    if (Array.isArray(value))
-        return value.map(canonicalise);
-    if (!util_isPlainObject(value))
-        return value;
-    const out = {};
-    for (const key of Object.keys(value).sort(util_compareCodePoints)) {
-        if (isRemovedAnnotation(key))
-            continue;
-        setOwn(out, key, canonicalise(value[key]));
+/**
+ * toJsonValue and, in the same pass, annotations removed at every depth and keys sorted by code
+ * point; arrays keep their order. One copy instead of two: a backup normalises every object.
+ */
+function canonicalCopy(value, seen) {
+    if (value === null || typeof value !== 'object')
+        return util_toJsonValue(value);
+    const obj = value;
+    if (typeof obj.toJSON === 'function')
+        return canonicalCopy(obj.toJSON(), seen);
+    if (seen.has(obj))
+        throw new TypeError('a circular structure cannot be written as JSON');
+    seen.add(obj);
+    try {
+        if (Array.isArray(obj)) {
+            const out = new Array(obj.length);
+            for (let i = 0; i < obj.length; i++) {
+                const v = canonicalCopy(obj[i], seen);
+                out[i] = v === undefined ? null : v;
+            }
+            return out;
+        }
+        const out = {};
+        for (const key of Object.keys(obj).sort(util_compareCodePoints)) {
+            if (isRemovedAnnotation(key))
+                continue;
+            const v = canonicalCopy(obj[key], seen);
+            if (v !== undefined)
+                setOwn(out, key, v);
+        }
+        return out;
     }
-    return out;
+    finally {
+        seen.delete(obj);
+    }
 }
 function normalise_describe(value) {
     if (value === null)
@@ -77522,25 +77549,93 @@ function normalise_describe(value) {
  * non-finite numbers become null).
  */
 function normalise_renderJson(obj) {
-    const value = toJsonValue(obj);
-    return `${value === undefined ? 'null' : normalise_render(value, '')}\n`;
+    // A value whose keys are already in code-point order everywhere (every normalised object) is
+    // exactly what JSON.stringify with 2-space indentation writes, at native speed. Anything else
+    // is rendered here, straight from the value with toJsonValue's meaning.
+    if (isNativeOrder(obj, 0))
+        return `${JSON.stringify(obj, null, 2) ?? 'null'}\n`;
+    const text = normalise_render(obj, '', new Set());
+    return `${text === undefined ? 'null' : text}\n`;
 }
-function normalise_render(value, indent) {
+/** Deeper than this, a value is rendered by render(), which names a circular structure */
+const NATIVE_MAX_DEPTH = 200;
+/**
+ * True when JSON.stringify would write the value exactly as render() does: every object's keys, in
+ * the order JavaScript lists them, are in code-point order (JavaScript lists integer-like keys
+ * first, which can break it), nothing has toJSON (JSON.stringify passes it a key), no BigInt.
+ */
+function isNativeOrder(value, depth) {
+    if (value === null || typeof value !== 'object')
+        return typeof value !== 'bigint';
+    if (depth > NATIVE_MAX_DEPTH)
+        return false;
     if (Array.isArray(value)) {
-        if (value.length === 0)
-            return '[]';
-        const inner = `${indent}  `;
-        return `[\n${value.map((item) => inner + normalise_render(item, inner)).join(',\n')}\n${indent}]`;
+        for (let i = 0; i < value.length; i++)
+            if (!isNativeOrder(value[i], depth + 1))
+                return false;
+        return true;
     }
-    if (util_isPlainObject(value)) {
-        const keys = Object.keys(value).sort(util_compareCodePoints);
-        if (keys.length === 0)
-            return '{}';
+    if (typeof value.toJSON === 'function')
+        return false;
+    const keys = Object.keys(value);
+    for (let i = 0; i < keys.length; i++) {
+        if (i > 0 && util_compareCodePoints(keys[i - 1], keys[i]) >= 0)
+            return false;
+        if (!isNativeOrder(value[keys[i]], depth + 1))
+            return false;
+    }
+    return true;
+}
+/** The value's text as renderJson writes it; undefined where JSON has no value (undefined, functions) */
+function normalise_render(value, indent, seen) {
+    if (value === null)
+        return 'null';
+    switch (typeof value) {
+        case 'string':
+            return JSON.stringify(value);
+        case 'boolean':
+            return value ? 'true' : 'false';
+        case 'number':
+            // -0 is written 0, as toJsonValue makes it; non-finite numbers are null.
+            return Number.isFinite(value) ? JSON.stringify(value) : 'null';
+        case 'undefined':
+        case 'function':
+        case 'symbol':
+            return undefined;
+        case 'bigint':
+            throw new TypeError('a BigInt cannot be written as JSON');
+        default:
+            break;
+    }
+    const obj = value;
+    if (typeof obj.toJSON === 'function')
+        return normalise_render(obj.toJSON(), indent, seen);
+    if (seen.has(obj))
+        throw new TypeError('a circular structure cannot be written as JSON');
+    seen.add(obj);
+    try {
         const inner = `${indent}  `;
-        const lines = keys.map((key) => `${inner}${JSON.stringify(key)}: ${normalise_render(value[key], inner)}`);
+        if (Array.isArray(obj)) {
+            if (obj.length === 0)
+                return '[]';
+            const lines = new Array(obj.length);
+            for (let i = 0; i < obj.length; i++)
+                lines[i] = inner + (normalise_render(obj[i], inner, seen) ?? 'null');
+            return `[\n${lines.join(',\n')}\n${indent}]`;
+        }
+        const lines = [];
+        for (const key of Object.keys(obj).sort(util_compareCodePoints)) {
+            const text = normalise_render(obj[key], inner, seen);
+            if (text !== undefined)
+                lines.push(`${inner}${JSON.stringify(key)}: ${text}`);
+        }
+        if (lines.length === 0)
+            return '{}';
         return `{\n${lines.join(',\n')}\n${indent}}`;
     }
-    return JSON.stringify(value);
+    finally {
+        seen.delete(obj);
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/snapshot/layout.ts
@@ -79184,6 +79279,14 @@ function collectReferencedIds(def, obj) {
  * file still says which object was meant and nothing is silently dropped. Keywords stay.
  */
 function replaceIdsWithNames(def, obj, names) {
+    const { object, unresolved } = replace(def, toJsonValue(obj), names);
+    return { object, unresolved: unresolved.map(({ path, target, value }) => ({ path, target, id: value })) };
+}
+/**
+ * replaceIdsWithNames on an object the caller owns (a fresh copy nobody else holds): it is changed
+ * in place and returned, without another copy.
+ */
+function replaceIdsWithNamesInPlace(def, obj, names) {
     const { object, unresolved } = replace(def, obj, names);
     return { object, unresolved: unresolved.map(({ path, target, value }) => ({ path, target, id: value })) };
 }
@@ -79194,11 +79297,11 @@ function replaceIdsWithNames(def, obj, names) {
  * stay. `ids` may accept an id as well as a name if ids in files should be allowed.
  */
 function replaceNamesWithIds(def, obj, ids) {
-    const { object, unresolved } = replace(def, obj, ids);
+    const { object, unresolved } = replace(def, util_toJsonValue(obj), ids);
     return { object, unresolved: unresolved.map(({ path, target, value }) => ({ path, target, name: value })) };
 }
-function replace(def, obj, map) {
-    const object = toJsonValue(obj);
+/** Replaces the references in `object` itself (callers pass a copy) */
+function replace(def, object, map) {
     if (!util_isPlainObject(object))
         throw new TypeError(`${def.type}: references can only be replaced in a JSON object`);
     // Find every place first, then write: a replaced value is never looked up a second time even
@@ -79532,11 +79635,21 @@ async function writeTypeFolder(dir, files) {
         result.written.push(name);
     };
     let next = 0;
+    let failed;
     const worker = async () => {
-        while (next < wanted.length)
-            await one(wanted[next++]);
+        while (!failed && next < wanted.length) {
+            try {
+                await one(wanted[next++]);
+            }
+            catch (error) {
+                failed ??= { error };
+            }
+        }
     };
+    // Every write in flight ends (and removes its temporary file) before a failure is thrown.
     await Promise.all(Array.from({ length: Math.min(FILE_CONCURRENCY, wanted.length) }, worker));
+    if (failed)
+        throw failed.error;
     result.written.sort(util_compareCodePoints);
     for (const stale of onDisk) {
         await (0,promises_namespaceObject.rm)(external_node_path_namespaceObject.join(dir, stale), { force: true });
@@ -80197,7 +80310,8 @@ function dropRedacted(def, obj) {
 function toFileObject(def, raw, nameOf) {
     const normalised = normaliseObject(def, raw);
     dropRedacted(def, normalised);
-    return replaceIdsWithNames(def, normalised, nameOf);
+    // normalised is a fresh copy: its references are replaced in place.
+    return replaceIdsWithNamesInPlace(def, normalised, nameOf);
 }
 
 ;// CONCATENATED MODULE: ./src/snapshot/index.ts
@@ -80615,7 +80729,11 @@ async function readPositions(file) {
     }
 }
 
+// EXTERNAL MODULE: external "node:perf_hooks"
+var external_node_perf_hooks_ = __nccwpck_require__(643);
 ;// CONCATENATED MODULE: ./src/engine/readTenant.ts
+
+
 
 function collectionUrl(def, query = {}) {
     return `/${def.api}${def.path}${queryString(query)}`;
@@ -80632,45 +80750,120 @@ function queryString(query) {
 }
 /** Read every object of one type: the list, then detail reads and child collections through $batch */
 async function readTenant_readType(graph, def) {
+    const objects = [];
+    const read = await streamType(graph, def, (object, index) => {
+        objects[index] = object;
+    });
+    if (read.status === 'failed')
+        return read;
+    return { def, status: 'read', objects: objects.filter((o) => o !== undefined) };
+}
+/**
+ * Read every object of one type, handing each object to `onObject` as soon as it is complete: its
+ * list page, its detail read and its child collections. An object's detail and children are asked
+ * for as soon as its list page is in (through $batch, gathered with every other read waiting), so
+ * the reads of a large type flow while its next pages are read, and the caller can render each
+ * object while the others are still being read, instead of holding the whole type.
+ *
+ * `index` is the object's position in the list; an object found absent on its detail or child read
+ * (deleted since the list) is never handed over, so indexes may have gaps. Any failed read (a page,
+ * a detail, a child page) fails the whole type: the result is 'failed' (never a shorter list), and no
+ * further reads are started for it. The objects already handed over must then be discarded.
+ * Of several failures, the one the phased read reported is kept: the list's, then details' (first
+ * in list order), then each child collection's in turn.
+ */
+async function streamType(graph, def, onObject) {
     const failed = (error) => ({ def, status: 'failed', error, permission: def.permissions.read });
     if (def.kind === 'singleton') {
         const one = await graph.get(collectionUrl(def, def.listQuery), def.throttle);
         if (one.status === 'failed')
             return failed(one.error);
-        return { def, status: 'read', objects: one.status === 'found' ? [one.value] : [] };
+        if (one.status === 'found')
+            onObject(one.value, 0);
+        return { def, status: 'read' };
     }
-    const listed = await graph.list(collectionUrl(def, def.listQuery), def.throttle);
-    if (listed.status === 'failed')
-        return failed(listed.error);
-    if (listed.status === 'absent') {
-        return failed(new GraphError(`${def.path} answered 404: the collection does not exist in this tenant`, { status: 404, code: 'NotFound', method: 'GET', url: def.path, attempts: 1 }));
-    }
-    let objects = listed.value;
     const idOf = (o) => String(o[def.key]);
-    if (def.detail) {
-        const details = await graph.getMany(objects.map((o) => objectUrl(def, idOf(o), '', def.detail.query)), def.throttle);
-        const kept = [];
-        for (const d of details) {
-            if (d.status === 'failed')
-                return failed(d.error);
+    // The failure to report, ranked as the phased read met them: (phase, position)
+    let failure;
+    const fail = (phase, position, error) => {
+        if (!failure || phase < failure.rank[0] || (phase === failure.rank[0] && position < failure.rank[1]))
+            failure = { rank: [phase, position], error };
+    };
+    const completeObject = async (listed, index) => {
+        let object = listed;
+        if (def.detail) {
+            const [detail] = await graph.getMany([objectUrl(def, idOf(object), '', def.detail.query)], def.throttle);
+            if (detail.status === 'failed')
+                return fail(1, index, detail.error);
             // Absent here means deleted between the list and the detail read: it is gone, not failed.
-            if (d.status === 'found')
-                kept.push(d.value);
+            if (detail.status === 'absent')
+                return;
+            object = detail.value;
         }
-        objects = kept;
-    }
-    for (const child of def.children) {
-        const results = await graph.listMany(objects.map((o) => objectUrl(def, idOf(o), child.path)), def.throttle);
-        const kept = [];
-        for (const [i, r] of results.entries()) {
-            if (r.status === 'failed')
-                return failed(r.error);
-            if (r.status === 'found')
-                kept.push({ ...objects[i], [child.property]: r.value });
+        for (const [c, child] of def.children.entries()) {
+            if (failure)
+                return;
+            const [children] = await graph.listMany([objectUrl(def, idOf(object), child.path)], def.throttle);
+            if (children.status === 'failed')
+                return fail(2 + c, index, children.error);
+            if (children.status === 'absent')
+                return;
+            object = { ...object, [child.property]: children.value };
         }
-        objects = kept;
+        if (!failure)
+            onObject(object, index);
+    };
+    const pending = [];
+    const url = collectionUrl(def, def.listQuery);
+    const seen = new Set([url]);
+    let next = url;
+    let count = 0;
+    for (let page = 1;; page++) {
+        const read = await graph.get(next, def.throttle);
+        if (read.status !== 'found') {
+            if (page === 1) {
+                if (read.status === 'failed')
+                    return failed(read.error);
+                return failed(new GraphError(`${def.path} answered 404: the collection does not exist in this tenant`, { status: 404, code: 'NotFound', method: 'GET', url: def.path, attempts: 1 }));
+            }
+            const error = read.status === 'failed'
+                ? read.error
+                : new GraphError(`GET ${next} failed: the page is not found (404)`, { status: 404, code: 'NotFound', method: 'GET', url: next, attempts: 1 });
+            fail(0, page, withContext(error, `Page ${page} of ${url} could not be read, so the whole list is reported as failed`));
+            break;
+        }
+        const parsed = readPage(read.value);
+        if (!parsed.ok) {
+            fail(0, page, unexpectedResponseError('GET', next, `page ${page}: ${parsed.reason}`, undefined, 1));
+            break;
+        }
+        for (const item of parsed.items) {
+            const index = count++;
+            if (!def.detail && def.children.length === 0)
+                onObject(item, index);
+            else
+                pending.push(completeObject(item, index));
+        }
+        if (parsed.nextLink === undefined)
+            break;
+        if (seen.has(parsed.nextLink)) {
+            fail(0, page, new GraphError(`GET ${url} failed: page ${page} links back to a page already read; Graph's paging is looping. Run the sync again later.`, {
+                code: 'PagingLoop',
+                method: 'GET',
+                url,
+                attempts: 1,
+            }));
+            break;
+        }
+        if (failure)
+            break;
+        seen.add(parsed.nextLink);
+        next = parsed.nextLink;
     }
-    return { def, status: 'read', objects };
+    await Promise.all(pending);
+    if (failure)
+        return failed(failure.error);
+    return { def, status: 'read' };
 }
 /** Names of directory objects by id, read one by one through $batch: found, absent (deleted) or failed */
 async function readLookupNames(graph, lookup, ids) {
@@ -80690,6 +80883,8 @@ async function readLookupNames(graph, lookup, ids) {
 }
 
 ;// CONCATENATED MODULE: ./src/engine/backup.ts
+
+
 
 
 
@@ -80720,97 +80915,64 @@ async function readSnapshot(options) {
             : `only a signed-in user can read ${def.type} (delegated ${def.permissions.read}), and no delegated sign-in was made (delegated.enabled in tenant-sync.yml)`,
     });
     const toRead = [...enabled, ...nameOnly].filter((def) => clientFor(def) !== undefined);
-    // A pipeline per type: as soon as a type's list, details and children are in, the directory
-    // objects it refers to are looked up (their own throttle budget) and it is rendered to files,
-    // while the other types are still being read. The Intune budget is never left idle waiting for
-    // a phase to end, and the rendering (CPU) runs in the time the reads wait for their window.
-    // A type's raw objects are dropped once it is rendered; only its id -> name map is kept.
-    let done = 0;
-    log.progress(`${tenant.name}: reading 0/${toRead.length} types`);
-    const reads = new Map();
-    for (const def of toRead) {
-        reads.set(def.type, readTenant_readType(clientFor(def), def).then((read) => {
-            done++;
-            log.progress(`${tenant.name}: reading ${done}/${toRead.length} types, ${graph.stats.graphRequests} requests`);
-            return read;
-        }));
-    }
-    const readStatus = new Map();
+    const isEnabled = new Set(enabled.map((d) => d.type));
+    // A pipeline per object: as soon as an object's list page, detail and children are in, the
+    // directory objects it refers to are looked up (their own throttle budget) and, once the names
+    // it needs are known, it is rendered to its file's text, while everything else is still being
+    // read. The Intune budget is never left idle waiting for a phase to end, the rendering (CPU)
+    // runs in the time the reads wait for their window, and an object's raw form is dropped as soon
+    // as it is rendered: no type is ever held whole as Graph returned it.
     // id -> name of every object read, per catalogue type; and of the directory objects looked up
     const namesByType = new Map();
+    const readStatus = new Map();
+    const readEnd = new Map();
+    /** Resolved once a type's read is over (its names complete, or the read failed) */
     const namesReady = new Map();
-    for (const [type, read] of reads) {
-        namesReady.set(type, read.then((r) => {
-            readStatus.set(type, r.status);
-            if (r.status !== 'read')
-                return;
-            namesByType.set(type, new Map(r.objects.map((o) => [String(o[r.def.key]), backup_objectName(r.def, o)])));
-            // A type read for its names only keeps nothing else.
-            if (!enabled.some((d) => d.type === type))
-                r.objects = [];
-        }));
-    }
     // Directory objects (groups, users) referenced by what was read, looked up by id, each id once.
     const failedLookups = new Map();
-    const requested = new Map();
-    const inFlight = new Map();
-    const lookUp = (def, objects) => {
-        const wanted = new Map();
-        for (const obj of objects) {
-            for (const [target, ids] of collectReferencedIds(def, obj)) {
-                if (!findLookup(target))
-                    continue;
-                let seen = requested.get(target);
-                if (!seen)
-                    requested.set(target, (seen = new Set()));
-                let fresh = wanted.get(target);
-                for (const id of ids) {
-                    if (seen.has(id))
-                        continue;
-                    seen.add(id);
-                    if (!fresh)
-                        wanted.set(target, (fresh = []));
-                    fresh.push(id);
-                }
-            }
-        }
-        const pending = [];
-        for (const [target, ids] of wanted) {
+    /** lookup type -> id -> the look-up that answers it */
+    const lookupOf = new Map();
+    const lookUp = (def, obj) => {
+        const waits = [];
+        for (const [target, ids] of collectReferencedIds(def, obj)) {
             const lookup = findLookup(target);
+            if (!lookup)
+                continue;
+            let calls = lookupOf.get(target);
+            if (!calls)
+                lookupOf.set(target, (calls = new Map()));
+            const fresh = [];
+            for (const id of ids) {
+                const call = calls.get(id);
+                if (call)
+                    waits.push(call);
+                else
+                    fresh.push(id);
+            }
+            if (fresh.length === 0)
+                continue;
             let names = namesByType.get(target);
             if (!names)
                 namesByType.set(target, (names = new Map()));
             const into = names;
-            const call = readLookupNames(graph, lookup, ids.sort()).then((result) => {
+            const call = readLookupNames(graph, lookup, fresh.sort()).then((result) => {
                 if (result.error)
                     failedLookups.set(target, { message: result.error.message, permission: lookup.permissions.read });
                 for (const [id, name] of result.names)
                     into.set(id, name);
             });
-            inFlight.set(target, [...(inFlight.get(target) ?? []), call]);
-            pending.push(call);
+            for (const id of fresh)
+                calls.set(id, call);
+            waits.push(call);
         }
-        // Ids another type asked for first are in flight there: wait for those calls too.
-        for (const target of new Set(def.references.map((r) => r.target)))
-            pending.push(...(inFlight.get(target) ?? []));
-        return pending;
+        return waits;
     };
-    const failure = (def, read) => ({
-        def,
-        status: 'failed',
-        error: {
-            code: read.error.isPermission ? 'GRAPH_PERMISSION' : 'GRAPH_READ_FAILED',
-            message: read.error.message,
-            permission: read.permission,
-            status: read.error.status,
-            requestId: read.error.requestId,
-        },
-    });
+    const nameOf = (target, id) => namesByType.get(target)?.get(id);
     /** Names of referenced objects must be known, or the files would hold ids that look like changes */
     const blockerOf = (def) => {
         const blocker = def.references
             .map((r) => r.target)
-            .find((t) => failedLookups.has(t) || readStatus.get(t) === 'failed' || (findResource(t) !== undefined && !reads.has(t)));
+            .find((t) => failedLookups.has(t) || readStatus.get(t) === 'failed' || (findResource(t) !== undefined && !readEnd.has(t)));
         if (!blocker)
             return undefined;
         const lookupFailure = failedLookups.get(blocker);
@@ -80824,27 +80986,82 @@ async function readSnapshot(options) {
             },
         };
     };
+    const failure = (def, read) => ({
+        def,
+        status: 'failed',
+        error: {
+            code: read.error.isPermission ? 'GRAPH_PERMISSION' : 'GRAPH_READ_FAILED',
+            message: read.error.message,
+            permission: read.permission,
+            status: read.error.status,
+            requestId: read.error.requestId,
+        },
+    });
+    /** Each enabled type's objects, rendered as they complete, by list position */
+    const renderedOf = new Map();
+    const rendersOf = new Map();
+    const renderQueue = new RenderQueue();
+    let done = 0;
+    log.progress(`${tenant.name}: reading 0/${toRead.length} types`);
+    for (const def of toRead) {
+        const names = new Map();
+        const rendered = [];
+        const renders = [];
+        const targets = [...new Set(def.references.map((r) => r.target))];
+        const wanted = isEnabled.has(def.type);
+        if (wanted) {
+            renderedOf.set(def.type, rendered);
+            rendersOf.set(def.type, renders);
+        }
+        const end = streamType(clientFor(def), def, (raw, index) => {
+            const id = String(raw[def.key] ?? backup_objectName(def, raw));
+            const name = backup_objectName(def, raw);
+            names.set(String(raw[def.key]), name);
+            // A type read for its names only keeps nothing else.
+            if (!wanted)
+                return;
+            const waits = lookUp(def, raw);
+            for (const target of targets) {
+                const ready = namesReady.get(target);
+                if (ready)
+                    waits.push(ready);
+            }
+            const render = () => {
+                const replaced = toFileObject(def, raw, nameOf);
+                rendered[index] = { id, name, text: pack(normalise_renderJson(replaced.object)), unresolved: replaced.unresolved };
+            };
+            renders.push(waits.length === 0 ? renderQueue.run(render) : Promise.all(waits).then(() => renderQueue.run(render)));
+        }).then((end) => {
+            done++;
+            log.progress(`${tenant.name}: reading ${done}/${toRead.length} types, ${graph.stats.graphRequests} requests`);
+            readStatus.set(def.type, end.status);
+            if (end.status === 'read')
+                namesByType.set(def.type, names);
+            return end;
+        });
+        readEnd.set(def.type, end);
+        namesReady.set(def.type, end.then(() => undefined));
+    }
     const snapshotOf = async (def) => {
-        const pendingRead = reads.get(def.type);
+        const pendingRead = readEnd.get(def.type);
         if (!pendingRead)
             return { def, status: 'failed', error: withoutUser(def) };
-        const read = await pendingRead;
-        if (read.status === 'failed')
-            return failure(def, read);
-        const waits = lookUp(def, read.objects);
+        const end = await pendingRead;
+        // Every render started; an object whose names are not ready yet still waits for them.
+        await Promise.all(rendersOf.get(def.type));
+        const rendered = renderedOf.get(def.type);
+        renderedOf.delete(def.type);
+        rendersOf.delete(def.type);
+        if (end.status === 'failed')
+            return failure(def, end);
+        const waits = [];
         for (const target of new Set(def.references.map((r) => r.target))) {
             const ready = namesReady.get(target);
             if (ready)
                 waits.push(ready);
         }
         await Promise.all(waits);
-        await namesReady.get(def.type);
-        const blocked = blockerOf(def);
-        if (blocked)
-            return blocked;
-        const snapshot = await renderType(def, read.objects, namesByType);
-        read.objects = []; // rendered: only the files are kept
-        return snapshot;
+        return blockerOf(def) ?? assembleType(def, rendered);
     };
     const handOff = async (def) => {
         const snapshot = await snapshotOf(def);
@@ -80861,23 +81078,97 @@ async function readSnapshot(options) {
     log.progress('');
     return { tenant: tenant.name, startedAt, types };
 }
-/** Objects rendered between two turns of the event loop: rendering must not hold up the paced sends */
-const RENDER_SLICE = 64;
-/** One type's objects as the files a backup writes: file names, references by name */
-async function renderType(def, objects, namesByType) {
-    const named = objects.map((raw) => ({ id: String(raw[def.key] ?? backup_objectName(def, raw)), name: backup_objectName(def, raw), raw }));
-    const { fileNames, duplicates } = naming_assignFileNames(named.map(({ id, name }) => ({ id, name })));
-    const files = new Map();
+/**
+ * Rendering runs in slices between turns of the event loop: objects complete in bursts (a $batch
+ * envelope answers 20 at once; a type waiting for another's names is released whole), and one long
+ * run of rendering would hold up the paced sends of every other read.
+ */
+class RenderQueue {
+    queue = [];
+    scheduled = false;
+    run(render) {
+        return new Promise((resolve, reject) => {
+            this.queue.push(() => {
+                try {
+                    render();
+                    resolve();
+                }
+                catch (error) {
+                    reject(error);
+                }
+            });
+            if (!this.scheduled) {
+                this.scheduled = true;
+                setImmediate(() => this.drain());
+            }
+        });
+    }
+    drain() {
+        const until = external_node_perf_hooks_.performance.now() + RENDER_SLICE_MS;
+        while (this.queue.length > 0 && external_node_perf_hooks_.performance.now() < until)
+            this.queue.shift()();
+        if (this.queue.length > 0)
+            setImmediate(() => this.drain());
+        else
+            this.scheduled = false;
+    }
+}
+/** Longest run of rendering between two turns of the event loop */
+const RENDER_SLICE_MS = 10;
+const PACK_FROM_CHARS = 2048;
+function pack(text) {
+    return text.length < PACK_FROM_CHARS ? text : (0,external_node_zlib_.deflateRawSync)(Buffer.from(text, 'utf8'), { level: 1 });
+}
+function unpack(packed) {
+    return typeof packed === 'string' ? packed : (0,external_node_zlib_.inflateRawSync)(packed).toString('utf8');
+}
+/** File name -> text, each text kept packed and unpacked when it is read */
+class PackedTexts {
+    packed = new Map();
+    set(name, text) {
+        this.packed.set(name, text);
+    }
+    get size() {
+        return this.packed.size;
+    }
+    get(name) {
+        const p = this.packed.get(name);
+        return p === undefined ? undefined : unpack(p);
+    }
+    has(name) {
+        return this.packed.has(name);
+    }
+    keys() {
+        return this.packed.keys();
+    }
+    *values() {
+        for (const p of this.packed.values())
+            yield unpack(p);
+    }
+    *entries() {
+        for (const [name, p] of this.packed)
+            yield [name, unpack(p)];
+    }
+    [Symbol.iterator]() {
+        return this.entries();
+    }
+    forEach(callback, thisArg) {
+        for (const [name, text] of this.entries())
+            callback.call(thisArg, text, name, this);
+    }
+}
+/** A type's rendered objects as the files a backup writes: file names, ids, duplicates */
+function assembleType(def, rendered) {
+    const objects = rendered.filter((r) => r !== undefined);
+    const { fileNames, duplicates } = naming_assignFileNames(objects.map(({ id, name }) => ({ id, name })));
+    const files = new PackedTexts();
     const unresolved = [];
     const ids = {};
-    for (const [i, { id, raw }] of named.entries()) {
-        if (i > 0 && i % RENDER_SLICE === 0)
-            await new Promise((resolve) => setImmediate(resolve));
+    for (const { id, text, unresolved: missing } of objects) {
         const fileName = fileNames.get(id);
-        const replaced = toFileObject(def, raw, (target, refId) => namesByType.get(target)?.get(refId));
-        for (const u of replaced.unresolved)
+        for (const u of missing)
             unresolved.push({ file: `${fileName}.json`, path: u.path, target: u.target, id: u.id });
-        files.set(`${fileName}.json`, normalise_renderJson(replaced.object));
+        files.set(`${fileName}.json`, text);
         ids[fileName] = id;
     }
     return {
@@ -81146,12 +81437,12 @@ function differingPaths(a, b, prefix = '', out = []) {
 
 
 function withoutRedacted(def, obj) {
-    const copy = toJsonValue(obj);
+    const copy = util_toJsonValue(obj);
     dropRedacted(def, copy);
     return copy;
 }
 function copyObject(obj) {
-    return toJsonValue(obj);
+    return util_toJsonValue(obj);
 }
 function actionsOf(def) {
     return def.write?.actions ?? [];
@@ -81489,6 +81780,70 @@ async function readRecordFile(file) {
     return deployRecordSchema.parse(JSON.parse(await readFile(file, 'utf8')));
 }
 
+;// CONCATENATED MODULE: ./src/deploy/levels.ts
+
+/**
+ * How an apply runs several changes at once: the levels of the apply order whose changes do not
+ * depend on each other, and the deploy record's writes grouped so that concurrent changes never
+ * interleave them and each change's record is durable before it goes on.
+ */
+/** Changes of one level are under way at once, at most this many */
+const ITEMS_AT_ONCE = 16;
+/**
+ * The ordered items (applyOrder) cut into levels: each a run of changes of one type and one
+ * action. Different types may depend on each other (a policy names a filter created before it);
+ * the changes of one level do not, so they can be applied at once.
+ */
+function applyLevels(ordered) {
+    const levels = [];
+    for (let i = 0; i < ordered.length; i++) {
+        const last = levels[levels.length - 1];
+        const prev = ordered[i - 1];
+        if (last && prev && prev.type === ordered[i].type && prev.action === ordered[i].action)
+            last.end = i + 1;
+        else
+            levels.push({ start: i, end: i + 1 });
+    }
+    return levels;
+}
+/** The types a change needs read before it starts: its own and the catalogue types it refers to */
+function typesNeeded(item) {
+    const def = findResource(item.type);
+    if (!def)
+        return [];
+    return [def.type, ...def.references.map((r) => r.target).filter((t) => findResource(t) !== undefined)];
+}
+/**
+ * Serialises an async write and groups the requests for it: a call made while a write is under
+ * way is answered by the next write, which starts when that one ends and serves every call made
+ * in the meantime.
+ */
+function groupCommit(write) {
+    let running;
+    let next;
+    const start = () => {
+        const run = write().finally(() => {
+            if (running === run)
+                running = undefined;
+        });
+        running = run;
+        return run;
+    };
+    return () => {
+        if (next)
+            return next;
+        if (!running)
+            return start();
+        next = running
+            .catch(() => undefined)
+            .then(() => {
+            next = undefined;
+            return start();
+        });
+        return next;
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/deploy/tenantState.ts
 
 
@@ -81498,33 +81853,34 @@ async function readRecordFile(file) {
 class TenantState {
     types = new Map();
     constructor(snapshot) {
-        for (const t of snapshot.types) {
-            const index = {
-                def: t.def,
-                status: t.status,
-                idByFile: new Map(),
-                startName: new Map(),
-                currentName: new Map(),
-                content: new Map(),
-            };
-            if (t.status === 'failed') {
-                index.error = t.error.message;
-            }
-            else {
-                for (const [fileName, text] of t.files) {
-                    const base = fileName.replace(/\.json$/i, '');
-                    const id = t.ids[base];
-                    if (id === undefined)
-                        continue;
-                    index.idByFile.set(base, id);
-                    index.content.set(id, text);
-                    const name = nameIn(t.def, JSON.parse(text), id);
-                    index.startName.set(id, name);
-                    index.currentName.set(id, name);
-                }
-            }
-            this.types.set(t.def.type, index);
+        for (const t of snapshot.types)
+            this.add(t);
+    }
+    /** One type of the snapshot, as soon as it is read (the deploy starts on the types it has) */
+    add(t) {
+        const index = {
+            def: t.def,
+            status: t.status,
+            idByFile: new Map(),
+            startName: new Map(),
+            currentName: new Map(),
+        };
+        if (t.status === 'failed') {
+            index.error = t.error.message;
         }
+        else {
+            for (const [fileName, text] of t.files) {
+                const base = fileName.replace(/\.json$/i, '');
+                const id = t.ids[base];
+                if (id === undefined)
+                    continue;
+                index.idByFile.set(base, id);
+                const name = nameIn(t.def, JSON.parse(text), id);
+                index.startName.set(id, name);
+                index.currentName.set(id, name);
+            }
+        }
+        this.types.set(t.def.type, index);
     }
     /** Whether the type was read; its error when not, undefined when it was not asked for */
     readStatus(type) {
@@ -81549,9 +81905,6 @@ class TenantState {
     name(type, id, mode) {
         const t = this.types.get(type);
         return mode === 'start' ? t?.startName.get(id) : t?.currentName.get(id);
-    }
-    contentAtStart(type, id) {
-        return this.types.get(type)?.content.get(id);
     }
     noteCreated(type, id, name) {
         this.types.get(type)?.currentName.set(id, name);
@@ -81758,6 +82111,7 @@ class References {
 
 
 
+
 const DEFAULT_VERIFY_TIMEOUT_MS = 60_000;
 /** A read-back that differs is read again this many times (replication lag) before the item is unverified */
 const MISMATCH_REREADS = 2;
@@ -81824,15 +82178,35 @@ async function applyPlan(options) {
         items: ordered.map(recordItemOf),
         counts: countItems([]),
     };
-    const persist = async () => {
+    // Items are applied several at a time, and each asks for the record to be made durable: the
+    // requests are grouped, never interleaved. A request waits for a write of the file that starts
+    // after it was made, so what the caller changed before asking is on disk when it returns.
+    const persist = groupCommit(async () => {
         record.counts = countItems(record.items);
         await writeRecordFile(recordFile, record);
-    };
+    });
     await persist();
     log.info(`${tenant.name}: applying ${ordered.length} change(s) approved by ${approval.kind} ${approval.reference}${approval.approvedBy ? ` (${approval.approvedBy})` : ''}`);
     if (ordered.length > 0) {
-        const snapshot = await readSnapshot({ tenant: { ...tenant, types: typesToRead(ordered) }, graph, log });
-        const state = new TenantState(snapshot);
+        // The fresh read of the plan's types and the types they refer to. Each type joins the state as
+        // soon as it is read, so the first changes start while larger types are still being read; a
+        // change starts only once its own type and every type it refers to are in.
+        const toRead = typesToRead(ordered);
+        const state = new TenantState({ tenant: tenant.name, startedAt, types: [] });
+        const arrived = new Map();
+        const readyOf = new Map(toRead.map((def) => [def.type, new Promise((resolve) => arrived.set(def.type, resolve))]));
+        const reading = readSnapshot({
+            tenant: { ...tenant, types: toRead },
+            graph,
+            log,
+            onType: async (type) => {
+                state.add(type);
+                arrived.get(type.def.type)?.();
+            },
+        });
+        // Awaited below; a record that cannot be written stops the run before that.
+        reading.catch(() => undefined);
+        const whenRead = (types) => Promise.race([Promise.all(types.map((t) => readyOf.get(t))).then(() => undefined), reading.then(() => undefined)]);
         const ctx = {
             tenant,
             graph,
@@ -81840,18 +82214,24 @@ async function applyPlan(options) {
             refs: new References(graph, state),
             verifyTimeoutMs: Math.max(0, options.verifyTimeoutMs ?? DEFAULT_VERIFY_TIMEOUT_MS),
             persist,
+            signal: options.signal,
         };
-        for (const [index, item] of ordered.entries()) {
-            if (options.signal?.aborted) {
-                log.warn(`${tenant.name}: the run was cancelled; ${ordered.length - index} change(s) were not started.`);
-                break;
-            }
+        let started = 0;
+        let stopped;
+        const runItem = async (index) => {
+            const item = ordered[index];
             const rec = record.items[index];
             let outcome;
             try {
                 outcome = await applyItem(ctx, item, rec);
             }
             catch (e) {
+                if (e instanceof NotStarted) {
+                    // Cancelled while it was being checked: nothing was sent, it stays as it was.
+                    started--;
+                    rec.id = item.id;
+                    return;
+                }
                 if (e instanceof ItemStop)
                     outcome = { result: e.result, error: e.error, message: e.note, differences: e.differences };
                 else if (e instanceof RecordWriteError)
@@ -81874,7 +82254,35 @@ async function applyPlan(options) {
                 log.warn(line);
             else
                 log.error(line);
+        };
+        // Levels: runs of changes of one type and one action, in apply order. A level starts when the
+        // one before it has ended (a policy is created after the filter it names); within a level up to
+        // ITEMS_AT_ONCE changes are under way at once, and the Graph client paces their writes to the
+        // type's documented write limit.
+        for (const level of applyLevels(ordered)) {
+            await whenRead(typesNeeded(ordered[level.start]));
+            let next = level.start;
+            const worker = async () => {
+                while (!stopped && next < level.end && !options.signal?.aborted) {
+                    const index = next++;
+                    started++;
+                    try {
+                        await runItem(index);
+                    }
+                    catch (error) {
+                        stopped ??= { error };
+                    }
+                }
+            };
+            await Promise.all(Array.from({ length: Math.min(ITEMS_AT_ONCE, level.end - level.start) }, worker));
+            if (stopped)
+                throw stopped.error;
+            if (options.signal?.aborted) {
+                log.warn(`${tenant.name}: the run was cancelled; ${ordered.length - started} change(s) were not started.`);
+                break;
+            }
         }
+        await reading;
     }
     record.status = options.signal?.aborted && record.items.some((i) => i.result === 'pending') ? 'cancelled' : overallStatus(record.items);
     record.finishedAt = new Date().toISOString();
@@ -81929,6 +82337,9 @@ function fileOf(tenant, item) {
     return def ? `${typeFolder(tenant.name, def)}/${item.file}.json` : `${item.type}/${item.file}.json`;
 }
 const fallbackDef = { permissions: { read: '', write: undefined } };
+/** The run was cancelled before the change sent anything: it stays pending, as if never reached */
+class NotStarted extends Error {
+}
 class RecordWriteError extends Error {
     cause;
     constructor(cause) {
@@ -81962,7 +82373,7 @@ async function applyItem(ctx, item, rec) {
         return await applyDelete(ctx, def, item, step);
     }
     catch (e) {
-        if (e instanceof ItemStop || e instanceof RecordWriteError)
+        if (e instanceof ItemStop || e instanceof RecordWriteError || e instanceof NotStarted)
             throw e;
         // A read that failed before anything was sent (a lookup of names) is not a write error.
         if (e instanceof GraphError && rec.result !== 'in-progress')
@@ -81991,6 +82402,8 @@ class ItemSteps {
         return this.messages.length > 0 ? this.messages.join(' ') : undefined;
     }
     async begin() {
+        if (this.ctx.signal?.aborted)
+            throw new NotStarted();
         this.rec.result = 'in-progress';
         await this.persist();
     }
@@ -82014,6 +82427,12 @@ class ItemSteps {
             if (e instanceof RecordWriteError)
                 throw e;
             const err = e;
+            if (err.code === 'Aborted' && !err.tries?.length && this.rec.requests.length === 0) {
+                // Cancelled while waiting for its turn (pacing): nothing went out, the change was not started
+                this.rec.result = 'pending';
+                await this.persist();
+                throw new NotStarted();
+            }
             this.recordTries(method, path, err.tries, { status: err.status, requestId: err.requestId, attempts: err.attempts });
             await this.persist();
             throw e;

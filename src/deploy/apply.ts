@@ -413,6 +413,12 @@ class ItemSteps {
     } catch (e) {
       if (e instanceof RecordWriteError) throw e;
       const err = e as Partial<GraphError>;
+      if (err.code === 'Aborted' && !err.tries?.length && this.rec.requests.length === 0) {
+        // Cancelled while waiting for its turn (pacing): nothing went out, the change was not started
+        this.rec.result = 'pending';
+        await this.persist();
+        throw new NotStarted();
+      }
       this.recordTries(method, path, err.tries, { status: err.status, requestId: err.requestId, attempts: err.attempts });
       await this.persist();
       throw e;
