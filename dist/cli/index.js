@@ -75483,6 +75483,9 @@ function flattenHeaders(headers) {
 function triesOfAbort(error) {
     return error?.tries;
 }
+function waiting(client, call) {
+    return client && call ? AbortSignal.any([client, call]) : (call ?? client);
+}
 /** Sends requests: token, rate permit, connection slot, transport; retries per decideRetry */
 class Executor {
     o;
@@ -75517,7 +75520,7 @@ class Executor {
         let refreshed = false;
         let token;
         for (;;) {
-            throwIfAborted(o.signal);
+            throwIfAborted(waiting(o.signal, call.signal));
             if (token === undefined) {
                 try {
                     token = await o.tokens.current();
@@ -75598,17 +75601,18 @@ class Executor {
                 waitMs: decision.waitMs,
                 attempt: attempts,
             });
-            await sleep(o.clock, decision.waitMs, o.signal);
+            await sleep(o.clock, decision.waitMs, waiting(o.signal, call.signal));
         }
     }
     async attempt(call, token, payload, safe, reserved) {
         const { o } = this;
         const permits = call.batchItems ?? 1;
         const isWrite = call.method !== 'GET' && call.batchItems === undefined;
-        const writePermit = isWrite && o.writeRate ? await o.writeRate.acquire(call.bucket, 1, o.signal) : undefined;
+        const wait = waiting(o.signal, call.signal);
+        const writePermit = isWrite && o.writeRate ? await o.writeRate.acquire(call.bucket, 1, wait) : undefined;
         let permit;
         try {
-            permit = reserved ?? (await o.rate.acquire(call.bucket, permits, o.signal));
+            permit = reserved ?? (await o.rate.acquire(call.bucket, permits, wait));
         }
         catch (error) {
             writePermit?.release();
@@ -75616,12 +75620,19 @@ class Executor {
         }
         let release;
         try {
-            release = await o.slots.acquire(o.signal);
+            release = await o.slots.acquire(wait);
         }
         catch (error) {
             permit.release();
             writePermit?.release();
             throw error;
+        }
+        // The last moment to stop it: past this point Graph may receive it
+        if (call.signal?.aborted) {
+            release();
+            permit.release();
+            writePermit?.release();
+            throwIfAborted(call.signal);
         }
         const clientRequestId = (0,external_node_crypto_.randomUUID)();
         const started = o.clock.now();
@@ -76101,7 +76112,7 @@ function createGraphClient(options, internals = {}) {
     return {
         stats,
         async request(req) {
-            const exchange = await guarded(req.method, req.url, (target) => executor.run({ method: req.method, target, body: req.body, headers: req.headers, bucket: req.bucket ?? 'default' }));
+            const exchange = await guarded(req.method, req.url, (target) => executor.run({ method: req.method, target, body: req.body, headers: req.headers, bucket: req.bucket ?? 'default', signal: req.signal }));
             if (!exchange.ok) {
                 stats.failures++;
                 throw exchange.error;
@@ -82418,7 +82429,7 @@ class ItemSteps {
     async send(method, url, body) {
         const path = url.split('?')[0];
         try {
-            const response = await this.ctx.graph.request({ method, url, body, bucket: this.def.throttle });
+            const response = await this.ctx.graph.request({ method, url, body, bucket: this.def.throttle, signal: this.ctx.signal });
             this.recordTries(method, path, response.tries, { status: response.status, requestId: response.requestId, attempts: response.attempts });
             await this.persist();
             return response;

@@ -406,7 +406,7 @@ class ItemSteps {
   async send(method: HttpMethod & ('POST' | 'PATCH' | 'PUT' | 'DELETE'), url: string, body?: unknown): Promise<GraphResponse> {
     const path = url.split('?')[0]!;
     try {
-      const response = await this.ctx.graph.request({ method, url, body, bucket: this.def.throttle });
+      const response = await this.ctx.graph.request({ method, url, body, bucket: this.def.throttle, signal: this.ctx.signal });
       this.recordTries(method, path, response.tries, { status: response.status, requestId: response.requestId, attempts: response.attempts });
       await this.persist();
       return response;

@@ -110,7 +110,7 @@ export function createGraphClient(options: GraphClientOptions, internals: GraphC
     stats,
     async request(req: GraphRequest): Promise<GraphResponse> {
       const exchange = await guarded(req.method, req.url, (target) =>
-        executor.run({ method: req.method, target, body: req.body, headers: req.headers, bucket: req.bucket ?? 'default' }),
+        executor.run({ method: req.method, target, body: req.body, headers: req.headers, bucket: req.bucket ?? 'default', signal: req.signal }),
       );
       if (!exchange.ok) {
         stats.failures++;

@@ -44,6 +44,11 @@ export interface Call {
   batchItems?: number;
   /** Permits already reserved for the first attempt (the batch queue sizes envelopes to them) */
   permit?: Permit;
+  /**
+   * Stops the request while it waits (its turn, a connection, a backoff) and before an attempt goes
+   * out; an attempt already sent is never cut by it (its answer is what says whether Graph has it)
+   */
+  signal?: AbortSignal;
 }
 
 /** The end of a request after its retries; an aborted request throws instead */
@@ -56,6 +61,10 @@ type Attempt =
 /** An abort carries the attempts that went out before it (a write among them may have landed) */
 export function triesOfAbort(error: unknown): readonly SentAttempt[] | undefined {
   return (error as { tries?: readonly SentAttempt[] } | undefined)?.tries;
+}
+
+function waiting(client: AbortSignal | undefined, call: AbortSignal | undefined): AbortSignal | undefined {
+  return client && call ? AbortSignal.any([client, call]) : (call ?? client);
 }
 
 /** Sends requests: token, rate permit, connection slot, transport; retries per decideRetry */
@@ -88,7 +97,7 @@ export class Executor {
     let refreshed = false;
     let token: string | undefined;
     for (;;) {
-      throwIfAborted(o.signal);
+      throwIfAborted(waiting(o.signal, call.signal));
       if (token === undefined) {
         try {
           token = await o.tokens.current();
@@ -164,7 +173,7 @@ export class Executor {
         waitMs: decision.waitMs,
         attempt: attempts,
       });
-      await sleep(o.clock, decision.waitMs, o.signal);
+      await sleep(o.clock, decision.waitMs, waiting(o.signal, call.signal));
     }
   }
 
@@ -172,21 +181,29 @@ export class Executor {
     const { o } = this;
     const permits = call.batchItems ?? 1;
     const isWrite = call.method !== 'GET' && call.batchItems === undefined;
-    const writePermit = isWrite && o.writeRate ? await o.writeRate.acquire(call.bucket, 1, o.signal) : undefined;
+    const wait = waiting(o.signal, call.signal);
+    const writePermit = isWrite && o.writeRate ? await o.writeRate.acquire(call.bucket, 1, wait) : undefined;
     let permit: Permit;
     try {
-      permit = reserved ?? (await o.rate.acquire(call.bucket, permits, o.signal));
+      permit = reserved ?? (await o.rate.acquire(call.bucket, permits, wait));
     } catch (error) {
       writePermit?.release();
       throw error;
     }
     let release: () => void;
     try {
-      release = await o.slots.acquire(o.signal);
+      release = await o.slots.acquire(wait);
     } catch (error) {
       permit.release();
       writePermit?.release();
       throw error;
+    }
+    // The last moment to stop it: past this point Graph may receive it
+    if (call.signal?.aborted) {
+      release();
+      permit.release();
+      writePermit?.release();
+      throwIfAborted(call.signal);
     }
     const clientRequestId = randomUUID();
     const started = o.clock.now();

@@ -72,6 +72,8 @@ export interface GraphRequest {
   headers?: Record<string, string>;
   /** Throttling budget the request draws on (documented per type) */
   bucket?: ThrottleBucket;
+  /** Stops the request before it goes out (never an attempt already sent) */
+  signal?: AbortSignal;
 }
 
 export interface GraphResponse {

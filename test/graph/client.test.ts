@@ -239,6 +239,18 @@ describe('retries', () => {
     expect(error.tries).toEqual([{ clientRequestId: lost.requests[0]!.headers['client-request-id'], status: null, requestId: null }]);
   });
 
+  it('a request stopped by its own signal while it waits for its turn is never sent', async () => {
+    const server = await serve((_req, res) => json(res, 200, {}));
+    const { client } = connect(server, { rateLimits: { default: { requests: 1, perMs: 60_000 } } });
+    await client.request({ method: 'PATCH', url: '/v1.0/things/a', body: {} });
+    const stop = new AbortController();
+    const second = client.request({ method: 'PATCH', url: '/v1.0/things/b', body: {}, signal: stop.signal }).catch((e: unknown) => e);
+    stop.abort();
+    expect(await second).toMatchObject({ code: 'Aborted', attempts: 0 });
+    expect(((await second) as GraphError).tries ?? []).toEqual([]);
+    expect(server.requests.map((r) => r.path)).toEqual(['/v1.0/things/a']);
+  });
+
   it('does not retry a POST after a dropped connection', async () => {
     const server = await serve((_req, res) => void res.socket?.destroy());
     const { client } = connect(server);
