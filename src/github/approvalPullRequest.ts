@@ -47,10 +47,10 @@ const approvalTexts = {
   },
   fr: {
     how: (tenant: string) =>
-      `**Fusionnez** cette demande de tirage pour approuver : tenant-sync écrit exactement ce plan dans \`${tenant}\`, en vérifiant d'abord chaque objet dans le locataire. ` +
-      `**Fermez-la** pour rejeter : rien n'est écrit. **Fermez-la avec l'étiquette \`${labels.revert}\`** pour rejeter et rétablir la branche par défaut à l'état du locataire pour ces objets. ` +
-      'Les boutons de la vérification du locataire font de même.',
-    dont: "Ne poussez rien sur cette branche : modifiez la branche par défaut, et la synchronisation suivante met à jour cette demande de tirage.",
+      `**Fusionnez** cette demande de tirage pour approuver : tenant-sync écrit exactement ce plan dans \`${tenant}\`, après avoir vérifié chaque objet par rapport au locataire. ` +
+      `**Fermez-la** pour rejeter : rien n’est écrit. **Fermez-la avec l’étiquette \`${labels.revert}\`** pour rejeter et rétablir la branche par défaut à l’état du locataire pour ces objets. ` +
+      'Les boutons de l’exécution de vérification du locataire font de même.',
+    dont: 'Ne poussez rien sur cette branche : modifiez plutôt la branche par défaut ; la synchronisation suivante mettra à jour cette demande de tirage.',
   },
 } as const;
 

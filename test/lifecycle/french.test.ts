@@ -32,8 +32,8 @@ describe('language: fr', () => {
     const check = lc.gh.checkRuns({ name: 'tenant-sync / contoso', headSha: event.sha }).at(-1)!;
     expect(check.output?.title).toBe('Approbation en attente');
     expect(check.actions.map((a) => a.label)).toEqual(['Approuver', 'Rejeter', 'Rejeter et rétablir']);
-    expect(check.output?.summary).toContain('Plan :');
-    expect(run.summary).toContain('### contoso: Approbation en attente');
+    expect(check.output?.summary).toContain('Plan\u00a0:');
+    expect(run.summary).toContain('### contoso\u00a0: Approbation en attente');
     const dashboard = dashboardIssues(lc)[0]!;
     expect(dashboard.body).toMatch(/\| contoso \| \[?Approbation en attente/);
     // plan.json stays machine-readable English
