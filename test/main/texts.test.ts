@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { approvalBody } from '../../src/github/approvalPullRequest.js';
+import { approvalBody, approvalTitle } from '../../src/github/approvalPullRequest.js';
 import { actionsFor } from '../../src/github/checkRun.js';
 import { textCatalogues, type Texts } from '../../src/main/texts.js';
 import { frenchStatusNames, syncStatuses } from '../../src/status/index.js';
@@ -37,6 +37,7 @@ describe('French typography', () => {
     const all = [
       ...texts.flat().map(String),
       approvalBody('## Plan', marker, 'fr'),
+      approvalTitle('contoso', { counts: { creates: 1, updates: 2, deletes: 0, conflicts: 1, errors: 2, held: 3, drift: 0 } } as never, 'fr'),
       ...syncStatuses.flatMap((s) => actionsFor(s, 'fr').flatMap((a) => [a.label, a.description])),
       ...Object.values(frenchStatusNames),
     ];
