@@ -3,6 +3,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { errorCatalogue, type ErrorCode } from '../src/errors/index.js';
+import { frenchStatusNames, syncStatuses } from '../src/status/index.js';
+import { frenchTypographyProblems } from './frenchTypography.js';
 
 const dir = join(dirname(fileURLToPath(import.meta.url)), '..', 'docs', 'troubleshooting');
 const codes = Object.keys(errorCatalogue) as ErrorCode[];
@@ -55,5 +57,44 @@ describe('the example workflow', () => {
     for (const needed of ['schedule:', 'workflow_dispatch:', "'tenants/**'", 'closed', 'contents: write', 'pull-requests: write', 'issues: write', 'checks: write', 'id-token: write', 'cancel-in-progress: false']) {
       expect(example, needed).toContain(needed);
     }
+  });
+});
+
+describe('the status reference in English and French', () => {
+  const root = join(dir, '..', '..');
+  const en = readFileSync(join(root, 'docs', 'statuses.md'), 'utf8');
+  const fr = readFileSync(join(root, 'docs', 'statuses.fr.md'), 'utf8');
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  const headings = (text: string) => text.split('\n').filter((l) => l.startsWith('### '));
+  const pages = (text: string) => [...new Set([...text.matchAll(/\]\((troubleshooting\/[A-Z_]+\.md)\)/g)].map((m) => m[1]!))].sort();
+
+  it.each(syncStatuses)('%s: in the table and with a section of its own in both languages', (status) => {
+    const french = frenchStatusNames[status];
+    for (const text of [en, fr]) expect(text).toMatch(new RegExp(`^\\| (${status} \\| ${french}|${french} \\| ${status}) \\|`, 'm'));
+    expect(headings(en).some((h) => h.includes(status)), `statuses.md has no section for ${status}`).toBe(true);
+    expect(headings(fr).some((h) => h.includes(french)), `statuses.fr.md has no section for ${french}`).toBe(true);
+  });
+
+  it('both pages have the same sections, link the same troubleshooting pages and each other', () => {
+    expect(headings(fr).length).toBe(headings(en).length);
+    expect(fr.split('\n').filter((l) => l.startsWith('## ')).length).toBe(en.split('\n').filter((l) => l.startsWith('## ')).length);
+    expect(pages(fr)).toEqual(pages(en));
+    expect(en).toContain('](statuses.fr.md)');
+    expect(fr).toContain('](statuses.md)');
+    for (const page of pages(en)) expect(existsSync(join(root, 'docs', page)), page).toBe(true);
+  });
+
+  it('README.md links both pages and says in French how to set language: fr', () => {
+    expect(readme).toContain('](docs/statuses.md)');
+    expect(readme).toContain('](docs/statuses.fr.md)');
+    const french = readme.slice(readme.indexOf('### Statuts (français)'));
+    expect(french.length).toBeLessThan(readme.length);
+    expect(french).toContain('language: fr');
+    expect(french).toContain('](docs/statuses.fr.md)');
+  });
+
+  it('statuses.fr.md follows French typography outside code', () => {
+    const prose = fr.replace(/```[\s\S]*?```/g, ' ').replace(/`[^`\n]*`/g, ' ').replace(/\]\([^)]*\)/g, '] ');
+    expect(frenchTypographyProblems(prose)).toEqual([]);
   });
 });

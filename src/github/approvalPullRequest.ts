@@ -17,6 +17,8 @@ export const approvalMarkerSchema = z.object({
 export type ApprovalMarker = z.infer<typeof approvalMarkerSchema>;
 
 const MARKER = 'tenant-sync:approval';
+/** The non-breaking space French puts before : ; ? ! */
+const NB = '\u00a0';
 const markerPattern = new RegExp(`<!-- ${MARKER} (\\{[^\\n]*\\}) -->`);
 
 /** Where the plan is kept on the approval branch (and so on the state branch's merge commit) */
@@ -24,8 +26,20 @@ export function planPath(tenant: string): string {
   return `.tenant-sync/${tenant}/plan.json`;
 }
 
-export function approvalTitle(tenant: string, plan: Plan): string {
+export function approvalTitle(tenant: string, plan: Plan, language: 'en' | 'fr' = 'en'): string {
   const c = plan.counts;
+  if (language === 'fr') {
+    const s = (n: number) => (n === 1 ? '' : 's');
+    const parts = [
+      c.creates && `${c.creates} à créer`,
+      c.updates && `${c.updates} à mettre à jour`,
+      c.deletes && `${c.deletes} à supprimer`,
+      c.conflicts && `${c.conflicts} conflit${s(c.conflicts)}`,
+      c.errors && `${c.errors} erreur${s(c.errors)}`,
+      c.held && `${c.held} suppression${s(c.held)} retenue${s(c.held)}`,
+    ].filter(Boolean);
+    return `tenant-sync${NB}: modifications de ${tenant} (${parts.join(', ') || 'à examiner'})`;
+  }
   const parts = [
     c.creates && `${c.creates} to create`,
     c.updates && `${c.updates} to update`,
@@ -47,10 +61,10 @@ const approvalTexts = {
   },
   fr: {
     how: (tenant: string) =>
-      `**Fusionnez** cette demande de tirage pour approuver : tenant-sync écrit exactement ce plan dans \`${tenant}\`, en vérifiant d'abord chaque objet dans le locataire. ` +
-      `**Fermez-la** pour rejeter : rien n'est écrit. **Fermez-la avec l'étiquette \`${labels.revert}\`** pour rejeter et rétablir la branche par défaut à l'état du locataire pour ces objets. ` +
-      'Les boutons de la vérification du locataire font de même.',
-    dont: "Ne poussez rien sur cette branche : modifiez la branche par défaut, et la synchronisation suivante met à jour cette demande de tirage.",
+      `**Fusionnez** cette demande de tirage pour approuver : tenant-sync écrit exactement ce plan dans \`${tenant}\`, après avoir vérifié chaque objet par rapport au locataire. ` +
+      `**Fermez-la** pour rejeter : rien n’est écrit. **Fermez-la avec l’étiquette \`${labels.revert}\`** pour rejeter et rétablir la branche par défaut à l’état du locataire pour ces objets. ` +
+      'Les boutons de l’exécution de vérification du locataire font de même.',
+    dont: 'Ne poussez rien sur cette branche : modifiez plutôt la branche par défaut ; la synchronisation suivante mettra à jour cette demande de tirage.',
   },
 } as const;
 

@@ -238,9 +238,9 @@ const actionTexts: Record<'en' | 'fr', Record<CheckRunActionId, [label: string, 
   },
   fr: {
     approve: ['Approuver', 'Fusionner la demande de tirage'],
-    reject: ['Rejeter', "La fermer ; rien n'est écrit"],
+    reject: ['Rejeter', 'La fermer ; rien n’est écrit'],
     revert: ['Rejeter et rétablir', 'La fermer et rétablir le dépôt'],
-    cancel: ['Annuler la synchro', "Annuler l'exécution en cours"],
+    cancel: ['Annuler la synchro', 'Annuler l’exécution en cours'],
   },
 };
 

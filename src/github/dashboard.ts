@@ -109,7 +109,7 @@ const texts = {
     detailsBelow: 'Details below',
     failedBelow: 'What failed: see below',
     details: 'Details',
-    /** ':' after a word (French puts a space before it) */
+    /** ':' after a word (French puts a non-breaking space before it) */
     colon: ':',
     code: 'Code',
     fix: 'What to do',
@@ -120,36 +120,36 @@ const texts = {
   },
   fr: {
     intro:
-      "Chaque locataire de `tenant-sync.yml` et le statut de sa dernière synchronisation. tenant-sync tient ce problème à jour : les modifications qui y sont faites sont écrasées.",
-    headers: ['Locataire', 'Statut', 'Depuis', 'Dernière synchronisation réussie', "Demande de tirage d'approbation", 'Actions'],
+      'Chaque locataire de `tenant-sync.yml` et le statut de sa dernière synchronisation. tenant-sync tient ce problème à jour : toute modification que vous y apportez est écrasée.',
+    headers: ['Locataire', 'Statut', 'Depuis', 'Dernière synchronisation réussie', 'Demande de tirage d’approbation', 'Actions'],
     viewJob: 'Afficher le travail',
-    watchRun: "Suivre l'exécution",
+    watchRun: 'Suivre l’exécution',
     downloads: 'Télécharger les journaux et les artefacts',
     checkRun: 'exécution de vérification',
     troubleshooting: 'Dépannage',
     cancel: (button: string, checkRun: string | undefined, run: string | undefined) =>
       checkRun
-        ? `Pour l'annuler : **${button}** sur l'${checkRun}${run ? ", ou **Cancel workflow** sur la page de l'exécution" : ''}`
-        : "Pour l'annuler : **Cancel workflow** sur la page de l'exécution",
-    deviceCode: (uri: string, code: string, until: string) => `Ouvrez ${uri} et saisissez le code ${code} (valable jusqu'au ${until})`,
+        ? `Pour l’annuler : **${button}** sur l’${checkRun}${run ? ', ou **Cancel workflow** sur la page de l’exécution' : ''}`
+        : 'Pour l’annuler : **Cancel workflow** sur la page de l’exécution',
+    deviceCode: (uri: string, code: string, until: string) => `Ouvrez ${uri} et entrez le code ${code} (valable jusqu’au ${until})`,
     approval: (pull: string, buttons: string[], checkRun: string | undefined) =>
-      `Examinez la demande de tirage ${pull} : fusionnez-la pour approuver, fermez-la pour rejeter, ou fermez-la avec l'étiquette \`tenant-sync:revert\` pour rejeter et rétablir` +
-      (checkRun ? ` ; ou utilisez ${orList(buttons, 'ou')} sur l'${checkRun}` : '') +
+      `Examinez la demande de tirage ${pull} : fusionnez-la pour approuver, fermez-la pour rejeter, ou fermez-la avec l’étiquette \`tenant-sync:revert\` pour rejeter et rétablir` +
+      (checkRun ? ` ; ou utilisez ${orList(buttons, 'ou')} sur l’${checkRun}` : '') +
       '.',
     review: (pull: string) => `Examiner ${pull}`,
-    consent: "Accorder le consentement administrateur",
-    missing: (list: string, more: number) => (list ? `Autorisations manquantes : ${list}${more ? ` et ${more} autres` : ''}` : `${more} autorisations manquantes`),
-    errorBelow: (code: string) => `${code} : détails ci-dessous`,
+    consent: 'Accorder le consentement administrateur',
+    missing: (list: string, more: number) => (list ? `Autorisations manquantes : ${list}${more ? ` et ${more} autre(s)` : ''}` : `${more} autorisation(s) manquante(s)`),
+    errorBelow: (code: string) => `${code} : détails ci-dessous`,
     detailsBelow: 'Détails ci-dessous',
-    failedBelow: 'Ce qui a échoué : voir ci-dessous',
+    failedBelow: 'Ce qui a échoué : voir ci-dessous',
     details: 'Détails',
-    colon: ' :',
+    colon: ' :',
     code: 'Code',
     fix: 'Que faire',
     whatFailed: 'Ce qui a échoué',
-    moreFailures: (n: number) => `… et ${n} autres : consultez le journal et les artefacts du travail.`,
+    moreFailures: (n: number) => `… et ${n} autre(s) : consultez le journal et les artefacts du travail.`,
     summary: 'Résumé de la synchronisation',
-    more: (n: number) => `… et ${n} autres locataires, qui ne tiennent pas dans ce problème (GitHub autorise 65 536 caractères).`,
+    more: (n: number) => `… et ${n} autres locataires, qui ne tiennent pas dans ce problème (GitHub autorise au plus 65 536 caractères).`,
   },
 } satisfies Record<Language, unknown>;
 

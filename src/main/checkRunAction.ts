@@ -7,6 +7,7 @@ import { branches, labels, type RepoContext } from '../github/context.js';
 import { canWrite, findOpenPullRequest, githubError } from '../github/pullRequests.js';
 import type { Logger } from '../log/index.js';
 import { statusName } from '../status/index.js';
+import { textsFor } from './texts.js';
 
 /** The fields of a check_run requested_action event that decide what to do */
 export const requestedActionSchema = z.object({
@@ -65,10 +66,11 @@ export async function pressButton(ctx: RepoContext, config: LoadedConfig, payloa
       } catch (e) {
         const why = (e as Error).message;
         // Protection said no: show it where the button was pressed; nothing is applied
+        const texts = textsFor(tenant.language);
         const check = tenantCheckRun({ ...ctx, sha: run.head_sha }, tenant.name, log);
         await check.update('Pending approval', {
           title: statusName('Pending approval', tenant.language),
-          summary: `### ${tenant.name}: ${statusName('Pending approval', tenant.language)}\n\nApprove was pressed by ${sender.login}, but GitHub refused to merge #${number}: ${why}\n\nNothing was applied. Get the reviews the branch needs, then approve again.\n`,
+          summary: `### ${texts.heading(tenant.name, statusName('Pending approval', tenant.language))}\n\n${texts.mergeRefused(sender.login, number, why)}\n`,
           detailsUrl: open.url,
           actions: actionsFor('Pending approval', tenant.language),
         });

@@ -19,7 +19,7 @@ export interface ReportLinks {
 export function tenantReportMarkdown(outcome: Pick<TenantOutcome, 'tenant' | 'final' | 'history' | 'report' | 'error' | 'plan' | 'deploy' | 'notes' | 'consent'>, links: ReportLinks = {}): string {
   const { tenant } = outcome;
   const t = textsFor(tenant.language);
-  const lines: string[] = [`### ${tenant.name}: ${statusName(outcome.final, tenant.language)}`, ''];
+  const lines: string[] = [`### ${t.heading(tenant.name, statusName(outcome.final, tenant.language))}`, ''];
   const device = outcome.history.find((d) => d.details.deviceCode)?.details.deviceCode;
   if (device) {
     lines.push(t.signInRequested(device.verificationUri, device.userCode, device.waitUntil), '');
@@ -34,7 +34,7 @@ export function tenantReportMarkdown(outcome: Pick<TenantOutcome, 'tenant' | 'fi
   }
   const error = outcome.error;
   if (error) {
-    lines.push('```', `${error.code}: ${error.message}`, `${t.fix()}: ${error.fix}`, '```', `[${t.troubleshooting()}: ${error.code}](${error.docs})`, '');
+    lines.push('```', `${error.code}: ${error.message}`, `${t.fix()}${t.colon()} ${error.fix}`, '```', `[${t.troubleshooting()}${t.colon()} ${error.code}](${error.docs})`, '');
   }
   const failed = outcome.history.find((h) => h.status === outcome.final)?.details.message;
   if (failed && !error) lines.push(failed, '');
@@ -85,9 +85,10 @@ export function syncSummaryMarkdown(tenant: TenantConfig, run: SyncRun, links: R
 
 /** A short line for a status that is not final yet (check run title and summary while the sync runs) */
 export function progressMarkdown(tenant: TenantConfig, status: SyncStatus, details: StatusDetails): string {
-  const lines = [`### ${tenant.name}: ${statusName(status, tenant.language)}`, ''];
+  const t = textsFor(tenant.language);
+  const lines = [`### ${t.heading(tenant.name, statusName(status, tenant.language))}`, ''];
   if (details.deviceCode) {
-    lines.push(textsFor(tenant.language).signInNeeded(details.deviceCode.verificationUri, details.deviceCode.userCode, details.deviceCode.waitUntil));
+    lines.push(t.signInNeeded(details.deviceCode.verificationUri, details.deviceCode.userCode, details.deviceCode.waitUntil));
   }
   if (details.message) lines.push(details.message);
   return `${lines.join('\n')}\n`;

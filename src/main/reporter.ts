@@ -11,6 +11,7 @@ import { renderJson } from '../snapshot/index.js';
 import { finalStatuses, statusName, type Language, type StatusDetails, type SyncStatus } from '../status/index.js';
 import { progressMarkdown, tenantReportMarkdown } from './jobSummary.js';
 import type { TenantOutcome } from './outcome.js';
+import { textsFor } from './texts.js';
 
 /** A status move in the log: `<tenant>: <status> - <message>`, and the device code to enter when there is one */
 export function logStatus(log: Logger, tenant: string, status: string, details: StatusDetails): void {
@@ -80,7 +81,7 @@ export function createTenantReporter(options: ReporterOptions) {
     const markdown = tenantReportMarkdown(outcome, { ...links, artifact: artifact?.url });
     const finalDetails = outcome.history.at(-1)?.details ?? {};
     await checkRun?.update(outcome.final, {
-      title: outcome.error ? `${name(outcome.final)}: ${outcome.error.code}` : name(outcome.final),
+      title: outcome.error ? `${name(outcome.final)}${textsFor(tenant.language).colon()} ${outcome.error.code}` : name(outcome.final),
       summary: markdown,
       detailsUrl: outcome.final === 'Pending approval' ? pr?.url : undefined,
       actions: actionsFor(outcome.final, tenant.language),
@@ -128,19 +129,20 @@ interface Failure {
 
 function failuresOf(outcome: TenantOutcome): Failure[] {
   const tenant = outcome.tenant.name;
+  const t = textsFor(outcome.tenant.language);
   const docsOf = (code: string | undefined) => (code && code in errorCatalogue ? troubleshootingUrl(code as ErrorCode) : undefined);
   const out: Failure[] = [];
-  for (const t of outcome.report?.types ?? []) {
-    if (t.status !== 'failed') continue;
-    const code = t.error?.code;
+  for (const type of outcome.report?.types ?? []) {
+    if (type.status !== 'failed') continue;
+    const code = type.error?.code;
     const docs = docsOf(code);
     out.push({
-      what: `${t.workload}/${t.type}`,
-      path: `tenants/${tenant}/${t.workload}/${t.type}`,
-      title: `${t.title}: not backed up (${code ?? 'failed'})`,
+      what: `${type.workload}/${type.type}`,
+      path: `tenants/${tenant}/${type.workload}/${type.type}`,
+      title: t.typeNotBackedUp(type.title, code ?? 'failed'),
       code,
-      message: t.error?.message ?? 'not read',
-      detail: `${t.error?.message ?? 'The type could not be read.'} Its files were kept as they were.${docs ? ` See ${docs}` : ''}`,
+      message: type.error?.message ?? t.notRead(),
+      detail: t.filesKept(type.error?.message ?? t.typeUnreadable(), docs ?? ''),
       docs,
       level: 'warning',
     });
@@ -150,7 +152,7 @@ function failuresOf(outcome: TenantOutcome): Failure[] {
     out.push({
       what: `${item.name} (${item.type})`,
       path: objectPath(tenant, item.type, item.file),
-      title: `${item.action} ${item.name}: ${item.result} (${item.error.code})`,
+      title: `${item.action} ${item.name}${t.colon()} ${item.result} (${item.error.code})`,
       code: item.error.code,
       message: item.error.message,
       detail: `${item.error.message} ${item.error.fix}`,
@@ -169,11 +171,13 @@ export function failureAnnotations(outcome: TenantOutcome): CheckRunAnnotation[]
 /** One line for the dashboard's report: what the backup and the deploy did */
 function formatReportLine(outcome: TenantOutcome): string {
   const r = outcome.report!;
-  const failed = r.types.filter((t) => t.status === 'failed').map((t) => `${t.workload}/${t.type}`);
+  const t = textsFor(outcome.tenant.language);
+  const failed = r.types.filter((type) => type.status === 'failed').map((type) => `${type.workload}/${type.type}`);
+  const deploy = outcome.deploy;
   return [
-    `${r.totals.types - r.totals.failedTypes}/${r.totals.types} types, ${r.totals.objects} objects, ${r.totals.written} files written, ${r.totals.deleted} removed.`,
-    failed.length > 0 ? `Not backed up: ${failed.join(', ')}.` : '',
-    outcome.deploy ? `Deploy ${outcome.deploy.status}: ${outcome.deploy.counts.applied} applied, ${outcome.deploy.counts.failed} failed, ${outcome.deploy.counts.stale} stale.` : '',
+    t.reportLine(r.totals.types - r.totals.failedTypes, r.totals.types, r.totals.objects, r.totals.written, r.totals.deleted),
+    failed.length > 0 ? t.notBackedUp(failed.join(', ')) : '',
+    deploy ? t.reportDeploy(deploy.status, deploy.counts.applied, deploy.counts.failed, deploy.counts.stale) : '',
   ]
     .filter(Boolean)
     .join(' ');

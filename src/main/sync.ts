@@ -126,7 +126,7 @@ export async function syncTenant(options: TenantRunOptions): Promise<TenantOutco
       return {};
     }
     pullRequest = await proposeApproval(options, plan, stateTip, notes);
-    return pullRequest ? { pendingApproval: true, details: { url: pullRequest.url, message: `Changes to ${tenant.name} await approval in #${pullRequest.number}.` } } : {};
+    return pullRequest ? { pendingApproval: true, details: { url: pullRequest.url, message: t.awaitingApproval(tenant.name, pullRequest.number) } } : {};
   };
 
   try {
@@ -284,7 +284,7 @@ async function proposeApproval(options: TenantRunOptions, plan: Plan, stateTip: 
     const body = approvalBody(renderPlanMarkdown(plan, { language: tenant.language }), { tenant: tenant.name, planHash: hash, head: sha! }, tenant.language);
     let pr: Awaited<ReturnType<typeof upsertPullRequest>>;
     try {
-      pr = await upsertPullRequest(ctx, { head, base, title: approvalTitle(tenant.name, plan), body, labels: [labels.tenant(tenant.name), labels.status('Pending approval')] });
+      pr = await upsertPullRequest(ctx, { head, base, title: approvalTitle(tenant.name, plan, tenant.language), body, labels: [labels.tenant(tenant.name), labels.status('Pending approval')] });
     } catch (e) {
       // The approval pull request was merged while this sync ran: its apply takes it from here
       if (e instanceof TenantSyncError && /No commits between/i.test(e.message)) {

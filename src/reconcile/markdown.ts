@@ -205,12 +205,12 @@ function conflictTitle(c: Conflict, ctx: Ctx): string {
 
 function conflictLevels(conflicts: readonly Conflict[], ctx: Ctx): (() => string)[] {
   const h = heading('section.conflicts', conflicts.length, ctx);
-  const line = (c: Conflict): string => `- ${conflictTitle(c, ctx)}: ${ctx.t(`conflict.${c.kind}`)}`;
+  const line = (c: Conflict): string => `- ${conflictTitle(c, ctx)}${ctx.t('colon')} ${ctx.t(`conflict.${c.kind}`)}`;
   const full = (): string => {
     const parts = conflicts.map((c) => {
       let text = `${line(c)}\n`;
-      if (c.tenantChanges.length > 0) text += `\n  ${ctx.t('conflict.tenantChanges')}:\n\n${indent(changeTable(c.tenantChanges, ctx))}`;
-      if (c.repoChanges.length > 0) text += `\n  ${ctx.t('conflict.repoChanges')}:\n\n${indent(changeTable(c.repoChanges, ctx))}`;
+      if (c.tenantChanges.length > 0) text += `\n  ${ctx.t('conflict.tenantChanges')}${ctx.t('colon')}\n\n${indent(changeTable(c.tenantChanges, ctx))}`;
+      if (c.repoChanges.length > 0) text += `\n  ${ctx.t('conflict.repoChanges')}${ctx.t('colon')}\n\n${indent(changeTable(c.repoChanges, ctx))}`;
       return text;
     });
     return `${h}${ctx.t('conflict.fix')}\n\n${parts.join('\n')}`;
@@ -224,7 +224,7 @@ function heldLevels(held: readonly HeldDeletes[], ctx: Ctx): (() => string)[] {
   const h = heading('section.held', total, ctx);
   const entry = (x: HeldDeletes, names: number): string => {
     const { message, fix } = heldTexts(x.params, ctx.catalogue, markdownDecorate(ctx));
-    const lines = [`- **${escapeText(ctx.titles.get(x.type) ?? x.type)}**: ${message} ${fix} ${codeLink(x.code)}`];
+    const lines = [`- **${escapeText(ctx.titles.get(x.type) ?? x.type)}**${ctx.t('colon')} ${message} ${fix} ${codeLink(x.code)}`];
     if (names > 0) lines.push(...limited(x.items, names, (i) => `  - ${code(i.name)}`, ctx).map((l) => (l.startsWith('  ') ? l : `  ${l}`)));
     return lines.join('\n');
   };
@@ -238,7 +238,7 @@ function driftLevels(drift: readonly DriftEntry[], plan: Plan, ctx: Ctx): (() =>
   const line = (d: DriftEntry): string => {
     const title = escapeText(ctx.titles.get(d.type) ?? d.type);
     const paths = d.changes.length > 0 ? ` (${d.changes.slice(0, 8).map((c) => code(c.path || ctx.t('value.root'))).join(', ')}${d.changes.length > 8 ? ', \u2026' : ''})` : '';
-    return `- **${title}** \u00b7 ${code(d.name)}: ${ctx.t(`drift.${d.kind}`)}${paths}`;
+    return `- **${title}** \u00b7 ${code(d.name)}${ctx.t('colon')} ${ctx.t(`drift.${d.kind}`)}${paths}`;
   };
   const list = (max: number) => () => `${h}${intro}${limited(drift, max, line, ctx).join('\n')}\n`;
   return [list(Infinity), list(1000), list(300), list(50), () => `${h}${intro}${omitted(drift.length, ctx)}`];

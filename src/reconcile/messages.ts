@@ -12,6 +12,8 @@ import { frenchMessages } from './messages.fr.js';
 import type { PlanErrorKind } from './plan.js';
 
 export const messages = {
+  /** ':' after a word (French puts a non-breaking space before it) */
+  colon: ':',
   // Header and counts
   'plan.title': 'tenant-sync plan for {tenant}',
   'plan.intro':
@@ -135,6 +137,15 @@ export type Decorate = (key: string, value: string | number) => string;
 export const plainText: Decorate = (key, value) =>
   typeof value === 'string' && (key === 'name' || key === 'value') ? `\u2018${value}\u2019` : String(value);
 
+/** Plain text in French: names and referenced values in « guillemets », with non-breaking spaces inside. */
+export const frenchPlainText: Decorate = (key, value) =>
+  typeof value === 'string' && (key === 'name' || key === 'value') ? `\u00ab\u00a0${value}\u00a0\u00bb` : String(value);
+
+/** The plain-text decoration that fits a catalogue's language */
+function plainTextFor(catalogue: Catalogue): Decorate {
+  return catalogue === frenchMessages ? frenchPlainText : plainText;
+}
+
 function decorateAll(params: MessageParams, decorate: Decorate): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(params)) out[key] = decorate(key, value);
@@ -147,7 +158,7 @@ export function errorTexts(
   side: 'desired' | 'tenant',
   params: MessageParams,
   catalogue: Catalogue = messages,
-  decorate: Decorate = plainText,
+  decorate: Decorate = plainTextFor(catalogue),
 ): { message: string; fix: string } {
   const all = { ...decorateAll(params, decorate), side: format(`side.${side}`, {}, catalogue) };
   return { message: format(`error.${kind}`, all, catalogue), fix: format(`error.${kind}.fix`, all, catalogue) };
@@ -157,7 +168,7 @@ export function errorTexts(
 export function heldTexts(
   params: MessageParams,
   catalogue: Catalogue = messages,
-  decorate: Decorate = plainText,
+  decorate: Decorate = plainTextFor(catalogue),
 ): { message: string; fix: string } {
   const all = decorateAll(params, decorate);
   return { message: format('held.message', all, catalogue), fix: format('held.fix', all, catalogue) };

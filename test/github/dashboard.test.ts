@@ -17,6 +17,7 @@ import { createRepoContext, type RepoContext } from '../../src/github/context.js
 import { DASHBOARD_BODY_LIMIT, DASHBOARD_TITLE, mergeEntry, parseDashboard, renderDashboard, updateDashboard, type DashboardEntry } from '../../src/github/dashboard.js';
 import { createMemoryLogger } from '../../src/log/index.js';
 import { statusName, syncStatuses, type Language, type SyncStatus } from '../../src/status/index.js';
+import { frenchTypographyProblems } from '../frenchTypography.js';
 import { startGitHubDouble, type GitHubDouble } from './double/index.js';
 
 const tenants = (...names: string[]) => names.map((name) => ({ name }));
@@ -122,25 +123,25 @@ function matrix(language: Language): Record<string, DashboardEntry> {
     litware: base('litware', 'Partially successful', '2025-03-04T05:06:07.000Z', {
       artifactUrl: ARTIFACT,
       message: fr
-        ? "Échec de l'authentification de l'utilisateur - Le délai d'attente de l'authentification déléguée a expiré. Relancez la synchronisation et suivez les étapes d'authentification. Les configurations qui nécessitent l'authentification d'un compte d'utilisateur ne seront pas sauvegardées tant que la synchronisation ne se sera pas authentifiée."
+        ? "Échec de l’authentification de l’utilisateur - Le délai d’attente de l’authentification déléguée a expiré. Relancez la synchronisation et suivez les étapes d’authentification. Les configurations qui nécessitent l’authentification d’un compte d’utilisateur ne seront pas sauvegardées tant que la synchronisation ne se sera pas authentifiée."
         : 'User authentication failed - Authentication timed out waiting for delegated authentication to complete. Sync again and complete the steps for authentication. Configurations requiring user account authentication will not be backed up until the Sync authenticates successfully.',
       failures: [
         {
           what: 'entra/authenticationStrengthPolicies',
           code: 'AUTH_DEVICE_CODE_TIMEOUT',
-          message: fr ? "Type délégué non sauvegardé : personne ne s'est connecté à temps." : 'Delegated type not backed up: no one signed in in time.',
+          message: fr ? "Type délégué non sauvegardé : personne ne s’est connecté à temps." : 'Delegated type not backed up: no one signed in in time.',
           docs: docs('AUTH_DEVICE_CODE_TIMEOUT'),
         },
         {
           what: 'intune/deviceCompliancePolicies',
           code: 'GRAPH_READ_FAILED',
-          message: fr ? 'Lecture impossible : Graph a répondu 503 après 5 tentatives.' : 'Could not be read: Graph answered 503 after 5 attempts.',
+          message: fr ? 'Lecture impossible : Graph a répondu 503 après 5 tentatives.' : 'Could not be read: Graph answered 503 after 5 attempts.',
           docs: docs('GRAPH_READ_FAILED'),
         },
         {
           what: 'Block legacy authentication (entra/conditionalAccessPolicies)',
           code: 'DEPLOY_WRITE_FAILED',
-          message: fr ? 'Graph a refusé la mise à jour : 400 Bad Request.' : 'Graph refused the update: 400 Bad Request.',
+          message: fr ? 'Graph a refusé la mise à jour : 400 Bad Request.' : 'Graph refused the update: 400 Bad Request.',
           docs: docs('DEPLOY_WRITE_FAILED'),
         },
       ],
@@ -159,7 +160,7 @@ function matrix(language: Language): Record<string, DashboardEntry> {
           ? 'Créez un nouveau secret client pour l’application et enregistrez-le dans le secret du dépôt nommé par tenant-sync.yml.'
           : 'Create a new client secret for the application and store it in the repository secret that tenant-sync.yml names.',
       },
-      report: fr ? '0 objet lu : la connexion a échoué avant toute lecture.' : 'No object read: sign-in failed before any read.',
+      report: fr ? '0 objet lu : la connexion a échoué avant toute lecture.' : 'No object read: sign-in failed before any read.',
     }),
     proseware: base('proseware', 'Pending admin consent', '2025-03-04T05:06:07.000Z', {
       consentUrl: CONSENT,
@@ -188,20 +189,20 @@ const expected = {
     summary: '<details><summary>Sync summary</summary>',
   },
   fr: {
-    watch: `[Suivre l'exécution](${RUN})`,
-    cancel: `Pour l'annuler : **Annuler la synchro** sur l'[exécution de vérification](${CHECK}), ou **Cancel workflow** sur la page de l'exécution`,
-    device: "Ouvrez [https://microsoft.com/devicelogin](https://microsoft.com/devicelogin) et saisissez le code `F7K2-QX9M` (valable jusqu'au 2025-03-04 05:04 UTC)",
-    approval: `Examinez la demande de tirage [#12](${PULL}) : fusionnez-la pour approuver, fermez-la pour rejeter, ou fermez-la avec l'étiquette \`tenant-sync:revert\` pour rejeter et rétablir ; ou utilisez **Approuver**, **Rejeter** ou **Rejeter et rétablir** sur l'[exécution de vérification](${CHECK}).`,
+    watch: `[Suivre l’exécution](${RUN})`,
+    cancel: `Pour l’annuler : **Annuler la synchro** sur l’[exécution de vérification](${CHECK}), ou **Cancel workflow** sur la page de l’exécution`,
+    device: "Ouvrez [https://microsoft.com/devicelogin](https://microsoft.com/devicelogin) et entrez le code `F7K2-QX9M` (valable jusqu’au 2025-03-04 05:04 UTC)",
+    approval: `Examinez la demande de tirage [#12](${PULL}) : fusionnez-la pour approuver, fermez-la pour rejeter, ou fermez-la avec l’étiquette \`tenant-sync:revert\` pour rejeter et rétablir ; ou utilisez **Approuver**, **Rejeter** ou **Rejeter et rétablir** sur l’[exécution de vérification](${CHECK}).`,
     viewJob: `[Afficher le travail](${RUN})`,
     downloads: `[Télécharger les journaux et les artefacts](${ARTIFACT})`,
-    failedBelow: 'Ce qui a échoué : voir ci-dessous',
-    errorBelow: `\`AUTH_BAD_SECRET\` : détails ci-dessous · [Dépannage](${docs('AUTH_BAD_SECRET')})`,
+    failedBelow: 'Ce qui a échoué : voir ci-dessous',
+    errorBelow: `\`AUTH_BAD_SECRET\` : détails ci-dessous · [Dépannage](${docs('AUTH_BAD_SECRET')})`,
     consent: `[Accorder le consentement administrateur](${CONSENT})`,
-    missing: 'Autorisations manquantes : `DeviceManagementConfiguration.Read.All`, `Policy.Read.All`',
-    code: `Code : \`AUTH_BAD_SECRET\` · [Dépannage](${docs('AUTH_BAD_SECRET')})`,
-    fix: '**Que faire :** Créez un nouveau secret client',
-    whatFailed: '**Ce qui a échoué :**',
-    failure: `- **intune/deviceCompliancePolicies** : Lecture impossible : Graph a répondu 503 après 5 tentatives. (\`GRAPH_READ_FAILED\`, [Dépannage](${docs('GRAPH_READ_FAILED')}))`,
+    missing: 'Autorisations manquantes : `DeviceManagementConfiguration.Read.All`, `Policy.Read.All`',
+    code: `Code : \`AUTH_BAD_SECRET\` · [Dépannage](${docs('AUTH_BAD_SECRET')})`,
+    fix: '**Que faire :** Créez un nouveau secret client',
+    whatFailed: '**Ce qui a échoué :**',
+    failure: `- **intune/deviceCompliancePolicies** : Lecture impossible : Graph a répondu 503 après 5 tentatives. (\`GRAPH_READ_FAILED\`, [Dépannage](${docs('GRAPH_READ_FAILED')}))`,
     summary: '<details><summary>Résumé de la synchronisation</summary>',
   },
 } satisfies Record<Language, Record<string, string>>;
@@ -229,6 +230,8 @@ describe.each(['en', 'fr'] as const)('every status on the dashboard (%s)', (lang
     expect(row('New error')).toMatchObject({ since: '2025-03-01 05:06 UTC', success: '2025-02-28 05:06 UTC' });
     expect(row('Starting').since).toBe('2025-03-04 05:00 UTC');
     if (language === 'fr') expect(body).not.toMatch(/\| (Tenant|Status|Since|Last successful sync|Not run|Idle) \|/);
+    // French typography (non-breaking space before : ; ? !, ’), outside the English error text and the state
+    if (language === 'fr') expect(frenchTypographyProblems(body.slice(0, body.lastIndexOf('<!--')).split(ERROR_MESSAGE).join(''))).toEqual([]);
   });
 
   it('New error: the status links to the run, with the error\'s first line as its title; the row gives the code and its page', () => {

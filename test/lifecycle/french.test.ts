@@ -29,11 +29,14 @@ describe('language: fr', () => {
     const pr = lc.gh.pulls().find((p) => p.state === 'open')!;
     expect(pr.body).toContain('**Fusionnez** cette demande de tirage');
     expect(pr.body).not.toContain('Merge this pull request');
+    expect(pr.title).toBe('tenant-sync\u00a0: modifications de contoso (1 à mettre à jour)');
     const check = lc.gh.checkRuns({ name: 'tenant-sync / contoso', headSha: event.sha }).at(-1)!;
     expect(check.output?.title).toBe('Approbation en attente');
     expect(check.actions.map((a) => a.label)).toEqual(['Approuver', 'Rejeter', 'Rejeter et rétablir']);
-    expect(check.output?.summary).toContain('Plan :');
-    expect(run.summary).toContain('### contoso: Approbation en attente');
+    expect(check.output?.summary).toContain('Plan\u00a0:');
+    expect(run.summary).toContain('### contoso\u00a0: Approbation en attente');
+    expect(run.summary).toContain('Des modifications de contoso attendent une approbation dans #');
+    expect(run.summary).not.toContain('await approval');
     const dashboard = dashboardIssues(lc)[0]!;
     expect(dashboard.body).toMatch(/\| contoso \| \[?Approbation en attente/);
     // plan.json stays machine-readable English

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { approvalBody, approvalTitle } from '../../src/github/approvalPullRequest.js';
+import { actionsFor } from '../../src/github/checkRun.js';
 import { textCatalogues, type Texts } from '../../src/main/texts.js';
+import { frenchStatusNames, syncStatuses } from '../../src/status/index.js';
+import { frenchTypographyProblems } from '../frenchTypography.js';
 
 /** Each argument prints as argN in a template and also carries counts (for the plan and deploy lines) */
 const sample = (fn: (...args: never[]) => unknown): unknown => {
@@ -23,5 +27,31 @@ describe('the lifecycle texts in English and French', () => {
     // every argument shown in English is shown in French too
     for (const value of en.match(/arg\d+|\b1[01]\d\b/g) ?? []) expect(fr, `${key} drops ${value}`).toContain(value);
     if (key !== 'fix') expect(fr).not.toBe(en);
+  });
+});
+
+describe('French typography', () => {
+  it('every French text of the catalogue, the approval pull request, the buttons and the status names', () => {
+    const texts = (Object.keys(textCatalogues.fr) as (keyof Texts)[]).map((key) => JSON.parse(JSON.stringify(sample(textCatalogues.fr[key] as never))) as unknown);
+    const marker = { tenant: 'contoso', planHash: 'a'.repeat(64), head: 'b'.repeat(40) };
+    const all = [
+      ...texts.flat().map(String),
+      approvalBody('## Plan', marker, 'fr'),
+      approvalTitle('contoso', { counts: { creates: 1, updates: 2, deletes: 0, conflicts: 1, errors: 2, held: 3, drift: 0 } } as never, 'fr'),
+      ...syncStatuses.flatMap((s) => actionsFor(s, 'fr').flatMap((a) => [a.label, a.description])),
+      ...Object.values(frenchStatusNames),
+    ];
+    expect(all.flatMap(frenchTypographyProblems)).toEqual([]);
+  });
+
+  it('the check run buttons fit GitHub\'s limits (label 20 characters, description 40)', () => {
+    for (const language of ['en', 'fr'] as const) {
+      for (const s of syncStatuses) {
+        for (const a of actionsFor(s, language)) {
+          expect(a.label.length, a.label).toBeLessThanOrEqual(20);
+          expect(a.description.length, a.description).toBeLessThanOrEqual(40);
+        }
+      }
+    }
   });
 });

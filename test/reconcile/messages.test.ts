@@ -11,6 +11,7 @@ import {
   type MessageKey,
 } from '../../src/reconcile/messages.js';
 import type { ResourceDefinition } from '../../src/resources/definition.js';
+import { frenchTypographyProblems } from '../frenchTypography.js';
 import { def, defs, e, ids, readOnlyType, settingsSingleton, tree } from './helpers.js';
 
 const keys = Object.keys(messages) as MessageKey[];
@@ -209,6 +210,10 @@ describe('message catalogues', () => {
     if (!['plan.hash', 'value.absent'].includes(key)) expect(fr).not.toBe(messages[key]);
   });
 
+  it('French typography: a non-breaking space before : ; ? ! and the apostrophe ’', () => {
+    expect(Object.values(frenchMessages).flatMap(frenchTypographyProblems)).toEqual([]);
+  });
+
   it('catalogueFor picks the catalogue of a language, English by default', () => {
     expect(catalogueFor()).toBe(messages);
     expect(catalogueFor('en')).toBe(messages);
@@ -221,8 +226,8 @@ describe('message catalogues', () => {
     const error = plan.errors.find((x) => x.kind === 'missing-reference')!;
     expect(error.message).toContain('which is not in the repository');
     const fr = errorTexts(error.kind, error.side, error.params, frenchMessages);
-    expect(fr.message).toBe('P2.json fait référence en conditions.locations.includeLocations[0] à \u2018Nowhere\u2019 (Named locations), qui ne figure pas dans le dépôt.');
-    expect(fr.fix).toBe('Corrigez le nom ou ajoutez l’objet qu’il désigne ; d’ici là, l’objet n’est pas planifié.');
+    expect(fr.message).toBe('P2.json fait référence en conditions.locations.includeLocations[0] à \u00ab\u00a0Nowhere\u00a0\u00bb (Named locations), qui ne figure pas dans le dépôt.');
+    expect(fr.fix).toBe('Corrigez le nom ou ajoutez l’objet qu’il désigne\u00a0; d’ici là, l’objet n’est pas planifié.');
   });
 });
 
@@ -269,6 +274,7 @@ describe('the plan in French', () => {
       if (maxLength !== undefined) expect(md.length, name).toBeLessThanOrEqual(maxLength);
       expect(md, name).not.toMatch(/\{\w+\}/);
       const text = withoutUntranslated(md, titles);
+      expect(frenchTypographyProblems(text), name).toEqual([]);
       for (const key of usedHere) {
         used.add(key);
         for (const word of englishWords(key)) {
