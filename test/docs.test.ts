@@ -54,9 +54,13 @@ describe('the example workflow', () => {
     const section = readme.slice(readme.indexOf('## Use it in a workflow'));
     const embedded = section.slice(section.indexOf('```yaml\n') + '```yaml\n'.length, section.indexOf('\n```', section.indexOf('```yaml\n')) + 1);
     expect(embedded).toBe(example);
-    for (const needed of ['schedule:', 'workflow_dispatch:', "'tenants/**'", 'closed', 'contents: write', 'pull-requests: write', 'issues: write', 'checks: write', 'id-token: write', 'cancel-in-progress: false']) {
+    for (const needed of ['schedule:', 'workflow_dispatch:', "'tenants/**'", 'closed', 'contents: write', 'pull-requests: write', 'issues: write', 'checks: write', 'id-token: write', 'cancel-in-progress: false', 'requested_action', 'actions: write']) {
       expect(example, needed).toContain(needed);
     }
+    // Cancel sync must not wait in the concurrency group behind the run it cancels
+    const cancelJob = example.slice(example.indexOf('\n  cancel:'));
+    expect(cancelJob).toContain("requested_action.identifier == 'cancel'");
+    expect(cancelJob).not.toContain('concurrency:');
   });
 });
 
