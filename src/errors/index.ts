@@ -1,3 +1,8 @@
+import type { Language } from '../status/index.js';
+import { frenchErrorCatalogue, type ErrorText } from './messages.fr.js';
+
+export { frenchErrorCatalogue, type ErrorText };
+
 /**
  * Every error a person can meet carries a stable code, says what to do, and has a page under
  * docs/troubleshooting/<code>.md. The catalogue below is the single list; a test checks that every
@@ -50,6 +55,22 @@ export const errorCatalogue = {
 } as const;
 
 export type ErrorCode = keyof typeof errorCatalogue;
+
+export function isErrorCode(code: string): code is ErrorCode {
+  return Object.hasOwn(errorCatalogue, code);
+}
+
+/**
+ * What a person reading another language than English is shown for an error of this code: its
+ * title and a generic "what to do" (messages.fr.ts). Undefined in English (the error's own message
+ * and fix are shown, as always) and for a string that is not a code. The error's message and
+ * specific fix stay English: they carry Graph's or Entra's words, and are shown as the technical
+ * detail.
+ */
+export function translatedError(code: string, language: Language): ErrorText | undefined {
+  if (language === 'en' || !isErrorCode(code)) return undefined;
+  return frenchErrorCatalogue[code];
+}
 
 export const docsBaseUrl = 'https://github.com/tenant-sync/tenant-sync/blob/main/docs/troubleshooting';
 

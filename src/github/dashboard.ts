@@ -20,6 +20,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
+import { translatedError } from '../errors/index.js';
 import type { Logger } from '../log/index.js';
 import { finalStatuses, statusName, syncStatusSchema, type Language, type SyncStatus } from '../status/index.js';
 import { actionsFor } from './checkRun.js';
@@ -113,6 +114,8 @@ const texts = {
     colon: ':',
     code: 'Code',
     fix: 'What to do',
+    technical: 'Technical detail',
+    technicalBlock: 'Technical detail',
     whatFailed: 'What failed',
     moreFailures: (n: number) => `… and ${n} more: see the job's log and artifacts.`,
     summary: 'Sync summary',
@@ -146,6 +149,8 @@ const texts = {
     colon: ' :',
     code: 'Code',
     fix: 'Que faire',
+    technical: 'Détail technique',
+    technicalBlock: 'Détail technique (texte d’origine, en anglais)',
     whatFailed: 'Ce qui a échoué',
     moreFailures: (n: number) => `… et ${n} autre(s) : consultez le journal et les artefacts du travail.`,
     summary: 'Résumé de la synchronisation',
@@ -284,11 +289,16 @@ function row(name: string, entry: DashboardEntry | undefined, language: Language
   return `| ${cell(name)} | ${statusCell(status, entry, language)} | ${since} | ${success} | ${pull} | ${actions} |`;
 }
 
-/** The status; for New error a link to the run (or the troubleshooting page) whose title (tooltip) is the error's first line */
+/**
+ * The status; for New error a link to the run (or the troubleshooting page) whose title (tooltip) is
+ * the error's first line, after the title of its code in French
+ */
 function statusCell(status: SyncStatus, entry: DashboardEntry | undefined, language: Language): string {
   const name = statusName(status, language);
   if (status !== 'New error' || !entry) return cell(name);
-  const first = firstLine(entry.error?.message ?? entry.message ?? '');
+  const translated = entry.error && translatedError(entry.error.code, language);
+  const said = firstLine(entry.error?.message ?? entry.message ?? '');
+  const first = translated ? [translated.title, said].filter(Boolean).join(' — ') : said;
   return link(name, entry.runUrl ?? '', first) || link(name, entry.error?.docs ?? '', first) || cell(name);
 }
 
@@ -355,7 +365,11 @@ function rowActions(e: DashboardEntry, language: Language, level: Level): string
     }
   }
   // An error or message of another status (one without a section) is said in the row.
-  if (e.error && e.status !== 'New error' && !below) out.push(`${code(e.error.code)}${e.error.message ? `: ${cell(e.error.message)}` : ''}${link(t.troubleshooting, e.error.docs) ? ` (${link(t.troubleshooting, e.error.docs)})` : ''}`);
+  if (e.error && e.status !== 'New error' && !below) {
+    const translated = translatedError(e.error.code, language);
+    const said = translated ? `${t.colon} ${cell(translated.title)}${e.error.message ? ` — ${cell(e.error.message)}` : ''}` : e.error.message ? `: ${cell(e.error.message)}` : '';
+    out.push(`${code(e.error.code)}${said}${link(t.troubleshooting, e.error.docs) ? ` (${link(t.troubleshooting, e.error.docs)})` : ''}`);
+  }
   if (e.message && !below) out.push(cell(e.message));
   return out;
 }
@@ -364,7 +378,17 @@ function rowActions(e: DashboardEntry, language: Language, level: Level): string
 function section(e: DashboardEntry, language: Language): string {
   const t = texts[language];
   const lines = [`### ${inline(e.tenant)} — ${statusName(e.status, language)}`, ''];
-  if (e.error) {
+  const translatedFix = e.error && translatedError(e.error.code, language);
+  if (e.error && translatedFix) {
+    // Another language than English: the title and what to do in it; the error's own message and
+    // specific fix (English, with Graph's or Entra's words) verbatim below as the technical detail
+    const docs = link(t.troubleshooting, e.error.docs);
+    lines.push(`**${inline(translatedFix.title)}**`, '');
+    lines.push(`${t.code}${t.colon} ${code(e.error.code)}${docs ? ` · ${docs}` : ''}`, '');
+    lines.push(`**${t.fix}${t.colon}** ${inline(translatedFix.fix)}`, '');
+    const detail = [e.error.message, e.error.fix ? `Fix: ${e.error.fix}` : ''].filter(Boolean).join('\n');
+    if (detail) lines.push(`**${t.technicalBlock}${t.colon}**`, '', fenced(detail), '');
+  } else if (e.error) {
     if (e.error.message) lines.push(fenced(e.error.message), '');
     const docs = link(t.troubleshooting, e.error.docs);
     lines.push(`${t.code}${t.colon} ${code(e.error.code)}${docs ? ` · ${docs}` : ''}`, '');
@@ -375,13 +399,26 @@ function section(e: DashboardEntry, language: Language): string {
   const more = e.leftOut?.failures ?? 0;
   if (failures.length > 0 || more > 0) {
     lines.push(`**${t.whatFailed}${t.colon}**`, '');
+    const fixes = new Map<string, string>();
     for (const f of failures) {
       const docs = f.docs ? link(t.troubleshooting, f.docs) : '';
       const tail = [f.code ? code(f.code) : '', docs].filter(Boolean).join(', ');
-      lines.push(`- **${inline(f.what)}**${f.message ? `${t.colon} ${inline(f.message)}` : ''}${tail ? ` (${tail})` : ''}`);
+      const translated = f.code ? translatedError(f.code, language) : undefined;
+      if (translated) {
+        // The title in the language, the message (often Graph's words) as the technical detail
+        fixes.set(f.code!, translated.fix);
+        lines.push(`- **${inline(f.what)}**${t.colon} ${inline(translated.title)}${tail ? ` (${tail})` : ''}${f.message ? `<br>${t.technical}${t.colon} ${inline(f.message)}` : ''}`);
+      } else {
+        lines.push(`- **${inline(f.what)}**${f.message ? `${t.colon} ${inline(f.message)}` : ''}${tail ? ` (${tail})` : ''}`);
+      }
     }
     if (more > 0) lines.push(`- ${t.moreFailures(more)}`);
     lines.push('');
+    if (fixes.size > 0) {
+      lines.push(`**${t.fix}${t.colon}**`, '');
+      for (const [c, fix] of fixes) lines.push(`- ${code(c)}${t.colon} ${inline(fix)}`);
+      lines.push('');
+    }
   }
   if (e.report) lines.push(`<details><summary>${t.summary}</summary>`, '', markdown(e.report), '', '</details>', '');
   const links = [e.runUrl ? link(t.viewJob, e.runUrl) : '', e.artifactUrl ? link(t.downloads, e.artifactUrl) : ''].filter(Boolean);

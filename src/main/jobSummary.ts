@@ -1,6 +1,8 @@
 import type { TenantConfig } from '../config/load.js';
+import { translatedError } from '../errors/index.js';
 import type { SyncRun } from '../engine/sync.js';
-import { statusName, type StatusDetails, type SyncStatus } from '../status/index.js';
+import { statusName, type Language, type StatusDetails, type SyncStatus } from '../status/index.js';
+import { errorLine, errorReportLines, fixLines } from './errorTexts.js';
 import type { TenantOutcome } from './outcome.js';
 import { textsFor } from './texts.js';
 
@@ -34,7 +36,7 @@ export function tenantReportMarkdown(outcome: Pick<TenantOutcome, 'tenant' | 'fi
   }
   const error = outcome.error;
   if (error) {
-    lines.push('```', `${error.code}: ${error.message}`, `${t.fix()}${t.colon()} ${error.fix}`, '```', `[${t.troubleshooting()}${t.colon()} ${error.code}](${error.docs})`, '');
+    lines.push(...errorReportLines(error, tenant.language));
   }
   const failed = outcome.history.find((h) => h.status === outcome.final)?.details.message;
   if (failed && !error) lines.push(failed, '');
@@ -49,15 +51,15 @@ export function tenantReportMarkdown(outcome: Pick<TenantOutcome, 'tenant' | 'fi
     const problems = deploy.items.filter((i) => i.error);
     if (problems.length > 0) {
       lines.push(`| ${t.problemsTable().join(' | ')} |`, '|---|---|---|');
-      for (const item of problems) lines.push(`| ${item.type} / ${escapeCell(item.name)} | ${item.result} | ${escapeCell(`${item.error!.code}: ${item.error!.message}`)} |`);
-      lines.push('');
+      for (const item of problems) lines.push(`| ${item.type} / ${escapeCell(item.name)} | ${item.result} | ${escapeCell(errorLine(item.error!, tenant.language))} |`);
+      lines.push('', ...fixLines(problems.map((i) => i.error!.code), tenant.language));
     }
   }
   const report = outcome.report;
   if (report) {
     lines.push(`| ${t.backupTable().join(' | ')} |`, '|---|---|---:|---:|---:|---|');
     for (const type of report.types) {
-      const note = type.status === 'failed' ? `${type.error?.code ?? ''}: ${escapeCell(type.error?.message ?? '')}${type.error?.permission ? ` (${t.needs(type.error.permission)})` : ''}` : '';
+      const note = type.status === 'failed' ? `${failedTypeNote(type.error, tenant.language)}${type.error?.permission ? ` (${t.needs(type.error.permission)})` : ''}` : '';
       lines.push(`| ${type.workload}/${type.type} | ${type.status} | ${type.objects} | ${type.written.length} | ${type.deleted.length} | ${note} |`);
     }
     const g = report.graph;
@@ -65,6 +67,8 @@ export function tenantReportMarkdown(outcome: Pick<TenantOutcome, 'tenant' | 'fi
       '',
       t.totals(report.totals.objects, report.totals.written, report.totals.deleted, g.graphRequests, g.requests, g.retries, g.throttled, (report.durationMs / 1000).toFixed(1)),
     );
+    const fixes = fixLines(report.types.filter((type) => type.status === 'failed').map((type) => type.error?.code), tenant.language);
+    if (fixes.length > 0) lines.push('', ...fixes.slice(0, -1));
   }
   const linkLine = [
     links.pullRequest && `[${t.linkApproval()}](${links.pullRequest})`,
@@ -92,6 +96,13 @@ export function progressMarkdown(tenant: TenantConfig, status: SyncStatus, detai
   }
   if (details.message) lines.push(details.message);
   return `${lines.join('\n')}\n`;
+}
+
+/** Why a type was not read: `CODE: message`, or in another language `CODE : <title> — message` */
+function failedTypeNote(error: { code: string; message: string } | undefined, language: Language): string {
+  const code = error?.code ?? '';
+  const message = error?.message ?? '';
+  return translatedError(code, language) ? escapeCell(errorLine({ code, message }, language)) : `${code}: ${escapeCell(message)}`;
 }
 
 function escapeCell(text: string): string {

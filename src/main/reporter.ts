@@ -10,6 +10,7 @@ import type { Logger } from '../log/index.js';
 import { renderJson } from '../snapshot/index.js';
 import { finalStatuses, statusName, type Language, type StatusDetails, type SyncStatus } from '../status/index.js';
 import { progressMarkdown, tenantReportMarkdown } from './jobSummary.js';
+import { explained } from './errorTexts.js';
 import type { TenantOutcome } from './outcome.js';
 import { textsFor } from './texts.js';
 
@@ -142,7 +143,11 @@ function failuresOf(outcome: TenantOutcome): Failure[] {
       title: t.typeNotBackedUp(type.title, code ?? 'failed'),
       code,
       message: type.error?.message ?? t.notRead(),
-      detail: t.filesKept(type.error?.message ?? t.typeUnreadable(), docs ?? ''),
+      detail: explained(code, outcome.tenant.language, {
+        detail: t.filesKept(type.error?.message ?? t.typeUnreadable(), docs ?? ''),
+        technical: type.error?.message ?? '',
+        note: t.filesKept('', docs ?? '').trim(),
+      }),
       docs,
       level: 'warning',
     });
@@ -155,7 +160,7 @@ function failuresOf(outcome: TenantOutcome): Failure[] {
       title: `${item.action} ${item.name}${t.colon()} ${item.result} (${item.error.code})`,
       code: item.error.code,
       message: item.error.message,
-      detail: `${item.error.message} ${item.error.fix}`,
+      detail: explained(item.error.code, outcome.tenant.language, { detail: `${item.error.message} ${item.error.fix}`, technical: `${item.error.message}\nFix: ${item.error.fix}` }),
       docs: docsOf(item.error.code),
       level: item.result === 'failed' ? 'failure' : 'warning',
     });

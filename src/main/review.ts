@@ -14,6 +14,7 @@ import { canWrite, commentOnPullRequest, upsertPullRequest } from '../github/pul
 import { openStateBranch } from '../github/stateBranch.js';
 import { parsePlan, planHash, renderPlanMarkdown, type Plan } from '../reconcile/index.js';
 import { createStatusTracker, type Language } from '../status/index.js';
+import { deployErrorLines, errorLine, errorSummary, fixLines } from './errorTexts.js';
 import type { TenantOutcome } from './outcome.js';
 import type { TenantRunOptions } from './sync.js';
 import { textsFor } from './texts.js';
@@ -151,6 +152,7 @@ function deployFailure(record: DeployRecord): TenantSyncError | undefined {
 export function deployComment(tenant: string, record: DeployRecord, language: Language = 'en'): string {
   const t = textsFor(language);
   const c = record.counts;
+  const failed = record.status !== 'succeeded' && record.status !== 'partial' && record.status !== 'cancelled';
   const head =
     record.status === 'succeeded'
       ? t.deployed(tenant)
@@ -158,14 +160,16 @@ export function deployComment(tenant: string, record: DeployRecord, language: La
         ? t.deployedPartly(tenant, c.applied, c.failed, c.stale, c.unverified)
         : record.status === 'cancelled'
           ? t.deployCancelled(tenant, c.applied, c.items)
-          : t.deployedNothing(tenant, record.error?.message ?? '');
-  const lines = [head, ''];
+          : t.deployedNothing(tenant, errorSummary(record.error, language));
+  const lines = [head, ...(failed ? deployErrorLines(record.error, language) : []), ''];
   if (record.items.length > 0) {
     lines.push(`| ${t.deployTable().join(' | ')} |`, '|---|---|---|---|');
     for (const item of record.items) {
-      const note = item.error ? `${item.error.code}: ${item.error.message}`.replace(/\|/g, '\\|').replace(/\n/g, ' ').slice(0, 300) : '';
+      const note = item.error ? errorLine(item.error, language).replace(/\|/g, '\\|').replace(/\n/g, ' ').slice(0, 300) : '';
       lines.push(`| ${item.result} | ${item.action} | ${item.type} / ${item.name.replace(/\|/g, '\\|')} | ${note} |`);
     }
+    const fixes = fixLines(record.items.map((i) => i.error?.code), language);
+    if (fixes.length > 0) lines.push('', ...fixes.slice(0, -1));
   }
   if (record.status !== 'succeeded') lines.push('', t.deployRest());
   return `${lines.join('\n')}\n`;

@@ -51,6 +51,10 @@ const en = {
     `An administrator grants them here: [admin consent](${url})${delegatedUrl ? `, and for the delegated client: [admin consent](${delegatedUrl})` : ''}. Nothing is written to the tenant until then.`,
   fix: () => 'Fix',
   troubleshooting: () => 'Troubleshooting',
+  /** The label of a translated error's generic fix (errorTexts.ts; English shows the error's own fix) */
+  whatToDo: () => 'What to do',
+  /** The label of an error's own message and fix, verbatim, under its translated title (errorTexts.ts) */
+  technicalDetail: () => 'Technical detail',
   planLine: (c: { creates: number; updates: number; deletes: number; conflicts: number; errors: number; held: number; drift: number }) =>
     `Plan: ${c.creates} to create, ${c.updates} to update, ${c.deletes} to delete, ${c.conflicts} conflict(s), ${c.errors} error(s), ${c.held} delete(s) held back, ${c.drift} drift.`,
   deployLine: (status: string, c: { applied: number; failed: number; stale: number; unverified: number; skipped: number; requests: number }) =>
@@ -128,6 +132,8 @@ const fr: Texts = {
     `Un administrateur peut les accorder ici : [consentement administrateur](${url})${delegatedUrl ? `, et pour le client délégué : [consentement administrateur](${delegatedUrl})` : ''}. Rien n’est écrit dans le locataire d’ici là.`,
   fix: () => 'Solution',
   troubleshooting: () => 'Dépannage',
+  whatToDo: () => 'Que faire',
+  technicalDetail: () => 'Détail technique (texte d’origine, en anglais)',
   planLine: (c) =>
     `Plan : ${c.creates} à créer, ${c.updates} à mettre à jour, ${c.deletes} à supprimer, ${c.conflicts} conflit(s), ${c.errors} erreur(s), ${c.held} suppression(s) retenue(s), ${c.drift} dérive(s).`,
   deployLine: (status, c) =>

@@ -13,9 +13,12 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Octokit } from '@octokit/rest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { authErrorFromMsal } from '../../src/auth/errors.js';
+import { frenchErrorCatalogue } from '../../src/errors/index.js';
 import { createRepoContext, type RepoContext } from '../../src/github/context.js';
 import { DASHBOARD_BODY_LIMIT, DASHBOARD_TITLE, mergeEntry, parseDashboard, renderDashboard, updateDashboard, type DashboardEntry } from '../../src/github/dashboard.js';
 import { createMemoryLogger } from '../../src/log/index.js';
+import { textsFor } from '../../src/main/texts.js';
 import { statusName, syncStatuses, type Language, type SyncStatus } from '../../src/status/index.js';
 import { frenchTypographyProblems } from '../frenchTypography.js';
 import { startGitHubDouble, type GitHubDouble } from './double/index.js';
@@ -98,9 +101,22 @@ const tenantOf: Record<SyncStatus, string> = {
   'Pending admin consent': 'proseware',
 };
 
-/** What a caller would write for each status; the free text in the dashboard's language, as the caller gives it */
+/**
+ * The fix tenant-sync gives for ERROR_MESSAGE (AADSTS7000215): English in every language, like every
+ * error's own message and fix; French mode shows it as the technical detail, under the French title
+ * and "what to do" of the code.
+ */
+const PRODUCT_FIX = authErrorFromMsal({ errorNo: '7000215' }, { tenantId: 't', clientId: 'c', credential: 'secret', authorityHost: 'https://login.microsoftonline.com' }).fix;
+
+/**
+ * What a caller would write for each status, as the product gives it: the notes and the sync
+ * summary in the dashboard's language (textsFor), errors' messages and fixes (and so the failures')
+ * in English whatever the language. The English entries are kept as they were, so that
+ * docs/dashboard-example.md does not change.
+ */
 function matrix(language: Language): Record<string, DashboardEntry> {
   const fr = language === 'fr';
+  const t = textsFor(language);
   const base = (tenant: string, status: SyncStatus, since: string, extra: Partial<DashboardEntry> = {}): DashboardEntry => ({
     tenant,
     status,
@@ -122,31 +138,32 @@ function matrix(language: Language): Record<string, DashboardEntry> {
     contoso: base('contoso', 'Idle', '2025-02-20T05:06:07.000Z', { lastSuccessAt: '2025-03-04T05:06:07.000Z' }),
     litware: base('litware', 'Partially successful', '2025-03-04T05:06:07.000Z', {
       artifactUrl: ARTIFACT,
+      // In French, the product's message of a Partially successful tenant is its last note
       message: fr
-        ? "Échec de l’authentification de l’utilisateur - Le délai d’attente de l’authentification déléguée a expiré. Relancez la synchronisation et suivez les étapes d’authentification. Les configurations qui nécessitent l’authentification d’un compte d’utilisateur ne seront pas sauvegardées tant que la synchronisation ne se sera pas authentifiée."
+        ? t.backupCommitted('tenant-sync/state/litware', '4f2a9c1')
         : 'User authentication failed - Authentication timed out waiting for delegated authentication to complete. Sync again and complete the steps for authentication. Configurations requiring user account authentication will not be backed up until the Sync authenticates successfully.',
       failures: [
         {
           what: 'entra/authenticationStrengthPolicies',
           code: 'AUTH_DEVICE_CODE_TIMEOUT',
-          message: fr ? "Type délégué non sauvegardé : personne ne s’est connecté à temps." : 'Delegated type not backed up: no one signed in in time.',
+          message: 'Delegated type not backed up: no one signed in in time.',
           docs: docs('AUTH_DEVICE_CODE_TIMEOUT'),
         },
         {
           what: 'intune/deviceCompliancePolicies',
           code: 'GRAPH_READ_FAILED',
-          message: fr ? 'Lecture impossible : Graph a répondu 503 après 5 tentatives.' : 'Could not be read: Graph answered 503 after 5 attempts.',
+          message: 'Could not be read: Graph answered 503 after 5 attempts.',
           docs: docs('GRAPH_READ_FAILED'),
         },
         {
           what: 'Block legacy authentication (entra/conditionalAccessPolicies)',
           code: 'DEPLOY_WRITE_FAILED',
-          message: fr ? 'Graph a refusé la mise à jour : 400 Bad Request.' : 'Graph refused the update: 400 Bad Request.',
+          message: 'Graph refused the update: 400 Bad Request.',
           docs: docs('DEPLOY_WRITE_FAILED'),
         },
       ],
       report: fr
-        ? '| type | statut | objets |\n|---|---|---:|\n| entra/conditionalAccessPolicies | lu | 14 |\n| intune/deviceCompliancePolicies | échec | 0 |\n\n2 déployés, 1 en échec.'
+        ? [t.reportLine(12, 14, 214, 3, 0), t.notBackedUp('entra/authenticationStrengthPolicies, intune/deviceCompliancePolicies'), t.reportDeploy('partial', 2, 1, 0)].join(' ')
         : '| type | status | objects |\n|---|---|---:|\n| entra/conditionalAccessPolicies | read | 14 |\n| intune/deviceCompliancePolicies | failed | 0 |\n\n2 deployed, 1 failed.',
     }),
     wingtip: base('wingtip', 'New error', '2025-03-01T05:06:07.000Z', {
@@ -157,10 +174,11 @@ function matrix(language: Language): Record<string, DashboardEntry> {
         message: ERROR_MESSAGE,
         docs: docs('AUTH_BAD_SECRET'),
         fix: fr
-          ? 'Créez un nouveau secret client pour l’application et enregistrez-le dans le secret du dépôt nommé par tenant-sync.yml.'
+          ? PRODUCT_FIX
           : 'Create a new client secret for the application and store it in the repository secret that tenant-sync.yml names.',
       },
-      report: fr ? '0 objet lu : la connexion a échoué avant toute lecture.' : 'No object read: sign-in failed before any read.',
+      // A sign-in that failed reads nothing: the product has no summary for it
+      report: fr ? undefined : 'No object read: sign-in failed before any read.',
     }),
     proseware: base('proseware', 'Pending admin consent', '2025-03-04T05:06:07.000Z', {
       consentUrl: CONSENT,
@@ -200,9 +218,9 @@ const expected = {
     consent: `[Accorder le consentement administrateur](${CONSENT})`,
     missing: 'Autorisations manquantes : `DeviceManagementConfiguration.Read.All`, `Policy.Read.All`',
     code: `Code : \`AUTH_BAD_SECRET\` · [Dépannage](${docs('AUTH_BAD_SECRET')})`,
-    fix: '**Que faire :** Créez un nouveau secret client',
+    fix: `**Que faire :** ${frenchErrorCatalogue.AUTH_BAD_SECRET.fix}`,
     whatFailed: '**Ce qui a échoué :**',
-    failure: `- **intune/deviceCompliancePolicies** : Lecture impossible : Graph a répondu 503 après 5 tentatives. (\`GRAPH_READ_FAILED\`, [Dépannage](${docs('GRAPH_READ_FAILED')}))`,
+    failure: `- **intune/deviceCompliancePolicies** : Un type n’a pas pu être lu depuis Graph (\`GRAPH_READ_FAILED\`, [Dépannage](${docs('GRAPH_READ_FAILED')}))<br>Détail technique : Could not be read: Graph answered 503 after 5 attempts.`,
     summary: '<details><summary>Résumé de la synchronisation</summary>',
   },
 } satisfies Record<Language, Record<string, string>>;
@@ -231,12 +249,18 @@ describe.each(['en', 'fr'] as const)('every status on the dashboard (%s)', (lang
     expect(row('Starting').since).toBe('2025-03-04 05:00 UTC');
     if (language === 'fr') expect(body).not.toMatch(/\| (Tenant|Status|Since|Last successful sync|Not run|Idle) \|/);
     // French typography (non-breaking space before : ; ? !, ’), outside the English error text and the state
-    if (language === 'fr') expect(frenchTypographyProblems(body.slice(0, body.lastIndexOf('<!--')).split(ERROR_MESSAGE).join(''))).toEqual([]);
+    // and outside the technical details (the errors' own English words)
+    const french = body
+      .slice(0, body.lastIndexOf('<!--'))
+      .replace(/```text\n[\s\S]*?\n```/g, '')
+      .replace(/<br>Détail technique\u00a0: [^\n]*/g, '');
+    if (language === 'fr') expect(frenchTypographyProblems(french)).toEqual([]);
   });
 
-  it('New error: the status links to the run, with the error\'s first line as its title; the row gives the code and its page', () => {
+  it('New error: the status links to the run, with the error\'s first line as its title (after the code\'s title in French); the row gives the code and its page', () => {
     const firstLine = ERROR_MESSAGE.split('\n')[0]!;
-    expect(row('New error').status).toBe(`[${statusName('New error', language)}](${RUN} "${firstLine}")`);
+    const title = language === 'fr' ? `${frenchErrorCatalogue.AUTH_BAD_SECRET.title} — ${firstLine}` : firstLine;
+    expect(row('New error').status).toBe(`[${statusName('New error', language)}](${RUN} "${title}")`);
     expect(row('New error').actions).toBe(x.errorBelow);
   });
 
@@ -272,6 +296,10 @@ describe.each(['en', 'fr'] as const)('every status on the dashboard (%s)', (lang
       expect(section).toContain(`\`${f.code}\``);
     }
     expect(section).toContain(x.failure);
+    if (language === 'fr') {
+      // What to do, once per code, in French
+      expect(section).toContain(`**Que faire\u00a0:**\n\n- \`AUTH_DEVICE_CODE_TIMEOUT\`\u00a0: ${frenchErrorCatalogue.AUTH_DEVICE_CODE_TIMEOUT.fix}\n- \`GRAPH_READ_FAILED\``);
+    }
     expect(section).toContain(`${x.summary}\n\n${entries['litware']!.report}\n\n</details>`);
     expect(section.endsWith(`${x.viewJob} · ${x.downloads}`)).toBe(true);
   });
@@ -279,10 +307,18 @@ describe.each(['en', 'fr'] as const)('every status on the dashboard (%s)', (lang
   it('New error: below the table, the error in full in a fenced block, its code, page and fix, the summary, the job and the downloads', () => {
     const section = below.get(`wingtip — ${statusName('New error', language)}`)!;
     expect(section).toBeDefined();
-    expect(section.startsWith(`\`\`\`text\n${ERROR_MESSAGE}\n\`\`\`\n`)).toBe(true);
+    if (language === 'en') {
+      expect(section.startsWith(`\`\`\`text\n${ERROR_MESSAGE}\n\`\`\`\n`)).toBe(true);
+      expect(section).toContain(`${x.summary}\n\n${entries['wingtip']!.report}\n\n</details>`);
+    } else {
+      // The code's French title and "what to do" first, then the error's own message and fix verbatim, as the technical detail
+      expect(section.startsWith(`**${frenchErrorCatalogue.AUTH_BAD_SECRET.title}**\n`)).toBe(true);
+      expect(section).toContain(`**Détail technique (texte d’origine, en anglais)\u00a0:**\n\n\`\`\`text\n${ERROR_MESSAGE}\nFix: ${PRODUCT_FIX}\n\`\`\`\n`);
+      expect(section.indexOf(x.fix)).toBeLessThan(section.indexOf('```text'));
+      expect(section).not.toContain(x.summary);
+    }
     expect(section).toContain(x.code);
     expect(section).toContain(x.fix);
-    expect(section).toContain(`${x.summary}\n\n${entries['wingtip']!.report}\n\n</details>`);
     expect(section.endsWith(`${x.viewJob} · ${x.downloads}`)).toBe(true);
   });
 
@@ -662,7 +698,7 @@ describe('updateDashboard on GitHub', () => {
     expect(first.row).toMatchObject({ status: 'Inactif', since: '2025-01-01 10:00 UTC', success: '2025-01-01 10:00 UTC' });
     const failed = await write({ tenant: 'a', status: 'New error', updatedAt: '2025-01-02T10:00:00Z', error });
     expect(failed.row).toMatchObject({ since: '2025-01-02 10:00 UTC', success: '2025-01-01 10:00 UTC' });
-    expect(failed.row.status).toMatch(/^\[Nouvelle erreur\]\(.* "Graph answered 503"\)$/);
+    expect(failed.row.status).toMatch(/^\[Nouvelle erreur\]\(.* "Un type n’a pas pu être lu depuis Graph — Graph answered 503"\)$/);
     const again = await write({ tenant: 'a', status: 'New error', updatedAt: '2025-01-03T10:00:00Z', error });
     expect(again.state).toMatchObject({ since: '2025-01-02T10:00:00Z', lastSuccessAt: '2025-01-01T10:00:00Z' });
     expect(again.row).toMatchObject({ since: '2025-01-02 10:00 UTC', success: '2025-01-01 10:00 UTC' });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { errorCatalogue, frenchErrorCatalogue, translatedError, type ErrorCode } from '../../src/errors/index.js';
 import { approvalBody, approvalTitle } from '../../src/github/approvalPullRequest.js';
 import { actionsFor } from '../../src/github/checkRun.js';
 import { textCatalogues, type Texts } from '../../src/main/texts.js';
@@ -53,5 +54,31 @@ describe('French typography', () => {
         }
       }
     }
+  });
+});
+
+describe('the error codes in French', () => {
+  const codes = Object.keys(errorCatalogue) as ErrorCode[];
+
+  it('the French catalogue has exactly the codes of errorCatalogue', () => {
+    expect(Object.keys(frenchErrorCatalogue).sort()).toEqual([...codes].sort());
+  });
+
+  it.each(codes)('%s has a French title and a French "what to do", in French typography', (code) => {
+    const fr = frenchErrorCatalogue[code];
+    expect(fr?.title, `${code} has no French title`).toBeTruthy();
+    expect(fr?.fix, `${code} has no French fix`).toBeTruthy();
+    expect(fr.title).not.toBe(errorCatalogue[code]);
+    // The Entra error codes of the English title stay in the French one
+    for (const aadsts of errorCatalogue[code].match(/AADSTS\d+|\b\d{5,}\b/g) ?? []) expect(fr.title).toContain(aadsts);
+    expect(frenchTypographyProblems(fr.title)).toEqual([]);
+    expect(frenchTypographyProblems(fr.fix)).toEqual([]);
+    expect(translatedError(code, 'fr')).toBe(fr);
+    expect(translatedError(code, 'en')).toBeUndefined();
+  });
+
+  it('a string that is not a code has no translation (the error is shown as it is)', () => {
+    expect(translatedError('NOT_A_CODE', 'fr')).toBeUndefined();
+    expect(translatedError('toString', 'fr')).toBeUndefined();
   });
 });
