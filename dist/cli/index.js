@@ -44070,7 +44070,185 @@ var external_node_util_ = __nccwpck_require__(7975);
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 // EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
 var dist = __nccwpck_require__(8815);
+;// CONCATENATED MODULE: ./src/errors/messages.fr.ts
+const messages_fr_frenchErrorCatalogue = {
+    CONFIG_NOT_FOUND: {
+        title: 'Le fichier de configuration tenant-sync.yml est introuvable',
+        fix: 'Créez tenant-sync.yml à la racine du dépôt (voir docs/tenant-sync.example.yml), exécutez actions/checkout avant l’étape tenant-sync, ou indiquez son chemin avec l’entrée config.',
+    },
+    CONFIG_INVALID: {
+        title: 'Le fichier de configuration n’est pas valide',
+        fix: 'Ouvrez le fichier à la ligne et à la colonne indiquées et corrigez la valeur nommée ; docs/tenant-sync.schema.json liste les clés acceptées. Vérifiez localement avec npx tenant-sync matrix.',
+    },
+    CONFIG_UNKNOWN_TENANT: {
+        title: 'Le locataire ne figure pas dans la configuration',
+        fix: 'Utilisez le nom exactement comme dans tenant-sync.yml (npx tenant-sync matrix les liste), ou ajoutez le locataire sous tenants: avec name, tenant-id et client-id.',
+    },
+    CONFIG_UNKNOWN_TYPE: {
+        title: 'Un type de ressource inconnu est indiqué',
+        fix: 'Remplacez le nom par l’un des types listés dans le message ; docs/permissions.md liste tous les types.',
+    },
+    CONFIG_ENDPOINT: {
+        title: 'Un point de terminaison de connexion ou Graph n’est pas acceptable',
+        fix: 'Indiquez plutôt le cloud dans tenant-sync.yml (cloud), ou donnez une URL https:// complète sans chemin, ou supprimez la variable de remplacement.',
+    },
+    CREDENTIAL_MISSING: {
+        title: 'Une information d’identification nommée par la configuration n’est pas définie',
+        fix: 'Créez le secret du dépôt sous le nom exact qu’indique auth.secret-env ou auth.certificate-env et transmettez-le à l’étape (env:) ; pour la méthode federated, donnez au travail permissions: id-token: write.',
+    },
+    CREDENTIAL_INVALID: {
+        title: 'Une information d’identification est inutilisable',
+        fix: 'Placez dans le secret un seul fichier PEM contenant la clé privée non chiffrée et le certificat correspondant (par exemple openssl pkcs12 -in cert.pfx -nodes), ou une clé de cache aléatoire assez longue.',
+    },
+    AUTH_BAD_SECRET: {
+        title: 'Le secret client a été refusé (AADSTS7000215)',
+        fix: 'Dans l’inscription d’application (Certificats et secrets), créez un secret client, copiez sa valeur (pas l’ID du secret) dans le secret du dépôt que nomme auth.secret-env, puis relancez la synchronisation. Mieux : passez à auth.method: federated.',
+    },
+    AUTH_SECRET_EXPIRED: {
+        title: 'Le secret client a expiré (AADSTS7000222)',
+        fix: 'Créez un secret client dans l’inscription d’application, mettez à jour le secret du dépôt que nomme auth.secret-env, puis relancez la synchronisation ; auth.method: federated évite toute expiration.',
+    },
+    AUTH_BAD_CERTIFICATE: {
+        title: 'Le certificat a été refusé (AADSTS700027)',
+        fix: 'Vérifiez que l’empreinte du certificat du secret figure dans l’inscription d’application (Certificats et secrets > Certificats) et qu’il n’a pas expiré ; chargez sa partie publique si besoin, puis relancez la synchronisation.',
+    },
+    AUTH_NO_CREDENTIAL: {
+        title: 'L’application n’a aucune information d’identification (AADSTS7000218)',
+        fix: 'Fournissez ce qu’exige auth.method (secret, certificat ou permissions: id-token: write) ; pour la connexion par code d’appareil, activez « Autoriser les flux de clients publics » dans l’inscription d’application (Authentification).',
+    },
+    AUTH_FEDERATION_MISMATCH: {
+        title: 'Les informations d’identification fédérées ne correspondent pas (AADSTS700213)',
+        fix: 'Ajoutez à l’inscription d’application des informations d’identification fédérées pour GitHub Actions dont le sujet correspond au travail (de préférence l’environnement tenant-sync), vérifiez l’audience du cloud, puis relancez le workflow.',
+    },
+    AUTH_UNKNOWN_APP: {
+        title: 'L’application est introuvable dans le locataire (AADSTS700016)',
+        fix: 'Copiez l’ID d’application (client) et l’ID de l’annuaire (locataire) de l’inscription d’application dans client-id et tenant-id ; pour une application mutualisée, faites accorder le consentement administrateur dans le locataire client.',
+    },
+    AUTH_UNKNOWN_TENANT: {
+        title: 'Le locataire est introuvable (AADSTS90002)',
+        fix: 'Copiez l’ID du locataire (un GUID) depuis Entra ID > Vue d’ensemble dans tenant-id, et indiquez le cloud du locataire (cloud).',
+    },
+    AUTH_CONSENT_MISSING: {
+        title: 'Le consentement administrateur manque (AADSTS65001)',
+        fix: 'Un administrateur de rôle privilégié accorde le consentement administrateur aux autorisations de l’application (Autorisations de l’API > Accorder un consentement d’administrateur, ou le lien affiché), puis relancez la synchronisation.',
+    },
+    AUTH_CONDITIONAL_ACCESS: {
+        title: 'La connexion est bloquée par l’accès conditionnel (AADSTS53003)',
+        fix: 'Dans les journaux de connexion, trouvez la stratégie d’accès conditionnel qui a bloqué le compte de synchronisation, excluez-en ce compte, puis relancez la synchronisation.',
+    },
+    AUTH_MFA_REQUIRED: {
+        title: 'La connexion exige l’authentification multifacteur (AADSTS50076, 50079)',
+        fix: 'Excluez le compte de synchronisation de la stratégie qui exige l’authentification multifacteur, ou effectuez-la dans le navigateur lors de la connexion par code d’appareil, puis relancez la synchronisation.',
+    },
+    AUTH_REFRESH_EXPIRED: {
+        title: 'La connexion enregistrée a expiré (AADSTS70008, 700082, 50173)',
+        fix: 'Lancez une synchronisation, ouvrez l’URL indiquée dans le résumé du travail, entrez le code et connectez-vous avec le compte de synchronisation ; planifiez ensuite une synchronisation régulière.',
+    },
+    AUTH_DEVICE_CODE_TIMEOUT: {
+        title: 'La connexion déléguée n’a pas été effectuée à temps',
+        fix: 'Relancez la synchronisation quand le titulaire du compte de synchronisation est disponible, ouvrez l’URL indiquée, entrez le code et connectez-vous avant l’heure limite (delegated.timeout-minutes règle le délai).',
+    },
+    AUTH_CACHE_UNREADABLE: {
+        title: 'La connexion déléguée enregistrée est illisible',
+        fix: 'Si la clé a été changée volontairement, effectuez simplement la connexion par code d’appareil ; sinon, rétablissez la valeur précédente du secret que nomme delegated.cache-key-env.',
+    },
+    AUTH_FAILED: {
+        title: 'Échec de la connexion',
+        fix: 'Lisez le détail : recherchez le code AADSTS éventuel, vérifiez le cloud et que l’exécuteur atteint l’hôte de connexion (proxy, DNS, NODE_EXTRA_CA_CERTS), puis relancez la synchronisation.',
+    },
+    PERMISSIONS_NOT_GRANTED: {
+        title: 'Des autorisations nécessaires à la configuration ne sont pas accordées',
+        fix: 'Ajoutez chaque autorisation manquante à l’inscription d’application, avec le type indiqué (application ou déléguée), faites accorder le consentement administrateur, puis relancez la synchronisation.',
+    },
+    GRAPH_PERMISSION: {
+        title: 'Une autorisation Graph manque',
+        fix: 'Ajoutez l’autorisation d’application Microsoft Graph indiquée (docs/permissions.md) à l’inscription d’application, faites accorder le consentement administrateur, puis relancez la synchronisation ; ou excluez le type.',
+    },
+    GRAPH_READ_FAILED: {
+        title: 'Un type n’a pas pu être lu depuis Graph',
+        fix: 'Pour une erreur 429 ou 5xx, relancez la synchronisation plus tard (et réduisez concurrency si la limitation se répète) ; pour une erreur réseau, vérifiez l’accès à l’hôte Graph. Conservez le request-id pour le support Microsoft.',
+    },
+    REFERENCE_UNRESOLVED: {
+        title: 'Une référence n’a pas pu être résolue en nom',
+        fix: 'Ouvrez le fichier au chemin indiqué : créez l’objet référencé dans le locataire sous ce nom exact, corrigez le nom, ou supprimez la référence obsolète.',
+    },
+    DUPLICATE_NAME: {
+        title: 'Deux objets d’un même type portent le même nom',
+        fix: 'Renommez dans le locataire tous les objets sauf un (ou supprimez la copie superflue), puis relancez la synchronisation.',
+    },
+    DEPLOY_NOT_APPROVED: {
+        title: 'Le plan n’est pas approuvé',
+        fix: 'Examinez le plan, puis approuvez-le : fusionnez la demande de tirage d’approbation, ou exécutez tenant-sync apply --plan plan.json --yes.',
+    },
+    DEPLOY_PLAN_INVALID: {
+        title: 'Le plan n’est pas valide',
+        fix: 'Établissez de nouveau le plan (tenant-sync plan --tenant <nom> --out plan.json), examinez-le et appliquez ce fichier sans le modifier.',
+    },
+    DEPLOY_WRONG_TENANT: {
+        title: 'Le plan a été établi pour un autre locataire',
+        fix: 'Établissez un plan pour le bon locataire (tenant-sync plan --tenant <nom> --out plan.json), puis appliquez-le.',
+    },
+    DEPLOY_STALE: {
+        title: 'Le locataire a changé depuis l’établissement du plan',
+        fix: 'Relancez la synchronisation : elle enregistre l’état actuel du locataire et propose un nouveau plan ; examinez-le et approuvez-le.',
+    },
+    DEPLOY_WRITE_FAILED: {
+        title: 'Graph a refusé une écriture',
+        fix: 'Lisez l’erreur de l’élément dans l’enregistrement du déploiement (fichier, requête, message de Graph), corrigez le fichier ou accordez l’autorisation, puis approuvez la modification dans un nouveau plan.',
+    },
+    DEPLOY_OUTCOME_UNKNOWN: {
+        title: 'Une écriture est restée sans réponse ; elle a pu être effectuée ou non',
+        fix: 'Relancez la synchronisation : la sauvegarde montre l’état réel de l’objet, et le nouveau plan ne propose que ce qui manque encore.',
+    },
+    DEPLOY_UNVERIFIED: {
+        title: 'L’objet relu diffère du plan',
+        fix: 'Relancez la synchronisation et comparez le fichier de l’objet à ce que contient le locataire ; si Graph ignore la propriété, retirez-la du fichier ou écrivez-la comme Graph la stocke.',
+    },
+    DELETE_GUARD: {
+        title: 'Un plan supprimerait plus d’objets d’un type que la protection contre les suppressions ne le permet',
+        fix: 'Si les fichiers ont été supprimés par erreur, restaurez-les ; si les suppressions sont voulues, supprimez moins d’objets à la fois ou relevez delete-guard dans tenant-sync.yml, puis relancez la synchronisation.',
+    },
+    READ_ONLY_OBJECT: {
+        title: 'Un objet intégré ne peut pas être modifié',
+        fix: 'Annulez la modification du fichier de l’objet intégré (git checkout -- <fichier>) ; pour changer ses paramètres, créez un objet personnalisé sous un nouveau nom.',
+    },
+    WRITE_NOT_SUPPORTED: {
+        title: 'Graph ne permet pas cette modification pour ce type',
+        fix: 'Restaurez le fichier tel qu’il était (ou retirez le fichier ajouté) et apportez la modification que le type permet, par exemple en changeant les propriétés de l’objet existant.',
+    },
+    FILE_INVALID: {
+        title: 'Un fichier du dépôt n’est pas valide',
+        fix: 'Ouvrez le fichier à la ligne et à la colonne indiquées et corrigez-le en gardant la forme qu’écrit tenant-sync (comparez avec la dernière version sauvegardée), puis poussez la correction.',
+    },
+    GIT_FAILED: {
+        title: 'Une opération git sur le dépôt a échoué',
+        fix: 'Lisez le message de git dans le journal ; donnez au travail permissions: contents: write, laissez actions/checkout conserver ses informations d’identification et excluez tenant-sync/** des règles de protection de branche.',
+    },
+    GITHUB_REQUEST_FAILED: {
+        title: 'GitHub a refusé ou n’a pas pu traiter une requête',
+        fix: 'Lisez la requête, le statut et le message de GitHub dans le journal ; donnez au travail les autorisations de l’exemple de workflow (contents, pull-requests, issues, checks: write), puis relancez.',
+    },
+    APPROVAL_REFUSED: {
+        title: 'Une demande de tirage fermée ne peut pas servir d’approbation',
+        fix: 'Ne modifiez ni la branche d’approbation ni la description de la demande de tirage ; relancez la synchronisation, qui ouvre une nouvelle demande de tirage d’approbation, puis fusionnez-la pour approuver.',
+    },
+    SYNC_CANCELLED: {
+        title: 'L’exécution a été annulée avant la fin',
+        fix: 'Relancez la synchronisation : elle relit le locataire et propose de nouveau ce qui n’a pas été appliqué. Un élément in-progress de l’enregistrement du déploiement a pu être écrit ou non.',
+    },
+    USAGE: {
+        title: 'La ligne de commande n’est pas valide',
+        fix: 'Exécutez npx tenant-sync --help pour les commandes et options disponibles ; dans un workflow, indiquez explicitement l’entrée command.',
+    },
+    INTERNAL: {
+        title: 'Erreur interne inattendue',
+        fix: 'Relancez ; si l’erreur persiste, activez la journalisation de débogage et signalez-la aux mainteneurs de tenant-sync avec la version, la commande et le texte complet de l’erreur (sans secret).',
+    },
+};
+
 ;// CONCATENATED MODULE: ./src/errors/index.ts
+
+
 /**
  * Every error a person can meet carries a stable code, says what to do, and has a page under
  * docs/troubleshooting/<code>.md. The catalogue below is the single list; a test checks that every
@@ -44121,6 +44299,21 @@ const errorCatalogue = {
     USAGE: 'The command line is not valid',
     INTERNAL: 'Unexpected internal error',
 };
+function isErrorCode(code) {
+    return Object.hasOwn(errorCatalogue, code);
+}
+/**
+ * What a person reading another language than English is shown for an error of this code: its
+ * title and a generic "what to do" (messages.fr.ts). Undefined in English (the error's own message
+ * and fix are shown, as always) and for a string that is not a code. The error's message and
+ * specific fix stay English: they carry Graph's or Entra's words, and are shown as the technical
+ * detail.
+ */
+function translatedError(code, language) {
+    if (language === 'en' || !isErrorCode(code))
+        return undefined;
+    return frenchErrorCatalogue[code];
+}
 const docsBaseUrl = 'https://github.com/tenant-sync/tenant-sync/blob/main/docs/troubleshooting';
 function troubleshootingUrl(code) {
     return `${docsBaseUrl}/${code}.md`;
@@ -76977,14 +77170,15 @@ function diffArrays(before, after, path, out) {
 
 ;// CONCATENATED MODULE: ./src/reconcile/messages.fr.ts
 const frenchMessages = {
+    colon: ' :',
     // Header and counts
     'plan.title': 'Plan tenant-sync pour {tenant}',
-    'plan.intro': 'Fusionner cette demande de tirage déploie exactement les modifications ci-dessous dans le locataire ; chaque objet est d’abord vérifié par rapport à la version à partir de laquelle il a été planifié. La fermer les rejette. La fermer avec l’étiquette `tenant-sync:revert` remet en outre le dépôt à l’état du locataire pour ces objets.',
+    'plan.intro': 'Fusionner cette demande de tirage déploie exactement les modifications ci-dessous dans le locataire ; chaque objet est d’abord vérifié par rapport à la version à partir de laquelle il a été planifié. La fermer les rejette. La fermer avec l’étiquette `tenant-sync:revert` remet en outre le dépôt à l’état du locataire pour ces objets.',
     'plan.empty': 'Aucune modification à apporter au locataire.',
-    'plan.skipped': 'Non comparés cette fois, rien n’est proposé pour ces types : {types}.',
+    'plan.skipped': 'Types non comparés cette fois-ci (rien n’est proposé pour eux) : {types}.',
     'plan.hash': 'Plan {hash}',
     'plan.artifact': 'Le plan complet se trouve dans l’artefact `{artifact}`.',
-    'plan.truncated': 'Cette description a été raccourcie pour respecter la limite de taille de GitHub ; le plan complet se trouve dans l’artefact `{artifact}`.',
+    'plan.truncated': 'Cette description a été raccourcie pour respecter la limite de taille de GitHub ; le plan complet se trouve dans l’artefact `{artifact}`.',
     'counts.creates': 'Créations',
     'counts.updates': 'Mises à jour',
     'counts.deletes': 'Suppressions',
@@ -76997,12 +77191,12 @@ const frenchMessages = {
     'section.conflicts': 'Conflits',
     'section.held': 'Suppressions retenues',
     'section.drift': 'Modifications apportées dans le locataire',
-    'section.more': '… et {count} de plus ; consultez l’artefact `{artifact}`.',
-    'section.omitted': '{count} entrées omises pour que cette description respecte la limite de taille de GitHub ; consultez l’artefact `{artifact}`.',
+    'section.more': '… et {count} autre(s) ; consultez l’artefact `{artifact}`.',
+    'section.omitted': '{count} entrée(s) omise(s) pour que cette description respecte la limite de taille de GitHub ; consultez l’artefact `{artifact}`.',
     // Per type
-    'type.summary': '{title} : {creates} à créer, {updates} à mettre à jour, {deletes} à supprimer',
-    'type.namesOnly': 'Le détail des propriétés est omis pour que cette description respecte la limite de taille de GitHub ; consultez l’artefact `{artifact}`.',
-    'type.countsOnly': 'La liste des objets est omise pour que cette description respecte la limite de taille de GitHub ; consultez l’artefact `{artifact}`.',
+    'type.summary': '{title} : {creates} à créer, {updates} à mettre à jour, {deletes} à supprimer',
+    'type.namesOnly': 'Le détail des propriétés est omis pour que cette description respecte la limite de taille de GitHub ; consultez l’artefact `{artifact}`.',
+    'type.countsOnly': 'La liste des objets est omise pour que cette description respecte la limite de taille de GitHub ; consultez l’artefact `{artifact}`.',
     // Items
     'action.create': 'Créer',
     'action.update': 'Mettre à jour',
@@ -77023,7 +77217,7 @@ const frenchMessages = {
     'conflict.deleted-in-tenant-changed-in-repo': 'Supprimé dans le locataire, modifié dans le dépôt.',
     'conflict.created-in-both': 'Créé dans le locataire et dans le dépôt, différemment.',
     'conflict.name-taken': 'Le dépôt lui donne le nom d’un autre objet du locataire.',
-    'conflict.fix': 'Choisissez la bonne version : pour conserver celle du locataire, rendez le fichier du dépôt identique à la version du locataire ; pour conserver celle du dépôt, rétablissez l’objet du locataire à la dernière version enregistrée.',
+    'conflict.fix': 'Choisissez la bonne version : pour conserver celle du locataire, rendez le fichier du dépôt identique à la version du locataire ; pour conserver celle du dépôt, rétablissez l’objet du locataire à la dernière version enregistrée.',
     'conflict.tenantChanges': 'Dans le locataire',
     'conflict.repoChanges': 'Dans le dépôt',
     // Drift
@@ -77032,36 +77226,38 @@ const frenchMessages = {
     'drift.deleted': 'supprimé dans le locataire',
     'drift.adopt': 'Repris dans le dépôt (stratégie de dérive adopt).',
     'drift.remediate': 'Proposé ci-dessus pour être rétabli à la version du dépôt (stratégie de dérive remediate).',
-    'drift.report': 'Signalé uniquement (stratégie de dérive report) : ni le dépôt ni le locataire ne sont modifiés.',
+    'drift.report': 'Signalé uniquement (stratégie de dérive report) : ni le dépôt ni le locataire ne sont modifiés.',
     // Errors
     'side.desired': 'dépôt',
     'side.tenant': 'locataire',
-    'error.duplicate-name': '{count} objets du type {title} dans le {side} portent le nom {name} : {files}.',
-    'error.duplicate-name.fix': 'Donnez à chaque objet son propre nom (dans le locataire ou dans les fichiers du dépôt) ; d’ici là, rien n’est planifié pour les objets de ce nom.',
+    'error.duplicate-name': '{count} objets du type {title} dans le {side} portent le nom {name} : {files}.',
+    'error.duplicate-name.fix': 'Donnez à chaque objet son propre nom (dans le locataire ou dans les fichiers du dépôt) ; d’ici là, rien n’est planifié pour les objets de ce nom.',
     'error.missing-reference': '{file} fait référence en {path} à {value} ({targetTitle}), qui ne figure pas dans le dépôt.',
-    'error.missing-reference.fix': 'Corrigez le nom ou ajoutez l’objet qu’il désigne ; d’ici là, l’objet n’est pas planifié.',
+    'error.missing-reference.fix': 'Corrigez le nom ou ajoutez l’objet qu’il désigne ; d’ici là, l’objet n’est pas planifié.',
     'error.ambiguous-reference': '{file} fait référence en {path} à {value} ({targetTitle}), un nom que portent plusieurs objets.',
-    'error.ambiguous-reference.fix': 'Donnez des noms distincts à ces objets ; d’ici là, l’objet n’est pas planifié.',
+    'error.ambiguous-reference.fix': 'Donnez des noms distincts à ces objets ; d’ici là, l’objet n’est pas planifié.',
     'error.still-referenced': '{title} {name} est supprimé dans le dépôt, mais toujours référencé par {referrers}.',
     'error.still-referenced.fix': 'Supprimez d’abord les références, ou conservez l’objet.',
     'error.read-only': '{title} {name} est intégré et ne peut pas être modifié.',
     'error.read-only.fix': 'Rétablissez le fichier à la version du locataire (les objets intégrés suivent le locataire).',
-    'error.not-writable': 'tenant-sync ne peut pas modifier les objets du type {title} ; {name} diffère du locataire.',
+    'error.not-writable': 'tenant-sync ne peut pas modifier les objets du type {title} ; {name} diffère de la version du locataire.',
     'error.not-writable.fix': 'Rétablissez le fichier à la version du locataire et apportez la modification directement dans le locataire.',
     'error.cannot-create': '{title} {name} ne peut pas être créé par tenant-sync.',
     'error.cannot-create.fix': 'Créez l’objet dans le locataire ou supprimez le fichier.',
     'error.cannot-delete': '{title} {name} ne peut pas être supprimé par tenant-sync.',
     'error.cannot-delete.fix': 'Restaurez le fichier ou supprimez l’objet directement dans le locataire.',
-    'error.type-changed': '{title} {name} changerait de nature, de {from} à {to}, ce que le service n’autorise pas pour un objet existant.',
-    'error.type-changed.fix': 'Conservez le `@odata.type` du locataire dans le fichier ; pour changer de nature, créez un nouvel objet sous un autre nom et supprimez celui-ci.',
+    'error.type-changed': '{title} {name} changerait de nature (de {from} à {to}), ce que le service n’autorise pas pour un objet existant.',
+    'error.type-changed.fix': 'Conservez le `@odata.type` du locataire dans le fichier ; pour changer de nature, créez un nouvel objet sous un autre nom et supprimez celui-ci.',
     // Delete guard
-    'held.message': 'Le plan supprimerait {count} des {total} objets du type {title} dans le locataire, plus que ne le permet la protection contre les suppressions ({limit} : le plus grand de delete-guard.min-count {minCount} et de delete-guard.max-share {share} %). Les {count} suppressions de ce type sont toutes retenues.',
-    'held.fix': 'Si ces suppressions sont voulues, définissez delete-guard.allow: true (ou augmentez delete-guard.max-share ou delete-guard.min-count) pour ce locataire dans tenant-sync.yml, puis relancez la synchronisation ; sinon, restaurez les fichiers supprimés.',
+    'held.message': 'Le plan supprimerait {count} des {total} objets du type {title} dans le locataire, plus que ne le permet la protection contre les suppressions ({limit} : la plus grande des deux valeurs delete-guard.min-count {minCount} et delete-guard.max-share {share} %). Les {count} suppressions de ce type sont toutes retenues.',
+    'held.fix': 'Si ces suppressions sont voulues, définissez delete-guard.allow: true (ou augmentez delete-guard.max-share ou delete-guard.min-count) pour ce locataire dans tenant-sync.yml, puis relancez la synchronisation ; sinon, restaurez les fichiers supprimés.',
 };
 
 ;// CONCATENATED MODULE: ./src/reconcile/messages.ts
 
 const messages = {
+    /** ':' after a word (French puts a non-breaking space before it) */
+    colon: ':',
     // Header and counts
     'plan.title': 'tenant-sync plan for {tenant}',
     'plan.intro': 'Merging this pull request deploys exactly the changes below to the tenant; each object is checked first against the version it was planned from. Closing it rejects them. Closing it with the label `tenant-sync:revert` also resets the repository to the tenant\u2019s state for these objects.',
@@ -77156,6 +77352,12 @@ function format(key, params = {}, catalogue = messages) {
 }
 /** Plain text (plan.json, logs): names and referenced values in quotes. */
 const plainText = (key, value) => typeof value === 'string' && (key === 'name' || key === 'value') ? `\u2018${value}\u2019` : String(value);
+/** Plain text in French: names and referenced values in « guillemets », with non-breaking spaces inside. */
+const frenchPlainText = (key, value) => typeof value === 'string' && (key === 'name' || key === 'value') ? `\u00ab\u00a0${value}\u00a0\u00bb` : String(value);
+/** The plain-text decoration that fits a catalogue's language */
+function plainTextFor(catalogue) {
+    return catalogue === frenchMessages ? frenchPlainText : plainText;
+}
 function decorateAll(params, decorate) {
     const out = {};
     for (const [key, value] of Object.entries(params))
@@ -77163,12 +77365,12 @@ function decorateAll(params, decorate) {
     return out;
 }
 /** The message and fix of a plan error, from its kind and params (see PlanError). */
-function errorTexts(kind, side, params, catalogue = messages, decorate = plainText) {
+function errorTexts(kind, side, params, catalogue = messages, decorate = plainTextFor(catalogue)) {
     const all = { ...decorateAll(params, decorate), side: format(`side.${side}`, {}, catalogue) };
     return { message: format(`error.${kind}`, all, catalogue), fix: format(`error.${kind}.fix`, all, catalogue) };
 }
 /** The message and fix of deletes held back by the delete guard. */
-function heldTexts(params, catalogue = messages, decorate = plainText) {
+function heldTexts(params, catalogue = messages, decorate = plainTextFor(catalogue)) {
     const all = decorateAll(params, decorate);
     return { message: format('held.message', all, catalogue), fix: format('held.fix', all, catalogue) };
 }
@@ -78687,14 +78889,14 @@ function conflictTitle(c, ctx) {
 }
 function conflictLevels(conflicts, ctx) {
     const h = heading('section.conflicts', conflicts.length, ctx);
-    const line = (c) => `- ${conflictTitle(c, ctx)}: ${ctx.t(`conflict.${c.kind}`)}`;
+    const line = (c) => `- ${conflictTitle(c, ctx)}${ctx.t('colon')} ${ctx.t(`conflict.${c.kind}`)}`;
     const full = () => {
         const parts = conflicts.map((c) => {
             let text = `${line(c)}\n`;
             if (c.tenantChanges.length > 0)
-                text += `\n  ${ctx.t('conflict.tenantChanges')}:\n\n${indent(changeTable(c.tenantChanges, ctx))}`;
+                text += `\n  ${ctx.t('conflict.tenantChanges')}${ctx.t('colon')}\n\n${indent(changeTable(c.tenantChanges, ctx))}`;
             if (c.repoChanges.length > 0)
-                text += `\n  ${ctx.t('conflict.repoChanges')}:\n\n${indent(changeTable(c.repoChanges, ctx))}`;
+                text += `\n  ${ctx.t('conflict.repoChanges')}${ctx.t('colon')}\n\n${indent(changeTable(c.repoChanges, ctx))}`;
             return text;
         });
         return `${h}${ctx.t('conflict.fix')}\n\n${parts.join('\n')}`;
@@ -78707,7 +78909,7 @@ function heldLevels(held, ctx) {
     const h = heading('section.held', total, ctx);
     const entry = (x, names) => {
         const { message, fix } = heldTexts(x.params, ctx.catalogue, markdownDecorate(ctx));
-        const lines = [`- **${escapeText(ctx.titles.get(x.type) ?? x.type)}**: ${message} ${fix} ${codeLink(x.code)}`];
+        const lines = [`- **${escapeText(ctx.titles.get(x.type) ?? x.type)}**${ctx.t('colon')} ${message} ${fix} ${codeLink(x.code)}`];
         if (names > 0)
             lines.push(...limited(x.items, names, (i) => `  - ${code(i.name)}`, ctx).map((l) => (l.startsWith('  ') ? l : `  ${l}`)));
         return lines.join('\n');
@@ -78721,7 +78923,7 @@ function driftLevels(drift, plan, ctx) {
     const line = (d) => {
         const title = escapeText(ctx.titles.get(d.type) ?? d.type);
         const paths = d.changes.length > 0 ? ` (${d.changes.slice(0, 8).map((c) => code(c.path || ctx.t('value.root'))).join(', ')}${d.changes.length > 8 ? ', \u2026' : ''})` : '';
-        return `- **${title}** \u00b7 ${code(d.name)}: ${ctx.t(`drift.${d.kind}`)}${paths}`;
+        return `- **${title}** \u00b7 ${code(d.name)}${ctx.t('colon')} ${ctx.t(`drift.${d.kind}`)}${paths}`;
     };
     const list = (max) => () => `${h}${intro}${limited(drift, max, line, ctx).join('\n')}\n`;
     return [list(Infinity), list(1000), list(300), list(50), () => `${h}${intro}${omitted(drift.length, ctx)}`];

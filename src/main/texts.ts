@@ -1,4 +1,5 @@
 import type { Language } from '../status/index.js';
+import type { DeployStatus } from '../deploy/record.js';
 
 /**
  * Every sentence the GitHub lifecycle shows a person (notes in the summary and on the dashboard,
@@ -87,6 +88,17 @@ const en = {
 
 export type Texts = typeof en;
 
+/** The deploy record's status (machine-readable, English in the record) as a French reader says it */
+const deployStatusesFr: Record<DeployStatus, string> = {
+  running: 'en cours',
+  succeeded: 'réussi',
+  partial: 'partiel',
+  failed: 'en échec',
+  cancelled: 'annulé',
+  refused: 'refusé',
+};
+const deployStatusFr = (status: string): string => deployStatusesFr[status as DeployStatus] ?? status;
+
 const fr: Texts = {
   baseSkipsMerge: (branch, sha) => `${branch} se termine par un plan fusionné qui n’a pas été appliqué ; la comparaison part de ${sha}, le dernier état enregistré.`,
   firstSync: (branch) => `Première synchronisation : la branche ${branch} est créée avec la configuration du locataire.`,
@@ -137,7 +149,7 @@ const fr: Texts = {
   planLine: (c) =>
     `Plan : ${c.creates} à créer, ${c.updates} à mettre à jour, ${c.deletes} à supprimer, ${c.conflicts} conflit(s), ${c.errors} erreur(s), ${c.held} suppression(s) retenue(s), ${c.drift} dérive(s).`,
   deployLine: (status, c) =>
-    `Déploiement : ${status} ; ${c.applied} appliquée(s), ${c.failed} en échec, ${c.stale} obsolète(s), ${c.unverified} non vérifiée(s), ${c.skipped} déjà conforme(s) au plan ; ${c.requests} requête(s) d’écriture.`,
+    `Déploiement : ${deployStatusFr(status)} ; ${c.applied} appliquée(s), ${c.failed} en échec, ${c.stale} obsolète(s), ${c.unverified} non vérifiée(s), ${c.skipped} déjà conforme(s) au plan ; ${c.requests} requête(s) d’écriture.`,
   problemsTable: () => ['objet', 'résultat', 'erreur'] as readonly string[],
   backupTable: () => ['type', 'état', 'objets', 'fichiers écrits', 'supprimés', 'remarque'] as readonly string[],
   needs: (permission) => `nécessite \`${permission}\``,
@@ -156,7 +168,7 @@ const fr: Texts = {
   filesKept: (message, docs) => `${message} Ses fichiers ont été conservés tels quels.${docs ? ` Consultez ${docs}` : ''}`,
   reportLine: (ok, types, objects, written, removed) => `${ok}/${types} types, ${objects} objets, ${written} fichiers écrits, ${removed} supprimés.`,
   notBackedUp: (list) => `Non sauvegardés : ${list}.`,
-  reportDeploy: (status, applied, failed, stale) => `Déploiement ${status} : ${applied} appliquée(s), ${failed} en échec, ${stale} obsolète(s).`,
+  reportDeploy: (status, applied, failed, stale) => `Déploiement ${deployStatusFr(status)} : ${applied} appliquée(s), ${failed} en échec, ${stale} obsolète(s).`,
 };
 
 export const textCatalogues: Readonly<Record<Language, Texts>> = { en, fr };
