@@ -14,6 +14,9 @@ const en = {
   adopted: (count: number, branch: string, sha: string) => `${count} change(s) made in the tenant were adopted onto ${branch} (${sha}).`,
   adoptionProposed: (count: number, branch: string, pr: number) => `${count} change(s) made in the tenant are proposed for ${branch} in #${pr} (the branch is protected).`,
   adoptionPending: (pr: number, branch: string) => `The tenant's changes waiting in #${pr} (${branch} is protected) count as desired until it is merged.`,
+  adoptionHeld: (what: string, branch: string, referrers: string) =>
+    `${what} was not adopted onto ${branch} yet: ${referrers} on ${branch} still name it. It stays reported as drift and is adopted together with them once they can be read or are settled.`,
+  adoptionGaveUp: (branch: string) => `${branch} changed the same files while the tenant's changes were adopted; nothing was forced. The tenant's changes stay recorded as not adopted: the next sync adopts them again, or shows them as conflicts where ${branch} changed them too.`,
   approvalClosed: (pr: number) => `#${pr} was closed: nothing awaits approval any more.`,
   approvalClosedComment: (tenant: string, branch: string) =>
     `Nothing awaits approval for ${tenant} any more: the tenant and ${branch} agree. tenant-sync closed this pull request; nothing was written to the tenant.`,
@@ -73,6 +76,9 @@ const fr: Texts = {
   adopted: (count, branch, sha) => `${count} modification(s) faite(s) dans le locataire ont été reprises dans ${branch} (${sha}).`,
   adoptionProposed: (count, branch, pr) => `${count} modification(s) faite(s) dans le locataire sont proposées pour ${branch} dans #${pr} (la branche est protégée).`,
   adoptionPending: (pr, branch) => `Les modifications du locataire en attente dans #${pr} (${branch} est protégée) comptent comme souhaitées jusqu’à sa fusion.`,
+  adoptionHeld: (what, branch, referrers) =>
+    `${what} n’a pas encore été repris dans ${branch} : ${referrers} dans ${branch} le nomment encore. La dérive reste signalée et sera reprise avec eux dès qu’ils pourront être lus ou seront réglés.`,
+  adoptionGaveUp: (branch) => `${branch} a modifié les mêmes fichiers pendant la reprise des modifications du locataire ; rien n’a été forcé. Les modifications du locataire restent enregistrées comme non reprises : la prochaine synchronisation les reprend, ou les montre comme conflits là où ${branch} les a aussi modifiées.`,
   approvalClosed: (pr) => `#${pr} a été fermée : plus rien n’attend d’approbation.`,
   approvalClosedComment: (tenant, branch) =>
     `Plus rien n’attend d’approbation pour ${tenant} : le locataire et ${branch} concordent. tenant-sync a fermé cette demande de tirage ; rien n’a été écrit dans le locataire.`,
