@@ -1,8 +1,9 @@
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { AdoptionOp, Plan, PlanItem } from '../reconcile/index.js';
-import { findResource } from '../resources/catalogue.js';
+import { findResource, resources } from '../resources/catalogue.js';
 import { FILE_EXTENSION, renderJson, typeFolder } from '../snapshot/index.js';
+import { readVisit, resolvePath, writeVisit } from '../snapshot/paths.js';
 
 /** 'tenants/<tenant>/<workload>/<type>/<file>.json' of an object, relative to the repository root */
 export function objectPath(tenant: string, type: string, file: string): string {
@@ -85,9 +86,16 @@ export async function writeTenantVersions(
   stateFile: (path: string) => Promise<string | undefined>,
 ): Promise<string[]> {
   const touched: string[] = [];
+  const renames: { type: string; from: string; to: string }[] = [];
   for (const object of objects) {
     const desiredPath = object.file === null ? undefined : objectPath(tenant, object.type, object.file);
     const tenantPath = object.tenantFile === null ? undefined : objectPath(tenant, object.type, object.tenantFile);
+    if (desiredPath && tenantPath) {
+      // The object gets the tenant's name back: the default branch's references to it follow
+      const from = nameIn(object.type, await readRepoFile(root, desiredPath));
+      const to = nameIn(object.type, await stateFile(tenantPath));
+      if (from !== undefined && to !== undefined && from !== to) renames.push({ type: object.type, from, to });
+    }
     if (desiredPath && desiredPath !== tenantPath) {
       await removeRepoFile(root, desiredPath);
       touched.push(desiredPath);
@@ -99,5 +107,59 @@ export async function writeTenantVersions(
       touched.push(tenantPath);
     }
   }
+  if (renames.length > 0) touched.push(...(await followRenames(root, tenant, renames, new Set(touched))));
   return touched;
+}
+
+/** The name field of an object file's content; undefined when there is none or it cannot be read */
+function nameIn(type: string, content: string | undefined): string | undefined {
+  const def = findResource(type);
+  if (content === undefined || !def || def.kind !== 'collection') return undefined;
+  try {
+    const value = (JSON.parse(content) as Record<string, unknown>)[def.nameField];
+    return typeof value === 'string' ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * References are written by name: when a revert gives an object its tenant's name back, the
+ * default branch's other files that name it by the name it had there (objects not in the plan,
+ * e.g. policies of a type that could not be read when the plan was made) are changed to name it
+ * by its tenant name, so that no reference dangles. Files the revert wrote are left as written.
+ * Returns the paths changed.
+ */
+async function followRenames(root: string, tenant: string, renames: readonly { type: string; from: string; to: string }[], written: ReadonlySet<string>): Promise<string[]> {
+  const changed: string[] = [];
+  for (const def of resources) {
+    const refs = def.references.flatMap((ref) => renames.filter((r) => r.type === ref.target).map((r) => ({ ref, rename: r })));
+    if (refs.length === 0) continue;
+    const folder = typeFolder(tenant, def);
+    const files = await readdir(join(root, folder)).catch(() => [] as string[]);
+    for (const file of files.sort()) {
+      if (!file.endsWith(FILE_EXTENSION)) continue;
+      const path = `${folder}/${file}`;
+      if (written.has(path)) continue;
+      let object: unknown;
+      try {
+        object = JSON.parse((await readRepoFile(root, path)) ?? '');
+      } catch {
+        continue;
+      }
+      let edited = false;
+      for (const { ref, rename } of refs) {
+        if (ref.keywords.includes(rename.from)) continue;
+        for (const visit of resolvePath(object, ref.path)) {
+          if (readVisit(visit) !== rename.from) continue;
+          writeVisit(visit, rename.to);
+          edited = true;
+        }
+      }
+      if (!edited) continue;
+      await writeRepoFile(root, path, renderJson(object));
+      changed.push(path);
+    }
+  }
+  return changed;
 }

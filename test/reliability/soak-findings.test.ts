@@ -88,6 +88,39 @@ describe('soak findings', () => {
     expect(again.plan?.errors ?? []).toEqual([]);
   });
 
+  // Soak seed 5, steps #46-#50: main renames a named location (and the policies naming it); the
+  // plan is made while conditional access cannot be read, so it holds only the location; it is
+  // closed with the revert label.
+  it('reverting a rename of a named location renames the references on main back too, so none dangles', async () => {
+    expect((await sync()).final).toBe('Idle');
+    const locationPath = `${LOCATIONS}IPv4 named location.json`;
+    const policyPath = `${POLICIES}Require phishing-resistant MFA for Finance.json`;
+    const location = JSON.parse((await gh.readFile('main', locationPath))!) as Obj;
+    const policy = JSON.parse((await gh.readFile('main', policyPath))!) as { conditions: { locations: { excludeLocations: string[] } } };
+    expect(policy.conditions.locations.excludeLocations).toEqual(['IPv4 named location']);
+    policy.conditions.locations.excludeLocations = ['Office range'];
+    await gh.commitFiles('main', { [locationPath]: renderJson({ ...location, displayName: 'Office range' }), [policyPath]: renderJson(policy) }, 'Rename the office range');
+
+    sim.faults.add({ kind: 'failType', type: 'conditionalAccessPolicies', status: 403 });
+    const proposed = await sync();
+    sim.faults.clear();
+    expect(proposed.final).toBe('Partially successful');
+    expect(proposed.plan?.items.map((i) => `${i.action} ${i.type} ${i.name}`)).toEqual(['update namedLocations Office range']);
+
+    await gh.closePullAsUser(proposed.pullRequest!.number, { user: 'reviewer', labels: ['tenant-sync:revert'] });
+    const event = await pullRequestEvent(gh, proposed.pullRequest!.number);
+    const reverted = await reviewTenant({ ...options(), review: reviewOf(ctx, event.payload['pull_request'], [tenant.name])!, sender: 'reviewer' });
+    expect(reverted.final).toBe('Idle');
+    expect(JSON.parse((await gh.readFile('main', locationPath))!)['displayName']).toBe('IPv4 named location');
+    // Expected: the policy names the location by the name it has again. Observed before: main's
+    // policy still named 'Office range', and the next plan carried REFERENCE_UNRESOLVED.
+    const after = JSON.parse((await gh.readFile('main', policyPath))!) as typeof policy;
+    expect(after.conditions.locations.excludeLocations).toEqual(['IPv4 named location']);
+    const next = await sync();
+    expect(next.plan?.errors.map((e) => `${e.code}: ${e.message}`)).toEqual([]);
+    expect(next.final).toBe('Idle');
+  });
+
   // Soak seed 7031, steps #2-#3: the same compliance policy changed in the tenant and on main.
   it('a conflict stays a conflict until someone resolves it; the next sync does not turn it into an update that overwrites the tenant', async () => {
     expect((await sync()).final).toBe('Idle');
