@@ -122,10 +122,9 @@ export async function syncTenant(options: TenantRunOptions): Promise<TenantOutco
     });
     plan = reconciliation.plan;
     for (const h of reconciliation.heldAdoptions) {
-      const def = resources.find((d) => d.type === h.type);
-      const what = `${def?.title ?? h.type} ‘${h.name}’ (${h.tenantName === null ? 'deleted' : `renamed to ‘${h.tenantName}’`} in the tenant)`;
-      notes.push(t.adoptionHeld(what, ctx.defaultBranch, h.referrers.join(', ')));
-      log.warn(`${tenant.name}: ${textsFor('en').adoptionHeld(what, ctx.defaultBranch, h.referrers.join(', '))}`);
+      const args = [resources.find((d) => d.type === h.type)?.title ?? h.type, h.name, h.tenantName, ctx.defaultBranch, h.referrers.join(', ')] as const;
+      notes.push(t.adoptionHeld(...args));
+      log.warn(`${tenant.name}: ${textsFor('en').adoptionHeld(...args)}`);
     }
     const adopted = await adopt(options, reconciliation, desiredTree, worktrees, notes);
 
