@@ -122,7 +122,7 @@ export async function syncTenant(options: TenantRunOptions): Promise<TenantOutco
     });
     plan = reconciliation.plan;
     for (const h of reconciliation.heldAdoptions) {
-      const args = [resources.find((d) => d.type === h.type)?.title ?? h.type, h.name, h.tenantName, ctx.defaultBranch, h.referrers.join(', ')] as const;
+      const args = [resources.find((d) => d.type === h.type)?.title ?? h.type, h.name, h.tenantName, ctx.defaultBranch, h.referrers.join(', '), h.reason] as const;
       notes.push(t.adoptionHeld(...args));
       log.warn(`${tenant.name}: ${textsFor('en').adoptionHeld(...args)}`);
     }

@@ -14,8 +14,8 @@ const en = {
   adopted: (count: number, branch: string, sha: string) => `${count} change(s) made in the tenant were adopted onto ${branch} (${sha}).`,
   adoptionProposed: (count: number, branch: string, pr: number) => `${count} change(s) made in the tenant are proposed for ${branch} in #${pr} (the branch is protected).`,
   adoptionPending: (pr: number, branch: string) => `The tenant's changes waiting in #${pr} (${branch} is protected) count as desired until it is merged.`,
-  adoptionHeld: (title: string, name: string, tenantName: string | null, branch: string, referrers: string) =>
-    `${title} ‘${name}’ (${tenantName === null ? 'deleted' : `renamed to ‘${tenantName}’`} in the tenant) was not adopted onto ${branch} yet: ${referrers} on ${branch} still name it. It stays reported as drift and is adopted together with them once they can be read or are settled.`,
+  adoptionHeld: (title: string, name: string, tenantName: string | null, branch: string, referrers: string, reason: 'still-named' | 'names-missing') =>
+    `${title} ‘${name}’ (${tenantName === null ? 'deleted' : tenantName === name ? 'changed' : `renamed to ‘${tenantName}’`} in the tenant) was not adopted onto ${branch} yet: ${reason === 'still-named' ? `${referrers} on ${branch} still name it` : `it names ${referrers}, which ${branch} does not have yet`}. It stays reported as drift and is adopted once ${reason === 'still-named' ? 'they can be read or are settled' : 'that is settled'}.`,
   adoptionGaveUp: (branch: string) => `${branch} changed the same files while the tenant's changes were adopted; nothing was forced. The tenant's changes stay recorded as not adopted: the next sync adopts them again, or shows them as conflicts where ${branch} changed them too.`,
   approvalClosed: (pr: number) => `#${pr} was closed: nothing awaits approval any more.`,
   approvalClosedComment: (tenant: string, branch: string) =>
@@ -76,8 +76,8 @@ const fr: Texts = {
   adopted: (count, branch, sha) => `${count} modification(s) faite(s) dans le locataire ont été reprises dans ${branch} (${sha}).`,
   adoptionProposed: (count, branch, pr) => `${count} modification(s) faite(s) dans le locataire sont proposées pour ${branch} dans #${pr} (la branche est protégée).`,
   adoptionPending: (pr, branch) => `Les modifications du locataire en attente dans #${pr} (${branch} est protégée) comptent comme souhaitées jusqu’à sa fusion.`,
-  adoptionHeld: (title, name, tenantName, branch, referrers) =>
-    `${title} ‘${name}’ (${tenantName === null ? 'supprimé' : `renommé en ‘${tenantName}’`} dans le locataire) n’a pas encore été repris dans ${branch} : ${referrers} dans ${branch} le nomment encore. La dérive reste signalée et sera reprise avec eux dès qu’ils pourront être lus ou seront réglés.`,
+  adoptionHeld: (title, name, tenantName, branch, referrers, reason) =>
+    `${title} ‘${name}’ (${tenantName === null ? 'supprimé' : tenantName === name ? 'modifié' : `renommé en ‘${tenantName}’`} dans le locataire) n’a pas encore été repris dans ${branch} : ${reason === 'still-named' ? `${referrers} dans ${branch} le nomment encore` : `il nomme ${referrers}, que ${branch} n’a pas encore`}. La dérive reste signalée et sera reprise dès que ${reason === 'still-named' ? 'ils pourront être lus ou seront réglés' : 'cela sera réglé'}.`,
   adoptionGaveUp: (branch) => `${branch} a modifié les mêmes fichiers pendant la reprise des modifications du locataire ; rien n’a été forcé. Les modifications du locataire restent enregistrées comme non reprises : la prochaine synchronisation les reprend, ou les montre comme conflits là où ${branch} les a aussi modifiées.`,
   approvalClosed: (pr) => `#${pr} a été fermée : plus rien n’attend d’approbation.`,
   approvalClosedComment: (tenant, branch) =>

@@ -132,7 +132,12 @@ export interface HeldAdoption {
   name: string;
   /** The tenant's name for it; null: deleted in the tenant */
   tenantName: string | null;
-  /** 'Conditional access policies ‘Block legacy auth’', or the title of a type that was not read */
+  /**
+   * still-named: objects on the default branch name it (`referrers`: 'Conditional access policies
+   * ‘Block legacy auth’', or the title of a type that was not read); names-missing: its
+   * tenant version names objects the default branch does not have (`referrers`: 'Named locations ‘HQ’')
+   */
+  reason: 'still-named' | 'names-missing';
   referrers: string[];
 }
 
@@ -435,6 +440,22 @@ function compareType(def: ResourceDefinition, B: Entry[], T: Entry[], D: Entry[]
     }
     return true;
   });
+
+  // 3b. desired <-> an object's tenant name, when the recorded version has another name and file:
+  // the repository took the tenant's rename (a revert, an adoption) while that object was not
+  // settled, so its base is still the version before the rename.
+  const renamedInTenant = new Map<string, Rec>();
+  for (const r of recs) {
+    if (r.base && r.tenant && !r.desired && r.tenant.name !== r.base.name && tenantNames.get(r.tenant.name) === 1) renamedInTenant.set(r.tenant.name, r);
+  }
+  if (renamedInTenant.size > 0) {
+    left = left.filter((d) => {
+      const rec = desiredNames.get(d.name) === 1 ? renamedInTenant.get(d.name) : undefined;
+      if (!rec || rec.desired) return true;
+      rec.desired = d;
+      return false;
+    });
+  }
 
   // 4. desired <-> objects new in the tenant, by name only: without a recorded version, a shared
   // file name is no evidence that two differently named objects are one.
@@ -749,14 +770,14 @@ function holdDanglingAdoptions(
   const referring = [...new Map(defs.map((d) => [d.type, d])).values()]
     .map((def) => ({ def, refs: def.references.filter((r) => byType.has(r.target)).map((ref) => ({ ref, tokens: parsePath(ref.path), keywords: new Set(ref.keywords) })) }))
     .filter((r) => r.refs.length > 0);
-  const hold = (rec: Rec, state: TypeState, referrer: string): void => {
-    const existing = held.find((h) => h.rec === rec);
+  const hold = (rec: Rec, state: TypeState, referrer: string, reason: HeldAdoption['reason']): void => {
+    const existing = held.find((h) => h.rec === rec && h.reason === reason);
     if (existing) {
       if (!existing.referrers.includes(referrer)) existing.referrers.push(referrer);
       return;
     }
     rec.intent = NO_INTENT;
-    held.push({ type: state.def.type, name: rec.desired!.name, tenantName: rec.tenant?.name ?? null, referrers: [referrer], rec });
+    held.push({ type: state.def.type, name: (rec.desired ?? rec.tenant)!.name, tenantName: rec.tenant?.name ?? null, reason, referrers: [referrer], rec });
   };
   for (;;) {
     /** target type -> name the adoption takes away from the default branch -> the object */
@@ -776,10 +797,26 @@ function holdDanglingAdoptions(
       after.set(state.def.type, names);
       if (gone.size > 0) removed.set(state.def.type, gone);
     }
-    if (removed.size === 0) break;
     let changed = false;
     for (const { def, refs } of referring) {
       const state = byType.get(def.type);
+      // An adopted object of the referring type must not name what the default branch does not
+      // have after the adoption (a rename of the target that is not adopted: a conflict, held)
+      if (state) {
+        for (const rec of state.recs) {
+          if (rec.intent.kind !== 'adopt' || !rec.tenant) continue;
+          for (const { ref, tokens, keywords } of refs) {
+            const names = after.get(ref.target);
+            if (!names) continue;
+            const before = new Set(rec.desired ? namesAt(rec.desired.object, tokens, keywords) : []);
+            const dangling = namesAt(rec.tenant.object, tokens, keywords).find((v) => !names.has(v) && !before.has(v));
+            if (dangling === undefined) continue;
+            hold(rec, state, `${byType.get(ref.target)!.def.title} ‘${dangling}’`, 'names-missing');
+            changed = true;
+            break;
+          }
+        }
+      }
       const relevant = refs.filter((r) => removed.has(r.ref.target));
       if (relevant.length === 0) continue;
       // The default branch's objects of the referring type after the adoption, with a label each
@@ -795,7 +832,7 @@ function holdDanglingAdoptions(
           // Not read and its files not readable either: any name it may use is held
           if (!unread.has(def.type)) continue;
           for (const { ref } of relevant) {
-            for (const rec of removed.get(ref.target)!.values()) hold(rec, byType.get(ref.target)!, def.title);
+            for (const rec of removed.get(ref.target)!.values()) hold(rec, byType.get(ref.target)!, def.title, 'still-named');
             changed = true;
           }
           continue;
@@ -803,14 +840,14 @@ function holdDanglingAdoptions(
         objects = list.map((e) => ({ object: e.object, label: `${def.title} \u2018${nameOf(def, e.object, e.file)}\u2019` }));
       }
       for (const { ref, tokens, keywords } of relevant) {
-        const gone = removed.get(ref.target)!;
+        const gone = removed.get(ref.target) ?? new Map<string, Rec>();
         for (const { object, label } of objects) {
           for (const visit of resolvePath(object, tokens)) {
             const value = visit.kind === 'property' ? visit.container[visit.key] : visit.container[visit.index];
             if (typeof value !== 'string' || keywords.has(value)) continue;
             const rec = gone.get(value);
             if (!rec) continue;
-            hold(rec, byType.get(ref.target)!, label);
+            hold(rec, byType.get(ref.target)!, label, 'still-named');
             changed = true;
           }
         }
@@ -820,6 +857,16 @@ function holdDanglingAdoptions(
   }
   for (const h of held) h.referrers.sort(compareCodePoints);
   return held;
+}
+
+/** The names a reference path holds in an object (keywords left out) */
+function namesAt(object: Record<string, unknown>, tokens: ReturnType<typeof parsePath>, keywords: ReadonlySet<string>): string[] {
+  const out: string[] = [];
+  for (const visit of resolvePath(object, tokens)) {
+    const value = visit.kind === 'property' ? visit.container[visit.key] : visit.container[visit.index];
+    if (typeof value === 'string' && !keywords.has(value)) out.push(value);
+  }
+  return out;
 }
 
 /**

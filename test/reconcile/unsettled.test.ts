@@ -20,7 +20,7 @@ describe('adoptions that would leave a reference dangling on the default branch 
     delete tenant['conditionalAccessPolicies'];
     const r = run(base, tenant, base, baseIds, ids, { unreadTypes: ['conditionalAccessPolicies'] });
     expect(r.adoption).toEqual([]);
-    expect(r.heldAdoptions).toEqual([{ type: 'namedLocations', name: 'HQ', tenantName: 'Office', referrers: ['Conditional access policies \u2018P1\u2019'] }]);
+    expect(r.heldAdoptions).toEqual([{ type: 'namedLocations', name: 'HQ', tenantName: 'Office', reason: 'still-named', referrers: ['Conditional access policies \u2018P1\u2019'] }]);
     expect(r.plan.drift.map((d) => [d.name, d.kind, d.action])).toEqual([['HQ', 'changed', 'report']]);
     expect(r.unsettled).toEqual([{ type: 'namedLocations', id: 'loc-1', file: 'Office', base: hq, adopt: false }]);
   });
@@ -45,6 +45,16 @@ describe('adoptions that would leave a reference dangling on the default branch 
     expect(r.plan.conflicts.map((c) => c.name)).toEqual(['P1']);
     expect(r.heldAdoptions.map((h) => `${h.name} -> ${h.tenantName}`)).toEqual(['HQ -> Office']);
     expect(r.adoption).toEqual([]);
+  });
+
+  it('a policy whose tenant version names the new name of a location in conflict: held (it would name what main does not have)', () => {
+    const tenant = tree({ namedLocations: [office], conditionalAccessPolicies: [policy('Office')] });
+    const desired = tree({ namedLocations: [e('HQ', { ipRanges: ['10.0.0.0/8'], isTrusted: true })], conditionalAccessPolicies: [policy('HQ')] });
+    const r = run(base, tenant, desired, baseIds, ids);
+    expect(r.plan.conflicts.map((c) => `${c.kind} ${c.name}`)).toEqual(['both-changed HQ']);
+    expect(r.heldAdoptions).toEqual([{ type: 'conditionalAccessPolicies', name: 'P1', tenantName: 'P1', reason: 'names-missing', referrers: ['Named locations ‘Office’'] }]);
+    expect(r.adoption).toEqual([]);
+    expect(r.plan.drift.map((d) => `${d.name} ${d.action}`)).toEqual(['P1 report']);
   });
 
   it('a rename nobody on the default branch names is adopted while another type is unread', () => {
@@ -76,6 +86,16 @@ describe('unsettled objects keep their recorded version as the base', () => {
     const second = run(next.tree, tenant, desired, next.ids, ids);
     expect(second.plan.conflicts.map((c) => c.kind)).toEqual(['both-changed']);
     expect(second.plan.items).toEqual([]);
+  });
+
+  it('the repository took the tenant\'s rename (a revert) while the base is still the version before it: the same object, settled', () => {
+    const base = tree({ namedLocations: [hq] });
+    const tenant = tree({ namedLocations: [office] });
+    const r = run(base, tenant, tenant, { namedLocations: { HQ: 'loc-1' } }, { namedLocations: { Office: 'loc-1' } });
+    expect(r.objects.map((o) => `${o.name} ${o.classification}`)).toEqual(['Office unchanged']);
+    expect(r.plan.conflicts).toEqual([]);
+    expect(r.plan.items).toEqual([]);
+    expect(r.unsettled).toEqual([]);
   });
 
   it('drift adopted onto the default branch is settled; drift whose adoption did not happen is not', () => {
