@@ -87,25 +87,33 @@ export async function writeTenantVersions(
 ): Promise<string[]> {
   const touched: string[] = [];
   const renames: { type: string; from: string; to: string }[] = [];
+  // Every removal before any write: two objects of a plan can share a path (the repository's file
+  // of one is the tenant's file of another), and the tenant's version written there must stay.
+  const removals = new Set<string>();
+  const writes = new Map<string, string>();
   for (const object of objects) {
     const desiredPath = object.file === null ? undefined : objectPath(tenant, object.type, object.file);
     const tenantPath = object.tenantFile === null ? undefined : objectPath(tenant, object.type, object.tenantFile);
+    const content = tenantPath === undefined ? undefined : await stateFile(tenantPath);
     if (desiredPath && tenantPath) {
       // The object gets the tenant's name back: the default branch's references to it follow
       const from = nameIn(object.type, await readRepoFile(root, desiredPath));
-      const to = nameIn(object.type, await stateFile(tenantPath));
+      const to = nameIn(object.type, content);
       if (from !== undefined && to !== undefined && from !== to) renames.push({ type: object.type, from, to });
     }
-    if (desiredPath && desiredPath !== tenantPath) {
-      await removeRepoFile(root, desiredPath);
-      touched.push(desiredPath);
-    }
+    if (desiredPath && desiredPath !== tenantPath) removals.add(desiredPath);
     if (tenantPath) {
-      const content = await stateFile(tenantPath);
-      if (content === undefined) await removeRepoFile(root, tenantPath);
-      else await writeRepoFile(root, tenantPath, content);
-      touched.push(tenantPath);
+      if (content === undefined) removals.add(tenantPath);
+      else writes.set(tenantPath, content);
     }
+  }
+  for (const path of removals) {
+    if (!writes.has(path)) await removeRepoFile(root, path);
+    touched.push(path);
+  }
+  for (const [path, content] of writes) {
+    await writeRepoFile(root, path, content);
+    if (!removals.has(path)) touched.push(path);
   }
   if (renames.length > 0) touched.push(...(await followRenames(root, tenant, renames, new Set(touched))));
   return touched;
