@@ -1,6 +1,6 @@
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { AdoptionOp, Plan, PlanItem } from '../reconcile/index.js';
+import { unsettledSchema, type AdoptionOp, type Plan, type PlanItem, type Unsettled } from '../reconcile/index.js';
 import { findResource, resources } from '../resources/catalogue.js';
 import { FILE_EXTENSION, renderJson, typeFolder } from '../snapshot/index.js';
 import { readVisit, resolvePath, writeVisit } from '../snapshot/paths.js';
@@ -107,6 +107,7 @@ export async function writeTenantVersions(
       else writes.set(tenantPath, content);
     }
   }
+  await includeRenamedTargets(root, tenant, stateFile, removals, writes, renames);
   for (const path of removals) {
     if (!writes.has(path)) await removeRepoFile(root, path);
     touched.push(path);
@@ -117,6 +118,68 @@ export async function writeTenantVersions(
   }
   if (renames.length > 0) touched.push(...(await followRenames(root, tenant, renames, new Set(touched))));
   return touched;
+}
+
+/**
+ * A tenant version the revert writes may name an object by its tenant name while the default
+ * branch still has it under its former name: the object was renamed in the tenant and the rename
+ * was not adopted (it was held because objects naming it were not settled; see unsettled.json).
+ * The revert then takes that object's tenant version too, in place of the file the default branch
+ * has for it (unchanged since), so that nothing the revert writes names what main does not have.
+ */
+async function includeRenamedTargets(
+  root: string,
+  tenant: string,
+  stateFile: (path: string) => Promise<string | undefined>,
+  removals: Set<string>,
+  writes: Map<string, string>,
+  renames: { type: string; from: string; to: string }[],
+): Promise<void> {
+  let unsettled: Unsettled;
+  try {
+    const text = await stateFile(`.tenant-sync/${tenant}/unsettled.json`);
+    if (text === undefined) return;
+    unsettled = unsettledSchema.parse(JSON.parse(text));
+  } catch {
+    return;
+  }
+  for (let round = 0; round < 8; round++) {
+    let added = false;
+    for (const [path, content] of [...writes]) {
+      const def = findResource(path.split('/')[3] ?? '');
+      if (!def || def.references.length === 0) continue;
+      let object: unknown;
+      try {
+        object = JSON.parse(content);
+      } catch {
+        continue;
+      }
+      for (const ref of def.references) {
+        const entries = unsettled[ref.target];
+        const target = findResource(ref.target);
+        if (!entries || !target || target.kind !== 'collection') continue;
+        for (const visit of resolvePath(object, ref.path)) {
+          const value = readVisit(visit);
+          if (typeof value !== 'string' || ref.keywords.includes(value)) continue;
+          for (const entry of entries) {
+            if (entry.file === null || entry.base === null) continue;
+            const statePath = objectPath(tenant, ref.target, entry.file);
+            if (writes.has(statePath)) continue;
+            const tenantVersion = await stateFile(statePath);
+            const from = entry.base.object[target.nameField];
+            if (nameIn(ref.target, tenantVersion) !== value || typeof from !== 'string' || from === value) continue;
+            const mainPath = objectPath(tenant, ref.target, entry.base.file);
+            if (nameIn(ref.target, await readRepoFile(root, mainPath)) !== from) continue;
+            if (mainPath !== statePath) removals.add(mainPath);
+            writes.set(statePath, tenantVersion!);
+            renames.push({ type: ref.target, from, to: value });
+            added = true;
+          }
+        }
+      }
+    }
+    if (!added) return;
+  }
 }
 
 /** The name field of an object file's content; undefined when there is none or it cannot be read */

@@ -121,6 +121,35 @@ describe('soak findings', () => {
     expect(next.final).toBe('Idle');
   });
 
+  // Soak seed 3, steps #32-#49: a named location renamed in the portal while a policy naming it is
+  // in conflict (changed on main too): the rename is held; then the plan is reverted.
+  it('reverting a conflict whose tenant version names a renamed location takes the held rename too, so none dangles', async () => {
+    expect((await sync()).final).toBe('Idle');
+    const policyPath = `${POLICIES}Require phishing-resistant MFA for Finance.json`;
+    const policy = JSON.parse((await gh.readFile('main', policyPath))!) as Obj;
+    await gh.commitFiles('main', { [policyPath]: renderJson({ ...policy, state: 'disabled' }) }, 'Disable the Finance policy');
+    const location = byName('namedLocations', 'IPv4 named location');
+    sim.tenant.update('namedLocations', String(location['id']), { displayName: 'Office range' });
+
+    const held = await sync();
+    expect(held.plan?.conflicts.map((c) => `${c.kind} ${c.name}`)).toEqual(['both-changed Require phishing-resistant MFA for Finance']);
+    expect(held.plan?.drift.map((d) => `${d.name} ${d.action}`)).toEqual(['IPv4 named location report']);
+    expect(held.notes.some((n) => n.includes('was not adopted onto main yet'))).toBe(true);
+    expect(await gh.readFile('main', `${LOCATIONS}IPv4 named location.json`)).toBeDefined();
+
+    await gh.closePullAsUser(held.pullRequest!.number, { user: 'reviewer', labels: ['tenant-sync:revert'] });
+    const event = await pullRequestEvent(gh, held.pullRequest!.number);
+    expect((await reviewTenant({ ...options(), review: reviewOf(ctx, event.payload['pull_request'], [tenant.name])!, sender: 'reviewer' })).final).toBe('Idle');
+    const main = await gh.readTree('main');
+    expect(JSON.parse(main[policyPath]!)).toEqual(JSON.parse((await gh.readFile('tenant-sync/state/contoso', policyPath))!));
+    expect(main[`${LOCATIONS}IPv4 named location.json`]).toBeUndefined();
+    expect(JSON.parse(main[`${LOCATIONS}Office range.json`]!)['displayName']).toBe('Office range');
+
+    const next = await sync();
+    expect(next.plan?.errors.map((e) => `${e.code}: ${e.message}`)).toEqual([]);
+    expect(next.final).toBe('Idle');
+  });
+
   // Soak seed 7031, steps #2-#3: the same compliance policy changed in the tenant and on main.
   it('a conflict stays a conflict until someone resolves it; the next sync does not turn it into an update that overwrites the tenant', async () => {
     expect((await sync()).final).toBe('Idle');
