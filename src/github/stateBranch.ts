@@ -1,4 +1,7 @@
 import { join } from 'node:path';
+import { unsettledSchema, type Unsettled } from '../reconcile/index.js';
+import { renderJson } from '../snapshot/index.js';
+import { readRepoFile, removeRepoFile, writeRepoFile } from './branchFiles.js';
 import { planPath } from './approvalPullRequest.js';
 import { branches } from './context.js';
 import type { GitRepository, Worktree } from './git.js';
@@ -39,4 +42,29 @@ export async function openStateBranch(git: GitRepository, tenant: string, parent
 /** `<parent>/tree`: where openStateBranch puts the worktree (the engine writes the backup there) */
 export function stateTreeDir(parent: string): string {
   return join(parent, 'tree');
+}
+
+/** `.tenant-sync/<tenant>/unsettled.json`: the objects not settled at the last sync (src/reconcile/unsettled.ts) */
+export function unsettledPath(tenant: string): string {
+  return `.tenant-sync/${tenant}/unsettled.json`;
+}
+
+/** The unsettled objects recorded in a state worktree; {} when none (or the file cannot be used) */
+export async function readUnsettled(dir: string, tenant: string): Promise<Unsettled> {
+  const text = await readRepoFile(dir, unsettledPath(tenant));
+  if (text === undefined) return {};
+  const parsed = unsettledSchema.safeParse((() => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      return undefined;
+    }
+  })());
+  return parsed.success ? parsed.data : {};
+}
+
+/** Records the unsettled objects in a state worktree; the file is removed when there are none */
+export async function writeUnsettled(dir: string, tenant: string, unsettled: Unsettled): Promise<void> {
+  if (Object.keys(unsettled).length === 0) await removeRepoFile(dir, unsettledPath(tenant));
+  else await writeRepoFile(dir, unsettledPath(tenant), renderJson(unsettled));
 }

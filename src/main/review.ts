@@ -103,8 +103,11 @@ async function applyApproved(options: TenantRunOptions & { approvedBy?: string }
         // Only the plan's objects are recorded as the deploy left them; any other change the backup
         // saw was made in the tenant meanwhile and stays for the next sync to report as drift.
         if (recorded && record) {
-          // Objects are told apart by their id (a file can be renamed by the deploy itself)
-          const planned = new Set(record.items.map((i) => i.id).filter((id): id is string => id !== null));
+          // Objects are told apart by their id (a file can be renamed by the deploy itself). Only
+          // those the deploy wrote (or tried to): a stale item was refused, nothing written, so a
+          // change the portal made to it stays for the next sync to report.
+          const wrote = (i: DeployRecord['items'][number]) => i.requests.length > 0 || i.result === 'applied' || i.result === 'unverified' || (i.result === 'skipped' && record!.status !== 'refused');
+          const planned = new Set(record.items.filter(wrote).map((i) => i.id).filter((id): id is string => id !== null));
           const idsNow = (await readIdMap(idMapFile(stateDir, tenant.name))) ?? {};
           const idsBefore = JSON.parse((await git.readFile(recorded, `.tenant-sync/${tenant.name}/ids.json`)) ?? '{}') as Record<string, Record<string, string>>;
           const idOf = (path: string): string | undefined => {

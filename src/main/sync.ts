@@ -8,13 +8,14 @@ import { readDesired } from '../engine/plan.js';
 import { syncBackup, type AfterBackup } from '../engine/sync.js';
 import { TenantSyncError } from '../errors/index.js';
 import { approvalBody, approvalTitle, planPath, readApprovalMarker } from '../github/approvalPullRequest.js';
-import { adoptionPaths, objectPath, removeRepoFile, writeAdoption, writePlanItems, writeRepoFile } from '../github/branchFiles.js';
+import { adoptionPaths, removeRepoFile, writeAdoption, writePlanItems, writeRepoFile } from '../github/branchFiles.js';
 import { branches, labels, type RepoContext } from '../github/context.js';
 import { commitAndPush, dropBranch, publishBranch, redoOnTip, type GitRepository, type Worktree } from '../github/git.js';
-import { openStateBranch } from '../github/stateBranch.js';
+import { openStateBranch, readUnsettled, writeUnsettled } from '../github/stateBranch.js';
+import { idMapFile, readIdMap, writeIdMap } from '../engine/idMap.js';
 import { closePullRequest, findOpenPullRequest, lastClosedPullRequest, upsertPullRequest } from '../github/pullRequests.js';
 import type { Logger } from '../log/index.js';
-import { isEmptyPlan, planHash, reconcile, renderPlanMarkdown, treeFromTenantTree, type Plan, type Reconciliation, type Tree } from '../reconcile/index.js';
+import { baseWithUnsettled, isEmptyPlan, nextUnsettled, planHash, reconcile, renderPlanMarkdown, treeFromTenantTree, type IdMap, type Plan, type Reconciliation, type Tree, type Unsettled } from '../reconcile/index.js';
 import { resources } from '../resources/catalogue.js';
 import { readTenantTree, renderJson, typeFolder } from '../snapshot/index.js';
 import type { StatusListener } from '../status/index.js';
@@ -52,6 +53,10 @@ export async function syncTenant(options: TenantRunOptions): Promise<TenantOutco
   const t = textsFor(tenant.language);
   let state: Worktree | undefined;
   let baseTree: Tree = {};
+  /** The id map recorded with the base tree */
+  let baseIds: IdMap = {};
+  /** Objects not settled at the last sync, with the version that stays their base */
+  let previousUnsettled: Unsettled = {};
   /** The commit the base tree was read from */
   let baseCommit: string | undefined;
   let plan: Plan | undefined;
@@ -64,7 +69,16 @@ export async function syncTenant(options: TenantRunOptions): Promise<TenantOutco
     baseCommit = opened.recorded;
     if (opened.recorded && opened.recorded !== opened.tip) notes.push(t.baseSkipsMerge(branches.state(tenant.name), opened.recorded.slice(0, 7)));
     if (!opened.tip) notes.push(t.firstSync(branches.state(tenant.name)));
-    baseTree = treeFromTenantTree(await readTenantTree(stateDir, tenant.name, resources));
+    // The base: the tenant as last recorded, with the version both sides last agreed on for the
+    // objects that were not settled then (see src/reconcile/unsettled.ts)
+    previousUnsettled = await readUnsettled(stateDir, tenant.name);
+    const base = baseWithUnsettled(
+      treeFromTenantTree(await readTenantTree(stateDir, tenant.name, resources)),
+      (await readIdMap(idMapFile(stateDir, tenant.name))) ?? {},
+      previousUnsettled,
+    );
+    baseTree = base.tree;
+    baseIds = base.ids;
   };
 
   const afterBackup = async ({ report, connection }: Parameters<NonNullable<Parameters<typeof syncBackup>[0]['afterBackup']>>[0]): Promise<AfterBackup> => {
@@ -80,7 +94,17 @@ export async function syncTenant(options: TenantRunOptions): Promise<TenantOutco
     for (const e of desired.errors) log.warn(`${e.message} Fix: ${e.fix} (${e.code})`, { file: e.file, line: e.line, column: e.column });
     // A type whose desired files are invalid takes no part: its recorded state stays where it last
     // took part, so a change made in the tenant meanwhile is still seen as drift once the files are fixed.
-    if (baseCommit) await stateTree.restore(baseCommit, desired.invalid.flatMap((type) => resources.filter((d) => d.type === type).map((d) => typeFolder(tenant.name, d))));
+    if (baseCommit && desired.invalid.length > 0) {
+      await stateTree.restore(baseCommit, desired.invalid.flatMap((type) => resources.filter((d) => d.type === type).map((d) => typeFolder(tenant.name, d))));
+      // ... and so does its part of the id map, which describes those files
+      const recordedIds = JSON.parse((await git.readFile(baseCommit, `.tenant-sync/${tenant.name}/ids.json`)) ?? '{}') as IdMap;
+      const ids = { ...report.idMap };
+      for (const type of desired.invalid) {
+        if (recordedIds[type]) ids[type] = recordedIds[type];
+        else delete ids[type];
+      }
+      await writeIdMap(idMapFile(stateDir, tenant.name), ids);
+    }
 
     const tenantTree = treeFromTenantTree(await readTenantTree(stateDir, tenant.name, resources));
     const reconciliation = reconcile({
@@ -92,20 +116,23 @@ export async function syncTenant(options: TenantRunOptions): Promise<TenantOutco
       desired: desired.tree,
       unreadTypes: [...failed, ...desired.invalid],
       idMap: report.idMap,
+      baseIdMap: baseIds,
       drift: tenant.drift,
       deleteGuard: tenant.deleteGuard,
     });
     plan = reconciliation.plan;
+    for (const h of reconciliation.heldAdoptions) {
+      const args = [resources.find((d) => d.type === h.type)?.title ?? h.type, h.name, h.tenantName, ctx.defaultBranch, h.referrers.join(', '), h.reason] as const;
+      notes.push(t.adoptionHeld(...args));
+      log.warn(`${tenant.name}: ${textsFor('en').adoptionHeld(...args)}`);
+    }
     const adopted = await adopt(options, reconciliation, desiredTree, worktrees, notes);
 
-    // The state branch is the base of the next comparison. An object whose tenant change the default
-    // branch has not taken yet (a conflict, an adoption that lost a race) keeps its recorded version,
-    // so the next sync still sees that change instead of proposing to overwrite it.
-    const unsettled = [
-      ...reconciliation.plan.conflicts.flatMap((c) => [c.files.tenant, c.files.base].filter((f): f is string => f !== null).map((f) => objectPath(tenant.name, c.type, f))),
-      ...(adopted ? [] : reconciliation.adoption.map((op) => objectPath(tenant.name, op.type, op.file))),
-    ];
-    if (baseCommit) await stateTree.restore(baseCommit, unsettled);
+    // The state branch records the tenant as read. An object whose tenant change the default branch
+    // has not taken (a conflict, an adoption that lost a race or was held, a plan error, drift only
+    // reported) keeps the version both sides last agreed on as the base of the next comparison, so
+    // the next sync still sees that change instead of proposing to overwrite it.
+    await writeUnsettled(stateDir, tenant.name, nextUnsettled(previousUnsettled, reconciliation.unsettled, { adopted, comparedTypes: reconciliation.plan.types.map((x) => x.type) }));
 
     const stateBranch = branches.state(tenant.name);
     const pushed = await commitAndPush(git, stateTree, { branch: stateBranch, message: backupMessage(tenant.name, report) });
@@ -194,7 +221,8 @@ async function adopt(options: TenantRunOptions, reconciliation: Reconciliation, 
     return true;
   }
   if (pushed.result === 'gave-up') {
-    log.warn(`${tenant.name}: ${ctx.defaultBranch} changed the same files while the tenant's changes were adopted; the next sync compares them again.`);
+    notes.push(textsFor(tenant.language).adoptionGaveUp(ctx.defaultBranch));
+    log.warn(`${tenant.name}: ${textsFor('en').adoptionGaveUp(ctx.defaultBranch)}`);
     return false;
   }
   if (pushed.result === 'unchanged') return true;

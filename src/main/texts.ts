@@ -15,6 +15,9 @@ const en = {
   adopted: (count: number, branch: string, sha: string) => `${count} change(s) made in the tenant were adopted onto ${branch} (${sha}).`,
   adoptionProposed: (count: number, branch: string, pr: number) => `${count} change(s) made in the tenant are proposed for ${branch} in #${pr} (the branch is protected).`,
   adoptionPending: (pr: number, branch: string) => `The tenant's changes waiting in #${pr} (${branch} is protected) count as desired until it is merged.`,
+  adoptionHeld: (title: string, name: string, tenantName: string | null, branch: string, referrers: string, reason: 'still-named' | 'names-missing') =>
+    `${title} ‘${name}’ (${tenantName === null ? 'deleted' : tenantName === name ? 'changed' : `renamed to ‘${tenantName}’`} in the tenant) was not adopted onto ${branch} yet: ${reason === 'still-named' ? `${referrers} on ${branch} still name it` : `it names ${referrers}, which ${branch} does not have yet`}. It stays reported as drift and is adopted once ${reason === 'still-named' ? 'they can be read or are settled' : 'that is settled'}.`,
+  adoptionGaveUp: (branch: string) => `${branch} changed the same files while the tenant's changes were adopted; nothing was forced. The tenant's changes stay recorded as not adopted: the next sync adopts them again, or shows them as conflicts where ${branch} changed them too.`,
   approvalClosed: (pr: number) => `#${pr} was closed: nothing awaits approval any more.`,
   approvalClosedComment: (tenant: string, branch: string) =>
     `Nothing awaits approval for ${tenant} any more: the tenant and ${branch} agree. tenant-sync closed this pull request; nothing was written to the tenant.`,
@@ -108,6 +111,9 @@ const fr: Texts = {
   adopted: (count, branch, sha) => `${count} modification(s) apportée(s) dans le locataire : reprise(s) dans ${branch} (${sha}).`,
   adoptionProposed: (count, branch, pr) => `${count} modification(s) apportée(s) dans le locataire : proposée(s) pour ${branch} dans #${pr} (la branche est protégée).`,
   adoptionPending: (pr, branch) => `Les modifications du locataire en attente dans #${pr} (${branch} est protégée) sont considérées comme souhaitées jusqu’à la fusion de cette demande de tirage.`,
+  adoptionHeld: (title, name, tenantName, branch, referrers, reason) =>
+    `${title} « ${name} » (${tenantName === null ? 'supprimé' : tenantName === name ? 'modifié' : `renommé en « ${tenantName} »`} dans le locataire) n’a pas encore été repris dans ${branch} : ${reason === 'still-named' ? `${referrers} dans ${branch} le nomment encore` : `il nomme ${referrers}, que ${branch} n’a pas encore`}. La dérive reste signalée et sera reprise dès que ${reason === 'still-named' ? 'ils pourront être lus ou seront réglés' : 'cela sera réglé'}.`,
+  adoptionGaveUp: (branch) => `${branch} a modifié les mêmes fichiers pendant la reprise des modifications du locataire ; rien n’a été forcé. Les modifications du locataire restent enregistrées comme non reprises : la prochaine synchronisation les reprend, ou les montre comme conflits là où ${branch} les a aussi modifiées.`,
   approvalClosed: (pr) => `La demande de tirage #${pr} a été fermée : plus rien n’est en attente d’approbation.`,
   approvalClosedComment: (tenant, branch) =>
     `Plus rien n’est en attente d’approbation pour ${tenant} : le locataire et ${branch} concordent. tenant-sync a fermé cette demande de tirage ; rien n’a été écrit dans le locataire.`,

@@ -9,6 +9,7 @@ export {
   type AdoptionOp,
   type Classification,
   type DeleteGuardInput,
+  type HeldAdoption,
   type ObjectResult,
   type ReconcileInput,
   type Reconciliation,
@@ -59,3 +60,12 @@ export {
 export { deepEqual, diffObjects, diffValues, type ChangeKind, type PropertyChange } from './diff.js';
 export { errorTexts, format, heldTexts, messages, type Catalogue, type MessageKey, type MessageParams } from './messages.js';
 export { MARKDOWN_TARGET_LENGTH, GITHUB_BODY_LIMIT, renderPlanMarkdown, type MarkdownOptions } from './markdown.js';
+export {
+  baseWithUnsettled,
+  nextUnsettled,
+  unsettledEntrySchema,
+  unsettledSchema,
+  type Unsettled,
+  type UnsettledEntry,
+  type UnsettledObject,
+} from './unsettled.js';

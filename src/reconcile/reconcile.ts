@@ -23,6 +23,7 @@ import {
   type PlanItem,
 } from './plan.js';
 import { entriesOf, hasOwn, idOf, type IdMap, type Tree, type TreeEntry } from './tree.js';
+import type { UnsettledObject } from './unsettled.js';
 
 /**
  * Three-way reconciliation: base (the tenant as last recorded on the state branch), tenant (just
@@ -120,12 +121,41 @@ export interface AdoptionOp {
   object: Record<string, unknown> | null;
 }
 
+/**
+ * A change made in the tenant that the adoption leaves for a later sync: taking it would leave a
+ * reference on the default branch naming a name it no longer has (objects of a type that was not
+ * read, or whose own change is not adopted now, still name it).
+ */
+export interface HeldAdoption {
+  type: string;
+  /** The name the default branch has */
+  name: string;
+  /** The tenant's name for it; null: deleted in the tenant */
+  tenantName: string | null;
+  /**
+   * still-named: objects on the default branch name it (`referrers`: 'Conditional access policies
+   * ‘Block legacy auth’', or the title of a type that was not read); names-missing: its
+   * tenant version names objects the default branch does not have (`referrers`: 'Named locations ‘HQ’')
+   */
+  reason: 'still-named' | 'names-missing';
+  referrers: string[];
+}
+
 export interface Reconciliation {
   plan: Plan;
   /** Every object seen on the tenant or repository side, per type in dependency order, then by name */
   objects: ObjectResult[];
   /** What the default branch takes from the tenant (drift policy adopt): removals first, then writes */
   adoption: AdoptionOp[];
+  /** Adoptions held back so that no reference on the default branch dangles (reported as drift, not taken) */
+  heldAdoptions: HeldAdoption[];
+  /**
+   * Objects of the compared types whose tenant version differs from the recorded one and that the
+   * default branch does not hold (yet): their recorded version stays the base of the next
+   * comparison (see unsettled.ts). `adopt`: the adoption takes the tenant's version, after which
+   * the object is settled (when the adoption does not happen, it stays unsettled).
+   */
+  unsettled: UnsettledObject[];
 }
 
 interface Entry {
@@ -194,6 +224,8 @@ export function reconcile(input: ReconcileInput): Reconciliation {
   for (const state of states) checkWrites(state);
   for (const state of states) settle(state);
   for (const state of states) if (state.def.kind === 'collection') checkNameCollisions(state);
+  const heldAdoptions = policy === 'adopt' ? holdDanglingAdoptions(states, byType, input.defs, input.desired, unread) : [];
+  const heldRecs = new Set(heldAdoptions.map((h) => h.rec));
 
   // Plan items, then the delete guard
   const items: PlanItem[] = [];
@@ -238,6 +270,7 @@ export function reconcile(input: ReconcileInput): Reconciliation {
   const objects: ObjectResult[] = [];
   const adoption: AdoptionOp[] = [];
   const adoptionWrites: AdoptionOp[] = [];
+  const unsettled: UnsettledObject[] = [];
   let unchanged = 0;
   for (const state of states) {
     errors.push(...state.errors.sort(compareErrors));
@@ -246,7 +279,9 @@ export function reconcile(input: ReconcileInput): Reconciliation {
       const name = recName(rec);
       if (rec.classification === 'unchanged') unchanged++;
       if (rec.classification === 'conflict') conflicts.push(conflictOf(state.def, rec, name));
-      if (isDrift(rec.classification)) drift.push(driftOf(state.def, rec, name, policy));
+      if (isDrift(rec.classification)) drift.push(driftOf(state.def, rec, name, heldRecs.has(rec) ? 'report' : policy));
+      const u = unsettledOf(state.def, rec);
+      if (u) unsettled.push(u);
       objects.push({
         type: state.def.type,
         name,
@@ -289,7 +324,7 @@ export function reconcile(input: ReconcileInput): Reconciliation {
     held,
     drift,
   };
-  return { plan, objects, adoption };
+  return { plan, objects, adoption, heldAdoptions: heldAdoptions.map(({ rec: _rec, ...h }) => h), unsettled };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -405,6 +440,22 @@ function compareType(def: ResourceDefinition, B: Entry[], T: Entry[], D: Entry[]
     }
     return true;
   });
+
+  // 3b. desired <-> an object's tenant name, when the recorded version has another name and file:
+  // the repository took the tenant's rename (a revert, an adoption) while that object was not
+  // settled, so its base is still the version before the rename.
+  const renamedInTenant = new Map<string, Rec>();
+  for (const r of recs) {
+    if (r.base && r.tenant && !r.desired && r.tenant.name !== r.base.name && tenantNames.get(r.tenant.name) === 1) renamedInTenant.set(r.tenant.name, r);
+  }
+  if (renamedInTenant.size > 0) {
+    left = left.filter((d) => {
+      const rec = desiredNames.get(d.name) === 1 ? renamedInTenant.get(d.name) : undefined;
+      if (!rec || rec.desired) return true;
+      rec.desired = d;
+      return false;
+    });
+  }
 
   // 4. desired <-> objects new in the tenant, by name only: without a recorded version, a shared
   // file name is no evidence that two differently named objects are one.
@@ -698,6 +749,140 @@ function checkNameCollisions(state: TypeState): void {
     }
     if (!changed) return;
   }
+}
+
+/**
+ * An adoption never leaves a reference on the default branch dangling. Adopting a rename or a
+ * deletion takes a name away from the default branch; when an object there still names it
+ * afterwards (its type was not read, so its tenant version is unknown; or its own change is not
+ * adopted in this sync: a conflict, an error, another held adoption), the adoption waits: the
+ * change is reported as drift and the object keeps its recorded version, so that a later sync,
+ * reading both, adopts them together. Repeated until stable.
+ */
+function holdDanglingAdoptions(
+  states: readonly TypeState[],
+  byType: ReadonlyMap<string, TypeState>,
+  defs: readonly ResourceDefinition[],
+  desired: Tree,
+  unread: ReadonlySet<string>,
+): (HeldAdoption & { rec: Rec })[] {
+  const held: (HeldAdoption & { rec: Rec })[] = [];
+  const referring = [...new Map(defs.map((d) => [d.type, d])).values()]
+    .map((def) => ({ def, refs: def.references.filter((r) => byType.has(r.target)).map((ref) => ({ ref, tokens: parsePath(ref.path), keywords: new Set(ref.keywords) })) }))
+    .filter((r) => r.refs.length > 0);
+  const hold = (rec: Rec, state: TypeState, referrer: string, reason: HeldAdoption['reason']): void => {
+    const existing = held.find((h) => h.rec === rec && h.reason === reason);
+    if (existing) {
+      if (!existing.referrers.includes(referrer)) existing.referrers.push(referrer);
+      return;
+    }
+    rec.intent = NO_INTENT;
+    held.push({ type: state.def.type, name: (rec.desired ?? rec.tenant)!.name, tenantName: rec.tenant?.name ?? null, reason, referrers: [referrer], rec });
+  };
+  for (;;) {
+    /** target type -> name the adoption takes away from the default branch -> the object */
+    const removed = new Map<string, Map<string, Rec>>();
+    /** target type -> names the default branch has after the adoption */
+    const after = new Map<string, Set<string>>();
+    for (const state of states) {
+      const names = new Set<string>();
+      const gone = new Map<string, Rec>();
+      for (const rec of state.recs) {
+        const adopted = rec.intent.kind === 'adopt';
+        const name = adopted ? rec.tenant?.name : rec.desired?.name;
+        if (name !== undefined) names.add(name);
+        if (adopted && rec.desired && rec.tenant?.name !== rec.desired.name) gone.set(rec.desired.name, rec);
+      }
+      for (const name of names) gone.delete(name);
+      after.set(state.def.type, names);
+      if (gone.size > 0) removed.set(state.def.type, gone);
+    }
+    let changed = false;
+    for (const { def, refs } of referring) {
+      const state = byType.get(def.type);
+      // An adopted object of the referring type must not name what the default branch does not
+      // have after the adoption (a rename of the target that is not adopted: a conflict, held)
+      if (state) {
+        for (const rec of state.recs) {
+          if (rec.intent.kind !== 'adopt' || !rec.tenant) continue;
+          for (const { ref, tokens, keywords } of refs) {
+            const names = after.get(ref.target);
+            if (!names) continue;
+            const before = new Set(rec.desired ? namesAt(rec.desired.object, tokens, keywords) : []);
+            const dangling = namesAt(rec.tenant.object, tokens, keywords).find((v) => !names.has(v) && !before.has(v));
+            if (dangling === undefined) continue;
+            hold(rec, state, `${byType.get(ref.target)!.def.title} ‘${dangling}’`, 'names-missing');
+            changed = true;
+            break;
+          }
+        }
+      }
+      const relevant = refs.filter((r) => removed.has(r.ref.target));
+      if (relevant.length === 0) continue;
+      // The default branch's objects of the referring type after the adoption, with a label each
+      let objects: { object: Record<string, unknown>; label: string }[];
+      if (state) {
+        objects = state.recs.flatMap((rec) => {
+          const e = rec.intent.kind === 'adopt' ? rec.tenant : rec.desired;
+          return e ? [{ object: e.object, label: `${def.title} \u2018${e.name}\u2019` }] : [];
+        });
+      } else {
+        const list = entriesOf(desired, def.type);
+        if (list === undefined) {
+          // Not read and its files not readable either: any name it may use is held
+          if (!unread.has(def.type)) continue;
+          for (const { ref } of relevant) {
+            for (const rec of removed.get(ref.target)!.values()) hold(rec, byType.get(ref.target)!, def.title, 'still-named');
+            changed = true;
+          }
+          continue;
+        }
+        objects = list.map((e) => ({ object: e.object, label: `${def.title} \u2018${nameOf(def, e.object, e.file)}\u2019` }));
+      }
+      for (const { ref, tokens, keywords } of relevant) {
+        const gone = removed.get(ref.target) ?? new Map<string, Rec>();
+        for (const { object, label } of objects) {
+          for (const visit of resolvePath(object, tokens)) {
+            const value = visit.kind === 'property' ? visit.container[visit.key] : visit.container[visit.index];
+            if (typeof value !== 'string' || keywords.has(value)) continue;
+            const rec = gone.get(value);
+            if (!rec) continue;
+            hold(rec, byType.get(ref.target)!, label, 'still-named');
+            changed = true;
+          }
+        }
+      }
+    }
+    if (!changed) break;
+  }
+  for (const h of held) h.referrers.sort(compareCodePoints);
+  return held;
+}
+
+/** The names a reference path holds in an object (keywords left out) */
+function namesAt(object: Record<string, unknown>, tokens: ReturnType<typeof parsePath>, keywords: ReadonlySet<string>): string[] {
+  const out: string[] = [];
+  for (const visit of resolvePath(object, tokens)) {
+    const value = visit.kind === 'property' ? visit.container[visit.key] : visit.container[visit.index];
+    if (typeof value === 'string' && !keywords.has(value)) out.push(value);
+  }
+  return out;
+}
+
+/**
+ * An object whose tenant version differs from the recorded one (presence included) while the
+ * default branch does not hold that version: not settled. Its recorded version stays the base.
+ */
+function unsettledOf(def: ResourceDefinition, rec: Rec): UnsettledObject | undefined {
+  const same = (a: Entry | undefined, b: Entry | undefined): boolean => (a === undefined ? b === undefined : b !== undefined && deepEqual(a.object, b.object));
+  if (same(rec.tenant, rec.base) || same(rec.tenant, rec.desired)) return undefined;
+  return {
+    type: def.type,
+    id: rec.tenant?.id ?? rec.base?.id ?? null,
+    file: rec.tenant?.file ?? null,
+    base: rec.base ? { file: rec.base.file, object: rec.base.object } : null,
+    adopt: rec.intent.kind === 'adopt',
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

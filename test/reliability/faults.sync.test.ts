@@ -283,8 +283,5 @@ const rows: Row[] = interleave<Row>(
 
 
 describe('faults while a sync reads the tenant, and pushes that race: the outcome, nothing written, the branches exact, the rerun converges', () => {
-  // Known open bug, reported in the closing note of issue 7; un-skip when fixed: when a same-file race makes the adoption give up, the next sync does not show a conflict
-  const known = (row: Row) => row.name.startsWith('push race on main, the same file');
-  it.concurrent.each(rows.filter((r) => !known(r)))('$name', inLane, TIMEOUT);
-  for (const row of rows.filter(known)) it.skip(row.name, () => {});
+  it.concurrent.each(rows)('$name', inLane, TIMEOUT);
 });
