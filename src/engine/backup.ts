@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { TenantConfig } from '../config/load.js';
 import type { GraphClient, GraphStats } from '../graph/types.js';
 import type { Logger } from '../log/index.js';
@@ -14,8 +14,12 @@ import {
   renderJson,
   typeFolder,
   writeTypeFolder,
+  StagingArea,
+  type StagedTypeFolder,
 } from '../snapshot/index.js';
+import { limitHeapGrowth } from './heap.js';
 import { idMapFile, readIdMap, writeIdMap } from './idMap.js';
+import { Semaphore } from '../graph/concurrency.js';
 import { readLookupNames, streamType, type RawObject, type TypeStreamEnd } from './readTenant.js';
 
 export interface BackupOptions {
@@ -60,8 +64,13 @@ export type TypeSnapshot =
   | {
       def: ResourceDefinition;
       status: 'read';
-      /** file name (with .json) -> file content (large contents kept compressed until read) */
+      /**
+       * file name (with .json) -> file content (large contents kept compressed until read); empty
+       * when the type's texts went to its staged folder (`staged`)
+       */
       files: ReadonlyMap<string, string>;
+      /** file name (with .json) -> object id, the key its text was staged under, when it was staged */
+      staged?: ReadonlyMap<string, string>;
       /** file name (without .json) -> id in this tenant */
       ids: Record<string, string>;
       duplicates: TypeReport['duplicates'];
@@ -92,8 +101,14 @@ export async function readSnapshot(options: {
    * its ids, duplicates and unresolved references), so a large tenant is never held whole.
    */
   onType?: (type: TypeSnapshot) => Promise<void>;
+  /**
+   * Where an enabled type's texts go as soon as each object is rendered, instead of memory (a
+   * backup writes them to staged files: the rendered text of a large type is never held whole).
+   * The type is then handed to onType with `staged` (file name -> id) and no `files`.
+   */
+  stageFor?: (def: ResourceDefinition) => TextStage;
 }): Promise<TenantSnapshot> {
-  const { tenant, graph, log, delegated, onType } = options;
+  const { tenant, graph, log, delegated, onType, stageFor } = options;
   const startedAt = new Date().toISOString();
   const enabled = tenant.types;
 
@@ -198,8 +213,16 @@ export async function readSnapshot(options: {
   const renderedOf = new Map<string, RenderedObject[]>();
   const rendersOf = new Map<string, Promise<void>[]>();
   const renderQueue = new RenderQueue();
+  /** Enabled types whose texts are staged */
+  const stagedOf = new Map<string, boolean>();
 
   let done = 0;
+  // Objects read but not yet rendered are held as Graph returned them (a settings catalog policy
+  // with its settings is tens of KB): past a bound, their reads wait for the rendering to catch up.
+  // Types whose names others wait for are never held back (that could wait forever).
+  const inFlight = new Semaphore(MAX_OBJECTS_IN_FLIGHT);
+  const admit = (): Promise<() => void> => inFlight.acquire();
+  const gated = new Set(enabled.filter((d) => !referencedTypes.has(d.type)).map((d) => d.type));
   log.progress(`${tenant.name}: reading 0/${toRead.length} types`);
   for (const def of toRead) {
     const names = new Map<string, string>();
@@ -207,6 +230,8 @@ export async function readSnapshot(options: {
     const renders: Promise<void>[] = [];
     const targets = [...new Set(def.references.map((r) => r.target))];
     const wanted = isEnabled.has(def.type);
+    const stage = wanted ? stageFor?.(def) : undefined;
+    if (stage) stagedOf.set(def.type, true);
     if (wanted) {
       renderedOf.set(def.type, rendered);
       rendersOf.set(def.type, renders);
@@ -224,10 +249,17 @@ export async function readSnapshot(options: {
       }
       const render = (): void => {
         const replaced = toFileObject(def, raw, nameOf);
-        rendered[index] = { id, name, text: pack(renderJson(replaced.object)), unresolved: replaced.unresolved };
+        const text = renderJson(replaced.object);
+        rendered[index] = { id, name, text: stage ? '' : pack(text), unresolved: replaced.unresolved };
+        // Staged: the text is written (or found unchanged on disk) and dropped at once; its flush
+        // goes on in the background (a failure is thrown by the type's commit).
+        stage?.put(id, name, text).catch(() => undefined);
       };
-      renders.push(waits.length === 0 ? renderQueue.run(render) : Promise.all(waits).then(() => renderQueue.run(render)));
-    }).then((end) => {
+      const finished = waits.length === 0 ? renderQueue.run(render) : Promise.all(waits).then(() => renderQueue.run(render));
+      renders.push(finished);
+      // The read holds its place (admit) until the object is rendered; a failure is the type's.
+      return finished.catch(() => undefined);
+    }, gated.has(def.type) ? admit : undefined).then((end) => {
       done++;
       log.progress(`${tenant.name}: reading ${done}/${toRead.length} types, ${graph.stats.graphRequests} requests`);
       readStatus.set(def.type, end.status);
@@ -257,7 +289,7 @@ export async function readSnapshot(options: {
       if (ready) waits.push(ready);
     }
     await Promise.all(waits);
-    return blockerOf(def) ?? assembleType(def, rendered);
+    return blockerOf(def) ?? assembleType(def, rendered, stagedOf.get(def.type) === true);
   };
 
   const handOff = async (def: ResourceDefinition): Promise<TypeSnapshot> => {
@@ -266,13 +298,23 @@ export async function readSnapshot(options: {
     await onType(snapshot);
     return snapshot.status === 'read' ? { ...snapshot, files: new Map() } : snapshot;
   };
-  const rendered = await Promise.all(enabled.map((def) => handOff(def)));
+  // Every type ends (its files written, or its staged files dropped) before a failure is thrown.
+  const settled = await Promise.allSettled(enabled.map((def) => handOff(def)));
+  const rejected = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (rejected) throw rejected.reason;
+  const rendered = settled.map((r) => (r as PromiseFulfilledResult<TypeSnapshot>).value);
   // Without onType, a lookup that failed after a type was rendered fails that type too: every type
   // that refers to a target whose names could not all be read fails, whatever the order the reads
   // finished in. (A type handed to onType had every one of its own references named.)
   const types = onType ? rendered : rendered.map((t) => (t.status === 'read' ? (blockerOf(t.def) ?? t) : t));
   log.progress('');
   return { tenant: tenant.name, startedAt, types };
+}
+
+/** Where a type's rendered texts go when they are not kept in memory (a StagedTypeFolder) */
+export interface TextStage {
+  /** Keeps the text of object `id`, named `name`; resolves once it is safely kept */
+  put(id: string, name: string, text: string): Promise<void>;
 }
 
 /** One object rendered as its file holds it, before its file name is known */
@@ -316,6 +358,9 @@ class RenderQueue {
     else this.scheduled = false;
   }
 }
+
+/** Objects of the held-back types read (or being read) and not yet rendered, at most */
+const MAX_OBJECTS_IN_FLIGHT = 1000;
 
 /** Longest run of rendering between two turns of the event loop */
 const RENDER_SLICE_MS = 10;
@@ -379,22 +424,25 @@ class PackedTexts implements ReadonlyMap<string, string> {
 }
 
 /** A type's rendered objects as the files a backup writes: file names, ids, duplicates */
-function assembleType(def: ResourceDefinition, rendered: readonly (RenderedObject | undefined)[]): TypeSnapshot {
+function assembleType(def: ResourceDefinition, rendered: readonly (RenderedObject | undefined)[], staged: boolean): TypeSnapshot {
   const objects = rendered.filter((r): r is RenderedObject => r !== undefined);
   const { fileNames, duplicates } = assignFileNames(objects.map(({ id, name }) => ({ id, name })));
   const files = new PackedTexts();
+  const keys = new Map<string, string>();
   const unresolved: TypeReport['unresolved'] = [];
   const ids: Record<string, string> = {};
   for (const { id, text, unresolved: missing } of objects) {
     const fileName = fileNames.get(id)!;
     for (const u of missing) unresolved.push({ file: `${fileName}.json`, path: u.path, target: u.target, id: u.id });
-    files.set(`${fileName}.json`, text);
+    if (staged) keys.set(`${fileName}.json`, id);
+    else files.set(`${fileName}.json`, text);
     ids[fileName] = id;
   }
   return {
     def,
     status: 'read',
     files,
+    ...(staged ? { staged: keys } : {}),
     ids: sortRecord(ids),
     duplicates: duplicates.map((d) => ({ name: d.name, files: d.ids.map((id) => `${fileNames.get(id)}.json`) })),
     unresolved,
@@ -407,26 +455,40 @@ function assembleType(def: ResourceDefinition, rendered: readonly (RenderedObjec
  */
 export async function backupTenant(options: BackupOptions): Promise<BackupReport> {
   const { tenant, root, graph, log } = options;
+  limitHeapGrowth();
   const started = Date.now();
   const previousIds = (await readIdMap(metaFile(options))) ?? {};
   const idMap: Record<string, Record<string, string>> = {};
   const reports = new Map<string, TypeReport>();
+  // Each object's text goes to a staged file as soon as it is rendered (or is found unchanged on
+  // disk), in the repository's temp area; at the end of its type it is renamed into place.
+  const staging = await StagingArea.open(dirname(metaFile(options)));
+  const stages = new Map<string, StagedTypeFolder>();
+  const stageFor = (def: ResourceDefinition): StagedTypeFolder => {
+    const stage = staging.type(join(root, typeFolder(tenant.name, def)));
+    stages.set(def.type, stage);
+    return stage;
+  };
 
   // Each type is written as soon as it is rendered, while the others are still being read.
   const write = async (type: TypeSnapshot): Promise<void> => {
     const { def } = type;
     const base = { type: def.type, workload: def.workload, title: def.title };
+    const stage = stages.get(def.type);
     if (type.status === 'failed') {
+      // A failed type keeps its folder exactly as it was: what was staged for it is dropped.
+      await stage?.discard();
       idMap[def.type] = previousIds[def.type] ?? {};
       reports.set(def.type, { ...base, objects: 0, written: [], deleted: [], unchanged: 0, duplicates: [], unresolved: [], status: 'failed', error: type.error });
       return;
     }
     idMap[def.type] = type.ids;
-    const result = await writeTypeFolder(join(root, typeFolder(tenant.name, def)), type.files);
+    const result =
+      stage && type.staged ? await stage.commit(type.staged) : await writeTypeFolder(join(root, typeFolder(tenant.name, def)), type.files);
     reports.set(def.type, {
       ...base,
       status: 'backed-up',
-      objects: type.files.size,
+      objects: type.staged?.size ?? type.files.size,
       written: result.written,
       deleted: result.deleted,
       unchanged: result.unchanged,
@@ -434,7 +496,14 @@ export async function backupTenant(options: BackupOptions): Promise<BackupReport
       unresolved: type.unresolved,
     });
   };
-  const snapshot = await readSnapshot({ tenant, graph, log, delegated: options.delegated, onType: write });
+  let snapshot: TenantSnapshot;
+  try {
+    snapshot = await readSnapshot({ tenant, graph, log, delegated: options.delegated, onType: write, stageFor });
+  } finally {
+    // Whatever happened, no staged file is left behind (a type that never reached `write` included).
+    await Promise.all([...stages.values()].map((s) => s.discard()));
+    await staging.close();
+  }
   // Reports in the catalogue's order, whatever order the types finished in
   const ordered = snapshot.types.map((t) => reports.get(t.def.type)!);
   await writeIdMap(metaFile(options), idMap);

@@ -53,7 +53,17 @@ export type TypeStreamEnd = { def: ResourceDefinition; status: 'read' } | (TypeR
  * Of several failures, the one the phased read reported is kept: the list's, then details' (first
  * in list order), then each child collection's in turn.
  */
-export async function streamType(graph: GraphClient, def: ResourceDefinition, onObject: (object: RawObject, index: number) => void): Promise<TypeStreamEnd> {
+export async function streamType(
+  graph: GraphClient,
+  def: ResourceDefinition,
+  onObject: (object: RawObject, index: number) => void | Promise<void>,
+  /**
+   * Called before an object's detail and children are asked for; the function it resolves with is
+   * called once `onObject` (and the promise it returned) is done with the object. A caller that
+   * cannot keep up (rendering is CPU work) holds the reads back instead of the objects piling up.
+   */
+  admit?: () => Promise<() => void>,
+): Promise<TypeStreamEnd> {
   const failed = (error: GraphError): TypeStreamEnd => ({ def, status: 'failed', error, permission: def.permissions.read });
   if (def.kind === 'singleton') {
     const one = await graph.get<RawObject>(collectionUrl(def, def.listQuery), def.throttle);
@@ -67,7 +77,15 @@ export async function streamType(graph: GraphClient, def: ResourceDefinition, on
   const fail = (phase: number, position: number, error: GraphError): void => {
     if (!failure || phase < failure.rank[0] || (phase === failure.rank[0] && position < failure.rank[1])) failure = { rank: [phase, position], error };
   };
-  const completeObject = async (listed: RawObject, index: number): Promise<void> => {
+  const completeObject = async (listed: RawObject, index: number, release: (() => void) | undefined): Promise<void> => {
+    try {
+      await readObject(listed, index);
+    } finally {
+      release?.();
+    }
+  };
+  const readObject = async (listed: RawObject, index: number): Promise<void> => {
+    if (failure) return;
     let object = listed;
     if (def.detail) {
       const [detail] = await graph.getMany<RawObject>([objectUrl(def, idOf(object), '', def.detail.query)], def.throttle);
@@ -83,7 +101,7 @@ export async function streamType(graph: GraphClient, def: ResourceDefinition, on
       if (children!.status === 'absent') return;
       object = { ...object, [child.property]: children!.value };
     }
-    if (!failure) onObject(object, index);
+    if (!failure) await onObject(object, index);
   };
 
   const pending: Promise<void>[] = [];
@@ -112,8 +130,17 @@ export async function streamType(graph: GraphClient, def: ResourceDefinition, on
     }
     for (const item of parsed.items) {
       const index = count++;
-      if (!def.detail && def.children.length === 0) onObject(item, index);
-      else pending.push(completeObject(item, index));
+      // Admitted in list order; while the caller holds too many, the next page waits too.
+      const release = admit ? await admit() : undefined;
+      if (failure) {
+        release?.();
+        break;
+      }
+      if (!def.detail && def.children.length === 0) {
+        const done = onObject(item, index);
+        if (done && release) pending.push(done.finally(release));
+        else release?.();
+      } else pending.push(completeObject(item, index, release));
     }
     if (parsed.nextLink === undefined) break;
     if (seen.has(parsed.nextLink)) {

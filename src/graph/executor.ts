@@ -207,13 +207,15 @@ export class Executor {
     }
     const clientRequestId = randomUUID();
     const started = o.clock.now();
-    // The permit counts from the moment the request goes out on a connected socket (a new TLS
-    // connection can take longer than a paced window's margin); until then it is pending.
+    // The permit is pending (it counts against the window) from its grant until the answer is in,
+    // and is then logged at the time the answer came: Graph counted the request when it arrived,
+    // which is never later than that. Logged at the send instead, a request delayed on its way
+    // (a loaded machine, a slow network) could land in Graph's next window on top of that window's
+    // own requests, and be throttled; logged at the answer, the pacing holds whatever the delay,
+    // and costs only the round trip's time once per window, not a margin on every window.
     let written = false;
     const onWrite = (): void => {
       written = true;
-      permit.commit();
-      writePermit?.commit();
     };
     try {
       o.stats.requests++;
@@ -239,7 +241,7 @@ export class Executor {
         signal: o.signal,
         onWrite,
       });
-      if (!written) onWrite();
+      written = true;
       o.stats.bytesReceived += res.bytes;
       o.emit({ kind: 'response', method: call.method, url: call.target.display, status: res.status, ms: Math.round(o.clock.now() - started) });
       return {
@@ -259,8 +261,11 @@ export class Executor {
       if (written && isAbortError(error)) Object.assign(error as object, { inFlight: { clientRequestId, status: null, requestId: null } satisfies SentAttempt });
       throw error;
     } finally {
-      // Never connected: Graph did not see it, the permit goes back.
-      if (!written) {
+      if (written) {
+        permit.commit();
+        writePermit?.commit();
+      } else {
+        // Never connected: Graph did not see it, the permit goes back.
         permit.release();
         writePermit?.release();
       }

@@ -5,11 +5,12 @@ import type { ThrottleBucket } from '../resources/definition.js';
  * Pacing to Graph's documented limits, per throttle bucket, so that requests are not throttled in
  * the first place (a 429 costs a whole Retry-After).
  *
- * Each bucket is a sliding-window log: at most `requests` sends in any window of `perMs`. A permit
- * is reserved first (it counts against the window as "pending" while the request waits for a
- * connection slot), then committed with the time it is actually sent. Counting pending permits
- * keeps the guarantee exact even though the send happens after the grant, without holding a
- * connection slot while waiting for the window (which would starve the other buckets).
+ * Each bucket is a sliding-window log: at most `requests` in any window of `perMs`. A permit is
+ * reserved first (it counts against the window as "pending" while the request waits for a
+ * connection slot and while it is out), then committed with the time its answer came (the executor
+ * commits then: Graph counted the request on its arrival, never later). Counting pending permits
+ * keeps the guarantee exact whatever the delay between the grant, the send and the arrival, without
+ * holding a connection slot while waiting for the window (which would starve the other buckets).
  * Each item of a $batch envelope takes one permit of its bucket: Graph evaluates batch items
  * individually against its limits. The batch queue asks for "up to 20" permits and fills the
  * envelope with what the window has room for, so a window that is not a multiple of 20 is used in

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { constants, type Dirent } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { constants, mkdirSync, readFileSync, rmSync, writeFileSync, type Dirent } from 'node:fs';
+import { mkdir, open, readdir, readFile, rename, rm, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { Semaphore } from '../graph/concurrency.js';
 import * as path from 'node:path';
 import type { ErrorCode } from '../errors/index.js';
 import type { ResourceDefinition, Workload } from '../resources/definition.js';
@@ -60,7 +61,26 @@ const FILE_CONCURRENCY = 16;
  * not a plain '<name>.json' or two names that are the same file on a case-insensitive system.
  */
 export async function writeTypeFolder(dir: string, files: ReadonlyMap<string, string>): Promise<WriteTypeFolderResult> {
-  const wanted = [...files.keys()].sort(compareCodePoints);
+  return syncTypeFolder(dir, [...files.keys()], (name) => {
+    const data = Buffer.from(files.get(name)!, 'utf8');
+    return {
+      matches: async (target) => (await readIfExists(target))?.equals(data) ?? false,
+      install: (target) => writeAtomically(dir, target, data),
+    };
+  });
+}
+
+/** Where one wanted file's bytes come from */
+interface FileSource {
+  /** True when the regular file at `target` (path) already holds the wanted bytes */
+  matches(target: string): Promise<boolean>;
+  /** Puts the bytes at `name` in the folder, atomically and flushed */
+  install(name: string): Promise<void>;
+}
+
+/** writeTypeFolder's work, whatever holds the wanted bytes (a string, a staged file) */
+async function syncTypeFolder(dir: string, names: readonly string[], sourceOf: (name: string) => FileSource): Promise<WriteTypeFolderResult> {
+  const wanted = [...names].sort(compareCodePoints);
   const folded = new Map<string, string>();
   for (const name of wanted) {
     checkFileName(name);
@@ -116,12 +136,12 @@ export async function writeTypeFolder(dir: string, files: ReadonlyMap<string, st
       result.deleted.push(variant);
     }
     onDisk.delete(name);
-    const data = Buffer.from(files.get(name)!, 'utf8');
-    if (exact && (await readIfExists(target))?.equals(data)) {
+    const source = sourceOf(name);
+    if (exact && (await source.matches(target))) {
       result.unchanged++;
       return;
     }
-    await writeAtomically(dir, name, data);
+    await source.install(name);
     result.written.push(name);
   };
   let next = 0;
@@ -145,6 +165,257 @@ export async function writeTypeFolder(dir: string, files: ReadonlyMap<string, st
   }
   result.deleted.sort(compareCodePoints);
   return result;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Staging: a type's files written as they are rendered, named and moved into place at the end
+
+/** Staging folders are hidden, named so that a run can tell its own from a crashed run's */
+const STAGING_PREFIX = '.staging-';
+const STAGING_PATTERN = /^\.staging-[0-9a-f]+$/;
+
+/** Staged files flushed at once, all types together (only their paths wait) */
+const flushSlots = new Semaphore(64);
+
+/** fsync of a file written earlier: its bytes are on disk before it is renamed into place */
+async function flush(file: string): Promise<void> {
+  const release = await flushSlots.acquire();
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(file, 'r+');
+    await handle.sync();
+  } finally {
+    await handle?.close().catch(() => undefined);
+    release();
+  }
+}
+
+function readIfExistsSync(file: string): Buffer | undefined {
+  try {
+    return readFileSync(file);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The staging area of one backup: a hidden folder (in the repository's temp area, on the same file
+ * system as the tenant folder) holding a folder per type. Staging folders a crashed run left behind
+ * are removed when the next one opens. `close` removes the area (and the folders it created).
+ */
+export class StagingArea {
+  private constructor(
+    readonly dir: string,
+    /** The first folder `open` created (removed again by `close` when empty), if any */
+    private readonly created: string | undefined,
+    private readonly parent: string,
+  ) {}
+
+  static async open(parent: string): Promise<StagingArea> {
+    const created = await mkdir(parent, { recursive: true });
+    for (const entry of await readdir(parent, { withFileTypes: true })) {
+      if (STAGING_PATTERN.test(entry.name) && entry.isDirectory()) await rm(path.join(parent, entry.name), { recursive: true, force: true });
+    }
+    const dir = path.join(parent, `${STAGING_PREFIX}${randomBytes(8).toString('hex')}`);
+    await mkdir(dir);
+    return new StagingArea(dir, created, parent);
+  }
+
+  private types = 0;
+
+  /** A staged folder for one type whose files go to `dir` */
+  type(dir: string): StagedTypeFolder {
+    return new StagedTypeFolder(dir, path.join(this.dir, String(this.types++)));
+  }
+
+  /** Removes every staged file left and the area itself; never throws */
+  async close(): Promise<void> {
+    await rm(this.dir, { recursive: true, force: true }).catch(() => undefined);
+    if (this.created === undefined) return;
+    // Folders open() created, deepest first, as long as they are empty.
+    for (let d = this.parent; d.length >= this.created.length; d = path.dirname(d)) {
+      try {
+        await rmdir(d);
+      } catch {
+        break;
+      }
+    }
+  }
+}
+
+/** What is known of one object's file before its name is */
+type StagedEntry =
+  /** Its bytes are those of `file` in the type folder already (compared when it was rendered) */
+  | { kind: 'same'; file: string }
+  /** Its bytes are in the staged file `path` (written and flushed) */
+  | { kind: 'staged'; path: string; size: number };
+
+/**
+ * One type's files written as soon as each object is rendered, so that no rendered text is held in
+ * memory until the type's file names are known (they depend on every object of the type). An object
+ * whose bytes are already those of the file its name would usually get is not written at all; the
+ * others go to a staged file, flushed. `commit` then makes the type folder hold exactly the named
+ * files, as writeTypeFolder does: an unchanged file is never touched (no write, mtime kept), a changed
+ * one is renamed into place from its staged file. A type that fails is `discard`ed: its folder stays
+ * as it was. Staged files never sit in the type folder itself.
+ */
+export class StagedTypeFolder {
+  private readonly entries = new Map<string, StagedEntry>();
+  private readonly pending = new Set<Promise<void>>();
+  private made = false;
+  private count = 0;
+  private failure: { error: unknown } | undefined;
+  /** Set once the type is committed or discarded: no file is staged any more */
+  private closed = false;
+  /** Set while commit stages the bytes of unchanged objects that move to another file */
+  private committing = false;
+
+  constructor(
+    /** The type folder */
+    readonly dir: string,
+    /** Its staging folder (created on the first staged file) */
+    private readonly staging: string,
+  ) {}
+
+  /**
+   * The rendered text of the object `key` (its id), whose file will most likely be
+   * `<safeFileName(name)>.json`. The text is compared with that file, or written to a staged file,
+   * before this returns (a local write to the page cache, tens of microseconds): it is never held
+   * waiting for the disk, however far the disk falls behind the rendering. The returned promise
+   * resolves once the staged file is flushed (fsync, in the background); a failure is thrown by
+   * `commit` as well.
+   */
+  put(key: string, name: string, text: string): Promise<void> {
+    try {
+      if (this.closed) throw new Error(`StagedTypeFolder: ${this.dir} is already committed or discarded`);
+      if (this.entries.has(key)) throw new Error(`StagedTypeFolder: '${key}' was staged twice`);
+      const data = Buffer.from(text, 'utf8');
+      const likely = `${safeFileName(name)}${FILE_EXTENSION}`;
+      // Only a shortcut: a file that cannot be read here (a folder in its place) is staged, and
+      // commit meets the problem as writeTypeFolder would.
+      if (readIfExistsSync(path.join(this.dir, likely))?.equals(data)) {
+        this.entries.set(key, { kind: 'same', file: likely });
+        return Promise.resolve();
+      }
+      const file = this.stageSync(data);
+      this.entries.set(key, { kind: 'staged', path: file, size: data.length });
+      return this.track(flush(file));
+    } catch (error) {
+      this.failure ??= { error };
+      return Promise.reject(error);
+    }
+  }
+
+  /** Work on staged files that discard waits for before it removes them */
+  private track<T>(work: Promise<T>): Promise<T> {
+    const tracked = work.then(
+      () => undefined,
+      (error: unknown) => {
+        this.failure ??= { error };
+      },
+    );
+    this.pending.add(tracked);
+    void tracked.then(() => this.pending.delete(tracked));
+    return work;
+  }
+
+  /** Writes a staged file (not yet flushed); never leaves a partial one behind */
+  private stageSync(data: Buffer): string {
+    if (this.closed) throw new Error(`StagedTypeFolder: ${this.dir} is already discarded`);
+    if (!this.made) {
+      mkdirSync(this.staging, { recursive: true });
+      this.made = true;
+    }
+    const file = path.join(this.staging, `${this.count++}.tmp`);
+    try {
+      writeFileSync(file, data, { flag: 'wx' });
+    } catch (error) {
+      rmSync(file, { force: true });
+      throw error;
+    }
+    return file;
+  }
+
+  /**
+   * Makes the type folder hold exactly the files `names` (file name with '.json' -> key given to
+   * `put`), as writeTypeFolder would with their texts. The staging folder is removed, whatever happens.
+   */
+  async commit(names: ReadonlyMap<string, string>): Promise<WriteTypeFolderResult> {
+    try {
+      await this.settled();
+      if (this.failure) throw this.failure.error;
+      const entryOf = (name: string): StagedEntry => {
+        const entry = this.entries.get(names.get(name)!);
+        if (!entry) throw new Error(`StagedTypeFolder: nothing was staged for '${name}'`);
+        return entry;
+      };
+      // An unchanged object that gets another file (a name now shared, a case change) needs its
+      // bytes staged before the folder is touched: they are read from the file that holds them.
+      let regular: Set<string>;
+      try {
+        regular = new Set((await readdir(this.dir, { withFileTypes: true })).filter((e) => e.isFile()).map((e) => e.name));
+      } catch (error) {
+        if (!isNotFound(error)) throw error;
+        regular = new Set();
+      }
+      const copies: Promise<void>[] = [];
+      this.committing = true;
+      for (const [name, key] of names) {
+        const entry = entryOf(name);
+        if (entry.kind !== 'same' || (entry.file === name && regular.has(name))) continue;
+        copies.push(
+          this.track((async () => {
+            const data = await readFile(path.join(this.dir, entry.file));
+            const file = this.stageSync(data);
+            this.entries.set(key, { kind: 'staged', path: file, size: data.length });
+            await flush(file);
+          })()),
+        );
+      }
+      const copied = await Promise.allSettled(copies);
+      const copyFailure = copied.find((c): c is PromiseRejectedResult => c.status === 'rejected');
+      if (copyFailure) throw copyFailure.reason;
+
+      return await syncTypeFolder(this.dir, [...names.keys()], (name) => {
+        const entry = entryOf(name);
+        if (entry.kind === 'same') {
+          return { matches: async () => entry.file === name, install: () => Promise.reject(new Error(`StagedTypeFolder: '${name}' has no staged bytes`)) };
+        }
+        return {
+          matches: async (target) => {
+            const info = await stat(target).catch(() => undefined);
+            if (!info?.isFile() || info.size !== entry.size) return false;
+            const [a, b] = await Promise.all([readFile(target), readFile(entry.path)]);
+            return a.equals(b);
+          },
+          install: async (target) => {
+            try {
+              await renameWithRetry(entry.path, path.join(this.dir, target));
+            } catch (error) {
+              // Another file system after all: written the ordinary way.
+              if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
+              await writeAtomically(this.dir, target, await readFile(entry.path));
+            }
+          },
+        };
+      });
+    } finally {
+      this.committing = false;
+      await this.discard();
+    }
+  }
+
+  /** Drops every staged file (the type failed, or is committed); the type folder is not touched */
+  async discard(): Promise<void> {
+    if (!this.committing) this.closed = true;
+    await this.settled();
+    this.closed = true;
+    await rm(this.staging, { recursive: true, force: true }).catch(() => undefined);
+  }
+
+  private async settled(): Promise<void> {
+    while (this.pending.size > 0) await Promise.all([...this.pending]);
+  }
 }
 
 async function readIfExists(file: string): Promise<Buffer | undefined> {

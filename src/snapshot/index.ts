@@ -36,6 +36,8 @@ export {
 export {
   readTenantTree,
   writeTypeFolder,
+  StagingArea,
+  StagedTypeFolder,
   type TenantTree,
   type TreeFile,
   type TreeIssue,

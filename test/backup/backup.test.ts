@@ -1,10 +1,13 @@
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { resources as catalogue } from '../../src/resources/catalogue.js';
 import { typeFolder } from '../../src/snapshot/index.js';
 import { startSimulator, type Simulator } from '../simulator/index.js';
-import { runBackup, snapshotTree, tempRepo } from './helpers.js';
+import { readSnapshot } from '../../src/engine/backup.js';
+import { connect } from '../../src/engine/connect.js';
+import { createMemoryLogger } from '../../src/log/index.js';
+import { runBackup, simEnv, snapshotTree, tempRepo, tenantFor } from './helpers.js';
 
 /** What a tenant without delegated sign-in backs up: every type the application can read (test/auth covers the others) */
 const resources = catalogue.filter((r) => !r.delegatedOnly);
@@ -237,5 +240,59 @@ describe('names and collisions', () => {
     expect(filters.duplicates).toHaveLength(1);
     expect(filters.duplicates[0]!.files).toHaveLength(2);
     expect(filters.objects).toBe(sim.state('assignmentFilters').length);
+  });
+});
+
+describe('staged files', () => {
+  const stagingLeft = async (root: string): Promise<string[]> =>
+    (await readdir(join(root, '.tenant-sync', 'contoso')).catch(() => [] as string[])).filter((n) => n.startsWith('.staging-'));
+
+  it('gives every file the name and bytes the in-memory snapshot gives it, duplicates included', async () => {
+    const root = await tempRepo();
+    const [first] = sim.state('assignmentFilters');
+    sim.tenant.create('assignmentFilters', { ...first!, id: undefined, displayName: first!.displayName });
+    sim.tenant.create('assignmentFilters', { ...first!, id: undefined, displayName: first!.displayName });
+    await runBackup(sim, root);
+    const tenant = tenantFor(sim);
+    const log = createMemoryLogger();
+    const graph = await connect({ tenant, log, sources: { env: simEnv(sim) } });
+    try {
+      const snapshot = await readSnapshot({ tenant, graph, log });
+      for (const type of snapshot.types) {
+        expect(type.status).toBe('read');
+        if (type.status !== 'read') continue;
+        const dir = join(root, typeFolder('contoso', type.def));
+        const onDisk = (await readdir(dir)).filter((n) => n.endsWith('.json')).sort();
+        expect(onDisk, type.def.type).toEqual([...type.files.keys()].sort());
+        for (const [name, text] of type.files) expect(await readFile(join(dir, name), 'utf8'), `${type.def.type}/${name}`).toBe(text);
+      }
+    } finally {
+      (graph as { close?: () => void }).close?.();
+    }
+    expect(await stagingLeft(root)).toEqual([]);
+  });
+
+  it('a type that fails after some of its objects were staged leaves its folder as it was and no staged file', async () => {
+    const root = await tempRepo();
+    sim.setScenario({ pageSizes: { deviceConfigurations: 1 } });
+    await runBackup(sim, root);
+    const before = await snapshotTree(root);
+    // Every object changed, so those read before the failing page are staged, not found on disk.
+    for (const o of sim.state('deviceConfigurations')) sim.tenant.update('deviceConfigurations', String(o.id), { description: `changed ${String(o.id)}` });
+    sim.faults.add({ kind: 'failPage', type: 'deviceConfigurations', page: 3, status: 503 });
+    const report = await runBackup(sim, root, { graph: { maxRetries: 1, maxBackoffMs: 5 } });
+    expect(report.types.find((t) => t.type === 'deviceConfigurations')!.status).toBe('failed');
+    expect(await snapshotTree(root)).toEqual(before);
+    expect(await stagingLeft(root)).toEqual([]);
+  });
+
+  it('a no-change resync writes no byte anywhere in the repository and leaves no staging folder', async () => {
+    const root = await tempRepo();
+    await runBackup(sim, root);
+    const before = await snapshotTree(root);
+    const report = await runBackup(sim, root);
+    expect(report.totals.written).toBe(0);
+    expect(await snapshotTree(root)).toEqual(before);
+    expect(await stagingLeft(root)).toEqual([]);
   });
 });

@@ -244,6 +244,36 @@ describe('rate limits against a server', () => {
     expect(maxInWindow(arrivals, perMs / 2)).toBeLessThanOrEqual(3);
   });
 
+  it('holds the limit where Graph counts it (arrival) when requests are delayed on their way', async () => {
+    const server = await startServer((req, res) => json(res, 200, { id: req.path }));
+    servers.push(server);
+    const inner = createTransport({ maxSockets: 8 });
+    let sent = 0;
+    // The first window's requests take 120 ms to arrive (a starved machine, a slow network), the
+    // next ones none: paced on their send times, the next window's would arrive on top of them.
+    const transport: Transport = {
+      send: async (request) => {
+        const delay = request.url.pathname.startsWith('/beta/') && sent++ < 3 ? 120 : 0;
+        request.onWrite?.();
+        await new Promise((r) => setTimeout(r, delay));
+        return inner.send({ ...request, onWrite: undefined });
+      },
+      close: () => inner.close(),
+    };
+    const perMs = 200;
+    const client = createGraphClient(
+      { endpoint: server.url, token: async () => 't', concurrency: 8, rateLimits: { intune: { requests: 3, perMs } } },
+      { transport },
+    );
+    clients.push(client);
+    await Promise.all(Array.from({ length: 8 }, (_, i) => client.get(`/v1.0/warmup/${i}`)));
+    const results = await Promise.all(Array.from({ length: 9 }, (_, i) => client.get(`/beta/deviceManagement/x/${i}`, 'intune')));
+    expect(results.every((r) => r.status === 'found')).toBe(true);
+    const arrivals = server.requests.filter((r) => r.path.startsWith('/beta/')).map((r) => r.at);
+    expect(arrivals).toHaveLength(9);
+    expect(maxInWindow(arrivals, perMs)).toBeLessThanOrEqual(3);
+  });
+
   it('counts each batch item against its bucket and sizes envelopes to the window', async () => {
     const server = await startServer((req, res) => answerBatch(req, res, (item) => ({ status: 200, body: { id: item.url } })));
     servers.push(server);

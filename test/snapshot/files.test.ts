@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, writeFile } from 
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { readTenantTree, renderJson, writeTypeFolder } from '../../src/snapshot/index.js';
+import { readTenantTree, renderJson, StagingArea, writeTypeFolder } from '../../src/snapshot/index.js';
 import { authorizationPolicy, caPolicies, settingsCatalog } from './defs.js';
 
 let root: string;
@@ -224,5 +224,110 @@ describe('readTenantTree', () => {
     const tree = await readTenantTree(root, 'contoso', defs);
     expect(tree.errors[0]!.kind).toBe('read-failed');
     expect(tree.invalidTypes.size).toBe(3);
+  });
+});
+
+describe('StagedTypeFolder', () => {
+  const listAll = async (dir: string): Promise<string[]> => {
+    const out: string[] = [];
+    const walk = async (d: string, rel: string): Promise<void> => {
+      let entries;
+      try {
+        entries = await readdir(d, { withFileTypes: true });
+      } catch {
+        return;
+      }
+      for (const e of entries) {
+        out.push(`${rel}${e.name}${e.isDirectory() ? '/' : ''}`);
+        if (e.isDirectory()) await walk(path.join(d, e.name), `${rel}${e.name}/`);
+      }
+    };
+    await walk(dir, '');
+    return out.sort();
+  };
+
+  it('writes the same files as writeTypeFolder and leaves no staged file', async () => {
+    const plain = path.join(root, 'plain', 't');
+    const staged = path.join(root, 'staged', 't');
+    const area = await StagingArea.open(path.join(root, 'meta'));
+    const stage = area.type(staged);
+    await Promise.all([stage.put('1', 'a', '{"a":1}\n'), stage.put('2', 'b', '{"b":2}\n'), stage.put('3', 'b', '{"b":3}\n')]);
+    const names = new Map([['a.json', '1'], ['b.json', '2'], ['b~x.json', '3']]);
+    const texts = new Map([['a.json', '{"a":1}\n'], ['b.json', '{"b":2}\n'], ['b~x.json', '{"b":3}\n']]);
+    expect(await stage.commit(names)).toEqual(await writeTypeFolder(plain, texts));
+    for (const name of texts.keys()) expect(await readFile(path.join(staged, name), 'utf8')).toBe(texts.get(name));
+    await area.close();
+    expect(await listAll(path.join(root, 'meta'))).toEqual([]);
+    // The temp area open() created is gone again.
+    await expect(stat(path.join(root, 'meta'))).rejects.toThrow();
+  });
+
+  it('a resync writes nothing: no staged file, no byte in the folder, modification times kept', async () => {
+    const dir = path.join(root, 't');
+    await writeTypeFolder(dir, new Map([['a.json', '1\n'], ['b.json', '2\n']]));
+    const before = await Promise.all(['a.json', 'b.json'].map((n) => stat(path.join(dir, n))));
+    await sleep(30);
+    const area = await StagingArea.open(path.join(root, 'meta'));
+    const stage = area.type(dir);
+    await Promise.all([stage.put('1', 'a', '1\n'), stage.put('2', 'b', '2\n')]);
+    // Nothing was staged: both texts are the bytes already on disk.
+    expect(await listAll(area.dir)).toEqual([]);
+    expect(await stage.commit(new Map([['a.json', '1'], ['b.json', '2']]))).toEqual({ written: [], deleted: [], unchanged: 2 });
+    const after = await Promise.all(['a.json', 'b.json'].map((n) => stat(path.join(dir, n))));
+    expect(after.map((s) => [s.mtimeMs, s.ino])).toEqual(before.map((s) => [s.mtimeMs, s.ino]));
+    await area.close();
+  });
+
+  it('an unchanged text that gets another file name (a name now shared) moves with its bytes', async () => {
+    const dir = path.join(root, 't');
+    await writeTypeFolder(dir, new Map([['a.json', 'old a\n']]));
+    const area = await StagingArea.open(path.join(root, 'meta'));
+    const stage = area.type(dir);
+    // Object 1 still renders to the bytes of a.json, but another object now takes the name a.json.
+    await Promise.all([stage.put('1', 'a', 'old a\n'), stage.put('2', 'a', 'new a\n')]);
+    const result = await stage.commit(new Map([['a~1.json', '1'], ['a.json', '2']]));
+    expect(result).toEqual({ written: ['a.json', 'a~1.json'], deleted: [], unchanged: 0 });
+    expect(await readFile(path.join(dir, 'a.json'), 'utf8')).toBe('new a\n');
+    expect(await readFile(path.join(dir, 'a~1.json'), 'utf8')).toBe('old a\n');
+    await area.close();
+    expect(await listAll(path.join(root, 'meta'))).toEqual([]);
+  });
+
+  it('a discarded type leaves its folder exactly as it was and no staged file; later puts are refused', async () => {
+    const dir = path.join(root, 't');
+    await writeTypeFolder(dir, new Map([['a.json', '1\n']]));
+    const before = await listAll(dir);
+    const mtime = (await stat(path.join(dir, 'a.json'))).mtimeMs;
+    const area = await StagingArea.open(path.join(root, 'meta'));
+    const stage = area.type(dir);
+    await Promise.all([stage.put('1', 'a', 'changed\n'), stage.put('2', 'new', 'new\n')]);
+    expect((await listAll(area.dir)).filter((n) => n.endsWith('.tmp'))).toHaveLength(2);
+    await stage.discard();
+    await expect(stage.put('3', 'late', 'x\n')).rejects.toThrow(/discarded/);
+    expect(await listAll(area.dir)).toEqual([]);
+    expect(await listAll(dir)).toEqual(before);
+    expect((await stat(path.join(dir, 'a.json'))).mtimeMs).toBe(mtime);
+    await area.close();
+    // A missing type folder is not created by staging.
+    const fresh = area.type(path.join(root, 'missing'));
+    await expect(fresh.put('1', 'a', '1\n')).resolves.toBeUndefined();
+    await fresh.discard();
+    await expect(stat(path.join(root, 'missing'))).rejects.toThrow();
+  });
+
+  it('a commit that fails leaves no staged file; a crashed run\'s staging folder is removed by the next', async () => {
+    const dir = path.join(root, 't');
+    await mkdir(path.join(dir, 'blocked.json'), { recursive: true });
+    await writeFile(path.join(dir, 'blocked.json', 'inside'), 'x');
+    await mkdir(path.join(root, 'meta', '.staging-0123abcd', '0'), { recursive: true });
+    await writeFile(path.join(root, 'meta', '.staging-0123abcd', '0', '0.tmp'), 'left by a crash');
+    const area = await StagingArea.open(path.join(root, 'meta'));
+    expect((await readdir(path.join(root, 'meta'))).filter((n) => n !== path.basename(area.dir))).toEqual([]);
+    const stage = area.type(dir);
+    await Promise.all([stage.put('1', 'a', '1\n'), stage.put('2', 'blocked', '2\n')]);
+    await expect(stage.commit(new Map([['a.json', '1'], ['blocked.json', '2']]))).rejects.toThrow();
+    expect(await listAll(area.dir)).toEqual([]);
+    expect((await readdir(dir)).filter((n) => n.startsWith('.'))).toEqual([]);
+    await area.close();
   });
 });
