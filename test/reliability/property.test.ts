@@ -267,13 +267,31 @@ async function runCase(c: { tenantSeed: number; extra: number; edits: Edit[] }):
     expect(record.items.filter((i) => i.result !== 'applied' && i.result !== 'skipped'), ctx).toEqual([]);
     expect(record.items.map((i) => `${i.action} ${i.type} ${i.name}`).sort(), ctx).toEqual(plan.items.map((i) => `${i.action} ${i.type} ${i.name}`).sort());
 
-    // Exactly the write requests the record lists, in order
+    // Exactly the write requests the record lists, one to one by the client-request-id each carried
     const writes = sim.writes();
     expect(writes.length, ctx).toBe(record.counts.requests);
+    const recorded = new Map(record.items.flatMap((item, index) => item.requests.map((r, n) => [r.clientRequestId, { r, index, n }] as const)));
     expect(
-      writes.map((w) => `${w.method} ${pathOnly(w.path)} ${w.status}`),
+      writes.map((w) => `${w.method} ${pathOnly(w.path)} ${w.status} ${w.clientRequestId}`).sort(),
       ctx,
-    ).toEqual(record.items.flatMap((i) => i.requests.map((r) => `${r.method} ${r.path} ${r.status ?? 'none'}`)));
+    ).toEqual([...recorded.values()].map(({ r }) => `${r.method} ${r.path} ${r.status ?? 'none'} ${r.clientRequestId}`).sort());
+    // In the record's order across levels (consecutive changes of one type and one action may be
+    // under way at once; a level starts when the one before it has ended), and each change's own
+    // requests in order
+    let level = 0;
+    const levelOf = record.items.map((item, i) => {
+      const prev = record.items[i - 1];
+      if (prev && (prev.type !== item.type || prev.action !== item.action)) level++;
+      return level;
+    });
+    const seen = writes.map((w) => recorded.get(w.clientRequestId)!);
+    for (let k = 1; k < seen.length; k++) {
+      expect(levelOf[seen[k]!.index]!, `write #${k + 1} went out before a change of an earlier level\n${ctx}`).toBeGreaterThanOrEqual(levelOf[seen[k - 1]!.index]!);
+    }
+    for (const item of record.items.keys()) {
+      const own = seen.filter((x) => x.index === item).map((x) => x.n);
+      expect(own, ctx).toEqual([...own].sort((a, b) => a - b));
+    }
 
     // Nothing outside the plan changed, in any type (lookups and name-only types included)
     const touched = new Set<string>();
