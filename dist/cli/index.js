@@ -83003,15 +83003,17 @@ async function applyPlan(options) {
     }
     const plan = parsedPlan.data;
     const ordered = applyOrder(plan.items);
+    // A plan refused whole: every item is recorded as skipped
+    const refusePlan = (error) => refuse(hash, approval, error, ordered.map((item) => ({ ...recordItemOf(item), result: 'skipped' })));
     const tampered = planIntegrityProblems(plan);
     if (tampered.length > 0) {
-        return refuse(hash, approval, deployError('DEPLOY_PLAN_INVALID', `The plan was changed after it was made: ${tampered.slice(0, 5).join('; ')}`, 'Make a new plan with a sync (or tenant-sync plan); do not edit plan.json by hand.'), ordered.map((item) => ({ ...recordItemOf(item), result: 'skipped' })));
+        return refusePlan(deployError('DEPLOY_PLAN_INVALID', `The plan was changed after it was made: ${tampered.slice(0, 5).join('; ')}`, 'Make a new plan with a sync (or tenant-sync plan); do not edit plan.json by hand.'));
     }
     if (plan.tenantId !== undefined && plan.tenantId !== tenant.tenantId) {
-        return refuse(hash, approval, deployError('DEPLOY_WRONG_TENANT', `The plan was made for the tenant ${plan.tenantId}, not for ${tenant.name} (${tenant.tenantId})`, `Apply a plan only to the tenant it was made for, or make a new plan for ${tenant.name}.`), ordered.map((item) => ({ ...recordItemOf(item), result: 'skipped' })));
+        return refusePlan(deployError('DEPLOY_WRONG_TENANT', `The plan was made for the tenant ${plan.tenantId}, not for ${tenant.name} (${tenant.tenantId})`, `Apply a plan only to the tenant it was made for, or make a new plan for ${tenant.name}.`));
     }
     if (plan.tenant !== tenant.name) {
-        return refuse(hash, approval, deployError('DEPLOY_WRONG_TENANT', `The plan was made for tenant '${plan.tenant}', not for '${tenant.name}'`, `Apply the plan to the tenant it was made for (${plan.tenant}), or make a new plan for ${tenant.name}.`), ordered.map((item) => ({ ...recordItemOf(item), result: 'skipped' })));
+        return refusePlan(deployError('DEPLOY_WRONG_TENANT', `The plan was made for tenant '${plan.tenant}', not for '${tenant.name}'`, `Apply the plan to the tenant it was made for (${plan.tenant}), or make a new plan for ${tenant.name}.`));
     }
     const record = {
         version: DEPLOY_RECORD_VERSION,

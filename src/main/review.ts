@@ -137,13 +137,16 @@ async function applyApproved(options: TenantRunOptions & { approvedBy?: string }
   }
 }
 
+/** What to do after a cancelled apply, wherever the cancel is seen (the signal handler or the record) */
+export const AFTER_CANCEL_FIX = 'Sync again: the next sync reads the tenant as it is now and proposes what is still missing; nothing is re-applied blindly.';
+
 function deployFailure(record: DeployRecord): TenantSyncError | undefined {
   if (record.status === 'cancelled') {
     const c = record.counts;
     return new TenantSyncError(
       'SYNC_CANCELLED',
       `the apply was cancelled after ${c.applied} of ${c.items} change(s); the others were not started`,
-      'Sync again: the next sync reads the tenant as it is now and proposes what is still missing; nothing is re-applied blindly.',
+      AFTER_CANCEL_FIX,
     );
   }
   if (record.status !== 'failed' && record.status !== 'refused') return undefined;

@@ -20,7 +20,7 @@ import { syncSummaryMarkdown } from './jobSummary.js';
 import type { TenantOutcome } from './outcome.js';
 import { createTenantReporter, logStatus } from './reporter.js';
 import { pressButton } from './checkRunAction.js';
-import { reviewTenant } from './review.js';
+import { AFTER_CANCEL_FIX, reviewTenant } from './review.js';
 import { syncTenant } from './sync.js';
 
 /** The Actions toolkit as the engine's logger: secrets masked by the runner, errors as annotations */
@@ -314,7 +314,7 @@ async function forTenant(
     const error = new TenantSyncError(
       'SYNC_CANCELLED',
       `the ${command} of ${tenant.name} was cancelled (${signal}) while ${at}${deploy ? `; the deploy had applied ${deploy.counts.applied} of ${deploy.counts.items} change(s) and had ${deploy.counts.inProgress} write(s) in flight (made or not: see the deploy record)` : ''}`,
-      deploy ? 'Sync again: the next sync reads the tenant as it is now and proposes what is still missing; nothing is re-applied blindly.' : 'Sync again.',
+      deploy ? AFTER_CANCEL_FIX : 'Sync again.',
     );
     tenantLog.error(`${tenant.name}: ${error.message}`);
     await reporter.finish({ tenant, command, final: 'New error', history: [...history, { status: 'New error', details: {} }], error, deploy, notes: [] });

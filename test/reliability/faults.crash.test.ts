@@ -68,6 +68,15 @@ async function twoUpdates(lab: Lab): Promise<{ files: Record<string, string>; is
   };
 }
 
+/** One named-location update on main (flip isTrusted), proposed for approval */
+async function proposeTrust(lab: Lab) {
+  const counts = lab.sim.tenant.counts();
+  const trusted = await fileOn(lab, 'main', NL, TRUSTED);
+  const isTrusted = !(trusted.object['isTrusted'] as boolean);
+  const { number } = await propose(lab, { [trusted.path]: renderJson({ ...trusted.object, isTrusted }) }, 'Trust the IPv4 range');
+  return { counts, trusted, isTrusted, number, before: await branchesNow(lab) };
+}
+
 function recordLeftIn(temp: string, leftovers: string[]): DeployRecord | undefined {
   const file = leftovers.find((f) => f.endsWith('deploy-record.json'));
   return file ? deployRecordSchema.parse(JSON.parse(readFileSync(join(temp, file), 'utf8'))) : undefined;
@@ -221,11 +230,7 @@ describe.concurrent('a run that does not end', () => {
     'a crash (SIGKILL) after the writes, before the state is committed: the next sync records the tenant from the last recorded state, adopts nothing, writes nothing',
     () =>
       withLab(async (lab) => {
-        const counts = lab.sim.tenant.counts();
-        const trusted = await fileOn(lab, 'main', NL, TRUSTED);
-        const isTrusted = !(trusted.object['isTrusted'] as boolean);
-        const { number } = await propose(lab, { [trusted.path]: renderJson({ ...trusted.object, isTrusted }) }, 'Trust the IPv4 range');
-        const before = await branchesNow(lab);
+        const { counts, trusted, isTrusted, number, before } = await proposeTrust(lab);
         const merge = await lab.gh.mergePullAsUser(number, 'reviewer');
         lab.sim.clearWrites();
         // The apply reads only named locations; the backup after it reads every type: hold it there
@@ -273,11 +278,7 @@ describe.concurrent('a run that does not end', () => {
     'the approval pull request merged while a new sync runs: the sync writes nothing and keeps the merge; the apply writes the plan once; the end state is consistent',
     () =>
       withLab(async (lab) => {
-        const counts = lab.sim.tenant.counts();
-        const trusted = await fileOn(lab, 'main', NL, TRUSTED);
-        const isTrusted = !(trusted.object['isTrusted'] as boolean);
-        const { number } = await propose(lab, { [trusted.path]: renderJson({ ...trusted.object, isTrusted }) }, 'Trust the IPv4 range');
-        const before = await branchesNow(lab);
+        const { counts, trusted, isTrusted, number, before } = await proposeTrust(lab);
         lab.sim.resetCounters();
         lab.sim.clearWrites();
 
