@@ -71,9 +71,10 @@ export function errorReportLines(error: ShownError & { docs: string }, language:
 
 /** After a deploy that failed as a whole, in another language: what to do and the technical detail; nothing in English */
 export function deployErrorLines(error: ShownError | undefined, language: Language): string[] {
-  if (!error || !translatedError(error.code, language)) return [];
+  const translated = error && translatedError(error.code, language);
+  if (!error || !translated) return [];
   const t = textsFor(language);
-  return ['', `**${t.whatToDo()}${t.colon()}** ${translatedError(error.code, language)!.fix}`, '', `${t.technicalDetail()}${t.colon()}`, ...technicalBlock(error, false)];
+  return ['', `**${t.whatToDo()}${t.colon()}** ${translated.fix}`, '', `${t.technicalDetail()}${t.colon()}`, ...technicalBlock(error, false)];
 }
 
 /**

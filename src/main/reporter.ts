@@ -3,7 +3,7 @@ import type { TenantConfig } from '../config/load.js';
 import { uploadRunArtifact } from '../github/artifacts.js';
 import { actionsFor, tenantCheckRun, type CheckRunAnnotation, type TenantCheckRun } from '../github/checkRun.js';
 import { objectPath } from '../github/branchFiles.js';
-import { errorCatalogue, troubleshootingUrl, type ErrorCode } from '../errors/index.js';
+import { isErrorCode, troubleshootingUrl } from '../errors/index.js';
 import { runUrl, type RepoContext } from '../github/context.js';
 import { updateDashboard, type DashboardEntry } from '../github/dashboard.js';
 import type { Logger } from '../log/index.js';
@@ -131,7 +131,7 @@ interface Failure {
 function failuresOf(outcome: TenantOutcome): Failure[] {
   const tenant = outcome.tenant.name;
   const t = textsFor(outcome.tenant.language);
-  const docsOf = (code: string | undefined) => (code && code in errorCatalogue ? troubleshootingUrl(code as ErrorCode) : undefined);
+  const docsOf = (code: string | undefined) => (code && isErrorCode(code) ? troubleshootingUrl(code) : undefined);
   const out: Failure[] = [];
   for (const type of outcome.report?.types ?? []) {
     if (type.status !== 'failed') continue;

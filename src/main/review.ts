@@ -5,7 +5,7 @@ import { applyPlan, type DeployRecord } from '../deploy/index.js';
 import { assertWritable } from '../engine/connect.js';
 import { idMapFile, readIdMap } from '../engine/idMap.js';
 import { syncBackup } from '../engine/sync.js';
-import { errorCatalogue, TenantSyncError, type ErrorCode } from '../errors/index.js';
+import { isErrorCode, TenantSyncError, type ErrorCode } from '../errors/index.js';
 import { planPath, type Review } from '../github/approvalPullRequest.js';
 import { plannedObjects, writeTenantVersions } from '../github/branchFiles.js';
 import { branches, labels } from '../github/context.js';
@@ -151,7 +151,7 @@ function deployFailure(record: DeployRecord): TenantSyncError | undefined {
   }
   if (record.status !== 'failed' && record.status !== 'refused') return undefined;
   const first = record.error ?? record.items.find((i) => i.error)?.error;
-  const code = (first && first.code in errorCatalogue ? first.code : 'DEPLOY_WRITE_FAILED') as ErrorCode;
+  const code: ErrorCode = first && isErrorCode(first.code) ? first.code : 'DEPLOY_WRITE_FAILED';
   return new TenantSyncError(code, `the approved plan was not applied: ${first?.message ?? record.status}`, first?.fix ?? 'See the deploy record in the run\'s artifacts.');
 }
 
