@@ -10,19 +10,29 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { resources } from '../src/resources/catalogue.js';
 import { startSimulator, type Simulator } from '../test/simulator/index.js';
+import { DOCUMENTED_LIMITS, type Limit } from '../test/simulator/throttle.js';
 
 const timeScale = Number(process.env.BENCH_TIME_SCALE ?? 10);
 const sizes = (process.env.BENCH_SIZES ?? '1000,10000,50000').split(',');
+const PARTS = ['backup', 'resync', 'deploy', 'naive', 'plan'];
+const parts = new Set((process.env.BENCH_PARTS ?? PARTS.join(',')).split(',').map((p) => p.trim()));
+for (const p of parts) {
+  if (!PARTS.includes(p)) throw new Error(`BENCH_PARTS: unknown part '${p}'; use a comma-separated list of ${PARTS.join(', ')}`);
+}
+// Every other part measures against the backup's tree.
+parts.add('backup');
 // Graph's round trip as seen from a GitHub-hosted runner: Graph's own processing time, not the
 // network, dominates it; reads of the directory take about 100 ms and Intune's (deviceManagement)
-// 200 ms and more. 150 ms is a middle value, on the low side for the Intune-heavy mix benchmarked.
-// It is Graph time, divided by the time scale like every other duration (and jittered ± half).
+// 200 ms and more. The simulator waits latencyMs plus a uniform jitter of up to half of it (150 to
+// 225 ms by default, 188 ms on average), divided by the time scale like every other duration.
 const DEFAULT_LATENCY_MS = 150;
 const latencyMs = Number(process.env.BENCH_LATENCY_MS ?? DEFAULT_LATENCY_MS);
 const latencyReason =
   process.env.BENCH_LATENCY_MS === undefined
     ? `default: Graph round trips from a GitHub-hosted runner are typically 100-300 ms (Graph's processing, Intune reads at the upper end)`
     : 'set by BENCH_LATENCY_MS';
+/** The shortest round trip the simulator answers in (its latency without jitter), in scaled ms */
+const minRoundTripMs = latencyMs / timeScale;
 
 interface Measured {
   wallMs: number;
@@ -91,19 +101,32 @@ async function naive(sim: Simulator, sample: number): Promise<{ wallMs: number; 
   return JSON.parse(stdout) as { wallMs: number; measuredMs: number; requests: number; throttled: number; objects: number; sample: number };
 }
 
-/** Fewest Graph requests a complete backup needs: list pages, detail reads, child pages, name look-ups */
-function lowerBound(sim: Simulator): { requests: number; idealMs: number } {
+/**
+ * Fewest Graph requests a complete backup needs (list pages, detail reads, child pages, name
+ * look-ups), by throttle bucket, and the longest chain of requests that must follow one another
+ * (a type's list pages, then an object's child pages, then the names it refers to).
+ */
+function lowerBound(sim: Simulator): { requests: number; byBucket: Record<string, number>; chain: number } {
   const page = 100;
   let requests = 0;
+  let chain = 0;
   const byBucket: Record<string, number> = {};
   const referenced = new Map<string, Set<string>>();
   for (const def of resources) {
     const objects = sim.state(def.type);
-    let n = def.kind === 'singleton' ? 1 : Math.max(1, Math.ceil(objects.length / page));
+    const listPages = def.kind === 'singleton' ? 1 : Math.max(1, Math.ceil(objects.length / page));
+    let n = listPages;
     if (def.detail) n += objects.length;
+    let childPages = 0;
     for (const child of def.children) {
-      for (const o of objects) n += Math.max(1, Math.ceil(((o[child.property] as unknown[] | undefined)?.length ?? 0) / page));
+      for (const o of objects) {
+        const pages = Math.max(1, Math.ceil(((o[child.property] as unknown[] | undefined)?.length ?? 0) / page));
+        n += pages;
+        childPages = Math.max(childPages, pages);
+      }
     }
+    const lookups = def.references.some((r) => !resources.some((t) => t.type === r.target)) ? 1 : 0;
+    chain = Math.max(chain, listPages + Math.max(def.detail ? 1 : 0, childPages) + lookups);
     requests += n;
     byBucket[def.throttle] = (byBucket[def.throttle] ?? 0) + n;
     for (const ref of def.references) {
@@ -132,15 +155,67 @@ function lowerBound(sim: Simulator): { requests: number; idealMs: number } {
     requests += set.size;
     byBucket.directory = (byBucket.directory ?? 0) + set.size;
   }
-  // Documented limits: conditional access 1 request/s per tenant; Intune 1,000 requests per 20 s.
-  const idealMs = Math.max((byBucket.conditionalAccess ?? 0) * 1000, ((byBucket.intune ?? 0) / 1000) * 20_000) / timeScale;
-  return { requests, idealMs };
+  return { requests, byBucket, chain };
+}
+
+/** The documented limits the simulator enforces on each bucket's reads */
+const readLimits: Record<string, Limit[]> = {
+  conditionalAccess: DOCUMENTED_LIMITS.conditionalAccess ? [DOCUMENTED_LIMITS.conditionalAccess] : [],
+  intune: DOCUMENTED_LIMITS.intune ? [DOCUMENTED_LIMITS.intune.perApp, DOCUMENTED_LIMITS.intune.perTenant] : [],
+  directory: DOCUMENTED_LIMITS.directory ? [DOCUMENTED_LIMITS.directory] : [],
+};
+
+/**
+ * The throttle-bound ideal: the least time in which any client could make a complete backup's
+ * requests against these limits. A limit of L requests per sliding window W lets the first L
+ * through at once, and request k no sooner than W after request k - L: the last of N requests goes
+ * out (N - 1) div L windows after the first, and its answer takes a round trip more. Where no
+ * window fills (a small tenant), the longest chain of requests that wait for one another binds
+ * instead: the ideal is the larger of the two. (The sustained rate, N / L windows, is no bound: a
+ * tenant smaller than a window does better.)
+ */
+function throttleBoundIdeal(bound: ReturnType<typeof lowerBound>): { ms: number; binding: string } {
+  let best = { ms: bound.chain * minRoundTripMs, binding: `a chain of ${bound.chain} round trips` };
+  for (const [bucket, n] of Object.entries(bound.byBucket)) {
+    for (const limit of readLimits[bucket] ?? []) {
+      const windows = Math.floor((n - 1) / limit.requests);
+      const ms = (windows * limit.perMs) / timeScale + minRoundTripMs;
+      if (ms > best.ms) best = { ms, binding: `${bucket}: ${n} requests, ${windows} full windows of ${limit.requests}` };
+    }
+  }
+  return best;
+}
+
+function deployRow(deployed: Awaited<ReturnType<typeof deploy>>) {
+  // The write-limit ideal: Intune's 100 writes per 20 s (scaled) for the Intune writes the deploy made.
+  const writeIdealMs = ((deployed.intuneWrites / 100) * 20_000) / timeScale;
+  return {
+    changes: deployed.changes,
+    status: deployed.status,
+    writes: deployed.writes,
+    intuneWrites: deployed.intuneWrites,
+    throttled: deployed.graph.throttled,
+    wallS: deployed.wallMs / 1000,
+    writeSpanS: deployed.writeSpanMs / 1000,
+    writeIdealS: writeIdealMs / 1000,
+    wallOverIdeal: deployed.wallMs / writeIdealMs,
+    counts: deployed.counts,
+  };
+}
+
+/** The busiest bucket's requests at its sustained rate (the ideal figure of earlier runs, for comparison) */
+function sustainedRateMs(bound: ReturnType<typeof lowerBound>): number {
+  let ms = 0;
+  for (const [bucket, n] of Object.entries(bound.byBucket)) {
+    for (const limit of readLimits[bucket] ?? []) ms = Math.max(ms, ((n / limit.requests) * limit.perMs) / timeScale);
+  }
+  return ms;
 }
 
 const results: Record<string, unknown>[] = [];
 const benchStarted = performance.now();
 console.log(
-  `tenant-sync bench: simulator clock x${timeScale} (documented limits, Retry-After and latency scaled by 1/${timeScale}), latency ${latencyMs} ms ± ${latencyMs / 2} ms of Graph time per HTTP request (${latencyReason}), Node ${process.version}`,
+  `tenant-sync bench: simulator clock x${timeScale} (documented limits, Retry-After and latency scaled by 1/${timeScale}), latency ${latencyMs}-${latencyMs * 1.5} ms of Graph time per HTTP request (uniform) (${latencyReason}), Node ${process.version}`,
 );
 for (const size of sizes) {
   const sim = await startSimulator({
@@ -152,12 +227,11 @@ for (const size of sizes) {
     sim.faults.add({ kind: 'latency', fixedMs: latencyMs, jitterMs: latencyMs / 2 });
     const root = mkdtempSync(join(tmpdir(), 'tenant-sync-bench-'));
     const bound = lowerBound(sim);
+    const ideal = throttleBoundIdeal(bound);
     const first = await backup(sim, root);
-    const again = await backup(sim, root);
-    const naiveRun = await naive(sim, Number(size) > naiveFullUpTo ? 10 : 1);
-    const deployed = await deploy(sim, root);
-    // The write-limit ideal: Intune's 100 writes per 20 s (scaled) for the Intune writes the deploy made.
-    const writeIdealMs = ((deployed.intuneWrites / 100) * 20_000) / timeScale;
+    const again = parts.has('resync') ? await backup(sim, root) : undefined;
+    const naiveRun = parts.has('naive') ? await naive(sim, Number(size) > naiveFullUpTo ? 10 : 1) : undefined;
+    const deployed = parts.has('deploy') ? await deploy(sim, root) : undefined;
     const row = {
       size,
       objects: first.objects,
@@ -173,24 +247,15 @@ for (const size of sizes) {
         cpuS: first.cpuS,
         simulatorCpuS: first.simCpuS,
         requestsOverLowerBound: first.graph.graphRequests / bound.requests,
-        idealOverWall: bound.idealMs / first.wallMs,
+        idealOverWall: ideal.ms / first.wallMs,
         lowerBoundRequests: bound.requests,
-        idealS: bound.idealMs / 1000,
+        idealS: ideal.ms / 1000,
+        idealBinding: ideal.binding,
+        sustainedRateS: sustainedRateMs(bound) / 1000,
       },
-      resync: { graphRequests: again.graph.graphRequests, filesWritten: again.written, filesDeleted: again.deleted, wallS: again.wallMs / 1000 },
-      deploy: {
-        changes: deployed.changes,
-        status: deployed.status,
-        writes: deployed.writes,
-        intuneWrites: deployed.intuneWrites,
-        throttled: deployed.graph.throttled,
-        wallS: deployed.wallMs / 1000,
-        writeSpanS: deployed.writeSpanMs / 1000,
-        writeIdealS: writeIdealMs / 1000,
-        wallOverIdeal: deployed.wallMs / writeIdealMs,
-        counts: deployed.counts,
-      },
-      naive: {
+      resync: again && { graphRequests: again.graph.graphRequests, filesWritten: again.written, filesDeleted: again.deleted, wallS: again.wallMs / 1000 },
+      deploy: deployed && deployRow(deployed),
+      naive: naiveRun && {
         wallS: naiveRun.wallMs / 1000,
         measuredS: naiveRun.measuredMs / 1000,
         sampled: naiveRun.sample > 1 ? `details and children of 1 object in ${naiveRun.sample}, extrapolated` : false,
@@ -198,11 +263,12 @@ for (const size of sizes) {
         throttled: naiveRun.throttled,
         speedUp: naiveRun.wallMs / first.wallMs,
         // No client can beat the throttle-bound ideal: this is the most the speed-up can be.
-        speedUpUpperBound: naiveRun.wallMs / bound.idealMs,
+        speedUpUpperBound: naiveRun.wallMs / ideal.ms,
       },
     };
     results.push(row);
     const b = row.backup;
+    const r = row.resync;
     const d = row.deploy;
     const n = row.naive;
     const f = (x: number, digits = 2) => x.toFixed(digits);
@@ -212,15 +278,27 @@ for (const size of sizes) {
       ['', '429s / retries', `${b.throttled} / ${b.retries}`],
       ['', 'peak RSS', `${f(b.peakRssMb, 0)} MB (CPU ${f(b.cpuS, 1)} s; simulator ${f(b.simulatorCpuS ?? 0, 1)} s)`],
       ['', 'requests / lower bound', `${f(b.requestsOverLowerBound, 3)} (lower bound ${b.lowerBoundRequests})`],
-      ['', 'ideal / wall', `${f(b.idealOverWall)} (throttle-bound ideal ${f(b.idealS)} s)`],
-      ['resync', 'requests', `${row.resync.graphRequests}`],
-      ['', 'files written', `${row.resync.filesWritten} (removed ${row.resync.filesDeleted})`],
-      ['', 'wall', `${f(row.resync.wallS)} s`],
-      ['deploy', 'changes / writes', `${d.changes} / ${d.writes} (${d.intuneWrites} Intune; ${d.status}: ${d.counts.applied ?? 0} applied)`],
-      ['', '429s', `${d.throttled}`],
-      ['', 'wall / write ideal', `${f(d.wallOverIdeal)} (${f(d.wallS)} s / ${f(d.writeIdealS)} s; first to last write ${f(d.writeSpanS)} s)`],
-      ['naive', 'wall', `${f(n.wallS)} s${n.sampled ? ` (sampled: ${n.sampled}; measured ${f(n.measuredS)} s)` : ''}, ${n.requests} requests, ${n.throttled} 429s`],
-      ['', 'speed-up', `${f(n.speedUp, 1)}x (at most ${f(n.speedUpUpperBound, 1)}x: naive wall / throttle-bound ideal)`],
+      ['', 'ideal / wall', `${f(b.idealOverWall)} (throttle-bound ideal ${f(b.idealS)} s: ${b.idealBinding}; busiest bucket at its sustained rate ${f(b.sustainedRateS)} s)`],
+      ...(r
+        ? ([
+            ['resync', 'requests', `${r.graphRequests}`],
+            ['', 'files written', `${r.filesWritten} (removed ${r.filesDeleted})`],
+            ['', 'wall', `${f(r.wallS)} s`],
+          ] as [string, string, string][])
+        : []),
+      ...(d
+        ? ([
+            ['deploy', 'changes / writes', `${d.changes} / ${d.writes} (${d.intuneWrites} Intune; ${d.status}: ${d.counts.applied ?? 0} applied)`],
+            ['', '429s', `${d.throttled}`],
+            ['', 'wall / write ideal', `${f(d.wallOverIdeal)} (${f(d.wallS)} s / ${f(d.writeIdealS)} s; first to last write ${f(d.writeSpanS)} s)`],
+          ] as [string, string, string][])
+        : []),
+      ...(n
+        ? ([
+            ['naive', 'wall', `${f(n.wallS)} s${n.sampled ? ` (sampled: ${n.sampled}; measured ${f(n.measuredS)} s)` : ''}, ${n.requests} requests, ${n.throttled} 429s`],
+            ['', 'speed-up', `${f(n.speedUp, 1)}x (at most ${f(n.speedUpUpperBound, 1)}x: naive wall / throttle-bound ideal)`],
+          ] as [string, string, string][])
+        : []),
     ];
     console.log(`\n${size === 'seeded' ? 'seeded tenant' : `${size} objects`}`);
     const w0 = Math.max(...table.map((r) => r[0].length));
@@ -231,14 +309,16 @@ for (const size of sizes) {
   }
 }
 // Reconcile and plan over a large tree, in its own process (its peak memory is its own).
-const planObjects = Number(process.env.BENCH_PLAN_OBJECTS ?? 50_000);
-const { stdout: planOut } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'scripts/bench-plan.ts', String(planObjects)], { maxBuffer: 16 * 1024 * 1024 });
-const planResult = JSON.parse(planOut) as { objects: number; planned: number; planS: number; reconcileS: number; markdownS: number; peakRssMb: number; markdownChars: number };
-console.log(
-  `\nplan over ${planResult.objects} objects (${planResult.planned} changes): ${planResult.planS.toFixed(2)} s (reconcile ${planResult.reconcileS.toFixed(2)} s, Markdown ${planResult.markdownS.toFixed(2)} s, ${planResult.markdownChars} characters) | peak RSS ${planResult.peakRssMb.toFixed(0)} MB`,
-);
-results.push({ size: `plan-${planObjects}`, plan: planResult });
+if (parts.has('plan')) {
+  const planObjects = Number(process.env.BENCH_PLAN_OBJECTS ?? 50_000);
+  const { stdout: planOut } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'scripts/bench-plan.ts', String(planObjects)], { maxBuffer: 16 * 1024 * 1024 });
+  const planResult = JSON.parse(planOut) as { objects: number; planned: number; planS: number; reconcileS: number; markdownS: number; peakRssMb: number; markdownChars: number };
+  console.log(
+    `\nplan over ${planResult.objects} objects (${planResult.planned} changes): ${planResult.planS.toFixed(2)} s (reconcile ${planResult.reconcileS.toFixed(2)} s, Markdown ${planResult.markdownS.toFixed(2)} s, ${planResult.markdownChars} characters) | peak RSS ${planResult.peakRssMb.toFixed(0)} MB`,
+  );
+  results.push({ size: `plan-${planObjects}`, plan: planResult });
+}
 
 mkdirSync('bench', { recursive: true });
-writeFileSync(join('bench', 'results.json'), `${JSON.stringify({ timeScale, latencyMs, latencyReason, node: process.version, date: new Date().toISOString(), results }, null, 2)}\n`);
+writeFileSync(join('bench', 'results.json'), `${JSON.stringify({ timeScale, latencyMs, latencyReason, parts: [...parts], node: process.version, date: new Date().toISOString(), results }, null, 2)}\n`);
 console.log(`\nwrote bench/results.json (whole run ${((performance.now() - benchStarted) / 60_000).toFixed(1)} min)`);

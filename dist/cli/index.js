@@ -75482,7 +75482,10 @@ async function fetchBatched(ctx, queue, target, bucket) {
 
 ;// CONCATENATED MODULE: ./src/graph/concurrency.ts
 
-/** At most `max` holders at once; waiters are served first come, first served. */
+/**
+ * At most `max` holders at once. Waiters are served by rank (lowest first), and first come, first
+ * served within a rank; a free slot is never held back for a better-ranked waiter still to come.
+ */
 class Semaphore {
     max;
     active = 0;
@@ -75495,8 +75498,8 @@ class Semaphore {
     get inFlight() {
         return this.active;
     }
-    /** Resolves with a release function once a slot is free */
-    acquire(signal) {
+    /** Resolves with a release function once a slot is free and no waiter ranked before `rank` waits */
+    acquire(signal, rank = 0) {
         if (signal?.aborted)
             return Promise.reject(new AbortedError());
         if (this.active < this.max && this.waiters.length === 0) {
@@ -75511,6 +75514,7 @@ class Semaphore {
                     resolve(this.releaser());
                 },
                 fail: reject,
+                rank,
             };
             const onAbort = () => {
                 const index = this.waiters.indexOf(waiter);
@@ -75519,7 +75523,11 @@ class Semaphore {
                 reject(new AbortedError());
             };
             signal?.addEventListener('abort', onAbort, { once: true });
-            this.waiters.push(waiter);
+            // Behind every waiter of the same or a better rank (the list stays sorted by rank, stable).
+            let at = this.waiters.length;
+            while (at > 0 && this.waiters[at - 1].rank > rank)
+                at--;
+            this.waiters.splice(at, 0, waiter);
         });
     }
     releaser() {
@@ -75813,7 +75821,7 @@ class Executor {
         }
         let release;
         try {
-            release = await o.slots.acquire(wait);
+            release = await o.slots.acquire(wait, o.rate.scarcity(call.bucket));
         }
         catch (error) {
             permit.release();
@@ -75937,7 +75945,7 @@ class SlidingWindow {
     pausedUntil = -Infinity;
     /**
      * @param limit undefined: unlimited (the bucket only pauses after a 429)
-     * @param marginMs added to the window: send times are measured here, Graph counts arrivals
+     * @param marginMs added to the window (timer granularity: permits are logged when their answer came)
      */
     constructor(limit, marginMs = 0) {
         this.limit = limit;
@@ -76109,13 +76117,12 @@ class BucketScheduler {
     }
 }
 /**
- * Default margin: 5% of the window, at most 50 ms. Requests leave here evenly paced but reach Graph
- * with the network's jitter; for a 1-request-per-second bucket (conditional access) a few tens of
- * ms of jitter would otherwise tip it over, and a 429 there carries no Retry-After and costs a
- * backoff far longer than the margin.
+ * Default margin: 1% of the window, at most 10 ms. A permit is logged at the time its answer came,
+ * which is already later than Graph counted the request by a whole round trip; the margin only
+ * covers the clock's granularity (a timer may fire a millisecond early).
  */
 function defaultMarginMs(limit) {
-    return Math.min(50, limit.perMs * 0.05);
+    return Math.min(10, limit.perMs * 0.01);
 }
 class RateLimiter {
     limits;
@@ -76143,6 +76150,17 @@ class RateLimiter {
     pause(bucket, ms) {
         if (ms > 0)
             this.scheduler(bucket).pause(this.clock.now() + ms);
+    }
+    /**
+     * How scarce the bucket's budget is, for ordering requests that wait for a connection: its
+     * sustained rate (requests per ms; Infinity when unlimited), lowest first. A connection given to
+     * the scarcest budget first keeps that budget (the one that sets a backup's pace) from waiting
+     * behind reads whose own budget has room to spare; those take the connections it leaves free.
+     * Its requests hold permits before they wait, so it can never keep the others waiting for long.
+     */
+    scarcity(bucket) {
+        const limit = this.limits[bucket];
+        return limit ? limit.requests / limit.perMs : Infinity;
     }
     /** Largest number of permits one request of the bucket may take */
     capacity(bucket) {
@@ -80146,18 +80164,25 @@ async function syncTypeFolder(dir, names, sourceOf) {
 /** Staging folders are hidden, named so that a run can tell its own from a crashed run's */
 const STAGING_PREFIX = '.staging-';
 const STAGING_PATTERN = /^\.staging-[0-9a-f]+$/;
-/** Staged files flushed at once, all types together (only their paths wait) */
-const flushSlots = new Semaphore(64);
-/** fsync of a file written earlier: its bytes are on disk before it is renamed into place */
-async function flush(file) {
-    const release = await flushSlots.acquire();
-    let handle;
+/** Staged files written at once, all types together (the others wait with their bytes) */
+const stagingSlots = new Semaphore(64);
+/**
+ * Writes a new staged file and flushes it (fsync): its bytes are on disk before it is renamed into
+ * place. One call of the thread pool's (open, write, fsync, close), so the event loop only sees its
+ * answer; a file the write failed on is removed.
+ */
+async function writeStaged(file, data) {
+    const release = await stagingSlots.acquire();
     try {
-        handle = await (0,promises_namespaceObject.open)(file, 'r+');
-        await handle.sync();
+        await new Promise((resolve, reject) => {
+            (0,external_node_fs_namespaceObject.writeFile)(file, data, { flag: 'wx', flush: true }, (error) => (error ? reject(error) : resolve()));
+        });
+    }
+    catch (error) {
+        await (0,promises_namespaceObject.rm)(file, { force: true }).catch(() => undefined);
+        throw error;
     }
     finally {
-        await handle?.close().catch(() => undefined);
         release();
     }
 }
@@ -80247,11 +80272,9 @@ class StagedTypeFolder {
     }
     /**
      * The rendered text of the object `key` (its id), whose file will most likely be
-     * `<safeFileName(name)>.json`. The text is compared with that file, or written to a staged file,
-     * before this returns (a local write to the page cache, tens of microseconds): it is never held
-     * waiting for the disk, however far the disk falls behind the rendering. The returned promise
-     * resolves once the staged file is flushed (fsync, in the background); a failure is thrown by
-     * `commit` as well.
+     * `<safeFileName(name)>.json`. When that file holds these bytes already, nothing is written;
+     * otherwise the text goes to a staged file. The returned promise resolves once the staged file
+     * is written and flushed; a failure is thrown by `commit` as well.
      */
     put(key, name, text) {
         try {
@@ -80263,18 +80286,31 @@ class StagedTypeFolder {
             const likely = `${safeFileName(name)}${FILE_EXTENSION}`;
             // Only a shortcut: a file that cannot be read here (a folder in its place) is staged, and
             // commit meets the problem as writeTypeFolder would.
-            if (readIfExistsSync(external_node_path_namespaceObject.join(this.dir, likely))?.equals(data)) {
+            if (this.existing().has(likely) && readIfExistsSync(external_node_path_namespaceObject.join(this.dir, likely))?.equals(data)) {
                 this.entries.set(key, { kind: 'same', file: likely });
                 return Promise.resolve();
             }
-            const file = this.stageSync(data);
+            const file = this.stagedPath();
             this.entries.set(key, { kind: 'staged', path: file, size: data.length });
-            return this.track(flush(file));
+            return this.track(writeStaged(file, data));
         }
         catch (error) {
             this.failure ??= { error };
             return Promise.reject(error);
         }
+    }
+    /** Names in the type folder when the type began to be staged (read once: a fresh folder has none) */
+    listing;
+    existing() {
+        if (!this.listing) {
+            try {
+                this.listing = new Set((0,external_node_fs_namespaceObject.readdirSync)(this.dir));
+            }
+            catch {
+                this.listing = new Set();
+            }
+        }
+        return this.listing;
     }
     /** Work on staged files that discard waits for before it removes them */
     track(work) {
@@ -80285,23 +80321,15 @@ class StagedTypeFolder {
         void tracked.then(() => this.pending.delete(tracked));
         return work;
     }
-    /** Writes a staged file (not yet flushed); never leaves a partial one behind */
-    stageSync(data) {
+    /** A new staged file's path (its folder made on the first) */
+    stagedPath() {
         if (this.closed)
             throw new Error(`StagedTypeFolder: ${this.dir} is already discarded`);
         if (!this.made) {
             (0,external_node_fs_namespaceObject.mkdirSync)(this.staging, { recursive: true });
             this.made = true;
         }
-        const file = external_node_path_namespaceObject.join(this.staging, `${this.count++}.tmp`);
-        try {
-            (0,external_node_fs_namespaceObject.writeFileSync)(file, data, { flag: 'wx' });
-        }
-        catch (error) {
-            (0,external_node_fs_namespaceObject.rmSync)(file, { force: true });
-            throw error;
-        }
-        return file;
+        return external_node_path_namespaceObject.join(this.staging, `${this.count++}.tmp`);
     }
     /**
      * Makes the type folder hold exactly the files `names` (file name with '.json' -> key given to
@@ -80337,9 +80365,9 @@ class StagedTypeFolder {
                     continue;
                 copies.push(this.track((async () => {
                     const data = await (0,promises_namespaceObject.readFile)(external_node_path_namespaceObject.join(this.dir, entry.file));
-                    const file = this.stageSync(data);
+                    const file = this.stagedPath();
                     this.entries.set(key, { kind: 'staged', path: file, size: data.length });
-                    await flush(file);
+                    await writeStaged(file, data);
                 })()));
             }
             const copied = await Promise.allSettled(copies);
@@ -81569,12 +81597,19 @@ admit) {
             release?.();
         }
     };
+    // The detail and every child collection are asked for at once (they need only the listed id):
+    // one round trip per object instead of one per phase. Their answers are then taken in phase
+    // order, so an object deleted since the list is still "absent", whatever its children answered.
     const readObject = async (listed, index) => {
         if (failure)
             return;
+        const id = idOf(listed);
+        const [detail, ...children] = await Promise.all([
+            def.detail ? graph.getMany([objectUrl(def, id, '', def.detail.query)], def.throttle).then(([r]) => r) : undefined,
+            ...def.children.map((child) => graph.listMany([objectUrl(def, id, child.path)], def.throttle).then(([r]) => r)),
+        ]);
         let object = listed;
-        if (def.detail) {
-            const [detail] = await graph.getMany([objectUrl(def, idOf(object), '', def.detail.query)], def.throttle);
+        if (detail) {
             if (detail.status === 'failed')
                 return fail(1, index, detail.error);
             // Absent here means deleted between the list and the detail read: it is gone, not failed.
@@ -81583,14 +81618,12 @@ admit) {
             object = detail.value;
         }
         for (const [c, child] of def.children.entries()) {
-            if (failure)
+            const read = children[c];
+            if (read.status === 'failed')
+                return fail(2 + c, index, read.error);
+            if (read.status === 'absent')
                 return;
-            const [children] = await graph.listMany([objectUrl(def, idOf(object), child.path)], def.throttle);
-            if (children.status === 'failed')
-                return fail(2 + c, index, children.error);
-            if (children.status === 'absent')
-                return;
-            object = { ...object, [child.property]: children.value };
+            object = { ...object, [child.property]: read.value };
         }
         if (!failure)
             await onObject(object, index);
@@ -81932,7 +81965,7 @@ class RenderQueue {
     }
 }
 /** Objects of the held-back types read (or being read) and not yet rendered, at most */
-const MAX_OBJECTS_IN_FLIGHT = 1000;
+const MAX_OBJECTS_IN_FLIGHT = 2000;
 /** Longest run of rendering between two turns of the event loop */
 const RENDER_SLICE_MS = 10;
 const PACK_FROM_CHARS = 2048;

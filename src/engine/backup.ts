@@ -360,7 +360,7 @@ class RenderQueue {
 }
 
 /** Objects of the held-back types read (or being read) and not yet rendered, at most */
-const MAX_OBJECTS_IN_FLIGHT = 1000;
+const MAX_OBJECTS_IN_FLIGHT = 2000;
 
 /** Longest run of rendering between two turns of the event loop */
 const RENDER_SLICE_MS = 10;

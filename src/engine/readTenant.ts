@@ -84,22 +84,28 @@ export async function streamType(
       release?.();
     }
   };
+  // The detail and every child collection are asked for at once (they need only the listed id):
+  // one round trip per object instead of one per phase. Their answers are then taken in phase
+  // order, so an object deleted since the list is still "absent", whatever its children answered.
   const readObject = async (listed: RawObject, index: number): Promise<void> => {
     if (failure) return;
+    const id = idOf(listed);
+    const [detail, ...children] = await Promise.all([
+      def.detail ? graph.getMany<RawObject>([objectUrl(def, id, '', def.detail.query)], def.throttle).then(([r]) => r!) : undefined,
+      ...def.children.map((child) => graph.listMany<RawObject>([objectUrl(def, id, child.path)], def.throttle).then(([r]) => r!)),
+    ]);
     let object = listed;
-    if (def.detail) {
-      const [detail] = await graph.getMany<RawObject>([objectUrl(def, idOf(object), '', def.detail.query)], def.throttle);
-      if (detail!.status === 'failed') return fail(1, index, detail!.error);
+    if (detail) {
+      if (detail.status === 'failed') return fail(1, index, detail.error);
       // Absent here means deleted between the list and the detail read: it is gone, not failed.
-      if (detail!.status === 'absent') return;
-      object = detail!.value;
+      if (detail.status === 'absent') return;
+      object = detail.value;
     }
     for (const [c, child] of def.children.entries()) {
-      if (failure) return;
-      const [children] = await graph.listMany<RawObject>([objectUrl(def, idOf(object), child.path)], def.throttle);
-      if (children!.status === 'failed') return fail(2 + c, index, children!.error);
-      if (children!.status === 'absent') return;
-      object = { ...object, [child.property]: children!.value };
+      const read = children[c]!;
+      if (read.status === 'failed') return fail(2 + c, index, read.error);
+      if (read.status === 'absent') return;
+      object = { ...object, [child.property]: read.value };
     }
     if (!failure) await onObject(object, index);
   };

@@ -27,7 +27,7 @@ export interface GraphClientInternals {
   random?: () => number;
   /** First backoff ceiling (default 1 s, doubling per retry up to maxBackoffMs) */
   baseBackoffMs?: number;
-  /** Added to each paced window (default 5% of it, at most 50 ms) */
+  /** Added to each paced window (default 1% of it, at most 10 ms) */
   rateLimitMarginMs?: (limit: RateLimit) => number;
   transport?: Transport;
 }

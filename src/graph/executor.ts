@@ -192,7 +192,7 @@ export class Executor {
     }
     let release: () => void;
     try {
-      release = await o.slots.acquire(wait);
+      release = await o.slots.acquire(wait, o.rate.scarcity(call.bucket));
     } catch (error) {
       permit.release();
       writePermit?.release();

@@ -35,7 +35,7 @@ export class SlidingWindow {
 
   /**
    * @param limit undefined: unlimited (the bucket only pauses after a 429)
-   * @param marginMs added to the window: send times are measured here, Graph counts arrivals
+   * @param marginMs added to the window (timer granularity: permits are logged when their answer came)
    */
   constructor(
     readonly limit: RateLimit | undefined,
@@ -222,13 +222,12 @@ class BucketScheduler {
 }
 
 /**
- * Default margin: 5% of the window, at most 50 ms. Requests leave here evenly paced but reach Graph
- * with the network's jitter; for a 1-request-per-second bucket (conditional access) a few tens of
- * ms of jitter would otherwise tip it over, and a 429 there carries no Retry-After and costs a
- * backoff far longer than the margin.
+ * Default margin: 1% of the window, at most 10 ms. A permit is logged at the time its answer came,
+ * which is already later than Graph counted the request by a whole round trip; the margin only
+ * covers the clock's granularity (a timer may fire a millisecond early).
  */
 export function defaultMarginMs(limit: RateLimit): number {
-  return Math.min(50, limit.perMs * 0.05);
+  return Math.min(10, limit.perMs * 0.01);
 }
 
 export class RateLimiter {
@@ -257,6 +256,18 @@ export class RateLimiter {
   /** Hold every request of the bucket back for ms (after a 429) */
   pause(bucket: ThrottleBucket, ms: number): void {
     if (ms > 0) this.scheduler(bucket).pause(this.clock.now() + ms);
+  }
+
+  /**
+   * How scarce the bucket's budget is, for ordering requests that wait for a connection: its
+   * sustained rate (requests per ms; Infinity when unlimited), lowest first. A connection given to
+   * the scarcest budget first keeps that budget (the one that sets a backup's pace) from waiting
+   * behind reads whose own budget has room to spare; those take the connections it leaves free.
+   * Its requests hold permits before they wait, so it can never keep the others waiting for long.
+   */
+  scarcity(bucket: ThrottleBucket): number {
+    const limit = this.limits[bucket];
+    return limit ? limit.requests / limit.perMs : Infinity;
   }
 
   /** Largest number of permits one request of the bucket may take */

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { constants, mkdirSync, readFileSync, rmSync, writeFileSync, type Dirent } from 'node:fs';
+import { constants, mkdirSync, readdirSync, readFileSync, writeFile as writeFileCallback, type Dirent } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { Semaphore } from '../graph/concurrency.js';
 import * as path from 'node:path';
@@ -174,18 +174,24 @@ async function syncTypeFolder(dir: string, names: readonly string[], sourceOf: (
 const STAGING_PREFIX = '.staging-';
 const STAGING_PATTERN = /^\.staging-[0-9a-f]+$/;
 
-/** Staged files flushed at once, all types together (only their paths wait) */
-const flushSlots = new Semaphore(64);
+/** Staged files written at once, all types together (the others wait with their bytes) */
+const stagingSlots = new Semaphore(64);
 
-/** fsync of a file written earlier: its bytes are on disk before it is renamed into place */
-async function flush(file: string): Promise<void> {
-  const release = await flushSlots.acquire();
-  let handle: FileHandle | undefined;
+/**
+ * Writes a new staged file and flushes it (fsync): its bytes are on disk before it is renamed into
+ * place. One call of the thread pool's (open, write, fsync, close), so the event loop only sees its
+ * answer; a file the write failed on is removed.
+ */
+async function writeStaged(file: string, data: Buffer): Promise<void> {
+  const release = await stagingSlots.acquire();
   try {
-    handle = await open(file, 'r+');
-    await handle.sync();
+    await new Promise<void>((resolve, reject) => {
+      writeFileCallback(file, data, { flag: 'wx', flush: true }, (error) => (error ? reject(error) : resolve()));
+    });
+  } catch (error) {
+    await rm(file, { force: true }).catch(() => undefined);
+    throw error;
   } finally {
-    await handle?.close().catch(() => undefined);
     release();
   }
 }
@@ -279,11 +285,9 @@ export class StagedTypeFolder {
 
   /**
    * The rendered text of the object `key` (its id), whose file will most likely be
-   * `<safeFileName(name)>.json`. The text is compared with that file, or written to a staged file,
-   * before this returns (a local write to the page cache, tens of microseconds): it is never held
-   * waiting for the disk, however far the disk falls behind the rendering. The returned promise
-   * resolves once the staged file is flushed (fsync, in the background); a failure is thrown by
-   * `commit` as well.
+   * `<safeFileName(name)>.json`. When that file holds these bytes already, nothing is written;
+   * otherwise the text goes to a staged file. The returned promise resolves once the staged file
+   * is written and flushed; a failure is thrown by `commit` as well.
    */
   put(key: string, name: string, text: string): Promise<void> {
     try {
@@ -293,17 +297,30 @@ export class StagedTypeFolder {
       const likely = `${safeFileName(name)}${FILE_EXTENSION}`;
       // Only a shortcut: a file that cannot be read here (a folder in its place) is staged, and
       // commit meets the problem as writeTypeFolder would.
-      if (readIfExistsSync(path.join(this.dir, likely))?.equals(data)) {
+      if (this.existing().has(likely) && readIfExistsSync(path.join(this.dir, likely))?.equals(data)) {
         this.entries.set(key, { kind: 'same', file: likely });
         return Promise.resolve();
       }
-      const file = this.stageSync(data);
+      const file = this.stagedPath();
       this.entries.set(key, { kind: 'staged', path: file, size: data.length });
-      return this.track(flush(file));
+      return this.track(writeStaged(file, data));
     } catch (error) {
       this.failure ??= { error };
       return Promise.reject(error);
     }
+  }
+
+  /** Names in the type folder when the type began to be staged (read once: a fresh folder has none) */
+  private listing: Set<string> | undefined;
+  private existing(): Set<string> {
+    if (!this.listing) {
+      try {
+        this.listing = new Set(readdirSync(this.dir));
+      } catch {
+        this.listing = new Set();
+      }
+    }
+    return this.listing;
   }
 
   /** Work on staged files that discard waits for before it removes them */
@@ -319,21 +336,14 @@ export class StagedTypeFolder {
     return work;
   }
 
-  /** Writes a staged file (not yet flushed); never leaves a partial one behind */
-  private stageSync(data: Buffer): string {
+  /** A new staged file's path (its folder made on the first) */
+  private stagedPath(): string {
     if (this.closed) throw new Error(`StagedTypeFolder: ${this.dir} is already discarded`);
     if (!this.made) {
       mkdirSync(this.staging, { recursive: true });
       this.made = true;
     }
-    const file = path.join(this.staging, `${this.count++}.tmp`);
-    try {
-      writeFileSync(file, data, { flag: 'wx' });
-    } catch (error) {
-      rmSync(file, { force: true });
-      throw error;
-    }
-    return file;
+    return path.join(this.staging, `${this.count++}.tmp`);
   }
 
   /**
@@ -366,9 +376,9 @@ export class StagedTypeFolder {
         copies.push(
           this.track((async () => {
             const data = await readFile(path.join(this.dir, entry.file));
-            const file = this.stageSync(data);
+            const file = this.stagedPath();
             this.entries.set(key, { kind: 'staged', path: file, size: data.length });
-            await flush(file);
+            await writeStaged(file, data);
           })()),
         );
       }

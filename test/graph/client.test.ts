@@ -433,6 +433,38 @@ describe('transport', () => {
     expect(server.maxInFlight).toBe(3);
   });
 
+  it('gives a free connection to the scarcest budget first: conditional access, then Intune, then unpaced reads', async () => {
+    let open!: () => void;
+    const held = new Promise<void>((resolve) => (open = resolve));
+    const server = await serve(async (req, res) => {
+      if (req.path.endsWith('/hold')) await held;
+      json(res, 200, { id: req.path });
+    });
+    const { client } = connect(server, {
+      concurrency: 1,
+      rateLimits: { conditionalAccess: { requests: 10, perMs: 1_000 }, intune: { requests: 1_000, perMs: 20_000 } },
+    });
+    const hold = client.get('/v1.0/hold');
+    await new Promise((r) => setTimeout(r, 20));
+    // Asked for in the opposite order to the one they are served in
+    const waiting = [
+      client.get('/v1.0/groups/g1', 'directory'),
+      client.get('/beta/deviceManagement/deviceConfigurations/d1', 'intune'),
+      client.get('/v1.0/groups/g2', 'directory'),
+      client.get('/v1.0/identity/conditionalAccess/policies/p1', 'conditionalAccess'),
+    ];
+    await new Promise((r) => setTimeout(r, 20));
+    open();
+    await Promise.all([hold, ...waiting]);
+    expect(server.requests.map((r) => r.path)).toEqual([
+      '/v1.0/hold',
+      '/v1.0/identity/conditionalAccess/policies/p1',
+      '/beta/deviceManagement/deviceConfigurations/d1',
+      '/v1.0/groups/g1',
+      '/v1.0/groups/g2',
+    ]);
+  });
+
   it('supports an endpoint with a path prefix', async () => {
     const server = await serve((_req, res) => json(res, 200, { id: 'x' }));
     const { client } = connect(server, { endpoint: `${server.url}/graph/` });

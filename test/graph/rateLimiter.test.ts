@@ -77,7 +77,7 @@ describe('RateLimiter (manual clock)', () => {
     expect(times).toEqual(Array.from({ length: 30 }, (_, i) => i * 1000));
   });
 
-  it('adds its margin to the window (default 5%, at most 50 ms)', async () => {
+  it('adds its margin to the window (default 1%, at most 10 ms)', async () => {
     const clock = new ManualClock();
     const limiter = new RateLimiter({ conditionalAccess: { requests: 1, perMs: 1000 }, intune: { requests: 1000, perMs: 20_000 } }, clock);
     const ca: number[] = [];
@@ -88,8 +88,8 @@ describe('RateLimiter (manual clock)', () => {
     ]);
     await clock.advance(100_000);
     await all;
-    expect(ca).toEqual([0, 1050, 2100]);
-    expect(intune).toEqual([0, 20_050]);
+    expect(ca).toEqual([0, 1010, 2020]);
+    expect(intune).toEqual([0, 20_010]);
   });
 
   it('holds back while a granted permit is not yet sent, then counts it from its send time', async () => {
@@ -185,6 +185,43 @@ describe('Semaphore', () => {
     (await p)();
     expect(third).toBe(true);
     expect(s.inFlight).toBe(1);
+  });
+
+  it('serves waiters by rank, lowest first, and first come first served within a rank', async () => {
+    const s = new Semaphore(1);
+    const holder = await s.acquire();
+    const order: string[] = [];
+    const take = (name: string, rank: number) =>
+      s.acquire(undefined, rank).then((release) => {
+        order.push(name);
+        release();
+      });
+    const all = Promise.all([take('directory-1', Infinity), take('intune-1', 0.05), take('directory-2', Infinity), take('ca', 0.001), take('intune-2', 0.05)]);
+    await flushMicrotasks();
+    expect(order).toEqual([]);
+    holder();
+    await all;
+    expect(order).toEqual(['ca', 'intune-1', 'intune-2', 'directory-1', 'directory-2']);
+  });
+
+  it('drops a ranked waiter whose signal aborts, and serves the next', async () => {
+    const s = new Semaphore(1);
+    const holder = await s.acquire();
+    const controller = new AbortController();
+    const aborted = s.acquire(controller.signal, 0);
+    const next = s.acquire(undefined, 5);
+    controller.abort();
+    await expect(aborted).rejects.toThrow();
+    holder();
+    (await next)();
+    expect(s.inFlight).toBe(0);
+  });
+
+  it('gives a free slot to whoever asks, whatever its rank (no slot is held back)', async () => {
+    const s = new Semaphore(2);
+    await s.acquire(undefined, Infinity);
+    await s.acquire(undefined, Infinity);
+    expect(s.inFlight).toBe(2);
   });
 });
 
