@@ -186,9 +186,15 @@ function throttleBoundIdeal(bound: ReturnType<typeof lowerBound>): { ms: number;
   return best;
 }
 
+function intuneWriteLimit(): Limit {
+  if (!DOCUMENTED_LIMITS.intune) throw new Error('the simulator documents no Intune limits: the deploy has no write-limit ideal');
+  return DOCUMENTED_LIMITS.intune.perAppWrites;
+}
+
 function deployRow(deployed: Awaited<ReturnType<typeof deploy>>) {
-  // The write-limit ideal: Intune's 100 writes per 20 s (scaled) for the Intune writes the deploy made.
-  const writeIdealMs = ((deployed.intuneWrites / 100) * 20_000) / timeScale;
+  // The write-limit ideal: the Intune writes the deploy made at Intune's documented write rate (scaled).
+  const writes = intuneWriteLimit();
+  const writeIdealMs = ((deployed.intuneWrites / writes.requests) * writes.perMs) / timeScale;
   return {
     changes: deployed.changes,
     status: deployed.status,

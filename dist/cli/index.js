@@ -76206,6 +76206,19 @@ async function readOne(fetch, url) {
 /** Every page, following @odata.nextLink; one failed page fails the whole list */
 async function readAll(fetch, url) {
     const items = [];
+    const read = await readPages(fetch, url, (page) => {
+        for (const item of page)
+            items.push(item);
+    });
+    return read.status === 'found' ? { status: 'found', value: items } : read;
+}
+/**
+ * Every page, following @odata.nextLink, each handed to `onPage` as it comes; the next page is
+ * asked for once `onPage` is done with this one (so a caller that cannot keep up holds the read
+ * back), and not at all when it answers 'stop'. Found means every page was read (or the handler
+ * stopped); a failed page fails the whole list, and page 1 answering 404 is absent.
+ */
+async function readPages(fetch, url, onPage) {
     const seen = new Set([url]);
     let next = url;
     for (let page = 1;; page++) {
@@ -76222,10 +76235,10 @@ async function readAll(fetch, url) {
         if (!parsed.ok) {
             return { status: 'failed', error: unexpectedResponseError('GET', next, `page ${page}: ${parsed.reason}`, exchange.response.requestId, exchange.attempts) };
         }
-        for (const item of parsed.items)
-            items.push(item);
+        if ((await onPage(parsed.items, page)) === 'stop')
+            return { status: 'found', value: undefined };
         if (parsed.nextLink === undefined)
-            return { status: 'found', value: items };
+            return { status: 'found', value: undefined };
         if (seen.has(parsed.nextLink)) {
             return {
                 status: 'failed',
@@ -76340,6 +76353,9 @@ function createGraphClient(options, internals = {}) {
         },
         async list(url, bucket = 'default') {
             return counted(await readAll(direct(bucket), url));
+        },
+        async listPages(url, onPage, bucket = 'default') {
+            return counted(await readPages(direct(bucket), url, onPage));
         },
         async getMany(urls, bucket = 'default') {
             const fetch = batched(bucket);
@@ -80166,13 +80182,22 @@ const STAGING_PREFIX = '.staging-';
 const STAGING_PATTERN = /^\.staging-[0-9a-f]+$/;
 /** Staged files written at once, all types together (the others wait with their bytes) */
 const stagingSlots = new Semaphore(64);
-/**
- * Writes a new staged file and flushes it (fsync): its bytes are on disk before it is renamed into
- * place. One call of the thread pool's (open, write, fsync, close), so the event loop only sees its
- * answer; a file the write failed on is removed.
- */
+/** Writes a new staged file and flushes it: its bytes are on disk before it is renamed into place */
 async function writeStaged(file, data) {
     const release = await stagingSlots.acquire();
+    try {
+        await writeNewFile(file, data);
+    }
+    finally {
+        release();
+    }
+}
+/**
+ * Creates `file` (it must not exist) with `data` and flushes it (fsync). One call of the thread
+ * pool's (open, write, fsync, close), so the event loop only sees its answer; a file the write
+ * failed on is removed.
+ */
+async function writeNewFile(file, data) {
     try {
         await new Promise((resolve, reject) => {
             (0,external_node_fs_namespaceObject.writeFile)(file, data, { flag: 'wx', flush: true }, (error) => (error ? reject(error) : resolve()));
@@ -80181,9 +80206,6 @@ async function writeStaged(file, data) {
     catch (error) {
         await (0,promises_namespaceObject.rm)(file, { force: true }).catch(() => undefined);
         throw error;
-    }
-    finally {
-        release();
     }
 }
 function readIfExistsSync(file) {
@@ -80440,17 +80462,11 @@ async function sameFile(a, b) {
 }
 async function writeAtomically(dir, name, data) {
     const temp = external_node_path_namespaceObject.join(dir, `${TEMP_PREFIX}${(0,external_node_crypto_.randomBytes)(8).toString('hex')}.tmp`);
-    let handle;
+    await writeNewFile(temp, data);
     try {
-        handle = await (0,promises_namespaceObject.open)(temp, 'wx');
-        await handle.writeFile(data);
-        await handle.sync();
-        await handle.close();
-        handle = undefined;
         await renameWithRetry(temp, external_node_path_namespaceObject.join(dir, name));
     }
     catch (error) {
-        await handle?.close().catch(() => undefined);
         await (0,promises_namespaceObject.rm)(temp, { force: true }).catch(() => undefined);
         throw error;
     }
@@ -81527,8 +81543,6 @@ function limitHeapGrowth() {
 
 ;// CONCATENATED MODULE: ./src/engine/readTenant.ts
 
-
-
 function collectionUrl(def, query = {}) {
     return `/${def.api}${def.path}${queryString(query)}`;
 }
@@ -81629,36 +81643,15 @@ admit) {
             await onObject(object, index);
     };
     const pending = [];
-    const url = collectionUrl(def, def.listQuery);
-    const seen = new Set([url]);
-    let next = url;
     let count = 0;
-    for (let page = 1;; page++) {
-        const read = await graph.get(next, def.throttle);
-        if (read.status !== 'found') {
-            if (page === 1) {
-                if (read.status === 'failed')
-                    return failed(read.error);
-                return failed(new GraphError(`${def.path} answered 404: the collection does not exist in this tenant`, { status: 404, code: 'NotFound', method: 'GET', url: def.path, attempts: 1 }));
-            }
-            const error = read.status === 'failed'
-                ? read.error
-                : new GraphError(`GET ${next} failed: the page is not found (404)`, { status: 404, code: 'NotFound', method: 'GET', url: next, attempts: 1 });
-            fail(0, page, withContext(error, `Page ${page} of ${url} could not be read, so the whole list is reported as failed`));
-            break;
-        }
-        const parsed = readPage(read.value);
-        if (!parsed.ok) {
-            fail(0, page, unexpectedResponseError('GET', next, `page ${page}: ${parsed.reason}`, undefined, 1));
-            break;
-        }
-        for (const item of parsed.items) {
+    const listed = await graph.listPages(collectionUrl(def, def.listQuery), async (items) => {
+        for (const item of items) {
             const index = count++;
             // Admitted in list order; while the caller holds too many, the next page waits too.
             const release = admit ? await admit() : undefined;
             if (failure) {
                 release?.();
-                break;
+                return 'stop';
             }
             if (!def.detail && def.children.length === 0) {
                 const done = onObject(item, index);
@@ -81670,22 +81663,13 @@ admit) {
             else
                 pending.push(completeObject(item, index, release));
         }
-        if (parsed.nextLink === undefined)
-            break;
-        if (seen.has(parsed.nextLink)) {
-            fail(0, page, new GraphError(`GET ${url} failed: page ${page} links back to a page already read; Graph's paging is looping. Run the sync again later.`, {
-                code: 'PagingLoop',
-                method: 'GET',
-                url,
-                attempts: 1,
-            }));
-            break;
-        }
-        if (failure)
-            break;
-        seen.add(parsed.nextLink);
-        next = parsed.nextLink;
+        return failure ? 'stop' : undefined;
+    }, def.throttle);
+    if (listed.status === 'absent') {
+        return failed(new GraphError(`${def.path} answered 404: the collection does not exist in this tenant`, { status: 404, code: 'NotFound', method: 'GET', url: def.path, attempts: 1 }));
     }
+    if (listed.status === 'failed')
+        fail(0, 0, listed.error);
     await Promise.all(pending);
     if (failure)
         return failed(failure.error);
@@ -81830,7 +81814,7 @@ async function readSnapshot(options) {
     const rendersOf = new Map();
     const renderQueue = new RenderQueue();
     /** Enabled types whose texts are staged */
-    const stagedOf = new Map();
+    const stagedTypes = new Set();
     let done = 0;
     // Objects read but not yet rendered are held as Graph returned them (a settings catalog policy
     // with its settings is tens of KB): past a bound, their reads wait for the rendering to catch up.
@@ -81847,7 +81831,7 @@ async function readSnapshot(options) {
         const wanted = isEnabled.has(def.type);
         const stage = wanted ? stageFor?.(def) : undefined;
         if (stage)
-            stagedOf.set(def.type, true);
+            stagedTypes.add(def.type);
         if (wanted) {
             renderedOf.set(def.type, rendered);
             rendersOf.set(def.type, renders);
@@ -81869,8 +81853,8 @@ async function readSnapshot(options) {
                 const replaced = toFileObject(def, raw, nameOf);
                 const text = normalise_renderJson(replaced.object);
                 rendered[index] = { id, name, text: stage ? '' : pack(text), unresolved: replaced.unresolved };
-                // Staged: the text is written (or found unchanged on disk) and dropped at once; its flush
-                // goes on in the background (a failure is thrown by the type's commit).
+                // Staged: the text is compared with the file on disk or handed to a background write and
+                // flush, and dropped here (a failure is thrown by the type's commit).
                 stage?.put(id, name, text).catch(() => undefined);
             };
             const finished = waits.length === 0 ? renderQueue.run(render) : Promise.all(waits).then(() => renderQueue.run(render));
@@ -81907,7 +81891,7 @@ async function readSnapshot(options) {
                 waits.push(ready);
         }
         await Promise.all(waits);
-        return blockerOf(def) ?? assembleType(def, rendered, stagedOf.get(def.type) === true);
+        return blockerOf(def) ?? assembleType(def, rendered, stagedTypes.has(def.type));
     };
     const handOff = async (def) => {
         const snapshot = await snapshotOf(def);

@@ -214,7 +214,7 @@ export async function readSnapshot(options: {
   const rendersOf = new Map<string, Promise<void>[]>();
   const renderQueue = new RenderQueue();
   /** Enabled types whose texts are staged */
-  const stagedOf = new Map<string, boolean>();
+  const stagedTypes = new Set<string>();
 
   let done = 0;
   // Objects read but not yet rendered are held as Graph returned them (a settings catalog policy
@@ -231,7 +231,7 @@ export async function readSnapshot(options: {
     const targets = [...new Set(def.references.map((r) => r.target))];
     const wanted = isEnabled.has(def.type);
     const stage = wanted ? stageFor?.(def) : undefined;
-    if (stage) stagedOf.set(def.type, true);
+    if (stage) stagedTypes.add(def.type);
     if (wanted) {
       renderedOf.set(def.type, rendered);
       rendersOf.set(def.type, renders);
@@ -251,8 +251,8 @@ export async function readSnapshot(options: {
         const replaced = toFileObject(def, raw, nameOf);
         const text = renderJson(replaced.object);
         rendered[index] = { id, name, text: stage ? '' : pack(text), unresolved: replaced.unresolved };
-        // Staged: the text is written (or found unchanged on disk) and dropped at once; its flush
-        // goes on in the background (a failure is thrown by the type's commit).
+        // Staged: the text is compared with the file on disk or handed to a background write and
+        // flush, and dropped here (a failure is thrown by the type's commit).
         stage?.put(id, name, text).catch(() => undefined);
       };
       const finished = waits.length === 0 ? renderQueue.run(render) : Promise.all(waits).then(() => renderQueue.run(render));
@@ -289,7 +289,7 @@ export async function readSnapshot(options: {
       if (ready) waits.push(ready);
     }
     await Promise.all(waits);
-    return blockerOf(def) ?? assembleType(def, rendered, stagedOf.get(def.type) === true);
+    return blockerOf(def) ?? assembleType(def, rendered, stagedTypes.has(def.type));
   };
 
   const handOff = async (def: ResourceDefinition): Promise<TypeSnapshot> => {

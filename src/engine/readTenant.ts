@@ -1,5 +1,3 @@
-import { unexpectedResponseError, withContext } from '../graph/errors.js';
-import { readPage } from '../graph/paging.js';
 import type { GraphClient } from '../graph/types.js';
 import { GraphError } from '../graph/types.js';
 import type { LookupDefinition, ResourceDefinition } from '../resources/definition.js';
@@ -111,61 +109,32 @@ export async function streamType(
   };
 
   const pending: Promise<void>[] = [];
-  const url = collectionUrl(def, def.listQuery);
-  const seen = new Set<string>([url]);
-  let next = url;
   let count = 0;
-  for (let page = 1; ; page++) {
-    const read = await graph.get<unknown>(next, def.throttle);
-    if (read.status !== 'found') {
-      if (page === 1) {
-        if (read.status === 'failed') return failed(read.error);
-        return failed(new GraphError(`${def.path} answered 404: the collection does not exist in this tenant`, { status: 404, code: 'NotFound', method: 'GET', url: def.path, attempts: 1 }));
+  const listed = await graph.listPages<RawObject>(
+    collectionUrl(def, def.listQuery),
+    async (items) => {
+      for (const item of items) {
+        const index = count++;
+        // Admitted in list order; while the caller holds too many, the next page waits too.
+        const release = admit ? await admit() : undefined;
+        if (failure) {
+          release?.();
+          return 'stop';
+        }
+        if (!def.detail && def.children.length === 0) {
+          const done = onObject(item, index);
+          if (done && release) pending.push(done.finally(release));
+          else release?.();
+        } else pending.push(completeObject(item, index, release));
       }
-      const error =
-        read.status === 'failed'
-          ? read.error
-          : new GraphError(`GET ${next} failed: the page is not found (404)`, { status: 404, code: 'NotFound', method: 'GET', url: next, attempts: 1 });
-      fail(0, page, withContext(error, `Page ${page} of ${url} could not be read, so the whole list is reported as failed`));
-      break;
-    }
-    const parsed = readPage<RawObject>(read.value);
-    if (!parsed.ok) {
-      fail(0, page, unexpectedResponseError('GET', next, `page ${page}: ${parsed.reason}`, undefined, 1));
-      break;
-    }
-    for (const item of parsed.items) {
-      const index = count++;
-      // Admitted in list order; while the caller holds too many, the next page waits too.
-      const release = admit ? await admit() : undefined;
-      if (failure) {
-        release?.();
-        break;
-      }
-      if (!def.detail && def.children.length === 0) {
-        const done = onObject(item, index);
-        if (done && release) pending.push(done.finally(release));
-        else release?.();
-      } else pending.push(completeObject(item, index, release));
-    }
-    if (parsed.nextLink === undefined) break;
-    if (seen.has(parsed.nextLink)) {
-      fail(
-        0,
-        page,
-        new GraphError(`GET ${url} failed: page ${page} links back to a page already read; Graph's paging is looping. Run the sync again later.`, {
-          code: 'PagingLoop',
-          method: 'GET',
-          url,
-          attempts: 1,
-        }),
-      );
-      break;
-    }
-    if (failure) break;
-    seen.add(parsed.nextLink);
-    next = parsed.nextLink;
+      return failure ? 'stop' : undefined;
+    },
+    def.throttle,
+  );
+  if (listed.status === 'absent') {
+    return failed(new GraphError(`${def.path} answered 404: the collection does not exist in this tenant`, { status: 404, code: 'NotFound', method: 'GET', url: def.path, attempts: 1 }));
   }
+  if (listed.status === 'failed') fail(0, 0, listed.error);
   await Promise.all(pending);
   if (failure) return failed(failure.error);
   return { def, status: 'read' };

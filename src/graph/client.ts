@@ -5,9 +5,9 @@ import { Semaphore } from './concurrency.js';
 import { abortedError, invalidUrlError } from './errors.js';
 import { Executor, triesOfAbort, type Exchange, type ExecutorContext } from './executor.js';
 import { RateLimiter, type RateLimit } from './rateLimiter.js';
-import { readAll, readOne, type Fetch } from './reads.js';
+import { readAll, readOne, readPages, type Fetch } from './reads.js';
 import { createTransport, type Transport } from './transport.js';
-import type { GraphClient, GraphClientOptions, GraphEvent, GraphRequest, GraphResponse, GraphStats, ReadOutcome } from './types.js';
+import type { GraphClient, GraphClientOptions, GraphEvent, GraphRequest, GraphResponse, GraphStats, PageHandled, ReadOutcome } from './types.js';
 import { GraphUrlError, parseEndpoint, resolveGraphUrl, type GraphTarget } from './url.js';
 import type { ThrottleBucket } from '../resources/definition.js';
 
@@ -123,6 +123,9 @@ export function createGraphClient(options: GraphClientOptions, internals: GraphC
     },
     async list<T = unknown>(url: string, bucket: ThrottleBucket = 'default'): Promise<ReadOutcome<T[]>> {
       return counted(await readAll<T>(direct(bucket), url));
+    },
+    async listPages<T = unknown>(url: string, onPage: (items: T[], page: number) => PageHandled | Promise<PageHandled>, bucket: ThrottleBucket = 'default'): Promise<ReadOutcome<void>> {
+      return counted(await readPages<T>(direct(bucket), url, onPage));
     },
     async getMany<T = unknown>(urls: string[], bucket: ThrottleBucket = 'default'): Promise<ReadOutcome<T>[]> {
       const fetch = batched(bucket);

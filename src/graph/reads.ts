@@ -1,7 +1,7 @@
 import { unexpectedResponseError, withContext } from './errors.js';
 import type { Exchange } from './executor.js';
 import { readPage } from './paging.js';
-import { GraphError, type ReadOutcome } from './types.js';
+import { GraphError, type PageHandled, type ReadOutcome } from './types.js';
 
 /**
  * The three outcomes of a read, over any way of fetching a URL (a plain GET or a $batch item).
@@ -20,6 +20,19 @@ export async function readOne<T>(fetch: Fetch, url: string): Promise<ReadOutcome
 /** Every page, following @odata.nextLink; one failed page fails the whole list */
 export async function readAll<T>(fetch: Fetch, url: string): Promise<ReadOutcome<T[]>> {
   const items: T[] = [];
+  const read = await readPages<T>(fetch, url, (page) => {
+    for (const item of page) items.push(item);
+  });
+  return read.status === 'found' ? { status: 'found', value: items } : read;
+}
+
+/**
+ * Every page, following @odata.nextLink, each handed to `onPage` as it comes; the next page is
+ * asked for once `onPage` is done with this one (so a caller that cannot keep up holds the read
+ * back), and not at all when it answers 'stop'. Found means every page was read (or the handler
+ * stopped); a failed page fails the whole list, and page 1 answering 404 is absent.
+ */
+export async function readPages<T>(fetch: Fetch, url: string, onPage: (items: T[], page: number) => PageHandled | Promise<PageHandled>): Promise<ReadOutcome<void>> {
   const seen = new Set<string>([url]);
   let next = url;
   for (let page = 1; ; page++) {
@@ -35,8 +48,8 @@ export async function readAll<T>(fetch: Fetch, url: string): Promise<ReadOutcome
     if (!parsed.ok) {
       return { status: 'failed', error: unexpectedResponseError('GET', next, `page ${page}: ${parsed.reason}`, exchange.response.requestId, exchange.attempts) };
     }
-    for (const item of parsed.items) items.push(item);
-    if (parsed.nextLink === undefined) return { status: 'found', value: items };
+    if ((await onPage(parsed.items, page)) === 'stop') return { status: 'found', value: undefined };
+    if (parsed.nextLink === undefined) return { status: 'found', value: undefined };
     if (seen.has(parsed.nextLink)) {
       return {
         status: 'failed',

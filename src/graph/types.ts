@@ -136,6 +136,9 @@ export type GraphEvent =
   | { kind: 'retry'; method: string; url: string; status?: number; code: string; waitMs: number; attempt: number }
   | { kind: 'response'; method: string; url: string; status: number; ms: number };
 
+/** What a page's handler answers: 'stop' ends a paged read after this page */
+export type PageHandled = void | 'stop';
+
 export interface GraphClient {
   /** One request with retries (429 Retry-After, 503/504, network faults, 401 token refresh) */
   request(req: GraphRequest): Promise<GraphResponse>;
@@ -143,6 +146,11 @@ export interface GraphClient {
   get<T = unknown>(url: string, bucket?: ThrottleBucket): Promise<ReadOutcome<T>>;
   /** GET a collection and follow @odata.nextLink to the end; any failed page fails the whole read */
   list<T = unknown>(url: string, bucket?: ThrottleBucket): Promise<ReadOutcome<T[]>>;
+  /**
+   * The same read, each page handed to `onPage` as it comes; the next page is asked for once
+   * `onPage` is done with this one, and not at all when it answers 'stop'
+   */
+  listPages<T = unknown>(url: string, onPage: (items: T[], page: number) => PageHandled | Promise<PageHandled>, bucket?: ThrottleBucket): Promise<ReadOutcome<void>>;
   /** Many GETs through $batch (20 per envelope), each item retried on its own; results in input order */
   getMany<T = unknown>(urls: string[], bucket?: ThrottleBucket): Promise<ReadOutcome<T>[]>;
   /** Many paged collections through $batch; next pages are batched too; results in input order */

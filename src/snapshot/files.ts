@@ -177,13 +177,22 @@ const STAGING_PATTERN = /^\.staging-[0-9a-f]+$/;
 /** Staged files written at once, all types together (the others wait with their bytes) */
 const stagingSlots = new Semaphore(64);
 
-/**
- * Writes a new staged file and flushes it (fsync): its bytes are on disk before it is renamed into
- * place. One call of the thread pool's (open, write, fsync, close), so the event loop only sees its
- * answer; a file the write failed on is removed.
- */
+/** Writes a new staged file and flushes it: its bytes are on disk before it is renamed into place */
 async function writeStaged(file: string, data: Buffer): Promise<void> {
   const release = await stagingSlots.acquire();
+  try {
+    await writeNewFile(file, data);
+  } finally {
+    release();
+  }
+}
+
+/**
+ * Creates `file` (it must not exist) with `data` and flushes it (fsync). One call of the thread
+ * pool's (open, write, fsync, close), so the event loop only sees its answer; a file the write
+ * failed on is removed.
+ */
+async function writeNewFile(file: string, data: Buffer): Promise<void> {
   try {
     await new Promise<void>((resolve, reject) => {
       writeFileCallback(file, data, { flag: 'wx', flush: true }, (error) => (error ? reject(error) : resolve()));
@@ -191,8 +200,6 @@ async function writeStaged(file: string, data: Buffer): Promise<void> {
   } catch (error) {
     await rm(file, { force: true }).catch(() => undefined);
     throw error;
-  } finally {
-    release();
   }
 }
 
@@ -448,16 +455,10 @@ async function sameFile(a: string, b: string): Promise<boolean> {
 
 async function writeAtomically(dir: string, name: string, data: Buffer): Promise<void> {
   const temp = path.join(dir, `${TEMP_PREFIX}${randomBytes(8).toString('hex')}.tmp`);
-  let handle: FileHandle | undefined;
+  await writeNewFile(temp, data);
   try {
-    handle = await open(temp, 'wx');
-    await handle.writeFile(data);
-    await handle.sync();
-    await handle.close();
-    handle = undefined;
     await renameWithRetry(temp, path.join(dir, name));
   } catch (error) {
-    await handle?.close().catch(() => undefined);
     await rm(temp, { force: true }).catch(() => undefined);
     throw error;
   }

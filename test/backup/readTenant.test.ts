@@ -32,7 +32,13 @@ function scriptedGraph(listed: string[], answer: (url: string) => Answer) {
       waiting.push(() => resolve(answer(url)));
     });
   const graph = {
-    get: async () => ({ status: 'found', value: { value: listed.map((id) => ({ id, name: id })) } }),
+    listPages: async (_url: string, onPage: (items: unknown[], page: number) => unknown) => {
+      await onPage(
+        listed.map((id) => ({ id, name: id })),
+        1,
+      );
+      return { status: 'found' };
+    },
     getMany: (urls: string[]) => Promise.all(urls.map(later)),
     listMany: (urls: string[]) => Promise.all(urls.map(later)),
   } as unknown as GraphClient;

@@ -43,6 +43,7 @@ async function watchedGraph(onWrite: (req: GraphRequest) => void = () => {}): Pr
     stats: inner.stats,
     get: (url, bucket) => inner.get(url, bucket),
     list: (url, bucket) => inner.list(url, bucket),
+    listPages: (url, onPage, bucket) => inner.listPages(url, onPage, bucket),
     getMany: (urls, bucket) => inner.getMany(urls, bucket),
     listMany: (urls, bucket) => inner.listMany(urls, bucket),
     async request(req) {

@@ -258,18 +258,24 @@ describe('rate limits against a server', () => {
     };
   }
 
-  // Sends are paced exactly (checked where they happen, on the client); arrivals at the server are
-  // checked with slack, since this server shares its event loop with the client.
-  it('keeps each bucket to N requests per window', async () => {
-    const server = await startServer((req, res) => json(res, 200, { id: req.path }));
+  /** A server answering with `handler` and a client paced to `requests` Intune reads per `perMs`, through `transport` */
+  async function pacedClient(handler: Parameters<typeof startServer>[0], transport: Transport, requests: number, perMs: number, concurrency?: number) {
+    const server = await startServer(handler);
     servers.push(server);
-    const { transport, sent } = recordingTransport();
-    const perMs = 200;
     const client = createGraphClient(
-      { endpoint: server.url, token: async () => 't', concurrency: 8, rateLimits: { intune: { requests: 3, perMs } } },
+      { endpoint: server.url, token: async () => 't', ...(concurrency ? { concurrency } : {}), rateLimits: { intune: { requests, perMs } } },
       { transport },
     );
     clients.push(client);
+    return { server, client };
+  }
+
+  // Sends are paced exactly (checked where they happen, on the client); arrivals at the server are
+  // checked with slack, since this server shares its event loop with the client.
+  it('keeps each bucket to N requests per window', async () => {
+    const { transport, sent } = recordingTransport();
+    const perMs = 200;
+    const { server, client } = await pacedClient((req, res) => json(res, 200, { id: req.path }), transport, 3, perMs, 8);
     // Warm up: open the connections first, so that arrival times track send times closely.
     await Promise.all(Array.from({ length: 8 }, (_, i) => client.get(`/v1.0/warmup/${i}`)));
     const results = await Promise.all(Array.from({ length: 10 }, (_, i) => client.get(`/beta/deviceManagement/x/${i}`, 'intune')));
@@ -282,8 +288,6 @@ describe('rate limits against a server', () => {
   });
 
   it('holds the limit where Graph counts it (arrival) when requests are delayed on their way', async () => {
-    const server = await startServer((req, res) => json(res, 200, { id: req.path }));
-    servers.push(server);
     const inner = createTransport({ maxSockets: 8 });
     let sent = 0;
     // The first window's requests take 120 ms to arrive (a starved machine, a slow network), the
@@ -298,11 +302,7 @@ describe('rate limits against a server', () => {
       close: () => inner.close(),
     };
     const perMs = 200;
-    const client = createGraphClient(
-      { endpoint: server.url, token: async () => 't', concurrency: 8, rateLimits: { intune: { requests: 3, perMs } } },
-      { transport },
-    );
-    clients.push(client);
+    const { server, client } = await pacedClient((req, res) => json(res, 200, { id: req.path }), transport, 3, perMs, 8);
     await Promise.all(Array.from({ length: 8 }, (_, i) => client.get(`/v1.0/warmup/${i}`)));
     const results = await Promise.all(Array.from({ length: 9 }, (_, i) => client.get(`/beta/deviceManagement/x/${i}`, 'intune')));
     expect(results.every((r) => r.status === 'found')).toBe(true);
@@ -312,15 +312,9 @@ describe('rate limits against a server', () => {
   });
 
   it('counts each batch item against its bucket and sizes envelopes to the window', async () => {
-    const server = await startServer((req, res) => answerBatch(req, res, (item) => ({ status: 200, body: { id: item.url } })));
-    servers.push(server);
     const { transport, sent } = recordingTransport();
     const perMs = 200;
-    const client = createGraphClient(
-      { endpoint: server.url, token: async () => 't', rateLimits: { intune: { requests: 4, perMs } } },
-      { transport },
-    );
-    clients.push(client);
+    const { server, client } = await pacedClient((req, res) => answerBatch(req, res, (item) => ({ status: 200, body: { id: item.url } })), transport, 4, perMs);
     await Promise.all(Array.from({ length: 8 }, (_, i) => client.getMany([`/v1.0/warmup/${i}`])));
     const results = await client.getMany(Array.from({ length: 10 }, (_, i) => `/beta/deviceManagement/x/${i}`), 'intune');
     expect(results.every((r) => r.status === 'found')).toBe(true);
