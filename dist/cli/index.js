@@ -82605,6 +82605,17 @@ function overallStatus(items) {
     return 'partial';
 }
 /**
+ * The record of a run that is being cancelled before the apply could finish it: finished now and
+ * cancelled when a change was still pending or had a write in flight (made or not, as the item
+ * says). A record the apply had already finished is returned as it is.
+ */
+function endedByCancel(record, at) {
+    if (record.status !== 'running')
+        return record;
+    const unfinished = record.items.some((i) => i.result === 'pending' || i.result === 'in-progress');
+    return { ...record, status: unfinished ? 'cancelled' : overallStatus(record.items), finishedAt: at.toISOString() };
+}
+/**
  * Writes the record so that a crash at any moment leaves either the previous or the new version,
  * complete: a temporary file next to it, flushed to the disk, renamed over it, then the folder
  * flushed so the rename itself survives a power loss.
@@ -83147,7 +83158,9 @@ async function applyPlan(options) {
                 break;
             }
         }
-        await reading;
+        // A cancelled run has seconds left: the types still being read are not waited for
+        if (!options.signal?.aborted)
+            await reading;
     }
     record.status = options.signal?.aborted && record.items.some((i) => i.result === 'pending') ? 'cancelled' : overallStatus(record.items);
     record.finishedAt = new Date().toISOString();

@@ -238,7 +238,8 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<DeployRecord
         break;
       }
     }
-    await reading;
+    // A cancelled run has seconds left: the types still being read are not waited for
+    if (!options.signal?.aborted) await reading;
   }
 
   record.status = options.signal?.aborted && record.items.some((i) => i.result === 'pending') ? 'cancelled' : overallStatus(record.items);

@@ -156,6 +156,17 @@ export function overallStatus(items: readonly RecordItem[]): Exclude<DeployStatu
 }
 
 /**
+ * The record of a run that is being cancelled before the apply could finish it: finished now and
+ * cancelled when a change was still pending or had a write in flight (made or not, as the item
+ * says). A record the apply had already finished is returned as it is.
+ */
+export function endedByCancel(record: DeployRecord, at: Date): DeployRecord {
+  if (record.status !== 'running') return record;
+  const unfinished = record.items.some((i) => i.result === 'pending' || i.result === 'in-progress');
+  return { ...record, status: unfinished ? 'cancelled' : overallStatus(record.items), finishedAt: at.toISOString() };
+}
+
+/**
  * Writes the record so that a crash at any moment leaves either the previous or the new version,
  * complete: a temporary file next to it, flushed to the disk, renamed over it, then the folder
  * flushed so the rename itself survives a power loss.

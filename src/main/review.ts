@@ -98,6 +98,13 @@ async function applyApproved(options: TenantRunOptions & { approvedBy?: string }
           approval: { kind: 'pull-request', reference: pr.html_url, approvedBy: merger },
           signal: options.signal,
         });
+        if (record.status === 'cancelled') {
+          // The runner kills the process seconds after its signal: no backup or state commit now.
+          // The state branch still ends in the merge, so the next sync reads the tenant and proposes
+          // what was not written.
+          await commentOnPullRequest(ctx, pr.number, deployComment(tenant.name, record, tenant.language)).catch((e: Error) => log.warn(`${tenant.name}: ${e.message}`));
+          throw deployFailure(record)!;
+        }
       },
       afterBackup: async ({ report }) => {
         // Only the plan's objects are recorded as the deploy left them; any other change the backup

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { githubIdTokenSource } from '../auth/federated.js';
 import { loadConfig, parseConfig, selectTenant, type LoadedConfig, type TenantConfig } from '../config/load.js';
-import { readRecordFile } from '../deploy/record.js';
+import { endedByCancel, readRecordFile } from '../deploy/record.js';
 import { formatBackupSummary } from '../engine/summary.js';
 import { syncBackup } from '../engine/sync.js';
 import { validateTenant, validateTenantFolders } from '../engine/validate.js';
@@ -19,6 +19,7 @@ import { readInputs, type Command, type Inputs } from './inputs.js';
 import { syncSummaryMarkdown } from './jobSummary.js';
 import type { TenantOutcome } from './outcome.js';
 import { createTenantReporter, logStatus } from './reporter.js';
+import { createCancellation } from './cancellation.js';
 import { pressButton } from './checkRunAction.js';
 import { AFTER_CANCEL_FIX, reviewTenant } from './review.js';
 import { syncTenant } from './sync.js';
@@ -264,24 +265,20 @@ async function configFromDefaultBranch(git: GitRepository, ctx: RepoContext, inp
   return parseConfig(text, resolve(inputs.workingDirectory, inputs.config), env);
 }
 
-/** The tenants being worked on, so a cancelled run (SIGTERM/SIGINT from the runner) can still say what happened */
-const running = new Map<string, (signal: string) => Promise<void>>();
-/** Aborted on SIGTERM/SIGINT: an apply under way stops before its next object */
-const cancellation = new AbortController();
+/** Aborted at SIGINT/SIGTERM: an apply under way stops before its next change */
+const cancellation = createCancellation();
 
 function cancelOnSignal(log: Logger): void {
   const handler = (signal: string) => {
     log.warn(`The run was cancelled (${signal}): recording where each tenant stopped.`);
-    cancellation.abort();
-    const done = Promise.all([...running.values()].map((cancel) => cancel(signal).catch(() => undefined)));
-    // The runner waits a few seconds after the signal before it kills the process
-    void Promise.race([done, new Promise((r) => setTimeout(r, 7_000))]).finally(() => {
+    void cancellation.cancel(signal).finally(() => {
       core.setFailed(`SYNC_CANCELLED: the run was cancelled (${signal})`);
       process.exit(1);
     });
   };
-  process.once('SIGTERM', () => handler('SIGTERM'));
-  process.once('SIGINT', () => handler('SIGINT'));
+  // Kept for every signal (not once): the runner's SIGTERM after its SIGINT must not kill the report
+  process.on('SIGTERM', () => handler('SIGTERM'));
+  process.on('SIGINT', () => handler('SIGINT'));
 }
 
 /** One tenant's run with its own log (for the artifact) and reporter; whatever happens, the views are updated */
@@ -303,13 +300,12 @@ async function forTenant(
     await reporter.onStatus(status, details);
   };
   const recordFile = join(env.RUNNER_TEMP || tmpdir(), `tenant-sync-${tenant.name}-${process.pid}-deploy-record.json`);
-  running.set(tenant.name, async (signal) => {
-    // The apply stops before its next object; give the write in flight a moment to be answered and recorded
-    let deploy = await readRecordFile(recordFile).catch(() => undefined);
-    for (let waited = 0; deploy?.items.some((i) => i.result === 'in-progress') && waited < 4_000; waited += 200) {
-      await new Promise((r) => setTimeout(r, 200));
-      deploy = await readRecordFile(recordFile).catch(() => deploy);
-    }
+  const recorded = () => readRecordFile(recordFile).catch(() => undefined);
+  // The apply did not stop in time (a write's answer has not come) or this is not an apply: the
+  // record as far as it got, finished now
+  const reportCancel = async (signal: string) => {
+    const left = await recorded();
+    const deploy = left && endedByCancel(left, new Date());
     const at = history.at(-1)?.status ?? 'Starting';
     const error = new TenantSyncError(
       'SYNC_CANCELLED',
@@ -318,18 +314,21 @@ async function forTenant(
     );
     tenantLog.error(`${tenant.name}: ${error.message}`);
     await reporter.finish({ tenant, command, final: 'New error', history: [...history, { status: 'New error', details: {} }], error, deploy, notes: [] });
+  };
+  const tracked = cancellation.track(tenant.name, {
+    stopsOnSignal: async () => (await recorded())?.status === 'running',
+    reportCancel,
   });
   try {
     const outcome = await run(tenantLog, onStatus, recordFile);
     if (outcome.report) tenantLog.info(formatBackupSummary(outcome.report));
     for (const note of outcome.notes) tenantLog.info(`${tenant.name}: ${note}`);
     if (outcome.error) tenantLog.error(`${tenant.name}: ${outcome.error.message} Fix: ${outcome.error.fix} (${outcome.error.code}, see ${outcome.error.docs})`, outcome.error.location);
-    running.delete(tenant.name);
-    await reporter.finish(outcome);
+    await tracked.report(() => reporter.finish(outcome));
     return outcome;
   } finally {
-    running.delete(tenant.name);
     await rm(recordFile, { force: true });
+    tracked.end();
   }
 }
 

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { applyPlan } from '../../src/deploy/index.js';
 import { ITEMS_AT_ONCE } from '../../src/deploy/levels.js';
 import type { GraphClient, GraphRequest } from '../../src/graph/types.js';
+import type { PlanItem } from '../../src/reconcile/plan.js';
 import { findResource } from '../../src/resources/catalogue.js';
 import { createMemoryLogger } from '../../src/log/index.js';
 import { tempRepo, tenantFor } from '../backup/helpers.js';
@@ -27,23 +28,39 @@ beforeEach(() => {
   sim.clearWrites();
 });
 
-async function updates(n: number): Promise<ReturnType<typeof makePlan>> {
-  const folder = join(repo.root, 'tenants', 'contoso', findResource(TYPE)!.workload, TYPE);
+async function updatesOf(type: string, n: number): Promise<PlanItem[]> {
+  const folder = join(repo.root, 'tenants', 'contoso', findResource(type)!.workload, type);
   const files = (await readdir(folder)).filter((f) => f.endsWith('.json')).sort().slice(0, n);
   expect(files).toHaveLength(n);
-  return makePlan(await Promise.all(files.map((f) => updateItem(repo, TYPE, f.slice(0, -5), (o) => (o.description = `changed ${f}`)))));
+  return Promise.all(files.map((f) => updateItem(repo, type, f.slice(0, -5), (o) => (o.description = `changed ${f}`))));
 }
 
-/** The production client, counting the writes under way at once and calling `onWrite` after each */
-async function watchedGraph(onWrite: (req: GraphRequest) => void = () => {}): Promise<{ graph: GraphClient & { close?: () => void }; most: () => number }> {
+async function updates(n: number): Promise<ReturnType<typeof makePlan>> {
+  return makePlan(await updatesOf(TYPE, n));
+}
+
+/**
+ * The production client, counting the writes under way at once and calling `onWrite` after each;
+ * a list whose URL `holdList` accepts waits for it to resolve
+ */
+async function watchedGraph(
+  onWrite: (req: GraphRequest) => void = () => {},
+  holdList: (url: string) => Promise<void> | undefined = () => undefined,
+): Promise<{ graph: GraphClient & { close?: () => void }; most: () => number }> {
   const inner = await graphFor(sim);
   let now = 0;
   let most = 0;
   const graph: GraphClient & { close?: () => void } = {
     stats: inner.stats,
     get: (url, bucket) => inner.get(url, bucket),
-    list: (url, bucket) => inner.list(url, bucket),
-    listPages: (url, onPage, bucket) => inner.listPages(url, onPage, bucket),
+    list: async (url, bucket) => {
+      await holdList(url);
+      return inner.list(url, bucket);
+    },
+    listPages: async (url, onPage, bucket) => {
+      await holdList(url);
+      return inner.listPages(url, onPage, bucket);
+    },
     getMany: (urls, bucket) => inner.getMany(urls, bucket),
     listMany: (urls, bucket) => inner.listMany(urls, bucket),
     async request(req) {
@@ -105,4 +122,42 @@ describe('the changes of one level are applied several at once', () => {
     expect(record.counts.inProgress).toBe(0);
     expect(record.items.filter((i) => i.requests.length > 0).every((i) => i.result === 'applied')).toBe(true);
   });
+
+  it('a cancelled run does not wait for the types still being read: it ends with its record while a later level\'s type is unread', async () => {
+    const LATER = 'configurationPolicies';
+    const plan = makePlan([...(await updatesOf(TYPE, 3)), ...(await updatesOf(LATER, 3))]);
+    const controller = new AbortController();
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let released = false;
+    const { graph } = await watchedGraph(
+      () => controller.abort(),
+      (url) => (url.includes(`/${LATER}`) ? held : undefined),
+    );
+    // Released long after any apply would have ended: a run that waited for the read ends only then
+    const timer = setTimeout(() => {
+      released = true;
+      release();
+    }, 30_000);
+    try {
+      const record = await applyPlan({
+        plan,
+        tenant: tenantFor(sim),
+        graph,
+        log: createMemoryLogger(),
+        recordFile: join(repo.root, '.tenant-sync', 'contoso', 'cancelled-while-reading.json'),
+        approval: { kind: 'cli', reference: 'test' },
+        signal: controller.signal,
+        verifyTimeoutMs: 2_000,
+      });
+      expect(released, `the cancelled apply waited for the read of ${LATER}`).toBe(false);
+      expect(record.status).toBe('cancelled');
+      expect(record.items.filter((i) => i.type === LATER).map((i) => i.result)).toEqual(['pending', 'pending', 'pending']);
+      expect(sim.writes().every((w) => w.type === TYPE)).toBe(true);
+    } finally {
+      clearTimeout(timer);
+      release();
+      graph.close?.();
+    }
+  }, 60_000);
 });

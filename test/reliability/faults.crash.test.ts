@@ -109,13 +109,13 @@ describe.concurrent('a run that does not end', () => {
           const firstName = (lab.sim.state(NL) as { id: string; displayName: string }[]).find((o) => o.id === writes[0]!.id)!.displayName;
           const second = firstName === TRUSTED ? COUNTRY : TRUSTED;
 
-          // The record: published with the cancelled run (artifact), else only what is left in RUNNER_TEMP
+          // The apply stopped before the second object and reported itself: the record it finished
+          // is published with the run (artifact), and nothing is left in RUNNER_TEMP
+          expect(action.stdout()).toContain('the run was cancelled; 1 change(s) were not started');
           const published = lab.gh.artifacts({ runId: action.runner.run.id, name: 'tenant-sync-contoso' })[0]?.files().get('deploy-record.json');
-          const left = recordLeftIn(action.runner.env.RUNNER_TEMP!, action.leftovers());
-          await soft.check('the cancelled apply\'s deploy record published (artifact of the run)', () => expect(published).toBeDefined());
-          const record = published ? deployRecordSchema.parse(JSON.parse(published.toString())) : left;
-          expect(record, `no record published, files left in RUNNER_TEMP: ${action.leftovers().join(', ')}`).toBeDefined();
-          // Stopped before the second object: the record is finished and says it was cancelled
+          expect(published, `no record published; files left in RUNNER_TEMP: ${action.leftovers().join(', ')}`).toBeDefined();
+          expect(recordLeftIn(action.runner.env.RUNNER_TEMP!, action.leftovers())).toBeUndefined();
+          const record = deployRecordSchema.parse(JSON.parse(published!.toString()));
           expect(record).toMatchObject({ status: 'cancelled', finishedAt: expect.any(String) });
           expect(record!.items.map((i) => [i.name, i.result])).toEqual([
             [firstName, expect.stringMatching(/^(in-progress|applied)$/)],
@@ -135,7 +135,10 @@ describe.concurrent('a run that does not end', () => {
           await soft.check('what the cancelled apply says was written', () =>
             expect(action.stdout(), 'the log of the cancelled apply').not.toMatch(/the deploy had applied 0 of 2 change/),
           );
-          // The state branch still ends in the merge (the next sync starts from the last recorded state)
+          // The reviewer is told on the pull request they merged
+          expect(lab.gh.comments(number).at(-1)?.body).toContain('The deploy to **contoso** was cancelled: 1 of 2 change(s) applied');
+          // No backup after a cancelled apply: the state branch still ends in the merge (the next
+          // sync starts from the last recorded state)
           expect(await lab.gh.resolve(STATE)).toBe(merge);
         } finally {
           action.cleanup();
@@ -164,6 +167,74 @@ describe.concurrent('a run that does not end', () => {
         await soft.check('the deploy record', () => expectRecordDescribesWrites(deployRecordOf(lab, apply)!, lab.sim.writes()));
         expect(tenantObject(lab, NL, TRUSTED)?.['isTrusted']).toBe(want.isTrusted);
         expect(tenantObject(lab, NL, COUNTRY)?.['countriesAndRegions']).toEqual(want.countries);
+        await expectConverges(lab, { counts });
+        soft.done();
+      }),
+    TIMEOUT,
+  );
+
+  it(
+    'SIGTERM while a write\'s answer has not come: the run cannot stop in time, so the cancel is reported from the record, the write in flight named as such',
+    () =>
+      withLab(async (lab) => {
+        const counts = lab.sim.tenant.counts();
+        const soft = softly();
+        const want = await twoUpdates(lab);
+        const { number } = await propose(lab, want.files, 'Trust the IPv4 range, add Great Britain');
+        const before = await branchesNow(lab);
+        const merge = await lab.gh.mergePullAsUser(number, 'reviewer');
+        lab.sim.clearWrites();
+        // The first PATCH is held past the time the run has to stop by itself
+        const held = lab.sim.faults.add({ kind: 'latency', fixedMs: 15_000, match: { method: 'PATCH', type: NL } });
+
+        const action = await spawnAction(lab, await pullRequestEvent(lab.gh, number));
+        try {
+          await until('the first PATCH held', () => (lab.sim.faults.list().find((f) => f.id === held.id)?.fired ?? 0) > 0);
+          lab.sim.faults.remove(held.id);
+          action.child.kill('SIGTERM');
+          const exit = await action.exited;
+          expect(exit.code, action.stdout()).toBe(1);
+          expect(lab.sim.writes(), 'no write answered before the process ended').toEqual([]);
+          const published = lab.gh.artifacts({ runId: action.runner.run.id, name: 'tenant-sync-contoso' })[0]?.files().get('deploy-record.json');
+          expect(published, 'the cancelled apply\'s deploy record (artifact)').toBeDefined();
+          const record = deployRecordSchema.parse(JSON.parse(published!.toString()));
+          // Finished by the cancel: the write in flight is in progress (made or not), the other pending
+          expect(record).toMatchObject({ status: 'cancelled', finishedAt: expect.any(String), counts: { inProgress: 1, pending: 1, applied: 0 } });
+          expect(record.items.map((i) => i.result).sort()).toEqual(['in-progress', 'pending']);
+          expect(record.items.flatMap((i) => i.requests)).toEqual([]);
+          expect(action.stdout()).toContain('the deploy had applied 0 of 2 change(s) and had 1 write(s) in flight (made or not: see the deploy record)');
+          const check = lab.gh.checkRuns({ name: CHECK }).at(-1);
+          expect(check).toMatchObject({ status: 'completed', conclusion: 'failure' });
+          expect(check?.output?.summary).toContain('SYNC_CANCELLED');
+          expect(await lab.gh.resolve(STATE)).toBe(merge);
+        } finally {
+          action.cleanup();
+        }
+
+        // The held PATCH reaches the tenant after the run is gone: Graph applies it all the same
+        await until('the held PATCH applied', () => lab.sim.writes().length === 1, 30_000);
+        const written = lab.sim.writes()[0]!;
+        const firstName = written.id === (tenantObject(lab, NL, TRUSTED) as { id: string }).id ? TRUSTED : COUNTRY;
+
+        // The next sync reads the tenant as it is: it proposes only the change not written, writes nothing
+        const next = await runAction(lab, await scheduleEvent(lab.gh));
+        expect(statusesOf(next), next.stdout).toEqual(PENDING_APPROVAL);
+        expect(lab.sim.writes()).toHaveLength(1);
+        expect(await lab.gh.resolve('main'), 'nothing adopted onto main').toBe(before.main);
+        const open = openPulls(lab);
+        expect(open).toHaveLength(1);
+        const again = JSON.parse((await lab.gh.readFile(APPROVE, PLAN_FILE))!) as { items: { action: string; name: string }[] };
+        expect(again.items.map((i) => `${i.action} ${i.name}`)).toEqual([`update ${firstName === TRUSTED ? COUNTRY : TRUSTED}`]);
+
+        lab.sim.clearWrites();
+        await lab.gh.mergePullAsUser(open[0]!.number, 'reviewer');
+        const apply = await runAction(lab, await pullRequestEvent(lab.gh, open[0]!.number));
+        expect(statusesOf(apply), apply.stdout).toEqual(IDLE);
+        expect(lab.sim.writes().map((w) => `${w.method} ${w.type} ${w.status}`)).toEqual([`PATCH ${NL} 204`]);
+        await soft.check('the deploy record', () => expectRecordDescribesWrites(deployRecordOf(lab, apply)!, lab.sim.writes()));
+        expect(tenantObject(lab, NL, TRUSTED)?.['isTrusted']).toBe(want.isTrusted);
+        expect(tenantObject(lab, NL, COUNTRY)?.['countriesAndRegions']).toEqual(want.countries);
+        await expectNothingDeleted(lab, before);
         await expectConverges(lab, { counts });
         soft.done();
       }),
