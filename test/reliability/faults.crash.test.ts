@@ -77,6 +77,40 @@ async function proposeTrust(lab: Lab) {
   return { counts, trusted, isTrusted, number, before: await branchesNow(lab) };
 }
 
+/**
+ * After an apply of twoUpdates stopped with one of its two PATCHes made: the next sync writes
+ * nothing and proposes exactly the change not written; approved, it is written once; then
+ * everything converges.
+ */
+async function nextSyncProposesTheRest(
+  lab: Lab,
+  { want, before, counts, soft }: { want: Awaited<ReturnType<typeof twoUpdates>>; before: Awaited<ReturnType<typeof branchesNow>>; counts: ReturnType<Lab['sim']['tenant']['counts']>; soft: ReturnType<typeof softly> },
+): Promise<void> {
+  expect(lab.sim.writes()).toHaveLength(1);
+  const written = lab.sim.writes()[0]!.id === (tenantObject(lab, NL, TRUSTED) as { id: string }).id ? TRUSTED : COUNTRY;
+  const next = await runAction(lab, await scheduleEvent(lab.gh));
+  expect(statusesOf(next), next.stdout).toEqual(PENDING_APPROVAL);
+  expect(lab.sim.writes()).toHaveLength(1);
+  expect(await lab.gh.resolve('main'), 'nothing adopted onto main').toBe(before.main);
+  expect(await lab.gh.readFile(STATE, PLAN_FILE)).toBeUndefined();
+  const open = openPulls(lab);
+  expect(open).toHaveLength(1);
+  const again = JSON.parse((await lab.gh.readFile(APPROVE, PLAN_FILE))!) as { items: { action: string; name: string }[]; conflicts: unknown[] };
+  expect(again.items.map((i) => `${i.action} ${i.name}`)).toEqual([`update ${written === TRUSTED ? COUNTRY : TRUSTED}`]);
+  expect(again.conflicts).toEqual([]);
+  await expectNothingDeleted(lab, before);
+
+  lab.sim.clearWrites();
+  await lab.gh.mergePullAsUser(open[0]!.number, 'reviewer');
+  const apply = await runAction(lab, await pullRequestEvent(lab.gh, open[0]!.number));
+  expect(statusesOf(apply), apply.stdout).toEqual(IDLE);
+  expect(lab.sim.writes().map((w) => `${w.method} ${w.type} ${w.status}`)).toEqual([`PATCH ${NL} 204`]);
+  await soft.check('the deploy record', () => expectRecordDescribesWrites(deployRecordOf(lab, apply)!, lab.sim.writes()));
+  expect(tenantObject(lab, NL, TRUSTED)?.['isTrusted']).toBe(want.isTrusted);
+  expect(tenantObject(lab, NL, COUNTRY)?.['countriesAndRegions']).toEqual(want.countries);
+  await expectConverges(lab, { counts });
+}
+
 function recordLeftIn(temp: string, leftovers: string[]): DeployRecord | undefined {
   const file = leftovers.find((f) => f.endsWith('deploy-record.json'));
   return file ? deployRecordSchema.parse(JSON.parse(readFileSync(join(temp, file), 'utf8'))) : undefined;
@@ -144,30 +178,7 @@ describe.concurrent('a run that does not end', () => {
           action.cleanup();
         }
 
-        // The next sync writes nothing and proposes exactly the change that was not written
-        const next = await runAction(lab, await scheduleEvent(lab.gh));
-        expect(statusesOf(next), next.stdout).toEqual(PENDING_APPROVAL);
-        expect(lab.sim.writes()).toHaveLength(1);
-        expect(await lab.gh.resolve('main'), 'nothing adopted onto main').toBe(before.main);
-        expect(await lab.gh.readFile(STATE, PLAN_FILE)).toBeUndefined();
-        const open = openPulls(lab);
-        expect(open).toHaveLength(1);
-        const again = JSON.parse((await lab.gh.readFile(APPROVE, PLAN_FILE))!) as { items: { action: string; name: string }[]; conflicts: unknown[] };
-        const firstName = lab.sim.writes()[0]!.id === (tenantObject(lab, NL, TRUSTED) as { id: string }).id ? TRUSTED : COUNTRY;
-        expect(again.items.map((i) => `${i.action} ${i.name}`)).toEqual([`update ${firstName === TRUSTED ? COUNTRY : TRUSTED}`]);
-        expect(again.conflicts).toEqual([]);
-        await expectNothingDeleted(lab, before);
-
-        // Approved, it is written once; then everything converges
-        lab.sim.clearWrites();
-        await lab.gh.mergePullAsUser(open[0]!.number, 'reviewer');
-        const apply = await runAction(lab, await pullRequestEvent(lab.gh, open[0]!.number));
-        expect(statusesOf(apply), apply.stdout).toEqual(IDLE);
-        expect(lab.sim.writes().map((w) => `${w.method} ${w.type} ${w.status}`)).toEqual([`PATCH ${NL} 204`]);
-        await soft.check('the deploy record', () => expectRecordDescribesWrites(deployRecordOf(lab, apply)!, lab.sim.writes()));
-        expect(tenantObject(lab, NL, TRUSTED)?.['isTrusted']).toBe(want.isTrusted);
-        expect(tenantObject(lab, NL, COUNTRY)?.['countriesAndRegions']).toEqual(want.countries);
-        await expectConverges(lab, { counts });
+        await nextSyncProposesTheRest(lab, { want, before, counts, soft });
         soft.done();
       }),
     TIMEOUT,
@@ -213,29 +224,7 @@ describe.concurrent('a run that does not end', () => {
 
         // The held PATCH reaches the tenant after the run is gone: Graph applies it all the same
         await until('the held PATCH applied', () => lab.sim.writes().length === 1, 30_000);
-        const written = lab.sim.writes()[0]!;
-        const firstName = written.id === (tenantObject(lab, NL, TRUSTED) as { id: string }).id ? TRUSTED : COUNTRY;
-
-        // The next sync reads the tenant as it is: it proposes only the change not written, writes nothing
-        const next = await runAction(lab, await scheduleEvent(lab.gh));
-        expect(statusesOf(next), next.stdout).toEqual(PENDING_APPROVAL);
-        expect(lab.sim.writes()).toHaveLength(1);
-        expect(await lab.gh.resolve('main'), 'nothing adopted onto main').toBe(before.main);
-        const open = openPulls(lab);
-        expect(open).toHaveLength(1);
-        const again = JSON.parse((await lab.gh.readFile(APPROVE, PLAN_FILE))!) as { items: { action: string; name: string }[] };
-        expect(again.items.map((i) => `${i.action} ${i.name}`)).toEqual([`update ${firstName === TRUSTED ? COUNTRY : TRUSTED}`]);
-
-        lab.sim.clearWrites();
-        await lab.gh.mergePullAsUser(open[0]!.number, 'reviewer');
-        const apply = await runAction(lab, await pullRequestEvent(lab.gh, open[0]!.number));
-        expect(statusesOf(apply), apply.stdout).toEqual(IDLE);
-        expect(lab.sim.writes().map((w) => `${w.method} ${w.type} ${w.status}`)).toEqual([`PATCH ${NL} 204`]);
-        await soft.check('the deploy record', () => expectRecordDescribesWrites(deployRecordOf(lab, apply)!, lab.sim.writes()));
-        expect(tenantObject(lab, NL, TRUSTED)?.['isTrusted']).toBe(want.isTrusted);
-        expect(tenantObject(lab, NL, COUNTRY)?.['countriesAndRegions']).toEqual(want.countries);
-        await expectNothingDeleted(lab, before);
-        await expectConverges(lab, { counts });
+        await nextSyncProposesTheRest(lab, { want, before, counts, soft });
         soft.done();
       }),
     TIMEOUT,
