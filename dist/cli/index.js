@@ -82605,15 +82605,20 @@ function overallStatus(items) {
     return 'partial';
 }
 /**
- * The record of a run that is being cancelled before the apply could finish it: finished now and
- * cancelled when a change was still pending or had a write in flight (made or not, as the item
- * says). A record the apply had already finished is returned as it is.
+ * The status a run ends with: cancelled when the run was cancelled with a change not finished
+ * (pending, or a write in flight: made or not, as the item says); otherwise its items' outcome
+ */
+function statusAtEnd(items, cancelled) {
+    return cancelled && items.some((i) => i.result === 'pending' || i.result === 'in-progress') ? 'cancelled' : overallStatus(items);
+}
+/**
+ * The record of a run that is being cancelled before the apply could finish it, finished now. A
+ * record the apply had already finished is returned as it is.
  */
 function endedByCancel(record, at) {
     if (record.status !== 'running')
         return record;
-    const unfinished = record.items.some((i) => i.result === 'pending' || i.result === 'in-progress');
-    return { ...record, status: unfinished ? 'cancelled' : overallStatus(record.items), finishedAt: at.toISOString() };
+    return { ...record, status: statusAtEnd(record.items, true), finishedAt: at.toISOString() };
 }
 /**
  * Writes the record so that a crash at any moment leaves either the previous or the new version,
@@ -83162,7 +83167,7 @@ async function applyPlan(options) {
         if (!options.signal?.aborted)
             await reading;
     }
-    record.status = options.signal?.aborted && record.items.some((i) => i.result === 'pending') ? 'cancelled' : overallStatus(record.items);
+    record.status = statusAtEnd(record.items, options.signal?.aborted === true);
     record.finishedAt = new Date().toISOString();
     await persist();
     const c = record.counts;

@@ -16,7 +16,7 @@ import {
   approvalSchema,
   countItems,
   DEPLOY_RECORD_VERSION,
-  overallStatus,
+  statusAtEnd,
   writeRecordFile,
   type Approval,
   type DeployError,
@@ -242,7 +242,7 @@ export async function applyPlan(options: ApplyPlanOptions): Promise<DeployRecord
     if (!options.signal?.aborted) await reading;
   }
 
-  record.status = options.signal?.aborted && record.items.some((i) => i.result === 'pending') ? 'cancelled' : overallStatus(record.items);
+  record.status = statusAtEnd(record.items, options.signal?.aborted === true);
   record.finishedAt = new Date().toISOString();
   await persist();
   const c = record.counts;

@@ -156,14 +156,20 @@ export function overallStatus(items: readonly RecordItem[]): Exclude<DeployStatu
 }
 
 /**
- * The record of a run that is being cancelled before the apply could finish it: finished now and
- * cancelled when a change was still pending or had a write in flight (made or not, as the item
- * says). A record the apply had already finished is returned as it is.
+ * The status a run ends with: cancelled when the run was cancelled with a change not finished
+ * (pending, or a write in flight: made or not, as the item says); otherwise its items' outcome
+ */
+export function statusAtEnd(items: readonly RecordItem[], cancelled: boolean): Exclude<DeployStatus, 'running' | 'refused'> {
+  return cancelled && items.some((i) => i.result === 'pending' || i.result === 'in-progress') ? 'cancelled' : overallStatus(items);
+}
+
+/**
+ * The record of a run that is being cancelled before the apply could finish it, finished now. A
+ * record the apply had already finished is returned as it is.
  */
 export function endedByCancel(record: DeployRecord, at: Date): DeployRecord {
   if (record.status !== 'running') return record;
-  const unfinished = record.items.some((i) => i.result === 'pending' || i.result === 'in-progress');
-  return { ...record, status: unfinished ? 'cancelled' : overallStatus(record.items), finishedAt: at.toISOString() };
+  return { ...record, status: statusAtEnd(record.items, true), finishedAt: at.toISOString() };
 }
 
 /**

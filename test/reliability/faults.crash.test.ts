@@ -77,14 +77,26 @@ async function proposeTrust(lab: Lab) {
   return { counts, trusted, isTrusted, number, before: await branchesNow(lab) };
 }
 
+/** twoUpdates proposed for approval and merged by the reviewer, the tenant's writes cleared */
+async function mergedTwoUpdates(lab: Lab) {
+  const counts = lab.sim.tenant.counts();
+  const want = await twoUpdates(lab);
+  const { number, plan } = await propose(lab, want.files, 'Trust the IPv4 range, add Great Britain');
+  const before = await branchesNow(lab);
+  const merge = await lab.gh.mergePullAsUser(number, 'reviewer');
+  lab.sim.clearWrites();
+  return { counts, want, number, plan, before, merge };
+}
+
 /**
- * After an apply of twoUpdates stopped with one of its two PATCHes made: the next sync writes
- * nothing and proposes exactly the change not written; approved, it is written once; then
+ * After the apply of mergedTwoUpdates stopped with one of its two PATCHes made: the next sync
+ * writes nothing and proposes exactly the change not written; approved, it is written once; then
  * everything converges.
  */
 async function nextSyncProposesTheRest(
   lab: Lab,
-  { want, before, counts, soft }: { want: Awaited<ReturnType<typeof twoUpdates>>; before: Awaited<ReturnType<typeof branchesNow>>; counts: ReturnType<Lab['sim']['tenant']['counts']>; soft: ReturnType<typeof softly> },
+  { want, before, counts }: Awaited<ReturnType<typeof mergedTwoUpdates>>,
+  soft: ReturnType<typeof softly>,
 ): Promise<void> {
   expect(lab.sim.writes()).toHaveLength(1);
   const written = lab.sim.writes()[0]!.id === (tenantObject(lab, NL, TRUSTED) as { id: string }).id ? TRUSTED : COUNTRY;
@@ -121,14 +133,10 @@ describe.concurrent('a run that does not end', () => {
     'SIGTERM in the middle of an apply (job cancelled after the first PATCH): the record left names the write; the next sync proposes only what was not written',
     () =>
       withLab(async (lab) => {
-        const counts = lab.sim.tenant.counts();
         const soft = softly();
-        const want = await twoUpdates(lab);
-        const { number, plan } = await propose(lab, want.files, 'Trust the IPv4 range, add Great Britain');
+        const approved = await mergedTwoUpdates(lab);
+        const { number, plan, merge } = approved;
         expect(plan.items.map((i) => i.name).sort()).toEqual([COUNTRY, TRUSTED]);
-        const before = await branchesNow(lab);
-        const merge = await lab.gh.mergePullAsUser(number, 'reviewer');
-        lab.sim.clearWrites();
 
         const action = await spawnAction(lab, await pullRequestEvent(lab.gh, number));
         try {
@@ -178,7 +186,7 @@ describe.concurrent('a run that does not end', () => {
           action.cleanup();
         }
 
-        await nextSyncProposesTheRest(lab, { want, before, counts, soft });
+        await nextSyncProposesTheRest(lab, approved, soft);
         soft.done();
       }),
     TIMEOUT,
@@ -188,13 +196,9 @@ describe.concurrent('a run that does not end', () => {
     'SIGTERM while a write\'s answer has not come: the run cannot stop in time, so the cancel is reported from the record, the write in flight named as such',
     () =>
       withLab(async (lab) => {
-        const counts = lab.sim.tenant.counts();
         const soft = softly();
-        const want = await twoUpdates(lab);
-        const { number } = await propose(lab, want.files, 'Trust the IPv4 range, add Great Britain');
-        const before = await branchesNow(lab);
-        const merge = await lab.gh.mergePullAsUser(number, 'reviewer');
-        lab.sim.clearWrites();
+        const approved = await mergedTwoUpdates(lab);
+        const { number, merge } = approved;
         // The first PATCH is held past the time the run has to stop by itself
         const held = lab.sim.faults.add({ kind: 'latency', fixedMs: 15_000, match: { method: 'PATCH', type: NL } });
 
@@ -224,7 +228,7 @@ describe.concurrent('a run that does not end', () => {
 
         // The held PATCH reaches the tenant after the run is gone: Graph applies it all the same
         await until('the held PATCH applied', () => lab.sim.writes().length === 1, 30_000);
-        await nextSyncProposesTheRest(lab, { want, before, counts, soft });
+        await nextSyncProposesTheRest(lab, approved, soft);
         soft.done();
       }),
     TIMEOUT,
